@@ -1,0 +1,40 @@
+/*
+ * error: dv's error codes and the per-thread message that goes with the last
+ * failure. Library code returns a negative DV_E* code and sets the message;
+ * only cmd/ prints it.
+ */
+#ifndef DV_ERROR_H
+#define DV_ERROR_H
+
+enum {
+    DV_OK = 0,
+    DV_ERROR = -1,     /* generic failure */
+    DV_ENOTFOUND = -2, /* object, file or key does not exist */
+    DV_ECORRUPT = -3,  /* on-disk data fails a check */
+    DV_EIO = -4,       /* a system call failed */
+    DV_ENOMEM = -5,    /* allocation failed */
+    DV_ELOCKED = -6,   /* the repository lock is held by another process */
+    DV_EUSAGE = -7,    /* bad arguments or input from the user */
+    DV_ENOREPO = -8,   /* not inside a git repository or dv not initialised */
+    DV_ECONFLICT = -9, /* an operation would lose unsaved data */
+    DV_EEXISTS = -10,  /* something is already there */
+};
+
+/** Record the message for the current failure; returns code so callers can `return dv_error_set(...)`. */
+int dv_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Record an errno-based I/O failure: "<what>: <strerror(errno)>"; returns DV_EIO (or DV_ENOMEM/DV_ENOTFOUND). */
+int dv_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** Prefix the current message with more context ("adding data/x: <old message>"); returns code. */
+int dv_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** The last message set on this thread, never NULL. Valid until the next dv_error_* call on this thread. */
+const char *dv_error_last(void);
+
+/** The code of the last error set on this thread. */
+int dv_error_last_code(void);
+
+void dv_error_clear(void);
+
+#endif

@@ -1,0 +1,130 @@
+/* hash: SHA-256 via libcrypto's EVP interface. */
+#include "hash.h"
+
+#include "error.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dv_hasher {
+    EVP_MD_CTX *ctx;
+};
+
+static const EVP_MD *sha256_md(void)
+{
+    /* EVP_sha256() is thread-safe and cached by libcrypto. */
+    return EVP_sha256();
+}
+
+int dv_hash_buffer(dv_oid *out, const void *data, size_t len)
+{
+    unsigned int out_len = 0;
+    if (!EVP_Digest(data, len, out->id, &out_len, sha256_md(), NULL) || out_len != DV_OID_BYTES)
+        return dv_error_set(DV_ERROR, "sha-256 failed in libcrypto");
+    return 0;
+}
+
+int dv_hasher_new(dv_hasher **out)
+{
+    dv_hasher *hasher = calloc(1, sizeof(*hasher));
+    if (!hasher)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    hasher->ctx = EVP_MD_CTX_new();
+    if (!hasher->ctx || !EVP_DigestInit_ex(hasher->ctx, sha256_md(), NULL)) {
+        dv_hasher_free(hasher);
+        return dv_error_set(DV_ERROR, "cannot start sha-256 in libcrypto");
+    }
+    *out = hasher;
+    return 0;
+}
+
+int dv_hasher_update(dv_hasher *hasher, const void *data, size_t len)
+{
+    if (!EVP_DigestUpdate(hasher->ctx, data, len))
+        return dv_error_set(DV_ERROR, "sha-256 update failed in libcrypto");
+    return 0;
+}
+
+int dv_hasher_final(dv_oid *out, dv_hasher *hasher)
+{
+    unsigned int out_len = 0;
+    if (!EVP_DigestFinal_ex(hasher->ctx, out->id, &out_len) || out_len != DV_OID_BYTES ||
+        !EVP_DigestInit_ex(hasher->ctx, sha256_md(), NULL))
+        return dv_error_set(DV_ERROR, "sha-256 final failed in libcrypto");
+    return 0;
+}
+
+void dv_hasher_free(dv_hasher *hasher)
+{
+    if (!hasher)
+        return;
+    EVP_MD_CTX_free(hasher->ctx);
+    free(hasher);
+}
+
+void dv_oid_tohex(char hex[DV_OID_HEX_CHARS + 1], const dv_oid *oid)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < DV_OID_BYTES; i++) {
+        hex[2 * i] = digits[oid->id[i] >> 4];
+        hex[2 * i + 1] = digits[oid->id[i] & 15];
+    }
+    hex[DV_OID_HEX_CHARS] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int dv_oid_fromhex(dv_oid *out, const char *hex, size_t len)
+{
+    if (len != DV_OID_HEX_CHARS)
+        return DV_ECORRUPT;
+    for (int i = 0; i < DV_OID_BYTES; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return DV_ECORRUPT;
+        out->id[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+int dv_oid_cmp(const dv_oid *a, const dv_oid *b)
+{
+    return memcmp(a->id, b->id, DV_OID_BYTES);
+}
+
+int dv_oid_is_zero(const dv_oid *oid)
+{
+    for (int i = 0; i < DV_OID_BYTES; i++)
+        if (oid->id[i])
+            return 0;
+    return 1;
+}
+
+#define HEX_RING 8
+static _Thread_local char hex_ring[HEX_RING][DV_OID_HEX_CHARS + 1];
+static _Thread_local unsigned hex_ring_next;
+
+const char *dv_oid_hex(const dv_oid *oid)
+{
+    char *slot = hex_ring[hex_ring_next++ % HEX_RING];
+    dv_oid_tohex(slot, oid);
+    return slot;
+}
+
+const char *dv_oid_short(const dv_oid *oid)
+{
+    char *slot = hex_ring[hex_ring_next++ % HEX_RING];
+    dv_oid_tohex(slot, oid);
+    slot[12] = '\0';
+    return slot;
+}

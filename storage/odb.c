@@ -1,0 +1,321 @@
+/* odb: object database over packs in a cache directory. */
+#include "odb.h"
+
+#include "compress.h"
+#include "core/error.h"
+#include "core/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+struct dv_odb {
+    dv_buf cache_dir;
+    dv_buf packs_dir;
+    dv_buf tmp_dir;
+    dv_odb_options opts;
+    pthread_mutex_t lock; /* guards packs[] growth and the writer */
+    dv_pack **packs;
+    size_t n_packs, alloc_packs;
+    dv_pack_writer *writer;
+    dv_compressor *compressor; /* for dv_odb_put, writer thread only */
+    dv_odb_stats stats;
+};
+
+static int add_pack(dv_odb *odb, const dv_oid *pack_id)
+{
+    int error;
+    dv_pack *pack;
+    if ((error = dv_pack_open(&pack, odb->packs_dir.ptr, pack_id)) < 0)
+        return error;
+    if (odb->n_packs == odb->alloc_packs) {
+        size_t n = odb->alloc_packs ? odb->alloc_packs * 2 : 16;
+        dv_pack **p = realloc(odb->packs, n * sizeof(*p));
+        if (!p) {
+            dv_pack_free(pack);
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        }
+        odb->packs = p;
+        odb->alloc_packs = n;
+    }
+    odb->packs[odb->n_packs++] = pack;
+    return 0;
+}
+
+static int load_packs(dv_odb *odb)
+{
+    int error = 0;
+    DIR *dir = opendir(odb->packs_dir.ptr);
+    if (!dir)
+        return dv_error_errno("cannot read directory %s", odb->packs_dir.ptr);
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        size_t len = strlen(de->d_name);
+        dv_oid id;
+        if (len != DV_OID_HEX_CHARS + 4 || strcmp(de->d_name + DV_OID_HEX_CHARS, ".idx"))
+            continue;
+        if (dv_oid_fromhex(&id, de->d_name, DV_OID_HEX_CHARS) < 0)
+            continue;
+        if ((error = add_pack(odb, &id)) < 0)
+            break;
+    }
+    closedir(dir);
+    return error;
+}
+
+int dv_odb_open(dv_odb **out, const char *cache_dir, const dv_odb_options *opts)
+{
+    int error;
+    dv_odb *odb = calloc(1, sizeof(*odb));
+    if (!odb)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    odb->cache_dir = (dv_buf)DV_BUF_INIT;
+    odb->packs_dir = (dv_buf)DV_BUF_INIT;
+    odb->tmp_dir = (dv_buf)DV_BUF_INIT;
+    pthread_mutex_init(&odb->lock, NULL);
+    if (opts)
+        odb->opts = *opts;
+    if (!odb->opts.pack_target_bytes)
+        odb->opts.pack_target_bytes = DV_PACK_TARGET_BYTES_DEFAULT;
+    if (!odb->opts.compression_level)
+        odb->opts.compression_level = 3;
+    if ((error = dv_buf_puts(&odb->cache_dir, cache_dir)) < 0 ||
+        (error = dv_buf_joinpath(&odb->packs_dir, cache_dir, "packs")) < 0 ||
+        (error = dv_buf_joinpath(&odb->tmp_dir, cache_dir, "tmp")) < 0 ||
+        (error = dv_fs_mkdir_p(odb->packs_dir.ptr, 0755)) < 0 ||
+        (error = dv_fs_mkdir_p(odb->tmp_dir.ptr, 0755)) < 0 || (error = load_packs(odb)) < 0)
+        goto fail;
+    *out = odb;
+    return 0;
+fail:
+    dv_odb_free(odb);
+    return error;
+}
+
+void dv_odb_free(dv_odb *odb)
+{
+    if (!odb)
+        return;
+    dv_pack_writer_free(odb->writer);
+    dv_compressor_free(odb->compressor);
+    for (size_t i = 0; i < odb->n_packs; i++)
+        dv_pack_free(odb->packs[i]);
+    free(odb->packs);
+    pthread_mutex_destroy(&odb->lock);
+    dv_buf_release(&odb->cache_dir);
+    dv_buf_release(&odb->packs_dir);
+    dv_buf_release(&odb->tmp_dir);
+    free(odb);
+}
+
+/* Caller holds odb->lock. Newest packs first: recent objects are looked up most. */
+static int locate_locked(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id)
+{
+    for (size_t i = odb->n_packs; i-- > 0;) {
+        if (dv_pack_find(odb->packs[i], id, entry)) {
+            if (pack)
+                *pack = odb->packs[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int dv_odb_locate(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id)
+{
+    pthread_mutex_lock(&odb->lock);
+    int found = locate_locked(pack, entry, odb, id);
+    pthread_mutex_unlock(&odb->lock);
+    return found;
+}
+
+int dv_odb_has(dv_odb *odb, const dv_oid *id)
+{
+    pthread_mutex_lock(&odb->lock);
+    int found = locate_locked(NULL, NULL, odb, id) ||
+                (odb->writer && dv_pack_writer_find(odb->writer, id, NULL));
+    pthread_mutex_unlock(&odb->lock);
+    return found;
+}
+
+static pthread_key_t read_state_key;
+static pthread_once_t read_state_once = PTHREAD_ONCE_INIT;
+
+struct read_state {
+    ZSTD_DCtx *dctx;
+    dv_buf stored;
+};
+
+static void read_state_free(void *p)
+{
+    struct read_state *s = p;
+    ZSTD_freeDCtx(s->dctx);
+    dv_buf_release(&s->stored);
+    free(s);
+}
+
+static void read_state_init(void)
+{
+    pthread_key_create(&read_state_key, read_state_free);
+}
+
+static struct read_state *read_state_get(void)
+{
+    pthread_once(&read_state_once, read_state_init);
+    struct read_state *s = pthread_getspecific(read_state_key);
+    if (s)
+        return s;
+    if (!(s = calloc(1, sizeof(*s))))
+        return NULL;
+    s->stored = (dv_buf)DV_BUF_INIT;
+    if (!(s->dctx = ZSTD_createDCtx())) {
+        free(s);
+        return NULL;
+    }
+    pthread_setspecific(read_state_key, s);
+    return s;
+}
+
+int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id)
+{
+    int error;
+    struct read_state *s = read_state_get();
+    if (!s)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    dv_pack *pack = NULL;
+    dv_pack_entry entry;
+    const char *where;
+    pthread_mutex_lock(&odb->lock);
+    int found = locate_locked(&pack, &entry, odb, id);
+    if (!found && odb->writer && dv_pack_writer_find(odb->writer, id, &entry)) {
+        error = dv_pack_writer_read_stored(&s->stored, odb->writer, &entry);
+        pthread_mutex_unlock(&odb->lock);
+        if (error < 0)
+            return error;
+        where = "the pack being written";
+    } else {
+        pthread_mutex_unlock(&odb->lock);
+        if (!found)
+            return dv_error_set(DV_ENOTFOUND, "object %s is not in the store", dv_oid_hex(id));
+        /* Sealed packs are never freed while the odb lives, so pack stays valid. */
+        if ((error = dv_pack_read_stored(&s->stored, pack, &entry)) < 0)
+            return error;
+        where = dv_pack_path(pack);
+    }
+    if ((error = dv_pack_decode(out, &entry, s->stored.ptr, s->stored.len, s->dctx, where)) < 0)
+        return error;
+    if (type)
+        *type = entry.type;
+    return 0;
+}
+
+/* Caller holds odb->lock. */
+static int seal_locked(dv_odb *odb)
+{
+    int error;
+    dv_oid pack_id;
+    if (!odb->writer)
+        return 0;
+    dv_pack_writer *w = odb->writer;
+    odb->writer = NULL;
+    if ((error = dv_pack_writer_finish(&pack_id, w, odb->packs_dir.ptr)) < 0)
+        return error;
+    if (dv_oid_is_zero(&pack_id))
+        return 0;
+    odb->stats.packs_written++;
+    return add_pack(odb, &pack_id);
+}
+
+int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
+                      const void *stored, uint32_t stored_len, int *added)
+{
+    int error = 0;
+    if (added)
+        *added = 0;
+    pthread_mutex_lock(&odb->lock);
+    if (locate_locked(NULL, NULL, odb, id) ||
+        (odb->writer && dv_pack_writer_find(odb->writer, id, NULL)))
+        goto done;
+    if (!odb->writer && (error = dv_pack_writer_new(&odb->writer, odb->tmp_dir.ptr)) < 0)
+        goto done;
+    if ((error = dv_pack_writer_append(odb->writer, id, type, flags, raw_len, stored, stored_len)) < 0)
+        goto done;
+    odb->stats.objects_added++;
+    odb->stats.raw_bytes_added += raw_len;
+    odb->stats.stored_bytes_added += stored_len + DV_PACK_ENTRY_HEADER_BYTES;
+    if (added)
+        *added = 1;
+    if (dv_pack_writer_bytes(odb->writer) >= odb->opts.pack_target_bytes)
+        error = seal_locked(odb);
+done:
+    pthread_mutex_unlock(&odb->lock);
+    return error;
+}
+
+int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len, int *added)
+{
+    int error;
+    const void *stored;
+    size_t stored_len;
+    uint8_t flags;
+    if (len > DV_OBJECT_MAX_BYTES)
+        return dv_error_set(DV_EUSAGE, "object of %zu bytes is too large to store", len);
+    if (dv_odb_has(odb, id)) {
+        if (added)
+            *added = 0;
+        return 0;
+    }
+    if (!odb->compressor &&
+        (error = dv_compressor_new(&odb->compressor, odb->opts.compression_level)) < 0)
+        return error;
+    if ((error = dv_compressor_run(odb->compressor, data, len, &stored, &stored_len, &flags)) < 0)
+        return error;
+    return dv_odb_put_stored(odb, id, type, (uint32_t)len, flags, stored, (uint32_t)stored_len,
+                             added);
+}
+
+int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data, size_t len,
+                      int *added)
+{
+    int error;
+    if ((error = dv_hash_buffer(id_out, data, len)) < 0)
+        return error;
+    return dv_odb_put(odb, id_out, type, data, len, added);
+}
+
+int dv_odb_flush(dv_odb *odb)
+{
+    pthread_mutex_lock(&odb->lock);
+    int error = seal_locked(odb);
+    pthread_mutex_unlock(&odb->lock);
+    return error;
+}
+
+int dv_odb_compression_level(const dv_odb *odb)
+{
+    return odb->opts.compression_level;
+}
+
+const char *dv_odb_packs_dir(const dv_odb *odb)
+{
+    return odb->packs_dir.ptr;
+}
+
+void dv_odb_stats_get(const dv_odb *odb, dv_odb_stats *out)
+{
+    *out = odb->stats;
+}
+
+size_t dv_odb_pack_count(const dv_odb *odb)
+{
+    return odb->n_packs;
+}
+
+dv_pack *dv_odb_pack_at(const dv_odb *odb, size_t i)
+{
+    return odb->packs[i];
+}

@@ -1,0 +1,62 @@
+/*
+ * odb: the object database over a cache directory: sealed packs (looked up
+ * through their mmapped indexes) plus at most one unsealed pack being written.
+ * Lookups and reads are thread-safe; writes come from one thread at a time.
+ * Layout: <cache>/packs/<id>.pack, <cache>/packs/<id>.idx, <cache>/tmp/.
+ */
+#ifndef DV_ODB_H
+#define DV_ODB_H
+
+#include "core/buf.h"
+#include "core/hash.h"
+#include "pack.h"
+
+#include <stdint.h>
+
+#define DV_PACK_TARGET_BYTES_DEFAULT (64ull * 1024 * 1024)
+
+typedef struct dv_odb dv_odb;
+
+typedef struct dv_odb_options {
+    int compression_level;       /* zstd level; 0 = default */
+    uint64_t pack_target_bytes;  /* seal a pack once it reaches this size; 0 = default */
+} dv_odb_options;
+
+typedef struct dv_odb_stats {
+    uint64_t objects_added;
+    uint64_t raw_bytes_added;    /* object bytes of the added objects */
+    uint64_t stored_bytes_added; /* bytes appended to packs (after compression, with headers) */
+    uint64_t packs_written;
+} dv_odb_stats;
+
+/** Open (and create if needed) the store in cache_dir. */
+int dv_odb_open(dv_odb **out, const char *cache_dir, const dv_odb_options *opts);
+/** Free the odb; an unsealed pack is abandoned (call dv_odb_flush first to keep it). */
+void dv_odb_free(dv_odb *odb);
+
+/** 1 if the store has id, 0 if not. Thread-safe. */
+int dv_odb_has(dv_odb *odb, const dv_oid *id);
+/** Read and verify an object. type may be NULL. DV_ENOTFOUND if absent. Thread-safe. */
+int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
+/** Compress (at the odb's level) and store an object unless present. *added (may be NULL) says which. */
+int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len, int *added);
+/** Hash, then put; the id goes to id_out. */
+int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data, size_t len,
+                      int *added);
+/** Store an entry already compressed by the caller, unless present. */
+int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
+                      const void *stored, uint32_t stored_len, int *added);
+/** Seal the unsealed pack, if any, making everything written durable. */
+int dv_odb_flush(dv_odb *odb);
+
+int dv_odb_compression_level(const dv_odb *odb);
+const char *dv_odb_packs_dir(const dv_odb *odb);
+void dv_odb_stats_get(const dv_odb *odb, dv_odb_stats *out);
+
+/** Sealed packs, for fsck and gc. Lent until the odb is freed or flushed. */
+size_t dv_odb_pack_count(const dv_odb *odb);
+dv_pack *dv_odb_pack_at(const dv_odb *odb, size_t i);
+/** Where id lives among sealed packs: 1 with pack and entry set, or 0. */
+int dv_odb_locate(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id);
+
+#endif

@@ -1,0 +1,588 @@
+/* pack: pack files and their mmapped indexes. */
+#include "pack.h"
+
+#include "core/bytes.h"
+#include "core/error.h"
+#include "core/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* ---------------------------------------------------------------- writer */
+
+struct dv_pack_writer {
+    int fd;
+    dv_buf tmp_path;
+    dv_hasher *hasher;
+    uint64_t bytes;
+    dv_pack_entry *entries;
+    size_t n_entries, alloc_entries;
+    /* open-addressing set of entry indexes + 1 (0 = empty), keyed by id */
+    uint32_t *slots;
+    size_t n_slots;
+};
+
+static size_t slot_of(const dv_oid *id, size_t n_slots)
+{
+    uint64_t h;
+    memcpy(&h, id->id, sizeof(h));
+    return (size_t)(h & (n_slots - 1));
+}
+
+static int writer_index_grow(dv_pack_writer *w)
+{
+    size_t n = w->n_slots ? w->n_slots * 2 : 1024;
+    uint32_t *slots = calloc(n, sizeof(*slots));
+    if (!slots)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < w->n_entries; i++) {
+        size_t s = slot_of(&w->entries[i].id, n);
+        while (slots[s])
+            s = (s + 1) & (n - 1);
+        slots[s] = (uint32_t)(i + 1);
+    }
+    free(w->slots);
+    w->slots = slots;
+    w->n_slots = n;
+    return 0;
+}
+
+int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir)
+{
+    int error;
+    dv_pack_writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    w->fd = -1;
+    w->tmp_path = (dv_buf)DV_BUF_INIT;
+    if ((error = dv_hasher_new(&w->hasher)) < 0)
+        goto fail;
+    if ((error = dv_fs_tmpfile_in(&w->fd, &w->tmp_path, tmp_dir, "pack-", 0444)) < 0)
+        goto fail;
+    uint8_t header[DV_PACK_HEADER_BYTES];
+    memcpy(header, DV_PACK_MAGIC, 4);
+    dv_put_be32(header + 4, DV_PACK_VERSION);
+    if ((error = dv_fs_write_all(w->fd, header, sizeof(header), w->tmp_path.ptr)) < 0 ||
+        (error = dv_hasher_update(w->hasher, header, sizeof(header))) < 0)
+        goto fail;
+    w->bytes = sizeof(header);
+    *out = w;
+    return 0;
+fail:
+    dv_pack_writer_free(w);
+    return error;
+}
+
+void dv_pack__encode_entry_header(uint8_t out[DV_PACK_ENTRY_HEADER_BYTES], const dv_pack_entry *e)
+{
+    out[0] = e->type;
+    out[1] = e->flags;
+    out[2] = out[3] = 0;
+    dv_put_be32(out + 4, e->raw_len);
+    dv_put_be32(out + 8, e->stored_len);
+    memcpy(out + 12, e->id.id, DV_OID_BYTES);
+}
+
+int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uint8_t flags,
+                          uint32_t raw_len, const void *stored, uint32_t stored_len)
+{
+    int error;
+    if (w->n_entries == w->alloc_entries) {
+        size_t n = w->alloc_entries ? w->alloc_entries * 2 : 256;
+        dv_pack_entry *e = realloc(w->entries, n * sizeof(*e));
+        if (!e)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        w->entries = e;
+        w->alloc_entries = n;
+    }
+    if ((w->n_entries + 1) * 2 > w->n_slots && (error = writer_index_grow(w)) < 0)
+        return error;
+
+    dv_pack_entry *e = &w->entries[w->n_entries];
+    e->id = *id;
+    e->offset = w->bytes;
+    e->stored_len = stored_len;
+    e->raw_len = raw_len;
+    e->type = type;
+    e->flags = flags;
+
+    uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
+    dv_pack__encode_entry_header(header, e);
+    struct iovec iov[2] = {{header, sizeof(header)}, {(void *)stored, stored_len}};
+    size_t want = sizeof(header) + stored_len;
+    ssize_t n = writev(w->fd, iov, 2);
+    if (n < 0 || (size_t)n != want) {
+        /* Fall back to plain writes for short writes / EINTR. */
+        if (n < 0 && errno != EINTR)
+            return dv_error_errno("cannot write pack %s", w->tmp_path.ptr);
+        if (n < 0)
+            n = 0;
+        size_t done = (size_t)n;
+        if (done < sizeof(header)) {
+            if ((error = dv_fs_write_all(w->fd, header + done, sizeof(header) - done,
+                                         w->tmp_path.ptr)) < 0)
+                return error;
+            done = sizeof(header);
+        }
+        size_t data_done = done - sizeof(header);
+        if ((error = dv_fs_write_all(w->fd, (const char *)stored + data_done,
+                                     stored_len - data_done, w->tmp_path.ptr)) < 0)
+            return error;
+    }
+    if ((error = dv_hasher_update(w->hasher, header, sizeof(header))) < 0 ||
+        (error = dv_hasher_update(w->hasher, stored, stored_len)) < 0)
+        return error;
+    w->bytes += want;
+
+    size_t s = slot_of(id, w->n_slots);
+    while (w->slots[s])
+        s = (s + 1) & (w->n_slots - 1);
+    w->slots[s] = (uint32_t)(w->n_entries + 1);
+    w->n_entries++;
+    return 0;
+}
+
+int dv_pack_writer_find(const dv_pack_writer *w, const dv_oid *id, dv_pack_entry *out)
+{
+    if (!w->n_slots)
+        return 0;
+    size_t s = slot_of(id, w->n_slots);
+    while (w->slots[s]) {
+        const dv_pack_entry *e = &w->entries[w->slots[s] - 1];
+        if (!dv_oid_cmp(&e->id, id)) {
+            if (out)
+                *out = *e;
+            return 1;
+        }
+        s = (s + 1) & (w->n_slots - 1);
+    }
+    return 0;
+}
+
+int dv_pack_writer_read_stored(dv_buf *out, dv_pack_writer *w, const dv_pack_entry *e)
+{
+    int error;
+    dv_buf_clear(out);
+    if ((error = dv_buf_grow(out, e->stored_len)) < 0)
+        return error;
+    if ((error = dv_fs_pread_all(w->fd, out->ptr, e->stored_len,
+                                 e->offset + DV_PACK_ENTRY_HEADER_BYTES, w->tmp_path.ptr)) < 0)
+        return error;
+    out->len = e->stored_len;
+    out->ptr[out->len] = '\0';
+    return 0;
+}
+
+uint64_t dv_pack_writer_bytes(const dv_pack_writer *w)
+{
+    return w->bytes;
+}
+
+size_t dv_pack_writer_count(const dv_pack_writer *w)
+{
+    return w->n_entries;
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+    return dv_oid_cmp(&((const dv_pack_entry *)a)->id, &((const dv_pack_entry *)b)->id);
+}
+
+static int build_index(dv_buf *out, const dv_oid *pack_id, dv_pack_entry *entries, size_t n)
+{
+    int error;
+    qsort(entries, n, sizeof(*entries), compare_entries);
+    if ((error = dv_buf_grow(out, DV_INDEX_HEADER_BYTES + DV_INDEX_FANOUT_BYTES +
+                                      n * (DV_OID_BYTES + DV_INDEX_RECORD_BYTES) +
+                                      DV_INDEX_TRAILER_BYTES)) < 0)
+        return error;
+    dv_buf_put(out, DV_INDEX_MAGIC, 4);
+    dv_buf_put_be32(out, DV_PACK_VERSION);
+    dv_buf_put_be32(out, (uint32_t)n);
+    dv_buf_put(out, pack_id->id, DV_OID_BYTES);
+    uint32_t fanout[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        fanout[entries[i].id.id[0]]++;
+    uint32_t running = 0;
+    for (int b = 0; b < 256; b++) {
+        running += fanout[b];
+        dv_buf_put_be32(out, running);
+    }
+    for (size_t i = 0; i < n; i++)
+        dv_buf_put(out, entries[i].id.id, DV_OID_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t rec[DV_INDEX_RECORD_BYTES];
+        dv_put_be64(rec, entries[i].offset);
+        dv_put_be32(rec + 8, entries[i].stored_len);
+        dv_put_be32(rec + 12, entries[i].raw_len);
+        rec[16] = entries[i].type;
+        rec[17] = entries[i].flags;
+        rec[18] = rec[19] = 0;
+        dv_buf_put(out, rec, sizeof(rec));
+    }
+    dv_oid checksum;
+    if ((error = dv_hash_buffer(&checksum, out->ptr, out->len)) < 0)
+        return error;
+    return dv_buf_put(out, checksum.id, DV_OID_BYTES);
+}
+
+int dv_pack_writer_finish(dv_oid *pack_id, dv_pack_writer *w, const char *packs_dir)
+{
+    int error = 0;
+    dv_buf pack_path = DV_BUF_INIT, idx_path = DV_BUF_INIT, idx = DV_BUF_INIT;
+    memset(pack_id, 0, sizeof(*pack_id));
+    if (w->n_entries == 0)
+        goto done;
+    if ((error = dv_hasher_final(pack_id, w->hasher)) < 0 ||
+        (error = dv_fs_write_all(w->fd, pack_id->id, DV_OID_BYTES, w->tmp_path.ptr)) < 0)
+        goto done;
+    const char *hex = dv_oid_hex(pack_id);
+    if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", packs_dir, hex)) < 0 ||
+        (error = dv_buf_printf(&idx_path, "%s/%s.idx", packs_dir, hex)) < 0)
+        goto done;
+    int fd = w->fd;
+    w->fd = -1;
+    if ((error = dv_fs_commit_tmp(fd, w->tmp_path.ptr, pack_path.ptr, DV_FS_DURABLE)) < 0)
+        goto done;
+    dv_buf_clear(&w->tmp_path);
+    if ((error = build_index(&idx, pack_id, w->entries, w->n_entries)) < 0 ||
+        (error = dv_fs_write_atomic(idx_path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE)) < 0)
+        goto done;
+done:
+    if (error < 0)
+        error = dv_error_wrap(error, "cannot seal pack in %s", packs_dir);
+    dv_buf_release(&pack_path);
+    dv_buf_release(&idx_path);
+    dv_buf_release(&idx);
+    dv_pack_writer_free(w);
+    return error;
+}
+
+void dv_pack_writer_free(dv_pack_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp_path.len)
+        unlink(w->tmp_path.ptr);
+    dv_buf_release(&w->tmp_path);
+    dv_hasher_free(w->hasher);
+    free(w->entries);
+    free(w->slots);
+    free(w);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+struct dv_pack {
+    dv_oid id;
+    dv_buf pack_path;
+    dv_buf idx_path;
+    int fd;
+    uint64_t pack_bytes;
+    const uint8_t *map;
+    size_t map_len;
+    uint32_t count;
+    const uint8_t *fanout;
+    const uint8_t *ids;
+    const uint8_t *records;
+};
+
+int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
+{
+    int error = 0, idx_fd = -1;
+    dv_pack *p = calloc(1, sizeof(*p));
+    if (!p)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    p->fd = -1;
+    p->pack_path = (dv_buf)DV_BUF_INIT;
+    p->idx_path = (dv_buf)DV_BUF_INIT;
+    p->id = *pack_id;
+    const char *hex = dv_oid_hex(pack_id);
+    if ((error = dv_buf_printf(&p->pack_path, "%s/%s.pack", packs_dir, hex)) < 0 ||
+        (error = dv_buf_printf(&p->idx_path, "%s/%s.idx", packs_dir, hex)) < 0)
+        goto fail;
+
+    idx_fd = open(p->idx_path.ptr, O_RDONLY | O_CLOEXEC);
+    if (idx_fd < 0) {
+        error = dv_error_errno("cannot open pack index %s", p->idx_path.ptr);
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(idx_fd, &st) < 0) {
+        error = dv_error_errno("cannot stat %s", p->idx_path.ptr);
+        goto fail;
+    }
+    size_t min_len = DV_INDEX_HEADER_BYTES + DV_INDEX_FANOUT_BYTES + DV_INDEX_TRAILER_BYTES;
+    if ((uint64_t)st.st_size < min_len) {
+        error = dv_error_set(DV_ECORRUPT, "pack index %s is truncated (run dv fsck)",
+                             p->idx_path.ptr);
+        goto fail;
+    }
+    p->map_len = (size_t)st.st_size;
+    void *map = mmap(NULL, p->map_len, PROT_READ, MAP_PRIVATE, idx_fd, 0);
+    if (map == MAP_FAILED) {
+        error = dv_error_errno("cannot map %s", p->idx_path.ptr);
+        goto fail;
+    }
+    p->map = map;
+    close(idx_fd);
+    idx_fd = -1;
+
+    if (memcmp(p->map, DV_INDEX_MAGIC, 4) || dv_get_be32(p->map + 4) != DV_PACK_VERSION) {
+        error = dv_error_set(DV_ECORRUPT, "%s is not a dv pack index of version %d",
+                             p->idx_path.ptr, DV_PACK_VERSION);
+        goto fail;
+    }
+    p->count = dv_get_be32(p->map + 8);
+    if (memcmp(p->map + 12, pack_id->id, DV_OID_BYTES)) {
+        error = dv_error_set(DV_ECORRUPT, "pack index %s names another pack (run dv fsck)",
+                             p->idx_path.ptr);
+        goto fail;
+    }
+    uint64_t want = (uint64_t)min_len + (uint64_t)p->count * (DV_OID_BYTES + DV_INDEX_RECORD_BYTES);
+    if (want != p->map_len) {
+        error = dv_error_set(DV_ECORRUPT,
+                             "pack index %s has %zu bytes, expected %llu for %u entries "
+                             "(run dv fsck)",
+                             p->idx_path.ptr, p->map_len, (unsigned long long)want, p->count);
+        goto fail;
+    }
+    p->fanout = p->map + DV_INDEX_HEADER_BYTES;
+    p->ids = p->fanout + DV_INDEX_FANOUT_BYTES;
+    p->records = p->ids + (size_t)p->count * DV_OID_BYTES;
+    uint32_t prev = 0;
+    for (int b = 0; b < 256; b++) {
+        uint32_t f = dv_get_be32(p->fanout + 4 * b);
+        if (f < prev || f > p->count) {
+            error = dv_error_set(DV_ECORRUPT, "pack index %s has a bad fanout table (run dv fsck)",
+                                 p->idx_path.ptr);
+            goto fail;
+        }
+        prev = f;
+    }
+    if (prev != p->count) {
+        error = dv_error_set(DV_ECORRUPT, "pack index %s has a bad fanout table (run dv fsck)",
+                             p->idx_path.ptr);
+        goto fail;
+    }
+
+    p->fd = open(p->pack_path.ptr, O_RDONLY | O_CLOEXEC);
+    if (p->fd < 0) {
+        error = dv_error_errno("cannot open pack %s", p->pack_path.ptr);
+        goto fail;
+    }
+    if (fstat(p->fd, &st) < 0) {
+        error = dv_error_errno("cannot stat %s", p->pack_path.ptr);
+        goto fail;
+    }
+    p->pack_bytes = (uint64_t)st.st_size;
+    *out = p;
+    return 0;
+fail:
+    if (idx_fd >= 0)
+        close(idx_fd);
+    dv_pack_free(p);
+    return error;
+}
+
+void dv_pack_free(dv_pack *p)
+{
+    if (!p)
+        return;
+    if (p->map)
+        munmap((void *)p->map, p->map_len);
+    if (p->fd >= 0)
+        close(p->fd);
+    dv_buf_release(&p->pack_path);
+    dv_buf_release(&p->idx_path);
+    free(p);
+}
+
+const dv_oid *dv_pack_id(const dv_pack *p)
+{
+    return &p->id;
+}
+
+const char *dv_pack_path(const dv_pack *p)
+{
+    return p->pack_path.ptr;
+}
+
+size_t dv_pack_count(const dv_pack *p)
+{
+    return p->count;
+}
+
+void dv_pack_entry_at(const dv_pack *p, size_t i, dv_pack_entry *out)
+{
+    const uint8_t *rec = p->records + i * DV_INDEX_RECORD_BYTES;
+    memcpy(out->id.id, p->ids + i * DV_OID_BYTES, DV_OID_BYTES);
+    out->offset = dv_get_be64(rec);
+    out->stored_len = dv_get_be32(rec + 8);
+    out->raw_len = dv_get_be32(rec + 12);
+    out->type = rec[16];
+    out->flags = rec[17];
+}
+
+int dv_pack_find(const dv_pack *p, const dv_oid *id, dv_pack_entry *out)
+{
+    uint8_t first = id->id[0];
+    size_t lo = first ? dv_get_be32(p->fanout + 4 * (first - 1)) : 0;
+    size_t hi = dv_get_be32(p->fanout + 4 * first);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(p->ids + mid * DV_OID_BYTES, id->id, DV_OID_BYTES);
+        if (c == 0) {
+            if (out)
+                dv_pack_entry_at(p, mid, out);
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+int dv_pack_read_stored(dv_buf *out, dv_pack *p, const dv_pack_entry *e)
+{
+    int error;
+    uint64_t end = e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+    if (e->offset < DV_PACK_HEADER_BYTES || end > p->pack_bytes - DV_PACK_TRAILER_BYTES ||
+        p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES)
+        return dv_error_set(DV_ECORRUPT,
+                            "object %s lies outside pack %s (offset %llu); run dv fsck",
+                            dv_oid_hex(&e->id), p->pack_path.ptr, (unsigned long long)e->offset);
+    if (e->stored_len > DV_OBJECT_MAX_BYTES + 1024)
+        return dv_error_set(DV_ECORRUPT, "object %s in pack %s claims %u stored bytes; run dv fsck",
+                            dv_oid_hex(&e->id), p->pack_path.ptr, e->stored_len);
+    dv_buf_clear(out);
+    size_t total = DV_PACK_ENTRY_HEADER_BYTES + e->stored_len;
+    if ((error = dv_buf_grow(out, total)) < 0)
+        return error;
+    if ((error = dv_fs_pread_all(p->fd, out->ptr, total, e->offset, p->pack_path.ptr)) < 0)
+        return error;
+    uint8_t expect[DV_PACK_ENTRY_HEADER_BYTES];
+    dv_pack__encode_entry_header(expect, e);
+    if (memcmp(expect, out->ptr, DV_PACK_ENTRY_HEADER_BYTES))
+        return dv_error_set(DV_ECORRUPT,
+                            "object %s: entry header in pack %s does not match its index; "
+                            "run dv fsck",
+                            dv_oid_hex(&e->id), p->pack_path.ptr);
+    memmove(out->ptr, out->ptr + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len);
+    out->len = e->stored_len;
+    out->ptr[out->len] = '\0';
+    return 0;
+}
+
+int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+                   void *zstd_dctx, const char *where)
+{
+    int error = 0;
+    ZSTD_DCtx *own = NULL;
+    dv_buf_clear(out);
+    if (e->raw_len > DV_OBJECT_MAX_BYTES)
+        return dv_error_set(DV_ECORRUPT, "object %s in %s claims %u bytes; run dv fsck",
+                            dv_oid_hex(&e->id), where, e->raw_len);
+    if ((error = dv_buf_grow(out, e->raw_len)) < 0)
+        return error;
+    if (e->flags == DV_PACK_RAW) {
+        if (stored_len != e->raw_len)
+            return dv_error_set(DV_ECORRUPT, "object %s in %s: stored length %zu != size %u",
+                                dv_oid_hex(&e->id), where, stored_len, e->raw_len);
+        memcpy(out->ptr, stored, stored_len);
+    } else if (e->flags == DV_PACK_ZSTD) {
+        ZSTD_DCtx *dctx = zstd_dctx;
+        if (!dctx && !(dctx = own = ZSTD_createDCtx()))
+            return dv_error_set(DV_ENOMEM, "out of memory for zstd");
+        size_t n = ZSTD_decompressDCtx(dctx, out->ptr, e->raw_len, stored, stored_len);
+        if (ZSTD_isError(n) || n != e->raw_len) {
+            error = dv_error_set(DV_ECORRUPT, "object %s in %s does not decompress: %s",
+                                 dv_oid_hex(&e->id), where,
+                                 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size");
+            goto done;
+        }
+    } else {
+        return dv_error_set(DV_ECORRUPT, "object %s in %s has unknown flags %u",
+                            dv_oid_hex(&e->id), where, e->flags);
+    }
+    out->len = e->raw_len;
+    out->ptr[out->len] = '\0';
+    dv_oid actual;
+    if ((error = dv_hash_buffer(&actual, out->ptr, out->len)) < 0)
+        goto done;
+    if (dv_oid_cmp(&actual, &e->id))
+        error = dv_error_set(DV_ECORRUPT, "object %s in %s is corrupt: its content hashes to %s",
+                             dv_oid_hex(&e->id), where, dv_oid_hex(&actual));
+done:
+    ZSTD_freeDCtx(own);
+    return error;
+}
+
+int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
+{
+    int error = 0, n_problems = 0;
+    dv_hasher *hasher = NULL;
+    uint8_t *buf = NULL;
+    const size_t buf_len = 1 << 20;
+    if (p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES) {
+        problem(ctx, p, NULL, "pack is truncated");
+        return 1;
+    }
+    if ((error = dv_hasher_new(&hasher)) < 0)
+        return error;
+    if (!(buf = malloc(buf_len))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    uint64_t body = p->pack_bytes - DV_PACK_TRAILER_BYTES;
+    for (uint64_t off = 0; off < body;) {
+        size_t n = (size_t)(body - off < buf_len ? body - off : buf_len);
+        if ((error = dv_fs_pread_all(p->fd, buf, n, off, p->pack_path.ptr)) < 0)
+            goto done;
+        if (off == 0 && (memcmp(buf, DV_PACK_MAGIC, 4) || dv_get_be32(buf + 4) != DV_PACK_VERSION)) {
+            problem(ctx, p, NULL, "pack header is not a dv pack of version 1");
+            n_problems++;
+        }
+        if ((error = dv_hasher_update(hasher, buf, n)) < 0)
+            goto done;
+        off += n;
+    }
+    dv_oid sum, trailer;
+    if ((error = dv_hasher_final(&sum, hasher)) < 0 ||
+        (error = dv_fs_pread_all(p->fd, trailer.id, DV_OID_BYTES, body, p->pack_path.ptr)) < 0)
+        goto done;
+    if (dv_oid_cmp(&sum, &trailer) || dv_oid_cmp(&sum, &p->id)) {
+        problem(ctx, p, NULL, "pack checksum does not match its name (the pack file is damaged)");
+        n_problems++;
+    }
+    dv_oid idx_sum;
+    if ((error = dv_hash_buffer(&idx_sum, p->map, p->map_len - DV_INDEX_TRAILER_BYTES)) < 0)
+        goto done;
+    if (memcmp(idx_sum.id, p->map + p->map_len - DV_INDEX_TRAILER_BYTES, DV_OID_BYTES)) {
+        problem(ctx, p, NULL, "pack index checksum does not match (the index file is damaged)");
+        n_problems++;
+    }
+    for (size_t i = 1; i < p->count; i++) {
+        if (memcmp(p->ids + (i - 1) * DV_OID_BYTES, p->ids + i * DV_OID_BYTES, DV_OID_BYTES) >= 0) {
+            problem(ctx, p, NULL, "pack index ids are not sorted");
+            n_problems++;
+            break;
+        }
+    }
+    error = n_problems;
+done:
+    free(buf);
+    dv_hasher_free(hasher);
+    return error;
+}

@@ -1,0 +1,102 @@
+/*
+ * pack: append-only pack files of (optionally zstd-compressed) objects and
+ * their indexes. A pack is written to a temp file, sealed with a SHA-256
+ * trailer that is also its name, renamed into place, and only then is its
+ * index written (atomically): a pack without an index does not exist.
+ * Formats: docs/formats.md ("Pack file", "Pack index").
+ */
+#ifndef DV_PACK_H
+#define DV_PACK_H
+
+#include "core/buf.h"
+#include "core/hash.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DV_PACK_MAGIC "DVPK"
+#define DV_INDEX_MAGIC "DVIX"
+#define DV_PACK_VERSION 1
+#define DV_PACK_HEADER_BYTES 8
+#define DV_PACK_ENTRY_HEADER_BYTES 44
+#define DV_PACK_TRAILER_BYTES 32
+#define DV_INDEX_HEADER_BYTES 44 /* magic, version, count, pack id */
+#define DV_INDEX_FANOUT_BYTES 1024
+#define DV_INDEX_RECORD_BYTES 20
+#define DV_INDEX_TRAILER_BYTES 32
+#define DV_OBJECT_MAX_BYTES (64u * 1024 * 1024) /* no single object may be larger */
+
+/* Entry flags */
+enum {
+    DV_PACK_RAW = 0,  /* stored bytes are the object bytes */
+    DV_PACK_ZSTD = 1, /* stored bytes are one zstd frame */
+};
+
+typedef struct dv_pack_entry {
+    dv_oid id;
+    uint64_t offset; /* of the entry header in the pack file */
+    uint32_t stored_len;
+    uint32_t raw_len;
+    uint8_t type;
+    uint8_t flags;
+} dv_pack_entry;
+
+/* ---- writing ---- */
+
+typedef struct dv_pack_writer dv_pack_writer;
+
+/** Start a pack in tmp_dir (a temp file; nothing is visible until finish). */
+int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir);
+/** Append an entry whose stored bytes are already prepared (compressed or raw per flags). */
+int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uint8_t flags,
+                          uint32_t raw_len, const void *stored, uint32_t stored_len);
+/** 1 and the entry if id was appended to this unsealed pack. */
+int dv_pack_writer_find(const dv_pack_writer *w, const dv_oid *id, dv_pack_entry *out);
+/** Read back an entry's stored bytes from the unsealed pack. */
+int dv_pack_writer_read_stored(dv_buf *out, dv_pack_writer *w, const dv_pack_entry *e);
+uint64_t dv_pack_writer_bytes(const dv_pack_writer *w);
+size_t dv_pack_writer_count(const dv_pack_writer *w);
+/**
+ * Seal the pack: trailer, fsync, rename to packs_dir/<id>.pack, write the index
+ * as packs_dir/<id>.idx (temp + fsync + rename), fsync packs_dir. pack_id gets the
+ * id. The writer is freed in every case. An empty writer writes nothing and sets
+ * pack_id to zeros.
+ */
+int dv_pack_writer_finish(dv_oid *pack_id, dv_pack_writer *w, const char *packs_dir);
+/** Abandon an unsealed pack (removes the temp file). NULL is fine. */
+void dv_pack_writer_free(dv_pack_writer *w);
+
+/* ---- reading ---- */
+
+typedef struct dv_pack dv_pack;
+
+/** Open packs_dir/<id>.idx (mmapped, structure validated) and its pack. */
+int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id);
+void dv_pack_free(dv_pack *pack);
+const dv_oid *dv_pack_id(const dv_pack *pack);
+const char *dv_pack_path(const dv_pack *pack);
+size_t dv_pack_count(const dv_pack *pack);
+/** Entry i in id order. */
+void dv_pack_entry_at(const dv_pack *pack, size_t i, dv_pack_entry *out);
+/** 1 and the entry if the index holds id, else 0. */
+int dv_pack_find(const dv_pack *pack, const dv_oid *id, dv_pack_entry *out);
+/** Read an entry's stored bytes and check its header against the index. */
+int dv_pack_read_stored(dv_buf *out, dv_pack *pack, const dv_pack_entry *e);
+
+/**
+ * Turn stored bytes into object bytes (decompressing when flags say zstd) and verify
+ * SHA-256 == id. dctx may be NULL (one is made). where names the pack for messages.
+ */
+int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+                   void *zstd_dctx, const char *where);
+
+/** Verify the pack's trailer checksum and that the index matches the pack's entries.
+ *  Problems are reported through problem(); returns the number of problems or < 0. */
+typedef void (*dv_pack_problem_fn)(void *ctx, const dv_pack *pack, const dv_oid *object,
+                                   const char *message);
+int dv_pack_verify_structure(dv_pack *pack, dv_pack_problem_fn problem, void *ctx);
+
+/** Encode/decode helpers shared with tests. */
+void dv_pack__encode_entry_header(uint8_t out[DV_PACK_ENTRY_HEADER_BYTES], const dv_pack_entry *e);
+
+#endif
