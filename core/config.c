@@ -1,0 +1,114 @@
+/* config: git-config syntax settings through libgit2. */
+#include "config.h"
+
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dv_config {
+    git_config *cfg;
+};
+
+static int git_failure(int code, const char *what)
+{
+    const git_error *e = git_error_last();
+    return dv_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int dv_config_open(dv_config **out, const char *dv_dir)
+{
+    int error = 0;
+    dv_buf path = DV_BUF_INIT;
+    dv_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if (git_config_new(&c->cfg) < 0) {
+        error = git_failure(DV_ERROR, "cannot create configuration");
+        goto fail;
+    }
+    const char *home = getenv("HOME");
+    if (home && *home) {
+        if ((error = dv_buf_printf(&path, "%s/.config/dv/config", home)) < 0)
+            goto fail;
+        if (dv_fs_exists(path.ptr) == 1 &&
+            git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_GLOBAL, NULL, 0) < 0) {
+            error = git_failure(DV_EUSAGE, path.ptr);
+            goto fail;
+        }
+    }
+    dv_buf_clear(&path);
+    if ((error = dv_buf_joinpath(&path, dv_dir, "config")) < 0)
+        goto fail;
+    if (dv_fs_exists(path.ptr) != 1) {
+        error = dv_error_set(DV_ENOREPO, "%s does not exist (run dv init)", path.ptr);
+        goto fail;
+    }
+    if (git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_LOCAL, NULL, 0) < 0) {
+        error = git_failure(DV_EUSAGE, path.ptr);
+        goto fail;
+    }
+    if ((error = dv_buf_joinpath(&path, dv_dir, "config.local")) < 0)
+        goto fail;
+    if (dv_fs_exists(path.ptr) == 1 &&
+        git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_APP, NULL, 0) < 0) {
+        error = git_failure(DV_EUSAGE, path.ptr);
+        goto fail;
+    }
+    dv_buf_release(&path);
+    *out = c;
+    return 0;
+fail:
+    dv_buf_release(&path);
+    dv_config_free(c);
+    return error;
+}
+
+void dv_config_free(dv_config *c)
+{
+    if (!c)
+        return;
+    git_config_free(c->cfg);
+    free(c);
+}
+
+int dv_config_get_int(int64_t *out, dv_config *c, const char *key, int64_t def)
+{
+    int rc = git_config_get_int64(out, c->cfg, key);
+    if (rc == GIT_ENOTFOUND) {
+        *out = def;
+        return 0;
+    }
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    return 0;
+}
+
+int dv_config_get_string(char **out, dv_config *c, const char *key)
+{
+    git_buf value = GIT_BUF_INIT;
+    *out = NULL;
+    int rc = git_config_get_string_buf(&value, c->cfg, key);
+    if (rc == GIT_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    *out = strdup(value.ptr);
+    git_buf_dispose(&value);
+    return *out ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
+}
+
+int dv_config_set_int_in_file(const char *path, const char *key, int64_t value)
+{
+    git_config *cfg = NULL;
+    int error = 0;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EIO, path);
+    if (git_config_set_int64(cfg, key, value) < 0)
+        error = git_failure(DV_EIO, path);
+    git_config_free(cfg);
+    return error;
+}

@@ -1,0 +1,25 @@
+/*
+ * config: dv's settings in git-config syntax, read through libgit2:
+ * .dv/config (committed) overlaid by .dv/config.local (ignored by git) and
+ * the user's ~/.config/dv/config (lowest priority).
+ */
+#ifndef DV_CONFIG_H
+#define DV_CONFIG_H
+
+#include <stdint.h>
+
+typedef struct dv_config dv_config;
+
+/** Open the configuration of the .dv directory dv_dir. The committed file must exist. */
+int dv_config_open(dv_config **out, const char *dv_dir);
+void dv_config_free(dv_config *cfg);
+
+/** Integer setting (accepts k/m/g suffixes) or def when unset. DV_EUSAGE names a bad value. */
+int dv_config_get_int(int64_t *out, dv_config *cfg, const char *key, int64_t def);
+/** String setting into a malloc'd *out, or NULL when unset. */
+int dv_config_get_string(char **out, dv_config *cfg, const char *key);
+
+/** Set an integer in the committed file .dv/config (used by init). */
+int dv_config_set_int_in_file(const char *path, const char *key, int64_t value);
+
+#endif

@@ -1,0 +1,348 @@
+/* ingest: file → chunks → hashes/compression in parallel → store, in order. */
+#include "ingest.h"
+
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "object.h"
+#include "storage/compress.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DV_INGEST_BATCH_BYTES (8u * 1024 * 1024)
+#define DV_INGEST_MAX_WORKERS 64
+
+typedef struct chunk_job {
+    size_t offset; /* in the batch buffer */
+    uint32_t len;
+    dv_oid id;
+    int present;   /* the store had it when the worker looked */
+    uint8_t flags; /* DV_PACK_RAW or DV_PACK_ZSTD */
+    dv_buf stored; /* compressed bytes when flags say zstd */
+} chunk_job;
+
+typedef struct batch {
+    uint8_t *data;
+    size_t len;       /* bytes of data held */
+    size_t capacity;
+    chunk_job *jobs;
+    size_t n_jobs, alloc_jobs;
+    dv_pool_task task;
+    int submitted;
+} batch;
+
+struct dv_ingest {
+    dv_odb *odb;
+    dv_pool *pool;
+    dv_chunk_params params;
+    dv_compressor *compressors[DV_INGEST_MAX_WORKERS + 1]; /* per worker, last for the caller */
+    batch batches[2];
+    dv_manifest manifest;
+    dv_buf scratch;
+    dv_ingest_stats stats;
+    dv_ingest_progress_fn progress;
+    void *progress_ctx;
+};
+
+int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, dv_pool *pool)
+{
+    int error;
+    if ((error = dv_chunk_params_check(params)) < 0)
+        return error;
+    dv_ingest *ing = calloc(1, sizeof(*ing));
+    if (!ing)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    ing->odb = odb;
+    ing->pool = pool;
+    ing->params = *params;
+    ing->scratch = (dv_buf)DV_BUF_INIT;
+    for (int i = 0; i < 2; i++) {
+        batch *b = &ing->batches[i];
+        b->capacity = DV_INGEST_BATCH_BYTES + params->max;
+        if (!(b->data = malloc(b->capacity))) {
+            dv_ingest_free(ing);
+            return dv_error_set(DV_ENOMEM, "out of memory for read buffers");
+        }
+    }
+    *out = ing;
+    return 0;
+}
+
+void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx)
+{
+    ing->progress = fn;
+    ing->progress_ctx = ctx;
+}
+
+static int compressor_for(dv_compressor **out, dv_ingest *ing, int worker)
+{
+    int slot = worker < 0 ? DV_INGEST_MAX_WORKERS : worker;
+    if (slot > DV_INGEST_MAX_WORKERS)
+        return dv_error_set(DV_ERROR, "too many workers");
+    if (!ing->compressors[slot]) {
+        int error = dv_compressor_new(&ing->compressors[slot], dv_odb_compression_level(ing->odb));
+        if (error < 0)
+            return error;
+    }
+    *out = ing->compressors[slot];
+    return 0;
+}
+
+/* Hash one chunk and, when the store lacks it, compress it. Runs on a worker. */
+static int process_chunk(dv_ingest *ing, batch *b, size_t item, int worker)
+{
+    int error;
+    chunk_job *job = &b->jobs[item];
+    const uint8_t *data = b->data + job->offset;
+    if ((error = dv_hash_buffer(&job->id, data, job->len)) < 0)
+        return error;
+    job->flags = DV_PACK_RAW;
+    job->present = 1;
+    if (!ing->odb)
+        return 0;
+    if ((job->present = dv_odb_has(ing->odb, &job->id)))
+        return 0;
+    dv_compressor *c = NULL;
+    const void *stored;
+    size_t stored_len;
+    if ((error = compressor_for(&c, ing, worker)) < 0 ||
+        (error = dv_compressor_run(c, data, job->len, &stored, &stored_len, &job->flags)) < 0)
+        return error;
+    if (job->flags == DV_PACK_ZSTD) {
+        dv_buf_clear(&job->stored);
+        if ((error = dv_buf_put(&job->stored, stored, stored_len)) < 0)
+            return error;
+    }
+    return 0;
+}
+
+/* The pool passes the batch; the ingester is reached through a back pointer. */
+typedef struct batch_runner {
+    dv_ingest *ing;
+    batch *b;
+} batch_runner;
+
+static int run_item(void *ctx, size_t item, int worker)
+{
+    batch_runner *r = ctx;
+    return process_chunk(r->ing, r->b, item, worker);
+}
+
+static int add_job(batch *b, size_t offset, uint32_t len)
+{
+    if (b->n_jobs == b->alloc_jobs) {
+        size_t n = b->alloc_jobs ? b->alloc_jobs * 2 : 256;
+        chunk_job *jobs = realloc(b->jobs, n * sizeof(*jobs));
+        if (!jobs)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        for (size_t i = b->alloc_jobs; i < n; i++)
+            jobs[i].stored = (dv_buf)DV_BUF_INIT;
+        b->jobs = jobs;
+        b->alloc_jobs = n;
+    }
+    chunk_job *job = &b->jobs[b->n_jobs++];
+    job->offset = offset;
+    job->len = len;
+    return 0;
+}
+
+/* Append a processed batch's chunks to the store and the manifest, in order. */
+static int commit_batch(dv_ingest *ing, batch *b)
+{
+    int error;
+    for (size_t i = 0; i < b->n_jobs; i++) {
+        chunk_job *job = &b->jobs[i];
+        int added = 0;
+        if (ing->odb && !job->present) {
+            const void *stored = job->flags == DV_PACK_ZSTD ? (const void *)job->stored.ptr
+                                                             : b->data + job->offset;
+            uint32_t stored_len =
+                job->flags == DV_PACK_ZSTD ? (uint32_t)job->stored.len : job->len;
+            if ((error = dv_odb_put_stored(ing->odb, &job->id, DV_OBJ_CHUNK, job->len, job->flags,
+                                           stored, stored_len, &added)) < 0)
+                return error;
+        }
+        if ((error = dv_manifest_append(&ing->manifest, &job->id, job->len)) < 0)
+            return error;
+        ing->stats.chunks++;
+        if (added) {
+            ing->stats.chunks_new++;
+            ing->stats.bytes_new += job->len;
+        } else {
+            ing->stats.bytes_reused += job->len;
+        }
+    }
+    if (ing->progress) {
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < b->n_jobs; i++)
+            bytes += b->jobs[i].len;
+        ing->progress(ing->progress_ctx, bytes);
+    }
+    b->n_jobs = 0;
+    return 0;
+}
+
+static int finish_batch(dv_ingest *ing, batch *b)
+{
+    int error = 0;
+    if (b->submitted) {
+        b->submitted = 0;
+        error = dv_pool_wait(ing->pool, &b->task);
+    }
+    if (error < 0)
+        return error;
+    return commit_batch(ing, b);
+}
+
+static void start_batch(dv_ingest *ing, batch *b, batch_runner *runner)
+{
+    runner->ing = ing;
+    runner->b = b;
+    if (ing->pool && b->n_jobs > 1) {
+        dv_pool_submit(ing->pool, &b->task, run_item, runner, b->n_jobs);
+        b->submitted = 1;
+    } else {
+        b->submitted = 0;
+    }
+}
+
+static int run_inline(dv_ingest *ing, batch *b)
+{
+    int error;
+    for (size_t i = 0; i < b->n_jobs; i++)
+        if ((error = process_chunk(ing, b, i, -1)) < 0)
+            return error;
+    return 0;
+}
+
+int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path)
+{
+    int error = 0;
+    dv_chunker chunker;
+    batch_runner runners[2];
+    int cur = 0;
+    size_t carry_from = 0, carry_len = 0; /* unfinished chunk at the end of the previous batch */
+    batch *prev = NULL;
+
+    dv_manifest_clear(&ing->manifest);
+    dv_chunker_init(&chunker, &ing->params);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    for (;;) {
+        batch *b = &ing->batches[cur];
+        /* b was committed in the previous round, so it is free; prev may still be with
+         * the workers, which only read it, as this copy does. */
+        if (carry_len)
+            memcpy(b->data, prev->data + carry_from, carry_len);
+        b->len = carry_len;
+        size_t scan_from = carry_len; /* carried bytes were already scanned */
+        size_t chunk_start = 0;
+        size_t got = 0;
+        if ((error = dv_fs_read_full(fd, b->data + b->len, DV_INGEST_BATCH_BYTES, &got, path)) < 0)
+            goto done;
+        b->len += got;
+        ing->stats.bytes_read += got;
+        int eof = got < DV_INGEST_BATCH_BYTES;
+        b->n_jobs = 0;
+        size_t pos = scan_from;
+        while (pos < b->len) {
+            int cut = 0;
+            size_t n = dv_chunker_scan(&chunker, b->data + pos, b->len - pos, &cut);
+            pos += n;
+            if (!cut)
+                break;
+            if ((error = add_job(b, chunk_start, (uint32_t)(pos - chunk_start))) < 0)
+                goto done;
+            chunk_start = pos;
+        }
+        if (eof && chunk_start < b->len) {
+            if ((error = add_job(b, chunk_start, (uint32_t)(b->len - chunk_start))) < 0)
+                goto done;
+            chunk_start = b->len;
+        }
+        carry_from = chunk_start;
+        carry_len = b->len - chunk_start;
+
+        /* Hand this batch to the workers, then commit the previous one in order. */
+        start_batch(ing, b, &runners[cur]);
+        if (!b->submitted && (error = run_inline(ing, b)) < 0)
+            goto done;
+        if (prev && (error = finish_batch(ing, prev)) < 0)
+            goto done;
+        if (eof) {
+            if ((error = finish_batch(ing, b)) < 0)
+                goto done;
+            prev = NULL;
+            break;
+        }
+        /* The carried tail is copied out of b at the top of the next round, while b's
+         * complete chunks are being processed: both only read b. */
+        prev = b;
+        cur = 1 - cur;
+    }
+
+    dv_buf_clear(&ing->scratch);
+    if ((error = dv_manifest_encode(&ing->scratch, &ing->manifest)) < 0 ||
+        (error = dv_hash_buffer(manifest_id, ing->scratch.ptr, ing->scratch.len)) < 0)
+        goto done;
+    if (ing->odb && (error = dv_odb_put(ing->odb, manifest_id, DV_OBJ_MANIFEST, ing->scratch.ptr,
+                                        ing->scratch.len, NULL)) < 0)
+        goto done;
+    *size = ing->manifest.size;
+    ing->stats.files++;
+done:
+    if (error < 0) {
+        /* Drain whatever is still running before the buffers can be reused. */
+        for (int i = 0; i < 2; i++) {
+            batch *b = &ing->batches[i];
+            if (b->submitted) {
+                dv_pool_wait(ing->pool, &b->task);
+                b->submitted = 0;
+            }
+            b->n_jobs = 0;
+        }
+        error = dv_error_wrap(error, "%s", path);
+    }
+    return error;
+}
+
+int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len)
+{
+    int error, added = 0;
+    if ((error = dv_hash_buffer(id, data, len)) < 0)
+        return error;
+    if (ing->odb && (error = dv_odb_put(ing->odb, id, DV_OBJ_CHUNK, data, len, &added)) < 0)
+        return error;
+    if (added)
+        ing->stats.bytes_new += len;
+    else
+        ing->stats.bytes_reused += len;
+    return 0;
+}
+
+void dv_ingest_stats_get(const dv_ingest *ing, dv_ingest_stats *out)
+{
+    *out = ing->stats;
+}
+
+void dv_ingest_free(dv_ingest *ing)
+{
+    if (!ing)
+        return;
+    for (int i = 0; i < 2; i++) {
+        batch *b = &ing->batches[i];
+        if (b->submitted)
+            dv_pool_wait(ing->pool, &b->task);
+        free(b->data);
+        for (size_t j = 0; j < b->alloc_jobs; j++)
+            dv_buf_release(&b->jobs[j].stored);
+        free(b->jobs);
+    }
+    for (int i = 0; i <= DV_INGEST_MAX_WORKERS; i++)
+        dv_compressor_free(ing->compressors[i]);
+    dv_manifest_release(&ing->manifest);
+    dv_buf_release(&ing->scratch);
+    free(ing);
+}

@@ -1,0 +1,50 @@
+/*
+ * ingest: the write data path. A file is read in large batches; the calling
+ * thread finds chunk boundaries, a worker pool hashes and compresses the chunks
+ * of one batch while the next batch is read, and the results are appended to
+ * the store in file order. The file's manifest is stored last. Memory is
+ * bounded by two batches whatever the file size. Without a store, ingest only
+ * computes the manifest id (used by status).
+ */
+#ifndef DV_INGEST_H
+#define DV_INGEST_H
+
+#include "chunker.h"
+#include "hash.h"
+#include "pool.h"
+#include "storage/odb.h"
+
+#include <stdint.h>
+
+typedef struct dv_ingest dv_ingest;
+
+typedef struct dv_ingest_stats {
+    uint64_t files;
+    uint64_t bytes_read;
+    uint64_t chunks;
+    uint64_t chunks_new;
+    uint64_t bytes_new;    /* object bytes of chunks not in the store before */
+    uint64_t bytes_reused; /* bytes of chunks the store already had */
+} dv_ingest_stats;
+
+/** Progress callback: bytes more were processed. Called from the calling thread. */
+typedef void (*dv_ingest_progress_fn)(void *ctx, uint64_t bytes);
+
+/**
+ * Make an ingester. odb NULL: hash only, store nothing. pool is lent (it must
+ * outlive the ingester); NULL runs everything in the calling thread.
+ */
+int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, dv_pool *pool);
+void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx);
+
+/** Chunk, hash (and store) everything read from fd until end of file. The manifest id
+ *  goes to manifest_id and the byte count to size. path is for messages. */
+int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path);
+
+/** Store a small buffer (e.g. a symlink target) as a single chunk object. */
+int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);
+
+void dv_ingest_stats_get(const dv_ingest *ing, dv_ingest_stats *out);
+void dv_ingest_free(dv_ingest *ing);
+
+#endif

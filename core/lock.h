@@ -1,0 +1,23 @@
+/*
+ * lock: the repository lock (.dv/lock) that mutating commands hold. It is an
+ * flock(2) on the file, so the kernel releases it when the holder dies, even by
+ * kill -9; the file records the holder's pid for messages.
+ */
+#ifndef DV_LOCK_H
+#define DV_LOCK_H
+
+typedef struct dv_lock dv_lock;
+
+/** Called once when the lock is busy and we start waiting; holder_pid may be 0 if unknown. */
+typedef void (*dv_lock_wait_fn)(void *ctx, long holder_pid);
+
+/**
+ * Take the lock at path, waiting up to timeout_ms (0: do not wait). On timeout returns
+ * DV_ELOCKED with a message naming the holder's pid.
+ */
+int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wait_fn on_wait,
+                    void *ctx);
+/** Release and free; NULL is fine. */
+void dv_lock_release(dv_lock *lock);
+
+#endif
