@@ -1,0 +1,198 @@
+/* common: shared command-line helpers. */
+#include "common.h"
+
+#include "core/error.h"
+#include "core/fs.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_exit_code(int code)
+{
+    switch (code) {
+    case 0:
+        return DV_EXIT_OK;
+    case DV_EUSAGE:
+    case DV_ENOREPO:
+        return DV_EXIT_USAGE;
+    case DV_ELOCKED:
+        return DV_EXIT_LOCKED;
+    case DV_ECONFLICT:
+        return DV_EXIT_CONFLICT;
+    default:
+        return DV_EXIT_FAILURE;
+    }
+}
+
+int cmd_fail(int code)
+{
+    fprintf(stderr, "dv: error: %s\n", dv_error_last());
+    return cmd_exit_code(code);
+}
+
+int cmd_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("dv: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (usage)
+        fprintf(stderr, "\n%s", usage);
+    return DV_EXIT_USAGE;
+}
+
+void cmd_warn(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("dv: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+const char *cmd_human_bytes(uint64_t bytes)
+{
+    static _Thread_local char ring[8][32];
+    static _Thread_local unsigned next;
+    char *out = ring[next++ % 8];
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    if (bytes < 1024) {
+        snprintf(out, 32, "%llu B", (unsigned long long)bytes);
+        return out;
+    }
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(out, 32, "%.1f %s", v, units[u]);
+    return out;
+}
+
+int cmd_json_string(dv_buf *out, const char *s)
+{
+    int error = dv_buf_putc(out, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p && !error; p++) {
+        if (*p == '"' || *p == '\\')
+            error = dv_buf_printf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            error = dv_buf_printf(out, "\\u%04x", *p);
+        else
+            error = dv_buf_putc(out, (char)*p);
+    }
+    return error ? error : dv_buf_putc(out, '"');
+}
+
+int cmd_open_repo(dv_repo **out)
+{
+    int error = dv_repo_open(out, ".");
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
+static void on_lock_wait(void *ctx, long holder)
+{
+    (void)ctx;
+    if (holder > 0)
+        fprintf(stderr, "dv: waiting for another dv command (pid %ld) to finish...\n", holder);
+    else
+        fprintf(stderr, "dv: waiting for another dv command to finish...\n");
+}
+
+int cmd_lock_repo(dv_repo *repo)
+{
+    int error = dv_repo_lock(repo, on_lock_wait, NULL);
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
+int cmd_relpaths(char ***out, dv_repo *repo, int argc, char **argv)
+{
+    char **paths = calloc((size_t)argc + 1, sizeof(*paths));
+    dv_buf rel = DV_BUF_INIT;
+    if (!paths)
+        return cmd_fail(dv_error_set(DV_ENOMEM, "out of memory"));
+    for (int i = 0; i < argc; i++) {
+        int error = dv_repo_relpath(&rel, repo, argv[i]);
+        if (error < 0) {
+            cmd_relpaths_free(paths, i);
+            dv_buf_release(&rel);
+            return cmd_fail(error);
+        }
+        paths[i] = dv_buf_detach(&rel);
+    }
+    *out = paths;
+    return 0;
+}
+
+void cmd_relpaths_free(char **paths, int n)
+{
+    if (!paths)
+        return;
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+void cmd_progress_start(cmd_progress *p, const char *label, uint64_t total, int quiet)
+{
+    memset(p, 0, sizeof(*p));
+    p->enabled = !quiet && isatty(STDERR_FILENO) && !getenv("DV_NO_PROGRESS");
+    p->label = label;
+    p->total = total;
+    p->started_ns = p->last_ns = dv_fs_now_ns();
+}
+
+static void progress_draw(cmd_progress *p, int64_t now)
+{
+    double secs = (double)(now - p->started_ns) / 1e9;
+    double rate = secs > 0 ? (double)p->done / secs : 0;
+    char eta[32] = "";
+    if (rate > 0 && p->total > p->done)
+        snprintf(eta, sizeof(eta), "  ETA %.0fs", (double)(p->total - p->done) / rate);
+    int pct = p->total ? (int)(100.0 * (double)p->done / (double)p->total) : 0;
+    if (pct > 100)
+        pct = 100;
+    char bar[21];
+    int filled = pct / 5;
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(stderr, "\r\033[K%s [%s] %3d%%  %s / %s  %s/s%s", p->label, bar, pct,
+            cmd_human_bytes(p->done), cmd_human_bytes(p->total), cmd_human_bytes((uint64_t)rate),
+            eta);
+    fflush(stderr);
+}
+
+void cmd_progress_update(void *ctx, uint64_t bytes)
+{
+    cmd_progress *p = ctx;
+    p->done += bytes;
+    if (!p->enabled)
+        return;
+    int64_t now = dv_fs_now_ns();
+    if (now - p->last_ns < 100000000)
+        return;
+    p->last_ns = now;
+    progress_draw(p, now);
+}
+
+void cmd_progress_end(cmd_progress *p)
+{
+    if (!p->enabled)
+        return;
+    /* Only leave a trace when the bar was ever drawn. */
+    if (p->last_ns != p->started_ns)
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
+int cmd_print_usage(const char *usage)
+{
+    fputs(usage, stdout);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * common: what every command shares: error reporting and exit codes, human
+ * sizes, JSON strings, the progress bar, and the repository opening step.
+ */
+#ifndef DV_CMD_COMMON_H
+#define DV_CMD_COMMON_H
+
+#include "core/buf.h"
+#include "core/repo.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes (documented in dv(1)). */
+enum {
+    DV_EXIT_OK = 0,
+    DV_EXIT_NO = 1,       /* the answer is no: differences, not clean, problems found */
+    DV_EXIT_USAGE = 2,    /* bad usage, not in a repository */
+    DV_EXIT_LOCKED = 3,   /* the lock could not be taken in time */
+    DV_EXIT_CONFLICT = 4, /* would overwrite unsaved data */
+    DV_EXIT_FAILURE = 5,  /* corrupt store, I/O error, anything else */
+};
+
+/** Print "dv: error: <last error>" and return the exit code for code. */
+int cmd_fail(int code);
+/** Print "dv: error: <message>" and return DV_EXIT_USAGE. */
+int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cmd_exit_code(int code);
+
+/** 1024-based size ("1.5 GiB", "17 B") into a static per-thread ring. */
+const char *cmd_human_bytes(uint64_t bytes);
+/** Append s as a JSON string literal (with quotes). */
+int cmd_json_string(dv_buf *out, const char *s);
+
+/** Open the repository for the current directory; on failure prints and returns the exit code. */
+int cmd_open_repo(dv_repo **out);
+/** Take the lock, telling the user if we have to wait. Returns 0 or an exit code. */
+int cmd_lock_repo(dv_repo *repo);
+
+/** Convert user paths to work-tree paths; returns 0 or an exit code (error printed). */
+int cmd_relpaths(char ***out, dv_repo *repo, int argc, char **argv);
+void cmd_relpaths_free(char **paths, int n);
+
+typedef struct cmd_progress {
+    int enabled;
+    const char *label;
+    uint64_t total, done;
+    int64_t started_ns, last_ns;
+} cmd_progress;
+
+/** A progress bar on stderr, enabled only when stderr is a terminal and not quiet. */
+void cmd_progress_start(cmd_progress *p, const char *label, uint64_t total, int quiet);
+/** dv_ingest_progress_fn-compatible update. */
+void cmd_progress_update(void *p, uint64_t bytes);
+void cmd_progress_end(cmd_progress *p);
+
+/** Commands report --help through this: prints usage to stdout, returns 0. */
+int cmd_print_usage(const char *usage);
+
+/* Commands */
+int cmd_init(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_checkout(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/** Usage text of a command for `dv help`, or NULL. */
+const char *cmd_usage_of(const char *name);
+
+extern const char cmd_init_usage[], cmd_add_usage[], cmd_status_usage[], cmd_checkout_usage[],
+    cmd_fsck_usage[];
+
+#endif

@@ -1,0 +1,110 @@
+/* main: global options and dispatch to one command. */
+#include "common.h"
+
+#include "core/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char main_usage[] =
+    "usage: dv [-C <dir>] [--version] [--help] <command> [<args>]\n"
+    "\n"
+    "Version large files and directories next to git: git holds small pointer\n"
+    "files, dv keeps the content in a deduplicating, compressed store.\n"
+    "\n"
+    "commands:\n"
+    "  init       set up dv in the current git repository\n"
+    "  add        store files or directories and write their pointer files\n"
+    "  status     show which tracked paths differ from their pointer files\n"
+    "  checkout   make the work tree match the pointer files\n"
+    "  fsck       verify every pack and object in the store\n"
+    "  help       show help for a command\n"
+    "\n"
+    "See 'dv help <command>' or 'man dv-<command>' for more.\n";
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, cmd_init_usage},
+    {"add", cmd_add, cmd_add_usage},
+    {"status", cmd_status, cmd_status_usage},
+    {"checkout", cmd_checkout, cmd_checkout_usage},
+    {"fsck", cmd_fsck, cmd_fsck_usage},
+    {"help", cmd_help, NULL},
+};
+
+const char *cmd_usage_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(commands[i].name, name))
+            return commands[i].usage;
+    return NULL;
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_usage, stdout);
+        return 0;
+    }
+    const char *usage = cmd_usage_of(argv[1]);
+    if (!usage && strcmp(argv[1], "help"))
+        return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", argv[1]);
+    if (isatty(STDOUT_FILENO)) {
+        /* The manual says more than the usage text; show it when one is installed. */
+        char page[64];
+        snprintf(page, sizeof(page), "dv-%s", argv[1]);
+        fflush(stdout);
+        execlp("man", "man", page, (char *)NULL);
+    }
+    fputs(usage ? usage : main_usage, stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--version") || !strcmp(arg, "-v")) {
+            printf("dv version %s\n", DV_VERSION);
+            return 0;
+        }
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            fputs(main_usage, stdout);
+            return 0;
+        }
+        if (!strcmp(arg, "-C")) {
+            if (i + 1 >= argc)
+                return cmd_usage_error(main_usage, "-C needs a directory");
+            if (chdir(argv[++i]) < 0) {
+                fprintf(stderr, "dv: error: cannot change to %s: %s\n", argv[i], strerror(errno));
+                return DV_EXIT_USAGE;
+            }
+            continue;
+        }
+        return cmd_usage_error(main_usage, "unknown option %s", arg);
+    }
+    if (i >= argc) {
+        fputs(main_usage, stderr);
+        return DV_EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+        if (!strcmp(commands[c].name, argv[i])) {
+            int rc = commands[c].fn(argc - i, argv + i);
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "dv: error: cannot write output: %s\n", strerror(errno));
+                return DV_EXIT_FAILURE;
+            }
+            return rc;
+        }
+    }
+    return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", argv[i]);
+}

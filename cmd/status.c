@@ -1,0 +1,154 @@
+/* dv status: which tracked paths differ from their pointer files. */
+#include "common.h"
+
+#include "core/error.h"
+#include "core/status.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char cmd_status_usage[] =
+    "usage: dv status [--json] [-q] [<path>...]\n"
+    "\n"
+    "For each tracked path: clean, modified (with the files added, changed and\n"
+    "removed), missing from the work tree, or not in the store.\n"
+    "Exit status 0 when everything is clean, 1 when not.\n"
+    "\n"
+    "  --json       one JSON object on stdout\n"
+    "  -q, --quiet  print nothing; the exit status is the answer\n";
+
+static int print_json(const dv_status_report *r, int clean)
+{
+    dv_buf out = DV_BUF_INIT;
+    int error = dv_buf_printf(&out, "{\"clean\": %s, \"paths\": [", clean ? "true" : "false");
+    for (size_t i = 0; i < r->n && !error; i++) {
+        const dv_status_path *p = &r->paths[i];
+        error = dv_buf_puts(&out, i ? ", {\"path\": " : "{\"path\": ");
+        if (!error)
+            error = cmd_json_string(&out, p->path);
+        if (!error)
+            error = dv_buf_puts(&out, ", \"pointer\": ");
+        if (!error)
+            error = cmd_json_string(&out, p->pointer);
+        if (!error)
+            error = dv_buf_printf(&out, ", \"state\": \"%s\", \"in_store\": %s",
+                                  dv_status_state_name(p->state), p->in_store ? "true" : "false");
+        if (!error && p->message) {
+            error = dv_buf_puts(&out, ", \"message\": ");
+            if (!error)
+                error = cmd_json_string(&out, p->message);
+        }
+        if (!error)
+            error = dv_buf_puts(&out, ", \"changes\": [");
+        for (size_t j = 0; j < p->n_changes && !error; j++) {
+            error = dv_buf_puts(&out, j ? ", {\"path\": " : "{\"path\": ");
+            if (!error)
+                error = cmd_json_string(&out, p->changes[j].path);
+            if (!error)
+                error = dv_buf_printf(&out, ", \"change\": \"%s\"}",
+                                      dv_status_change_name(p->changes[j].change));
+        }
+        if (!error)
+            error = dv_buf_puts(&out, "]}");
+    }
+    if (!error)
+        error = dv_buf_puts(&out, "]}\n");
+    if (!error)
+        fputs(out.ptr, stdout);
+    dv_buf_release(&out);
+    return error;
+}
+
+static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
+{
+    dv_buf shown = DV_BUF_INIT;
+    static const char letters[] = " AMD";
+    for (size_t i = 0; i < r->n; i++) {
+        const dv_status_path *p = &r->paths[i];
+        if (p->state == DV_STATE_CLEAN)
+            continue;
+        dv_repo_display_path(&shown, repo, p->path);
+        switch (p->state) {
+        case DV_STATE_MODIFIED:
+            printf("modified:      %s%s\n", shown.ptr,
+                   p->in_store ? "" : "  (and its recorded content is not in the store)");
+            for (size_t j = 0; j < p->n_changes; j++) {
+                dv_repo_display_path(&shown, repo, p->changes[j].path);
+                int is_dir = p->changes[j].path[strlen(p->changes[j].path) - 1] == '/';
+                printf("    %c %s%s\n", letters[p->changes[j].change], shown.ptr,
+                       is_dir && shown.ptr[shown.len - 1] != '/' ? "/" : "");
+            }
+            break;
+        case DV_STATE_MISSING:
+            printf("missing:       %s  (run dv checkout%s)\n", shown.ptr,
+                   p->in_store ? "" : "; its content is not in the store either: dv pull");
+            break;
+        case DV_STATE_NOT_IN_STORE:
+            printf("not in store:  %s  (run dv pull, or dv add %s to store it again)\n", shown.ptr,
+                   shown.ptr);
+            break;
+        default:
+            printf("bad pointer:   %s\n", p->message ? p->message : p->pointer);
+        }
+    }
+    if (clean)
+        printf("%zu tracked path%s, all clean\n", r->n, r->n == 1 ? "" : "s");
+    dv_buf_release(&shown);
+}
+
+int cmd_status(int argc, char **argv)
+{
+    struct {
+        int json, quiet;
+    } opts = {0, 0};
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            opts.json = 1;
+            break;
+        case 'q':
+            opts.quiet = 1;
+            break;
+        case 'h':
+            return cmd_print_usage(cmd_status_usage);
+        default:
+            return cmd_usage_error(cmd_status_usage, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    int n = argc - optind;
+    dv_repo *repo = NULL;
+    char **paths = NULL;
+    dv_status_report report = {0};
+    int rc = cmd_open_repo(&repo);
+    if (rc)
+        return rc;
+    if ((rc = cmd_relpaths(&paths, repo, n, argv + optind)))
+        goto done;
+    int error = dv_status(&report, repo, (const char *const *)paths, (size_t)n);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    int clean = 1;
+    for (size_t i = 0; i < report.n; i++)
+        if (report.paths[i].state != DV_STATE_CLEAN)
+            clean = 0;
+    if (opts.json)
+        print_json(&report, clean);
+    else if (!opts.quiet)
+        print_human(&report, repo, clean);
+    rc = clean ? DV_EXIT_OK : DV_EXIT_NO;
+done:
+    dv_status_report_free(&report);
+    cmd_relpaths_free(paths, n);
+    dv_repo_free(repo);
+    return rc;
+}

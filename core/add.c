@@ -1,0 +1,232 @@
+/* add: store work-tree paths and record them in pointer files. */
+#include "add.h"
+
+#include "error.h"
+#include "fs.h"
+#include "pointer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int measure(uint64_t *bytes, dv_buf *path)
+{
+    struct stat st;
+    if (lstat(path->ptr, &st) < 0)
+        return 0;
+    if (S_ISREG(st.st_mode)) {
+        *bytes += (uint64_t)st.st_size;
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    DIR *dir = opendir(path->ptr);
+    if (!dir)
+        return 0;
+    size_t len = path->len;
+    struct dirent *de;
+    int error = 0;
+    while (!error && (de = readdir(dir))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            dv_worktree_skip_name(de->d_name))
+            continue;
+        if ((error = dv_buf_printf(path, "/%s", de->d_name)) < 0)
+            break;
+        error = measure(bytes, path);
+        dv_buf_truncate(path, len);
+    }
+    closedir(dir);
+    return error;
+}
+
+int dv_add_measure(uint64_t *bytes, dv_repo *repo, const char *const *relpaths, size_t n)
+{
+    dv_buf path = DV_BUF_INIT;
+    int error = 0;
+    *bytes = 0;
+    for (size_t i = 0; i < n && !error; i++)
+        if (!(error = dv_repo_abspath(&path, repo, relpaths[i])))
+            error = measure(bytes, &path);
+    dv_buf_release(&path);
+    return error;
+}
+
+static int check_addable(dv_repo *repo, const char *relpath, struct stat *st)
+{
+    dv_buf abs = DV_BUF_INIT;
+    int error = 0;
+    size_t len = strlen(relpath);
+    size_t suffix = strlen(DV_POINTER_SUFFIX);
+    if (!len) {
+        error = dv_error_set(DV_EUSAGE, "cannot add the top of the work tree itself; "
+                                        "add the files or directories in it");
+        goto done;
+    }
+    if (len > suffix && !strcmp(relpath + len - suffix, DV_POINTER_SUFFIX)) {
+        error = dv_error_set(DV_EUSAGE,
+                             "%s looks like a pointer file; add the data path it names instead",
+                             relpath);
+        goto done;
+    }
+    if ((error = dv_repo_abspath(&abs, repo, relpath)) < 0)
+        goto done;
+    if (lstat(abs.ptr, st) < 0) {
+        if (errno == ENOENT)
+            error = dv_error_set(DV_EUSAGE, "%s does not exist", relpath);
+        else
+            error = dv_error_errno("cannot stat %s", relpath);
+        goto done;
+    }
+    if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode)) {
+        error = dv_error_set(DV_EUSAGE, "%s is not a regular file, directory or symlink", relpath);
+        goto done;
+    }
+    int tracked = dv_repo_git_tracks(repo, relpath);
+    if (tracked < 0) {
+        error = tracked;
+        goto done;
+    }
+    if (tracked)
+        error = dv_error_set(DV_EUSAGE,
+                             "%s is tracked by git; run 'git rm -r --cached %s' first so that "
+                             "dv can track it instead",
+                             relpath, relpath);
+done:
+    dv_buf_release(&abs);
+    return error;
+}
+
+/* Write <relpath>.dv unless it already says exactly this. */
+static int write_pointer(int *written, dv_repo *repo, const char *relpath, const dv_pointer *p)
+{
+    dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT, old = DV_BUF_INIT;
+    int error;
+    *written = 0;
+    if ((error = dv_pointer_format(&text, p)) < 0 ||
+        (error = dv_repo_abspath(&path, repo, relpath)) < 0 ||
+        (error = dv_buf_puts(&path, DV_POINTER_SUFFIX)) < 0)
+        goto done;
+    error = dv_fs_read_file(&old, path.ptr, DV_POINTER_MAX_BYTES);
+    if (error == 0 && old.len == text.len && !memcmp(old.ptr, text.ptr, text.len))
+        goto done;
+    if ((error = dv_fs_write_atomic(path.ptr, text.ptr, text.len, 0644, DV_FS_DURABLE)) < 0)
+        goto done;
+    *written = 1;
+done:
+    dv_buf_release(&text);
+    dv_buf_release(&path);
+    dv_buf_release(&old);
+    return error;
+}
+
+int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, size_t n,
+           const dv_add_options *opts)
+{
+    int error = 0;
+    dv_worktree *wt = NULL;
+    dv_worktree_item *items = NULL;
+    dv_buf *stage = NULL;
+    size_t n_stage = 0;
+    memset(result, 0, sizeof(*result));
+    dv_odb_stats before, after;
+
+    if (!(items = calloc(n ? n : 1, sizeof(*items))) ||
+        !(stage = calloc(2 * n + 1, sizeof(*stage)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < 2 * n + 1; i++)
+        stage[i] = (dv_buf)DV_BUF_INIT;
+
+    /* Check every path before storing anything. */
+    struct stat *stats = calloc(n ? n : 1, sizeof(*stats));
+    if (!stats) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n && !error; i++)
+        error = check_addable(repo, relpaths[i], &stats[i]);
+    if (error < 0) {
+        free(stats);
+        goto done;
+    }
+
+    dv_worktree_options wopts = {1, opts ? opts->progress : NULL, opts ? opts->progress_ctx : NULL,
+                                 opts ? opts->warn : NULL, opts ? opts->warn_ctx : NULL};
+    if ((error = dv_worktree_open(&wt, repo, &wopts)) < 0) {
+        free(stats);
+        goto done;
+    }
+    dv_odb_stats_get(dv_worktree_odb(wt), &before);
+    for (size_t i = 0; i < n && !error; i++) {
+        error = dv_worktree_scan(&items[i], wt, relpaths[i], &stats[i]);
+        if (error < 0)
+            error = dv_error_wrap(error, "cannot add %s", relpaths[i]);
+    }
+    free(stats);
+    if (error < 0)
+        goto done;
+    /* Content first, durably; only then the pointers that name it. */
+    if ((error = dv_odb_flush(dv_worktree_odb(wt))) < 0)
+        goto done;
+    dv_odb_stats_get(dv_worktree_odb(wt), &after);
+
+    for (size_t i = 0; i < n; i++) {
+        dv_pointer p = {0};
+        p.version = DV_POINTER_VERSION;
+        p.oid = items[i].id;
+        p.size = items[i].size;
+        switch (items[i].mode) {
+        case DV_MODE_DIR:
+            p.kind = DV_KIND_DIR;
+            p.files = items[i].files;
+            break;
+        case DV_MODE_SYMLINK:
+            p.kind = DV_KIND_SYMLINK;
+            break;
+        default:
+            p.kind = DV_KIND_FILE;
+            p.exec = items[i].mode == DV_MODE_EXEC;
+        }
+        int written, changed;
+        if ((error = write_pointer(&written, repo, relpaths[i], &p)) < 0)
+            goto done;
+        result->pointers_written += (uint64_t)written;
+        if ((error = dv_buf_printf(&stage[n_stage++], "%s%s", relpaths[i], DV_POINTER_SUFFIX)) < 0 ||
+            (error = dv_repo_ignore(&changed, &stage[n_stage], repo, relpaths[i])) < 0)
+            goto done;
+        n_stage++;
+        result->files += items[i].files;
+        result->bytes += items[i].size;
+    }
+    const char **stage_paths = calloc(n_stage ? n_stage : 1, sizeof(*stage_paths));
+    if (!stage_paths) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_stage; i++)
+        stage_paths[i] = stage[i].ptr;
+    error = dv_repo_stage(repo, stage_paths, n_stage);
+    free(stage_paths);
+    if (error < 0)
+        goto done;
+    if ((error = dv_worktree_save(wt)) < 0)
+        goto done;
+
+    dv_ingest_stats ist;
+    dv_worktree_stats(wt, &ist);
+    result->paths = n;
+    result->bytes_read = ist.bytes_read;
+    result->bytes_stored = after.stored_bytes_added - before.stored_bytes_added;
+    result->bytes_reused = result->bytes > ist.bytes_new ? result->bytes - ist.bytes_new : 0;
+done:
+    dv_worktree_free(wt);
+    free(items);
+    if (stage)
+        for (size_t i = 0; i < 2 * n + 1; i++)
+            dv_buf_release(&stage[i]);
+    free(stage);
+    return error;
+}

@@ -1,0 +1,598 @@
+/* checkout: restore work-tree data from the store. */
+#include "checkout.h"
+
+#include "error.h"
+#include "fs.h"
+#include "object.h"
+#include "pointer.h"
+#include "status.h"
+#include "worktree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RESTORE_GROUP_CHUNKS 32
+
+enum action_kind { ACT_REMOVE = 1, ACT_MKDIR, ACT_WRITE_FILE, ACT_WRITE_LINK, ACT_CHMOD };
+
+typedef struct action {
+    int kind;
+    char *relpath;
+    dv_oid id;
+    uint8_t mode;
+    uint64_t size;
+} action;
+
+typedef struct planner {
+    dv_repo *repo;
+    dv_worktree *wt;
+    dv_odb *odb;
+    const dv_checkout_options *opts;
+    dv_checkout_result *result;
+    action *actions;
+    size_t n_actions, alloc_actions;
+    dv_buf abs;
+    mode_t umask_bits;
+} planner;
+
+int dv_path_list_add(dv_path_list *list, const char *path)
+{
+    if (list->n == list->alloc) {
+        size_t n = list->alloc ? list->alloc * 2 : 16;
+        char **p = realloc(list->paths, n * sizeof(*p));
+        if (!p)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        list->paths = p;
+        list->alloc = n;
+    }
+    if (!(list->paths[list->n] = strdup(path)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    list->n++;
+    return 0;
+}
+
+void dv_path_list_free(dv_path_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        free(list->paths[i]);
+    free(list->paths);
+    memset(list, 0, sizeof(*list));
+}
+
+void dv_checkout_result_free(dv_checkout_result *r)
+{
+    dv_path_list_free(&r->conflicts);
+    dv_path_list_free(&r->overwritten);
+    dv_path_list_free(&r->bad_pointers);
+}
+
+static int add_action(planner *p, int kind, const char *relpath, const dv_oid *id, uint8_t mode,
+                      uint64_t size)
+{
+    if (p->n_actions == p->alloc_actions) {
+        size_t n = p->alloc_actions ? p->alloc_actions * 2 : 64;
+        action *a = realloc(p->actions, n * sizeof(*a));
+        if (!a)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->actions = a;
+        p->alloc_actions = n;
+    }
+    action *a = &p->actions[p->n_actions];
+    memset(a, 0, sizeof(*a));
+    if (!(a->relpath = strdup(relpath)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    a->kind = kind;
+    if (id)
+        a->id = *id;
+    a->mode = mode;
+    a->size = size;
+    p->n_actions++;
+    return 0;
+}
+
+/* Unsaved data at relpath: a conflict, or with force a note of what is overwritten. */
+static int unsaved(planner *p, const char *relpath)
+{
+    return dv_path_list_add(p->opts->force ? &p->result->overwritten : &p->result->conflicts,
+                            relpath);
+}
+
+/* Can the item at relpath be removed without losing data that is not in the store? */
+static int check_removable(planner *p, const char *relpath, const struct stat *st)
+{
+    int error = 0;
+    dv_oid id;
+    uint64_t size;
+    if (S_ISREG(st->st_mode)) {
+        if ((error = dv_worktree_file_id(&id, &size, p->wt, relpath, st)) < 0)
+            return error;
+        return dv_odb_has(p->odb, &id) ? 0 : unsaved(p, relpath);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        if ((error = dv_worktree_link_id(&id, &size, p->wt, relpath)) < 0)
+            return error;
+        return dv_odb_has(p->odb, &id) ? 0 : unsaved(p, relpath);
+    }
+    if (!S_ISDIR(st->st_mode))
+        return unsaved(p, relpath);
+    dv_worktree_names names;
+    dv_buf child = DV_BUF_INIT;
+    if ((error = dv_worktree_list(&names, p->wt, relpath)) < 0)
+        return error;
+    for (size_t i = 0; i < names.n && !error; i++) {
+        struct stat cst;
+        dv_buf_clear(&child);
+        if ((error = dv_buf_printf(&child, "%s/%s", relpath, names.names[i])) < 0 ||
+            (error = dv_repo_abspath(&p->abs, p->repo, child.ptr)) < 0)
+            break;
+        if (lstat(p->abs.ptr, &cst) < 0)
+            continue;
+        error = check_removable(p, child.ptr, &cst);
+    }
+    dv_worktree_names_free(&names);
+    dv_buf_release(&child);
+    return error;
+}
+
+static int plan_remove(planner *p, const char *relpath, const struct stat *st)
+{
+    int error;
+    if ((error = check_removable(p, relpath, st)) < 0)
+        return error;
+    return add_action(p, ACT_REMOVE, relpath, NULL, 0, 0);
+}
+
+static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_oid *id,
+                       uint64_t size);
+
+static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int exists)
+{
+    int error;
+    dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
+    dv_tree tree = DV_TREE_INIT;
+    dv_worktree_names names = {0};
+    if ((error = dv_odb_read(&raw, NULL, p->odb, tree_id)) < 0 ||
+        (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0)
+        goto done;
+    if (exists && (error = dv_worktree_list(&names, p->wt, relpath)) < 0)
+        goto done;
+    size_t i = 0, j = 0;
+    while (i < tree.n_entries || j < names.n) {
+        if (j < names.n && dv_worktree_skip_name(names.names[j])) {
+            j++;
+            continue;
+        }
+        const dv_tree_entry *e = i < tree.n_entries ? &tree.entries[i] : NULL;
+        const char *name = j < names.n ? names.names[j] : NULL;
+        int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
+        dv_buf_clear(&child);
+        if ((error = dv_buf_printf(&child, "%s/%s", relpath, c <= 0 ? e->name : name)) < 0)
+            goto done;
+        if (c < 0) {
+            error = plan_create(p, child.ptr, e->mode, &e->id, e->size);
+            i++;
+        } else {
+            struct stat st;
+            if ((error = dv_repo_abspath(&p->abs, p->repo, child.ptr)) < 0)
+                goto done;
+            int present = c > 0 && lstat(p->abs.ptr, &st) == 0;
+            if (c > 0) {
+                if (present)
+                    error = plan_remove(p, child.ptr, &st);
+                j++;
+            } else {
+                error = plan_create(p, child.ptr, e->mode, &e->id, e->size);
+                i++;
+                j++;
+            }
+        }
+        if (error < 0)
+            goto done;
+    }
+done:
+    dv_buf_release(&raw);
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    dv_worktree_names_free(&names);
+    return error;
+}
+
+/* Make relpath hold (mode, id), comparing with whatever is there now. */
+static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_oid *id,
+                       uint64_t size)
+{
+    int error;
+    struct stat st;
+    if ((error = dv_repo_abspath(&p->abs, p->repo, relpath)) < 0)
+        return error;
+    int present = lstat(p->abs.ptr, &st) == 0;
+    if (!present && errno != ENOENT && errno != ENOTDIR)
+        return dv_error_errno("cannot stat %s", relpath);
+    if (present) {
+        dv_oid current;
+        uint64_t current_size;
+        if ((mode == DV_MODE_FILE || mode == DV_MODE_EXEC) && S_ISREG(st.st_mode)) {
+            if ((error = dv_worktree_file_id(&current, &current_size, p->wt, relpath, &st)) < 0)
+                return error;
+            if (!dv_oid_cmp(&current, id)) {
+                int want_exec = mode == DV_MODE_EXEC, is_exec = (st.st_mode & S_IXUSR) != 0;
+                if (want_exec == is_exec) {
+                    p->result->unchanged++;
+                    return 0;
+                }
+                return add_action(p, ACT_CHMOD, relpath, id, mode, size);
+            }
+            if (!dv_odb_has(p->odb, &current) && (error = unsaved(p, relpath)) < 0)
+                return error;
+            return add_action(p, ACT_WRITE_FILE, relpath, id, mode, size);
+        }
+        if (mode == DV_MODE_SYMLINK && S_ISLNK(st.st_mode)) {
+            if ((error = dv_worktree_link_id(&current, &current_size, p->wt, relpath)) < 0)
+                return error;
+            if (!dv_oid_cmp(&current, id)) {
+                p->result->unchanged++;
+                return 0;
+            }
+            if (!dv_odb_has(p->odb, &current) && (error = unsaved(p, relpath)) < 0)
+                return error;
+            return add_action(p, ACT_WRITE_LINK, relpath, id, mode, size);
+        }
+        if (mode == DV_MODE_DIR && S_ISDIR(st.st_mode))
+            return plan_dir(p, relpath, id, 1);
+        /* The type changed: remove what is there first. */
+        if ((error = plan_remove(p, relpath, &st)) < 0)
+            return error;
+    }
+    switch (mode) {
+    case DV_MODE_DIR:
+        if ((error = add_action(p, ACT_MKDIR, relpath, id, mode, size)) < 0)
+            return error;
+        return plan_dir(p, relpath, id, 0);
+    case DV_MODE_SYMLINK:
+        return add_action(p, ACT_WRITE_LINK, relpath, id, mode, size);
+    default:
+        return add_action(p, ACT_WRITE_FILE, relpath, id, mode, size);
+    }
+}
+
+/* ---- executing the plan ---- */
+
+typedef struct restore_group {
+    dv_manifest_entry *chunks;
+    size_t n;
+    dv_buf bufs[RESTORE_GROUP_CHUNKS];
+    dv_pool_task task;
+    dv_odb *odb;
+    int submitted;
+} restore_group;
+
+static int read_chunk(void *ctx, size_t item, int worker)
+{
+    restore_group *g = ctx;
+    (void)worker;
+    uint8_t type;
+    int error = dv_odb_read(&g->bufs[item], &type, g->odb, &g->chunks[item].id);
+    if (error < 0)
+        return error;
+    if (type != DV_OBJ_CHUNK || g->bufs[item].len != g->chunks[item].len)
+        return dv_error_set(DV_ECORRUPT, "object %s is not the chunk its manifest expects (run dv fsck)",
+                            dv_oid_hex(&g->chunks[item].id));
+    return 0;
+}
+
+static int write_group(int fd, restore_group *g, const char *path)
+{
+    int error;
+    for (size_t i = 0; i < g->n; i++)
+        if ((error = dv_fs_write_all(fd, g->bufs[i].ptr, g->bufs[i].len, path)) < 0)
+            return error;
+    return 0;
+}
+
+static int restore_content(int fd, planner *p, const dv_manifest *m, const char *tmp_path,
+                           dv_pool *pool)
+{
+    int error = 0;
+    restore_group groups[2];
+    memset(groups, 0, sizeof(groups));
+    for (int g = 0; g < 2; g++) {
+        groups[g].odb = p->odb;
+        for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
+            groups[g].bufs[i] = (dv_buf)DV_BUF_INIT;
+    }
+    size_t next = 0;
+    int cur = 0;
+    restore_group *pending = NULL;
+    while (next < m->n_chunks || pending) {
+        restore_group *g = NULL;
+        if (next < m->n_chunks) {
+            g = &groups[cur];
+            g->chunks = m->chunks + next;
+            g->n = m->n_chunks - next < RESTORE_GROUP_CHUNKS ? m->n_chunks - next
+                                                              : RESTORE_GROUP_CHUNKS;
+            next += g->n;
+            if (pool && g->n > 1) {
+                dv_pool_submit(pool, &g->task, read_chunk, g, g->n);
+                g->submitted = 1;
+            } else {
+                for (size_t i = 0; i < g->n && !error; i++)
+                    error = read_chunk(g, i, 0);
+                if (error < 0)
+                    goto done;
+            }
+            cur = 1 - cur;
+        }
+        if (pending) {
+            if (pending->submitted) {
+                pending->submitted = 0;
+                if ((error = dv_pool_wait(pool, &pending->task)) < 0)
+                    goto done;
+            }
+            if ((error = write_group(fd, pending, tmp_path)) < 0)
+                goto done;
+            if (p->opts->progress) {
+                uint64_t bytes = 0;
+                for (size_t i = 0; i < pending->n; i++)
+                    bytes += pending->chunks[i].len;
+                p->opts->progress(p->opts->progress_ctx, bytes);
+            }
+        }
+        pending = g;
+    }
+done:
+    for (int gi = 0; gi < 2; gi++) {
+        if (groups[gi].submitted)
+            dv_pool_wait(pool, &groups[gi].task);
+        for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
+            dv_buf_release(&groups[gi].bufs[i]);
+    }
+    return error;
+}
+
+static int restore_file(planner *p, const action *a, dv_pool *pool)
+{
+    int error, fd = -1;
+    dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT, path = DV_BUF_INIT;
+    dv_manifest m = DV_MANIFEST_INIT;
+    uint8_t type;
+    if ((error = dv_odb_read(&raw, &type, p->odb, &a->id)) < 0)
+        goto done;
+    if (type != DV_OBJ_MANIFEST) {
+        error = dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
+                             dv_oid_hex(&a->id), a->relpath, dv_object_type_name(type));
+        goto done;
+    }
+    if ((error = dv_manifest_decode(&m, raw.ptr, raw.len)) < 0 ||
+        (error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0)
+        goto done;
+    mode_t mode = (a->mode == DV_MODE_EXEC ? 0777 : 0666) & ~p->umask_bits;
+    int64_t started_ns = dv_fs_now_ns();
+    if ((error = dv_fs_tmpfile(&fd, &tmp, path.ptr, mode)) < 0)
+        goto done;
+    if ((error = restore_content(fd, p, &m, tmp.ptr, pool)) < 0 ||
+        (fchmod(fd, mode) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0)) {
+        close(fd);
+        unlink(tmp.ptr);
+        goto done;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        error = dv_error_errno("cannot stat %s", tmp.ptr);
+        close(fd);
+        unlink(tmp.ptr);
+        goto done;
+    }
+    if ((error = dv_fs_commit_tmp(fd, tmp.ptr, path.ptr, 0)) < 0)
+        goto done;
+    /* rename keeps the inode, size and times, so this stat describes the final file. */
+    error = dv_statcache_update(dv_worktree_statcache(p->wt), a->relpath, &st, &a->id, started_ns);
+    p->result->files_restored++;
+    p->result->bytes_restored += m.size;
+done:
+    dv_buf_release(&raw);
+    dv_buf_release(&tmp);
+    dv_buf_release(&path);
+    dv_manifest_release(&m);
+    if (error < 0)
+        error = dv_error_wrap(error, "cannot restore %s", a->relpath);
+    return error;
+}
+
+static int restore_link(planner *p, const action *a)
+{
+    int error;
+    dv_buf target = DV_BUF_INIT, tmp = DV_BUF_INIT, path = DV_BUF_INIT, dir = DV_BUF_INIT;
+    if ((error = dv_odb_read(&target, NULL, p->odb, &a->id)) < 0 ||
+        (error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0 ||
+        (error = dv_fs_dirname(&dir, path.ptr)) < 0)
+        goto done;
+    if (memchr(target.ptr, '\0', target.len)) {
+        error = dv_error_set(DV_ECORRUPT, "symlink target for %s contains a NUL byte", a->relpath);
+        goto done;
+    }
+    for (int attempt = 0;; attempt++) {
+        if ((error = dv_buf_printf(&tmp, "%s/.dv-link-%ld-%d", dir.ptr, (long)getpid(), attempt)) < 0)
+            goto done;
+        if (symlink(target.ptr, tmp.ptr) == 0)
+            break;
+        if (errno != EEXIST || attempt > 100) {
+            error = dv_error_errno("cannot create symlink %s", tmp.ptr);
+            goto done;
+        }
+        dv_buf_clear(&tmp);
+    }
+    if (rename(tmp.ptr, path.ptr) < 0) {
+        error = dv_error_errno("cannot rename %s to %s", tmp.ptr, path.ptr);
+        unlink(tmp.ptr);
+        goto done;
+    }
+    p->result->files_restored++;
+done:
+    dv_buf_release(&target);
+    dv_buf_release(&tmp);
+    dv_buf_release(&path);
+    dv_buf_release(&dir);
+    return error;
+}
+
+static int remove_tree(dv_buf *path)
+{
+    struct stat st;
+    if (lstat(path->ptr, &st) < 0)
+        return errno == ENOENT ? 0 : dv_error_errno("cannot stat %s", path->ptr);
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path->ptr) < 0 && errno != ENOENT)
+            return dv_error_errno("cannot remove %s", path->ptr);
+        return 0;
+    }
+    size_t len = path->len;
+    int error = 0;
+    DIR *d = opendir(path->ptr);
+    if (!d)
+        return dv_error_errno("cannot read directory %s", path->ptr);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if ((error = dv_buf_printf(path, "/%s", de->d_name)) < 0)
+            break;
+        error = remove_tree(path);
+        dv_buf_truncate(path, len);
+        if (error < 0)
+            break;
+    }
+    closedir(d);
+    if (!error && rmdir(path->ptr) < 0)
+        error = dv_error_errno("cannot remove directory %s", path->ptr);
+    return error;
+}
+
+static int execute(planner *p, dv_pool *pool)
+{
+    int error = 0;
+    dv_buf path = DV_BUF_INIT;
+    for (size_t i = 0; i < p->n_actions && !error; i++) {
+        const action *a = &p->actions[i];
+        if ((error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0)
+            break;
+        switch (a->kind) {
+        case ACT_REMOVE:
+            if ((error = remove_tree(&path)) == 0)
+                p->result->removed++;
+            dv_statcache_remove(dv_worktree_statcache(p->wt), a->relpath);
+            dv_statcache_remove_under(dv_worktree_statcache(p->wt), a->relpath);
+            break;
+        case ACT_MKDIR:
+            if (mkdir(path.ptr, 0777 & ~p->umask_bits) < 0 && errno != EEXIST)
+                error = dv_error_errno("cannot create directory %s", a->relpath);
+            break;
+        case ACT_WRITE_FILE:
+            error = restore_file(p, a, pool);
+            break;
+        case ACT_WRITE_LINK:
+            error = restore_link(p, a);
+            break;
+        case ACT_CHMOD:
+            if (chmod(path.ptr, (a->mode == DV_MODE_EXEC ? 0777 : 0666) & ~p->umask_bits) < 0)
+                error = dv_error_errno("cannot change the mode of %s", a->relpath);
+            else
+                p->result->files_restored++;
+            break;
+        }
+    }
+    dv_buf_release(&path);
+    return error;
+}
+
+static uint8_t kind_mode(const dv_pointer *ptr)
+{
+    if (ptr->kind == DV_KIND_DIR)
+        return DV_MODE_DIR;
+    if (ptr->kind == DV_KIND_SYMLINK)
+        return DV_MODE_SYMLINK;
+    return ptr->exec ? DV_MODE_EXEC : DV_MODE_FILE;
+}
+
+int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
+                size_t n_filters, const dv_checkout_options *opts)
+{
+    int error;
+    char **pointers = NULL;
+    size_t n_pointers = 0;
+    dv_pool *pool = NULL;
+    planner p = {0};
+    dv_checkout_options default_opts = {0};
+    memset(result, 0, sizeof(*result));
+    p.repo = repo;
+    p.opts = opts ? opts : &default_opts;
+    p.result = result;
+    p.abs = (dv_buf)DV_BUF_INIT;
+    p.umask_bits = umask(022);
+    umask(p.umask_bits);
+    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
+        return error;
+    dv_worktree_options wopts = {0};
+    if ((error = dv_worktree_open(&p.wt, repo, &wopts)) < 0 || (error = dv_repo_odb(&p.odb, repo)) < 0)
+        goto done;
+    dv_buf pointer_abs = DV_BUF_INIT;
+    for (size_t i = 0; i < n_pointers; i++) {
+        dv_pointer ptr;
+        if ((error = dv_repo_abspath(&pointer_abs, repo, pointers[i])) < 0)
+            break;
+        error = dv_pointer_read(&ptr, pointer_abs.ptr);
+        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+            dv_buf note = DV_BUF_INIT;
+            dv_buf_puts(&note, dv_error_last());
+            error = dv_path_list_add(&result->bad_pointers, note.ptr);
+            dv_buf_release(&note);
+            if (error < 0)
+                break;
+            continue;
+        }
+        if (error < 0)
+            break;
+        pointers[i][strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX)] = '\0';
+        if (!dv_odb_has(p.odb, &ptr.oid)) {
+            error = dv_error_set(DV_ENOTFOUND,
+                                 "the content of %s (%s %s) is not in the local store "
+                                 "(run dv pull, or dv add it from a work tree that has it)",
+                                 pointers[i], dv_pointer_kind_name(ptr.kind), dv_oid_hex(&ptr.oid));
+            break;
+        }
+        if ((error = plan_create(&p, pointers[i], kind_mode(&ptr), &ptr.oid, ptr.size)) < 0)
+            break;
+    }
+    dv_buf_release(&pointer_abs);
+    if (error < 0)
+        goto done;
+    if (result->conflicts.n) {
+        error = dv_error_set(DV_ECONFLICT,
+                             "%zu path%s with changes that are not in the store would be "
+                             "overwritten; run dv add to keep them, or dv checkout --force to "
+                             "discard them",
+                             result->conflicts.n, result->conflicts.n == 1 ? "" : "s");
+        goto done;
+    }
+    if ((error = dv_pool_new(&pool, dv_pool_default_threads())) < 0 ||
+        (error = execute(&p, pool)) < 0)
+        goto done;
+done:
+    if (p.wt)
+        dv_worktree_save(p.wt);
+    for (size_t i = 0; i < n_pointers; i++)
+        free(pointers[i]);
+    free(pointers);
+    for (size_t i = 0; i < p.n_actions; i++)
+        free(p.actions[i].relpath);
+    free(p.actions);
+    dv_pool_free(pool);
+    dv_worktree_free(p.wt);
+    dv_buf_release(&p.abs);
+    return error;
+}

@@ -1,0 +1,42 @@
+/*
+ * checkout: make the work tree match the pointer files. Plans every change
+ * first; refuses (DV_ECONFLICT) when a change would lose data whose content is
+ * not in the store, unless forced; then writes each file to a temp file in its
+ * directory and renames it into place.
+ */
+#ifndef DV_CHECKOUT_H
+#define DV_CHECKOUT_H
+
+#include "ingest.h"
+#include "repo.h"
+
+typedef struct dv_checkout_options {
+    int force;
+    dv_ingest_progress_fn progress;
+    void *progress_ctx;
+} dv_checkout_options;
+
+typedef struct dv_path_list {
+    char **paths;
+    size_t n, alloc;
+} dv_path_list;
+
+typedef struct dv_checkout_result {
+    uint64_t files_restored;
+    uint64_t bytes_restored;
+    uint64_t unchanged;
+    uint64_t removed;
+    dv_path_list conflicts;   /* paths with unsaved data (the checkout did nothing) */
+    dv_path_list overwritten; /* with force: paths whose unsaved data was replaced */
+    dv_path_list bad_pointers; /* pointer files that could not be read (skipped) */
+} dv_checkout_result;
+
+/** Bytes checkout will write (sum of sizes of the files that differ), for progress. */
+int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
+                size_t n_filters, const dv_checkout_options *opts);
+void dv_checkout_result_free(dv_checkout_result *result);
+
+int dv_path_list_add(dv_path_list *list, const char *path);
+void dv_path_list_free(dv_path_list *list);
+
+#endif

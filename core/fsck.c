@@ -1,0 +1,120 @@
+/* fsck: verify every pack, object and reference in the store. */
+#include "fsck.h"
+
+#include "error.h"
+#include "object.h"
+
+#include <string.h>
+
+typedef struct fsck_ctx {
+    dv_fsck_problem_fn problem;
+    void *ctx;
+    dv_fsck_result *result;
+} fsck_ctx;
+
+static void pack_problem(void *p, const dv_pack *pack, const dv_oid *object, const char *message)
+{
+    fsck_ctx *f = p;
+    f->result->problems++;
+    f->problem(f->ctx, dv_pack_path(pack), object, 0, message);
+}
+
+static void report(fsck_ctx *f, dv_pack *pack, const dv_oid *id, int type, const char *message)
+{
+    f->result->problems++;
+    f->problem(f->ctx, dv_pack_path(pack), id, type, message);
+}
+
+static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_entry *e,
+                      const dv_buf *raw)
+{
+    int error = 0;
+    dv_buf msg = DV_BUF_INIT;
+    if (e->type == DV_OBJ_MANIFEST) {
+        dv_manifest m = DV_MANIFEST_INIT;
+        if (dv_manifest_decode(&m, raw->ptr, raw->len) < 0) {
+            report(f, pack, &e->id, e->type, dv_error_last());
+            return 0;
+        }
+        for (size_t i = 0; i < m.n_chunks; i++) {
+            dv_pack *where;
+            dv_pack_entry ce;
+            if (!dv_odb_locate(&where, &ce, odb, &m.chunks[i].id)) {
+                dv_buf_clear(&msg);
+                dv_buf_printf(&msg, "manifest names chunk %s, which is not in the store",
+                              dv_oid_hex(&m.chunks[i].id));
+                report(f, pack, &e->id, e->type, msg.ptr);
+            } else if (ce.raw_len != m.chunks[i].len || ce.type != DV_OBJ_CHUNK) {
+                dv_buf_clear(&msg);
+                dv_buf_printf(&msg, "manifest names chunk %s with length %u, but the store has a %s of %u bytes",
+                              dv_oid_hex(&m.chunks[i].id), m.chunks[i].len,
+                              dv_object_type_name(ce.type), ce.raw_len);
+                report(f, pack, &e->id, e->type, msg.ptr);
+            }
+        }
+        dv_manifest_release(&m);
+    } else if (e->type == DV_OBJ_TREE) {
+        dv_tree t = DV_TREE_INIT;
+        if (dv_tree_decode(&t, raw->ptr, raw->len) < 0) {
+            report(f, pack, &e->id, e->type, dv_error_last());
+            return 0;
+        }
+        for (size_t i = 0; i < t.n_entries; i++) {
+            const dv_tree_entry *te = &t.entries[i];
+            dv_pack *where;
+            dv_pack_entry ce;
+            int want = te->mode == DV_MODE_DIR       ? DV_OBJ_TREE
+                       : te->mode == DV_MODE_SYMLINK ? DV_OBJ_CHUNK
+                                                     : DV_OBJ_MANIFEST;
+            if (!dv_odb_locate(&where, &ce, odb, &te->id) || ce.type != want) {
+                dv_buf_clear(&msg);
+                dv_buf_printf(&msg, "tree entry '%s' names %s %s, which is not in the store",
+                              te->name, dv_object_type_name(want), dv_oid_hex(&te->id));
+                report(f, pack, &e->id, e->type, msg.ptr);
+            }
+        }
+        dv_tree_release(&t);
+    } else if (e->type != DV_OBJ_CHUNK) {
+        report(f, pack, &e->id, e->type, "unknown object type");
+    }
+    dv_buf_release(&msg);
+    return error;
+}
+
+int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, void *ctx)
+{
+    int error = 0;
+    dv_buf stored = DV_BUF_INIT, raw = DV_BUF_INIT;
+    fsck_ctx f = {problem, ctx, result};
+    memset(result, 0, sizeof(*result));
+    for (size_t p = 0; p < dv_odb_pack_count(odb); p++) {
+        dv_pack *pack = dv_odb_pack_at(odb, p);
+        result->packs++;
+        int n = dv_pack_verify_structure(pack, pack_problem, &f);
+        if (n < 0) {
+            error = n;
+            goto done;
+        }
+        for (size_t i = 0; i < dv_pack_count(pack); i++) {
+            dv_pack_entry e;
+            dv_pack_entry_at(pack, i, &e);
+            result->objects++;
+            result->bytes += e.raw_len;
+            if (dv_pack_read_stored(&stored, pack, &e) < 0 ||
+                dv_pack_decode(&raw, &e, stored.ptr, stored.len, NULL, dv_pack_path(pack)) < 0) {
+                if (dv_error_last_code() == DV_EIO || dv_error_last_code() == DV_ENOMEM) {
+                    error = dv_error_last_code();
+                    goto done;
+                }
+                report(&f, pack, &e.id, e.type, dv_error_last());
+                continue;
+            }
+            if ((error = check_refs(&f, odb, pack, &e, &raw)) < 0)
+                goto done;
+        }
+    }
+done:
+    dv_buf_release(&stored);
+    dv_buf_release(&raw);
+    return error;
+}

@@ -1,0 +1,531 @@
+/* repo: the repository context and the git glue. */
+#include "repo.h"
+
+#include "error.h"
+#include "fs.h"
+#include "pointer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static int git_init_result;
+
+static void git_init_once(void)
+{
+    git_init_result = git_libgit2_init();
+    /* dv writes pointer files and indexes itself; libgit2's fsync of objects is unneeded
+     * here and strict object creation checks cost time on every stage. */
+}
+
+int dv_repo_global_init(void)
+{
+    pthread_once(&git_once, git_init_once);
+    if (git_init_result < 0)
+        return dv_error_set(DV_ERROR, "cannot initialise libgit2");
+    return 0;
+}
+
+int dv_repo_git_error(int code, const char *what)
+{
+    const git_error *e = git_error_last();
+    return dv_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int dv_repo_discover_git(git_repository **out, const char *start_dir)
+{
+    int error;
+    if ((error = dv_repo_global_init()) < 0)
+        return error;
+    git_repository *repo = NULL;
+    int rc = git_repository_open_ext(&repo, start_dir, 0, NULL);
+    if (rc == GIT_ENOTFOUND)
+        return dv_error_set(DV_ENOREPO,
+                            "not inside a git repository (run git init first, then dv init)");
+    if (rc < 0)
+        return dv_repo_git_error(DV_ENOREPO, "cannot open the git repository");
+    if (git_repository_is_bare(repo)) {
+        git_repository_free(repo);
+        return dv_error_set(DV_ENOREPO,
+                            "this is a bare git repository; dv needs a work tree (clone it first)");
+    }
+    *out = repo;
+    return 0;
+}
+
+static int workdir_of(dv_buf *out, git_repository *git)
+{
+    const char *wd = git_repository_workdir(git);
+    if (!wd)
+        return dv_error_set(DV_ENOREPO, "the git repository has no work tree");
+    char *real = realpath(wd, NULL);
+    if (!real)
+        return dv_error_errno("cannot resolve %s", wd);
+    dv_buf_clear(out);
+    int error = dv_buf_puts(out, real);
+    free(real);
+    while (!error && out->len > 1 && out->ptr[out->len - 1] == '/')
+        dv_buf_truncate(out, out->len - 1);
+    return error;
+}
+
+static int stage_paths(git_repository *git, const char *const *relpaths, size_t n)
+{
+    git_index *index = NULL;
+    int error = 0;
+    if (git_repository_index(&index, git) < 0)
+        return dv_repo_git_error(DV_ERROR, "cannot open git's index");
+    if (git_index_read(index, 0) < 0) {
+        error = dv_repo_git_error(DV_ERROR, "cannot read git's index");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (git_index_add_bypath(index, relpaths[i]) < 0) {
+            error = dv_repo_git_error(DV_ERROR, relpaths[i]);
+            error = dv_error_wrap(error, "cannot stage in git");
+            goto done;
+        }
+    }
+    if (git_index_write(index) < 0)
+        error = dv_repo_git_error(DV_ERROR, "cannot write git's index");
+done:
+    git_index_free(index);
+    return error;
+}
+
+static const char DV_GITIGNORE_TEXT[] = "# dv: local-only parts of .dv (the store, caches, locks)\n"
+                                        "/cache/\n"
+                                        "/tmp/\n"
+                                        "/index\n"
+                                        "/lock\n"
+                                        "/config.local\n";
+
+int dv_repo_init(int *already, dv_buf *top, const char *start_dir, const dv_chunk_params *params)
+{
+    int error;
+    git_repository *git = NULL;
+    dv_buf dv_dir = DV_BUF_INIT, path = DV_BUF_INIT, tmp = DV_BUF_INIT;
+    *already = 0;
+    if ((error = dv_chunk_params_check(params)) < 0)
+        return error;
+    if ((error = dv_repo_discover_git(&git, start_dir)) < 0)
+        return error;
+    if ((error = workdir_of(top, git)) < 0 ||
+        (error = dv_buf_joinpath(&dv_dir, top->ptr, DV_DIR_NAME)) < 0 ||
+        (error = dv_buf_joinpath(&path, dv_dir.ptr, "config")) < 0)
+        goto done;
+    if ((error = dv_fs_exists(path.ptr)) < 0)
+        goto done;
+    if (error == 1) {
+        *already = 1;
+        error = 0;
+        goto done;
+    }
+    if ((error = dv_fs_mkdir_p(dv_dir.ptr, 0755)) < 0)
+        goto done;
+    /* Build the config in a temp file, then rename: a crash leaves no half config. */
+    int fd;
+    if ((error = dv_fs_tmpfile(&fd, &tmp, path.ptr, 0644)) < 0)
+        goto done;
+    close(fd);
+    if ((error = dv_config_set_int_in_file(tmp.ptr, "core.version", DV_FORMAT_VERSION)) < 0 ||
+        (error = dv_config_set_int_in_file(tmp.ptr, "chunking.min", params->min)) < 0 ||
+        (error = dv_config_set_int_in_file(tmp.ptr, "chunking.avg", params->avg)) < 0 ||
+        (error = dv_config_set_int_in_file(tmp.ptr, "chunking.max", params->max)) < 0) {
+        unlink(tmp.ptr);
+        goto done;
+    }
+    if (rename(tmp.ptr, path.ptr) < 0) {
+        error = dv_error_errno("cannot create %s", path.ptr);
+        unlink(tmp.ptr);
+        goto done;
+    }
+    if ((error = dv_buf_joinpath(&path, dv_dir.ptr, ".gitignore")) < 0 ||
+        (error = dv_fs_write_atomic(path.ptr, DV_GITIGNORE_TEXT, sizeof(DV_GITIGNORE_TEXT) - 1,
+                                    0644, DV_FS_DURABLE)) < 0 ||
+        (error = dv_fs_fsync_dir(dv_dir.ptr)) < 0)
+        goto done;
+    const char *staged[] = {DV_DIR_NAME "/config", DV_DIR_NAME "/.gitignore"};
+    error = stage_paths(git, staged, 2);
+done:
+    dv_buf_release(&dv_dir);
+    dv_buf_release(&path);
+    dv_buf_release(&tmp);
+    git_repository_free(git);
+    return error;
+}
+
+int dv_repo_open(dv_repo **out, const char *start_dir)
+{
+    int error;
+    int64_t v;
+    char *cache_dir = NULL;
+    dv_repo *repo = calloc(1, sizeof(*repo));
+    if (!repo)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    repo->workdir = (dv_buf)DV_BUF_INIT;
+    repo->dv_dir = (dv_buf)DV_BUF_INIT;
+    repo->cache_dir = (dv_buf)DV_BUF_INIT;
+    if ((error = dv_repo_discover_git(&repo->git, start_dir)) < 0 ||
+        (error = workdir_of(&repo->workdir, repo->git)) < 0 ||
+        (error = dv_buf_joinpath(&repo->dv_dir, repo->workdir.ptr, DV_DIR_NAME)) < 0)
+        goto fail;
+    if ((error = dv_config_open(&repo->config, repo->dv_dir.ptr)) < 0) {
+        if (error == DV_ENOREPO)
+            dv_error_set(DV_ENOREPO, "dv is not initialised in %s (run dv init)",
+                         repo->workdir.ptr);
+        goto fail;
+    }
+    if ((error = dv_config_get_int(&v, repo->config, "core.version", DV_FORMAT_VERSION)) < 0)
+        goto fail;
+    if (v > DV_FORMAT_VERSION) {
+        error = dv_error_set(DV_EUSAGE,
+                             "this repository uses dv format %lld; upgrade dv to work with it",
+                             (long long)v);
+        goto fail;
+    }
+    dv_chunk_params def = dv_chunk_params_default();
+    int64_t min, avg, max, level, target, timeout_s;
+    if ((error = dv_config_get_int(&min, repo->config, "chunking.min", def.min)) < 0 ||
+        (error = dv_config_get_int(&avg, repo->config, "chunking.avg", def.avg)) < 0 ||
+        (error = dv_config_get_int(&max, repo->config, "chunking.max", def.max)) < 0 ||
+        (error = dv_config_get_int(&level, repo->config, "pack.compressionLevel", 3)) < 0 ||
+        (error = dv_config_get_int(&target, repo->config, "pack.targetSize",
+                                   (int64_t)DV_PACK_TARGET_BYTES_DEFAULT)) < 0 ||
+        (error = dv_config_get_int(&timeout_s, repo->config, "core.lockTimeout",
+                                   DV_LOCK_TIMEOUT_MS_DEFAULT / 1000)) < 0)
+        goto fail;
+    if (min < 0 || avg < 0 || max < 0 || min > UINT32_MAX || avg > UINT32_MAX || max > UINT32_MAX) {
+        error = dv_error_set(DV_EUSAGE, "chunking sizes in .dv/config are out of range");
+        goto fail;
+    }
+    repo->chunk_params.min = (uint32_t)min;
+    repo->chunk_params.avg = (uint32_t)avg;
+    repo->chunk_params.max = (uint32_t)max;
+    if ((error = dv_chunk_params_check(&repo->chunk_params)) < 0) {
+        error = dv_error_wrap(error, "%s/config", repo->dv_dir.ptr);
+        goto fail;
+    }
+    if (level < 1 || level > 22) {
+        error = dv_error_set(DV_EUSAGE, "pack.compressionLevel must be 1..22 (got %lld)",
+                             (long long)level);
+        goto fail;
+    }
+    repo->compression_level = (int)level;
+    repo->pack_target_bytes = target < (1 << 20) ? (1 << 20) : (uint64_t)target;
+    const char *env_timeout = getenv("DV_LOCK_TIMEOUT");
+    if (env_timeout && *env_timeout)
+        timeout_s = strtoll(env_timeout, NULL, 10);
+    repo->lock_timeout_ms = timeout_s < 0 ? 0 : (long)(timeout_s * 1000);
+    if ((error = dv_config_get_string(&cache_dir, repo->config, "cache.dir")) < 0)
+        goto fail;
+    if (cache_dir && cache_dir[0] == '/')
+        error = dv_buf_puts(&repo->cache_dir, cache_dir);
+    else if (cache_dir)
+        error = dv_buf_joinpath(&repo->cache_dir, repo->workdir.ptr, cache_dir);
+    else
+        error = dv_buf_joinpath(&repo->cache_dir, repo->dv_dir.ptr, "cache");
+    if (error < 0)
+        goto fail;
+    free(cache_dir);
+    *out = repo;
+    return 0;
+fail:
+    free(cache_dir);
+    dv_repo_free(repo);
+    return error;
+}
+
+void dv_repo_free(dv_repo *repo)
+{
+    if (!repo)
+        return;
+    dv_odb_free(repo->odb);
+    dv_lock_release(repo->lock);
+    dv_config_free(repo->config);
+    git_repository_free(repo->git);
+    dv_buf_release(&repo->workdir);
+    dv_buf_release(&repo->dv_dir);
+    dv_buf_release(&repo->cache_dir);
+    free(repo);
+}
+
+int dv_repo_odb(dv_odb **out, dv_repo *repo)
+{
+    if (!repo->odb) {
+        dv_odb_options opts = {repo->compression_level, repo->pack_target_bytes};
+        int error = dv_odb_open(&repo->odb, repo->cache_dir.ptr, &opts);
+        if (error < 0)
+            return error;
+    }
+    *out = repo->odb;
+    return 0;
+}
+
+int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx)
+{
+    dv_buf path = DV_BUF_INIT;
+    int error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "lock");
+    if (!error)
+        error = dv_lock_acquire(&repo->lock, path.ptr, repo->lock_timeout_ms, on_wait, ctx);
+    dv_buf_release(&path);
+    return error;
+}
+
+/* Lexically normalise an absolute path: drop ".", "", resolve "..". */
+static int normalise(dv_buf *out, const char *abs)
+{
+    dv_buf result = DV_BUF_INIT;
+    int error = 0;
+    const char *p = abs;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *start = p;
+        while (*p && *p != '/')
+            p++;
+        size_t len = (size_t)(p - start);
+        if (len == 0 || (len == 1 && start[0] == '.'))
+            continue;
+        if (len == 2 && start[0] == '.' && start[1] == '.') {
+            char *slash = strrchr(result.ptr, '/');
+            dv_buf_truncate(&result, slash ? (size_t)(slash - result.ptr) : 0);
+            continue;
+        }
+        if ((error = dv_buf_putc(&result, '/')) < 0 || (error = dv_buf_put(&result, start, len)) < 0)
+            goto done;
+    }
+    if (!result.len)
+        error = dv_buf_putc(&result, '/');
+    if (!error) {
+        dv_buf_release(out);
+        *out = result;
+        return 0;
+    }
+done:
+    dv_buf_release(&result);
+    return error;
+}
+
+static int cwd_abs(dv_buf *out)
+{
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd)
+        return dv_error_errno("cannot get the current directory");
+    int error = dv_buf_set(out, cwd);
+    free(cwd);
+    return error;
+}
+
+/* Work-tree-relative form of an absolute normalised path, or DV_EUSAGE when outside. */
+static int strip_workdir(dv_buf *out, const dv_repo *repo, const char *abs, const char *user_path)
+{
+    size_t wl = repo->workdir.len;
+    const char *wd = repo->workdir.ptr;
+    if (!strcmp(wd, "/")) {
+        return dv_buf_set(out, abs + 1);
+    }
+    if (strncmp(abs, wd, wl) || (abs[wl] != '\0' && abs[wl] != '/'))
+        return dv_error_set(DV_EUSAGE, "%s is outside the repository at %s", user_path, wd);
+    return dv_buf_set(out, abs[wl] ? abs + wl + 1 : "");
+}
+
+int dv_repo_relpath(dv_buf *out, dv_repo *repo, const char *user_path)
+{
+    dv_buf abs = DV_BUF_INIT, norm = DV_BUF_INIT;
+    int error;
+    if (user_path[0] == '/')
+        error = dv_buf_set(&abs, user_path);
+    else if (!(error = cwd_abs(&abs)))
+        error = dv_buf_printf(&abs, "/%s", user_path);
+    if (error < 0 || (error = normalise(&norm, abs.ptr)) < 0 ||
+        (error = strip_workdir(out, repo, norm.ptr, user_path)) < 0)
+        goto done;
+    const char *first_end = strchr(out->ptr, '/');
+    size_t first_len = first_end ? (size_t)(first_end - out->ptr) : out->len;
+    if ((first_len == 4 && !strncmp(out->ptr, ".git", 4)) ||
+        (first_len == 3 && !strncmp(out->ptr, DV_DIR_NAME, 3)))
+        error = dv_error_set(DV_EUSAGE, "%s is inside %.*s/, which dv does not manage", user_path,
+                             (int)first_len, out->ptr);
+done:
+    dv_buf_release(&abs);
+    dv_buf_release(&norm);
+    return error;
+}
+
+int dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath)
+{
+    dv_buf_clear(out);
+    if (!relpath[0])
+        return dv_buf_puts(out, repo->workdir.ptr);
+    return dv_buf_printf(out, "%s/%s", strcmp(repo->workdir.ptr, "/") ? repo->workdir.ptr : "",
+                         relpath);
+}
+
+int dv_repo_display_path(dv_buf *out, const dv_repo *repo, const char *relpath)
+{
+    dv_buf cwd = DV_BUF_INIT, cwd_rel = DV_BUF_INIT;
+    int error;
+    dv_buf_clear(out);
+    if ((error = cwd_abs(&cwd)) < 0 || strip_workdir(&cwd_rel, repo, cwd.ptr, cwd.ptr) < 0) {
+        /* Outside the work tree: show the work-tree path. */
+        error = dv_buf_puts(out, relpath[0] ? relpath : ".");
+        goto done;
+    }
+    /* Drop the leading components both share, then climb out of the rest of cwd. */
+    const char *a = cwd_rel.ptr, *b = relpath;
+    while (*a && *b) {
+        size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+        if (la != lb || memcmp(a, b, la))
+            break;
+        a += la + (a[la] == '/');
+        b += lb + (b[lb] == '/');
+    }
+    int ups = 0;
+    for (const char *p = a; *p; p += strcspn(p, "/"), p += (*p == '/'))
+        ups++;
+    for (int k = 0; k < ups && !error; k++)
+        error = dv_buf_puts(out, k + 1 < ups || *b ? "../" : "..");
+    if (!error && *b)
+        error = dv_buf_puts(out, b);
+    if (!error && !out->len)
+        error = dv_buf_puts(out, ".");
+done:
+    dv_buf_release(&cwd);
+    dv_buf_release(&cwd_rel);
+    return error;
+}
+
+int dv_repo_stage(dv_repo *repo, const char *const *relpaths, size_t n)
+{
+    return stage_paths(repo->git, relpaths, n);
+}
+
+int dv_repo_git_tracks(dv_repo *repo, const char *relpath)
+{
+    git_index *index = NULL;
+    dv_buf prefix = DV_BUF_INIT;
+    int tracked = 0;
+    if (git_repository_index(&index, repo->git) < 0)
+        return dv_repo_git_error(DV_ERROR, "cannot open git's index");
+    git_index_read(index, 0);
+    if (git_index_get_bypath(index, relpath, 0)) {
+        tracked = 1;
+    } else if (dv_buf_printf(&prefix, "%s/", relpath) == 0) {
+        size_t pos;
+        tracked = git_index_find_prefix(&pos, index, prefix.ptr) == 0;
+    }
+    dv_buf_release(&prefix);
+    git_index_free(index);
+    return tracked;
+}
+
+static int escape_ignore_name(dv_buf *out, const char *name)
+{
+    int error = 0;
+    size_t len = strlen(name);
+    size_t trailing_spaces = 0;
+    while (trailing_spaces < len && name[len - 1 - trailing_spaces] == ' ')
+        trailing_spaces++;
+    for (size_t i = 0; i < len && !error; i++) {
+        char c = name[i];
+        if (c == '\n' || c == '\r')
+            error = dv_buf_putc(out, '?'); /* gitignore lines cannot hold a newline */
+        else if (c == '\\' || c == '*' || c == '?' || c == '[' ||
+                 (c == ' ' && i >= len - trailing_spaces))
+            error = dv_buf_printf(out, "\\%c", c);
+        else
+            error = dv_buf_putc(out, c);
+    }
+    return error;
+}
+
+int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath)
+{
+    dv_buf dir = DV_BUF_INIT, base = DV_BUF_INIT, line = DV_BUF_INIT, abs = DV_BUF_INIT,
+           content = DV_BUF_INIT;
+    int error;
+    *changed = 0;
+    const char *slash = strrchr(relpath, '/');
+    if (slash)
+        error = dv_buf_put(&dir, relpath, (size_t)(slash - relpath));
+    else
+        error = 0;
+    if (error < 0 || (error = dv_buf_set(&base, slash ? slash + 1 : relpath)) < 0)
+        goto done;
+    dv_buf_clear(gitignore_relpath);
+    if ((error = dv_buf_printf(gitignore_relpath, "%s%s.gitignore", dir.ptr, dir.len ? "/" : "")) < 0 ||
+        (error = dv_repo_abspath(&abs, repo, gitignore_relpath->ptr)) < 0 ||
+        (error = dv_buf_putc(&line, '/')) < 0 || (error = escape_ignore_name(&line, base.ptr)) < 0)
+        goto done;
+    mode_t mode = 0644;
+    struct stat st;
+    if (stat(abs.ptr, &st) == 0)
+        mode = st.st_mode & 07777;
+    error = dv_fs_read_file(&content, abs.ptr, 64u * 1024 * 1024);
+    if (error == DV_ENOTFOUND)
+        error = 0;
+    if (error < 0)
+        goto done;
+    /* Already there? */
+    const char *p = content.ptr, *end = content.ptr + content.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n == line.len && !memcmp(p, line.ptr, n))
+            goto done;
+        p = nl ? nl + 1 : end;
+    }
+    if (content.len && content.ptr[content.len - 1] != '\n' && (error = dv_buf_putc(&content, '\n')) < 0)
+        goto done;
+    if ((error = dv_buf_put(&content, line.ptr, line.len)) < 0 ||
+        (error = dv_buf_putc(&content, '\n')) < 0 ||
+        (error = dv_fs_write_atomic(abs.ptr, content.ptr, content.len, mode, DV_FS_DURABLE)) < 0)
+        goto done;
+    *changed = 1;
+done:
+    dv_buf_release(&dir);
+    dv_buf_release(&base);
+    dv_buf_release(&line);
+    dv_buf_release(&abs);
+    dv_buf_release(&content);
+    return error;
+}
+
+int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx)
+{
+    git_index *index = NULL;
+    int error = 0;
+    if (git_repository_index(&index, repo->git) < 0)
+        return dv_repo_git_error(DV_ERROR, "cannot open git's index");
+    if (git_index_read(index, 0) < 0) {
+        error = dv_repo_git_error(DV_ERROR, "cannot read git's index");
+        goto done;
+    }
+    size_t n = git_index_entrycount(index);
+    size_t suffix_len = strlen(DV_POINTER_SUFFIX);
+    for (size_t i = 0; i < n; i++) {
+        const git_index_entry *e = git_index_get_byindex(index, i);
+        if (!e || GIT_INDEX_ENTRY_STAGE(e) != 0)
+            continue;
+        size_t len = strlen(e->path);
+        if (len <= suffix_len || strcmp(e->path + len - suffix_len, DV_POINTER_SUFFIX))
+            continue;
+        if (!strncmp(e->path, DV_DIR_NAME "/", 4))
+            continue;
+        if ((error = fn(ctx, e->path)) < 0)
+            break;
+    }
+done:
+    git_index_free(index);
+    return error;
+}

@@ -1,0 +1,382 @@
+/* status: work tree versus pointer files. */
+#include "status.h"
+
+#include "error.h"
+#include "fs.h"
+#include "object.h"
+#include "pointer.h"
+#include "worktree.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *dv_status_state_name(int state)
+{
+    switch (state) {
+    case DV_STATE_CLEAN:
+        return "clean";
+    case DV_STATE_MODIFIED:
+        return "modified";
+    case DV_STATE_MISSING:
+        return "missing";
+    case DV_STATE_NOT_IN_STORE:
+        return "not-in-store";
+    default:
+        return "bad-pointer";
+    }
+}
+
+const char *dv_status_change_name(int change)
+{
+    switch (change) {
+    case DV_CHANGE_ADDED:
+        return "added";
+    case DV_CHANGE_REMOVED:
+        return "removed";
+    default:
+        return "modified";
+    }
+}
+
+struct match_ctx {
+    const char *const *filters;
+    size_t n_filters;
+    int *used;
+    char **list;
+    size_t n, alloc;
+};
+
+static int under(const char *path, const char *dir)
+{
+    size_t len = strlen(dir);
+    if (!len)
+        return 1;
+    return !strncmp(path, dir, len) && (path[len] == '\0' || path[len] == '/');
+}
+
+static int match_one(void *p, const char *pointer)
+{
+    struct match_ctx *m = p;
+    size_t len = strlen(pointer) - strlen(DV_POINTER_SUFFIX);
+    int keep = m->n_filters == 0;
+    for (size_t i = 0; i < m->n_filters; i++) {
+        const char *f = m->filters[i];
+        /* A filter matches the data path, anything below it, or the pointer file itself. */
+        if ((strlen(f) == len && !strncmp(pointer, f, len)) || !strcmp(pointer, f) ||
+            under(pointer, f)) {
+            keep = 1;
+            m->used[i] = 1;
+        }
+    }
+    if (!keep)
+        return 0;
+    if (m->n == m->alloc) {
+        m->alloc = m->alloc ? m->alloc * 2 : 16;
+        char **l = realloc(m->list, m->alloc * sizeof(*l));
+        if (!l)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        m->list = l;
+    }
+    if (!(m->list[m->n] = strdup(pointer)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    m->n++;
+    return 0;
+}
+
+int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo,
+                              const char *const *filters, size_t n_filters)
+{
+    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0};
+    int error = 0;
+    if (!(m.used = calloc(n_filters + 1, sizeof(*m.used))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if ((error = dv_repo_each_pointer(repo, match_one, &m)) < 0)
+        goto done;
+    for (size_t i = 0; i < n_filters; i++) {
+        if (!m.used[i]) {
+            error = dv_error_set(DV_EUSAGE,
+                                 "%s is not tracked by dv (no pointer file for it is staged in git;"
+                                 " run dv add %s)",
+                                 filters[i][0] ? filters[i] : ".", filters[i][0] ? filters[i] : ".");
+            goto done;
+        }
+    }
+done:
+    free(m.used);
+    if (error < 0) {
+        for (size_t i = 0; i < m.n; i++)
+            free(m.list[i]);
+        free(m.list);
+        return error;
+    }
+    *out = m.list;
+    *n_out = m.n;
+    return 0;
+}
+
+typedef struct status_walk {
+    dv_repo *repo;
+    dv_worktree *wt;
+    dv_odb *odb;
+    dv_status_path *current;
+    dv_buf abs;
+} status_walk;
+
+static int add_change(dv_status_path *p, const char *path, int is_dir, int change)
+{
+    if (p->n_changes == p->alloc_changes) {
+        size_t n = p->alloc_changes ? p->alloc_changes * 2 : 16;
+        dv_status_change *c = realloc(p->changes, n * sizeof(*c));
+        if (!c)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->changes = c;
+        p->alloc_changes = n;
+    }
+    dv_buf b = DV_BUF_INIT;
+    int error = dv_buf_printf(&b, "%s%s", path, is_dir ? "/" : "");
+    if (error < 0)
+        return error;
+    p->changes[p->n_changes].path = dv_buf_detach(&b);
+    p->changes[p->n_changes].change = change;
+    p->n_changes++;
+    return 0;
+}
+
+/* Does the work-tree item at relpath (lstat st) hold exactly entry? Sets *same. For
+ * directories, records the changes below instead and sets *same when there are none. */
+static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_oid *tree_id);
+
+static int compare_item(int *same, status_walk *w, const char *relpath, const struct stat *st,
+                        uint8_t mode, const dv_oid *id)
+{
+    dv_oid actual;
+    uint64_t size;
+    int error;
+    *same = 0;
+    switch (mode) {
+    case DV_MODE_FILE:
+    case DV_MODE_EXEC:
+        if (!S_ISREG(st->st_mode))
+            return 0;
+        if ((error = dv_worktree_file_id(&actual, &size, w->wt, relpath, st)) < 0)
+            return error;
+        *same = !dv_oid_cmp(&actual, id) && ((st->st_mode & S_IXUSR) != 0) == (mode == DV_MODE_EXEC);
+        return 0;
+    case DV_MODE_SYMLINK:
+        if (!S_ISLNK(st->st_mode))
+            return 0;
+        if ((error = dv_worktree_link_id(&actual, &size, w->wt, relpath)) < 0)
+            return error;
+        *same = !dv_oid_cmp(&actual, id);
+        return 0;
+    case DV_MODE_DIR:
+        if (!S_ISDIR(st->st_mode))
+            return 0;
+        return compare_dir(same, w, relpath, id);
+    }
+    return 0;
+}
+
+static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_oid *tree_id)
+{
+    int error;
+    dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
+    dv_tree tree = DV_TREE_INIT;
+    dv_worktree_names names = {0};
+    *same = 1;
+    if ((error = dv_odb_read(&raw, NULL, w->odb, tree_id)) < 0 ||
+        (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0 ||
+        (error = dv_worktree_list(&names, w->wt, relpath)) < 0)
+        goto done;
+    size_t i = 0, j = 0;
+    while (i < tree.n_entries || j < names.n) {
+        if (j < names.n && dv_worktree_skip_name(names.names[j])) {
+            j++;
+            continue;
+        }
+        const dv_tree_entry *e = i < tree.n_entries ? &tree.entries[i] : NULL;
+        const char *name = j < names.n ? names.names[j] : NULL;
+        int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
+        const char *n = c <= 0 ? e->name : name;
+        dv_buf_clear(&child);
+        if ((error = dv_buf_printf(&child, "%s/%s", relpath, n)) < 0)
+            goto done;
+        if (c < 0) {
+            *same = 0;
+            if ((error = add_change(w->current, child.ptr, e->mode == DV_MODE_DIR,
+                                    DV_CHANGE_REMOVED)) < 0)
+                goto done;
+            i++;
+            continue;
+        }
+        struct stat st;
+        if ((error = dv_repo_abspath(&w->abs, w->repo, child.ptr)) < 0)
+            goto done;
+        if (lstat(w->abs.ptr, &st) < 0) {
+            if (errno != ENOENT) {
+                error = dv_error_errno("cannot stat %s", child.ptr);
+                goto done;
+            }
+            /* vanished during the scan */
+            if (c == 0) {
+                *same = 0;
+                if ((error = add_change(w->current, child.ptr, e->mode == DV_MODE_DIR,
+                                        DV_CHANGE_REMOVED)) < 0)
+                    goto done;
+                i++;
+            }
+            j++;
+            continue;
+        }
+        if (c > 0) {
+            j++;
+            if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+                continue;
+            *same = 0;
+            if ((error = add_change(w->current, child.ptr, S_ISDIR(st.st_mode), DV_CHANGE_ADDED)) < 0)
+                goto done;
+            continue;
+        }
+        i++;
+        j++;
+        int item_same;
+        if ((error = compare_item(&item_same, w, child.ptr, &st, e->mode, &e->id)) < 0)
+            goto done;
+        if (!item_same) {
+            *same = 0;
+            /* A directory that stayed a directory reported its own changes. */
+            if (!(e->mode == DV_MODE_DIR && S_ISDIR(st.st_mode)) &&
+                (error = add_change(w->current, child.ptr, 0, DV_CHANGE_MODIFIED)) < 0)
+                goto done;
+        }
+    }
+done:
+    dv_buf_release(&raw);
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    dv_worktree_names_free(&names);
+    return error;
+}
+
+static int pointer_mode(const dv_pointer *p)
+{
+    if (p->kind == DV_KIND_DIR)
+        return DV_MODE_DIR;
+    if (p->kind == DV_KIND_SYMLINK)
+        return DV_MODE_SYMLINK;
+    return p->exec ? DV_MODE_EXEC : DV_MODE_FILE;
+}
+
+static int status_one(status_walk *w, dv_status_path *sp)
+{
+    int error;
+    dv_buf pointer_abs = DV_BUF_INIT;
+    dv_pointer p;
+    if ((error = dv_repo_abspath(&pointer_abs, w->repo, sp->pointer)) < 0)
+        goto done;
+    error = dv_pointer_read(&p, pointer_abs.ptr);
+    if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+        sp->state = DV_STATE_BAD_POINTER;
+        sp->message = strdup(dv_error_last());
+        error = 0;
+        goto done;
+    }
+    if (error < 0)
+        goto done;
+    sp->in_store = dv_odb_has(w->odb, &p.oid);
+    struct stat st;
+    if ((error = dv_repo_abspath(&w->abs, w->repo, sp->path)) < 0)
+        goto done;
+    if (lstat(w->abs.ptr, &st) < 0) {
+        if (errno != ENOENT && errno != ENOTDIR) {
+            error = dv_error_errno("cannot stat %s", sp->path);
+            goto done;
+        }
+        sp->state = DV_STATE_MISSING;
+        goto done;
+    }
+    int same;
+    w->current = sp;
+    if (p.kind == DV_KIND_DIR && S_ISDIR(st.st_mode) && !sp->in_store) {
+        /* Without the recorded tree we can still tell clean from modified. */
+        dv_worktree_item item;
+        if ((error = dv_worktree_scan(&item, w->wt, sp->path, &st)) < 0)
+            goto done;
+        same = !dv_oid_cmp(&item.id, &p.oid);
+    } else if ((error = compare_item(&same, w, sp->path, &st, (uint8_t)pointer_mode(&p), &p.oid)) < 0) {
+        goto done;
+    }
+    if (!same)
+        sp->state = DV_STATE_MODIFIED;
+    else
+        sp->state = sp->in_store ? DV_STATE_CLEAN : DV_STATE_NOT_IN_STORE;
+done:
+    dv_buf_release(&pointer_abs);
+    return error;
+}
+
+int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, size_t n_filters)
+{
+    int error;
+    char **pointers = NULL;
+    size_t n_pointers = 0;
+    status_walk w = {repo, NULL, NULL, NULL, DV_BUF_INIT};
+    memset(out, 0, sizeof(*out));
+    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
+        return error;
+    dv_worktree_options wopts = {0};
+    if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 || (error = dv_repo_odb(&w.odb, repo)) < 0)
+        goto done;
+    if (!(out->paths = calloc(n_pointers ? n_pointers : 1, sizeof(*out->paths)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    out->alloc = n_pointers;
+    for (size_t i = 0; i < n_pointers; i++) {
+        dv_status_path *sp = &out->paths[out->n++];
+        sp->pointer = pointers[i];
+        pointers[i] = NULL;
+        sp->path = strndup(sp->pointer, strlen(sp->pointer) - strlen(DV_POINTER_SUFFIX));
+        if (!sp->path) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((error = status_one(&w, sp)) < 0)
+            goto done;
+    }
+    /* Remember what was hashed, if no other command is busy with the repository. */
+    if (!repo->lock && dv_repo_lock(repo, NULL, NULL) == 0) {
+        dv_worktree_save(w.wt);
+        dv_lock_release(repo->lock);
+        repo->lock = NULL;
+    } else if (repo->lock) {
+        dv_worktree_save(w.wt);
+    }
+    dv_error_clear();
+done:
+    for (size_t i = 0; i < n_pointers; i++)
+        free(pointers[i]);
+    free(pointers);
+    dv_worktree_free(w.wt);
+    dv_buf_release(&w.abs);
+    if (error < 0)
+        dv_status_report_free(out);
+    return error;
+}
+
+void dv_status_report_free(dv_status_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        dv_status_path *p = &r->paths[i];
+        free(p->path);
+        free(p->pointer);
+        free(p->message);
+        for (size_t j = 0; j < p->n_changes; j++)
+            free(p->changes[j].path);
+        free(p->changes);
+    }
+    free(r->paths);
+    memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,284 @@
+/* worktree: work-tree files and directories as dv objects. */
+#include "worktree.h"
+
+#include "error.h"
+#include "fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct dv_worktree {
+    dv_repo *repo;
+    dv_worktree_options opts;
+    dv_statcache *cache;
+    dv_buf cache_path;
+    dv_pool *pool;
+    dv_ingest *ingest;
+    dv_odb *odb; /* NULL when only hashing */
+    dv_buf abs;  /* scratch */
+};
+
+int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options *opts)
+{
+    int error;
+    dv_worktree *wt = calloc(1, sizeof(*wt));
+    if (!wt)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    wt->repo = repo;
+    wt->cache_path = (dv_buf)DV_BUF_INIT;
+    wt->abs = (dv_buf)DV_BUF_INIT;
+    if (opts)
+        wt->opts = *opts;
+    if ((error = dv_buf_joinpath(&wt->cache_path, repo->dv_dir.ptr, "index")) < 0 ||
+        (error = dv_statcache_load(&wt->cache, wt->cache_path.ptr)) < 0)
+        goto fail;
+    if (wt->opts.store && (error = dv_repo_odb(&wt->odb, repo)) < 0)
+        goto fail;
+    if ((error = dv_pool_new(&wt->pool, dv_pool_default_threads())) < 0 ||
+        (error = dv_ingest_new(&wt->ingest, wt->odb, &repo->chunk_params, wt->pool)) < 0)
+        goto fail;
+    dv_ingest_set_progress(wt->ingest, wt->opts.progress, wt->opts.progress_ctx);
+    *out = wt;
+    return 0;
+fail:
+    dv_worktree_free(wt);
+    return error;
+}
+
+void dv_worktree_free(dv_worktree *wt)
+{
+    if (!wt)
+        return;
+    dv_ingest_free(wt->ingest);
+    dv_pool_free(wt->pool);
+    dv_statcache_free(wt->cache);
+    dv_buf_release(&wt->cache_path);
+    dv_buf_release(&wt->abs);
+    free(wt);
+}
+
+dv_statcache *dv_worktree_statcache(dv_worktree *wt)
+{
+    return wt->cache;
+}
+
+dv_odb *dv_worktree_odb(dv_worktree *wt)
+{
+    return wt->odb;
+}
+
+int dv_worktree_save(dv_worktree *wt)
+{
+    return dv_statcache_save(wt->cache, wt->cache_path.ptr);
+}
+
+void dv_worktree_stats(dv_worktree *wt, dv_ingest_stats *out)
+{
+    dv_ingest_stats_get(wt->ingest, out);
+}
+
+int dv_worktree_skip_name(const char *name)
+{
+    return !strcmp(name, ".git");
+}
+
+static int same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
+}
+
+int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
+                        const struct stat *st)
+{
+    int error = 0, fd = -1;
+    if (dv_statcache_lookup(id, wt->cache, relpath, st) == 1 &&
+        (!wt->odb || dv_odb_has(wt->odb, id))) {
+        *size = (uint64_t)st->st_size;
+        if (wt->opts.progress)
+            wt->opts.progress(wt->opts.progress_ctx, (uint64_t)st->st_size);
+        return 0;
+    }
+    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
+        return error;
+    int64_t hashed_ns = dv_fs_now_ns();
+    fd = open(wt->abs.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return dv_error_errno("cannot open %s", relpath);
+    struct stat before, after;
+    if (fstat(fd, &before) < 0) {
+        error = dv_error_errno("cannot stat %s", relpath);
+        goto done;
+    }
+    if ((error = dv_ingest_fd(id, size, wt->ingest, fd, relpath)) < 0)
+        goto done;
+    if (fstat(fd, &after) < 0) {
+        error = dv_error_errno("cannot stat %s", relpath);
+        goto done;
+    }
+    /* Cache only what we know we read whole and unchanged. */
+    if (same_file_state(&before, &after) && (uint64_t)after.st_size == *size)
+        error = dv_statcache_update(wt->cache, relpath, &after, id, hashed_ns);
+done:
+    close(fd);
+    return error;
+}
+
+int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath)
+{
+    int error;
+    dv_buf target = DV_BUF_INIT;
+    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0 ||
+        (error = dv_buf_grow(&target, 4096)) < 0)
+        goto done;
+    for (;;) {
+        ssize_t n = readlink(wt->abs.ptr, target.ptr, target.alloc);
+        if (n < 0) {
+            error = dv_error_errno("cannot read symlink %s", relpath);
+            goto done;
+        }
+        if ((size_t)n < target.alloc) {
+            target.len = (size_t)n;
+            target.ptr[n] = '\0';
+            break;
+        }
+        if ((error = dv_buf_grow(&target, target.alloc * 2)) < 0)
+            goto done;
+    }
+    *size = target.len;
+    error = dv_ingest_blob(id, wt->ingest, target.ptr, target.len);
+done:
+    dv_buf_release(&target);
+    return error;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    return strcmp(x, y); /* byte order: strcmp compares as unsigned char */
+}
+
+int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath)
+{
+    int error = 0;
+    out->names = NULL;
+    out->n = 0;
+    size_t alloc = 0;
+    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
+        return error;
+    DIR *dir = opendir(wt->abs.ptr);
+    if (!dir)
+        return dv_error_errno("cannot read directory %s", relpath[0] ? relpath : ".");
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(dir))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (out->n == alloc) {
+            alloc = alloc ? alloc * 2 : 64;
+            char **names = realloc(out->names, alloc * sizeof(*names));
+            if (!names) {
+                error = dv_error_set(DV_ENOMEM, "out of memory");
+                goto done;
+            }
+            out->names = names;
+        }
+        if (!(out->names[out->n] = strdup(de->d_name))) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+        out->n++;
+        errno = 0;
+    }
+    if (errno)
+        error = dv_error_errno("cannot read directory %s", relpath);
+    qsort(out->names, out->n, sizeof(*out->names), compare_names);
+done:
+    closedir(dir);
+    if (error < 0)
+        dv_worktree_names_free(out);
+    return error;
+}
+
+void dv_worktree_names_free(dv_worktree_names *names)
+{
+    for (size_t i = 0; i < names->n; i++)
+        free(names->names[i]);
+    free(names->names);
+    names->names = NULL;
+    names->n = 0;
+}
+
+static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath)
+{
+    int error;
+    dv_worktree_names names;
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT, encoded = DV_BUF_INIT;
+    if ((error = dv_worktree_list(&names, wt, relpath)) < 0)
+        return error;
+    item->mode = DV_MODE_DIR;
+    item->size = 0;
+    item->files = 0;
+    for (size_t i = 0; i < names.n; i++) {
+        const char *name = names.names[i];
+        if (dv_worktree_skip_name(name))
+            continue;
+        dv_buf_clear(&child);
+        if ((error = dv_buf_printf(&child, "%s%s%s", relpath, relpath[0] ? "/" : "", name)) < 0 ||
+            (error = dv_repo_abspath(&wt->abs, wt->repo, child.ptr)) < 0)
+            goto done;
+        struct stat st;
+        if (lstat(wt->abs.ptr, &st) < 0) {
+            if (errno == ENOENT)
+                continue; /* removed while we scan: it is simply not part of this version */
+            error = dv_error_errno("cannot stat %s", child.ptr);
+            goto done;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+            if (wt->opts.warn)
+                wt->opts.warn(wt->opts.warn_ctx, child.ptr, "not a file, directory or symlink");
+            continue;
+        }
+        dv_worktree_item sub;
+        if ((error = dv_worktree_scan(&sub, wt, child.ptr, &st)) < 0)
+            goto done;
+        if ((error = dv_tree_add(&tree, name, strlen(name), sub.mode, &sub.id, sub.size)) < 0)
+            goto done;
+        item->size += sub.size;
+        item->files += sub.files;
+    }
+    if ((error = dv_tree_sort(&tree)) < 0 || (error = dv_tree_encode(&encoded, &tree)) < 0 ||
+        (error = dv_hash_buffer(&item->id, encoded.ptr, encoded.len)) < 0)
+        goto done;
+    if (wt->odb && (error = dv_odb_put(wt->odb, &item->id, DV_OBJ_TREE, encoded.ptr, encoded.len,
+                                       NULL)) < 0)
+        goto done;
+done:
+    dv_worktree_names_free(&names);
+    dv_tree_release(&tree);
+    dv_buf_release(&child);
+    dv_buf_release(&encoded);
+    return error;
+}
+
+int dv_worktree_scan(dv_worktree_item *item, dv_worktree *wt, const char *relpath,
+                     const struct stat *st)
+{
+    item->files = 1;
+    if (S_ISREG(st->st_mode)) {
+        item->mode = (st->st_mode & S_IXUSR) ? DV_MODE_EXEC : DV_MODE_FILE;
+        return dv_worktree_file_id(&item->id, &item->size, wt, relpath, st);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        item->mode = DV_MODE_SYMLINK;
+        return dv_worktree_link_id(&item->id, &item->size, wt, relpath);
+    }
+    if (S_ISDIR(st->st_mode))
+        return scan_dir(item, wt, relpath);
+    return dv_error_set(DV_EUSAGE, "%s is not a regular file, directory or symlink", relpath);
+}

@@ -1,0 +1,76 @@
+/*
+ * worktree: reading the work tree as dv objects. Gives a file's content id
+ * (from the stat cache when the file is unchanged, else by hashing it), and
+ * turns a whole directory into a tree object, storing what it reads when asked.
+ */
+#ifndef DV_WORKTREE_H
+#define DV_WORKTREE_H
+
+#include "ingest.h"
+#include "object.h"
+#include "repo.h"
+#include "statcache.h"
+
+#include <sys/stat.h>
+
+typedef struct dv_worktree dv_worktree;
+
+/** Called for paths skipped during a scan (special files, nested .git). */
+typedef void (*dv_worktree_warn_fn)(void *ctx, const char *relpath, const char *why);
+
+typedef struct dv_worktree_options {
+    int store;                    /* store the content read (dv add), or only hash it */
+    dv_ingest_progress_fn progress; /* bytes hashed */
+    void *progress_ctx;
+    dv_worktree_warn_fn warn;
+    void *warn_ctx;
+} dv_worktree_options;
+
+/** A scan result for one path. */
+typedef struct dv_worktree_item {
+    uint8_t mode; /* DV_MODE_* */
+    dv_oid id;
+    uint64_t size;
+    uint64_t files; /* files and symlinks below (directories), else 1 */
+} dv_worktree_item;
+
+int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options *opts);
+void dv_worktree_free(dv_worktree *wt);
+
+/** The stat cache (lent). */
+dv_statcache *dv_worktree_statcache(dv_worktree *wt);
+/** The store, or NULL when the worktree only hashes. */
+dv_odb *dv_worktree_odb(dv_worktree *wt);
+
+/**
+ * Id of a regular file's content (its manifest id); st is its lstat. Uses the stat cache
+ * when it can, else reads the file (storing it when the worktree stores).
+ */
+int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
+                        const struct stat *st);
+
+/** Id of a symlink (the chunk id of its target). */
+int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath);
+
+/** Scan relpath (file, symlink or directory, recursively) into item. st is its lstat. */
+int dv_worktree_scan(dv_worktree_item *item, dv_worktree *wt, const char *relpath,
+                     const struct stat *st);
+
+/** Sorted names in the directory relpath, without "." and "..". Free with dv_worktree_names_free. */
+typedef struct dv_worktree_names {
+    char **names;
+    size_t n;
+} dv_worktree_names;
+int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
+void dv_worktree_names_free(dv_worktree_names *names);
+
+/** Names dv never enters inside a tracked directory. */
+int dv_worktree_skip_name(const char *name);
+
+/** Bytes counted by the ingesters so far. */
+void dv_worktree_stats(dv_worktree *wt, dv_ingest_stats *out);
+
+/** Save the stat cache if it changed. */
+int dv_worktree_save(dv_worktree *wt);
+
+#endif
