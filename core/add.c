@@ -83,6 +83,29 @@ static int check_addable(dv_repo *repo, const char *relpath, struct stat *st)
         error = dv_error_set(DV_EUSAGE, "%s is not a regular file, directory or symlink", relpath);
         goto done;
     }
+    /* A path inside a tracked directory belongs to that directory's pointer. */
+    for (size_t cut = len; cut > 0; cut--) {
+        if (relpath[cut - 1] != '/')
+            continue;
+        dv_buf parent = DV_BUF_INIT;
+        if ((error = dv_buf_put(&parent, relpath, cut - 1)) < 0 ||
+            (error = dv_buf_puts(&parent, DV_POINTER_SUFFIX)) < 0) {
+            dv_buf_release(&parent);
+            goto done;
+        }
+        int inside = dv_repo_git_tracks(repo, parent.ptr);
+        if (inside > 0) {
+            parent.ptr[cut - 1] = '\0';
+            error = dv_error_set(DV_EUSAGE,
+                                 "%s is inside %s, which dv already tracks; run dv add %s instead",
+                                 relpath, parent.ptr, parent.ptr);
+        }
+        dv_buf_release(&parent);
+        if (error < 0 || inside < 0) {
+            error = error < 0 ? error : inside;
+            goto done;
+        }
+    }
     int tracked = dv_repo_git_tracks(repo, relpath);
     if (tracked < 0) {
         error = tracked;
@@ -159,6 +182,8 @@ int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, si
         free(stats);
         goto done;
     }
+    if ((error = dv_odb_remove_stale_tmp(dv_worktree_odb(wt))) < 0)
+        goto done;
     dv_odb_stats_get(dv_worktree_odb(wt), &before);
     for (size_t i = 0; i < n && !error; i++) {
         error = dv_worktree_scan(&items[i], wt, relpaths[i], &stats[i]);

@@ -5,6 +5,7 @@
 #include "object.h"
 
 #include <string.h>
+#include <zstd.h>
 
 typedef struct fsck_ctx {
     dv_fsck_problem_fn problem;
@@ -86,7 +87,10 @@ int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, voi
     int error = 0;
     dv_buf stored = DV_BUF_INIT, raw = DV_BUF_INIT;
     fsck_ctx f = {problem, ctx, result};
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
     memset(result, 0, sizeof(*result));
+    if (!dctx)
+        return dv_error_set(DV_ENOMEM, "out of memory for zstd");
     for (size_t p = 0; p < dv_odb_pack_count(odb); p++) {
         dv_pack *pack = dv_odb_pack_at(odb, p);
         result->packs++;
@@ -101,7 +105,7 @@ int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, voi
             result->objects++;
             result->bytes += e.raw_len;
             if (dv_pack_read_stored(&stored, pack, &e) < 0 ||
-                dv_pack_decode(&raw, &e, stored.ptr, stored.len, NULL, dv_pack_path(pack)) < 0) {
+                dv_pack_decode(&raw, &e, stored.ptr, stored.len, dctx, dv_pack_path(pack)) < 0) {
                 if (dv_error_last_code() == DV_EIO || dv_error_last_code() == DV_ENOMEM) {
                     error = dv_error_last_code();
                     goto done;
@@ -114,6 +118,7 @@ int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, voi
         }
     }
 done:
+    ZSTD_freeDCtx(dctx);
     dv_buf_release(&stored);
     dv_buf_release(&raw);
     return error;

@@ -287,6 +287,30 @@ int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *dat
     return dv_odb_put(odb, id_out, type, data, len, added);
 }
 
+int dv_odb_remove_stale_tmp(dv_odb *odb)
+{
+    DIR *dir = opendir(odb->tmp_dir.ptr);
+    if (!dir)
+        return dv_error_errno("cannot read directory %s", odb->tmp_dir.ptr);
+    dv_buf path = DV_BUF_INIT;
+    struct dirent *de;
+    int error = 0;
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] == '.' || (odb->writer && strstr(de->d_name, "pack-") == de->d_name))
+            continue;
+        dv_buf_clear(&path);
+        if ((error = dv_buf_printf(&path, "%s/%s", odb->tmp_dir.ptr, de->d_name)) < 0)
+            break;
+        if (unlink(path.ptr) < 0 && errno != ENOENT) {
+            error = dv_error_errno("cannot remove %s", path.ptr);
+            break;
+        }
+    }
+    closedir(dir);
+    dv_buf_release(&path);
+    return error;
+}
+
 int dv_odb_flush(dv_odb *odb)
 {
     pthread_mutex_lock(&odb->lock);

@@ -46,6 +46,10 @@ int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *dat
 /** Store an entry already compressed by the caller, unless present. */
 int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
                       const void *stored, uint32_t stored_len, int *added);
+/** Remove leftovers of interrupted writes from tmp/. Only for a caller holding the
+ *  repository lock (nobody else may be writing a pack then). */
+int dv_odb_remove_stale_tmp(dv_odb *odb);
+
 /** Seal the unsealed pack, if any, making everything written durable. */
 int dv_odb_flush(dv_odb *odb);
 
