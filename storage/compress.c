@@ -4,11 +4,13 @@
 #include "core/error.h"
 #include "pack.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <zstd.h>
 
 struct dv_compressor {
     ZSTD_CCtx *cctx;
+    ZSTD_CCtx *sample_cctx;
     int level;
     dv_buf out;
 };
@@ -20,7 +22,8 @@ int dv_compressor_new(dv_compressor **out, int level)
         return dv_error_set(DV_ENOMEM, "out of memory");
     c->out = (dv_buf)DV_BUF_INIT;
     c->level = level > 0 ? level : 3;
-    if (!(c->cctx = ZSTD_createCCtx())) {
+    if (!(c->cctx = ZSTD_createCCtx()) || !(c->sample_cctx = ZSTD_createCCtx())) {
+        ZSTD_freeCCtx(c->cctx);
         free(c);
         return dv_error_set(DV_ENOMEM, "out of memory for zstd");
     }
@@ -31,10 +34,38 @@ int dv_compressor_new(dv_compressor **out, int level)
     return 0;
 }
 
+/* Bytes of a chunk tried before compressing all of it. */
+#define DV_COMPRESS_SAMPLE_BYTES 4096
+#define DV_COMPRESS_MIN_BYTES 256
+
+/*
+ * Would compressing all of data pay? Compress a sample from the middle at the
+ * fastest level: random-looking data (weights, media, encrypted or already
+ * compressed files) fails the test at a fraction of a full attempt's cost.
+ */
+static int worth_compressing(dv_compressor *c, const uint8_t *data, size_t len)
+{
+    if (len < 2 * DV_COMPRESS_SAMPLE_BYTES)
+        return len >= DV_COMPRESS_MIN_BYTES;
+    uint8_t out[DV_COMPRESS_SAMPLE_BYTES + 512];
+    const uint8_t *sample = data + (len / 2 - DV_COMPRESS_SAMPLE_BYTES / 2);
+    size_t n = ZSTD_compressCCtx(c->sample_cctx, out, sizeof(out), sample,
+                                 DV_COMPRESS_SAMPLE_BYTES, 1);
+    if (ZSTD_isError(n))
+        return 1;
+    return n < DV_COMPRESS_SAMPLE_BYTES - DV_COMPRESS_SAMPLE_BYTES / 32;
+}
+
 int dv_compressor_run(dv_compressor *c, const void *data, size_t len, const void **stored,
                       size_t *stored_len, uint8_t *flags)
 {
     int error;
+    if (!worth_compressing(c, data, len)) {
+        *stored = data;
+        *stored_len = len;
+        *flags = DV_PACK_RAW;
+        return 0;
+    }
     size_t bound = ZSTD_compressBound(len);
     dv_buf_clear(&c->out);
     if ((error = dv_buf_grow(&c->out, bound)) < 0)
@@ -61,6 +92,7 @@ void dv_compressor_free(dv_compressor *c)
     if (!c)
         return;
     ZSTD_freeCCtx(c->cctx);
+    ZSTD_freeCCtx(c->sample_cctx);
     dv_buf_release(&c->out);
     free(c);
 }

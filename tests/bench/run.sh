@@ -1,0 +1,505 @@
+#!/usr/bin/env bash
+# dv benchmark suite (not part of CI). See docs/benchmarks.md.
+#
+# Usage: tests/bench/run.sh [--scale small|full] [--runs N] [--only NAME,...]
+#                           [--dv PATH] [--out FILE] [--workdir DIR] [--timeout SEC] [--keep]
+#
+#   --scale    data set size: full (default; 1 GiB model, 100,000 files, 500 MiB CSV)
+#              or small (~1/32: 32 MiB model, 3,000 files, 16 MiB CSV) for quick checks
+#   --runs     repetitions of every measurement (default 3); median, min and max are reported
+#   --only     comma-separated benchmark groups, or GROUP:TOOL for one tool of a group:
+#              bounds, model, checkout, status, smallfiles, csv
+#              tools: dv git-lfs restic casync borg git cat openssl cp
+#   --dv       dv binary (default: build/dv of this checkout); skipped when it does not work
+#   --out      write the markdown report here (default: stdout and tests/bench/results/latest.md)
+#   --workdir  data and scratch directory (default: $DV_BENCH_DIR or /var/tmp/dv-bench)
+#   --timeout  per-command time limit in seconds (default: 300 small, 1800 full)
+#   --keep     keep the scratch repositories (for debugging)
+#
+# Anchors are installed by tests/bench/setup.sh; a missing one is reported "not installed".
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CMDLINE=$(printf '%q ' "$0" "$@"); CMDLINE=${CMDLINE% }
+
+SCALE=full
+RUNS=3
+ONLY=""
+DV="$ROOT/build/dv"
+OUT=""
+WORK=${DV_BENCH_DIR:-/var/tmp/dv-bench}
+TIMEOUT=""
+KEEP=0
+
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE=$2; shift 2 ;;      --scale=*) SCALE=${1#*=}; shift ;;
+    --runs) RUNS=$2; shift 2 ;;        --runs=*) RUNS=${1#*=}; shift ;;
+    --only) ONLY=$2; shift 2 ;;        --only=*) ONLY=${1#*=}; shift ;;
+    --dv) DV=$2; shift 2 ;;            --dv=*) DV=${1#*=}; shift ;;
+    --out) OUT=$2; shift 2 ;;          --out=*) OUT=${1#*=}; shift ;;
+    --workdir) WORK=$2; shift 2 ;;     --workdir=*) WORK=${1#*=}; shift ;;
+    --timeout) TIMEOUT=$2; shift 2 ;;  --timeout=*) TIMEOUT=${1#*=}; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+case "$SCALE" in
+  full) : "${TIMEOUT:=1800}" ;;
+  small) : "${TIMEOUT:=300}" ;;
+  *) echo "run.sh: --scale must be small or full" >&2; exit 2 ;;
+esac
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs must be a positive integer" >&2; exit 2; }
+[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --timeout must be a positive integer" >&2; exit 2; }
+GROUPS_ALL="bounds model checkout status smallfiles csv"
+if [ -n "$ONLY" ]; then
+  for item in ${ONLY//,/ }; do
+    case " $GROUPS_ALL " in
+      *" ${item%%:*} "*) ;;
+      *) echo "run.sh: unknown benchmark group '${item%%:*}' (groups: $GROUPS_ALL)" >&2; exit 2 ;;
+    esac
+  done
+fi
+case "$DV" in /*) ;; *) DV="$PWD/$DV" ;; esac
+if [ -n "$OUT" ]; then case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac; fi
+
+for t in /usr/bin/time timeout python3 openssl git; do
+  command -v "$t" >/dev/null 2>&1 || { echo "run.sh: $t is required (run tests/bench/setup.sh)" >&2; exit 1; }
+done
+
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+# ---------------------------------------------------------------- selection
+# want GROUP [TOOL]: is this group (or this tool of it) selected by --only?
+want() {
+  local g=$1 t=${2:-} item
+  [ -z "$ONLY" ] && return 0
+  for item in ${ONLY//,/ }; do
+    [ "$item" = "$g" ] && return 0
+    [ -n "$t" ] && [ "$item" = "$g:$t" ] && return 0
+    [ -z "$t" ] && [ "${item%%:*}" = "$g" ] && return 0
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- data
+mkdir -p "$WORK"
+DATA=$("$HERE/gen.sh" --scale "$SCALE" --workdir "$WORK")
+MODEL=$DATA/model.bin
+MODEL2=$DATA/model-edited.bin
+TREE=$DATA/tree
+CSV1=$DATA/data.csv
+CSV2=$DATA/data-v2.csv
+TREE_FILES=$(find "$TREE" -type f | wc -l)
+
+# ---------------------------------------------------------------- scratch + environment
+RUN_DIR=$(mktemp -d "$WORK/run.XXXXXX")
+cleanup() {
+  cd /
+  if [ "$KEEP" = 1 ]; then log "kept scratch directory $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# an isolated HOME so that no user configuration or cache leaks in (git, restic, borg)
+export HOME=$RUN_DIR/home
+export XDG_CACHE_HOME=$HOME/.cache XDG_CONFIG_HOME=$HOME/.config
+mkdir -p "$HOME"
+export GIT_CONFIG_NOSYSTEM=1
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
+cat > "$HOME/.gitconfig" <<'EOF'
+[user]
+	name = dv bench
+	email = bench@example.invalid
+[init]
+	defaultBranch = main
+[advice]
+	detachedHead = false
+[gc]
+	auto = 0
+EOF
+export RESTIC_PASSWORD=dv-bench
+export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+export LC_ALL=C
+
+TSV=$RUN_DIR/results.tsv     # one line per measurement
+META=$RUN_DIR/meta.tsv       # header facts
+FAILS=$RUN_DIR/failures.txt  # tails of failed commands' output
+: > "$TSV"; : > "$META"; : > "$FAILS"
+LOGS=$RUN_DIR/logs
+mkdir -p "$LOGS"
+
+meta() { printf '%s\t%s\n' "$1" "$2" >> "$META"; }
+
+# bytes in regular files under a directory (0 when it does not exist)
+dir_bytes() {
+  [ -e "$1" ] || { echo 0; return; }
+  find "$1" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'
+}
+
+# ---------------------------------------------------------------- tools
+HAVE_LFS=0 HAVE_RESTIC=0 HAVE_CASYNC=0 HAVE_BORG=0 HAVE_DV=0
+git lfs version >/dev/null 2>&1 && HAVE_LFS=1
+command -v restic >/dev/null 2>&1 && HAVE_RESTIC=1
+command -v casync >/dev/null 2>&1 && HAVE_CASYNC=1
+command -v borg >/dev/null 2>&1 && HAVE_BORG=1
+
+# dv works when it runs --version and can init a scratch git repo
+DV_WHY=""
+if [ ! -x "$DV" ]; then
+  DV_WHY="not built ($DV missing)"
+elif ! "$DV" --version >/dev/null 2>&1; then
+  DV_WHY="not working ($DV --version failed)"
+else
+  probe=$RUN_DIR/dv-probe
+  mkdir -p "$probe"
+  if (cd "$probe" && git init -q && timeout 60 "$DV" init) > "$LOGS/dv-probe.log" 2>&1; then
+    HAVE_DV=1
+  else
+    DV_WHY="not working (dv init failed: $(tail -n 1 "$LOGS/dv-probe.log"))"
+  fi
+  rm -rf "$probe"
+fi
+[ "$HAVE_DV" = 1 ] && log "dv: $DV" || log "dv: $DV_WHY; dv benchmarks are skipped"
+
+# have TOOL: 0 when the tool is usable
+have() {
+  case "$1" in
+    dv) [ "$HAVE_DV" = 1 ] ;;
+    git-lfs) [ "$HAVE_LFS" = 1 ] ;;
+    restic) [ "$HAVE_RESTIC" = 1 ] ;;
+    casync) [ "$HAVE_CASYNC" = 1 ] ;;
+    borg) [ "$HAVE_BORG" = 1 ] ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+why_not() { [ "$1" = dv ] && echo "$DV_WHY" || echo "not installed"; }
+dv() { "$DV" "$@"; }
+
+version_of() {
+  case "$1" in
+    dv) [ "$HAVE_DV" = 1 ] && "$DV" --version 2>&1 | head -n 1 || echo "$DV_WHY" ;;
+    git) git --version ;;
+    git-lfs) git lfs version 2>/dev/null || echo "not installed" ;;
+    restic) restic version 2>/dev/null || echo "not installed" ;;
+    casync) casync --version 2>/dev/null | head -n 1 || echo "not installed" ;;
+    borg) borg --version 2>/dev/null || echo "not installed" ;;
+    openssl) openssl version ;;
+  esac
+}
+
+# ---------------------------------------------------------------- header facts
+meta command "$CMDLINE"
+meta date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+meta scale "$SCALE"
+meta runs "$RUNS"
+meta host_nproc "$(nproc)"
+meta host_cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+meta host_ram "$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+meta host_kernel "$(uname -sr)"
+meta host_os "$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")"
+meta host_fs "$(df -PT "$WORK" | awk 'NR == 2 {print $2 " on " $1}')"
+meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+for t in dv git git-lfs restic casync borg openssl; do meta "version_$t" "$(version_of "$t")"; done
+meta dv_path "$DV"
+# the build type, when the binary sits in a CMake build directory
+meta dv_build "$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$DV")/CMakeCache.txt" 2>/dev/null | head -n 1)"
+meta data_dir "$DATA"
+meta size_model "$(stat -c %s "$MODEL")"
+meta size_model2 "$(stat -c %s "$MODEL2")"
+meta size_csv1 "$(stat -c %s "$CSV1")"
+meta size_csv2 "$(stat -c %s "$CSV2")"
+meta size_tree "$(dir_bytes "$TREE")"
+meta tree_files "$TREE_FILES"
+meta timeout "$TIMEOUT"
+
+# ---------------------------------------------------------------- measuring
+
+# read inputs once so that timed commands see a warm page cache; flush dirty pages first
+warm() {
+  sync
+  local p
+  for p in "$@"; do
+    if [ -d "$p" ]; then
+      find "$p" -type f -print0 | xargs -0 -r cat > /dev/null
+    else
+      cat "$p" > /dev/null
+    fi
+  done
+}
+
+record() {  # ID TOOL RUN STATUS WALL CPU RSS_KB BYTES INPUT_BYTES
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$TSV"
+}
+
+# skip ID TOOL REASON: one line saying why a tool was not measured
+skip() { record "$1" "$2" 0 "$3" "" "" "" "" ""; }
+
+# measure ID TOOL RUN STORE INPUT_BYTES -- COMMAND...
+#   runs COMMAND in the current directory under GNU time (CPU, max RSS) and a timeout;
+#   wall time from bash's microsecond clock; bytes stored = growth of STORE ('-': none)
+LAST_OK=0
+measure() {
+  local id=$1 tool=$2 run=$3 store=$4 input=$5
+  shift 6
+  local tf=$RUN_DIR/time.out lf=$LOGS/$id.$tool.$run.log rc=0 before=0 bytes="" t0 t1
+  [ "$store" != - ] && before=$(dir_bytes "$store")
+  t0=$EPOCHREALTIME
+  /usr/bin/time -f '%U %S %M' -o "$tf" timeout "$TIMEOUT" "$@" > "$lf" 2>&1 || rc=$?
+  t1=$EPOCHREALTIME
+  [ "$store" != - ] && bytes=$(( $(dir_bytes "$store") - before ))
+  local wall cpu rss status=ok
+  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')
+  read -r cpu rss < <(tail -n 1 "$tf" | awk 'NF == 3 {printf "%.2f %d\n", $1 + $2, $3}') || true
+  if [ "$rc" = 124 ]; then status="timeout (${TIMEOUT}s)"
+  elif [ "$rc" != 0 ]; then status="failed (exit $rc)"; fi
+  if [ "$status" = ok ]; then
+    LAST_OK=1
+  else
+    LAST_OK=0
+    log "  $id/$tool run $run: $status: $(printf '%q ' "$@")"
+    { echo "### $id / $tool, run $run: $status"; echo '```'; echo "\$ $(printf '%q ' "$@")"; tail -n 8 "$lf"; echo '```'; } >> "$FAILS"
+  fi
+  record "$id" "$tool" "$run" "$status" "$wall" "$cpu" "$rss" "$bytes" "$input"
+}
+
+# mark the last record of ID/TOOL as failed (e.g. restored data does not match)
+mark_last() {
+  local id=$1 tool=$2 status=$3
+  python3 - "$TSV" "$id" "$tool" "$status" <<'EOF'
+import sys
+path, id_, tool, status = sys.argv[1:]
+lines = open(path).read().splitlines()
+for i in range(len(lines) - 1, -1, -1):
+    f = lines[i].split("\t")
+    if f[0] == id_ and f[1] == tool:
+        f[3] = status
+        lines[i] = "\t".join(f)
+        break
+open(path, "w").write("\n".join(lines) + "\n")
+EOF
+}
+
+# untimed setup step; on failure record it and return 1
+setup_step() {  # ID TOOL RUN -- COMMAND...
+  local id=$1 tool=$2 run=$3; shift 4
+  local lf=$LOGS/$id.$tool.$run.setup.log
+  # run through bash so that COMMAND may be one of the exported shell functions
+  if ! timeout "$TIMEOUT" bash -c '"$@"' bash "$@" >> "$lf" 2>&1; then
+    log "  $id/$tool run $run: setup failed: $(printf '%q ' "$@")"
+    { echo "### $id / $tool, run $run: setup failed"; echo '```'; echo "\$ $(printf '%q ' "$@")"; tail -n 8 "$lf"; echo '```'; } >> "$FAILS"
+    record "$id" "$tool" "$run" "setup failed" "" "" "" "" ""
+    return 1
+  fi
+}
+
+git_repo() {  # DIR: a fresh git repository with one empty commit
+  mkdir -p "$1" && git -C "$1" init -q && git -C "$1" commit -q --allow-empty -m init
+}
+
+# ---------------------------------------------------------------- tools' add steps
+# Each tool: setup_T DIR (untimed; creates DIR/ws as the working directory),
+# add_T DIR VERSION FILE (sets CMD, the timed command, run in DIR/ws), store_T DIR,
+# between_T DIR (untimed, between the two versions).
+setup_dv() { git_repo "$1/ws" && (cd "$1/ws" && dv init); }
+add_dv() { CMD=("$DV" add "$3"); }
+store_dv() { if [ -d "$1/ws/.dv/cache" ] || [ ! -d "$1/ws/.dv" ]; then echo "$1/ws/.dv/cache"; else echo "$1/ws/.dv"; fi; }
+between_dv() { git -C "$1/ws" commit -q -m v1 || true; }
+
+setup_git-lfs() {
+  git_repo "$1/ws" && (cd "$1/ws" && git lfs install --local >/dev/null &&
+    git lfs track '*.bin' '*.csv' >/dev/null && git add .gitattributes && git commit -q -m lfs)
+}
+add_git-lfs() { CMD=(git add "$3"); }
+store_git-lfs() { echo "$1/ws/.git/lfs/objects"; }
+between_git-lfs() { git -C "$1/ws" commit -q -m v1 || true; }
+
+setup_restic() { mkdir -p "$1/ws" && restic init -q --repo "$1/repo"; }
+add_restic() { CMD=(restic backup -q --repo "$1/repo" "$3"); }
+store_restic() { echo "$1/repo"; }
+between_restic() { :; }
+
+setup_casync() { mkdir -p "$1/ws" "$1/store"; }
+add_casync() { CMD=(casync make --store="$1/store" "$1/v$2.caibx" "$3"); }
+store_casync() { echo "$1/store"; }
+between_casync() { :; }
+
+setup_borg() { mkdir -p "$1/ws" && borg init -e none "$1/repo"; }
+add_borg() { CMD=(borg create "$1/repo::v$2" "$3"); }
+store_borg() { echo "$1/repo"; }
+between_borg() { :; }
+
+# ---------------------------------------------------------------- benchmarks
+# add two versions of one file with every tool: ID-add (fresh) and ID-edit (next version)
+bench_versions() {  # GROUP FILE1 FILE2 NAME TOOLS...
+  local group=$1 f1=$2 f2=$3 name=$4; shift 4
+  local tool run d s1 s2
+  s1=$(stat -c %s "$f1"); s2=$(stat -c %s "$f2")
+  for tool in "$@"; do
+    want "$group" "$tool" || continue
+    if ! have "$tool"; then
+      skip "$group-add" "$tool" "$(why_not "$tool")"; skip "$group-edit" "$tool" "$(why_not "$tool")"
+      continue
+    fi
+    for run in $(seq 1 "$RUNS"); do
+      log "$group: $tool run $run/$RUNS"
+      d=$RUN_DIR/$group-$tool-$run
+      mkdir -p "$d"
+      if setup_step "$group-add" "$tool" "$run" -- "setup_$tool" "$d"; then
+        cp "$f1" "$d/ws/$name"
+        warm "$d/ws/$name"
+        cd "$d/ws"
+        "add_$tool" "$d" 1 "$name"
+        measure "$group-add" "$tool" "$run" "$(store_$tool "$d")" "$s1" -- "${CMD[@]}"
+        if [ "$LAST_OK" = 1 ]; then
+          "between_$tool" "$d" > /dev/null 2>&1
+          rm -f "$name"; cp "$f2" "$name"
+          warm "$name"
+          "add_$tool" "$d" 2 "$name"
+          measure "$group-edit" "$tool" "$run" "$(store_$tool "$d")" "$s2" -- "${CMD[@]}"
+        else
+          record "$group-edit" "$tool" "$run" "not run (first add failed)" "" "" "" "" ""
+        fi
+        cd "$RUN_DIR"
+      fi
+      rm -rf "$d"
+    done
+  done
+}
+
+bench_bounds() {
+  local size run
+  size=$(stat -c %s "$MODEL")
+  for run in $(seq 1 "$RUNS"); do
+    if want bounds cat; then
+      warm "$MODEL"
+      measure bounds-cat cat "$run" - "$size" -- sh -c 'cat "$1" > /dev/null' sh "$MODEL"
+    fi
+    if want bounds openssl; then
+      warm "$MODEL"
+      measure bounds-sha256 openssl "$run" - "$size" -- openssl dgst -sha256 "$MODEL"
+    fi
+    if want bounds cp || want checkout; then
+      rm -f "$RUN_DIR/cp.bin"; warm "$MODEL"
+      measure bounds-cp cp "$run" - "$size" -- cp "$MODEL" "$RUN_DIR/cp.bin"
+      rm -f "$RUN_DIR/cp.bin"
+    fi
+  done
+}
+
+bench_checkout() {
+  want checkout dv || return 0
+  have dv || { skip checkout dv "$(why_not dv)"; return 0; }
+  local run d size
+  size=$(stat -c %s "$MODEL")
+  for run in $(seq 1 "$RUNS"); do
+    log "checkout: dv run $run/$RUNS"
+    d=$RUN_DIR/checkout-$run
+    if setup_step checkout dv "$run" -- setup_dv "$d" &&
+       cp "$MODEL" "$d/ws/model.bin" &&
+       setup_step checkout dv "$run" -- sh -c 'cd "$1" && "$2" add model.bin && git commit -q -m model' sh "$d/ws" "$DV"; then
+      rm -f "$d/ws/model.bin"
+      warm "$d/ws/.dv"
+      cd "$d/ws"
+      measure checkout dv "$run" - "$size" -- "$DV" checkout
+      if [ "$LAST_OK" = 1 ] && ! cmp -s "$MODEL" "$d/ws/model.bin"; then
+        log "  checkout: restored model.bin differs from the original"
+        mark_last checkout dv "wrong data restored"
+      fi
+      cd "$RUN_DIR"
+    fi
+    rm -rf "$d"
+  done
+}
+
+bench_status() {
+  local run g d
+  if want status git; then
+    g=$RUN_DIR/status-git
+    log "status: setting up a git repository with $TREE_FILES files committed"
+    if setup_step status-tree git 0 -- git_repo "$g" && cp -a "$TREE" "$g/tree" &&
+       setup_step status-tree git 0 -- sh -c 'cd "$1" && git add -A && git commit -q -m tree && git status --porcelain >/dev/null' sh "$g"; then
+      cd "$g"
+      for run in $(seq 1 "$RUNS"); do
+        log "status: git run $run/$RUNS"
+        measure status-tree git "$run" - "" -- git status
+      done
+      cd "$RUN_DIR"
+    fi
+    rm -rf "$g"
+  fi
+  if want status dv; then
+    if ! have dv; then skip status-tree dv "$(why_not dv)"; return 0; fi
+    d=$RUN_DIR/status-dv
+    log "status: setting up a dv repository with $TREE_FILES files added"
+    if setup_step status-tree dv 0 -- setup_dv "$d" && cp -a "$TREE" "$d/ws/tree" &&
+       setup_step status-tree dv 0 -- sh -c 'cd "$1" && "$2" add tree && git commit -q -m tree && "$2" status' sh "$d/ws" "$DV"; then
+      cd "$d/ws"
+      for run in $(seq 1 "$RUNS"); do
+        log "status: dv run $run/$RUNS"
+        measure status-tree dv "$run" - "" -- "$DV" status
+      done
+      cd "$RUN_DIR"
+    fi
+    rm -rf "$d"
+  fi
+}
+
+bench_smallfiles() {
+  local tool run d bytes
+  bytes=$(dir_bytes "$TREE")
+  for tool in dv git-lfs; do
+    want smallfiles "$tool" || continue
+    if ! have "$tool"; then skip smallfiles-add "$tool" "$(why_not "$tool")"; continue; fi
+    for run in $(seq 1 "$RUNS"); do
+      log "smallfiles: $tool run $run/$RUNS"
+      d=$RUN_DIR/smallfiles-$tool-$run
+      mkdir -p "$d"
+      if setup_step smallfiles-add "$tool" "$run" -- "setup_$tool" "$d"; then
+        cp -a "$TREE" "$d/ws/tree"
+        warm "$d/ws/tree"
+        cd "$d/ws"
+        "add_$tool" "$d" 1 tree
+        measure smallfiles-add "$tool" "$run" "$(store_$tool "$d")" "$bytes" -- "${CMD[@]}"
+        cd "$RUN_DIR"
+      fi
+      rm -rf "$d"
+    done
+  done
+}
+
+export -f dv git_repo setup_dv setup_git-lfs setup_restic setup_casync setup_borg
+export DV
+CMD=()
+
+# ---------------------------------------------------------------- run
+START=$SECONDS
+log "scale=$SCALE runs=$RUNS data=$DATA scratch=$RUN_DIR"
+# bounds also measures cp when only checkout is selected (its target compares with cp)
+if want bounds || want checkout; then bench_bounds; fi
+want model && bench_versions model "$MODEL" "$MODEL2" model.bin dv git-lfs restic casync borg
+want checkout && bench_checkout
+want status && bench_status
+want smallfiles && bench_smallfiles
+want csv && bench_versions csv "$CSV1" "$CSV2" data.csv dv restic casync borg
+meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta elapsed "$((SECONDS - START)) s"
+
+# ---------------------------------------------------------------- report
+REPORT=$RUN_DIR/report.md
+python3 "$HERE/report.py" "$META" "$TSV" "$FAILS" > "$REPORT"
+if [ -n "$OUT" ]; then
+  mkdir -p "$(dirname "$OUT")"
+  cp "$REPORT" "$OUT"
+  log "report written to $OUT"
+else
+  mkdir -p "$HERE/results"
+  cp "$REPORT" "$HERE/results/latest.md"
+  cat "$REPORT"
+  log "report written to $HERE/results/latest.md"
+fi
+log "done in $((SECONDS - START)) s"
