@@ -120,8 +120,56 @@ static size_t min_size(size_t a, size_t b)
  *   max - 1             cut unconditionally
  * data[i] is at index base + i, where base is the index data[0] continues at.
  */
+/*
+ * Scan data[*i, end) testing every position against mask. Returns 1 with *i at the
+ * cut byte, or 0 with *i == end. Same results as the one-byte loop
+ *     hash = (hash << 1) + gear[data[i]]; if (!(hash & mask)) cut;
+ * but four bytes per step: the hashes after each of the four bytes are
+ * (h << 1) + k0, (h << 2) + k1, (h << 3) + k2, (h << 4) + k3 with k's that do not
+ * depend on h, so they are computed in parallel instead of in a chain.
+ */
+static inline int scan_masked(const uint64_t *gear, const uint8_t *data, size_t *i_inout,
+                              size_t end, uint64_t *hash_inout, uint64_t mask)
+{
+    size_t i = *i_inout;
+    uint64_t hash = *hash_inout;
+    for (; i + 4 <= end; i += 4) {
+        uint64_t k0 = gear[data[i]];
+        uint64_t k1 = (k0 << 1) + gear[data[i + 1]];
+        uint64_t k2 = (k1 << 1) + gear[data[i + 2]];
+        uint64_t k3 = (k2 << 1) + gear[data[i + 3]];
+        uint64_t h0 = (hash << 1) + k0, h1 = (hash << 2) + k1;
+        uint64_t h2 = (hash << 3) + k2, h3 = (hash << 4) + k3;
+        if (__builtin_expect(!(h0 & mask) | !(h1 & mask) | !(h2 & mask) | !(h3 & mask), 0)) {
+            if (!(h0 & mask))
+                *hash_inout = h0;
+            else if (!(h1 & mask))
+                *hash_inout = h1, i += 1;
+            else if (!(h2 & mask))
+                *hash_inout = h2, i += 2;
+            else
+                *hash_inout = h3, i += 3;
+            *i_inout = i;
+            return 1;
+        }
+        hash = h3;
+    }
+    for (; i < end; i++) {
+        hash = (hash << 1) + gear[data[i]];
+        if (!(hash & mask)) {
+            *hash_inout = hash;
+            *i_inout = i;
+            return 1;
+        }
+    }
+    *hash_inout = hash;
+    *i_inout = i;
+    return 0;
+}
+
 size_t dv_chunker_scan(dv_chunker *c, const uint8_t *data, size_t len, int *cut)
 {
+    int hit;
     assert(c && cut && (data || len == 0));
     const uint64_t *gear = c->gear;
     const size_t base = c->pos;
@@ -137,6 +185,13 @@ size_t dv_chunker_scan(dv_chunker *c, const uint8_t *data, size_t len, int *cut)
 
     if (base + i < c->min - 1u) {
         end = min_size(len, c->min - 1u - base);
+        /* Four bytes at a time: h4 = (h << 4) + k, where k depends only on the
+         * four bytes, so the loop-carried chain is one shift and one add. */
+        for (; i + 4 <= end; i += 4) {
+            uint64_t k = (gear[data[i]] << 3) + (gear[data[i + 1]] << 2) +
+                         (gear[data[i + 2]] << 1) + gear[data[i + 3]];
+            hash = (hash << 4) + k;
+        }
         for (; i < end; i++)
             hash = (hash << 1) + gear[data[i]];
     }
@@ -144,21 +199,15 @@ size_t dv_chunker_scan(dv_chunker *c, const uint8_t *data, size_t len, int *cut)
     if (base + i < c->avg - 1u) {
         mask = c->mask_small;
         end = min_size(len, c->avg - 1u - base);
-        for (; i < end; i++) {
-            hash = (hash << 1) + gear[data[i]];
-            if (!(hash & mask))
-                goto found;
-        }
+        if ((hit = scan_masked(gear, data, &i, end, &hash, mask)))
+            goto found;
     }
 
     if (base + i < c->max - 1u) {
         mask = c->mask_large;
         end = min_size(len, c->max - 1u - base);
-        for (; i < end; i++) {
-            hash = (hash << 1) + gear[data[i]];
-            if (!(hash & mask))
-                goto found;
-        }
+        if ((hit = scan_masked(gear, data, &i, end, &hash, mask)))
+            goto found;
     }
 
     if (i < len) /* here base + i == max - 1: the byte that makes the chunk max long */

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,16 +21,29 @@
 /* Packs are written through an aligned buffer with O_DIRECT where the file system
  * allows it: they are fsynced at the seal anyway, and copying a multi-GiB pack into
  * the page cache first costs more CPU than the whole chunk-hash-compress path. */
-#define PACK_WRITE_BUFFER_BYTES (4u * 1024 * 1024)
+#define PACK_WRITE_BUFFER_BYTES (8u * 1024 * 1024)
 #define PACK_DIRECT_ALIGN 4096u
 
+/* A full buffer is written by a background thread while the next one fills, so the
+ * device's write time overlaps with the caller's work (direct writes block). */
 struct dv_pack_writer {
     int fd;
     int read_fd; /* plain descriptor for reading back unsealed entries */
     int direct;  /* fd has O_DIRECT */
-    uint8_t *buf;
+    uint8_t *buf;       /* being filled by the caller */
     size_t buf_len;
-    uint64_t flushed; /* bytes of the file already written from buf */
+    uint64_t buf_start; /* file offset of buf[0] */
+    uint64_t flushed;   /* bytes of the file written (guarded by mutex) */
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    uint8_t *inflight; /* being written by the thread, or NULL */
+    size_t inflight_len;
+    uint8_t *spare;    /* the free buffer, or NULL while it is in flight */
+    int stopping;
+    int io_error;
+    char io_message[1024];
     dv_buf tmp_path;
     dv_hasher *hasher;
     uint64_t bytes;
@@ -64,15 +79,69 @@ static int writer_index_grow(dv_pack_writer *w)
     return 0;
 }
 
-/* Write the full buffer (a multiple of the alignment) and empty it. */
+static void *write_thread(void *arg)
+{
+    dv_pack_writer *w = arg;
+    pthread_mutex_lock(&w->mutex);
+    for (;;) {
+        while (!w->inflight && !w->stopping)
+            pthread_cond_wait(&w->cond, &w->mutex);
+        if (!w->inflight)
+            break;
+        uint8_t *data = w->inflight;
+        size_t len = w->inflight_len;
+        int failed = w->io_error;
+        pthread_mutex_unlock(&w->mutex);
+        int error = failed ? 0 : dv_fs_write_all(w->fd, data, len, w->tmp_path.ptr);
+        pthread_mutex_lock(&w->mutex);
+        if (error < 0 && !w->io_error) {
+            w->io_error = error;
+            snprintf(w->io_message, sizeof(w->io_message), "%s", dv_error_last());
+        }
+        w->flushed += len;
+        w->spare = data;
+        w->inflight = NULL;
+        pthread_cond_broadcast(&w->cond);
+    }
+    pthread_mutex_unlock(&w->mutex);
+    return NULL;
+}
+
+/* Wait until nothing is in flight. Caller holds the mutex. */
+static int drain_locked(dv_pack_writer *w)
+{
+    while (w->inflight)
+        pthread_cond_wait(&w->cond, &w->mutex);
+    if (w->io_error)
+        return dv_error_set(w->io_error, "%s", w->io_message);
+    return 0;
+}
+
+static int drain(dv_pack_writer *w)
+{
+    pthread_mutex_lock(&w->mutex);
+    int error = drain_locked(w);
+    pthread_mutex_unlock(&w->mutex);
+    return error;
+}
+
+/* Hand the buffer (a multiple of the alignment unless it is the last) to the writing
+ * thread and continue in the spare one. */
 static int flush_full_buffer(dv_pack_writer *w)
 {
-    int error = dv_fs_write_all(w->fd, w->buf, w->buf_len, w->tmp_path.ptr);
-    if (error < 0)
-        return error;
-    w->flushed += w->buf_len;
-    w->buf_len = 0;
-    return 0;
+    pthread_mutex_lock(&w->mutex);
+    int error = drain_locked(w);
+    if (!error) {
+        w->inflight = w->buf;
+        w->inflight_len = w->buf_len;
+        w->buf = w->spare;
+        w->spare = NULL;
+        w->buf_start += w->buf_len;
+        w->buf_len = 0;
+        pthread_cond_broadcast(&w->cond);
+    }
+    pthread_mutex_unlock(&w->mutex);
+    return error;
 }
 
 static int write_bytes(dv_pack_writer *w, const void *data, size_t len)
@@ -92,25 +161,39 @@ static int write_bytes(dv_pack_writer *w, const void *data, size_t len)
     return 0;
 }
 
-/* Write what is left in the buffer; with O_DIRECT, padded to the alignment and then
- * truncated back to the exact length. */
+/* Write what is left in the buffer and wait for it; with O_DIRECT, padded to the
+ * alignment and then truncated back to the exact length. */
 static int flush_tail(dv_pack_writer *w)
 {
     int error;
-    if (!w->buf_len)
-        return 0;
-    uint64_t end = w->flushed + w->buf_len;
-    if (w->direct) {
-        size_t padded = (w->buf_len + PACK_DIRECT_ALIGN - 1) & ~(size_t)(PACK_DIRECT_ALIGN - 1);
-        memset(w->buf + w->buf_len, 0, padded - w->buf_len);
-        w->buf_len = padded;
+    uint64_t end = w->buf_start + w->buf_len;
+    if (w->buf_len) {
+        if (w->direct) {
+            size_t padded =
+                (w->buf_len + PACK_DIRECT_ALIGN - 1) & ~(size_t)(PACK_DIRECT_ALIGN - 1);
+            memset(w->buf + w->buf_len, 0, padded - w->buf_len);
+            w->buf_len = padded;
+        }
+        if ((error = flush_full_buffer(w)) < 0)
+            return error;
     }
-    if ((error = flush_full_buffer(w)) < 0)
+    if ((error = drain(w)) < 0)
         return error;
     if (w->direct && ftruncate(w->fd, (off_t)end) < 0)
         return dv_error_errno("cannot truncate %s", w->tmp_path.ptr);
-    w->flushed = end;
     return 0;
+}
+
+static void stop_thread(dv_pack_writer *w)
+{
+    if (!w->thread_started)
+        return;
+    pthread_mutex_lock(&w->mutex);
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->mutex);
+    pthread_join(w->thread, NULL);
+    w->thread_started = 0;
 }
 
 int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir)
@@ -121,10 +204,12 @@ int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir)
         return dv_error_set(DV_ENOMEM, "out of memory");
     w->fd = w->read_fd = -1;
     w->tmp_path = (dv_buf)DV_BUF_INIT;
+    pthread_mutex_init(&w->mutex, NULL);
+    pthread_cond_init(&w->cond, NULL);
     if ((error = dv_hasher_new(&w->hasher)) < 0)
         goto fail;
-    if (posix_memalign((void **)&w->buf, PACK_DIRECT_ALIGN, PACK_WRITE_BUFFER_BYTES) != 0) {
-        w->buf = NULL;
+    if (posix_memalign((void **)&w->buf, PACK_DIRECT_ALIGN, PACK_WRITE_BUFFER_BYTES) != 0 ||
+        posix_memalign((void **)&w->spare, PACK_DIRECT_ALIGN, PACK_WRITE_BUFFER_BYTES) != 0) {
         error = dv_error_set(DV_ENOMEM, "out of memory for the pack buffer");
         goto fail;
     }
@@ -134,6 +219,11 @@ int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir)
         error = dv_error_errno("cannot open %s", w->tmp_path.ptr);
         goto fail;
     }
+    if (pthread_create(&w->thread, NULL, write_thread, w) != 0) {
+        error = dv_error_set(DV_ERROR, "cannot start the pack writing thread");
+        goto fail;
+    }
+    w->thread_started = 1;
     int fl = fcntl(w->fd, F_GETFL);
     w->direct = fl >= 0 && !getenv("DV_NO_DIRECT_IO") && fcntl(w->fd, F_SETFL, fl | O_DIRECT) == 0;
     uint8_t header[DV_PACK_HEADER_BYTES];
@@ -227,16 +317,19 @@ int dv_pack_writer_read_stored(dv_buf *out, dv_pack_writer *w, const dv_pack_ent
     if ((error = dv_buf_grow(out, e->stored_len)) < 0)
         return error;
     /* The entry may lie partly in the file and partly still in the buffer. */
+    if ((error = drain(w)) < 0)
+        return error;
     uint64_t start = e->offset + DV_PACK_ENTRY_HEADER_BYTES, end = start + e->stored_len;
-    if (start < w->flushed) {
-        uint64_t in_file = (end < w->flushed ? end : w->flushed) - start;
+    uint64_t on_file = w->buf_start;
+    if (start < on_file) {
+        uint64_t in_file = (end < on_file ? end : on_file) - start;
         if ((error = dv_fs_pread_all(w->read_fd, out->ptr, (size_t)in_file, start,
                                      w->tmp_path.ptr)) < 0)
             return error;
     }
-    if (end > w->flushed) {
-        uint64_t from = start > w->flushed ? start : w->flushed;
-        memcpy(out->ptr + (from - start), w->buf + (from - w->flushed), (size_t)(end - from));
+    if (end > on_file) {
+        uint64_t from = start > on_file ? start : on_file;
+        memcpy(out->ptr + (from - start), w->buf + (from - on_file), (size_t)(end - from));
     }
     out->len = e->stored_len;
     out->ptr[out->len] = '\0';
@@ -310,6 +403,7 @@ int dv_pack_writer_finish(dv_oid *pack_id, dv_pack_writer *w, const char *packs_
     if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", packs_dir, hex)) < 0 ||
         (error = dv_buf_printf(&idx_path, "%s/%s.idx", packs_dir, hex)) < 0)
         goto done;
+    stop_thread(w);
     int fd = w->fd;
     w->fd = -1;
     if ((error = dv_fs_commit_tmp(fd, w->tmp_path.ptr, pack_path.ptr, DV_FS_DURABLE)) < 0)
@@ -332,11 +426,16 @@ void dv_pack_writer_free(dv_pack_writer *w)
 {
     if (!w)
         return;
+    stop_thread(w);
     if (w->fd >= 0)
         close(w->fd);
     if (w->read_fd >= 0)
         close(w->read_fd);
     free(w->buf);
+    free(w->spare);
+    free(w->inflight);
+    pthread_mutex_destroy(&w->mutex);
+    pthread_cond_destroy(&w->cond);
     if (w->tmp_path.len)
         unlink(w->tmp_path.ptr);
     dv_buf_release(&w->tmp_path);
