@@ -71,7 +71,8 @@ int dv_statcache_remove_under(dv_statcache *c, const char *dir_relpath);
 /**
  * Write the cache to path atomically (temp file in the same directory, then rename; no
  * fsync: it is a cache). Does nothing if nothing changed since load or the last save.
- * Returns 0, DV_ENOMEM or DV_EIO; on failure the old file is left as it was.
+ * Returns 0, DV_ENOMEM, DV_EIO, or DV_ERROR if the file would exceed
+ * DV_STATCACHE_MAX_FILE_BYTES; on failure the old file is left as it was.
  */
 int dv_statcache_save(dv_statcache *c, const char *path);
 

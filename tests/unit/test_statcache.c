@@ -126,11 +126,20 @@ static void assert_discarded(const char *what)
     dv_statcache_free(c);
 }
 
-static double seconds_since(const struct timespec *start)
+/* Wall-clock and CPU time in ms, for the timing printed by the scale test. */
+struct stopwatch {
+    double wall_ms;
+    double cpu_ms;
+};
+
+static struct stopwatch stopwatch_now(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+    struct timespec wall, cpu;
+    clock_gettime(CLOCK_MONOTONIC, &wall);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    struct stopwatch t = {(double)wall.tv_sec * 1e3 + (double)wall.tv_nsec / 1e6,
+                          (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6};
+    return t;
 }
 
 /* ---- lookups ---- */
@@ -284,7 +293,13 @@ Test(statcache, remove_forgets_one_path)
     dv_statcache_free(c);
 }
 
-/* Many removals interleaved with lookups: the table must keep finding what remains. */
+static void numbered_path(char *out, size_t size, uint64_t i)
+{
+    snprintf(out, size, "d%llu/f%llu", (unsigned long long)(i % 7), (unsigned long long)i);
+}
+
+/* Many removals, then more insertions: the table and the memory of removed entries are
+ * reorganised, and every remaining entry must still be found, before and after a save. */
 Test(statcache, remove_keeps_the_other_entries_reachable)
 {
     enum { N = 20000 };
@@ -293,23 +308,31 @@ Test(statcache, remove_keeps_the_other_entries_reachable)
     for (uint64_t i = 0; i < N; i++) {
         struct stat st = fake_stat(i);
         dv_oid id = oid_for(i);
-        snprintf(path, sizeof(path), "d%llu/f%llu", (unsigned long long)(i % 7),
-                 (unsigned long long)i);
+        numbered_path(path, sizeof(path), i);
         cr_assert_eq(dv_statcache_update(c, path, &st, &id, settled(&st)), 0);
     }
-    for (uint64_t i = 0; i < N; i += 3) {
-        snprintf(path, sizeof(path), "d%llu/f%llu", (unsigned long long)(i % 7),
-                 (unsigned long long)i);
-        cr_assert_eq(dv_statcache_remove(c, path), 1, "%s", path);
+    size_t n_kept = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        numbered_path(path, sizeof(path), i);
+        if (i % 3 != 0)
+            cr_assert_eq(dv_statcache_remove(c, path), 1, "%s", path);
+        else
+            n_kept++;
     }
-    cr_assert_eq(dv_statcache_count(c), N - (N + 2) / 3);
+    cr_assert_eq(dv_statcache_count(c), n_kept);
+    for (uint64_t i = N; i < 2 * N; i++) {
+        struct stat st = fake_stat(i);
+        dv_oid id = oid_for(i);
+        numbered_path(path, sizeof(path), i);
+        cr_assert_eq(dv_statcache_update(c, path, &st, &id, settled(&st)), 0);
+    }
     for (int round = 0; round < 2; round++) {
-        for (uint64_t i = 0; i < N; i++) {
+        cr_assert_eq(dv_statcache_count(c), n_kept + N);
+        for (uint64_t i = 0; i < 2 * N; i++) {
             struct stat st = fake_stat(i);
             dv_oid id = oid_for(i);
-            snprintf(path, sizeof(path), "d%llu/f%llu", (unsigned long long)(i % 7),
-                     (unsigned long long)i);
-            if (i % 3 == 0)
+            numbered_path(path, sizeof(path), i);
+            if (i < N && i % 3 != 0)
                 assert_miss(c, path, &st);
             else
                 assert_hit(c, path, &st, &id);
@@ -318,8 +341,70 @@ Test(statcache, remove_keeps_the_other_entries_reachable)
         cr_assert_eq(dv_statcache_save(c, index_path), 0, "%s", dv_error_last());
         dv_statcache_free(c);
         c = load_ok();
-        cr_assert_eq(dv_statcache_count(c), N - (N + 2) / 3);
     }
+    dv_statcache_free(c);
+}
+
+/* Loaded entries removed, changed, re-added, and new ones sorting between them, all saved. */
+Test(statcache, save_merges_loaded_removed_and_new_entries)
+{
+    enum { N = 2000 };
+    char path[64];
+    dv_statcache *c = load_ok();
+    for (uint64_t i = 0; i < N; i += 2) { /* even numbers first */
+        snprintf(path, sizeof(path), "f%05llu", (unsigned long long)i);
+        struct stat st = fake_stat(i);
+        dv_oid id = oid_for(i);
+        cr_assert_eq(dv_statcache_update(c, path, &st, &id, settled(&st)), 0);
+    }
+    cr_assert_eq(dv_statcache_save(c, index_path), 0, "%s", dv_error_last());
+    dv_statcache_free(c);
+
+    /* Expected state per i: 0 absent, else the seed its entry was recorded with. */
+    static uint64_t want[N];
+    c = load_ok();
+    for (uint64_t i = 0; i < N; i++) {
+        snprintf(path, sizeof(path), "f%05llu", (unsigned long long)i);
+        struct stat st = fake_stat(i + N);
+        dv_oid id = oid_for(i + N);
+        want[i] = i % 2 == 0 ? i + 1 : 0;
+        if (i % 2 == 1 && i % 3 != 0) { /* new, between loaded ones */
+            cr_assert_eq(dv_statcache_update(c, path, &st, &id, settled(&st)), 0);
+            want[i] = i + N + 1;
+        } else if (i % 2 == 0 && i % 5 == 0) { /* loaded, removed */
+            cr_assert_eq(dv_statcache_remove(c, path), 1);
+            want[i] = 0;
+            if (i % 3 == 0) { /* and added back */
+                cr_assert_eq(dv_statcache_update(c, path, &st, &id, settled(&st)), 0);
+                want[i] = i + N + 1;
+            }
+        } else if (i % 2 == 0 && i % 7 == 0) { /* loaded, changed in place */
+            cr_assert_eq(dv_statcache_update(c, path, &st, &id, settled(&st)), 0);
+            want[i] = i + N + 1;
+        }
+    }
+    size_t count = dv_statcache_count(c);
+    cr_assert_eq(dv_statcache_save(c, index_path), 0, "%s", dv_error_last());
+    dv_statcache_free(c);
+
+    c = load_ok();
+    cr_assert_eq(dv_statcache_was_discarded(c), 0);
+    cr_assert_eq(dv_statcache_count(c), count);
+    size_t n_present = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        snprintf(path, sizeof(path), "f%05llu", (unsigned long long)i);
+        if (!want[i]) {
+            struct stat st = fake_stat(i);
+            assert_miss(c, path, &st);
+            cr_assert_eq(dv_statcache_remove(c, path), 0, "%s should be absent", path);
+            continue;
+        }
+        n_present++;
+        struct stat st = fake_stat(want[i] - 1);
+        dv_oid id = oid_for(want[i] - 1);
+        assert_hit(c, path, &st, &id);
+    }
+    cr_assert_eq(n_present, count);
     dv_statcache_free(c);
 }
 
@@ -378,6 +463,18 @@ Test(statcache, remove_under_removes_only_paths_below_the_directory)
     cr_assert_eq(dv_statcache_remove_under(c, ""), 0);
     cr_assert_eq(dv_statcache_count(c), 0);
     dv_statcache_free(c);
+
+    /* Removing loaded entries (nothing added) is saved too. */
+    c = load_tree();
+    cr_assert_eq(dv_statcache_save(c, index_path), 0, "%s", dv_error_last());
+    dv_statcache_free(c);
+    c = load_ok();
+    cr_assert_eq(dv_statcache_remove_under(c, "data"), 0);
+    cr_assert_eq(dv_statcache_save(c, index_path), 0, "%s", dv_error_last());
+    dv_statcache_free(c);
+    c = load_ok();
+    assert_tree_after_removing_data(c);
+    dv_statcache_free(c);
 }
 
 /* ---- the file ---- */
@@ -398,8 +495,9 @@ Test(statcache, round_trip_many_entries_with_odd_path_bytes)
         dv_oid id = oid_for((uint64_t)i);
         cr_assert_eq(dv_statcache_update(c, p, &st, &id, settled(&st)), 0);
     }
-    const char *extra[] = {"\xff", "\x01", "a b/c\td\ne", "caf\xc3\xa9/\xe2\x82\xac.csv", "/abs",
-                           "trailing/", ".", "..", "a//b"};
+    const char *extra[] = {"\xff", "\x01",      "a b/c\td\ne", "caf\xc3\xa9/\xe2\x82\xac.csv",
+                           "/abs", "trailing/", ".",           "..",
+                           "a//b"};
     for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
         struct stat st = fake_stat(N + i);
         dv_oid id = oid_for(N + i);
@@ -839,30 +937,32 @@ Test(statcache, hundred_thousand_entries_load_lookup_update_save)
 
     /* What `dv add` does on a tree where every file changed: load, look each file up, record
      * the new hash, save. For information only: the test does not depend on the timing. */
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct stopwatch t[5];
+    t[0] = stopwatch_now();
     int load_error = dv_statcache_load(&c, index_path);
     cr_assert_eq(load_error, 0, "%s", dv_error_last());
-    double t_load = seconds_since(&start);
+    t[1] = stopwatch_now();
     size_t hits = 0, misses = 0;
     dv_oid got;
     for (size_t i = 0; i < N; i++) {
         hits += (size_t)dv_statcache_lookup(&got, c, before.paths[i], &before.stats[i]);
         misses += (size_t)!dv_statcache_lookup(&got, c, changed.paths[i], &changed.stats[i]);
     }
-    double t_lookup = seconds_since(&start);
+    t[2] = stopwatch_now();
     int update_errors = 0;
     for (size_t i = 0; i < N; i++)
         update_errors += dv_statcache_update(c, changed.paths[i], &changed.stats[i],
                                              &changed.ids[i], settled(&changed.stats[i])) != 0;
-    double t_update = seconds_since(&start);
+    t[3] = stopwatch_now();
     int save_error = dv_statcache_save(c, index_path);
-    double t_total = seconds_since(&start);
+    t[4] = stopwatch_now();
     fprintf(stderr,
-            "statcache: %d entries: load %.1f ms, %d lookups %.1f ms, %d updates %.1f ms, "
-            "save %.1f ms; total %.1f ms\n",
-            N, t_load * 1e3, 2 * N, (t_lookup - t_load) * 1e3, N, (t_update - t_lookup) * 1e3,
-            (t_total - t_update) * 1e3, t_total * 1e3);
+            "statcache: %d entries, wall (cpu) ms: load %.1f (%.1f), %d lookups %.1f (%.1f), "
+            "%d updates %.1f (%.1f), save %.1f (%.1f); total %.1f (%.1f)\n",
+            N, t[1].wall_ms - t[0].wall_ms, t[1].cpu_ms - t[0].cpu_ms, 2 * N,
+            t[2].wall_ms - t[1].wall_ms, t[2].cpu_ms - t[1].cpu_ms, N, t[3].wall_ms - t[2].wall_ms,
+            t[3].cpu_ms - t[2].cpu_ms, t[4].wall_ms - t[3].wall_ms, t[4].cpu_ms - t[3].cpu_ms,
+            t[4].wall_ms - t[0].wall_ms, t[4].cpu_ms - t[0].cpu_ms);
 
     cr_assert_eq(hits, N);
     cr_assert_eq(misses, N);
