@@ -65,7 +65,7 @@ int cmd_checkout(int argc, char **argv)
     if (error == DV_ECONFLICT) {
         fprintf(stderr, "dv: these paths have changes that are not in the store:\n");
         for (size_t i = 0; i < result.conflicts.n; i++) {
-            dv_repo_display_path(&shown, repo, result.conflicts.paths[i]);
+            cmd_show_path(&shown, repo, result.conflicts.paths[i]);
             fprintf(stderr, "    %s\n", shown.ptr);
         }
     }
@@ -74,7 +74,7 @@ int cmd_checkout(int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < result.overwritten.n; i++) {
-        dv_repo_display_path(&shown, repo, result.overwritten.paths[i]);
+        cmd_show_path(&shown, repo, result.overwritten.paths[i]);
         cmd_warn("overwrote unsaved changes in %s", shown.ptr);
     }
     if (!opts.quiet)

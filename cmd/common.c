@@ -75,18 +75,101 @@ const char *cmd_human_bytes(uint64_t bytes)
     return out;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if the bytes there are not one. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    size_t n;
+    uint32_t cp;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xe0) == 0xc0)
+        n = 2, cp = p[0] & 0x1f;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3, cp = p[0] & 0x0f;
+    else if ((p[0] & 0xf8) == 0xf0)
+        n = 4, cp = p[0] & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    static const uint32_t smallest[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < smallest[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 int cmd_json_string(dv_buf *out, const char *s)
 {
     int error = dv_buf_putc(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p && !error; p++) {
-        if (*p == '"' || *p == '\\')
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && !error) {
+        size_t n = utf8_sequence(p);
+        if (n == 0) {
+            /* Not UTF-8: a lone surrogate escape per byte (U+DC80 + byte), which
+             * Python's surrogateescape and similar decoders map back to the byte. */
+            error = dv_buf_printf(out, "\\u%04x", 0xdc00 + *p);
+            p++;
+        } else if (*p == '"' || *p == '\\') {
             error = dv_buf_printf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
+            p++;
+        } else if (*p < 0x20 || *p == 0x7f) {
             error = dv_buf_printf(out, "\\u%04x", *p);
-        else
-            error = dv_buf_putc(out, (char)*p);
+            p++;
+        } else {
+            error = dv_buf_put(out, p, n);
+            p += n;
+        }
     }
     return error ? error : dv_buf_putc(out, '"');
+}
+
+const char *cmd_quote_path(dv_buf *out, const char *path)
+{
+    int plain = 1;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+            plain = 0;
+    dv_buf_clear(out);
+    if (plain) {
+        dv_buf_puts(out, path);
+        return out->ptr;
+    }
+    /* Like git: C-style quoting when a name holds control characters or quotes. */
+    dv_buf_putc(out, '"');
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        switch (*p) {
+        case '\n':
+            dv_buf_puts(out, "\\n");
+            break;
+        case '\t':
+            dv_buf_puts(out, "\\t");
+            break;
+        case '"':
+        case '\\':
+            dv_buf_printf(out, "\\%c", *p);
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                dv_buf_printf(out, "\\%03o", *p);
+            else
+                dv_buf_putc(out, (char)*p);
+        }
+    }
+    dv_buf_putc(out, '"');
+    return out->ptr;
+}
+
+const char *cmd_show_path(dv_buf *out, const dv_repo *repo, const char *relpath)
+{
+    dv_buf shown = DV_BUF_INIT;
+    if (dv_repo_display_path(&shown, repo, relpath) < 0)
+        dv_buf_set(&shown, relpath);
+    cmd_quote_path(out, shown.ptr);
+    dv_buf_release(&shown);
+    return out->ptr;
 }
 
 int cmd_open_repo(dv_repo **out)

@@ -13,7 +13,8 @@ const char cmd_status_usage[] =
     "\n"
     "For each tracked path: clean, modified (with the files added, changed and\n"
     "removed), missing from the work tree, or not in the store.\n"
-    "Exit status 0 when everything is clean, 1 when not.\n"
+    "Exit status 0 when everything is clean, 1 when not, 5 when a pointer file\n"
+    "cannot be read.\n"
     "\n"
     "  --json       one JSON object on stdout\n"
     "  -q, --quiet  print nothing; the exit status is the answer\n";
@@ -68,13 +69,13 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
         const dv_status_path *p = &r->paths[i];
         if (p->state == DV_STATE_CLEAN)
             continue;
-        dv_repo_display_path(&shown, repo, p->path);
+        cmd_show_path(&shown, repo, p->path);
         switch (p->state) {
         case DV_STATE_MODIFIED:
             printf("modified:      %s%s\n", shown.ptr,
                    p->in_store ? "" : "  (and its recorded content is not in the store)");
             for (size_t j = 0; j < p->n_changes; j++) {
-                dv_repo_display_path(&shown, repo, p->changes[j].path);
+                cmd_show_path(&shown, repo, p->changes[j].path);
                 int is_dir = p->changes[j].path[strlen(p->changes[j].path) - 1] == '/';
                 printf("    %c %s%s\n", letters[p->changes[j].change], shown.ptr,
                        is_dir && shown.ptr[shown.len - 1] != '/' ? "/" : "");
@@ -89,7 +90,8 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
                    shown.ptr);
             break;
         default:
-            printf("bad pointer:   %s\n", p->message ? p->message : p->pointer);
+            fprintf(stderr, "dv: error: %s (fix or restore the pointer file, e.g. git checkout -- %s)\n",
+                    p->message ? p->message : p->pointer, p->pointer);
         }
     }
     if (clean)
@@ -137,15 +139,19 @@ int cmd_status(int argc, char **argv)
         rc = cmd_fail(error);
         goto done;
     }
-    int clean = 1;
-    for (size_t i = 0; i < report.n; i++)
+    int clean = 1, bad_pointers = 0;
+    for (size_t i = 0; i < report.n; i++) {
         if (report.paths[i].state != DV_STATE_CLEAN)
             clean = 0;
+        if (report.paths[i].state == DV_STATE_BAD_POINTER)
+            bad_pointers++;
+    }
     if (opts.json)
         print_json(&report, clean);
     else if (!opts.quiet)
         print_human(&report, repo, clean);
-    rc = clean ? DV_EXIT_OK : DV_EXIT_NO;
+    /* An unreadable pointer file is bad input, not a difference. */
+    rc = bad_pointers ? DV_EXIT_FAILURE : clean ? DV_EXIT_OK : DV_EXIT_NO;
 done:
     dv_status_report_free(&report);
     cmd_relpaths_free(paths, n);

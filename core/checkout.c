@@ -183,7 +183,8 @@ static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int 
                 goto done;
             int present = c > 0 && lstat(p->abs.ptr, &st) == 0;
             if (c > 0) {
-                if (present)
+                /* Entries dv add skips (fifos, sockets, devices) are not ours to remove. */
+                if (present && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
                     error = plan_remove(p, child.ptr, &st);
                 j++;
             } else {

@@ -83,7 +83,8 @@ void dv_worktree_stats(dv_worktree *wt, dv_ingest_stats *out)
 
 int dv_worktree_skip_name(const char *name)
 {
-    return !strcmp(name, ".git");
+    /* A nested repository's own metadata is never data of ours. */
+    return !strcmp(name, ".git") || !strcmp(name, ".dv");
 }
 
 static int same_file_state(const struct stat *a, const struct stat *b)
