@@ -4,7 +4,6 @@
 #include "core/add.h"
 #include "core/error.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,37 +28,22 @@ int cmd_add(int argc, char **argv)
     struct {
         int quiet, no_progress;
     } opts = {0, 0};
-    static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
-                                             {"no-progress", no_argument, NULL, 1},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'q':
-            opts.quiet = 1;
-            break;
-        case 1:
-            opts.no_progress = 1;
-            break;
-        case 'h':
-            return cmd_print_usage(cmd_add_usage);
-        default:
-            return cmd_usage_error(cmd_add_usage, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    int n = argc - optind;
+    const cmd_flag flags[] = {{"quiet", 'q', &opts.quiet},
+                              {"no-progress", 0, &opts.no_progress},
+                              {NULL, 0, NULL}};
+    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_add_usage, flags);
+    if (rc >= 0)
+        return rc;
+    int n = argc - first;
     if (n == 0)
         return cmd_usage_error(cmd_add_usage, "nothing to add: name files or directories");
 
     dv_repo *repo = NULL;
     char **paths = NULL;
-    int rc = cmd_open_repo(&repo);
+    rc = cmd_open_repo(&repo);
     if (rc)
         return rc;
-    if ((rc = cmd_relpaths(&paths, repo, n, argv + optind)) || (rc = cmd_lock_repo(repo)))
+    if ((rc = cmd_relpaths(&paths, repo, n, argv + first)) || (rc = cmd_lock_repo(repo)))
         goto done;
 
     cmd_progress progress;

@@ -4,7 +4,6 @@
 #include "core/checkout.h"
 #include "core/error.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,37 +22,20 @@ int cmd_checkout(int argc, char **argv)
     struct {
         int force, quiet;
     } opts = {0, 0};
-    static const struct option longopts[] = {{"force", no_argument, NULL, 'f'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+fqh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            opts.force = 1;
-            break;
-        case 'q':
-            opts.quiet = 1;
-            break;
-        case 'h':
-            return cmd_print_usage(cmd_checkout_usage);
-        default:
-            return cmd_usage_error(cmd_checkout_usage, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    int n = argc - optind;
+    const cmd_flag flags[] = {{"force", 'f', &opts.force}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
+    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_checkout_usage, flags);
+    if (rc >= 0)
+        return rc;
+    int n = argc - first;
     dv_repo *repo = NULL;
     char **paths = NULL;
     dv_checkout_result result;
     memset(&result, 0, sizeof(result));
     dv_buf shown = DV_BUF_INIT;
-    int rc = cmd_open_repo(&repo);
+    rc = cmd_open_repo(&repo);
     if (rc)
         return rc;
-    if ((rc = cmd_relpaths(&paths, repo, n, argv + optind)) || (rc = cmd_lock_repo(repo)))
+    if ((rc = cmd_relpaths(&paths, repo, n, argv + first)) || (rc = cmd_lock_repo(repo)))
         goto done;
     cmd_progress progress;
     cmd_progress_start(&progress, "restoring", 0, opts.quiet);

@@ -279,3 +279,42 @@ int cmd_print_usage(const char *usage)
     fputs(usage, stdout);
     return 0;
 }
+
+static int set_flag(const cmd_flag *flags, const char *long_name, char short_name)
+{
+    for (const cmd_flag *f = flags; f->long_name; f++) {
+        if ((long_name && !strcmp(long_name, f->long_name)) ||
+            (!long_name && short_name && short_name == f->short_name)) {
+            *f->value = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage,
+                    const cmd_flag *flags)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || !arg[1])
+            break;
+        if (!strcmp(arg, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+            return cmd_print_usage(usage);
+        if (arg[1] == '-') {
+            if (!set_flag(flags, arg + 2, 0))
+                return cmd_usage_error(usage, "unknown option %s", arg);
+            continue;
+        }
+        for (const char *c = arg + 1; *c; c++)
+            if (!set_flag(flags, NULL, *c))
+                return cmd_usage_error(usage, "unknown option -%c", *c);
+    }
+    *first_arg = i;
+    return -1;
+}

@@ -62,6 +62,21 @@ void cmd_progress_start(cmd_progress *p, const char *label, uint64_t total, int 
 void cmd_progress_update(void *p, uint64_t bytes);
 void cmd_progress_end(cmd_progress *p);
 
+/** A command's on/off option: --long_name or -short_name sets *value to 1. */
+typedef struct cmd_flag {
+    const char *long_name;
+    char short_name; /* 0 for none */
+    int *value;
+} cmd_flag;
+
+/**
+ * Parse leading options of a command that takes only flags (and --help). Flags end at
+ * the first argument that is not an option, or after "--". Returns -1 with *first_arg
+ * set to continue, or an exit code for the command to return (usage printed).
+ */
+int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage,
+                    const cmd_flag *flags);
+
 /** Commands report --help through this: prints usage to stdout, returns 0. */
 int cmd_print_usage(const char *usage);
 

@@ -5,7 +5,6 @@
 #include "core/fsck.h"
 #include "core/object.h"
 
-#include <getopt.h>
 #include <string.h>
 
 const char cmd_fsck_usage[] =
@@ -37,29 +36,16 @@ static void problem(void *ctx, const char *pack_path, const dv_oid *object, int 
 int cmd_fsck(int argc, char **argv)
 {
     int quiet = 0;
-    static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            return cmd_print_usage(cmd_fsck_usage);
-        default:
-            return cmd_usage_error(cmd_fsck_usage, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
+    const cmd_flag flags[] = {{"quiet", 'q', &quiet}, {NULL, 0, NULL}};
+    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_fsck_usage, flags);
+    if (rc >= 0)
+        return rc;
+    if (first < argc)
         return cmd_usage_error(cmd_fsck_usage, "dv fsck takes no paths");
     dv_repo *repo = NULL;
     dv_odb *odb;
     dv_fsck_result result;
-    int rc = cmd_open_repo(&repo);
+    rc = cmd_open_repo(&repo);
     if (rc)
         return rc;
     int error = dv_repo_odb(&odb, repo);

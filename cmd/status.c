@@ -4,7 +4,6 @@
 #include "core/error.h"
 #include "core/status.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,35 +103,18 @@ int cmd_status(int argc, char **argv)
     struct {
         int json, quiet;
     } opts = {0, 0};
-    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            opts.json = 1;
-            break;
-        case 'q':
-            opts.quiet = 1;
-            break;
-        case 'h':
-            return cmd_print_usage(cmd_status_usage);
-        default:
-            return cmd_usage_error(cmd_status_usage, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    int n = argc - optind;
+    const cmd_flag flags[] = {{"json", 0, &opts.json}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
+    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_status_usage, flags);
+    if (rc >= 0)
+        return rc;
+    int n = argc - first;
     dv_repo *repo = NULL;
     char **paths = NULL;
     dv_status_report report = {0};
-    int rc = cmd_open_repo(&repo);
+    rc = cmd_open_repo(&repo);
     if (rc)
         return rc;
-    if ((rc = cmd_relpaths(&paths, repo, n, argv + optind)))
+    if ((rc = cmd_relpaths(&paths, repo, n, argv + first)))
         goto done;
     int error = dv_status(&report, repo, (const char *const *)paths, (size_t)n);
     if (error < 0) {

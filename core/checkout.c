@@ -511,15 +511,6 @@ static int execute(planner *p, dv_pool *pool)
     return error;
 }
 
-static uint8_t kind_mode(const dv_pointer *ptr)
-{
-    if (ptr->kind == DV_KIND_DIR)
-        return DV_MODE_DIR;
-    if (ptr->kind == DV_KIND_SYMLINK)
-        return DV_MODE_SYMLINK;
-    return ptr->exec ? DV_MODE_EXEC : DV_MODE_FILE;
-}
-
 int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
                 size_t n_filters, const dv_checkout_options *opts)
 {
@@ -566,7 +557,7 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
                                  pointers[i], dv_pointer_kind_name(ptr.kind), dv_oid_hex(&ptr.oid));
             break;
         }
-        if ((error = plan_create(&p, pointers[i], kind_mode(&ptr), &ptr.oid, ptr.size)) < 0)
+        if ((error = plan_create(&p, pointers[i], dv_pointer_mode(&ptr), &ptr.oid, ptr.size)) < 0)
             break;
     }
     dv_buf_release(&pointer_abs);

@@ -7,6 +7,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "quote.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -24,9 +25,6 @@
 #define TREE_ENTRY_MIN_BYTES (2 + 1 + DV_OID_BYTES + 8)
 #define TREE_NAME_MAX_BYTES 65535
 
-/* Enough room to show a name or magic in a message; longer ones are cut. */
-#define QUOTE_SHOWN_BYTES 64
-#define QUOTE_BUF_BYTES (QUOTE_SHOWN_BYTES * 4 + 4)
 
 const char *dv_object_type_name(int type)
 {
@@ -42,31 +40,6 @@ const char *dv_object_type_name(int type)
     }
 }
 
-/* Printable form of untrusted bytes for messages: \xNN escapes, cut with "...". */
-static const char *quote_bytes(char out[QUOTE_BUF_BYTES], const void *data, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    const uint8_t *p = data;
-    size_t shown = len < QUOTE_SHOWN_BYTES ? len : QUOTE_SHOWN_BYTES;
-    size_t o = 0;
-    for (size_t i = 0; i < shown; i++) {
-        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' && p[i] != '\'') {
-            out[o++] = (char)p[i];
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = digits[p[i] >> 4];
-            out[o++] = digits[p[i] & 15];
-        }
-    }
-    if (shown < len) {
-        out[o++] = '.';
-        out[o++] = '.';
-        out[o++] = '.';
-    }
-    out[o] = '\0';
-    return out;
-}
 
 /* ---- manifests ---- */
 
@@ -144,7 +117,7 @@ int dv_manifest_decode(dv_manifest *out, const void *data, size_t len)
     assert(out && (data || len == 0));
     const uint8_t *p = data;
     dv_manifest m = DV_MANIFEST_INIT;
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     int error = 0;
 
     *out = (dv_manifest)DV_MANIFEST_INIT;
@@ -156,7 +129,7 @@ int dv_manifest_decode(dv_manifest *out, const void *data, size_t len)
     }
     if (memcmp(p, MANIFEST_MAGIC, 4) != 0) {
         error = dv_error_set(DV_ECORRUPT, "manifest: bad magic '%s'; expected '%s'",
-                             quote_bytes(shown, p, 4), MANIFEST_MAGIC);
+                             dv_quote_bytes(shown, p, 4), MANIFEST_MAGIC);
         goto done;
     }
     uint64_t size = dv_get_be64(p + 4);
@@ -271,10 +244,10 @@ static int entry_cmp(const void *a, const void *b)
 int dv_tree_check_name(const char *name, size_t len)
 {
     assert(name || len == 0);
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     const char *problem = name_problem(name, len);
     if (problem)
-        return dv_error_set(DV_EUSAGE, "entry name '%s' %s", quote_bytes(shown, name, len),
+        return dv_error_set(DV_EUSAGE, "entry name '%s' %s", dv_quote_bytes(shown, name, len),
                             problem);
     return 0;
 }
@@ -316,14 +289,14 @@ int dv_tree_add(dv_tree *t, const char *name, size_t name_len, uint8_t mode, con
 int dv_tree_sort(dv_tree *t)
 {
     assert(t);
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     if (t->n_entries > 1)
         qsort(t->entries, t->n_entries, sizeof(*t->entries), entry_cmp);
     for (size_t i = 1; i < t->n_entries; i++) {
         const dv_tree_entry *e = &t->entries[i];
         if (entry_cmp(&t->entries[i - 1], e) == 0)
             return dv_error_set(DV_EUSAGE, "tree: duplicate entry name '%s'",
-                                quote_bytes(shown, e->name, e->name_len));
+                                dv_quote_bytes(shown, e->name, e->name_len));
     }
     return 0;
 }
@@ -331,7 +304,7 @@ int dv_tree_sort(dv_tree *t)
 int dv_tree_encode(dv_buf *out, const dv_tree *t)
 {
     assert(out && t);
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     size_t start = out->len;
     int error = 0;
 
@@ -345,7 +318,7 @@ int dv_tree_encode(dv_buf *out, const dv_tree *t)
         const char *problem = name_problem(e->name, e->name_len);
         if (problem) {
             error = dv_error_set(DV_EUSAGE, "tree: entry %zu name '%s' %s", i,
-                                 quote_bytes(shown, e->name, e->name_len), problem);
+                                 dv_quote_bytes(shown, e->name, e->name_len), problem);
             goto done;
         }
         if (!mode_is_known(e->mode)) {
@@ -356,7 +329,7 @@ int dv_tree_encode(dv_buf *out, const dv_tree *t)
             error = dv_error_set(DV_EUSAGE,
                                  "tree: entry %zu '%s' is out of order or a duplicate; sort the "
                                  "tree before encoding",
-                                 i, quote_bytes(shown, e->name, e->name_len));
+                                 i, dv_quote_bytes(shown, e->name, e->name_len));
             goto done;
         }
     }
@@ -386,7 +359,7 @@ int dv_tree_decode(dv_tree *out, const void *data, size_t len)
     assert(out && (data || len == 0));
     const uint8_t *p = data;
     dv_tree t = DV_TREE_INIT;
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     int error = 0;
 
     *out = (dv_tree)DV_TREE_INIT;
@@ -398,7 +371,7 @@ int dv_tree_decode(dv_tree *out, const void *data, size_t len)
     }
     if (memcmp(p, TREE_MAGIC, 4) != 0) {
         error = dv_error_set(DV_ECORRUPT, "tree: bad magic '%s'; expected '%s'",
-                             quote_bytes(shown, p, 4), TREE_MAGIC);
+                             dv_quote_bytes(shown, p, 4), TREE_MAGIC);
         goto done;
     }
     uint32_t n_entries = dv_get_be32(p + 4);
@@ -453,7 +426,7 @@ int dv_tree_decode(dv_tree *out, const void *data, size_t len)
             error = dv_error_set(DV_ECORRUPT,
                                  "tree: entry %lu '%s' has unknown mode %u; expected 1 (file), "
                                  "2 (exec), 3 (symlink) or 4 (dir)",
-                                 (unsigned long)i, quote_bytes(shown, name, name_len), mode);
+                                 (unsigned long)i, dv_quote_bytes(shown, name, name_len), mode);
             goto done;
         }
         if (i > 0) {
@@ -464,7 +437,7 @@ int dv_tree_decode(dv_tree *out, const void *data, size_t len)
                     dv_error_set(DV_ECORRUPT,
                                  "tree: entry %lu name '%s' %s entry %lu; expected names in "
                                  "strictly increasing byte order",
-                                 (unsigned long)i, quote_bytes(shown, name, name_len),
+                                 (unsigned long)i, dv_quote_bytes(shown, name, name_len),
                                  cmp == 0 ? "duplicates" : "sorts before", (unsigned long)(i - 1));
                 goto done;
             }

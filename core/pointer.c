@@ -7,6 +7,8 @@
 #include "pointer.h"
 
 #include "error.h"
+#include "object.h"
+#include "quote.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -24,8 +26,6 @@
 #define UTF8_BOM "\xef\xbb\xbf"
 
 /* Values shown in messages are cut to this many bytes. */
-#define QUOTE_SHOWN_BYTES 48
-#define QUOTE_BUF_BYTES (QUOTE_SHOWN_BYTES * 4 + 4)
 #define WHAT_BUF_BYTES 1024
 
 #define READ_STEP_BYTES 4096
@@ -61,6 +61,15 @@ typedef struct parse_state {
     int n_keys;
 } parse_state;
 
+uint8_t dv_pointer_mode(const dv_pointer *p)
+{
+    if (p->kind == DV_KIND_DIR)
+        return DV_MODE_DIR;
+    if (p->kind == DV_KIND_SYMLINK)
+        return DV_MODE_SYMLINK;
+    return p->exec ? DV_MODE_EXEC : DV_MODE_FILE;
+}
+
 const char *dv_pointer_kind_name(int kind)
 {
     switch (kind) {
@@ -75,31 +84,6 @@ const char *dv_pointer_kind_name(int kind)
     }
 }
 
-/* Printable form of untrusted bytes for messages: \xNN escapes, cut with "...". */
-static const char *quote_bytes(char out[QUOTE_BUF_BYTES], const char *data, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t shown = len < QUOTE_SHOWN_BYTES ? len : QUOTE_SHOWN_BYTES;
-    size_t o = 0;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)data[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = digits[c >> 4];
-            out[o++] = digits[c & 15];
-        }
-    }
-    if (shown < len) {
-        out[o++] = '.';
-        out[o++] = '.';
-        out[o++] = '.';
-    }
-    out[o] = '\0';
-    return out;
-}
 
 /* Set "<name>:<line>: <what>" as a DV_ECORRUPT message. */
 static int parse_error(const parse_state *st, size_t line, const char *fmt, ...)
@@ -160,14 +144,14 @@ static int key_index(const char *key, size_t len)
 /* Duplicate check for keys this version does not know, remembered by position. */
 static int note_unknown_key(parse_state *st, size_t offset, size_t len, size_t line)
 {
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     for (size_t i = 0; i < st->n_unknown; i++) {
         const unknown_key *k = &st->unknown[i];
         if (k->len == len && memcmp(st->data + k->offset, st->data + offset, len) == 0)
             return parse_error(st, line,
                                "duplicate key '%s' (first on line %zu); expected "
                                "each key once",
-                               quote_bytes(shown, st->data + offset, len), k->line);
+                               dv_quote_bytes(shown, st->data + offset, len), k->line);
     }
     if (st->n_unknown == st->alloc_unknown) {
         size_t alloc = st->alloc_unknown ? st->alloc_unknown * 2 : 8;
@@ -187,7 +171,7 @@ static int note_unknown_key(parse_state *st, size_t offset, size_t len, size_t l
 static int parse_value(parse_state *st, dv_pointer *p, int key, const char *value, size_t value_len,
                        size_t line)
 {
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     const char *problem;
     uint64_t number = 0;
 
@@ -195,7 +179,7 @@ static int parse_value(parse_state *st, dv_pointer *p, int key, const char *valu
     case KEY_DV:
         if ((problem = parse_decimal(&number, value, value_len)) != NULL || number == 0)
             return parse_error(st, line, "bad format version '%s'; expected 'dv: %d'",
-                               quote_bytes(shown, value, value_len), DV_POINTER_VERSION);
+                               dv_quote_bytes(shown, value, value_len), DV_POINTER_VERSION);
         if (number > DV_POINTER_VERSION)
             return parse_error(st, line, "written by a newer dv (format %" PRIu64 "); upgrade dv",
                                number);
@@ -210,13 +194,13 @@ static int parse_value(parse_state *st, dv_pointer *p, int key, const char *valu
             p->kind = DV_KIND_SYMLINK;
         else
             return parse_error(st, line, "unknown kind '%s'; expected file, dir or symlink",
-                               quote_bytes(shown, value, value_len));
+                               dv_quote_bytes(shown, value, value_len));
         return 0;
     case KEY_OID: {
         if (value_len < OID_PREFIX_LEN || memcmp(value, OID_PREFIX, OID_PREFIX_LEN) != 0)
             return parse_error(st, line,
                                "oid '%s' does not start with '" OID_PREFIX "'; expected %s",
-                               quote_bytes(shown, value, value_len), key_examples[KEY_OID]);
+                               dv_quote_bytes(shown, value, value_len), key_examples[KEY_OID]);
         const char *hex = value + OID_PREFIX_LEN;
         size_t hex_len = value_len - OID_PREFIX_LEN;
         for (size_t i = 0; i < hex_len; i++) {
@@ -224,7 +208,7 @@ static int parse_value(parse_state *st, dv_pointer *p, int key, const char *valu
                 return parse_error(st, line,
                                    "oid has '%s' at hex digit %zu; expected 64 lowercase hex "
                                    "digits (0-9, a-f) after '" OID_PREFIX "'",
-                                   quote_bytes(shown, hex + i, 1), i + 1);
+                                   dv_quote_bytes(shown, hex + i, 1), i + 1);
         }
         if (hex_len != DV_OID_HEX_CHARS || dv_oid_fromhex(&p->oid, hex, hex_len) < 0)
             return parse_error(st, line,
@@ -237,7 +221,7 @@ static int parse_value(parse_state *st, dv_pointer *p, int key, const char *valu
     case KEY_FILES:
         if ((problem = parse_decimal(&number, value, value_len)) != NULL)
             return parse_error(st, line, "%s '%s' %s; expected %s", key_names[key],
-                               quote_bytes(shown, value, value_len), problem, key_examples[key]);
+                               dv_quote_bytes(shown, value, value_len), problem, key_examples[key]);
         if (key == KEY_SIZE)
             p->size = number;
         else
@@ -250,7 +234,7 @@ static int parse_value(parse_state *st, dv_pointer *p, int key, const char *valu
             p->exec = 0;
         else
             return parse_error(st, line, "exec '%s' is not a boolean; expected true or false",
-                               quote_bytes(shown, value, value_len));
+                               dv_quote_bytes(shown, value, value_len));
         return 0;
     default:
         return dv_error_set(DV_ERROR, "pointer: no parser for key %d", key);
@@ -260,7 +244,7 @@ static int parse_value(parse_state *st, dv_pointer *p, int key, const char *valu
 /* Handle one line that is neither blank nor a comment. */
 static int parse_line(parse_state *st, dv_pointer *p, const char *text, size_t len, size_t line)
 {
-    char shown[QUOTE_BUF_BYTES];
+    char shown[DV_QUOTE_BUF_BYTES];
     size_t key_len = 0;
     while (key_len < len && is_key_char(text[key_len]))
         key_len++;
@@ -270,14 +254,14 @@ static int parse_line(parse_state *st, dv_pointer *p, const char *text, size_t l
             return parse_error(st, line,
                                "'%s' does not start with a lowercase key and ':', so this is "
                                "not a dv pointer file; expected 'dv: %d' first",
-                               quote_bytes(shown, text, len), DV_POINTER_VERSION);
+                               dv_quote_bytes(shown, text, len), DV_POINTER_VERSION);
         if (!colon)
             return parse_error(st, line, "no ':' in '%s'; expected 'key: value'",
-                               quote_bytes(shown, text, len));
+                               dv_quote_bytes(shown, text, len));
         return parse_error(st, line,
                            "bad key '%s'; expected a key of lowercase letters, digits and '_' "
                            "before ':'",
-                           quote_bytes(shown, text, (size_t)(colon - text)));
+                           dv_quote_bytes(shown, text, (size_t)(colon - text)));
     }
 
     size_t pos = key_len + 1;
@@ -296,7 +280,7 @@ static int parse_line(parse_state *st, dv_pointer *p, const char *text, size_t l
     if (st->n_keys++ == 0 && key != KEY_DV)
         return parse_error(st, line,
                            "first key is '%s', not a dv pointer file; expected 'dv: %d' first",
-                           quote_bytes(shown, text, key_len), DV_POINTER_VERSION);
+                           dv_quote_bytes(shown, text, key_len), DV_POINTER_VERSION);
     if (key < 0)
         return note_unknown_key(st, (size_t)(text - st->data), key_len, line);
     if (st->seen_line[key])

@@ -29,6 +29,9 @@ typedef struct dv_pointer {
     int exec;       /* files: 1 if the executable bit is set */
 } dv_pointer;
 
+/** The tree-entry mode (DV_MODE_* of object.h) of what the pointer names. */
+uint8_t dv_pointer_mode(const dv_pointer *p);
+
 /** "file", "dir", "symlink". */
 const char *dv_pointer_kind_name(int kind);
 

@@ -260,15 +260,6 @@ done:
     return error;
 }
 
-static int pointer_mode(const dv_pointer *p)
-{
-    if (p->kind == DV_KIND_DIR)
-        return DV_MODE_DIR;
-    if (p->kind == DV_KIND_SYMLINK)
-        return DV_MODE_SYMLINK;
-    return p->exec ? DV_MODE_EXEC : DV_MODE_FILE;
-}
-
 static int status_one(status_walk *w, dv_status_path *sp)
 {
     int error;
@@ -305,7 +296,7 @@ static int status_one(status_walk *w, dv_status_path *sp)
         if ((error = dv_worktree_scan(&item, w->wt, sp->path, &st)) < 0)
             goto done;
         same = !dv_oid_cmp(&item.id, &p.oid);
-    } else if ((error = compare_item(&same, w, sp->path, &st, (uint8_t)pointer_mode(&p), &p.oid)) < 0) {
+    } else if ((error = compare_item(&same, w, sp->path, &st, dv_pointer_mode(&p), &p.oid)) < 0) {
         goto done;
     }
     if (!same)
