@@ -29,8 +29,10 @@ static void problem(void *ctx, const char *pack_path, const dv_oid *object, int 
     if (object)
         printf("bad %s %s in pack %s: %s\n", type ? dv_object_type_name(type) : "object",
                dv_oid_hex(object), base_name(pack_path), message);
-    else
+    else if (pack_path[0])
         printf("bad pack %s: %s\n", base_name(pack_path), message);
+    else
+        printf("bad pack: %s\n", message);
 }
 
 int cmd_fsck(int argc, char **argv)

@@ -91,6 +91,10 @@ int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, voi
     memset(result, 0, sizeof(*result));
     if (!dctx)
         return dv_error_set(DV_ENOMEM, "out of memory for zstd");
+    for (size_t b = 0; b < dv_odb_broken_count(odb); b++) {
+        result->problems++;
+        problem(ctx, "", NULL, 0, dv_odb_broken_at(odb, b));
+    }
     for (size_t p = 0; p < dv_odb_pack_count(odb); p++) {
         dv_pack *pack = dv_odb_pack_at(odb, p);
         result->packs++;

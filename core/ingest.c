@@ -7,13 +7,13 @@
 #include "object.h"
 #include "storage/compress.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DV_INGEST_BATCH_BYTES (8u * 1024 * 1024)
-#define DV_INGEST_MAX_WORKERS 64
 
 typedef struct chunk_job {
     size_t offset; /* in the batch buffer */
@@ -38,7 +38,8 @@ struct dv_ingest {
     dv_odb *odb;
     dv_pool *pool;
     dv_chunk_params params;
-    dv_compressor *compressors[DV_INGEST_MAX_WORKERS + 1]; /* per worker, last for the caller */
+    dv_compressor **compressors; /* one per pool worker, then one for the calling thread */
+    int n_compressors;
     batch batches[2];
     dv_manifest manifest;
     dv_buf scratch;
@@ -59,6 +60,11 @@ int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, d
     ing->pool = pool;
     ing->params = *params;
     ing->scratch = (dv_buf)DV_BUF_INIT;
+    ing->n_compressors = (pool ? dv_pool_threads(pool) : 0) + 1;
+    if (!(ing->compressors = calloc((size_t)ing->n_compressors, sizeof(*ing->compressors)))) {
+        dv_ingest_free(ing);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
     for (int i = 0; i < 2; i++) {
         batch *b = &ing->batches[i];
         b->capacity = DV_INGEST_BATCH_BYTES + params->max;
@@ -79,9 +85,8 @@ void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx)
 
 static int compressor_for(dv_compressor **out, dv_ingest *ing, int worker)
 {
-    int slot = worker < 0 ? DV_INGEST_MAX_WORKERS : worker;
-    if (slot > DV_INGEST_MAX_WORKERS)
-        return dv_error_set(DV_ERROR, "too many workers");
+    int slot = worker < 0 ? ing->n_compressors - 1 : worker;
+    assert(slot < ing->n_compressors);
     if (!ing->compressors[slot]) {
         int error = dv_compressor_new(&ing->compressors[slot], dv_odb_compression_level(ing->odb));
         if (error < 0)
@@ -315,10 +320,13 @@ int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len)
         return error;
     if (ing->odb && (error = dv_odb_put(ing->odb, id, DV_OBJ_CHUNK, data, len, &added)) < 0)
         return error;
-    if (added)
+    ing->stats.chunks++;
+    if (added) {
+        ing->stats.chunks_new++;
         ing->stats.bytes_new += len;
-    else
+    } else {
         ing->stats.bytes_reused += len;
+    }
     return 0;
 }
 
@@ -340,8 +348,9 @@ void dv_ingest_free(dv_ingest *ing)
             dv_buf_release(&b->jobs[j].stored);
         free(b->jobs);
     }
-    for (int i = 0; i <= DV_INGEST_MAX_WORKERS; i++)
+    for (int i = 0; ing->compressors && i < ing->n_compressors; i++)
         dv_compressor_free(ing->compressors[i]);
+    free(ing->compressors);
     dv_manifest_release(&ing->manifest);
     dv_buf_release(&ing->scratch);
     free(ing);

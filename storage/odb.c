@@ -21,6 +21,8 @@ struct dv_odb {
     pthread_mutex_t lock; /* guards packs[] growth and the writer */
     dv_pack **packs;
     size_t n_packs, alloc_packs;
+    char **broken; /* messages about packs that could not be opened */
+    size_t n_broken;
     dv_pack_writer *writer;
     dv_compressor *compressor; /* for dv_odb_put, writer thread only */
     dv_odb_stats stats;
@@ -60,8 +62,22 @@ static int load_packs(dv_odb *odb)
             continue;
         if (dv_oid_fromhex(&id, de->d_name, DV_OID_HEX_CHARS) < 0)
             continue;
-        if ((error = add_pack(odb, &id)) < 0)
+        if ((error = add_pack(odb, &id)) == DV_ENOMEM)
             break;
+        if (error < 0) {
+            /* One bad pack must not make the rest of the store unreadable: remember
+             * it for fsck and go on without its objects. */
+            char **b = realloc(odb->broken, (odb->n_broken + 1) * sizeof(*b));
+            if (!b || !(b[odb->n_broken] = strdup(dv_error_last()))) {
+                if (b)
+                    odb->broken = b;
+                error = dv_error_set(DV_ENOMEM, "out of memory");
+                break;
+            }
+            odb->broken = b;
+            odb->n_broken++;
+            error = 0;
+        }
     }
     closedir(dir);
     return error;
@@ -105,6 +121,9 @@ void dv_odb_free(dv_odb *odb)
     for (size_t i = 0; i < odb->n_packs; i++)
         dv_pack_free(odb->packs[i]);
     free(odb->packs);
+    for (size_t i = 0; i < odb->n_broken; i++)
+        free(odb->broken[i]);
+    free(odb->broken);
     pthread_mutex_destroy(&odb->lock);
     dv_buf_release(&odb->cache_dir);
     dv_buf_release(&odb->packs_dir);
@@ -287,19 +306,20 @@ int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *dat
     return dv_odb_put(odb, id_out, type, data, len, added);
 }
 
-int dv_odb_remove_stale_tmp(dv_odb *odb)
+/* Remove the entries of dir that keep() rejects. */
+static int remove_unwanted(dv_odb *odb, const char *dir_path, int (*keep)(dv_odb *, const char *))
 {
-    DIR *dir = opendir(odb->tmp_dir.ptr);
+    DIR *dir = opendir(dir_path);
     if (!dir)
-        return dv_error_errno("cannot read directory %s", odb->tmp_dir.ptr);
+        return dv_error_errno("cannot read directory %s", dir_path);
     dv_buf path = DV_BUF_INIT;
     struct dirent *de;
     int error = 0;
     while ((de = readdir(dir))) {
-        if (de->d_name[0] == '.' || (odb->writer && strstr(de->d_name, "pack-") == de->d_name))
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || keep(odb, de->d_name))
             continue;
         dv_buf_clear(&path);
-        if ((error = dv_buf_printf(&path, "%s/%s", odb->tmp_dir.ptr, de->d_name)) < 0)
+        if ((error = dv_buf_printf(&path, "%s/%s", dir_path, de->d_name)) < 0)
             break;
         if (unlink(path.ptr) < 0 && errno != ENOENT) {
             error = dv_error_errno("cannot remove %s", path.ptr);
@@ -309,6 +329,49 @@ int dv_odb_remove_stale_tmp(dv_odb *odb)
     closedir(dir);
     dv_buf_release(&path);
     return error;
+}
+
+static int keep_in_tmp(dv_odb *odb, const char *name)
+{
+    /* Only the pack this odb is writing now. */
+    return odb->writer && !strncmp(name, "pack-", 5);
+}
+
+static int keep_in_packs(dv_odb *odb, const char *name)
+{
+    size_t len = strlen(name);
+    dv_oid id;
+    if (name[0] == '.')
+        return 0; /* an index temp file of an interrupted seal */
+    if (len == DV_OID_HEX_CHARS + 5 && !strcmp(name + DV_OID_HEX_CHARS, ".pack") &&
+        dv_oid_fromhex(&id, name, DV_OID_HEX_CHARS) == 0) {
+        /* A pack whose index was never written is not part of the store. */
+        dv_buf idx = DV_BUF_INIT;
+        int has_index = dv_buf_printf(&idx, "%s/%.*s.idx", odb->packs_dir.ptr,
+                                      DV_OID_HEX_CHARS, name) == 0 &&
+                        dv_fs_exists(idx.ptr) == 1;
+        dv_buf_release(&idx);
+        return has_index;
+    }
+    return 1;
+}
+
+int dv_odb_remove_stale_tmp(dv_odb *odb)
+{
+    int error = remove_unwanted(odb, odb->tmp_dir.ptr, keep_in_tmp);
+    if (!error)
+        error = remove_unwanted(odb, odb->packs_dir.ptr, keep_in_packs);
+    return error;
+}
+
+size_t dv_odb_broken_count(const dv_odb *odb)
+{
+    return odb->n_broken;
+}
+
+const char *dv_odb_broken_at(const dv_odb *odb, size_t i)
+{
+    return odb->broken[i];
 }
 
 int dv_odb_flush(dv_odb *odb)

@@ -46,8 +46,9 @@ int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *dat
 /** Store an entry already compressed by the caller, unless present. */
 int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
                       const void *stored, uint32_t stored_len, int *added);
-/** Remove leftovers of interrupted writes from tmp/. Only for a caller holding the
- *  repository lock (nobody else may be writing a pack then). */
+/** Remove leftovers of interrupted writes: temp files in tmp/ and packs/, and packs whose
+ *  index was never written. Only for a caller holding the repository lock (nobody else
+ *  may be writing a pack then). */
 int dv_odb_remove_stale_tmp(dv_odb *odb);
 
 /** Seal the unsealed pack, if any, making everything written durable. */
@@ -56,6 +57,11 @@ int dv_odb_flush(dv_odb *odb);
 int dv_odb_compression_level(const dv_odb *odb);
 const char *dv_odb_packs_dir(const dv_odb *odb);
 void dv_odb_stats_get(const dv_odb *odb, dv_odb_stats *out);
+
+/** Packs whose index could not be opened (their objects are not visible): messages
+ *  naming each one, for fsck. */
+size_t dv_odb_broken_count(const dv_odb *odb);
+const char *dv_odb_broken_at(const dv_odb *odb, size_t i);
 
 /** Sealed packs, for fsck and gc. Lent until the odb is freed or flushed. */
 size_t dv_odb_pack_count(const dv_odb *odb);
