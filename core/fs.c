@@ -227,7 +227,7 @@ int dv_fs_read_file(dv_buf *out, const char *path, size_t max_bytes)
     dv_buf_clear(out);
     char chunk[65536];
     for (;;) {
-        size_t got;
+        size_t got = 0;
         if ((error = dv_fs_read_full(fd, chunk, sizeof(chunk), &got, path)) < 0)
             goto done;
         if (got == 0)

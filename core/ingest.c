@@ -9,11 +9,15 @@
 
 #include <assert.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DV_INGEST_BATCH_BYTES (8u * 1024 * 1024)
+/* One batch being read and chunked, one with the workers, one being appended. */
+#define DV_INGEST_BATCHES 3
 
 typedef struct chunk_job {
     size_t offset; /* in the batch buffer */
@@ -32,6 +36,7 @@ typedef struct batch {
     size_t n_jobs, alloc_jobs;
     dv_pool_task task;
     int submitted;
+    int in_use; /* handed to the committer and not yet appended (guarded by mutex) */
 } batch;
 
 struct dv_ingest {
@@ -40,7 +45,18 @@ struct dv_ingest {
     dv_chunk_params params;
     dv_compressor **compressors; /* one per pool worker, then one for the calling thread */
     int n_compressors;
-    batch batches[2];
+    batch batches[DV_INGEST_BATCHES];
+    /* The committer thread appends the batches of a large file to the store in order
+     * while the calling thread reads and chunks the next ones. */
+    pthread_t committer;
+    int committer_started;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    batch *queue[DV_INGEST_BATCHES];
+    size_t queue_head, queue_len;
+    int stopping;
+    int commit_error;
+    char commit_message[1024];
     dv_manifest manifest;
     dv_buf scratch;
     dv_ingest_stats stats;
@@ -60,12 +76,14 @@ int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, d
     ing->pool = pool;
     ing->params = *params;
     ing->scratch = (dv_buf)DV_BUF_INIT;
+    pthread_mutex_init(&ing->mutex, NULL);
+    pthread_cond_init(&ing->cond, NULL);
     ing->n_compressors = (pool ? dv_pool_threads(pool) : 0) + 1;
     if (!(ing->compressors = calloc((size_t)ing->n_compressors, sizeof(*ing->compressors)))) {
         dv_ingest_free(ing);
         return dv_error_set(DV_ENOMEM, "out of memory");
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < DV_INGEST_BATCHES; i++) {
         batch *b = &ing->batches[i];
         b->capacity = DV_INGEST_BATCH_BYTES + params->max;
         if (!(b->data = malloc(b->capacity))) {
@@ -223,22 +241,92 @@ static int run_inline(dv_ingest *ing, batch *b)
     return 0;
 }
 
+static void *committer_main(void *arg)
+{
+    dv_ingest *ing = arg;
+    pthread_mutex_lock(&ing->mutex);
+    for (;;) {
+        while (!ing->queue_len && !ing->stopping)
+            pthread_cond_wait(&ing->cond, &ing->mutex);
+        if (!ing->queue_len)
+            break;
+        batch *b = ing->queue[ing->queue_head];
+        int failed = ing->commit_error;
+        pthread_mutex_unlock(&ing->mutex);
+        int error;
+        if (failed) {
+            /* Still let the workers finish with the buffer before it is reused. */
+            if (b->submitted)
+                dv_pool_wait(ing->pool, &b->task);
+            b->submitted = 0;
+            b->n_jobs = 0;
+            error = 0;
+        } else {
+            error = finish_batch(ing, b);
+        }
+        pthread_mutex_lock(&ing->mutex);
+        if (error < 0 && !ing->commit_error) {
+            ing->commit_error = error;
+            snprintf(ing->commit_message, sizeof(ing->commit_message), "%s", dv_error_last());
+        }
+        ing->queue_head = (ing->queue_head + 1) % DV_INGEST_BATCHES;
+        ing->queue_len--;
+        b->in_use = 0;
+        pthread_cond_broadcast(&ing->cond);
+    }
+    pthread_mutex_unlock(&ing->mutex);
+    return NULL;
+}
+
+static int hand_to_committer(dv_ingest *ing, batch *b)
+{
+    if (!ing->committer_started) {
+        if (pthread_create(&ing->committer, NULL, committer_main, ing) != 0)
+            return dv_error_set(DV_ERROR, "cannot start the ingest thread");
+        ing->committer_started = 1;
+    }
+    pthread_mutex_lock(&ing->mutex);
+    b->in_use = 1;
+    ing->queue[(ing->queue_head + ing->queue_len) % DV_INGEST_BATCHES] = b;
+    ing->queue_len++;
+    pthread_cond_broadcast(&ing->cond);
+    pthread_mutex_unlock(&ing->mutex);
+    return 0;
+}
+
+/* Wait until b is free (or, with b NULL, until everything handed over is appended).
+ * Returns the committer's first error, if any. */
+static int wait_committer(dv_ingest *ing, batch *b)
+{
+    pthread_mutex_lock(&ing->mutex);
+    while (b ? b->in_use : ing->queue_len > 0)
+        pthread_cond_wait(&ing->cond, &ing->mutex);
+    int error = ing->commit_error;
+    if (error < 0)
+        dv_error_set(error, "%s", ing->commit_message);
+    pthread_mutex_unlock(&ing->mutex);
+    return error;
+}
+
 int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path)
 {
     int error = 0;
     dv_chunker chunker;
-    batch_runner runners[2];
-    int cur = 0;
+    batch_runner runners[DV_INGEST_BATCHES];
+    int cur = 0, handed = 0;
     size_t carry_from = 0, carry_len = 0; /* unfinished chunk at the end of the previous batch */
     batch *prev = NULL;
 
     dv_manifest_clear(&ing->manifest);
+    ing->commit_error = 0;
     dv_chunker_init(&chunker, &ing->params);
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     for (;;) {
         batch *b = &ing->batches[cur];
-        /* b was committed in the previous round, so it is free; prev may still be with
-         * the workers, which only read it, as this copy does. */
+        if ((error = wait_committer(ing, b)) < 0)
+            goto done;
+        /* prev may still be with the workers or the committer; both only read the
+         * chunks before carry_from, and this copy only reads after it. */
         if (carry_len)
             memcpy(b->data, prev->data + carry_from, carry_len);
         b->len = carry_len;
@@ -270,23 +358,30 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
         carry_from = chunk_start;
         carry_len = b->len - chunk_start;
 
-        /* Hand this batch to the workers, then commit the previous one in order. */
         start_batch(ing, b, &runners[cur]);
         if (!b->submitted && (error = run_inline(ing, b)) < 0)
             goto done;
-        if (prev && (error = finish_batch(ing, prev)) < 0)
-            goto done;
-        if (eof) {
+        if (eof && !handed) {
+            /* The whole file fit in one batch: no thread hand-offs for small files. */
             if ((error = finish_batch(ing, b)) < 0)
                 goto done;
-            prev = NULL;
             break;
         }
-        /* The carried tail is copied out of b at the top of the next round, while b's
-         * complete chunks are being processed: both only read b. */
+        if ((error = hand_to_committer(ing, b)) < 0) {
+            if (b->submitted) {
+                dv_pool_wait(ing->pool, &b->task);
+                b->submitted = 0;
+            }
+            goto done;
+        }
+        handed = 1;
+        if (eof)
+            break;
         prev = b;
-        cur = 1 - cur;
+        cur = (cur + 1) % DV_INGEST_BATCHES;
     }
+    if ((error = wait_committer(ing, NULL)) < 0)
+        goto done;
 
     dv_buf_clear(&ing->scratch);
     if ((error = dv_manifest_encode(&ing->scratch, &ing->manifest)) < 0 ||
@@ -299,8 +394,9 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
     ing->stats.files++;
 done:
     if (error < 0) {
-        /* Drain whatever is still running before the buffers can be reused. */
-        for (int i = 0; i < 2; i++) {
+        /* Nothing may still use the buffers when this returns. */
+        wait_committer(ing, NULL);
+        for (int i = 0; i < DV_INGEST_BATCHES; i++) {
             batch *b = &ing->batches[i];
             if (b->submitted) {
                 dv_pool_wait(ing->pool, &b->task);
@@ -339,7 +435,14 @@ void dv_ingest_free(dv_ingest *ing)
 {
     if (!ing)
         return;
-    for (int i = 0; i < 2; i++) {
+    if (ing->committer_started) {
+        pthread_mutex_lock(&ing->mutex);
+        ing->stopping = 1;
+        pthread_cond_broadcast(&ing->cond);
+        pthread_mutex_unlock(&ing->mutex);
+        pthread_join(ing->committer, NULL);
+    }
+    for (int i = 0; i < DV_INGEST_BATCHES; i++) {
         batch *b = &ing->batches[i];
         if (b->submitted)
             dv_pool_wait(ing->pool, &b->task);
@@ -353,5 +456,7 @@ void dv_ingest_free(dv_ingest *ing)
     free(ing->compressors);
     dv_manifest_release(&ing->manifest);
     dv_buf_release(&ing->scratch);
+    pthread_mutex_destroy(&ing->mutex);
+    pthread_cond_destroy(&ing->cond);
     free(ing);
 }

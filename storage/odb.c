@@ -18,7 +18,8 @@ struct dv_odb {
     dv_buf packs_dir;
     dv_buf tmp_dir;
     dv_odb_options opts;
-    pthread_mutex_t lock; /* guards packs[] growth and the writer */
+    pthread_mutex_t lock; /* guards packs[] growth and the writer's entry table */
+    pthread_mutex_t io;   /* guards the writer's bytes; taken after lock, never before */
     dv_pack **packs;
     size_t n_packs, alloc_packs;
     char **broken; /* messages about packs that could not be opened */
@@ -93,6 +94,7 @@ int dv_odb_open(dv_odb **out, const char *cache_dir, const dv_odb_options *opts)
     odb->packs_dir = (dv_buf)DV_BUF_INIT;
     odb->tmp_dir = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&odb->lock, NULL);
+    pthread_mutex_init(&odb->io, NULL);
     if (opts)
         odb->opts = *opts;
     if (!odb->opts.pack_target_bytes)
@@ -125,6 +127,7 @@ void dv_odb_free(dv_odb *odb)
         free(odb->broken[i]);
     free(odb->broken);
     pthread_mutex_destroy(&odb->lock);
+    pthread_mutex_destroy(&odb->io);
     dv_buf_release(&odb->cache_dir);
     dv_buf_release(&odb->packs_dir);
     dv_buf_release(&odb->tmp_dir);
@@ -211,7 +214,10 @@ int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id)
     pthread_mutex_lock(&odb->lock);
     int found = locate_locked(&pack, &entry, odb, id);
     if (!found && odb->writer && dv_pack_writer_find(odb->writer, id, &entry)) {
+        /* A writer that reserved this entry holds io until its bytes are written. */
+        pthread_mutex_lock(&odb->io);
         error = dv_pack_writer_read_stored(&s->stored, odb->writer, &entry);
+        pthread_mutex_unlock(&odb->io);
         pthread_mutex_unlock(&odb->lock);
         if (error < 0)
             return error;
@@ -253,16 +259,32 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
                       const void *stored, uint32_t stored_len, int *added)
 {
     int error = 0;
+    dv_pack_entry entry;
     if (added)
         *added = 0;
     pthread_mutex_lock(&odb->lock);
     if (locate_locked(NULL, NULL, odb, id) ||
-        (odb->writer && dv_pack_writer_find(odb->writer, id, NULL)))
-        goto done;
+        (odb->writer && dv_pack_writer_find(odb->writer, id, NULL))) {
+        pthread_mutex_unlock(&odb->lock);
+        return 0;
+    }
     if (!odb->writer && (error = dv_pack_writer_new(&odb->writer, odb->tmp_dir.ptr)) < 0)
-        goto done;
-    if ((error = dv_pack_writer_append(odb->writer, id, type, flags, raw_len, stored, stored_len)) < 0)
-        goto done;
+        goto unlock;
+    if ((error = dv_pack_writer_reserve(odb->writer, &entry, id, type, flags, raw_len,
+                                        stored_len)) < 0)
+        goto unlock;
+    /* Copy the bytes without blocking lookups from the workers. */
+    pthread_mutex_lock(&odb->io);
+    pthread_mutex_unlock(&odb->lock);
+    error = dv_pack_writer_write(odb->writer, &entry, stored);
+    pthread_mutex_unlock(&odb->io);
+    pthread_mutex_lock(&odb->lock);
+    if (error < 0) {
+        /* The pack now lacks bytes its entries promise: abandon it whole. */
+        dv_pack_writer_free(odb->writer);
+        odb->writer = NULL;
+        goto unlock;
+    }
     odb->stats.objects_added++;
     odb->stats.raw_bytes_added += raw_len;
     odb->stats.stored_bytes_added += stored_len + DV_PACK_ENTRY_HEADER_BYTES;
@@ -270,7 +292,7 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
         *added = 1;
     if (dv_pack_writer_bytes(odb->writer) >= odb->opts.pack_target_bytes)
         error = seal_locked(odb);
-done:
+unlock:
     pthread_mutex_unlock(&odb->lock);
     return error;
 }

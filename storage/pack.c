@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -250,8 +251,8 @@ void dv_pack__encode_entry_header(uint8_t out[DV_PACK_ENTRY_HEADER_BYTES], const
     memcpy(out + 12, e->id.id, DV_OID_BYTES);
 }
 
-int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uint8_t flags,
-                          uint32_t raw_len, const void *stored, uint32_t stored_len)
+int dv_pack_writer_reserve(dv_pack_writer *w, dv_pack_entry *out, const dv_oid *id, uint8_t type,
+                           uint8_t flags, uint32_t raw_len, uint32_t stored_len)
 {
     int error;
     if (w->n_entries == w->alloc_entries) {
@@ -272,25 +273,37 @@ int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uin
     e->raw_len = raw_len;
     e->type = type;
     e->flags = flags;
-
-    uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
-    dv_pack__encode_entry_header(header, e);
-    size_t want = sizeof(header) + stored_len;
-    if ((error = write_bytes(w, header, sizeof(header))) < 0 ||
-        (error = write_bytes(w, stored, stored_len)) < 0)
-        return error;
-    /* The pack checksum covers the headers, whose ids cover the contents: a damaged
-     * stored byte fails its object's decode and hash check instead. */
-    if ((error = dv_hasher_update(w->hasher, header, sizeof(header))) < 0)
-        return error;
-    w->bytes += want;
+    w->bytes += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)stored_len;
 
     size_t s = slot_of(id, w->n_slots);
     while (w->slots[s])
         s = (s + 1) & (w->n_slots - 1);
     w->slots[s] = (uint32_t)(w->n_entries + 1);
     w->n_entries++;
+    *out = *e;
     return 0;
+}
+
+int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *stored)
+{
+    int error;
+    uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
+    assert(e->offset == w->buf_start + w->buf_len);
+    dv_pack__encode_entry_header(header, e);
+    if ((error = write_bytes(w, header, sizeof(header))) < 0 ||
+        (error = write_bytes(w, stored, e->stored_len)) < 0)
+        return error;
+    /* The pack checksum covers the headers, whose ids cover the contents: a damaged
+     * stored byte fails its object's decode and hash check instead. */
+    return dv_hasher_update(w->hasher, header, sizeof(header));
+}
+
+int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uint8_t flags,
+                          uint32_t raw_len, const void *stored, uint32_t stored_len)
+{
+    dv_pack_entry e;
+    int error = dv_pack_writer_reserve(w, &e, id, type, flags, raw_len, stored_len);
+    return error < 0 ? error : dv_pack_writer_write(w, &e, stored);
 }
 
 int dv_pack_writer_find(const dv_pack_writer *w, const dv_oid *id, dv_pack_entry *out)

@@ -50,6 +50,17 @@ int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir);
 /** Append an entry whose stored bytes are already prepared (compressed or raw per flags). */
 int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uint8_t flags,
                           uint32_t raw_len, const void *stored, uint32_t stored_len);
+/**
+ * Append in two steps, so that a caller can publish the entry under its own lock and
+ * write the bytes outside it: reserve records the entry (its offset is the end of
+ * the entries reserved so far), write appends its header and stored bytes. Entries
+ * must be written in the order they were reserved; after a write error the pack
+ * must be abandoned.
+ */
+int dv_pack_writer_reserve(dv_pack_writer *w, dv_pack_entry *out, const dv_oid *id, uint8_t type,
+                           uint8_t flags, uint32_t raw_len, uint32_t stored_len);
+int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *stored);
+
 /** 1 and the entry if id was appended to this unsealed pack. */
 int dv_pack_writer_find(const dv_pack_writer *w, const dv_oid *id, dv_pack_entry *out);
 /** Read back an entry's stored bytes from the unsealed pack. */
