@@ -28,9 +28,8 @@ int cmd_add(int argc, char **argv)
     struct {
         int quiet, no_progress;
     } opts = {0, 0};
-    const cmd_flag flags[] = {{"quiet", 'q', &opts.quiet},
-                              {"no-progress", 0, &opts.no_progress},
-                              {NULL, 0, NULL}};
+    const cmd_flag flags[] = {
+        {"quiet", 'q', &opts.quiet}, {"no-progress", 0, &opts.no_progress}, {NULL, 0, NULL}};
     int first, rc = cmd_parse_flags(&first, argc, argv, cmd_add_usage, flags);
     if (rc >= 0)
         return rc;
@@ -49,7 +48,8 @@ int cmd_add(int argc, char **argv)
     cmd_progress progress;
     uint64_t total = 0;
     cmd_progress_start(&progress, "adding", 0, opts.quiet || opts.no_progress);
-    if (progress.enabled && dv_add_measure(&total, repo, (const char *const *)paths, (size_t)n) == 0)
+    if (progress.enabled &&
+        dv_add_measure(&total, repo, (const char *const *)paths, (size_t)n) == 0)
         progress.total = total;
     dv_add_options add_opts = {cmd_progress_update, &progress, warn_skip, NULL};
     dv_add_result result;

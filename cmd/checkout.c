@@ -22,7 +22,8 @@ int cmd_checkout(int argc, char **argv)
     struct {
         int force, quiet;
     } opts = {0, 0};
-    const cmd_flag flags[] = {{"force", 'f', &opts.force}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
+    const cmd_flag flags[] = {
+        {"force", 'f', &opts.force}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
     int first, rc = cmd_parse_flags(&first, argc, argv, cmd_checkout_usage, flags);
     if (rc >= 0)
         return rc;

@@ -292,8 +292,7 @@ static int set_flag(const cmd_flag *flags, const char *long_name, char short_nam
     return 0;
 }
 
-int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage,
-                    const cmd_flag *flags)
+int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage, const cmd_flag *flags)
 {
     int i = 1;
     for (; i < argc; i++) {

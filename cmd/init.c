@@ -36,12 +36,10 @@ int cmd_init(int argc, char **argv)
         int quiet;
         dv_chunk_params params;
     } opts = {0, dv_chunk_params_default()};
-    static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"chunk-min", required_argument, NULL, 1},
-                                             {"chunk-avg", required_argument, NULL, 2},
-                                             {"chunk-max", required_argument, NULL, 3},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"chunk-min", required_argument, NULL, 1}, {"chunk-avg", required_argument, NULL, 2},
+        {"chunk-max", required_argument, NULL, 3}, {NULL, 0, NULL, 0}};
     int c, rc;
     optind = 1;
     opterr = 0;

@@ -32,12 +32,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"init", cmd_init, cmd_init_usage},
-    {"add", cmd_add, cmd_add_usage},
-    {"status", cmd_status, cmd_status_usage},
-    {"checkout", cmd_checkout, cmd_checkout_usage},
-    {"fsck", cmd_fsck, cmd_fsck_usage},
-    {"help", cmd_help, NULL},
+    {"init", cmd_init, cmd_init_usage},       {"add", cmd_add, cmd_add_usage},
+    {"status", cmd_status, cmd_status_usage}, {"checkout", cmd_checkout, cmd_checkout_usage},
+    {"fsck", cmd_fsck, cmd_fsck_usage},       {"help", cmd_help, NULL},
 };
 
 const char *cmd_usage_of(const char *name)

@@ -89,7 +89,8 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
                    shown.ptr);
             break;
         default:
-            fprintf(stderr, "dv: error: %s (fix or restore the pointer file, e.g. git checkout -- %s)\n",
+            fprintf(stderr,
+                    "dv: error: %s (fix or restore the pointer file, e.g. git checkout -- %s)\n",
                     p->message ? p->message : p->pointer, p->pointer);
         }
     }
@@ -103,7 +104,8 @@ int cmd_status(int argc, char **argv)
     struct {
         int json, quiet;
     } opts = {0, 0};
-    const cmd_flag flags[] = {{"json", 0, &opts.json}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
+    const cmd_flag flags[] = {
+        {"json", 0, &opts.json}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
     int first, rc = cmd_parse_flags(&first, argc, argv, cmd_status_usage, flags);
     if (rc >= 0)
         return rc;

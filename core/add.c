@@ -65,9 +65,8 @@ static int check_addable(dv_repo *repo, const char *relpath, struct stat *st)
         goto done;
     }
     if (len > suffix && !strcmp(relpath + len - suffix, DV_POINTER_SUFFIX)) {
-        error = dv_error_set(DV_EUSAGE,
-                             "%s looks like a pointer file; add the data path it names instead",
-                             relpath);
+        error = dv_error_set(
+            DV_EUSAGE, "%s looks like a pointer file; add the data path it names instead", relpath);
         goto done;
     }
     if ((error = dv_repo_abspath(&abs, repo, relpath)) < 0)
@@ -219,7 +218,8 @@ int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, si
         if ((error = write_pointer(&written, repo, relpaths[i], &p)) < 0)
             goto done;
         result->pointers_written += (uint64_t)written;
-        if ((error = dv_buf_printf(&stage[n_stage++], "%s%s", relpaths[i], DV_POINTER_SUFFIX)) < 0 ||
+        if ((error = dv_buf_printf(&stage[n_stage++], "%s%s", relpaths[i], DV_POINTER_SUFFIX)) <
+                0 ||
             (error = dv_repo_ignore(&changed, &stage[n_stage], repo, relpaths[i])) < 0)
             goto done;
         n_stage++;

@@ -16,7 +16,10 @@ typedef struct dv_buf {
 } dv_buf;
 
 extern char dv_buf__empty[];
-#define DV_BUF_INIT {dv_buf__empty, 0, 0}
+#define DV_BUF_INIT                                                                                \
+    {                                                                                              \
+        dv_buf__empty, 0, 0                                                                        \
+    }
 
 /** Make room for extra more bytes (plus the NUL). Returns 0 or DV_ENOMEM. */
 int dv_buf_grow(dv_buf *buf, size_t extra);

@@ -282,7 +282,8 @@ static int read_chunk(void *ctx, size_t item, int worker)
     if (error < 0)
         return error;
     if (type != DV_OBJ_CHUNK || g->bufs[item].len != g->chunks[item].len)
-        return dv_error_set(DV_ECORRUPT, "object %s is not the chunk its manifest expects (run dv fsck)",
+        return dv_error_set(DV_ECORRUPT,
+                            "object %s is not the chunk its manifest expects (run dv fsck)",
                             dv_oid_hex(&g->chunks[item].id));
     return 0;
 }
@@ -316,7 +317,7 @@ static int restore_content(int fd, planner *p, const dv_manifest *m, const char 
             g = &groups[cur];
             g->chunks = m->chunks + next;
             g->n = m->n_chunks - next < RESTORE_GROUP_CHUNKS ? m->n_chunks - next
-                                                              : RESTORE_GROUP_CHUNKS;
+                                                             : RESTORE_GROUP_CHUNKS;
             next += g->n;
             if (pool && g->n > 1) {
                 dv_pool_submit(pool, &g->task, read_chunk, g, g->n);
@@ -418,7 +419,8 @@ static int restore_link(planner *p, const action *a)
         goto done;
     }
     for (int attempt = 0;; attempt++) {
-        if ((error = dv_buf_printf(&tmp, "%s/.dv-link-%ld-%d", dir.ptr, (long)getpid(), attempt)) < 0)
+        if ((error = dv_buf_printf(&tmp, "%s/.dv-link-%ld-%d", dir.ptr, (long)getpid(), attempt)) <
+            0)
             goto done;
         if (symlink(target.ptr, tmp.ptr) == 0)
             break;
@@ -530,7 +532,8 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
     dv_worktree_options wopts = {0};
-    if ((error = dv_worktree_open(&p.wt, repo, &wopts)) < 0 || (error = dv_repo_odb(&p.odb, repo)) < 0)
+    if ((error = dv_worktree_open(&p.wt, repo, &wopts)) < 0 ||
+        (error = dv_repo_odb(&p.odb, repo)) < 0)
         goto done;
     dv_buf pointer_abs = DV_BUF_INIT;
     for (size_t i = 0; i < n_pointers; i++) {

@@ -26,8 +26,8 @@ typedef struct dv_checkout_result {
     uint64_t bytes_restored;
     uint64_t unchanged;
     uint64_t removed;
-    dv_path_list conflicts;   /* paths with unsaved data (the checkout did nothing) */
-    dv_path_list overwritten; /* with force: paths whose unsaved data was replaced */
+    dv_path_list conflicts;    /* paths with unsaved data (the checkout did nothing) */
+    dv_path_list overwritten;  /* with force: paths whose unsaved data was replaced */
     dv_path_list bad_pointers; /* pointer files that could not be read (skipped) */
 } dv_checkout_result;
 

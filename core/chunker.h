@@ -26,7 +26,8 @@ typedef struct dv_chunk_params {
 /** Default parameters (16 KiB / 64 KiB / 256 KiB). */
 dv_chunk_params dv_chunk_params_default(void);
 
-/** 0 if p is usable: min >= 64, avg a power of two, min < avg < max <= 16 MiB; else DV_EUSAGE with a message. */
+/** 0 if p is usable: min >= 64, avg a power of two, min < avg < max <= 16 MiB; else DV_EUSAGE with
+ * a message. */
 int dv_chunk_params_check(const dv_chunk_params *p);
 
 /** The 256-entry gear table (see docs/formats.md); computed once, thread-safe. */

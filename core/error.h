@@ -20,16 +20,19 @@ enum {
     DV_EEXISTS = -10,  /* something is already there */
 };
 
-/** Record the message for the current failure; returns code so callers can `return dv_error_set(...)`. */
+/** Record the message for the current failure; returns code so callers can `return
+ * dv_error_set(...)`. */
 int dv_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** Record an errno-based I/O failure: "<what>: <strerror(errno)>"; returns DV_EIO (or DV_ENOMEM/DV_ENOTFOUND). */
+/** Record an errno-based I/O failure: "<what>: <strerror(errno)>"; returns DV_EIO (or
+ * DV_ENOMEM/DV_ENOTFOUND). */
 int dv_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** Prefix the current message with more context ("adding data/x: <old message>"); returns code. */
 int dv_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** The last message set on this thread, never NULL. Valid until the next dv_error_* call on this thread. */
+/** The last message set on this thread, never NULL. Valid until the next dv_error_* call on this
+ * thread. */
 const char *dv_error_last(void);
 
 /** The code of the last error set on this thread. */

@@ -84,14 +84,16 @@ static void random_suffix(char out[7])
     out[6] = '\0';
 }
 
-int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char *prefix, mode_t mode)
+int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char *prefix,
+                     mode_t mode)
 {
     int error;
     for (int attempt = 0; attempt < 100; attempt++) {
         char suffix[7];
         random_suffix(suffix);
         dv_buf_clear(tmp_path);
-        if ((error = dv_buf_printf(tmp_path, "%s%s%s%s", dir, dir[0] ? "/" : "", prefix, suffix)) < 0)
+        if ((error = dv_buf_printf(tmp_path, "%s%s%s%s", dir, dir[0] ? "/" : "", prefix, suffix)) <
+            0)
             return error;
         int fd = open(tmp_path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (fd >= 0) {

@@ -27,7 +27,8 @@ int dv_fs_read_full(int fd, void *data, size_t len, size_t *got, const char *pat
  *  Its path goes to tmp_path. */
 int dv_fs_tmpfile(int *fd_out, dv_buf *tmp_path, const char *final_path, mode_t mode);
 /** Create a temp file in dir (named "<prefix>XXXXXX"). */
-int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char *prefix, mode_t mode);
+int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char *prefix,
+                     mode_t mode);
 
 /** fsync a directory. */
 int dv_fs_fsync_dir(const char *dir);

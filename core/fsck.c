@@ -47,9 +47,11 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
                 report(f, pack, &e->id, e->type, msg.ptr);
             } else if (ce.raw_len != m.chunks[i].len || ce.type != DV_OBJ_CHUNK) {
                 dv_buf_clear(&msg);
-                dv_buf_printf(&msg, "manifest names chunk %s with length %u, but the store has a %s of %u bytes",
-                              dv_oid_hex(&m.chunks[i].id), m.chunks[i].len,
-                              dv_object_type_name(ce.type), ce.raw_len);
+                dv_buf_printf(
+                    &msg,
+                    "manifest names chunk %s with length %u, but the store has a %s of %u bytes",
+                    dv_oid_hex(&m.chunks[i].id), m.chunks[i].len, dv_object_type_name(ce.type),
+                    ce.raw_len);
                 report(f, pack, &e->id, e->type, msg.ptr);
             }
         }

@@ -12,8 +12,8 @@
 
 /** One problem: object may be NULL (a pack-level problem); type 0 when unknown; pack_path
  *  is "" for a pack that could not be opened at all (the message names it). */
-typedef void (*dv_fsck_problem_fn)(void *ctx, const char *pack_path, const dv_oid *object,
-                                   int type, const char *message);
+typedef void (*dv_fsck_problem_fn)(void *ctx, const char *pack_path, const dv_oid *object, int type,
+                                   const char *message);
 
 typedef struct dv_fsck_result {
     uint64_t packs;

@@ -30,7 +30,7 @@ typedef struct chunk_job {
 
 typedef struct batch {
     uint8_t *data;
-    size_t len;       /* bytes of data held */
+    size_t len; /* bytes of data held */
     size_t capacity;
     chunk_job *jobs;
     size_t n_jobs, alloc_jobs;
@@ -180,10 +180,9 @@ static int commit_batch(dv_ingest *ing, batch *b)
         chunk_job *job = &b->jobs[i];
         int added = 0;
         if (ing->odb && !job->present) {
-            const void *stored = job->flags == DV_PACK_ZSTD ? (const void *)job->stored.ptr
-                                                             : b->data + job->offset;
-            uint32_t stored_len =
-                job->flags == DV_PACK_ZSTD ? (uint32_t)job->stored.len : job->len;
+            const void *stored =
+                job->flags == DV_PACK_ZSTD ? (const void *)job->stored.ptr : b->data + job->offset;
+            uint32_t stored_len = job->flags == DV_PACK_ZSTD ? (uint32_t)job->stored.len : job->len;
             if ((error = dv_odb_put_stored(ing->odb, &job->id, DV_OBJ_CHUNK, job->len, job->flags,
                                            stored, stored_len, &added)) < 0)
                 return error;

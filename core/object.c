@@ -25,7 +25,6 @@
 #define TREE_ENTRY_MIN_BYTES (2 + 1 + DV_OID_BYTES + 8)
 #define TREE_NAME_MAX_BYTES 65535
 
-
 const char *dv_object_type_name(int type)
 {
     switch (type) {
@@ -39,7 +38,6 @@ const char *dv_object_type_name(int type)
         return "unknown";
     }
 }
-
 
 /* ---- manifests ---- */
 

@@ -34,14 +34,18 @@ typedef struct dv_manifest {
     size_t alloc;
 } dv_manifest;
 
-#define DV_MANIFEST_INIT {0, 0, NULL, 0}
+#define DV_MANIFEST_INIT                                                                           \
+    {                                                                                              \
+        0, 0, NULL, 0                                                                              \
+    }
 
 /** Append a chunk and add len to size. Returns 0 or DV_ENOMEM. */
 int dv_manifest_append(dv_manifest *m, const dv_oid *id, uint32_t len);
 /** Append the canonical encoding of m to out. */
 int dv_manifest_encode(dv_buf *out, const dv_manifest *m);
-/** Decode and validate (magic, lengths, size equal to the sum of chunk lengths, no zero-length chunk).
- *  On failure returns DV_ECORRUPT with a message; out is left empty. out must be released. */
+/** Decode and validate (magic, lengths, size equal to the sum of chunk lengths, no zero-length
+ * chunk). On failure returns DV_ECORRUPT with a message; out is left empty. out must be released.
+ */
 int dv_manifest_decode(dv_manifest *out, const void *data, size_t len);
 void dv_manifest_clear(dv_manifest *m);
 void dv_manifest_release(dv_manifest *m);
@@ -68,14 +72,20 @@ typedef struct dv_tree {
     size_t alloc;
 } dv_tree;
 
-#define DV_TREE_INIT {0, NULL, 0}
+#define DV_TREE_INIT                                                                               \
+    {                                                                                              \
+        0, NULL, 0                                                                                 \
+    }
 
-/** 0 if name is a valid entry name: 1..65535 bytes, no '/' or NUL, not "." or "..". Else DV_EUSAGE with a message. */
+/** 0 if name is a valid entry name: 1..65535 bytes, no '/' or NUL, not "." or "..". Else DV_EUSAGE
+ * with a message. */
 int dv_tree_check_name(const char *name, size_t len);
-/** Append an entry (name is copied). Does not sort. Returns 0, DV_EUSAGE (bad name or mode) or DV_ENOMEM. */
+/** Append an entry (name is copied). Does not sort. Returns 0, DV_EUSAGE (bad name or mode) or
+ * DV_ENOMEM. */
 int dv_tree_add(dv_tree *t, const char *name, size_t name_len, uint8_t mode, const dv_oid *id,
                 uint64_t size);
-/** Sort entries by name bytes (memcmp, shorter first on a common prefix). DV_EUSAGE on a duplicate name. */
+/** Sort entries by name bytes (memcmp, shorter first on a common prefix). DV_EUSAGE on a duplicate
+ * name. */
 int dv_tree_sort(dv_tree *t);
 /** Append the canonical encoding of a sorted tree to out. */
 int dv_tree_encode(dv_buf *out, const dv_tree *t);

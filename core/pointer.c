@@ -84,7 +84,6 @@ const char *dv_pointer_kind_name(int kind)
     }
 }
 
-
 /* Set "<name>:<line>: <what>" as a DV_ECORRUPT message. */
 static int parse_error(const parse_state *st, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

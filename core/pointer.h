@@ -45,7 +45,8 @@ int dv_pointer_parse(dv_pointer *out, const char *data, size_t len, const char *
 /** Append the canonical text of p to out. */
 int dv_pointer_format(dv_buf *out, const dv_pointer *p);
 
-/** Read and parse the pointer file at path (at most DV_POINTER_MAX_BYTES). DV_ENOTFOUND if absent. */
+/** Read and parse the pointer file at path (at most DV_POINTER_MAX_BYTES). DV_ENOTFOUND if absent.
+ */
 int dv_pointer_read(dv_pointer *out, const char *path);
 
 /** 1 if data starts like a pointer file ("dv:" key on its first non-comment line). */

@@ -10,8 +10,8 @@
 
 struct dv_pool {
     pthread_mutex_t mutex;
-    pthread_cond_t work;  /* signalled when a task is queued or on shutdown */
-    pthread_cond_t done;  /* signalled when a task finishes */
+    pthread_cond_t work; /* signalled when a task is queued or on shutdown */
+    pthread_cond_t done; /* signalled when a task finishes */
     dv_pool_task *head, *tail;
     int stopping;
     int n_threads;

@@ -298,7 +298,8 @@ static int normalise(dv_buf *out, const char *abs)
             dv_buf_truncate(&result, slash ? (size_t)(slash - result.ptr) : 0);
             continue;
         }
-        if ((error = dv_buf_putc(&result, '/')) < 0 || (error = dv_buf_put(&result, start, len)) < 0)
+        if ((error = dv_buf_putc(&result, '/')) < 0 ||
+            (error = dv_buf_put(&result, start, len)) < 0)
             goto done;
     }
     if (!result.len)
@@ -460,7 +461,8 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
     if (error < 0 || (error = dv_buf_set(&base, slash ? slash + 1 : relpath)) < 0)
         goto done;
     dv_buf_clear(gitignore_relpath);
-    if ((error = dv_buf_printf(gitignore_relpath, "%s%s.gitignore", dir.ptr, dir.len ? "/" : "")) < 0 ||
+    if ((error = dv_buf_printf(gitignore_relpath, "%s%s.gitignore", dir.ptr, dir.len ? "/" : "")) <
+            0 ||
         (error = dv_repo_abspath(&abs, repo, gitignore_relpath->ptr)) < 0 ||
         (error = dv_buf_putc(&line, '/')) < 0 || (error = escape_ignore_name(&line, base.ptr)) < 0)
         goto done;
@@ -485,7 +487,8 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
             goto done;
         p = nl ? nl + 1 : end;
     }
-    if (content.len && content.ptr[content.len - 1] != '\n' && (error = dv_buf_putc(&content, '\n')) < 0)
+    if (content.len && content.ptr[content.len - 1] != '\n' &&
+        (error = dv_buf_putc(&content, '\n')) < 0)
         goto done;
     if ((error = dv_buf_put(&content, line.ptr, line.len)) < 0 ||
         (error = dv_buf_putc(&content, '\n')) < 0 ||

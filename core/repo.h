@@ -36,7 +36,8 @@ typedef struct dv_repo {
 /** Initialise libgit2 once per process. */
 int dv_repo_global_init(void);
 
-/** Find the git work tree containing start_dir. DV_ENOREPO outside a repository or in a bare one. */
+/** Find the git work tree containing start_dir. DV_ENOREPO outside a repository or in a bare one.
+ */
 int dv_repo_discover_git(git_repository **out, const char *start_dir);
 
 /**

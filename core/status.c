@@ -85,8 +85,8 @@ static int match_one(void *p, const char *pointer)
     return 0;
 }
 
-int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo,
-                              const char *const *filters, size_t n_filters)
+int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
+                              size_t n_filters)
 {
     struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0};
     int error = 0;
@@ -96,10 +96,11 @@ int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo,
         goto done;
     for (size_t i = 0; i < n_filters; i++) {
         if (!m.used[i]) {
-            error = dv_error_set(DV_EUSAGE,
-                                 "%s is not tracked by dv (no pointer file for it is staged in git;"
-                                 " run dv add %s)",
-                                 filters[i][0] ? filters[i] : ".", filters[i][0] ? filters[i] : ".");
+            error =
+                dv_error_set(DV_EUSAGE,
+                             "%s is not tracked by dv (no pointer file for it is staged in git;"
+                             " run dv add %s)",
+                             filters[i][0] ? filters[i] : ".", filters[i][0] ? filters[i] : ".");
             goto done;
         }
     }
@@ -162,7 +163,8 @@ static int compare_item(int *same, status_walk *w, const char *relpath, const st
             return 0;
         if ((error = dv_worktree_file_id(&actual, &size, w->wt, relpath, st)) < 0)
             return error;
-        *same = !dv_oid_cmp(&actual, id) && ((st->st_mode & S_IXUSR) != 0) == (mode == DV_MODE_EXEC);
+        *same =
+            !dv_oid_cmp(&actual, id) && ((st->st_mode & S_IXUSR) != 0) == (mode == DV_MODE_EXEC);
         return 0;
     case DV_MODE_SYMLINK:
         if (!S_ISLNK(st->st_mode))
@@ -235,7 +237,8 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
             if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
                 continue;
             *same = 0;
-            if ((error = add_change(w->current, child.ptr, S_ISDIR(st.st_mode), DV_CHANGE_ADDED)) < 0)
+            if ((error = add_change(w->current, child.ptr, S_ISDIR(st.st_mode), DV_CHANGE_ADDED)) <
+                0)
                 goto done;
             continue;
         }
@@ -318,7 +321,8 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
     if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
     dv_worktree_options wopts = {0};
-    if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 || (error = dv_repo_odb(&w.odb, repo)) < 0)
+    if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 ||
+        (error = dv_repo_odb(&w.odb, repo)) < 0)
         goto done;
     if (!(out->paths = calloc(n_pointers ? n_pointers : 1, sizeof(*out->paths)))) {
         error = dv_error_set(DV_ENOMEM, "out of memory");

@@ -56,7 +56,7 @@ void dv_status_report_free(dv_status_report *report);
 
 /** Collect the pointer files that match filters (all if n_filters is 0), in index order.
  *  Shared by status and checkout. Free each string and the array. */
-int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo,
-                              const char *const *filters, size_t n_filters);
+int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
+                              size_t n_filters);
 
 #endif

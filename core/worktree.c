@@ -256,8 +256,8 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
     if ((error = dv_tree_sort(&tree)) < 0 || (error = dv_tree_encode(&encoded, &tree)) < 0 ||
         (error = dv_hash_buffer(&item->id, encoded.ptr, encoded.len)) < 0)
         goto done;
-    if (wt->odb && (error = dv_odb_put(wt->odb, &item->id, DV_OBJ_TREE, encoded.ptr, encoded.len,
-                                       NULL)) < 0)
+    if (wt->odb &&
+        (error = dv_odb_put(wt->odb, &item->id, DV_OBJ_TREE, encoded.ptr, encoded.len, NULL)) < 0)
         goto done;
 done:
     dv_worktree_names_free(&names);

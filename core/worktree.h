@@ -19,7 +19,7 @@ typedef struct dv_worktree dv_worktree;
 typedef void (*dv_worktree_warn_fn)(void *ctx, const char *relpath, const char *why);
 
 typedef struct dv_worktree_options {
-    int store;                    /* store the content read (dv add), or only hash it */
+    int store;                      /* store the content read (dv add), or only hash it */
     dv_ingest_progress_fn progress; /* bytes hashed */
     void *progress_ctx;
     dv_worktree_warn_fn warn;
@@ -56,7 +56,8 @@ int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
 int dv_worktree_scan(dv_worktree_item *item, dv_worktree *wt, const char *relpath,
                      const struct stat *st);
 
-/** Sorted names in the directory relpath, without "." and "..". Free with dv_worktree_names_free. */
+/** Sorted names in the directory relpath, without "." and "..". Free with dv_worktree_names_free.
+ */
 typedef struct dv_worktree_names {
     char **names;
     size_t n;

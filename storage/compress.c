@@ -49,8 +49,8 @@ static int worth_compressing(dv_compressor *c, const uint8_t *data, size_t len)
         return len >= DV_COMPRESS_MIN_BYTES;
     uint8_t out[DV_COMPRESS_SAMPLE_BYTES + 512];
     const uint8_t *sample = data + (len / 2 - DV_COMPRESS_SAMPLE_BYTES / 2);
-    size_t n = ZSTD_compressCCtx(c->sample_cctx, out, sizeof(out), sample,
-                                 DV_COMPRESS_SAMPLE_BYTES, 1);
+    size_t n =
+        ZSTD_compressCCtx(c->sample_cctx, out, sizeof(out), sample, DV_COMPRESS_SAMPLE_BYTES, 1);
     if (ZSTD_isError(n))
         return 1;
     return n < DV_COMPRESS_SAMPLE_BYTES - DV_COMPRESS_SAMPLE_BYTES / 32;

@@ -25,7 +25,8 @@ struct dv_odb {
     char **broken; /* messages about packs that could not be opened */
     size_t n_broken;
     dv_pack_writer *writer;
-    dv_compressor *compressor; /* for dv_odb_put, writer thread only */
+    dv_pack_buffers writer_buffers; /* kept from one pack to the next */
+    dv_compressor *compressor;      /* for dv_odb_put, writer thread only */
     dv_odb_stats stats;
 };
 
@@ -119,6 +120,7 @@ void dv_odb_free(dv_odb *odb)
     if (!odb)
         return;
     dv_pack_writer_free(odb->writer);
+    dv_pack_buffers_release(&odb->writer_buffers);
     dv_compressor_free(odb->compressor);
     for (size_t i = 0; i < odb->n_packs; i++)
         dv_pack_free(odb->packs[i]);
@@ -268,10 +270,11 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
         pthread_mutex_unlock(&odb->lock);
         return 0;
     }
-    if (!odb->writer && (error = dv_pack_writer_new(&odb->writer, odb->tmp_dir.ptr)) < 0)
+    if (!odb->writer && (error = dv_pack_writer_new_reusing(&odb->writer, odb->tmp_dir.ptr,
+                                                            &odb->writer_buffers)) < 0)
         goto unlock;
-    if ((error = dv_pack_writer_reserve(odb->writer, &entry, id, type, flags, raw_len,
-                                        stored_len)) < 0)
+    if ((error =
+             dv_pack_writer_reserve(odb->writer, &entry, id, type, flags, raw_len, stored_len)) < 0)
         goto unlock;
     /* Copy the bytes without blocking lookups from the workers. */
     pthread_mutex_lock(&odb->io);
@@ -297,7 +300,8 @@ unlock:
     return error;
 }
 
-int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len, int *added)
+int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len,
+               int *added)
 {
     int error;
     const void *stored;
@@ -369,9 +373,9 @@ static int keep_in_packs(dv_odb *odb, const char *name)
         dv_oid_fromhex(&id, name, DV_OID_HEX_CHARS) == 0) {
         /* A pack whose index was never written is not part of the store. */
         dv_buf idx = DV_BUF_INIT;
-        int has_index = dv_buf_printf(&idx, "%s/%.*s.idx", odb->packs_dir.ptr,
-                                      DV_OID_HEX_CHARS, name) == 0 &&
-                        dv_fs_exists(idx.ptr) == 1;
+        int has_index =
+            dv_buf_printf(&idx, "%s/%.*s.idx", odb->packs_dir.ptr, DV_OID_HEX_CHARS, name) == 0 &&
+            dv_fs_exists(idx.ptr) == 1;
         dv_buf_release(&idx);
         return has_index;
     }

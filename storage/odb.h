@@ -18,8 +18,8 @@
 typedef struct dv_odb dv_odb;
 
 typedef struct dv_odb_options {
-    int compression_level;       /* zstd level; 0 = default */
-    uint64_t pack_target_bytes;  /* seal a pack once it reaches this size; 0 = default */
+    int compression_level;      /* zstd level; 0 = default */
+    uint64_t pack_target_bytes; /* seal a pack once it reaches this size; 0 = default */
 } dv_odb_options;
 
 typedef struct dv_odb_stats {
@@ -38,8 +38,10 @@ void dv_odb_free(dv_odb *odb);
 int dv_odb_has(dv_odb *odb, const dv_oid *id);
 /** Read and verify an object. type may be NULL. DV_ENOTFOUND if absent. Thread-safe. */
 int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
-/** Compress (at the odb's level) and store an object unless present. *added (may be NULL) says which. */
-int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len, int *added);
+/** Compress (at the odb's level) and store an object unless present. *added (may be NULL) says
+ * which. */
+int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len,
+               int *added);
 /** Hash, then put; the id goes to id_out. */
 int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data, size_t len,
                       int *added);

@@ -29,9 +29,9 @@
  * device's write time overlaps with the caller's work (direct writes block). */
 struct dv_pack_writer {
     int fd;
-    int read_fd; /* plain descriptor for reading back unsealed entries */
-    int direct;  /* fd has O_DIRECT */
-    uint8_t *buf;       /* being filled by the caller */
+    int read_fd;  /* plain descriptor for reading back unsealed entries */
+    int direct;   /* fd has O_DIRECT */
+    uint8_t *buf; /* being filled by the caller */
     size_t buf_len;
     uint64_t buf_start; /* file offset of buf[0] */
     uint64_t flushed;   /* bytes of the file written (guarded by mutex) */
@@ -41,10 +41,11 @@ struct dv_pack_writer {
     pthread_cond_t cond;
     uint8_t *inflight; /* being written by the thread, or NULL */
     size_t inflight_len;
-    uint8_t *spare;    /* the free buffer, or NULL while it is in flight */
+    uint8_t *spare; /* the free buffer, or NULL while it is in flight */
     int stopping;
     int io_error;
     char io_message[1024];
+    dv_pack_buffers *reuse; /* where the buffers go back to, or NULL */
     dv_buf tmp_path;
     dv_hasher *hasher;
     uint64_t bytes;
@@ -170,8 +171,7 @@ static int flush_tail(dv_pack_writer *w)
     uint64_t end = w->buf_start + w->buf_len;
     if (w->buf_len) {
         if (w->direct) {
-            size_t padded =
-                (w->buf_len + PACK_DIRECT_ALIGN - 1) & ~(size_t)(PACK_DIRECT_ALIGN - 1);
+            size_t padded = (w->buf_len + PACK_DIRECT_ALIGN - 1) & ~(size_t)(PACK_DIRECT_ALIGN - 1);
             memset(w->buf + w->buf_len, 0, padded - w->buf_len);
             w->buf_len = padded;
         }
@@ -199,18 +199,56 @@ static void stop_thread(dv_pack_writer *w)
 
 int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir)
 {
+    return dv_pack_writer_new_reusing(out, tmp_dir, NULL);
+}
+
+static uint8_t *take_buffer(dv_pack_buffers *reuse, int i)
+{
+    uint8_t *b = NULL;
+    if (reuse && reuse->buf[i]) {
+        b = reuse->buf[i];
+        reuse->buf[i] = NULL;
+    } else if (posix_memalign((void **)&b, PACK_DIRECT_ALIGN, PACK_WRITE_BUFFER_BYTES) != 0) {
+        b = NULL;
+    }
+    return b;
+}
+
+static void give_buffer(dv_pack_buffers *reuse, uint8_t *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; reuse && i < 2; i++) {
+        if (!reuse->buf[i]) {
+            reuse->buf[i] = b;
+            return;
+        }
+    }
+    free(b);
+}
+
+void dv_pack_buffers_release(dv_pack_buffers *reuse)
+{
+    for (int i = 0; i < 2; i++) {
+        free(reuse->buf[i]);
+        reuse->buf[i] = NULL;
+    }
+}
+
+int dv_pack_writer_new_reusing(dv_pack_writer **out, const char *tmp_dir, dv_pack_buffers *reuse)
+{
     int error;
     dv_pack_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return dv_error_set(DV_ENOMEM, "out of memory");
+    w->reuse = reuse;
     w->fd = w->read_fd = -1;
     w->tmp_path = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&w->mutex, NULL);
     pthread_cond_init(&w->cond, NULL);
     if ((error = dv_hasher_new(&w->hasher)) < 0)
         goto fail;
-    if (posix_memalign((void **)&w->buf, PACK_DIRECT_ALIGN, PACK_WRITE_BUFFER_BYTES) != 0 ||
-        posix_memalign((void **)&w->spare, PACK_DIRECT_ALIGN, PACK_WRITE_BUFFER_BYTES) != 0) {
+    if (!(w->buf = take_buffer(reuse, 0)) || !(w->spare = take_buffer(reuse, 1))) {
         error = dv_error_set(DV_ENOMEM, "out of memory for the pack buffer");
         goto fail;
     }
@@ -444,9 +482,9 @@ void dv_pack_writer_free(dv_pack_writer *w)
         close(w->fd);
     if (w->read_fd >= 0)
         close(w->read_fd);
-    free(w->buf);
-    free(w->spare);
-    free(w->inflight);
+    give_buffer(w->reuse, w->buf);
+    give_buffer(w->reuse, w->spare);
+    give_buffer(w->reuse, w->inflight);
     pthread_mutex_destroy(&w->mutex);
     pthread_cond_destroy(&w->cond);
     if (w->tmp_path.len)
@@ -501,8 +539,8 @@ int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
     }
     size_t min_len = DV_INDEX_HEADER_BYTES + DV_INDEX_FANOUT_BYTES + DV_INDEX_TRAILER_BYTES;
     if ((uint64_t)st.st_size < min_len) {
-        error = dv_error_set(DV_ECORRUPT, "pack index %s is truncated (run dv fsck)",
-                             p->idx_path.ptr);
+        error =
+            dv_error_set(DV_ECORRUPT, "pack index %s is truncated (run dv fsck)", p->idx_path.ptr);
         goto fail;
     }
     p->map_len = (size_t)st.st_size;
@@ -691,8 +729,8 @@ int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size
             goto done;
         }
     } else {
-        return dv_error_set(DV_ECORRUPT, "object %s in %s has unknown flags %u",
-                            dv_oid_hex(&e->id), where, e->flags);
+        return dv_error_set(DV_ECORRUPT, "object %s in %s has unknown flags %u", dv_oid_hex(&e->id),
+                            where, e->flags);
     }
     out->len = e->raw_len;
     out->ptr[out->len] = '\0';

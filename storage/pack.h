@@ -47,6 +47,18 @@ typedef struct dv_pack_writer dv_pack_writer;
 
 /** Start a pack in tmp_dir (a temp file; nothing is visible until finish). */
 int dv_pack_writer_new(dv_pack_writer **out, const char *tmp_dir);
+
+/** Write buffers handed from one pack writer to the next, so a long command does not
+ *  fault in fresh pages for every pack. Owned by the caller; free with
+ *  dv_pack_buffers_release. */
+typedef struct dv_pack_buffers {
+    uint8_t *buf[2];
+} dv_pack_buffers;
+
+/** As dv_pack_writer_new, taking buffers from reuse and giving them back there when the
+ *  writer is finished or freed. reuse must outlive the writer. */
+int dv_pack_writer_new_reusing(dv_pack_writer **out, const char *tmp_dir, dv_pack_buffers *reuse);
+void dv_pack_buffers_release(dv_pack_buffers *reuse);
 /** Append an entry whose stored bytes are already prepared (compressed or raw per flags). */
 int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uint8_t flags,
                           uint32_t raw_len, const void *stored, uint32_t stored_len);
