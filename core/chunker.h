@@ -36,10 +36,10 @@ const uint64_t *dv_chunker_gear_table(void);
 /* Visible so it can live on the stack; treat the fields as private. */
 typedef struct dv_chunker {
     const uint64_t *gear;
-    uint64_t mask_small; /* used while the chunk is shorter than avg: more bits, cuts harder */
-    uint64_t mask_large; /* used from avg on: fewer bits, cuts easier */
+    uint64_t mask_small; /* used while the chunk is shorter than N: more bits, cuts harder */
+    uint64_t mask_large; /* used from N on: fewer bits, cuts easier */
     uint64_t hash;
-    uint32_t min, avg, max;
+    uint32_t min, avg, max; /* avg holds the normalization point N = avg - min */
     uint32_t pos; /* bytes of the current chunk already scanned */
 } dv_chunker;
 
