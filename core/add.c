@@ -181,7 +181,8 @@ int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, si
         free(stats);
         goto done;
     }
-    if ((error = dv_odb_remove_stale_tmp(dv_worktree_odb(wt))) < 0)
+    if ((error = dv_odb_remove_stale_tmp(dv_worktree_odb(wt))) < 0 ||
+        (error = dv_repo_clean_tmp(repo)) < 0)
         goto done;
     dv_odb_stats_get(dv_worktree_odb(wt), &before);
     for (size_t i = 0; i < n && !error; i++) {

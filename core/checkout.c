@@ -39,6 +39,8 @@ typedef struct planner {
     size_t n_actions, alloc_actions;
     dv_buf abs;
     mode_t umask_bits;
+    dv_buf tmp_dir; /* .dv/tmp */
+    dev_t tmp_dev;
 } planner;
 
 int dv_path_list_add(dv_path_list *list, const char *path)
@@ -357,6 +359,21 @@ done:
     return error;
 }
 
+/* A temp file for final_path: in .dv/tmp when that is on the same file system (so an
+ * interrupted checkout leaves nothing in the work tree), else beside final_path. */
+static int make_temp(planner *p, int *fd, dv_buf *tmp, const char *final_path, mode_t mode)
+{
+    dv_buf dir = DV_BUF_INIT;
+    struct stat st;
+    int error = dv_fs_dirname(&dir, final_path);
+    if (!error && stat(dir.ptr, &st) == 0 && st.st_dev == p->tmp_dev)
+        error = dv_fs_tmpfile_in(fd, tmp, p->tmp_dir.ptr, "restore-", mode);
+    else if (!error)
+        error = dv_fs_tmpfile(fd, tmp, final_path, mode);
+    dv_buf_release(&dir);
+    return error;
+}
+
 static int restore_file(planner *p, const action *a, dv_pool *pool)
 {
     int error, fd = -1;
@@ -375,7 +392,7 @@ static int restore_file(planner *p, const action *a, dv_pool *pool)
         goto done;
     mode_t mode = (a->mode == DV_MODE_EXEC ? 0777 : 0666) & ~p->umask_bits;
     int64_t started_ns = dv_fs_now_ns();
-    if ((error = dv_fs_tmpfile(&fd, &tmp, path.ptr, mode)) < 0)
+    if ((error = make_temp(p, &fd, &tmp, path.ptr, mode)) < 0)
         goto done;
     if ((error = restore_content(fd, p, &m, tmp.ptr, pool)) < 0 ||
         (fchmod(fd, mode) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0)) {
@@ -418,8 +435,11 @@ static int restore_link(planner *p, const action *a)
         error = dv_error_set(DV_ECORRUPT, "symlink target for %s contains a NUL byte", a->relpath);
         goto done;
     }
+    struct stat st;
+    const char *link_dir =
+        stat(dir.ptr, &st) == 0 && st.st_dev == p->tmp_dev ? p->tmp_dir.ptr : dir.ptr;
     for (int attempt = 0;; attempt++) {
-        if ((error = dv_buf_printf(&tmp, "%s/.dv-link-%ld-%d", dir.ptr, (long)getpid(), attempt)) <
+        if ((error = dv_buf_printf(&tmp, "%s/.dv-link-%ld-%d", link_dir, (long)getpid(), attempt)) <
             0)
             goto done;
         if (symlink(target.ptr, tmp.ptr) == 0)
@@ -527,14 +547,22 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     p.opts = opts ? opts : &default_opts;
     p.result = result;
     p.abs = (dv_buf)DV_BUF_INIT;
+    p.tmp_dir = (dv_buf)DV_BUF_INIT;
     p.umask_bits = umask(022);
     umask(p.umask_bits);
     if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
     dv_worktree_options wopts = {0};
+    struct stat tmp_st;
     if ((error = dv_worktree_open(&p.wt, repo, &wopts)) < 0 ||
-        (error = dv_repo_odb(&p.odb, repo)) < 0)
+        (error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
+        (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
         goto done;
+    if (stat(p.tmp_dir.ptr, &tmp_st) < 0) {
+        error = dv_error_errno("cannot stat %s", p.tmp_dir.ptr);
+        goto done;
+    }
+    p.tmp_dev = tmp_st.st_dev;
     dv_buf pointer_abs = DV_BUF_INIT;
     for (size_t i = 0; i < n_pointers; i++) {
         dv_pointer ptr;
@@ -589,5 +617,6 @@ done:
     dv_pool_free(pool);
     dv_worktree_free(p.wt);
     dv_buf_release(&p.abs);
+    dv_buf_release(&p.tmp_dir);
     return error;
 }

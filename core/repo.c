@@ -5,6 +5,7 @@
 #include "fs.h"
 #include "pointer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -266,6 +267,38 @@ int dv_repo_odb(dv_odb **out, dv_repo *repo)
     }
     *out = repo->odb;
     return 0;
+}
+
+int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo)
+{
+    int error = dv_buf_joinpath(out, repo->dv_dir.ptr, "tmp");
+    if (!error)
+        error = dv_fs_mkdir_p(out->ptr, 0755);
+    return error;
+}
+
+int dv_repo_clean_tmp(dv_repo *repo)
+{
+    dv_buf dir = DV_BUF_INIT, path = DV_BUF_INIT;
+    int error = dv_repo_tmp_dir(&dir, repo);
+    DIR *d = error ? NULL : opendir(dir.ptr);
+    if (!error && !d)
+        error = dv_error_errno("cannot read directory %s", dir.ptr);
+    struct dirent *de;
+    while (d && !error && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        dv_buf_clear(&path);
+        if ((error = dv_buf_printf(&path, "%s/%s", dir.ptr, de->d_name)) < 0)
+            break;
+        if (unlink(path.ptr) < 0 && errno != ENOENT)
+            error = dv_error_errno("cannot remove %s", path.ptr);
+    }
+    if (d)
+        closedir(d);
+    dv_buf_release(&dir);
+    dv_buf_release(&path);
+    return error;
 }
 
 int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx)

@@ -54,6 +54,13 @@ void dv_repo_free(dv_repo *repo);
 /** The store (opened on first use). */
 int dv_repo_odb(dv_odb **out, dv_repo *repo);
 
+/** <workdir>/.dv/tmp (created if missing): where restored files are written before
+ *  they are renamed into place, so an interrupted command leaves nothing in the
+ *  work tree. */
+int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo);
+/** Remove what interrupted commands left in .dv/tmp. Only with the lock held. */
+int dv_repo_clean_tmp(dv_repo *repo);
+
 /** Take the repository lock for a mutating command. */
 int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx);
 
