@@ -56,10 +56,12 @@ int cmd_help(int argc, char **argv)
         return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", argv[1]);
     if (isatty(STDOUT_FILENO)) {
         /* The manual says more than the usage text; show it when one is installed. */
-        char page[64];
+        char page[64], probe[128];
         snprintf(page, sizeof(page), "dv-%s", argv[1]);
+        snprintf(probe, sizeof(probe), "man -w %s >/dev/null 2>&1", page);
         fflush(stdout);
-        execlp("man", "man", page, (char *)NULL);
+        if (system(probe) == 0)
+            execlp("man", "man", page, (char *)NULL);
     }
     fputs(usage ? usage : main_usage, stdout);
     return 0;
