@@ -653,3 +653,55 @@ Test(ingest, pool_of_more_than_64_workers_still_stores_the_file)
     dv_pool_free(pool);
     free(data);
 }
+
+/*
+ * Across batches, and across a switch from random data to zeros (cut every max
+ * bytes) and back, the manifest has exactly the boundaries of one chunker run
+ * over the whole file.
+ */
+Test(ingest, batches_give_the_boundaries_of_one_pass)
+{
+    dv_chunk_params params = dv_chunk_params_default();
+    const size_t part = 9 * 1024 * 1024, len = 3 * part;
+    uint8_t *data = random_bytes(len, 77);
+    memset(data + part, 0, part);
+    char path[128];
+    path_in_root(path, sizeof(path), "mixed");
+    write_file(path, data, len);
+
+    /* The reference: one chunker over the whole buffer. */
+    dv_chunker chunker;
+    dv_chunker_init(&chunker, &params);
+    size_t n_ref = 0, alloc_ref = 1024, start = 0;
+    size_t *ref = malloc(alloc_ref * sizeof(*ref));
+    cr_assert_not_null(ref);
+    for (size_t pos = 0; pos < len;) {
+        int cut = 0;
+        pos += dv_chunker_scan(&chunker, data + pos, len - pos, &cut);
+        if (!cut)
+            break;
+        cr_assert_lt(n_ref, alloc_ref);
+        ref[n_ref++] = pos - start;
+        start = pos;
+    }
+    if (start < len)
+        ref[n_ref++] = len - start;
+
+    dv_pool *pool = NULL;
+    cr_assert_eq(dv_pool_new(&pool, 2), 0);
+    dv_odb *odb;
+    open_odb(&odb, "split");
+    dv_oid id;
+    cr_assert_eq(ingest_path(&id, NULL, odb, pool, &params, path), len);
+    dv_manifest m = DV_MANIFEST_INIT;
+    load_manifest(&m, odb, &id);
+    cr_assert_eq(m.n_chunks, n_ref, "%zu chunks, one pass gives %zu", m.n_chunks, n_ref);
+    for (size_t i = 0; i < n_ref; i++)
+        cr_assert_eq(m.chunks[i].len, ref[i], "chunk %zu: %u bytes, one pass %zu", i,
+                     m.chunks[i].len, ref[i]);
+    dv_manifest_release(&m);
+    dv_odb_free(odb);
+    dv_pool_free(pool);
+    free(ref);
+    free(data);
+}
