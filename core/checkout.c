@@ -129,11 +129,9 @@ static int check_removable(planner *p, const char *relpath, const struct stat *s
         return error;
     for (size_t i = 0; i < names.n && !error; i++) {
         struct stat cst;
-        dv_buf_clear(&child);
-        if ((error = dv_buf_printf(&child, "%s/%s", relpath, names.names[i])) < 0 ||
-            (error = dv_repo_abspath(&p->abs, p->repo, child.ptr)) < 0)
+        if ((error = dv_worktree_child(&child, relpath, names.names[i])) < 0)
             break;
-        if (lstat(p->abs.ptr, &cst) < 0)
+        if (fstatat(names.dirfd, names.names[i], &cst, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         error = check_removable(p, child.ptr, &cst);
     }
@@ -158,7 +156,7 @@ static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int 
     int error;
     dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
     dv_tree tree = DV_TREE_INIT;
-    dv_worktree_names names = {0};
+    dv_worktree_names names = {NULL, 0, -1};
     if ((error = dv_odb_read(&raw, NULL, p->odb, tree_id)) < 0 ||
         (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0)
         goto done;
@@ -173,17 +171,14 @@ static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int 
         const dv_tree_entry *e = i < tree.n_entries ? &tree.entries[i] : NULL;
         const char *name = j < names.n ? names.names[j] : NULL;
         int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
-        dv_buf_clear(&child);
-        if ((error = dv_buf_printf(&child, "%s/%s", relpath, c <= 0 ? e->name : name)) < 0)
+        if ((error = dv_worktree_child(&child, relpath, c <= 0 ? e->name : name)) < 0)
             goto done;
         if (c < 0) {
             error = plan_create(p, child.ptr, e->mode, &e->id, e->size);
             i++;
         } else {
             struct stat st;
-            if ((error = dv_repo_abspath(&p->abs, p->repo, child.ptr)) < 0)
-                goto done;
-            int present = c > 0 && lstat(p->abs.ptr, &st) == 0;
+            int present = c > 0 && fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
             if (c > 0) {
                 /* Entries dv add skips (fifos, sockets, devices) are not ours to remove. */
                 if (present && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))

@@ -8,6 +8,7 @@
 #include "worktree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -186,7 +187,7 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
     int error;
     dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
     dv_tree tree = DV_TREE_INIT;
-    dv_worktree_names names = {0};
+    dv_worktree_names names = {NULL, 0, -1};
     *same = 1;
     if ((error = dv_odb_read(&raw, NULL, w->odb, tree_id)) < 0 ||
         (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0 ||
@@ -202,8 +203,7 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
         const char *name = j < names.n ? names.names[j] : NULL;
         int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
         const char *n = c <= 0 ? e->name : name;
-        dv_buf_clear(&child);
-        if ((error = dv_buf_printf(&child, "%s/%s", relpath, n)) < 0)
+        if ((error = dv_worktree_child(&child, relpath, n)) < 0)
             goto done;
         if (c < 0) {
             *same = 0;
@@ -214,9 +214,7 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
             continue;
         }
         struct stat st;
-        if ((error = dv_repo_abspath(&w->abs, w->repo, child.ptr)) < 0)
-            goto done;
-        if (lstat(w->abs.ptr, &st) < 0) {
+        if (fstatat(names.dirfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno != ENOENT) {
                 error = dv_error_errno("cannot stat %s", child.ptr);
                 goto done;

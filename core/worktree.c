@@ -168,12 +168,22 @@ int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpat
     int error = 0;
     out->names = NULL;
     out->n = 0;
+    out->dirfd = -1;
     size_t alloc = 0;
     if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
         return error;
-    DIR *dir = opendir(wt->abs.ptr);
-    if (!dir)
-        return dv_error_errno("cannot read directory %s", relpath[0] ? relpath : ".");
+    /* Entries are then looked up relative to this descriptor: one path component
+     * for the kernel to resolve instead of the whole path, for every file. */
+    out->dirfd = open(wt->abs.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int list_fd = out->dirfd < 0 ? -1 : dup(out->dirfd);
+    DIR *dir = list_fd < 0 ? NULL : fdopendir(list_fd);
+    if (!dir) {
+        error = dv_error_errno("cannot read directory %s", relpath[0] ? relpath : ".");
+        if (list_fd >= 0)
+            close(list_fd);
+        dv_worktree_names_free(out);
+        return error;
+    }
     struct dirent *de;
     errno = 0;
     while ((de = readdir(dir))) {
@@ -212,6 +222,19 @@ void dv_worktree_names_free(dv_worktree_names *names)
     free(names->names);
     names->names = NULL;
     names->n = 0;
+    if (names->dirfd >= 0)
+        close(names->dirfd);
+    names->dirfd = -1;
+}
+
+int dv_worktree_child(dv_buf *out, const char *relpath, const char *name)
+{
+    size_t len = strlen(relpath);
+    int error;
+    dv_buf_clear(out);
+    if (len && ((error = dv_buf_put(out, relpath, len)) < 0 || (error = dv_buf_putc(out, '/')) < 0))
+        return error;
+    return dv_buf_puts(out, name);
 }
 
 static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath)
@@ -229,12 +252,10 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
         const char *name = names.names[i];
         if (dv_worktree_skip_name(name))
             continue;
-        dv_buf_clear(&child);
-        if ((error = dv_buf_printf(&child, "%s%s%s", relpath, relpath[0] ? "/" : "", name)) < 0 ||
-            (error = dv_repo_abspath(&wt->abs, wt->repo, child.ptr)) < 0)
+        if ((error = dv_worktree_child(&child, relpath, name)) < 0)
             goto done;
         struct stat st;
-        if (lstat(wt->abs.ptr, &st) < 0) {
+        if (fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno == ENOENT)
                 continue; /* removed while we scan: it is simply not part of this version */
             error = dv_error_errno("cannot stat %s", child.ptr);

@@ -61,9 +61,13 @@ int dv_worktree_scan(dv_worktree_item *item, dv_worktree *wt, const char *relpat
 typedef struct dv_worktree_names {
     char **names;
     size_t n;
+    int dirfd; /* the directory, open, for fstatat() of its entries; closed by _free */
 } dv_worktree_names;
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
 void dv_worktree_names_free(dv_worktree_names *names);
+
+/** "<relpath>/<name>" (or name when relpath is the top) into out. */
+int dv_worktree_child(dv_buf *out, const char *relpath, const char *name);
 
 /** Names dv never enters inside a tracked directory. */
 int dv_worktree_skip_name(const char *name);
