@@ -162,33 +162,21 @@ static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int 
         goto done;
     if (exists && (error = dv_worktree_list(&names, p->wt, relpath)) < 0)
         goto done;
-    size_t i = 0, j = 0;
-    while (i < tree.n_entries || j < names.n) {
-        if (j < names.n && dv_worktree_skip_name(names.names[j])) {
-            j++;
-            continue;
-        }
-        const dv_tree_entry *e = i < tree.n_entries ? &tree.entries[i] : NULL;
-        const char *name = j < names.n ? names.names[j] : NULL;
-        int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
-        if ((error = dv_worktree_child(&child, relpath, c <= 0 ? e->name : name)) < 0)
+    dv_worktree_walk walk = {0, 0};
+    const dv_tree_entry *e;
+    const char *name;
+    while (dv_worktree_walk_next(&walk, &tree, &names, &e, &name)) {
+        if ((error = dv_worktree_child(&child, relpath, e ? e->name : name)) < 0)
             goto done;
-        if (c < 0) {
+        if (e) {
             error = plan_create(p, child.ptr, e->mode, &e->id, e->size);
-            i++;
         } else {
+            /* Not in the recorded version: remove it, unless it is something dv add
+             * skips (fifos, sockets, devices), which is not ours to remove. */
             struct stat st;
-            int present = c > 0 && fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-            if (c > 0) {
-                /* Entries dv add skips (fifos, sockets, devices) are not ours to remove. */
-                if (present && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
-                    error = plan_remove(p, child.ptr, &st);
-                j++;
-            } else {
-                error = plan_create(p, child.ptr, e->mode, &e->id, e->size);
-                i++;
-                j++;
-            }
+            if (fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
+                error = plan_remove(p, child.ptr, &st);
         }
         if (error < 0)
             goto done;

@@ -445,26 +445,3 @@ done:
     dv_buf_release(&data);
     return error;
 }
-
-int dv_pointer_looks_like(const char *data, size_t len)
-{
-    assert(data || len == 0);
-    size_t pos = 0;
-    if (len >= 3 && memcmp(data, UTF8_BOM, 3) == 0)
-        pos = 3;
-    while (pos < len) {
-        const char *text = data + pos;
-        const char *newline = memchr(text, '\n', len - pos);
-        size_t text_len = newline ? (size_t)(newline - text) : len - pos;
-        pos += text_len + (newline ? 1 : 0);
-        if (text_len > 0 && text[text_len - 1] == '\r')
-            text_len--;
-        size_t i = 0;
-        while (i < text_len && (text[i] == ' ' || text[i] == '\t'))
-            i++;
-        if (i == text_len || text[i] == '#')
-            continue;
-        return text_len >= 3 && memcmp(text, "dv:", 3) == 0;
-    }
-    return 0;
-}

@@ -49,7 +49,5 @@ int dv_pointer_format(dv_buf *out, const dv_pointer *p);
  */
 int dv_pointer_read(dv_pointer *out, const char *path);
 
-/** 1 if data starts like a pointer file ("dv:" key on its first non-comment line). */
-int dv_pointer_looks_like(const char *data, size_t len);
 
 #endif

@@ -193,55 +193,38 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
         (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0 ||
         (error = dv_worktree_list(&names, w->wt, relpath)) < 0)
         goto done;
-    size_t i = 0, j = 0;
-    while (i < tree.n_entries || j < names.n) {
-        if (j < names.n && dv_worktree_skip_name(names.names[j])) {
-            j++;
-            continue;
-        }
-        const dv_tree_entry *e = i < tree.n_entries ? &tree.entries[i] : NULL;
-        const char *name = j < names.n ? names.names[j] : NULL;
-        int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
-        const char *n = c <= 0 ? e->name : name;
-        if ((error = dv_worktree_child(&child, relpath, n)) < 0)
+    dv_worktree_walk walk = {0, 0};
+    const dv_tree_entry *e;
+    const char *name;
+    while (dv_worktree_walk_next(&walk, &tree, &names, &e, &name)) {
+        if ((error = dv_worktree_child(&child, relpath, e ? e->name : name)) < 0)
             goto done;
-        if (c < 0) {
-            *same = 0;
-            if ((error = add_change(w->current, child.ptr, e->mode == DV_MODE_DIR,
-                                    DV_CHANGE_REMOVED)) < 0)
-                goto done;
-            i++;
-            continue;
-        }
         struct stat st;
-        if (fstatat(names.dirfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (name && fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno != ENOENT) {
                 error = dv_error_errno("cannot stat %s", child.ptr);
                 goto done;
             }
-            /* vanished during the scan */
-            if (c == 0) {
-                *same = 0;
-                if ((error = add_change(w->current, child.ptr, e->mode == DV_MODE_DIR,
-                                        DV_CHANGE_REMOVED)) < 0)
-                    goto done;
-                i++;
-            }
-            j++;
+            name = NULL; /* vanished during the scan */
+        }
+        if (!name) {
+            if (!e)
+                continue;
+            *same = 0;
+            if ((error = add_change(w->current, child.ptr, e->mode == DV_MODE_DIR,
+                                    DV_CHANGE_REMOVED)) < 0)
+                goto done;
             continue;
         }
-        if (c > 0) {
-            j++;
+        if (!e) {
             if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
-                continue;
+                continue; /* what dv add skips is not a change either */
             *same = 0;
             if ((error = add_change(w->current, child.ptr, S_ISDIR(st.st_mode), DV_CHANGE_ADDED)) <
                 0)
                 goto done;
             continue;
         }
-        i++;
-        j++;
         int item_same;
         if ((error = compare_item(&item_same, w, child.ptr, &st, e->mode, &e->id)) < 0)
             goto done;

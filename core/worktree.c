@@ -227,6 +227,25 @@ void dv_worktree_names_free(dv_worktree_names *names)
     names->dirfd = -1;
 }
 
+int dv_worktree_walk_next(dv_worktree_walk *walk, const dv_tree *tree,
+                          const dv_worktree_names *names, const dv_tree_entry **entry,
+                          const char **on_disk)
+{
+    while (walk->name_index < names->n && dv_worktree_skip_name(names->names[walk->name_index]))
+        walk->name_index++;
+    const dv_tree_entry *e =
+        walk->tree_index < tree->n_entries ? &tree->entries[walk->tree_index] : NULL;
+    const char *name = walk->name_index < names->n ? names->names[walk->name_index] : NULL;
+    if (!e && !name)
+        return 0;
+    int c = !e ? 1 : !name ? -1 : strcmp(e->name, name);
+    *entry = c <= 0 ? e : NULL;
+    *on_disk = c >= 0 ? name : NULL;
+    walk->tree_index += c <= 0;
+    walk->name_index += c >= 0;
+    return 1;
+}
+
 int dv_worktree_child(dv_buf *out, const char *relpath, const char *name)
 {
     size_t len = strlen(relpath);

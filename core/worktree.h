@@ -66,6 +66,20 @@ typedef struct dv_worktree_names {
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
 void dv_worktree_names_free(dv_worktree_names *names);
 
+/** Position in a side-by-side walk of a tree and a directory listing. */
+typedef struct dv_worktree_walk {
+    size_t tree_index, name_index;
+} dv_worktree_walk;
+
+/**
+ * Step through tree and names (both sorted by name bytes) together, skipping names dv
+ * never enters. Returns 1 with the next name and what stands under it: *entry the tree
+ * entry or NULL, *on_disk the listed name or NULL (at least one is set); 0 at the end.
+ */
+int dv_worktree_walk_next(dv_worktree_walk *walk, const dv_tree *tree,
+                          const dv_worktree_names *names, const dv_tree_entry **entry,
+                          const char **on_disk);
+
 /** "<relpath>/<name>" (or name when relpath is the top) into out. */
 int dv_worktree_child(dv_buf *out, const char *relpath, const char *name);
 

@@ -155,7 +155,6 @@ Test(pointer, round_trip_each_kind)
             cr_assert_eq(dv_pointer_parse(&back, buf.ptr, buf.len, "x.dv"), 0, "%s",
                          dv_error_last());
             assert_pointers_equal(&p, &back);
-            cr_assert_eq(dv_pointer_looks_like(buf.ptr, buf.len), 1);
             dv_buf_release(&buf);
         }
     }
@@ -395,26 +394,6 @@ Test(pointer, messages_name_the_file_given)
               dv_error_last());
 }
 
-#define TEXT_AND_LEN(s) s, sizeof(s) - 1
-
-Test(pointer, looks_like)
-{
-    cr_assert_eq(dv_pointer_looks_like(valid_file, strlen(valid_file)), 1);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("# c\r\n\r\n  \ndv: 9\n")), 1);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("\xef\xbb\xbf"
-                                                    "dv: 1")),
-                 1);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("dv:")), 1);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("dv")), 0);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("")), 0);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("# dv: 1\n")), 0);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("kind: file\ndv: 1\n")), 0);
-    cr_assert_eq(
-        dv_pointer_looks_like(TEXT_AND_LEN("version https://git-lfs.github.com/spec/v1\n")), 0);
-    cr_assert_eq(dv_pointer_looks_like(TEXT_AND_LEN("\x89PNG\r\n\x1a\n")), 0);
-    /* Only len bytes count: "dv:" past the end is not seen. */
-    cr_assert_eq(dv_pointer_looks_like("\ndv: 1", 2), 0);
-}
 
 /* ---- reading files ---- */
 
@@ -549,7 +528,6 @@ static void check_parse_is_safe(const char *data, size_t len)
     } else {
         cr_assert(strncmp(dv_error_last(), "fuzz.dv", 7) == 0, "%s", dv_error_last());
     }
-    dv_pointer_looks_like(copy, len);
     free(copy);
 }
 
