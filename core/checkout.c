@@ -263,7 +263,7 @@ static int read_chunk(void *ctx, size_t item, int worker)
     restore_group *g = ctx;
     (void)worker;
     uint8_t type;
-    int error = dv_odb_read(&g->bufs[item], &type, g->odb, &g->chunks[item].id);
+    int error = dv_odb_read_crc_checked(&g->bufs[item], &type, g->odb, &g->chunks[item].id);
     if (error < 0)
         return error;
     if (type != DV_OBJ_CHUNK || g->bufs[item].len != g->chunks[item].len)

@@ -38,6 +38,10 @@ void dv_odb_free(dv_odb *odb);
 int dv_odb_has(dv_odb *odb, const dv_oid *id);
 /** Read and verify an object. type may be NULL. DV_ENOTFOUND if absent. Thread-safe. */
 int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
+/** As dv_odb_read, but an object from a sealed pack is checked by its entry's CRC-32C
+ *  instead of being re-hashed: for restoring large files, where SHA-256 would cost more
+ *  than the copy. fsck and every other read re-hash. */
+int dv_odb_read_crc_checked(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
 /** Compress (at the odb's level) and store an object unless present. *added (may be NULL) says
  * which. */
 int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len,

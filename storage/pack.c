@@ -2,6 +2,7 @@
 #include "pack.h"
 
 #include "core/bytes.h"
+#include "core/crc32c.h"
 #include "core/error.h"
 #include "core/fs.h"
 
@@ -328,6 +329,7 @@ int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *
     uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
     assert(e->offset == w->buf_start + w->buf_len);
     dv_pack__encode_entry_header(header, e);
+    dv_put_be32(header + DV_PACK_ENTRY_CRC_OFFSET, dv_crc32c(stored, e->stored_len));
     if ((error = write_bytes(w, header, sizeof(header))) < 0 ||
         (error = write_bytes(w, stored, e->stored_len)) < 0)
         return error;
@@ -690,9 +692,15 @@ int dv_pack_read_stored(dv_buf *out, dv_pack *p, const dv_pack_entry *e)
         return error;
     uint8_t expect[DV_PACK_ENTRY_HEADER_BYTES];
     dv_pack__encode_entry_header(expect, e);
-    if (memcmp(expect, out->ptr, DV_PACK_ENTRY_HEADER_BYTES))
+    if (memcmp(expect, out->ptr, DV_PACK_ENTRY_CRC_OFFSET))
         return dv_error_set(DV_ECORRUPT,
                             "object %s: entry header in pack %s does not match its index; "
+                            "run dv fsck",
+                            dv_oid_hex(&e->id), p->pack_path.ptr);
+    uint32_t crc = dv_get_be32((const uint8_t *)out->ptr + DV_PACK_ENTRY_CRC_OFFSET);
+    if (dv_crc32c(out->ptr + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len) != crc)
+        return dv_error_set(DV_ECORRUPT,
+                            "object %s in pack %s fails its CRC-32C check (the pack is damaged); "
                             "run dv fsck",
                             dv_oid_hex(&e->id), p->pack_path.ptr);
     memmove(out->ptr, out->ptr + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len);
@@ -701,7 +709,7 @@ int dv_pack_read_stored(dv_buf *out, dv_pack *p, const dv_pack_entry *e)
     return 0;
 }
 
-int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+int dv_pack_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
                    void *zstd_dctx, const char *where)
 {
     int error = 0;
@@ -734,15 +742,23 @@ int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size
     }
     out->len = e->raw_len;
     out->ptr[out->len] = '\0';
-    dv_oid actual;
-    if ((error = dv_hash_buffer(&actual, out->ptr, out->len)) < 0)
-        goto done;
-    if (dv_oid_cmp(&actual, &e->id))
-        error = dv_error_set(DV_ECORRUPT, "object %s in %s is corrupt: its content hashes to %s",
-                             dv_oid_hex(&e->id), where, dv_oid_hex(&actual));
 done:
     ZSTD_freeDCtx(own);
     return error;
+}
+
+int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+                   void *zstd_dctx, const char *where)
+{
+    int error;
+    dv_oid actual;
+    if ((error = dv_pack_unpack(out, e, stored, stored_len, zstd_dctx, where)) < 0 ||
+        (error = dv_hash_buffer(&actual, out->ptr, out->len)) < 0)
+        return error;
+    if (dv_oid_cmp(&actual, &e->id))
+        return dv_error_set(DV_ECORRUPT, "object %s in %s is corrupt: its content hashes to %s",
+                            dv_oid_hex(&e->id), where, dv_oid_hex(&actual));
+    return 0;
 }
 
 int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
@@ -788,8 +804,7 @@ int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
         int found = dv_pack_find(p, &e.id, &in_index);
         if (found)
             dv_pack__encode_entry_header(expect, &in_index);
-        if (!found || in_index.offset != off ||
-            memcmp(expect, header, DV_PACK_ENTRY_HEADER_BYTES)) {
+        if (!found || in_index.offset != off || memcmp(expect, header, DV_PACK_ENTRY_CRC_OFFSET)) {
             dv_buf_clear(&msg);
             dv_buf_printf(&msg, "the entry at offset %llu does not match the index",
                           (unsigned long long)off);

@@ -18,7 +18,8 @@
 #define DV_INDEX_MAGIC "DVIX"
 #define DV_PACK_VERSION 1
 #define DV_PACK_HEADER_BYTES 8
-#define DV_PACK_ENTRY_HEADER_BYTES 44
+#define DV_PACK_ENTRY_HEADER_BYTES 48
+#define DV_PACK_ENTRY_CRC_OFFSET 44 /* the header bytes before it follow from the index */
 #define DV_PACK_TRAILER_BYTES 32
 #define DV_INDEX_HEADER_BYTES 44 /* magic, version, count, pack id */
 #define DV_INDEX_FANOUT_BYTES 1024
@@ -103,7 +104,8 @@ size_t dv_pack_count(const dv_pack *pack);
 void dv_pack_entry_at(const dv_pack *pack, size_t i, dv_pack_entry *out);
 /** 1 and the entry if the index holds id, else 0. */
 int dv_pack_find(const dv_pack *pack, const dv_oid *id, dv_pack_entry *out);
-/** Read an entry's stored bytes and check its header against the index. */
+/** Read an entry's stored bytes, check its header against the index and the stored bytes
+ *  against the header's CRC-32C. */
 int dv_pack_read_stored(dv_buf *out, dv_pack *pack, const dv_pack_entry *e);
 
 /**
@@ -112,6 +114,10 @@ int dv_pack_read_stored(dv_buf *out, dv_pack *pack, const dv_pack_entry *e);
  */
 int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
                    void *zstd_dctx, const char *where);
+/** As dv_pack_decode without the SHA-256 check: for stored bytes whose CRC-32C was just
+ *  checked by dv_pack_read_stored (restoring large files). */
+int dv_pack_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+                   void *zstd_dctx, const char *where);
 
 /** Verify the pack's trailer checksum and that the index matches the pack's entries.
  *  Problems are reported through problem(); returns the number of problems or < 0. */
@@ -119,7 +125,7 @@ typedef void (*dv_pack_problem_fn)(void *ctx, const dv_pack *pack, const dv_oid 
                                    const char *message);
 int dv_pack_verify_structure(dv_pack *pack, dv_pack_problem_fn problem, void *ctx);
 
-/** Encode/decode helpers shared with tests. */
+/** The first DV_PACK_ENTRY_CRC_OFFSET bytes of an entry header (everything but the CRC). */
 void dv_pack__encode_entry_header(uint8_t out[DV_PACK_ENTRY_HEADER_BYTES], const dv_pack_entry *e);
 
 #endif

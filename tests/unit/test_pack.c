@@ -6,6 +6,7 @@
  */
 #include "core/buf.h"
 #include "core/bytes.h"
+#include "core/crc32c.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/object.h"
@@ -300,7 +301,7 @@ static uint64_t *check_pack_bytes(const sample *s, size_t n, const dv_oid *pack_
     cr_assert_geq(len, DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES);
     cr_assert_eq(memcmp(p + len - DV_PACK_TRAILER_BYTES, pack_id->id, DV_OID_BYTES), 0,
                  "trailer is not the pack id");
-    /* The headers the trailer covers: 8 + 44 x entries bytes. */
+    /* The headers the trailer covers: 8 + 48 x entries bytes. */
     size_t headers_len = DV_PACK_HEADER_BYTES + n * DV_PACK_ENTRY_HEADER_BYTES;
     uint8_t *headers = malloc(headers_len);
     cr_assert_not_null(headers);
@@ -321,6 +322,8 @@ static uint64_t *check_pack_bytes(const sample *s, size_t n, const dv_oid *pack_
         cr_assert_eq(dv_get_be32(h + 4), s[i].len, "entry %zu raw_len", i);
         cr_assert_eq(dv_get_be32(h + 8), s[i].stored_len, "entry %zu stored_len", i);
         cr_assert_eq(memcmp(h + 12, s[i].id.id, DV_OID_BYTES), 0, "entry %zu id", i);
+        cr_assert_eq(dv_get_be32(h + 44), dv_crc32c(s[i].stored, s[i].stored_len),
+                     "entry %zu CRC-32C", i);
         off += DV_PACK_ENTRY_HEADER_BYTES;
         cr_assert_leq(off + s[i].stored_len, len - DV_PACK_TRAILER_BYTES);
         cr_assert_eq(memcmp(p + off, s[i].stored, s[i].stored_len), 0, "entry %zu bytes", i);
@@ -871,7 +874,8 @@ Test(pack, verify_structure_finds_nothing_wrong_with_a_sound_pack)
 }
 
 /* Flip a byte in the middle of sample k's stored bytes, then read it back. The pack
- * checksum covers only headers (docs/formats.md): the object's own id catches this. */
+ * checksum covers only headers (docs/formats.md): the entry's CRC-32C and the object's
+ * own id catch this. */
 static void check_damaged_object(size_t k)
 {
     sample s[N_SMALL];
@@ -889,11 +893,17 @@ static void check_damaged_object(size_t k)
 
     open_pack(&pack, &pack_id);
     dv_buf stored = DV_BUF_INIT, raw = DV_BUF_INIT;
-    /* The entry header still matches the index, so the stored bytes come back as they are. */
-    cr_assert_eq(dv_pack_read_stored(&stored, pack, &e), 0, "%s", dv_error_last());
-    cr_assert_neq(memcmp(stored.ptr, s[k].stored, stored.len), 0);
-    assert_error(dv_pack_decode(&raw, &e, stored.ptr, stored.len, NULL, dv_pack_path(pack)),
+    /* The entry's CRC-32C catches it when the stored bytes are read... */
+    assert_error(dv_pack_read_stored(&stored, pack, &e), DV_ECORRUPT, hex);
+    cr_assert(strstr(dv_error_last(), "CRC-32C"), "%s", dv_error_last());
+    /* ...and the object's own id catches it too, for bytes taken without that check. */
+    size_t file_len;
+    uint8_t *file = read_whole_file(pack_path, &file_len);
+    const uint8_t *damaged = file + e.offset + DV_PACK_ENTRY_HEADER_BYTES;
+    cr_assert_neq(memcmp(damaged, s[k].stored, e.stored_len), 0);
+    assert_error(dv_pack_decode(&raw, &e, damaged, e.stored_len, NULL, dv_pack_path(pack)),
                  DV_ECORRUPT, hex);
+    free(file);
     /* The neighbours are intact. */
     for (size_t i = 0; i < N_SMALL; i++) {
         if (i == k)
