@@ -13,6 +13,8 @@
 #include "core/pool.h"
 #include "storage/odb.h"
 
+#include "testutil.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,25 +34,14 @@
 
 static char root_dir[64];
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void make_dirs(void)
 {
-    snprintf(root_dir, sizeof(root_dir), "/var/tmp/dv-test-ingest-XXXXXX");
-    cr_assert_not_null(mkdtemp(root_dir));
+    testutil_make_root(root_dir, sizeof(root_dir), "ingest");
 }
 
 static void remove_dirs(void)
 {
-    if (root_dir[0])
-        nftw(root_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testutil_remove_tree(root_dir);
 }
 
 TestSuite(ingest, .init = make_dirs, .fini = remove_dirs, .timeout = 120);
@@ -62,24 +53,11 @@ static void path_in_root(char *out, size_t size, const char *name)
     snprintf(out, size, "%s/%s", root_dir, name);
 }
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static uint8_t *random_bytes(size_t len, uint64_t seed)
 {
     uint8_t *p = malloc(len ? len : 1);
     cr_assert_not_null(p);
-    uint64_t state = seed;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t v = splitmix64(&state);
-        size_t n = len - i < 8 ? len - i : 8;
-        memcpy(p + i, &v, n);
-    }
+    fill_random(p, len, seed);
     return p;
 }
 

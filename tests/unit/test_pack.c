@@ -12,6 +12,8 @@
 #include "core/object.h"
 #include "storage/pack.h"
 
+#include "testutil.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -38,19 +40,9 @@ static char root_dir[64];
 static char tmp_dir[96];
 static char packs_dir[96];
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void make_dirs(void)
 {
-    snprintf(root_dir, sizeof(root_dir), "/var/tmp/dv-test-pack-XXXXXX");
-    cr_assert_not_null(mkdtemp(root_dir));
+    testutil_make_root(root_dir, sizeof(root_dir), "pack");
     snprintf(tmp_dir, sizeof(tmp_dir), "%s/tmp", root_dir);
     snprintf(packs_dir, sizeof(packs_dir), "%s/packs", root_dir);
     cr_assert_eq(mkdir(tmp_dir, 0755), 0);
@@ -59,31 +51,12 @@ static void make_dirs(void)
 
 static void remove_dirs(void)
 {
-    if (root_dir[0])
-        nftw(root_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testutil_remove_tree(root_dir);
 }
 
 TestSuite(pack, .init = make_dirs, .fini = remove_dirs, .timeout = 120);
 
 /* ---- helpers ---- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void fill_random(uint8_t *p, size_t len, uint64_t seed)
-{
-    uint64_t state = seed;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t v = splitmix64(&state);
-        size_t n = len - i < 8 ? len - i : 8;
-        memcpy(p + i, &v, n);
-    }
-}
 
 /* Text that zstd shrinks a lot but not to nothing. */
 static void fill_text(uint8_t *p, size_t len, uint64_t seed)

@@ -1,0 +1,57 @@
+/*
+ * testutil: helpers shared by the unit tests: a scratch directory removed after
+ * the suite, and deterministic pseudo-random bytes.
+ */
+#ifndef DV_TESTUTIL_H
+#define DV_TESTUTIL_H
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline int testutil_remove_entry(const char *path, const struct stat *st, int flag,
+                                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/** Make /var/tmp/dv-test-<name>-XXXXXX (on disk, not tmpfs: O_DIRECT works there). */
+static inline void testutil_make_root(char *root, size_t size, const char *name)
+{
+    snprintf(root, size, "/var/tmp/dv-test-%s-XXXXXX", name);
+    cr_assert_not_null(mkdtemp(root));
+}
+
+static inline void testutil_remove_tree(const char *root)
+{
+    if (root[0])
+        nftw(root, testutil_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/** len deterministic pseudo-random bytes from seed. */
+static inline void fill_random(uint8_t *p, size_t len, uint64_t seed)
+{
+    uint64_t state = seed;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t v = splitmix64(&state);
+        size_t n = len - i < 8 ? len - i : 8;
+        memcpy(p + i, &v, n);
+    }
+}
+
+#endif
