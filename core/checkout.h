@@ -31,7 +31,13 @@ typedef struct dv_checkout_result {
     dv_path_list bad_pointers; /* pointer files that could not be read (skipped) */
 } dv_checkout_result;
 
-/** Bytes checkout will write (sum of sizes of the files that differ), for progress. */
+/**
+ * Make the work-tree data of every pointer file staged in git (or of those under the
+ * work-tree paths in filters) match it. The caller holds the lock. DV_ECONFLICT, with
+ * result->conflicts listing the paths and nothing touched, when unsaved data would be
+ * lost and opts->force is not set; DV_ENOTFOUND when the store lacks content a pointer
+ * names. Unreadable pointer files are listed in result->bad_pointers and skipped.
+ */
 int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
                 size_t n_filters, const dv_checkout_options *opts);
 void dv_checkout_result_free(dv_checkout_result *result);
