@@ -40,7 +40,8 @@ int cmd_checkout(int argc, char **argv)
         goto done;
     cmd_progress progress;
     cmd_progress_start(&progress, "restoring", 0, opts.quiet);
-    dv_checkout_options copts = {opts.force, cmd_progress_update, &progress};
+    dv_checkout_options copts = {opts.force, cmd_progress_update, &progress,
+                                 cmd_progress_set_total};
     int error = dv_checkout(&result, repo, (const char *const *)paths, (size_t)n, &copts);
     cmd_progress_end(&progress);
     for (size_t i = 0; i < result.bad_pointers.n; i++)

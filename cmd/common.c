@@ -251,6 +251,11 @@ static void progress_draw(cmd_progress *p, int64_t now)
     fflush(stderr);
 }
 
+void cmd_progress_set_total(void *ctx, uint64_t total)
+{
+    ((cmd_progress *)ctx)->total = total;
+}
+
 void cmd_progress_update(void *ctx, uint64_t bytes)
 {
     cmd_progress *p = ctx;

@@ -58,6 +58,8 @@ typedef struct cmd_progress {
 
 /** A progress bar on stderr, enabled only when stderr is a terminal and not quiet. */
 void cmd_progress_start(cmd_progress *p, const char *label, uint64_t total, int quiet);
+/** Set the total once it is known. */
+void cmd_progress_set_total(void *p, uint64_t total);
 /** dv_ingest_progress_fn-compatible update. */
 void cmd_progress_update(void *p, uint64_t bytes);
 void cmd_progress_end(cmd_progress *p);

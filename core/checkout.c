@@ -585,6 +585,13 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
                              result->conflicts.n, result->conflicts.n == 1 ? "" : "s");
         goto done;
     }
+    if (p.opts->planned) {
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < p.n_actions; i++)
+            if (p.actions[i].kind == ACT_WRITE_FILE)
+                bytes += p.actions[i].size;
+        p.opts->planned(p.opts->progress_ctx, bytes);
+    }
     if ((error = dv_pool_new(&pool, dv_pool_default_threads())) < 0 ||
         (error = execute(&p, pool)) < 0)
         goto done;

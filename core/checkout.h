@@ -12,8 +12,10 @@
 
 typedef struct dv_checkout_options {
     int force;
-    dv_ingest_progress_fn progress;
+    dv_ingest_progress_fn progress; /* bytes restored so far, as files are written */
     void *progress_ctx;
+    /* Called once the plan is made, with the bytes it will write (may be NULL). */
+    void (*planned)(void *progress_ctx, uint64_t bytes_to_write);
 } dv_checkout_options;
 
 typedef struct dv_path_list {
