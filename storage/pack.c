@@ -656,9 +656,14 @@ int dv_pack_find(const dv_pack *p, const dv_oid *id, dv_pack_entry *out)
     uint8_t first = id->id[0];
     size_t lo = first ? dv_get_be32(p->fanout + 4 * (first - 1)) : 0;
     size_t hi = dv_get_be32(p->fanout + 4 * first);
+    /* Compare the leading 8 bytes as a number first: ids are uniformly random, so
+     * the full comparison is needed only on a hit. */
+    uint64_t key = dv_get_be64(id->id);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(p->ids + mid * DV_OID_BYTES, id->id, DV_OID_BYTES);
+        const uint8_t *at = p->ids + mid * DV_OID_BYTES;
+        uint64_t k = dv_get_be64(at);
+        int c = k < key ? -1 : k > key ? 1 : memcmp(at, id->id, DV_OID_BYTES);
         if (c == 0) {
             if (out)
                 dv_pack_entry_at(p, mid, out);
