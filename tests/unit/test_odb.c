@@ -58,21 +58,6 @@ TestSuite(odb, .init = make_dirs, .fini = remove_dirs, .timeout = 120);
 
 /* ---- helpers ---- */
 
-static void fill_text(uint8_t *p, size_t len, uint64_t seed)
-{
-    uint64_t state = seed;
-    size_t i = 0;
-    while (i < len) {
-        char line[80];
-        int n =
-            snprintf(line, sizeof(line), "record %llu at %llu: %llu\n", (unsigned long long)seed,
-                     (unsigned long long)i, (unsigned long long)(splitmix64(&state) % 1000));
-        size_t take = len - i < (size_t)n ? len - i : (size_t)n;
-        memcpy(p + i, line, take);
-        i += take;
-    }
-}
-
 /* Object number k of a test: its length, bytes and type are functions of k alone, so any
  * thread can rebuild what it should read. Odd k is text (compresses), even k random. */
 static uint8_t *content(uint64_t k, size_t len)

@@ -58,22 +58,6 @@ TestSuite(pack, .init = make_dirs, .fini = remove_dirs, .timeout = 120);
 
 /* ---- helpers ---- */
 
-/* Text that zstd shrinks a lot but not to nothing. */
-static void fill_text(uint8_t *p, size_t len, uint64_t seed)
-{
-    uint64_t state = seed;
-    size_t i = 0;
-    while (i < len) {
-        char line[80];
-        int n = snprintf(line, sizeof(line), "object %llu line %llu value %llu\n",
-                         (unsigned long long)seed, (unsigned long long)i,
-                         (unsigned long long)(splitmix64(&state) % 1000));
-        size_t take = len - i < (size_t)n ? len - i : (size_t)n;
-        memcpy(p + i, line, take);
-        i += take;
-    }
-}
-
 /* An object as the test writes it: its bytes, id, and the stored form it is appended in. */
 typedef struct sample {
     dv_oid id;
