@@ -34,3 +34,38 @@ Test(crc32c, any_split_of_the_tail_gives_the_check_value_of_a_prefix)
     cr_assert_neq(dv_crc32c(text, 8), dv_crc32c(text, 9));
     cr_assert_neq(dv_crc32c(text, 1), dv_crc32c(text + 1, 1));
 }
+
+/* The bit-at-a-time definition, independent of the code under test. */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t len)
+{
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ ((crc & 1) ? 0x82f63b78u : 0);
+    }
+    return ~crc;
+}
+
+/* Long buffers are checksummed in rounds of three streams that are joined again;
+ * lengths around every round size and every alignment must agree with the
+ * definition. */
+Test(crc32c, long_buffers_agree_with_the_bitwise_definition)
+{
+    enum { MAX = 3 * 4096 * 2 + 3 * 256 * 2 + 64 };
+    static uint8_t buf[MAX + 8];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)x;
+    }
+    static const size_t lengths[] = {767,   768,   769,   1535,  1536,  1543,  12287, 12288,
+                                     12289, 13055, 13056, 13057, 24576, 25343, 25344, MAX};
+    for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++)
+        for (size_t align = 0; align < 8; align += 3)
+            cr_assert_eq(dv_crc32c(buf + align, lengths[i]),
+                         crc32c_bitwise(buf + align, lengths[i]), "length %zu, offset %zu",
+                         lengths[i], align);
+    for (size_t len = 0; len < 2048; len += 7)
+        cr_assert_eq(dv_crc32c(buf, len), crc32c_bitwise(buf, len), "length %zu", len);
+}
