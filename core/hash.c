@@ -2,6 +2,7 @@
 #include "hash.h"
 
 #include "error.h"
+#include "sha256ni.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -22,6 +23,27 @@ int dv_hash_buffer(dv_oid *out, const void *data, size_t len)
     unsigned int out_len = 0;
     if (!EVP_Digest(data, len, out->id, &out_len, sha256_md(), NULL) || out_len != DV_OID_BYTES)
         return dv_error_set(DV_ERROR, "sha-256 failed in libcrypto");
+    return 0;
+}
+
+static int lanes_usable = -1; /* -1 unknown; set once, the same value by every thread */
+
+int dv_hash_many(dv_oid *out, const uint8_t *const *data, const size_t *lens, size_t n)
+{
+    int usable = __atomic_load_n(&lanes_usable, __ATOMIC_RELAXED);
+    if (usable < 0) {
+        usable = dv_sha256ni_available();
+        __atomic_store_n(&lanes_usable, usable, __ATOMIC_RELAXED);
+    }
+    if (usable) {
+        _Static_assert(sizeof(dv_oid) == 32, "an oid is a bare digest");
+        dv_sha256ni_many(data, lens, n, (uint8_t(*)[32])out);
+        return 0;
+    }
+    int error;
+    for (size_t i = 0; i < n; i++)
+        if ((error = dv_hash_buffer(&out[i], data[i], lens[i])) < 0)
+            return error;
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "ingest.h"
 
 #include "buf.h"
+#include "crc32c.h"
 #include "error.h"
 #include "fs.h"
 #include "object.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DV_INGEST_BATCH_BYTES (8u * 1024 * 1024)
+#define DV_INGEST_BATCH_BYTES (1u * 1024 * 1024)
 /* One batch being read and chunked, one with the workers, one being appended. */
 #define DV_INGEST_BATCHES 3
 
@@ -25,6 +26,7 @@ typedef struct chunk_job {
     dv_oid id;
     int present;   /* the store had it when the worker looked */
     uint8_t flags; /* DV_PACK_RAW or DV_PACK_ZSTD */
+    uint32_t crc;  /* of the stored bytes, taken while they are in the worker's cache */
     dv_buf stored; /* compressed bytes when flags say zstd */
 } chunk_job;
 
@@ -114,14 +116,15 @@ static int compressor_for(dv_compressor **out, dv_ingest *ing, int worker)
     return 0;
 }
 
-/* Hash one chunk and, when the store lacks it, compress it. Runs on a worker. */
-static int process_chunk(dv_ingest *ing, batch *b, size_t item, int worker)
+/* Chunks hashed together by one worker: dv_hash_many runs two side by side. */
+#define DV_INGEST_GROUP 8
+
+/* After hashing: when the store lacks the chunk, compress it. Runs on a worker. */
+static int store_chunk(dv_ingest *ing, batch *b, size_t item, int worker)
 {
     int error;
     chunk_job *job = &b->jobs[item];
     const uint8_t *data = b->data + job->offset;
-    if ((error = dv_hash_buffer(&job->id, data, job->len)) < 0)
-        return error;
     job->flags = DV_PACK_RAW;
     job->present = 1;
     if (!ing->odb)
@@ -134,6 +137,7 @@ static int process_chunk(dv_ingest *ing, batch *b, size_t item, int worker)
     if ((error = compressor_for(&c, ing, worker)) < 0 ||
         (error = dv_compressor_run(c, data, job->len, &stored, &stored_len, &job->flags)) < 0)
         return error;
+    job->crc = dv_crc32c(stored, stored_len);
     if (job->flags == DV_PACK_ZSTD) {
         dv_buf_clear(&job->stored);
         if ((error = dv_buf_put(&job->stored, stored, stored_len)) < 0)
@@ -148,10 +152,39 @@ typedef struct batch_runner {
     batch *b;
 } batch_runner;
 
+/* Hash, and store where needed, the chunks [first, first + n) of b. */
+static int process_chunks(dv_ingest *ing, batch *b, size_t first, size_t n, int worker)
+{
+    int error;
+    const uint8_t *data[DV_INGEST_GROUP] = {0};
+    size_t lens[DV_INGEST_GROUP] = {0};
+    dv_oid ids[DV_INGEST_GROUP];
+    assert(n <= DV_INGEST_GROUP);
+    for (size_t i = 0; i < n; i++) {
+        data[i] = b->data + b->jobs[first + i].offset;
+        lens[i] = b->jobs[first + i].len;
+    }
+    if ((error = dv_hash_many(ids, data, lens, n)) < 0)
+        return error;
+    for (size_t i = 0; i < n; i++) {
+        b->jobs[first + i].id = ids[i];
+        if ((error = store_chunk(ing, b, first + i, worker)) < 0)
+            return error;
+    }
+    return 0;
+}
+
+static size_t n_groups(const batch *b)
+{
+    return (b->n_jobs + DV_INGEST_GROUP - 1) / DV_INGEST_GROUP;
+}
+
 static int run_item(void *ctx, size_t item, int worker)
 {
     batch_runner *r = ctx;
-    return process_chunk(r->ing, r->b, item, worker);
+    size_t first = item * DV_INGEST_GROUP, left = r->b->n_jobs - first;
+    return process_chunks(r->ing, r->b, first, left < DV_INGEST_GROUP ? left : DV_INGEST_GROUP,
+                          worker);
 }
 
 static int add_job(batch *b, size_t offset, uint32_t len)
@@ -184,7 +217,7 @@ static int commit_batch(dv_ingest *ing, batch *b)
                 job->flags == DV_PACK_ZSTD ? (const void *)job->stored.ptr : b->data + job->offset;
             uint32_t stored_len = job->flags == DV_PACK_ZSTD ? (uint32_t)job->stored.len : job->len;
             if ((error = dv_odb_put_stored(ing->odb, &job->id, DV_OBJ_CHUNK, job->len, job->flags,
-                                           stored, stored_len, &added)) < 0)
+                                           stored, stored_len, job->crc, &added)) < 0)
                 return error;
         }
         if ((error = dv_manifest_append(&ing->manifest, &job->id, job->len)) < 0)
@@ -223,8 +256,8 @@ static void start_batch(dv_ingest *ing, batch *b, batch_runner *runner)
 {
     runner->ing = ing;
     runner->b = b;
-    if (ing->pool && b->n_jobs > 1) {
-        dv_pool_submit(ing->pool, &b->task, run_item, runner, b->n_jobs);
+    if (ing->pool && n_groups(b) > 1) {
+        dv_pool_submit(ing->pool, &b->task, run_item, runner, n_groups(b));
         b->submitted = 1;
     } else {
         b->submitted = 0;
@@ -234,9 +267,12 @@ static void start_batch(dv_ingest *ing, batch *b, batch_runner *runner)
 static int run_inline(dv_ingest *ing, batch *b)
 {
     int error;
-    for (size_t i = 0; i < b->n_jobs; i++)
-        if ((error = process_chunk(ing, b, i, -1)) < 0)
+    for (size_t first = 0; first < b->n_jobs; first += DV_INGEST_GROUP) {
+        size_t left = b->n_jobs - first;
+        if ((error = process_chunks(ing, b, first, left < DV_INGEST_GROUP ? left : DV_INGEST_GROUP,
+                                    -1)) < 0)
             return error;
+    }
     return 0;
 }
 

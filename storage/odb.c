@@ -2,6 +2,7 @@
 #include "odb.h"
 
 #include "compress.h"
+#include "core/crc32c.h"
 #include "core/error.h"
 #include "core/fs.h"
 
@@ -274,7 +275,7 @@ static int seal_locked(dv_odb *odb)
 }
 
 int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
-                      const void *stored, uint32_t stored_len, int *added)
+                      const void *stored, uint32_t stored_len, uint32_t crc, int *added)
 {
     int error = 0;
     dv_pack_entry entry;
@@ -295,7 +296,7 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
     /* Copy the bytes without blocking lookups from the workers. */
     pthread_mutex_lock(&odb->io);
     pthread_mutex_unlock(&odb->lock);
-    error = dv_pack_writer_write(odb->writer, &entry, stored);
+    error = dv_pack_writer_write(odb->writer, &entry, stored, crc);
     pthread_mutex_unlock(&odb->io);
     pthread_mutex_lock(&odb->lock);
     if (error < 0) {
@@ -336,7 +337,7 @@ int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, si
     if ((error = dv_compressor_run(odb->compressor, data, len, &stored, &stored_len, &flags)) < 0)
         return error;
     return dv_odb_put_stored(odb, id, type, (uint32_t)len, flags, stored, (uint32_t)stored_len,
-                             added);
+                             dv_crc32c(stored, stored_len), added);
 }
 
 int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data, size_t len,

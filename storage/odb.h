@@ -49,9 +49,10 @@ int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, si
 /** Hash, then put; the id goes to id_out. */
 int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data, size_t len,
                       int *added);
-/** Store an entry already compressed by the caller, unless present. */
+/** Store an entry already compressed by the caller, unless present; crc is dv_crc32c of
+ *  the stored bytes. */
 int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
-                      const void *stored, uint32_t stored_len, int *added);
+                      const void *stored, uint32_t stored_len, uint32_t crc, int *added);
 /** Remove leftovers of interrupted writes: temp files in tmp/ and packs/, and packs whose
  *  index was never written. Only for a caller holding the repository lock (nobody else
  *  may be writing a pack then). */

@@ -323,13 +323,14 @@ int dv_pack_writer_reserve(dv_pack_writer *w, dv_pack_entry *out, const dv_oid *
     return 0;
 }
 
-int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *stored)
+int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *stored,
+                         uint32_t crc)
 {
     int error;
     uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
     assert(e->offset == w->buf_start + w->buf_len);
     dv_pack__encode_entry_header(header, e);
-    dv_put_be32(header + DV_PACK_ENTRY_CRC_OFFSET, dv_crc32c(stored, e->stored_len));
+    dv_put_be32(header + DV_PACK_ENTRY_CRC_OFFSET, crc);
     if ((error = write_bytes(w, header, sizeof(header))) < 0 ||
         (error = write_bytes(w, stored, e->stored_len)) < 0)
         return error;
@@ -343,7 +344,7 @@ int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uin
 {
     dv_pack_entry e;
     int error = dv_pack_writer_reserve(w, &e, id, type, flags, raw_len, stored_len);
-    return error < 0 ? error : dv_pack_writer_write(w, &e, stored);
+    return error < 0 ? error : dv_pack_writer_write(w, &e, stored, dv_crc32c(stored, stored_len));
 }
 
 int dv_pack_writer_find(const dv_pack_writer *w, const dv_oid *id, dv_pack_entry *out)

@@ -72,7 +72,10 @@ int dv_pack_writer_append(dv_pack_writer *w, const dv_oid *id, uint8_t type, uin
  */
 int dv_pack_writer_reserve(dv_pack_writer *w, dv_pack_entry *out, const dv_oid *id, uint8_t type,
                            uint8_t flags, uint32_t raw_len, uint32_t stored_len);
-int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *stored);
+/** crc is dv_crc32c of the stored bytes, computed by the caller while they are still in
+ *  its cache. */
+int dv_pack_writer_write(dv_pack_writer *w, const dv_pack_entry *e, const void *stored,
+                         uint32_t crc);
 
 /** 1 and the entry if id was appended to this unsealed pack. */
 int dv_pack_writer_find(const dv_pack_writer *w, const dv_oid *id, dv_pack_entry *out);

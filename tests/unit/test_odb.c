@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/object.h"
+#include "core/crc32c.h"
 #include "storage/odb.h"
 #include "storage/pack.h"
 
@@ -247,8 +248,9 @@ Test(odb, put_of_a_present_object_adds_nothing)
     put_object(odb, 1, 30 * KIB, 0);
     uint8_t *data = content(2, 30 * KIB);
     int added = -1;
-    cr_assert_eq(
-        dv_odb_put_stored(odb, &b, DV_OBJ_CHUNK, 30 * KIB, DV_PACK_RAW, data, 30 * KIB, &added), 0);
+    cr_assert_eq(dv_odb_put_stored(odb, &b, DV_OBJ_CHUNK, 30 * KIB, DV_PACK_RAW, data, 30 * KIB,
+                                   dv_crc32c(data, 30 * KIB), &added),
+                 0);
     cr_assert_eq(added, 0);
     cr_assert_eq(dv_odb_flush(odb), 0, "%s", dv_error_last());
     dv_odb_stats_get(odb, &after);
@@ -321,7 +323,7 @@ Test(odb, put_stored_keeps_the_callers_encoding)
     cr_assert(!ZSTD_isError(n));
     int added = -1;
     cr_assert_eq(dv_odb_put_stored(odb, &id, DV_OBJ_MANIFEST, (uint32_t)len, DV_PACK_ZSTD, frame,
-                                   (uint32_t)n, &added),
+                                   (uint32_t)n, dv_crc32c(frame, n), &added),
                  0, "%s", dv_error_last());
     cr_assert_eq(added, 1);
     dv_buf out = DV_BUF_INIT;
