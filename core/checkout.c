@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RESTORE_GROUP_CHUNKS 32
-
 enum action_kind { ACT_REMOVE = 1, ACT_MKDIR, ACT_WRITE_FILE, ACT_WRITE_LINK, ACT_CHMOD };
 
 typedef struct action {
@@ -249,35 +247,120 @@ static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_o
 
 /* ---- executing the plan ---- */
 
+/*
+ * Restoring a file goes group by group of consecutive chunks. A worker locates a
+ * group's chunks, reads each run of neighbouring pack entries (the chunks of a file
+ * added at once sit side by side) with one read, checks every entry's header and
+ * CRC-32C and decompresses what is compressed; raw chunks are written straight from
+ * the bytes read. The calling thread writes the groups in order while the workers
+ * prepare the next ones.
+ */
+#define RESTORE_GROUP_CHUNKS 32
+#define RESTORE_GROUPS 4
+
 typedef struct restore_group {
-    dv_manifest_entry *chunks;
+    const dv_manifest_entry *chunks;
     size_t n;
-    dv_buf bufs[RESTORE_GROUP_CHUNKS];
-    dv_pool_task task;
     dv_odb *odb;
+    dv_pack *packs[RESTORE_GROUP_CHUNKS]; /* NULL: not in a sealed pack */
+    dv_pack_entry entries[RESTORE_GROUP_CHUNKS];
+    size_t at[RESTORE_GROUP_CHUNKS]; /* where the entry's bytes are in runs */
+    const uint8_t *out[RESTORE_GROUP_CHUNKS];
+    dv_buf runs;                       /* the entries' bytes as read */
+    dv_buf bufs[RESTORE_GROUP_CHUNKS]; /* decompressed chunks */
+    dv_pool_task task;
     int submitted;
 } restore_group;
 
-static int read_chunk(void *ctx, size_t item, int worker)
+static int wrong_chunk(const dv_oid *id)
 {
-    restore_group *g = ctx;
-    (void)worker;
-    uint8_t type;
-    int error = dv_odb_read_crc_checked(&g->bufs[item], &type, g->odb, &g->chunks[item].id);
-    if (error < 0)
+    return dv_error_set(DV_ECORRUPT,
+                        "object %s is not the chunk its manifest expects (run dv fsck)",
+                        dv_oid_hex(id));
+}
+
+/* Locate the chunks and read their entries, a run of neighbours at a time. */
+static int read_runs(restore_group *g)
+{
+    int error;
+    size_t total = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (!dv_odb_locate(&g->packs[i], &g->entries[i], g->odb, &g->chunks[i].id)) {
+            g->packs[i] = NULL;
+            continue;
+        }
+        if ((error = dv_pack_check_bounds(g->packs[i], &g->entries[i])) < 0)
+            return error;
+        total += DV_PACK_ENTRY_HEADER_BYTES + (size_t)g->entries[i].stored_len;
+    }
+    dv_buf_clear(&g->runs);
+    if ((error = dv_buf_grow(&g->runs, total)) < 0)
         return error;
-    if (type != DV_OBJ_CHUNK || g->bufs[item].len != g->chunks[item].len)
-        return dv_error_set(DV_ECORRUPT,
-                            "object %s is not the chunk its manifest expects (run dv fsck)",
-                            dv_oid_hex(&g->chunks[item].id));
+    size_t at = 0;
+    for (size_t i = 0, j; i < g->n; i = j) {
+        j = i + 1;
+        if (!g->packs[i])
+            continue;
+        uint64_t start = g->entries[i].offset;
+        uint64_t end = start + DV_PACK_ENTRY_HEADER_BYTES + g->entries[i].stored_len;
+        g->at[i] = at;
+        for (; j < g->n && g->packs[j] == g->packs[i] && g->entries[j].offset == end; j++) {
+            g->at[j] = at + (size_t)(end - start);
+            end += DV_PACK_ENTRY_HEADER_BYTES + g->entries[j].stored_len;
+        }
+        if ((error = dv_pack_read_at(g->packs[i], g->runs.ptr + at, (size_t)(end - start), start)) <
+            0)
+            return error;
+        at += (size_t)(end - start);
+    }
     return 0;
 }
 
-static int write_group(int fd, restore_group *g, const char *path)
+/* The pool task of a group (one item): read, check and unpack its chunks. */
+static int prepare_group(void *ctx, size_t item, int worker)
+{
+    restore_group *g = ctx;
+    int error;
+    (void)item;
+    (void)worker;
+    if ((error = read_runs(g)) < 0)
+        return error;
+    for (size_t i = 0; i < g->n; i++) {
+        const dv_manifest_entry *c = &g->chunks[i];
+        const dv_pack_entry *e = &g->entries[i];
+        if (!g->packs[i]) {
+            /* Not in a sealed pack: the general read path says why. */
+            uint8_t type;
+            if ((error = dv_odb_read_crc_checked(&g->bufs[i], &type, g->odb, &c->id)) < 0)
+                return error;
+            if (type != DV_OBJ_CHUNK || g->bufs[i].len != c->len)
+                return wrong_chunk(&c->id);
+            g->out[i] = (const uint8_t *)g->bufs[i].ptr;
+            continue;
+        }
+        const uint8_t *bytes = (const uint8_t *)g->runs.ptr + g->at[i];
+        if ((error = dv_pack_check_entry(g->packs[i], e, bytes)) < 0)
+            return error;
+        if (e->type != DV_OBJ_CHUNK || e->raw_len != c->len)
+            return wrong_chunk(&c->id);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        if (e->flags == DV_PACK_RAW && e->stored_len == e->raw_len) {
+            g->out[i] = stored;
+            continue;
+        }
+        if ((error = dv_odb_unpack(&g->bufs[i], e, stored, e->stored_len,
+                                   dv_pack_path(g->packs[i]))) < 0)
+            return error;
+        g->out[i] = (const uint8_t *)g->bufs[i].ptr;
+    }
+    return 0;
+}
+
+static int write_group(int fd, const restore_group *g, const char *path)
 {
     int error;
     for (size_t i = 0; i < g->n; i++)
-        if ((error = dv_fs_write_all(fd, g->bufs[i].ptr, g->bufs[i].len, path)) < 0)
+        if ((error = dv_fs_write_all(fd, g->out[i], g->chunks[i].len, path)) < 0)
             return error;
     return 0;
 }
@@ -286,56 +369,55 @@ static int restore_content(int fd, planner *p, const dv_manifest *m, const char 
                            dv_pool *pool)
 {
     int error = 0;
-    restore_group groups[2];
+    restore_group groups[RESTORE_GROUPS];
     memset(groups, 0, sizeof(groups));
-    for (int g = 0; g < 2; g++) {
-        groups[g].odb = p->odb;
+    for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
+        groups[gi].odb = p->odb;
+        groups[gi].runs = (dv_buf)DV_BUF_INIT;
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
-            groups[g].bufs[i] = (dv_buf)DV_BUF_INIT;
+            groups[gi].bufs[i] = (dv_buf)DV_BUF_INIT;
     }
-    size_t next = 0;
-    int cur = 0;
-    restore_group *pending = NULL;
-    while (next < m->n_chunks || pending) {
-        restore_group *g = NULL;
-        if (next < m->n_chunks) {
-            g = &groups[cur];
+    /* A file of one group is prepared here: no hand-off for small files. */
+    if (m->n_chunks <= RESTORE_GROUP_CHUNKS)
+        pool = NULL;
+    size_t next = 0;              /* first chunk not yet in a group */
+    size_t started = 0, finished = 0; /* groups */
+    while (next < m->n_chunks || finished < started) {
+        while (next < m->n_chunks && started - finished < RESTORE_GROUPS) {
+            restore_group *g = &groups[started % RESTORE_GROUPS];
             g->chunks = m->chunks + next;
             g->n = m->n_chunks - next < RESTORE_GROUP_CHUNKS ? m->n_chunks - next
                                                              : RESTORE_GROUP_CHUNKS;
             next += g->n;
-            if (pool && g->n > 1) {
-                dv_pool_submit(pool, &g->task, read_chunk, g, g->n);
+            started++;
+            if (pool) {
+                dv_pool_submit(pool, &g->task, prepare_group, g, 1);
                 g->submitted = 1;
-            } else {
-                for (size_t i = 0; i < g->n && !error; i++)
-                    error = read_chunk(g, i, 0);
-                if (error < 0)
-                    goto done;
-            }
-            cur = 1 - cur;
-        }
-        if (pending) {
-            if (pending->submitted) {
-                pending->submitted = 0;
-                if ((error = dv_pool_wait(pool, &pending->task)) < 0)
-                    goto done;
-            }
-            if ((error = write_group(fd, pending, tmp_path)) < 0)
+            } else if ((error = prepare_group(g, 0, 0)) < 0) {
                 goto done;
-            if (p->opts->progress) {
-                uint64_t bytes = 0;
-                for (size_t i = 0; i < pending->n; i++)
-                    bytes += pending->chunks[i].len;
-                p->opts->progress(p->opts->progress_ctx, bytes);
             }
         }
-        pending = g;
+        restore_group *g = &groups[finished % RESTORE_GROUPS];
+        finished++;
+        if (g->submitted) {
+            g->submitted = 0;
+            if ((error = dv_pool_wait(pool, &g->task)) < 0)
+                goto done;
+        }
+        if ((error = write_group(fd, g, tmp_path)) < 0)
+            goto done;
+        if (p->opts->progress) {
+            uint64_t bytes = 0;
+            for (size_t i = 0; i < g->n; i++)
+                bytes += g->chunks[i].len;
+            p->opts->progress(p->opts->progress_ctx, bytes);
+        }
     }
 done:
-    for (int gi = 0; gi < 2; gi++) {
+    for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         if (groups[gi].submitted)
             dv_pool_wait(pool, &groups[gi].task);
+        dv_buf_release(&groups[gi].runs);
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
             dv_buf_release(&groups[gi].bufs[i]);
     }

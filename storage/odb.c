@@ -257,6 +257,15 @@ int dv_odb_read_crc_checked(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oi
     return read_object(out, type, odb, id, 0);
 }
 
+int dv_odb_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+                  const char *where)
+{
+    struct read_state *s = read_state_get();
+    if (!s)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    return dv_pack_unpack(out, e, stored, stored_len, s->dctx, where);
+}
+
 /* Caller holds odb->lock. */
 static int seal_locked(dv_odb *odb)
 {

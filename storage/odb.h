@@ -42,6 +42,11 @@ int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
  *  instead of being re-hashed: for restoring large files, where SHA-256 would cost more
  *  than the copy. fsck and every other read re-hash. */
 int dv_odb_read_crc_checked(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
+/** Turn the stored bytes of entry e, read by the caller and checked with
+ *  dv_pack_check_entry, into object bytes (with this thread's zstd context). where names
+ *  the pack for messages. */
+int dv_odb_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
+                  const char *where);
 /** Compress (at the odb's level) and store an object unless present. *added (may be NULL) says
  * which. */
 int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len,

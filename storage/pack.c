@@ -678,9 +678,8 @@ int dv_pack_find(const dv_pack *p, const dv_oid *id, dv_pack_entry *out)
     return 0;
 }
 
-int dv_pack_read_stored(dv_buf *out, dv_pack *p, const dv_pack_entry *e)
+int dv_pack_check_bounds(const dv_pack *p, const dv_pack_entry *e)
 {
-    int error;
     uint64_t end = e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
     if (e->offset < DV_PACK_HEADER_BYTES || end > p->pack_bytes - DV_PACK_TRAILER_BYTES ||
         p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES)
@@ -690,25 +689,43 @@ int dv_pack_read_stored(dv_buf *out, dv_pack *p, const dv_pack_entry *e)
     if (e->stored_len > DV_OBJECT_MAX_BYTES + 1024)
         return dv_error_set(DV_ECORRUPT, "object %s in pack %s claims %u stored bytes; run dv fsck",
                             dv_oid_hex(&e->id), p->pack_path.ptr, e->stored_len);
-    dv_buf_clear(out);
-    size_t total = DV_PACK_ENTRY_HEADER_BYTES + e->stored_len;
-    if ((error = dv_buf_grow(out, total)) < 0)
-        return error;
-    if ((error = dv_fs_pread_all(p->fd, out->ptr, total, e->offset, p->pack_path.ptr)) < 0)
-        return error;
+    return 0;
+}
+
+int dv_pack_read_at(const dv_pack *p, void *buf, size_t len, uint64_t offset)
+{
+    return dv_fs_pread_all(p->fd, buf, len, offset, p->pack_path.ptr);
+}
+
+int dv_pack_check_entry(const dv_pack *p, const dv_pack_entry *e, const uint8_t *bytes)
+{
     uint8_t expect[DV_PACK_ENTRY_HEADER_BYTES];
     dv_pack__encode_entry_header(expect, e);
-    if (memcmp(expect, out->ptr, DV_PACK_ENTRY_CRC_OFFSET))
+    if (memcmp(expect, bytes, DV_PACK_ENTRY_CRC_OFFSET))
         return dv_error_set(DV_ECORRUPT,
                             "object %s: entry header in pack %s does not match its index; "
                             "run dv fsck",
                             dv_oid_hex(&e->id), p->pack_path.ptr);
-    uint32_t crc = dv_get_be32((const uint8_t *)out->ptr + DV_PACK_ENTRY_CRC_OFFSET);
-    if (dv_crc32c(out->ptr + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len) != crc)
+    uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
+    if (dv_crc32c(bytes + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len) != crc)
         return dv_error_set(DV_ECORRUPT,
                             "object %s in pack %s fails its CRC-32C check (the pack is damaged); "
                             "run dv fsck",
                             dv_oid_hex(&e->id), p->pack_path.ptr);
+    return 0;
+}
+
+int dv_pack_read_stored(dv_buf *out, dv_pack *p, const dv_pack_entry *e)
+{
+    int error;
+    if ((error = dv_pack_check_bounds(p, e)) < 0)
+        return error;
+    dv_buf_clear(out);
+    size_t total = DV_PACK_ENTRY_HEADER_BYTES + e->stored_len;
+    if ((error = dv_buf_grow(out, total)) < 0 ||
+        (error = dv_pack_read_at(p, out->ptr, total, e->offset)) < 0 ||
+        (error = dv_pack_check_entry(p, e, (const uint8_t *)out->ptr)) < 0)
+        return error;
     memmove(out->ptr, out->ptr + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len);
     out->len = e->stored_len;
     out->ptr[out->len] = '\0';

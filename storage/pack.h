@@ -110,6 +110,16 @@ int dv_pack_find(const dv_pack *pack, const dv_oid *id, dv_pack_entry *out);
 /** Read an entry's stored bytes, check its header against the index and the stored bytes
  *  against the header's CRC-32C. */
 int dv_pack_read_stored(dv_buf *out, dv_pack *pack, const dv_pack_entry *e);
+/* The steps of dv_pack_read_stored, for readers that fetch many neighbouring entries in
+ * one read: */
+/** DV_ECORRUPT unless the index entry e lies inside the pack and has a plausible size. */
+int dv_pack_check_bounds(const dv_pack *pack, const dv_pack_entry *e);
+/** Read len bytes of the pack file at offset (entry headers and stored bytes). */
+int dv_pack_read_at(const dv_pack *pack, void *buf, size_t len, uint64_t offset);
+/** bytes holds the entry e as read from the pack (header, then e->stored_len stored
+ *  bytes): DV_ECORRUPT unless the header matches the index and the stored bytes match the
+ *  header's CRC-32C. */
+int dv_pack_check_entry(const dv_pack *pack, const dv_pack_entry *e, const uint8_t *bytes);
 
 /**
  * Turn stored bytes into object bytes (decompressing when flags say zstd) and verify
