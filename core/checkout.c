@@ -154,7 +154,7 @@ static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int 
     int error;
     dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
     dv_tree tree = DV_TREE_INIT;
-    dv_worktree_names names = {NULL, 0, -1};
+    dv_worktree_names names = DV_WORKTREE_NAMES_INIT;
     if ((error = dv_odb_read(&raw, NULL, p->odb, tree_id)) < 0 ||
         (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0)
         goto done;
@@ -380,7 +380,7 @@ static int restore_content(int fd, planner *p, const dv_manifest *m, const char 
     /* A file of one group is prepared here: no hand-off for small files. */
     if (m->n_chunks <= RESTORE_GROUP_CHUNKS)
         pool = NULL;
-    size_t next = 0;              /* first chunk not yet in a group */
+    size_t next = 0;                  /* first chunk not yet in a group */
     size_t started = 0, finished = 0; /* groups */
     while (next < m->n_chunks || finished < started) {
         while (next < m->n_chunks && started - finished < RESTORE_GROUPS) {

@@ -187,11 +187,12 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
     int error;
     dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
     dv_tree tree = DV_TREE_INIT;
-    dv_worktree_names names = {NULL, 0, -1};
+    dv_worktree_names names = DV_WORKTREE_NAMES_INIT;
     *same = 1;
     if ((error = dv_odb_read(&raw, NULL, w->odb, tree_id)) < 0 ||
         (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0 ||
-        (error = dv_worktree_list(&names, w->wt, relpath)) < 0)
+        (error = dv_worktree_list(&names, w->wt, relpath)) < 0 ||
+        (error = dv_worktree_stat_names(w->wt, &names)) < 0)
         goto done;
     dv_worktree_walk walk = {0, 0};
     const dv_tree_entry *e;
@@ -200,12 +201,17 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
         if ((error = dv_worktree_child(&child, relpath, e ? e->name : name)) < 0)
             goto done;
         struct stat st;
-        if (name && fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno != ENOENT) {
+        if (name) {
+            size_t i = walk.name_index - 1; /* the walk has stepped past name */
+            if (names.stat_errno[i] == 0) {
+                st = names.st[i];
+            } else if (names.stat_errno[i] == ENOENT) {
+                name = NULL; /* vanished during the scan */
+            } else {
+                errno = names.stat_errno[i];
                 error = dv_error_errno("cannot stat %s", child.ptr);
                 goto done;
             }
-            name = NULL; /* vanished during the scan */
         }
         if (!name) {
             if (!e)

@@ -166,9 +166,7 @@ static int compare_names(const void *a, const void *b)
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath)
 {
     int error = 0;
-    out->names = NULL;
-    out->n = 0;
-    out->dirfd = -1;
+    *out = (dv_worktree_names)DV_WORKTREE_NAMES_INIT;
     size_t alloc = 0;
     if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
         return error;
@@ -215,8 +213,49 @@ done:
     return error;
 }
 
+/* Names per pool item, and the directory size from which the pool is used. */
+#define STAT_ITEM_NAMES 64
+#define STAT_PARALLEL_NAMES 512
+
+static int stat_range(void *ctx, size_t item, int worker)
+{
+    dv_worktree_names *names = ctx;
+    (void)worker;
+    size_t end = (item + 1) * STAT_ITEM_NAMES;
+    for (size_t i = item * STAT_ITEM_NAMES; i < end && i < names->n; i++) {
+        names->stat_errno[i] = 0;
+        if (dv_worktree_skip_name(names->names[i]))
+            continue;
+        if (fstatat(names->dirfd, names->names[i], &names->st[i], AT_SYMLINK_NOFOLLOW) < 0)
+            names->stat_errno[i] = errno;
+    }
+    return 0;
+}
+
+int dv_worktree_stat_names(dv_worktree *wt, dv_worktree_names *names)
+{
+    if (!names->n)
+        return 0;
+    if (!(names->st = malloc(names->n * sizeof(*names->st))) ||
+        !(names->stat_errno = malloc(names->n * sizeof(*names->stat_errno))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    size_t items = (names->n + STAT_ITEM_NAMES - 1) / STAT_ITEM_NAMES;
+    if (names->n < STAT_PARALLEL_NAMES) {
+        for (size_t i = 0; i < items; i++)
+            stat_range(names, i, 0);
+        return 0;
+    }
+    dv_pool_task task;
+    dv_pool_submit(wt->pool, &task, stat_range, names, items);
+    return dv_pool_wait(wt->pool, &task);
+}
+
 void dv_worktree_names_free(dv_worktree_names *names)
 {
+    free(names->st);
+    free(names->stat_errno);
+    names->st = NULL;
+    names->stat_errno = NULL;
     for (size_t i = 0; i < names->n; i++)
         free(names->names[i]);
     free(names->names);
@@ -264,6 +303,8 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
     dv_buf child = DV_BUF_INIT, encoded = DV_BUF_INIT;
     if ((error = dv_worktree_list(&names, wt, relpath)) < 0)
         return error;
+    if ((error = dv_worktree_stat_names(wt, &names)) < 0)
+        goto done;
     item->mode = DV_MODE_DIR;
     item->size = 0;
     item->files = 0;
@@ -273,13 +314,14 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
             continue;
         if ((error = dv_worktree_child(&child, relpath, name)) < 0)
             goto done;
-        struct stat st;
-        if (fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT)
+        if (names.stat_errno[i]) {
+            if (names.stat_errno[i] == ENOENT)
                 continue; /* removed while we scan: it is simply not part of this version */
+            errno = names.stat_errno[i];
             error = dv_error_errno("cannot stat %s", child.ptr);
             goto done;
         }
+        const struct stat st = names.st[i];
         if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
             if (wt->opts.warn)
                 wt->opts.warn(wt->opts.warn_ctx, child.ptr, "not a file, directory or symlink");

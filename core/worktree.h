@@ -62,8 +62,18 @@ typedef struct dv_worktree_names {
     char **names;
     size_t n;
     int dirfd; /* the directory, open, for fstatat() of its entries; closed by _free */
+    /* set by dv_worktree_stat_names: */
+    struct stat *st; /* lstat of names[i] */
+    int *stat_errno; /* 0, or why names[i] could not be stat'ed (st[i] is then unset) */
 } dv_worktree_names;
+#define DV_WORKTREE_NAMES_INIT                                                                     \
+    {                                                                                              \
+        NULL, 0, -1, NULL, NULL                                                                    \
+    }
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
+/** lstat every listed name but those dv never enters. Large directories are stat'ed by
+ *  the worktree's pool: the kernel's path lookup is most of the cost of a status. */
+int dv_worktree_stat_names(dv_worktree *wt, dv_worktree_names *names);
 void dv_worktree_names_free(dv_worktree_names *names);
 
 /** Position in a side-by-side walk of a tree and a directory listing. */
