@@ -132,6 +132,7 @@ def describe(id_, meta, res):
         "model-add": "add model file, first version%s" % sz,
         "model-edit": "add edited model after the first%s" % sz,
         "checkout": "restore deleted model from local store%s" % sz,
+        "checkout-cp": "copy model file into the checkout's work tree just before it (`cp`)%s" % sz,
         "status-tree": "status, %s unchanged files" % files,
         "smallfiles-add": "add %s small files%s" % (files, sz),
         "csv-add": "add CSV, first version%s" % sz,
@@ -139,7 +140,8 @@ def describe(id_, meta, res):
     }.get(id_, id_)
 
 
-ORDER = ["bounds-cat", "bounds-sha256", "bounds-cp", "model-add", "model-edit", "checkout",
+ORDER = ["bounds-cat", "bounds-sha256", "bounds-cp", "model-add", "model-edit", "checkout-cp",
+         "checkout",
          "status-tree", "smallfiles-add", "csv-add", "csv-edit"]
 TOOL_ORDER = ["dv", "git-lfs", "restic", "casync", "borg", "git", "cat", "openssl", "cp"]
 
@@ -223,7 +225,9 @@ def targets_table(meta, res):
     r = ratio(m("model-edit", "dv"), w)
     row("dv add, edited model: time ≤ 0.6x first add", "dv edit wall / dv first wall",
         r, "%.3f", "<=", 0.6, "≤ 0.600")
-    r = ratio(m("checkout", "dv"), m("bounds-cp", "cp"))
+    # the cp measured beside each checkout when there is one, else the bounds cp
+    cp = m("checkout-cp", "cp") or m("bounds-cp", "cp")
+    r = ratio(m("checkout", "dv"), cp)
     row("dv checkout of model ≤ 2x cp", "dv checkout wall / cp wall",
         r, "%.3f", "<=", 2.0, "≤ 2.000")
     r = ratio(m("status-tree", "dv"), m("status-tree", "git"))
