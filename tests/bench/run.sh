@@ -334,10 +334,12 @@ store_borg() { echo "$1/repo"; }
 between_borg() { :; }
 
 # ---------------------------------------------------------------- benchmarks
-# add two versions of one file with every tool: ID-add (fresh) and ID-edit (next version)
+# add two versions of one file with every tool: ID-add (fresh) and ID-edit (next version).
+# Run k of every tool comes before run k+1 of any, so that dv and the anchors meet the
+# machine in the same state (its speed drifts over minutes).
 bench_versions() {  # GROUP FILE1 FILE2 NAME TOOLS...
   local group=$1 f1=$2 f2=$3 name=$4; shift 4
-  local tool run d s1 s2
+  local tool run d s1 s2 tools=()
   s1=$(stat -c %s "$f1"); s2=$(stat -c %s "$f2")
   for tool in "$@"; do
     want "$group" "$tool" || continue
@@ -345,7 +347,10 @@ bench_versions() {  # GROUP FILE1 FILE2 NAME TOOLS...
       skip "$group-add" "$tool" "$(why_not "$tool")"; skip "$group-edit" "$tool" "$(why_not "$tool")"
       continue
     fi
-    for run in $(seq 1 "$RUNS"); do
+    tools+=("$tool")
+  done
+  for run in $(seq 1 "$RUNS"); do
+    for tool in ${tools[@]+"${tools[@]}"}; do
       log "$group: $tool run $run/$RUNS"
       d=$RUN_DIR/$group-$tool-$run
       mkdir -p "$d"
@@ -422,46 +427,53 @@ bench_checkout() {
   done
 }
 
+# Both repositories are set up first and their status runs alternate, so that git and dv
+# meet the machine in the same state.
 bench_status() {
-  local run g d
+  local run g="" d=""
   if want status git; then
-    g=$RUN_DIR/status-git
     log "status: setting up a git repository with $TREE_FILES files committed"
-    if setup_step status-tree git 0 -- git_repo "$g" && cp -a "$TREE" "$g/tree" &&
-       setup_step status-tree git 0 -- sh -c 'cd "$1" && git add -A && git commit -q -m tree && git status --porcelain >/dev/null' sh "$g"; then
-      cd "$g"
-      for run in $(seq 1 "$RUNS"); do
-        log "status: git run $run/$RUNS"
-        measure status-tree git "$run" - "" -- git status
-      done
-      cd "$RUN_DIR"
+    if setup_step status-tree git 0 -- git_repo "$RUN_DIR/status-git" &&
+       cp -a "$TREE" "$RUN_DIR/status-git/tree" &&
+       setup_step status-tree git 0 -- sh -c 'cd "$1" && git add -A && git commit -q -m tree && git status --porcelain >/dev/null' sh "$RUN_DIR/status-git"; then
+      g=$RUN_DIR/status-git
     fi
-    rm -rf "$g"
   fi
   if want status dv; then
-    if ! have dv; then skip status-tree dv "$(why_not dv)"; return 0; fi
-    d=$RUN_DIR/status-dv
-    log "status: setting up a dv repository with $TREE_FILES files added"
-    if setup_step status-tree dv 0 -- setup_dv "$d" && cp -a "$TREE" "$d/ws/tree" &&
-       setup_step status-tree dv 0 -- sh -c 'cd "$1" && "$2" add tree && git commit -q -m tree && "$2" status' sh "$d/ws" "$DV"; then
-      cd "$d/ws"
-      for run in $(seq 1 "$RUNS"); do
-        log "status: dv run $run/$RUNS"
-        measure status-tree dv "$run" - "" -- "$DV" status
-      done
-      cd "$RUN_DIR"
+    if ! have dv; then
+      skip status-tree dv "$(why_not dv)"
+    else
+      log "status: setting up a dv repository with $TREE_FILES files added"
+      if setup_step status-tree dv 0 -- setup_dv "$RUN_DIR/status-dv" &&
+         cp -a "$TREE" "$RUN_DIR/status-dv/ws/tree" &&
+         setup_step status-tree dv 0 -- sh -c 'cd "$1" && "$2" add tree && git commit -q -m tree && "$2" status' sh "$RUN_DIR/status-dv/ws" "$DV"; then
+        d=$RUN_DIR/status-dv
+      fi
     fi
-    rm -rf "$d"
   fi
+  for run in $(seq 1 "$RUNS"); do
+    if [ -n "$g" ]; then
+      log "status: git run $run/$RUNS"
+      cd "$g" && measure status-tree git "$run" - "" -- git status
+    fi
+    if [ -n "$d" ]; then
+      log "status: dv run $run/$RUNS"
+      cd "$d/ws" && measure status-tree dv "$run" - "" -- "$DV" status
+    fi
+  done
+  cd "$RUN_DIR"
+  rm -rf "$RUN_DIR/status-git" "$RUN_DIR/status-dv"
 }
-
 bench_smallfiles() {
-  local tool run d bytes
+  local tool run d bytes tools=()
   bytes=$(dir_bytes "$TREE")
   for tool in dv git-lfs; do
     want smallfiles "$tool" || continue
     if ! have "$tool"; then skip smallfiles-add "$tool" "$(why_not "$tool")"; continue; fi
-    for run in $(seq 1 "$RUNS"); do
+    tools+=("$tool")
+  done
+  for run in $(seq 1 "$RUNS"); do  # run k of each tool before run k+1 of any
+    for tool in ${tools[@]+"${tools[@]}"}; do
       log "smallfiles: $tool run $run/$RUNS"
       d=$RUN_DIR/smallfiles-$tool-$run
       mkdir -p "$d"
