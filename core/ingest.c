@@ -182,12 +182,17 @@ static size_t n_groups(const batch *b)
     return (b->n_jobs + DV_INGEST_GROUP - 1) / DV_INGEST_GROUP;
 }
 
+/* Hash and store group g of b's chunks. */
+static int process_group(dv_ingest *ing, batch *b, size_t g, int worker)
+{
+    size_t first = g * DV_INGEST_GROUP, left = b->n_jobs - first;
+    return process_chunks(ing, b, first, left < DV_INGEST_GROUP ? left : DV_INGEST_GROUP, worker);
+}
+
 static int run_item(void *ctx, size_t item, int worker)
 {
     batch_runner *r = ctx;
-    size_t first = item * DV_INGEST_GROUP, left = r->b->n_jobs - first;
-    return process_chunks(r->ing, r->b, first, left < DV_INGEST_GROUP ? left : DV_INGEST_GROUP,
-                          worker);
+    return process_group(r->ing, r->b, item, worker);
 }
 
 static int add_job(batch *b, size_t offset, uint32_t len)
@@ -270,12 +275,9 @@ static void start_batch(dv_ingest *ing, batch *b, batch_runner *runner)
 static int run_inline(dv_ingest *ing, batch *b)
 {
     int error;
-    for (size_t first = 0; first < b->n_jobs; first += DV_INGEST_GROUP) {
-        size_t left = b->n_jobs - first;
-        if ((error = process_chunks(ing, b, first, left < DV_INGEST_GROUP ? left : DV_INGEST_GROUP,
-                                    -1)) < 0)
+    for (size_t g = 0; g < n_groups(b); g++)
+        if ((error = process_group(ing, b, g, -1)) < 0)
             return error;
-    }
     return 0;
 }
 

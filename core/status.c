@@ -191,8 +191,7 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
     *same = 1;
     if ((error = dv_odb_read(&raw, NULL, w->odb, tree_id)) < 0 ||
         (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0 ||
-        (error = dv_worktree_list(&names, w->wt, relpath)) < 0 ||
-        (error = dv_worktree_stat_names(w->wt, &names)) < 0)
+        (error = dv_worktree_list(&names, w->wt, relpath)) < 0)
         goto done;
     dv_worktree_walk walk = {0, 0};
     const dv_tree_entry *e;
@@ -202,13 +201,12 @@ static int compare_dir(int *same, status_walk *w, const char *relpath, const dv_
             goto done;
         struct stat st;
         if (name) {
-            size_t i = walk.name_index - 1; /* the walk has stepped past name */
-            if (names.stat_errno[i] == 0) {
-                st = names.st[i];
-            } else if (names.stat_errno[i] == ENOENT) {
+            /* the walk has stepped past name */
+            int stat_errno = dv_worktree_name_stat(w->wt, &names, walk.name_index - 1, &st);
+            if (stat_errno == ENOENT) {
                 name = NULL; /* vanished during the scan */
-            } else {
-                errno = names.stat_errno[i];
+            } else if (stat_errno) {
+                errno = stat_errno;
                 error = dv_error_errno("cannot stat %s", child.ptr);
                 goto done;
             }

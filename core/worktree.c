@@ -5,6 +5,7 @@
 #include "fs.h"
 
 #include <dirent.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -213,7 +214,9 @@ done:
     return error;
 }
 
-/* Names per pool item, and the directory size from which the pool is used. */
+/* Names stat'ed at a time, names per pool item, and the window size from which the pool
+ * is used. */
+#define STAT_WINDOW_NAMES 4096
 #define STAT_ITEM_NAMES 64
 #define STAT_PARALLEL_NAMES 512
 
@@ -221,33 +224,52 @@ static int stat_range(void *ctx, size_t item, int worker)
 {
     dv_worktree_names *names = ctx;
     (void)worker;
-    size_t end = (item + 1) * STAT_ITEM_NAMES;
-    for (size_t i = item * STAT_ITEM_NAMES; i < end && i < names->n; i++) {
-        names->stat_errno[i] = 0;
-        if (dv_worktree_skip_name(names->names[i]))
-            continue;
-        if (fstatat(names->dirfd, names->names[i], &names->st[i], AT_SYMLINK_NOFOLLOW) < 0)
-            names->stat_errno[i] = errno;
+    size_t from = item * STAT_ITEM_NAMES;
+    size_t to =
+        from + STAT_ITEM_NAMES < names->window_len ? from + STAT_ITEM_NAMES : names->window_len;
+    for (size_t k = from; k < to; k++) {
+        const char *name = names->names[names->window_start + k];
+        names->stat_errno[k] = 0;
+        if (!dv_worktree_skip_name(name) &&
+            fstatat(names->dirfd, name, &names->st[k], AT_SYMLINK_NOFOLLOW) < 0)
+            names->stat_errno[k] = errno;
     }
     return 0;
 }
 
-int dv_worktree_stat_names(dv_worktree *wt, dv_worktree_names *names)
+int dv_worktree_name_stat(dv_worktree *wt, dv_worktree_names *names, size_t i, struct stat *st)
 {
-    if (!names->n)
-        return 0;
-    if (!(names->st = malloc(names->n * sizeof(*names->st))) ||
-        !(names->stat_errno = malloc(names->n * sizeof(*names->stat_errno))))
-        return dv_error_set(DV_ENOMEM, "out of memory");
-    size_t items = (names->n + STAT_ITEM_NAMES - 1) / STAT_ITEM_NAMES;
-    if (names->n < STAT_PARALLEL_NAMES) {
-        for (size_t i = 0; i < items; i++)
-            stat_range(names, i, 0);
-        return 0;
+    assert(i < names->n);
+    if (!names->st) {
+        names->st = malloc(STAT_WINDOW_NAMES * sizeof(*names->st));
+        names->stat_errno = malloc(STAT_WINDOW_NAMES * sizeof(*names->stat_errno));
+        names->window_len = 0;
+        if (!names->st || !names->stat_errno) {
+            free(names->st);
+            free(names->stat_errno);
+            names->st = NULL;
+            names->stat_errno = NULL;
+            return ENOMEM;
+        }
     }
-    dv_pool_task task;
-    dv_pool_submit(wt->pool, &task, stat_range, names, items);
-    return dv_pool_wait(wt->pool, &task);
+    if (i < names->window_start || i >= names->window_start + names->window_len) {
+        names->window_start = i;
+        names->window_len = names->n - i < STAT_WINDOW_NAMES ? names->n - i : STAT_WINDOW_NAMES;
+        size_t items = (names->window_len + STAT_ITEM_NAMES - 1) / STAT_ITEM_NAMES;
+        if (names->window_len < STAT_PARALLEL_NAMES) {
+            for (size_t k = 0; k < items; k++)
+                stat_range(names, k, 0);
+        } else {
+            dv_pool_task task;
+            dv_pool_submit(wt->pool, &task, stat_range, names, items);
+            dv_pool_wait(wt->pool, &task); /* stat_range reports through stat_errno */
+        }
+    }
+    size_t k = i - names->window_start;
+    if (names->stat_errno[k])
+        return names->stat_errno[k];
+    *st = names->st[k];
+    return 0;
 }
 
 void dv_worktree_names_free(dv_worktree_names *names)
@@ -256,6 +278,7 @@ void dv_worktree_names_free(dv_worktree_names *names)
     free(names->stat_errno);
     names->st = NULL;
     names->stat_errno = NULL;
+    names->window_start = names->window_len = 0;
     for (size_t i = 0; i < names->n; i++)
         free(names->names[i]);
     free(names->names);
@@ -303,8 +326,6 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
     dv_buf child = DV_BUF_INIT, encoded = DV_BUF_INIT;
     if ((error = dv_worktree_list(&names, wt, relpath)) < 0)
         return error;
-    if ((error = dv_worktree_stat_names(wt, &names)) < 0)
-        goto done;
     item->mode = DV_MODE_DIR;
     item->size = 0;
     item->files = 0;
@@ -314,14 +335,15 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
             continue;
         if ((error = dv_worktree_child(&child, relpath, name)) < 0)
             goto done;
-        if (names.stat_errno[i]) {
-            if (names.stat_errno[i] == ENOENT)
+        struct stat st;
+        int stat_errno = dv_worktree_name_stat(wt, &names, i, &st);
+        if (stat_errno) {
+            if (stat_errno == ENOENT)
                 continue; /* removed while we scan: it is simply not part of this version */
-            errno = names.stat_errno[i];
+            errno = stat_errno;
             error = dv_error_errno("cannot stat %s", child.ptr);
             goto done;
         }
-        const struct stat st = names.st[i];
         if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
             if (wt->opts.warn)
                 wt->opts.warn(wt->opts.warn_ctx, child.ptr, "not a file, directory or symlink");

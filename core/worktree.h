@@ -62,18 +62,23 @@ typedef struct dv_worktree_names {
     char **names;
     size_t n;
     int dirfd; /* the directory, open, for fstatat() of its entries; closed by _free */
-    /* set by dv_worktree_stat_names: */
-    struct stat *st; /* lstat of names[i] */
-    int *stat_errno; /* 0, or why names[i] could not be stat'ed (st[i] is then unset) */
+    /* the window of names stat'ed by dv_worktree_name_stat */
+    struct stat *st;
+    int *stat_errno;
+    size_t window_start, window_len;
 } dv_worktree_names;
 #define DV_WORKTREE_NAMES_INIT                                                                     \
     {                                                                                              \
-        NULL, 0, -1, NULL, NULL                                                                    \
+        NULL, 0, -1, NULL, NULL, 0, 0                                                              \
     }
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
-/** lstat every listed name but those dv never enters. Large directories are stat'ed by
- *  the worktree's pool: the kernel's path lookup is most of the cost of a status. */
-int dv_worktree_stat_names(dv_worktree *wt, dv_worktree_names *names);
+/**
+ * lstat of names->names[i] into *st: 0, or the errno of the failed call. Names are
+ * stat'ed a window at a time, by the worktree's pool when the directory is large (the
+ * kernel's path lookups are most of the cost of a status), so memory stays bounded
+ * whatever the directory's size. Cheapest when i only grows.
+ */
+int dv_worktree_name_stat(dv_worktree *wt, dv_worktree_names *names, size_t i, struct stat *st);
 void dv_worktree_names_free(dv_worktree_names *names);
 
 /** Position in a side-by-side walk of a tree and a directory listing. */

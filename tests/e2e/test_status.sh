@@ -177,3 +177,24 @@ j = json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))
 assert len([c for p in j["paths"] for c in p["changes"]]) == 1
 PYEOF
 ok "a non-UTF-8 file name still gives valid UTF-8 JSON"
+
+step "a directory of 9,000 files (three stat windows, stat'ed in parallel): clean, then one change in each window"
+rm -rf names names.dv
+mkdir big
+for i in $(seq -w 1 9000); do printf '%s\n' "$i"; done | split -l 1 -a 4 - big/f
+assert_eq 9000 "$(find big -type f | wc -l | tr -d ' ')" "files made"
+assert_exit 0 "$DV" add big
+git add -A >/dev/null && git commit -q -m big
+assert_exit 0 "$DV" status big
+first=$(ls big | sed -n 10p); edge=$(ls big | sed -n 4051p); middle=$(ls big | sed -n 5000p); last=$(ls big | sed -n 8990p)
+printf 'x' >>"big/$first"
+rm "big/$middle"
+printf 'new\n' >big/zzzz-added
+chmod +x "big/$last" "big/$edge"
+assert_exit 1 "$DV" status --json big
+check_json "$OUT"
+assert_eq "added big/zzzz-added
+modified big/$first
+modified big/$edge
+modified big/$last
+removed big/$middle" "$(changes_of big)" "changes in a 9,000-file directory"
