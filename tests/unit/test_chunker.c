@@ -132,16 +132,12 @@ Test(chunker, test_input_generator_is_the_documented_one)
     free(data);
 }
 
-/* Computed by an independent implementation written from docs/formats.md. */
-Test(chunker, first_mebibyte_of_test_input_has_the_documented_boundaries)
+/* Chunking len bytes of the test input with p gives exactly the chunk lengths expected. */
+static void assert_boundaries(const dv_chunk_params *p, size_t len, const size_t *expected,
+                              size_t n_expected)
 {
-    static const size_t expected[] = {75420, 138293, 155053, 57145, 173425, 89573,
-                                      108912, 66789, 69453, 65912, 48601};
-    const size_t n_expected = sizeof(expected) / sizeof(expected[0]);
-    dv_chunk_params p = dv_chunk_params_default();
-    uint8_t *data = test_input(MIB);
-    chunk_list list = chunk_stream(&p, data, MIB, MIB);
-
+    uint8_t *data = test_input(len);
+    chunk_list list = chunk_stream(p, data, len, len);
     cr_assert_eq(list.n, n_expected, "%zu chunks", list.n);
     for (size_t i = 0; i < n_expected; i++)
         cr_assert_eq(list.lens[i], expected[i], "chunk %zu is %zu bytes, expected %zu", i,
@@ -150,23 +146,23 @@ Test(chunker, first_mebibyte_of_test_input_has_the_documented_boundaries)
     free(data);
 }
 
+/* Computed by an independent implementation written from docs/formats.md. */
+Test(chunker, first_mebibyte_of_test_input_has_the_documented_boundaries)
+{
+    static const size_t expected[] = {75420,  138293, 155053, 57145, 173425, 89573,
+                                      108912, 66789,  69453,  65912, 48601};
+    dv_chunk_params p = dv_chunk_params_default();
+    assert_boundaries(&p, MIB, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
 /* min = 64 hashes from the first byte of each chunk (no skipped prefix). */
 Test(chunker, smallest_params_give_the_documented_boundaries)
 {
     static const size_t expected[] = {113, 75,  66,  382, 452, 190, 512, 281, 353, 422,
                                       227, 244, 242, 512, 351, 469, 79,  217, 102, 308,
                                       203, 192, 333, 501, 197, 164, 217, 283, 225, 280};
-    const size_t n_expected = sizeof(expected) / sizeof(expected[0]);
     dv_chunk_params p = {64, 256, 512};
-    uint8_t *data = test_input(8192);
-    chunk_list list = chunk_stream(&p, data, 8192, 8192);
-
-    cr_assert_eq(list.n, n_expected, "%zu chunks", list.n);
-    for (size_t i = 0; i < n_expected; i++)
-        cr_assert_eq(list.lens[i], expected[i], "chunk %zu is %zu bytes, expected %zu", i,
-                     list.lens[i], expected[i]);
-    free(list.lens);
-    free(data);
+    assert_boundaries(&p, 8192, expected, sizeof(expected) / sizeof(expected[0]));
 }
 
 Test(chunker, boundaries_do_not_depend_on_buffer_size)

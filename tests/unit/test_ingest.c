@@ -28,7 +28,7 @@
 
 #define KIB ((size_t)1024)
 #define MIB (1024 * KIB)
-#define BATCH_BYTES (8 * MIB) /* core/ingest.c reads files in batches of this size */
+#define BATCH_BYTES (1 * MIB) /* core/ingest.c reads files in batches of this size */
 
 /* ---- temp directories ---- */
 
@@ -608,7 +608,7 @@ Test(ingest, one_ingester_gives_each_file_its_own_manifest)
 Test(ingest, pool_of_more_than_64_workers_still_stores_the_file)
 {
     const size_t len = 2 * BATCH_BYTES + 1;
-    dv_chunk_params params = {256, 1024, 4096}; /* about 8000 chunks per batch */
+    dv_chunk_params params = {64, 256, 1024}; /* about 4000 chunks, 500 groups per batch */
     char path[128];
     path_in_root(path, sizeof(path), "file");
     uint8_t *data = random_bytes(len, 23);

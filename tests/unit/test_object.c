@@ -29,6 +29,18 @@ static void assert_hash_hex(const dv_buf *buf, const char *want)
     cr_assert_str_eq(dv_oid_hex(&oid), want);
 }
 
+/* buf's bytes, in lowercase hex, are exactly want. */
+static void assert_bytes_hex(const dv_buf *buf, const char *want)
+{
+    char *hex = malloc(2 * buf->len + 1);
+    cr_assert_not_null(hex);
+    hex[0] = '\0';
+    for (size_t i = 0; i < buf->len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (uint8_t)buf->ptr[i]);
+    cr_assert_str_eq(hex, want);
+    free(hex);
+}
+
 static void assert_error_mentions(const char *needle)
 {
     cr_assert(strstr(dv_error_last(), needle), "message '%s' should mention '%s'", dv_error_last(),
@@ -158,10 +170,7 @@ Test(object, manifest_encoding_is_pinned)
     cr_assert_eq(dv_manifest_append(&m, &chunk, 6), 0);
     cr_assert_eq(dv_manifest_encode(&buf, &m), 0);
     cr_assert_eq(buf.len, 52);
-    char hex[2 * 52 + 1];
-    for (size_t i = 0; i < buf.len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", (uint8_t)buf.ptr[i]);
-    cr_assert_str_eq(hex, want_hex);
+    assert_bytes_hex(&buf, want_hex);
     assert_hash_hex(&buf, "5c16b258c15b3dc73fc4ab82dae21d64ab4b65d3eff92895d8fb34ee7e045139");
     dv_manifest_release(&m);
     dv_buf_release(&buf);
@@ -485,10 +494,7 @@ Test(object, tree_of_one_file_is_pinned)
     cr_assert_eq(dv_tree_add(&t, "hello.txt", 9, DV_MODE_FILE, &manifest_id, 6), 0);
     cr_assert_eq(dv_tree_encode(&buf, &t), 0);
     cr_assert_eq(buf.len, 60);
-    char hex[2 * 60 + 1];
-    for (size_t i = 0; i < buf.len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", (uint8_t)buf.ptr[i]);
-    cr_assert_str_eq(hex, want_hex);
+    assert_bytes_hex(&buf, want_hex);
     assert_hash_hex(&buf, "0be872127b5caefb113454d6b096e9b520636f70660c00171505a483b6887704");
     dv_tree_release(&t);
     dv_buf_release(&buf);

@@ -830,21 +830,30 @@ Test(pack, verify_structure_finds_nothing_wrong_with_a_sound_pack)
     free_samples(s, N_SMALL);
 }
 
+/* Write the small pack, name sample k's pack file and hex id, and open the pack with
+ * k's entry located. */
+static dv_pack *write_and_locate(sample *s, size_t k, dv_oid *pack_id, char pack_path[256],
+                                 char hex[DV_OID_HEX_CHARS + 1], dv_pack_entry *e)
+{
+    dv_pack *pack;
+    *pack_id = write_small_pack(s);
+    path_in(pack_path, 256, packs_dir, pack_id, "pack");
+    dv_oid_tohex(hex, &s[k].id);
+    open_pack(&pack, pack_id);
+    cr_assert_eq(dv_pack_find(pack, &s[k].id, e), 1);
+    return pack;
+}
+
 /* Flip a byte in the middle of sample k's stored bytes, then read it back. The pack
  * checksum covers only headers (docs/formats.md): the entry's CRC-32C and the object's
  * own id catch this. */
 static void check_damaged_object(size_t k)
 {
     sample s[N_SMALL];
-    dv_oid pack_id = write_small_pack(s);
+    dv_oid pack_id;
     char pack_path[256], hex[DV_OID_HEX_CHARS + 1];
-    path_in(pack_path, sizeof(pack_path), packs_dir, &pack_id, "pack");
-    dv_oid_tohex(hex, &s[k].id);
-
-    dv_pack *pack;
     dv_pack_entry e;
-    open_pack(&pack, &pack_id);
-    cr_assert_eq(dv_pack_find(pack, &s[k].id, &e), 1);
+    dv_pack *pack = write_and_locate(s, k, &pack_id, pack_path, hex, &e);
     dv_pack_free(pack);
     flip_byte(pack_path, e.offset + DV_PACK_ENTRY_HEADER_BYTES + e.stored_len / 2);
 
@@ -890,14 +899,10 @@ Test(pack, damaged_zstd_object_fails_decode_naming_it)
 static void check_damaged_entry_header(size_t k, size_t at)
 {
     sample s[N_SMALL];
-    dv_oid pack_id = write_small_pack(s);
+    dv_oid pack_id;
     char pack_path[256], hex[DV_OID_HEX_CHARS + 1];
-    path_in(pack_path, sizeof(pack_path), packs_dir, &pack_id, "pack");
-    dv_oid_tohex(hex, &s[k].id);
-    dv_pack *pack;
     dv_pack_entry e;
-    open_pack(&pack, &pack_id);
-    cr_assert_eq(dv_pack_find(pack, &s[k].id, &e), 1);
+    dv_pack *pack = write_and_locate(s, k, &pack_id, pack_path, hex, &e);
     flip_byte(pack_path, e.offset + at);
     dv_buf stored = DV_BUF_INIT;
     assert_error(dv_pack_read_stored(&stored, pack, &e), DV_ECORRUPT, hex);
