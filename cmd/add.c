@@ -28,8 +28,9 @@ int cmd_add(int argc, char **argv)
     struct {
         int quiet, no_progress;
     } opts = {0, 0};
-    const cmd_flag flags[] = {
-        {"quiet", 'q', &opts.quiet}, {"no-progress", 0, &opts.no_progress}, {NULL, 0, NULL}};
+    const cmd_flag flags[] = {{"quiet", 'q', &opts.quiet, NULL},
+                              {"no-progress", 0, &opts.no_progress, NULL},
+                              {NULL, 0, NULL, NULL}};
     int first, rc = cmd_parse_flags(&first, argc, argv, cmd_add_usage, flags);
     if (rc >= 0)
         return rc;

@@ -1,6 +1,10 @@
 /* common: shared command-line helpers. */
 #include "common.h"
 
+#include "core/checkout.h"
+#include "core/remoteconf.h"
+#include "core/transfer.h"
+
 #include "core/error.h"
 #include "core/fs.h"
 
@@ -285,16 +289,16 @@ int cmd_print_usage(const char *usage)
     return 0;
 }
 
-static int set_flag(const cmd_flag *flags, const char *long_name, char short_name)
+/* The option named long_name (or short_name) or NULL. */
+static const cmd_flag *find_flag(const cmd_flag *flags, const char *long_name, size_t long_len,
+                                 char short_name)
 {
-    for (const cmd_flag *f = flags; f->long_name; f++) {
-        if ((long_name && !strcmp(long_name, f->long_name)) ||
-            (!long_name && short_name && short_name == f->short_name)) {
-            *f->value = 1;
-            return 1;
-        }
-    }
-    return 0;
+    for (const cmd_flag *f = flags; f->long_name; f++)
+        if ((long_name && strlen(f->long_name) == long_len &&
+             !memcmp(long_name, f->long_name, long_len)) ||
+            (!long_name && short_name && short_name == f->short_name))
+            return f;
+    return NULL;
 }
 
 int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage, const cmd_flag *flags)
@@ -311,14 +315,135 @@ int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage, co
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
             return cmd_print_usage(usage);
         if (arg[1] == '-') {
-            if (!set_flag(flags, arg + 2, 0))
+            const char *eq = strchr(arg + 2, '=');
+            size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+            const cmd_flag *f = find_flag(flags, arg + 2, len, 0);
+            if (!f)
                 return cmd_usage_error(usage, "unknown option %s", arg);
+            if (!f->text) {
+                if (eq)
+                    return cmd_usage_error(usage, "option --%s takes no value", f->long_name);
+                *f->value = 1;
+            } else if (eq) {
+                *f->text = eq + 1;
+            } else if (i + 1 < argc) {
+                *f->text = argv[++i];
+            } else {
+                return cmd_usage_error(usage, "option --%s needs a value", f->long_name);
+            }
             continue;
         }
-        for (const char *c = arg + 1; *c; c++)
-            if (!set_flag(flags, NULL, *c))
+        for (const char *c = arg + 1; *c; c++) {
+            const cmd_flag *f = find_flag(flags, NULL, 0, *c);
+            if (!f)
                 return cmd_usage_error(usage, "unknown option -%c", *c);
+            if (!f->text) {
+                *f->value = 1;
+                continue;
+            }
+            if (c[1]) /* -rorigin */
+                *f->text = c + 1;
+            else if (i + 1 < argc)
+                *f->text = argv[++i];
+            else
+                return cmd_usage_error(usage, "option -%c needs a value", *c);
+            break;
+        }
     }
     *first_arg = i;
     return -1;
+}
+
+int cmd_transfer_open(dv_remote **out, int *jobs, dv_repo *repo, const cmd_transfer_args *args)
+{
+    *jobs = 0;
+    if (args->jobs_text) {
+        char *end;
+        long n = strtol(args->jobs_text, &end, 10);
+        if (*end || n < 1 || n > 64)
+            return cmd_usage_error(NULL, "--jobs needs a number from 1 to 64, not '%s'",
+                                   args->jobs_text);
+        *jobs = (int)n;
+    }
+    int error = dv_remoteconf_open(out, repo, args->remote_name);
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
+void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args)
+{
+    if (!args->stats || !remote)
+        return;
+    const dv_remote_stats *s = &remote->stats;
+    fprintf(stderr,
+            "dv: remote %s: requests list=%llu get=%llu put=%llu other=%llu retries=%llu "
+            "sent=%llu received=%llu\n",
+            remote->name, (unsigned long long)s->list_requests, (unsigned long long)s->get_requests,
+            (unsigned long long)s->put_requests, (unsigned long long)s->other_requests,
+            (unsigned long long)s->retries, (unsigned long long)s->bytes_sent,
+            (unsigned long long)s->bytes_received);
+}
+
+int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, int quiet)
+{
+    int rc = 0;
+    dv_checkout_result result;
+    dv_buf shown = DV_BUF_INIT;
+    cmd_progress progress;
+    cmd_progress_start(&progress, "restoring", 0, quiet);
+    dv_checkout_options copts = {force, cmd_progress_update, &progress, cmd_progress_set_total};
+    int error = dv_checkout(&result, repo, paths, n, &copts);
+    cmd_progress_end(&progress);
+    for (size_t i = 0; i < result.bad_pointers.n; i++)
+        cmd_warn("skipping a pointer file that cannot be read: %s", result.bad_pointers.paths[i]);
+    if (error == DV_ECONFLICT) {
+        fprintf(stderr, "dv: these paths have changes that are not in the store:\n");
+        for (size_t i = 0; i < result.conflicts.n; i++) {
+            cmd_show_path(&shown, repo, result.conflicts.paths[i]);
+            fprintf(stderr, "    %s\n", shown.ptr);
+        }
+    }
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    for (size_t i = 0; i < result.overwritten.n; i++) {
+        cmd_show_path(&shown, repo, result.overwritten.paths[i]);
+        cmd_warn("overwrote unsaved changes in %s", shown.ptr);
+    }
+    if (!quiet)
+        printf("restored %llu file%s (%s), %llu unchanged, %llu removed\n",
+               (unsigned long long)result.files_restored, result.files_restored == 1 ? "" : "s",
+               cmd_human_bytes(result.bytes_restored), (unsigned long long)result.unchanged,
+               (unsigned long long)result.removed);
+    if (result.bad_pointers.n)
+        rc = DV_EXIT_FAILURE;
+done:
+    dv_buf_release(&shown);
+    dv_checkout_result_free(&result);
+    return rc;
+}
+
+int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *paths, size_t n,
+                       int jobs, const cmd_transfer_args *args)
+{
+    cmd_progress progress;
+    cmd_progress_start(&progress, "downloading", 0, args->quiet);
+    dv_transfer_options topts = {jobs, cmd_progress_update, &progress, cmd_progress_set_total};
+    dv_transfer_result result;
+    int error = dv_fetch(&result, repo, remote, paths, n, &topts);
+    cmd_progress_end(&progress);
+    cmd_transfer_stats(remote, args);
+    if (error < 0)
+        return cmd_fail(error);
+    if (!args->quiet) {
+        if (result.objects_moved)
+            printf("fetched %llu object%s (%s) from %s\n", (unsigned long long)result.objects_moved,
+                   result.objects_moved == 1 ? "" : "s", cmd_human_bytes(result.bytes_moved),
+                   remote->name);
+        else
+            printf("the store already has all %llu object%s\n",
+                   (unsigned long long)result.objects_reachable,
+                   result.objects_reachable == 1 ? "" : "s");
+    }
+    return 0;
 }

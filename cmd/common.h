@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/repo.h"
+#include "remotes/remote.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -64,15 +65,17 @@ void cmd_progress_set_total(void *p, uint64_t total);
 void cmd_progress_update(void *p, uint64_t bytes);
 void cmd_progress_end(cmd_progress *p);
 
-/** A command's on/off option: --long_name or -short_name sets *value to 1. */
+/** A command's option: --long_name or -short_name sets *value to 1; or, when text is set,
+ *  the option takes a value (--name VALUE, --name=VALUE, -n VALUE) that goes to *text. */
 typedef struct cmd_flag {
     const char *long_name;
     char short_name; /* 0 for none */
     int *value;
+    const char **text;
 } cmd_flag;
 
 /**
- * Parse leading options of a command that takes only flags (and --help). Flags end at
+ * Parse leading options (flags, valued options and --help). Options end at
  * the first argument that is not an option, or after "--". Returns -1 with *first_arg
  * set to continue, or an exit code for the command to return (usage printed).
  */
@@ -88,12 +91,37 @@ int cmd_add(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_checkout(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
+int cmd_remote(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /** Usage text of a command for `dv help`, or NULL. */
 const char *cmd_usage_of(const char *name);
 
 extern const char cmd_init_usage[], cmd_add_usage[], cmd_status_usage[], cmd_checkout_usage[],
-    cmd_fsck_usage[];
+    cmd_fsck_usage[], cmd_remote_usage[], cmd_push_usage[], cmd_fetch_usage[], cmd_pull_usage[];
+
+/* Push, fetch and pull share their options and their report. */
+typedef struct cmd_transfer_args {
+    const char *remote_name; /* -r, --remote */
+    const char *jobs_text;   /* -j, --jobs */
+    int quiet, stats, force;
+} cmd_transfer_args;
+
+/** Open the remote named in args (or the default one) and turn --jobs into *jobs (0 when not
+ *  given). Returns 0 or an exit code (error printed). */
+int cmd_transfer_open(dv_remote **out, int *jobs, dv_repo *repo, const cmd_transfer_args *args);
+/** With --stats, print the remote's request counters to stderr. */
+void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args);
+
+/** Make the work-tree data under paths (all when n is 0) match the pointer files and
+ *  report it, as dv checkout does. The caller holds the lock. Returns an exit code. */
+int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, int quiet);
+
+/** Fetch (as dv fetch does) and report. The caller holds the lock. Returns an exit code. */
+int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *paths, size_t n,
+                       int jobs, const cmd_transfer_args *args);
 
 #endif

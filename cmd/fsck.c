@@ -38,7 +38,7 @@ static void problem(void *ctx, const char *pack_path, const dv_oid *object, int 
 int cmd_fsck(int argc, char **argv)
 {
     int quiet = 0;
-    const cmd_flag flags[] = {{"quiet", 'q', &quiet}, {NULL, 0, NULL}};
+    const cmd_flag flags[] = {{"quiet", 'q', &quiet, NULL}, {NULL, 0, NULL, NULL}};
     int first, rc = cmd_parse_flags(&first, argc, argv, cmd_fsck_usage, flags);
     if (rc >= 0)
         return rc;

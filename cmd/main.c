@@ -20,6 +20,10 @@ static const char main_usage[] =
     "  add        store files or directories and write their pointer files\n"
     "  status     show which tracked paths differ from their pointer files\n"
     "  checkout   make the work tree match the pointer files\n"
+    "  push       send the data named by the pointer files to a remote\n"
+    "  fetch      bring the data named by the pointer files into the store\n"
+    "  pull       fetch, then check out\n"
+    "  remote     add, list and remove remotes\n"
     "  fsck       verify every pack and object in the store\n"
     "  help       show help for a command\n"
     "\n"
@@ -34,6 +38,8 @@ struct command {
 static const struct command commands[] = {
     {"init", cmd_init, cmd_init_usage},       {"add", cmd_add, cmd_add_usage},
     {"status", cmd_status, cmd_status_usage}, {"checkout", cmd_checkout, cmd_checkout_usage},
+    {"push", cmd_push, cmd_push_usage},       {"fetch", cmd_fetch, cmd_fetch_usage},
+    {"pull", cmd_pull, cmd_pull_usage},       {"remote", cmd_remote, cmd_remote_usage},
     {"fsck", cmd_fsck, cmd_fsck_usage},       {"help", cmd_help, NULL},
 };
 

@@ -105,7 +105,7 @@ int cmd_status(int argc, char **argv)
         int json, quiet;
     } opts = {0, 0};
     const cmd_flag flags[] = {
-        {"json", 0, &opts.json}, {"quiet", 'q', &opts.quiet}, {NULL, 0, NULL}};
+        {"json", 0, &opts.json, NULL}, {"quiet", 'q', &opts.quiet, NULL}, {NULL, 0, NULL, NULL}};
     int first, rc = cmd_parse_flags(&first, argc, argv, cmd_status_usage, flags);
     if (rc >= 0)
         return rc;

@@ -112,3 +112,52 @@ int dv_config_set_int_in_file(const char *path, const char *key, int64_t value)
     git_config_free(cfg);
     return error;
 }
+
+int dv_config_get_bool(int *out, dv_config *c, const char *key, int def)
+{
+    int rc = git_config_get_bool(out, c->cfg, key);
+    if (rc == GIT_ENOTFOUND) {
+        *out = def;
+        return 0;
+    }
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    return 0;
+}
+
+typedef struct each_ctx {
+    dv_config_entry_fn fn;
+    void *ctx;
+    int error;
+} each_ctx;
+
+static int each_entry(const git_config_entry *entry, void *payload)
+{
+    each_ctx *e = payload;
+    e->error = e->fn(e->ctx, entry->name, entry->value);
+    return e->error ? GIT_EUSER : 0;
+}
+
+int dv_config_each(dv_config *c, const char *regexp, dv_config_entry_fn fn, void *ctx)
+{
+    each_ctx e = {fn, ctx, 0};
+    int rc = git_config_foreach_match(c->cfg, regexp, each_entry, &e);
+    if (rc == GIT_EUSER)
+        return e.error;
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "cannot read dv configuration");
+    return 0;
+}
+
+int dv_config_set_string_in_file(const char *path, const char *key, const char *value)
+{
+    git_config *cfg = NULL;
+    int error = 0;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EIO, path);
+    int rc = value ? git_config_set_string(cfg, key, value) : git_config_delete_entry(cfg, key);
+    if (rc < 0 && !(rc == GIT_ENOTFOUND && !value))
+        error = git_failure(DV_EIO, path);
+    git_config_free(cfg);
+    return error;
+}

@@ -19,6 +19,17 @@ int dv_config_get_int(int64_t *out, dv_config *cfg, const char *key, int64_t def
 /** String setting into a malloc'd *out, or NULL when unset. */
 int dv_config_get_string(char **out, dv_config *cfg, const char *key);
 
+/** Boolean setting (true/false/yes/no/on/off/1/0) or def when unset. */
+int dv_config_get_bool(int *out, dv_config *cfg, const char *key, int def);
+
+/** Call fn for every setting whose (lowercased section and name) key matches regexp, from
+ *  the lowest-priority file to the highest; fn's non-zero return stops and is returned. */
+typedef int (*dv_config_entry_fn)(void *ctx, const char *key, const char *value);
+int dv_config_each(dv_config *cfg, const char *regexp, dv_config_entry_fn fn, void *ctx);
+
+/** Set a string in the file at path (creating it), or delete the key when value is NULL. */
+int dv_config_set_string_in_file(const char *path, const char *key, const char *value);
+
 /** Set an integer in the committed file .dv/config (used by init). */
 int dv_config_set_int_in_file(const char *path, const char *key, int64_t value);
 

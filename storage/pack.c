@@ -515,9 +515,90 @@ struct dv_pack {
     const uint8_t *records;
 };
 
-int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
+/* Check the structure of an index's bytes (not its trailer checksum). */
+static int check_index_bytes(uint32_t *count_out, const uint8_t *map, size_t map_len,
+                             const dv_oid *pack_id, const char *where)
 {
-    int error = 0, idx_fd = -1;
+    size_t min_len = DV_INDEX_HEADER_BYTES + DV_INDEX_FANOUT_BYTES + DV_INDEX_TRAILER_BYTES;
+    if (map_len < min_len)
+        return dv_error_set(DV_ECORRUPT, "pack index %s is truncated (run dv fsck)", where);
+    if (memcmp(map, DV_INDEX_MAGIC, 4) || dv_get_be32(map + 4) != DV_PACK_VERSION)
+        return dv_error_set(DV_ECORRUPT, "%s is not a dv pack index of version %d", where,
+                            DV_PACK_VERSION);
+    uint32_t count = dv_get_be32(map + 8);
+    if (memcmp(map + 12, pack_id->id, DV_OID_BYTES))
+        return dv_error_set(DV_ECORRUPT, "pack index %s names another pack (run dv fsck)", where);
+    uint64_t want = (uint64_t)min_len + (uint64_t)count * (DV_OID_BYTES + DV_INDEX_RECORD_BYTES);
+    if (want != map_len)
+        return dv_error_set(DV_ECORRUPT,
+                            "pack index %s has %zu bytes, expected %llu for %u entries "
+                            "(run dv fsck)",
+                            where, map_len, (unsigned long long)want, count);
+    const uint8_t *fanout = map + DV_INDEX_HEADER_BYTES;
+    uint32_t prev = 0;
+    for (int b = 0; b < 256; b++) {
+        uint32_t f = dv_get_be32(fanout + 4 * b);
+        if (f < prev || f > count)
+            return dv_error_set(DV_ECORRUPT, "pack index %s has a bad fanout table (run dv fsck)",
+                                where);
+        prev = f;
+    }
+    if (prev != count)
+        return dv_error_set(DV_ECORRUPT, "pack index %s has a bad fanout table (run dv fsck)",
+                            where);
+    *count_out = count;
+    return 0;
+}
+
+int dv_pack_check_index(const uint8_t *data, size_t len, const dv_oid *pack_id, const char *where)
+{
+    uint32_t count;
+    int error = check_index_bytes(&count, data, len, pack_id, where);
+    if (error < 0)
+        return error;
+    dv_oid sum;
+    if ((error = dv_hash_buffer(&sum, data, len - DV_INDEX_TRAILER_BYTES)) < 0)
+        return error;
+    if (memcmp(sum.id, data + len - DV_INDEX_TRAILER_BYTES, DV_OID_BYTES))
+        return dv_error_set(DV_ECORRUPT, "pack index %s fails its checksum", where);
+    return 0;
+}
+
+/* Map p->idx_path and check its structure. */
+static int map_index(dv_pack *p)
+{
+    int error = 0;
+    int idx_fd = open(p->idx_path.ptr, O_RDONLY | O_CLOEXEC);
+    if (idx_fd < 0)
+        return dv_error_errno("cannot open pack index %s", p->idx_path.ptr);
+    struct stat st;
+    if (fstat(idx_fd, &st) < 0) {
+        error = dv_error_errno("cannot stat %s", p->idx_path.ptr);
+        goto done;
+    }
+    if (st.st_size <= 0) {
+        error = dv_error_set(DV_ECORRUPT, "pack index %s is empty (run dv fsck)", p->idx_path.ptr);
+        goto done;
+    }
+    p->map_len = (size_t)st.st_size;
+    void *map = mmap(NULL, p->map_len, PROT_READ, MAP_PRIVATE, idx_fd, 0);
+    if (map == MAP_FAILED) {
+        error = dv_error_errno("cannot map %s", p->idx_path.ptr);
+        goto done;
+    }
+    p->map = map;
+    if ((error = check_index_bytes(&p->count, p->map, p->map_len, &p->id, p->idx_path.ptr)) < 0)
+        goto done;
+    p->fanout = p->map + DV_INDEX_HEADER_BYTES;
+    p->ids = p->fanout + DV_INDEX_FANOUT_BYTES;
+    p->records = p->ids + (size_t)p->count * DV_OID_BYTES;
+done:
+    close(idx_fd);
+    return error;
+}
+
+static int pack_alloc(dv_pack **out, const dv_oid *pack_id)
+{
     dv_pack *p = calloc(1, sizeof(*p));
     if (!p)
         return dv_error_set(DV_ENOMEM, "out of memory");
@@ -525,80 +606,27 @@ int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
     p->pack_path = (dv_buf)DV_BUF_INIT;
     p->idx_path = (dv_buf)DV_BUF_INIT;
     p->id = *pack_id;
+    *out = p;
+    return 0;
+}
+
+int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
+{
+    dv_pack *p;
+    int error = pack_alloc(&p, pack_id);
+    if (error < 0)
+        return error;
     const char *hex = dv_oid_hex(pack_id);
     if ((error = dv_buf_printf(&p->pack_path, "%s/%s.pack", packs_dir, hex)) < 0 ||
-        (error = dv_buf_printf(&p->idx_path, "%s/%s.idx", packs_dir, hex)) < 0)
+        (error = dv_buf_printf(&p->idx_path, "%s/%s.idx", packs_dir, hex)) < 0 ||
+        (error = map_index(p)) < 0)
         goto fail;
-
-    idx_fd = open(p->idx_path.ptr, O_RDONLY | O_CLOEXEC);
-    if (idx_fd < 0) {
-        error = dv_error_errno("cannot open pack index %s", p->idx_path.ptr);
-        goto fail;
-    }
-    struct stat st;
-    if (fstat(idx_fd, &st) < 0) {
-        error = dv_error_errno("cannot stat %s", p->idx_path.ptr);
-        goto fail;
-    }
-    size_t min_len = DV_INDEX_HEADER_BYTES + DV_INDEX_FANOUT_BYTES + DV_INDEX_TRAILER_BYTES;
-    if ((uint64_t)st.st_size < min_len) {
-        error =
-            dv_error_set(DV_ECORRUPT, "pack index %s is truncated (run dv fsck)", p->idx_path.ptr);
-        goto fail;
-    }
-    p->map_len = (size_t)st.st_size;
-    void *map = mmap(NULL, p->map_len, PROT_READ, MAP_PRIVATE, idx_fd, 0);
-    if (map == MAP_FAILED) {
-        error = dv_error_errno("cannot map %s", p->idx_path.ptr);
-        goto fail;
-    }
-    p->map = map;
-    close(idx_fd);
-    idx_fd = -1;
-
-    if (memcmp(p->map, DV_INDEX_MAGIC, 4) || dv_get_be32(p->map + 4) != DV_PACK_VERSION) {
-        error = dv_error_set(DV_ECORRUPT, "%s is not a dv pack index of version %d",
-                             p->idx_path.ptr, DV_PACK_VERSION);
-        goto fail;
-    }
-    p->count = dv_get_be32(p->map + 8);
-    if (memcmp(p->map + 12, pack_id->id, DV_OID_BYTES)) {
-        error = dv_error_set(DV_ECORRUPT, "pack index %s names another pack (run dv fsck)",
-                             p->idx_path.ptr);
-        goto fail;
-    }
-    uint64_t want = (uint64_t)min_len + (uint64_t)p->count * (DV_OID_BYTES + DV_INDEX_RECORD_BYTES);
-    if (want != p->map_len) {
-        error = dv_error_set(DV_ECORRUPT,
-                             "pack index %s has %zu bytes, expected %llu for %u entries "
-                             "(run dv fsck)",
-                             p->idx_path.ptr, p->map_len, (unsigned long long)want, p->count);
-        goto fail;
-    }
-    p->fanout = p->map + DV_INDEX_HEADER_BYTES;
-    p->ids = p->fanout + DV_INDEX_FANOUT_BYTES;
-    p->records = p->ids + (size_t)p->count * DV_OID_BYTES;
-    uint32_t prev = 0;
-    for (int b = 0; b < 256; b++) {
-        uint32_t f = dv_get_be32(p->fanout + 4 * b);
-        if (f < prev || f > p->count) {
-            error = dv_error_set(DV_ECORRUPT, "pack index %s has a bad fanout table (run dv fsck)",
-                                 p->idx_path.ptr);
-            goto fail;
-        }
-        prev = f;
-    }
-    if (prev != p->count) {
-        error = dv_error_set(DV_ECORRUPT, "pack index %s has a bad fanout table (run dv fsck)",
-                             p->idx_path.ptr);
-        goto fail;
-    }
-
     p->fd = open(p->pack_path.ptr, O_RDONLY | O_CLOEXEC);
     if (p->fd < 0) {
         error = dv_error_errno("cannot open pack %s", p->pack_path.ptr);
         goto fail;
     }
+    struct stat st;
     if (fstat(p->fd, &st) < 0) {
         error = dv_error_errno("cannot stat %s", p->pack_path.ptr);
         goto fail;
@@ -607,10 +635,25 @@ int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
     *out = p;
     return 0;
 fail:
-    if (idx_fd >= 0)
-        close(idx_fd);
     dv_pack_free(p);
     return error;
+}
+
+int dv_pack_open_index(dv_pack **out, const char *idx_path, const char *pack_name,
+                       const dv_oid *pack_id, uint64_t pack_bytes)
+{
+    dv_pack *p;
+    int error = pack_alloc(&p, pack_id);
+    if (error < 0)
+        return error;
+    if ((error = dv_buf_puts(&p->pack_path, pack_name)) < 0 ||
+        (error = dv_buf_puts(&p->idx_path, idx_path)) < 0 || (error = map_index(p)) < 0) {
+        dv_pack_free(p);
+        return error;
+    }
+    p->pack_bytes = pack_bytes;
+    *out = p;
+    return 0;
 }
 
 void dv_pack_free(dv_pack *p)
@@ -875,4 +918,9 @@ done:
     dv_buf_release(&msg);
     dv_hasher_free(hasher);
     return error;
+}
+
+uint64_t dv_pack_bytes(const dv_pack *p)
+{
+    return p->pack_bytes;
 }

@@ -99,7 +99,17 @@ typedef struct dv_pack dv_pack;
 
 /** Open packs_dir/<id>.idx (mmapped, structure validated) and its pack. */
 int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id);
+/** Open only an index (at idx_path) of a pack that lives elsewhere (on a remote), of
+ *  pack_bytes bytes; pack_name names it in messages. Lookups and dv_pack_check_bounds and
+ *  dv_pack_check_entry work; reads from the pack file do not. */
+int dv_pack_open_index(dv_pack **out, const char *idx_path, const char *pack_name,
+                       const dv_oid *pack_id, uint64_t pack_bytes);
+/** Check an index's bytes before trusting them (as received from a remote): header, size,
+ *  fanout and trailer checksum. where names it in messages. */
+int dv_pack_check_index(const uint8_t *data, size_t len, const dv_oid *pack_id, const char *where);
 void dv_pack_free(dv_pack *pack);
+/** Size of the pack file in bytes. */
+uint64_t dv_pack_bytes(const dv_pack *pack);
 const dv_oid *dv_pack_id(const dv_pack *pack);
 const char *dv_pack_path(const dv_pack *pack);
 size_t dv_pack_count(const dv_pack *pack);

@@ -3,7 +3,7 @@
 # Debian's packages. Runs apt-get only for packages that are missing.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev)
+packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev libcurl4-openssl-dev)
 if [ "${1:-}" = "--test" ]; then
     packages+=(libcriterion-dev openssl util-linux python3)
 fi

@@ -1,0 +1,630 @@
+/* transfer: push and fetch of objects between the local store and a remote. */
+#include "transfer.h"
+
+#include "buf.h"
+#include "bytes.h"
+#include "error.h"
+#include "object.h"
+#include "oidset.h"
+#include "pointer.h"
+#include "pool.h"
+#include "reach.h"
+#include "remote_index.h"
+#include "status.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* ---- shared: the roots named by pointer files ---- */
+
+typedef struct roots {
+    dv_reach_item *items;
+    char **paths; /* pointer paths, for messages */
+    size_t n;
+} roots;
+
+static void roots_release(roots *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->paths[i]);
+    free(r->paths);
+    free(r->items);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ctx is a pusher or fetcher, whose first member points at the roots */
+static const char *root_name(void *ctx, uint32_t root)
+{
+    const roots *r = *(const roots **)ctx;
+    return r->paths[root];
+}
+
+static uint8_t type_of_kind(int kind)
+{
+    return kind == DV_KIND_DIR       ? DV_OBJ_TREE
+           : kind == DV_KIND_SYMLINK ? DV_OBJ_CHUNK
+                                     : DV_OBJ_MANIFEST;
+}
+
+static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters)
+{
+    char **pointers = NULL;
+    size_t n_pointers = 0;
+    dv_buf abs = DV_BUF_INIT;
+    memset(out, 0, sizeof(*out));
+    int error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters);
+    if (error < 0)
+        return error;
+    out->items = calloc(n_pointers ? n_pointers : 1, sizeof(*out->items));
+    if (!out->items) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    out->paths = pointers;
+    for (size_t i = 0; i < n_pointers; i++) {
+        dv_pointer ptr;
+        if ((error = dv_repo_abspath(&abs, repo, pointers[i])) < 0)
+            break;
+        if ((error = dv_pointer_read(&ptr, abs.ptr)) < 0) {
+            error = dv_error_wrap(error, "cannot read pointer file %s", pointers[i]);
+            break;
+        }
+        out->items[i].id = ptr.oid;
+        out->items[i].type = type_of_kind(ptr.kind);
+        out->items[i].root = (uint32_t)i;
+    }
+    out->n = n_pointers;
+    pointers = NULL;
+done:
+    if (pointers) {
+        for (size_t i = 0; i < n_pointers; i++)
+            free(pointers[i]);
+        free(pointers);
+    }
+    dv_buf_release(&abs);
+    if (error < 0)
+        roots_release(out);
+    return error;
+}
+
+static int transfer_jobs(dv_repo *repo, const dv_transfer_options *opts)
+{
+    if (opts && opts->jobs > 0)
+        return opts->jobs;
+    int64_t jobs;
+    if (dv_config_get_int(&jobs, repo->config, "transfer.jobs", DV_TRANSFER_JOBS_DEFAULT) < 0 ||
+        jobs < 1 || jobs > 64)
+        jobs = DV_TRANSFER_JOBS_DEFAULT;
+    return (int)jobs;
+}
+
+/* ---- push ---- */
+
+typedef struct upload {
+    dv_oid pack_id;
+    uint64_t pack_bytes;
+    dv_buf pack_path, idx_path;
+} upload;
+
+typedef struct pusher {
+    const roots *roots_ref; /* first, for root_name */
+    dv_repo *repo;
+    dv_remote *remote;
+    dv_odb *odb;
+    const dv_transfer_options *opts;
+    dv_transfer_result *result;
+    dv_oidset needed;
+    dv_oidset sending;
+    dv_remote_index *remote_index;
+    dv_pack_writer *writer; /* the pack being built from parts of local packs */
+    dv_buf tmp_dir;
+    upload *uploads;
+    size_t n_uploads, alloc_uploads;
+    pthread_mutex_t progress_lock;
+    uint64_t progress_bytes;
+} pusher;
+
+static int note_needed(void *ctx, const dv_reach_item *item)
+{
+    pusher *p = ctx;
+    int added = dv_oidset_add(&p->needed, &item->id);
+    return added < 0 ? added : 0;
+}
+
+static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, const char *idx_path)
+{
+    struct stat st;
+    if (stat(pack_path, &st) < 0)
+        return dv_error_errno("cannot stat %s", pack_path);
+    if (p->n_uploads == p->alloc_uploads) {
+        size_t alloc = p->alloc_uploads ? p->alloc_uploads * 2 : 16;
+        upload *grown = realloc(p->uploads, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->uploads = grown;
+        p->alloc_uploads = alloc;
+    }
+    upload *u = &p->uploads[p->n_uploads];
+    u->pack_id = *pack_id;
+    u->pack_bytes = (uint64_t)st.st_size;
+    u->pack_path = (dv_buf)DV_BUF_INIT;
+    u->idx_path = (dv_buf)DV_BUF_INIT;
+    p->n_uploads++;
+    int error;
+    if ((error = dv_buf_puts(&u->pack_path, pack_path)) < 0 ||
+        (error = dv_buf_puts(&u->idx_path, idx_path)) < 0)
+        return error;
+    return 0;
+}
+
+/* Seal the pack being built and queue it for upload. */
+static int seal_built(pusher *p)
+{
+    if (!p->writer)
+        return 0;
+    dv_oid pack_id;
+    dv_pack_writer *w = p->writer;
+    p->writer = NULL;
+    dv_buf pack_path = DV_BUF_INIT, idx_path = DV_BUF_INIT;
+    int error = dv_pack_writer_finish(&pack_id, w, p->tmp_dir.ptr);
+    if (error == 0 && !dv_oid_is_zero(&pack_id)) {
+        const char *hex = dv_oid_hex(&pack_id);
+        if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", p->tmp_dir.ptr, hex)) == 0 &&
+            (error = dv_buf_printf(&idx_path, "%s/%s.idx", p->tmp_dir.ptr, hex)) == 0)
+            error = add_upload(p, &pack_id, pack_path.ptr, idx_path.ptr);
+    }
+    dv_buf_release(&pack_path);
+    dv_buf_release(&idx_path);
+    return error;
+}
+
+/* Copy entry e of pack into the pack being built, as stored (no recompression). */
+static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *stored)
+{
+    int error;
+    if (!p->writer && (error = dv_pack_writer_new(&p->writer, p->tmp_dir.ptr)) < 0)
+        return error;
+    if ((error = dv_pack_read_stored(stored, pack, e)) < 0 ||
+        (error = dv_pack_writer_append(p->writer, &e->id, e->type, e->flags, e->raw_len,
+                                       stored->ptr, (uint32_t)stored->len)) < 0)
+        return error;
+    if (dv_pack_writer_bytes(p->writer) >= p->repo->pack_target_bytes)
+        return seal_built(p);
+    return 0;
+}
+
+/* Decide, pack by pack, what to send: whole local packs where every object is wanted,
+ * the wanted objects of the others copied into new packs. */
+static int plan_push(pusher *p)
+{
+    int error = 0;
+    dv_buf stored = DV_BUF_INIT, idx_path = DV_BUF_INIT;
+    size_t n_packs = dv_odb_pack_count(p->odb);
+    for (size_t i = 0; i < n_packs && error == 0; i++) {
+        dv_pack *pack = dv_odb_pack_at(p->odb, i);
+        size_t count = dv_pack_count(pack), n_send = 0;
+        dv_pack_entry e;
+        for (size_t j = 0; j < count; j++) {
+            dv_pack_entry_at(pack, j, &e);
+            if (dv_oidset_has(&p->needed, &e.id) && !dv_oidset_has(&p->sending, &e.id) &&
+                !dv_remote_index_find(p->remote_index, &e.id, NULL, NULL))
+                n_send++;
+        }
+        if (n_send == 0)
+            continue;
+        if (n_send == count) {
+            dv_buf_clear(&idx_path);
+            if ((error = dv_buf_printf(&idx_path, "%s/%s.idx", dv_odb_packs_dir(p->odb),
+                                       dv_oid_hex(dv_pack_id(pack)))) < 0 ||
+                (error = add_upload(p, dv_pack_id(pack), dv_pack_path(pack), idx_path.ptr)) < 0)
+                break;
+        }
+        for (size_t j = 0; j < count && error == 0; j++) {
+            dv_pack_entry_at(pack, j, &e);
+            if (!dv_oidset_has(&p->needed, &e.id) || dv_oidset_has(&p->sending, &e.id) ||
+                dv_remote_index_find(p->remote_index, &e.id, NULL, NULL))
+                continue;
+            if ((error = dv_oidset_add(&p->sending, &e.id)) < 0)
+                break;
+            error = n_send == count ? 0 : copy_entry(p, pack, &e, &stored);
+        }
+    }
+    if (error == 0)
+        error = seal_built(p);
+    dv_buf_release(&stored);
+    dv_buf_release(&idx_path);
+    return error;
+}
+
+static void push_progress(pusher *p, uint64_t bytes)
+{
+    if (!p->opts || !p->opts->progress)
+        return;
+    pthread_mutex_lock(&p->progress_lock);
+    p->progress_bytes += bytes;
+    p->opts->progress(p->opts->progress_ctx, p->progress_bytes);
+    pthread_mutex_unlock(&p->progress_lock);
+}
+
+/* Upload one pack, then its index: the index is the commit point. */
+static int upload_one(void *ctx, size_t item, int worker)
+{
+    pusher *p = ctx;
+    const upload *u = &p->uploads[item];
+    dv_buf name = DV_BUF_INIT;
+    int error;
+    (void)worker;
+    if ((error = dv_remote_pack_name(&name, &u->pack_id, ".pack")) < 0 ||
+        (error = p->remote->ops->put_file(p->remote, name.ptr, u->pack_path.ptr)) < 0)
+        goto done;
+    push_progress(p, u->pack_bytes);
+    if ((error = dv_remote_pack_name(&name, &u->pack_id, ".idx")) < 0 ||
+        (error = p->remote->ops->put_file(p->remote, name.ptr, u->idx_path.ptr)) < 0)
+        goto done;
+    error = dv_remote_index_add(p->remote_index, u->idx_path.ptr, &u->pack_id, u->pack_bytes);
+done:
+    if (error < 0)
+        error = dv_error_wrap(error, "cannot upload pack %s to %s", dv_oid_short(&u->pack_id),
+                              p->remote->name);
+    dv_buf_release(&name);
+    return error;
+}
+
+int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+            const char *const *filters, size_t n_filters, const dv_transfer_options *opts)
+{
+    int error;
+    roots r;
+    dv_pool *pool = NULL;
+    pusher p;
+    memset(result, 0, sizeof(*result));
+    memset(&p, 0, sizeof(p));
+    p.repo = repo;
+    p.remote = remote;
+    p.opts = opts;
+    p.result = result;
+    p.tmp_dir = (dv_buf)DV_BUF_INIT;
+    pthread_mutex_init(&p.progress_lock, NULL);
+    if ((error = collect_roots(&r, repo, filters, n_filters)) < 0)
+        goto out;
+    p.roots_ref = &r;
+    if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
+        (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
+        goto done;
+    dv_reach_ops walk = {NULL, NULL, note_needed, root_name, &p};
+    if ((error = dv_reach_walk(p.odb, r.items, r.n, &walk)) < 0)
+        goto done;
+    result->objects_reachable = dv_oidset_count(&p.needed);
+    int jobs = transfer_jobs(repo, opts);
+    if ((error = dv_pool_new(&pool, jobs)) < 0 ||
+        (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0 ||
+        (error = plan_push(&p)) < 0)
+        goto done;
+    uint64_t total = 0;
+    for (size_t i = 0; i < p.n_uploads; i++)
+        total += p.uploads[i].pack_bytes;
+    if (opts && opts->planned)
+        opts->planned(opts->progress_ctx, total);
+    if (p.n_uploads) {
+        dv_pool_task task;
+        dv_pool_submit(pool, &task, upload_one, &p, p.n_uploads);
+        if ((error = dv_pool_wait(pool, &task)) < 0)
+            goto done;
+    }
+    result->objects_moved = dv_oidset_count(&p.sending);
+    result->packs_moved = p.n_uploads;
+    result->bytes_moved = total;
+done:
+    dv_pool_free(pool);
+    dv_pack_writer_free(p.writer);
+    for (size_t i = 0; i < p.n_uploads; i++) {
+        dv_buf_release(&p.uploads[i].pack_path);
+        dv_buf_release(&p.uploads[i].idx_path);
+    }
+    free(p.uploads);
+    dv_remote_index_free(p.remote_index);
+    dv_oidset_release(&p.needed);
+    dv_oidset_release(&p.sending);
+    if (p.tmp_dir.len)
+        dv_repo_clean_tmp(repo);
+    dv_buf_release(&p.tmp_dir);
+    roots_release(&r);
+out:
+    pthread_mutex_destroy(&p.progress_lock);
+    return error;
+}
+
+/* ---- fetch ---- */
+
+typedef struct wanted {
+    dv_pack *pack; /* a remote pack's index */
+    dv_pack_entry entry;
+} wanted;
+
+typedef struct range {
+    dv_pack *pack;
+    uint64_t offset, len;
+    size_t first, n; /* entries wanted[first .. first+n) */
+} range;
+
+/* A fetched tree or manifest, held until everything below it is stored. */
+typedef struct held {
+    dv_pack_entry entry;
+    uint32_t crc;
+    dv_buf stored, decoded;
+} held;
+
+typedef struct fetcher {
+    const roots *roots_ref; /* first, for root_name */
+    dv_repo *repo;
+    dv_remote *remote;
+    dv_odb *odb;
+    const dv_transfer_options *opts;
+    dv_transfer_result *result;
+    dv_pool *pool;
+    int jobs;
+    dv_remote_index *remote_index;
+    ZSTD_DCtx **dctx; /* one per worker */
+    dv_buf *decoded;  /* one per worker */
+    wanted *want;
+    range *ranges;
+    pthread_mutex_t lock; /* the odb's writes, held, progress and the result */
+    uint64_t progress_bytes;
+    held *held;
+    size_t n_held, alloc_held;
+} fetcher;
+
+static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint32_t crc,
+                const dv_buf *decoded)
+{
+    if (f->n_held == f->alloc_held) {
+        size_t alloc = f->alloc_held ? f->alloc_held * 2 : 64;
+        held *grown = realloc(f->held, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        f->held = grown;
+        f->alloc_held = alloc;
+    }
+    held *h = &f->held[f->n_held++];
+    h->entry = *e;
+    h->crc = crc;
+    h->stored = (dv_buf)DV_BUF_INIT;
+    h->decoded = (dv_buf)DV_BUF_INIT;
+    int error = dv_buf_put(&h->stored, stored, e->stored_len);
+    if (error == 0)
+        error = dv_buf_put(&h->decoded, decoded->ptr, decoded->len);
+    return error;
+}
+
+static int read_held(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type)
+{
+    fetcher *f = ctx;
+    for (size_t i = f->n_held; i > 0; i--) { /* the level just fetched is at the end */
+        const held *h = &f->held[i - 1];
+        if (memcmp(h->entry.id.id, item->id.id, DV_OID_BYTES))
+            continue;
+        dv_buf_clear(out);
+        *type = h->entry.type;
+        int error = dv_buf_put(out, h->decoded.ptr, h->decoded.len);
+        return error < 0 ? error : 1;
+    }
+    return 0;
+}
+
+/* Store the held trees and manifests, deepest level first, once all they name is stored. */
+static int store_held(fetcher *f)
+{
+    for (size_t i = f->n_held; i > 0; i--) {
+        const held *h = &f->held[i - 1];
+        int added = 0;
+        int error =
+            dv_odb_put_stored(f->odb, &h->entry.id, h->entry.type, h->entry.raw_len, h->entry.flags,
+                              h->stored.ptr, (uint32_t)h->stored.len, h->crc, &added);
+        if (error < 0)
+            return error;
+        if (added) {
+            f->result->objects_moved++;
+            f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)h->stored.len;
+        }
+    }
+    return 0;
+}
+
+static int compare_wanted(const void *a, const void *b)
+{
+    const wanted *x = a, *y = b;
+    if (x->pack != y->pack)
+        return x->pack < y->pack ? -1 : 1;
+    return x->entry.offset < y->entry.offset ? -1 : x->entry.offset > y->entry.offset;
+}
+
+static uint64_t entry_end(const dv_pack_entry *e)
+{
+    return e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+}
+
+/* Check, decode (which verifies the SHA-256) and store the entries of one range. */
+static int fetch_range(void *ctx, size_t item, int worker)
+{
+    fetcher *f = ctx;
+    const range *rg = &f->ranges[item];
+    dv_buf name = DV_BUF_INIT;
+    int error;
+    uint8_t *buf = malloc(rg->len);
+    if (!buf)
+        return dv_error_set(DV_ENOMEM, "out of memory fetching %llu bytes",
+                            (unsigned long long)rg->len);
+    if ((error = dv_remote_pack_name(&name, dv_pack_id(rg->pack), ".pack")) < 0 ||
+        (error = f->remote->ops->get(f->remote, name.ptr, rg->offset, rg->len, buf)) < 0)
+        goto done;
+    for (size_t i = rg->first; i < rg->first + rg->n; i++) {
+        const dv_pack_entry *e = &f->want[i].entry;
+        const uint8_t *bytes = buf + (e->offset - rg->offset);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        if ((error = dv_pack_check_entry(rg->pack, e, bytes)) < 0 ||
+            (error = dv_pack_decode(&f->decoded[worker], e, stored, e->stored_len, f->dctx[worker],
+                                    dv_pack_path(rg->pack))) < 0)
+            goto done;
+        uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
+        int added = 0;
+        pthread_mutex_lock(&f->lock);
+        if (e->type != DV_OBJ_CHUNK) /* stored last, so nothing names what is absent */
+            error = hold(f, e, stored, crc, &f->decoded[worker]);
+        else
+            error = dv_odb_put_stored(f->odb, &e->id, e->type, e->raw_len, e->flags, stored,
+                                      e->stored_len, crc, &added);
+        if (error == 0 && added) {
+            f->result->objects_moved++;
+            f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+        }
+        pthread_mutex_unlock(&f->lock);
+        if (error < 0)
+            goto done;
+    }
+    if (f->opts && f->opts->progress) {
+        pthread_mutex_lock(&f->lock);
+        f->progress_bytes += rg->len;
+        f->opts->progress(f->opts->progress_ctx, f->progress_bytes);
+        pthread_mutex_unlock(&f->lock);
+    }
+done:
+    if (error < 0)
+        error = dv_error_wrap(error, "fetching from %s", f->remote->name);
+    dv_buf_release(&name);
+    free(buf);
+    return error;
+}
+
+/* Fetch one level's missing objects: find each in the remote's indexes, merge neighbours
+ * of one pack into ranged reads, and run the reads in parallel. */
+static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
+{
+    fetcher *f = ctx;
+    int error = 0;
+    size_t n_ranges = 0;
+    if (!f->remote_index && (error = dv_remote_index_load(&f->remote_index, f->remote,
+                                                          f->repo->cache_dir.ptr, f->pool)) < 0)
+        return error;
+    free(f->want);
+    free(f->ranges);
+    f->want = calloc(n, sizeof(*f->want));
+    f->ranges = calloc(n, sizeof(*f->ranges));
+    if (!f->want || !f->ranges)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!dv_remote_index_find(f->remote_index, &items[i].id, &f->want[i].pack,
+                                  &f->want[i].entry))
+            return dv_error_set(DV_ENOTFOUND,
+                                "%s %s, part of %s, is neither in the local store nor on remote "
+                                "%s (push it from a clone that has it: dv push)",
+                                dv_object_type_name(items[i].type), dv_oid_hex(&items[i].id),
+                                f->roots_ref->paths[items[i].root], f->remote->name);
+        if ((error = dv_pack_check_bounds(f->want[i].pack, &f->want[i].entry)) < 0)
+            return error;
+    }
+    qsort(f->want, n, sizeof(*f->want), compare_wanted);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const dv_pack_entry *e = &f->want[i].entry;
+        range *last = n_ranges ? &f->ranges[n_ranges - 1] : NULL;
+        if (last && last->pack == f->want[i].pack && e->offset >= last->offset + last->len &&
+            e->offset - (last->offset + last->len) <= DV_FETCH_GAP_BYTES &&
+            entry_end(e) - last->offset <= DV_FETCH_RANGE_BYTES) {
+            total += entry_end(e) - (last->offset + last->len);
+            last->len = entry_end(e) - last->offset;
+            last->n++;
+            continue;
+        }
+        range *rg = &f->ranges[n_ranges++];
+        rg->pack = f->want[i].pack;
+        rg->offset = e->offset;
+        rg->len = entry_end(e) - e->offset;
+        rg->first = i;
+        rg->n = 1;
+        total += rg->len;
+    }
+    if (f->opts && f->opts->planned)
+        f->opts->planned(f->opts->progress_ctx, f->progress_bytes + total);
+    dv_pool_task task;
+    dv_pool_submit(f->pool, &task, fetch_range, f, n_ranges);
+    return dv_pool_wait(f->pool, &task);
+}
+
+static int count_reachable(void *ctx, const dv_reach_item *item)
+{
+    fetcher *f = ctx;
+    (void)item;
+    f->result->objects_reachable++;
+    return 0;
+}
+
+int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+             const char *const *filters, size_t n_filters, const dv_transfer_options *opts)
+{
+    int error;
+    roots r;
+    fetcher f;
+    memset(result, 0, sizeof(*result));
+    memset(&f, 0, sizeof(f));
+    f.repo = repo;
+    f.remote = remote;
+    f.opts = opts;
+    f.result = result;
+    f.jobs = transfer_jobs(repo, opts);
+    pthread_mutex_init(&f.lock, NULL);
+    if ((error = collect_roots(&r, repo, filters, n_filters)) < 0)
+        goto out;
+    f.roots_ref = &r;
+    f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));
+    f.decoded = calloc((size_t)f.jobs, sizeof(*f.decoded));
+    if (!f.dctx || !f.decoded) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < f.jobs; i++) {
+        f.decoded[i] = (dv_buf)DV_BUF_INIT;
+        if (!(f.dctx[i] = ZSTD_createDCtx())) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if ((error = dv_repo_odb(&f.odb, repo)) < 0 || (error = dv_pool_new(&f.pool, f.jobs)) < 0)
+        goto done;
+    dv_reach_ops walk = {fetch_missing, read_held, count_reachable, root_name, &f};
+    error = dv_reach_walk(f.odb, r.items, r.n, &walk);
+    if (error == 0)
+        error = store_held(&f);
+    /* What was fetched is verified: keep it even when the walk failed, so that a retry
+     * does not fetch it again. Only chunks are stored then, which name nothing. */
+    if (f.odb) {
+        int flushed = dv_odb_flush(f.odb);
+        if (error == 0)
+            error = flushed;
+    }
+done:
+    dv_pool_free(f.pool);
+    if (f.dctx)
+        for (int i = 0; i < f.jobs; i++)
+            ZSTD_freeDCtx(f.dctx[i]);
+    if (f.decoded)
+        for (int i = 0; i < f.jobs; i++)
+            dv_buf_release(&f.decoded[i]);
+    free(f.dctx);
+    free(f.decoded);
+    free(f.want);
+    free(f.ranges);
+    for (size_t i = 0; i < f.n_held; i++) {
+        dv_buf_release(&f.held[i].stored);
+        dv_buf_release(&f.held[i].decoded);
+    }
+    free(f.held);
+    dv_remote_index_free(f.remote_index);
+    roots_release(&r);
+out:
+    pthread_mutex_destroy(&f.lock);
+    return error;
+}

@@ -1,0 +1,116 @@
+/*
+ * remote: the interface every remote backend implements (a directory, S3-compatible
+ * object storage), and opening a remote by its configured name.
+ *
+ * A remote is a flat namespace of immutable objects named by '/'-separated paths
+ * relative to the remote's root ("packs/<id>.pack", "packs/<id>.idx"). A put is
+ * atomic: a reader sees the whole object or none of it. All operations may be called
+ * from several threads at once on the same dv_remote.
+ */
+#ifndef DV_REMOTE_H
+#define DV_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dv_remote dv_remote;
+
+/** Called by list for each object under the prefix: its name (relative to the remote's
+ *  root) and size in bytes. A non-zero return stops the listing and is returned. */
+typedef int (*dv_remote_entry_fn)(void *ctx, const char *name, uint64_t size);
+
+/** Counters a remote keeps of the requests it made (for --stats and benchmarks). */
+typedef struct dv_remote_stats {
+    uint64_t list_requests;
+    uint64_t put_requests; /* uploads, counting each part of a multipart upload */
+    uint64_t get_requests;
+    uint64_t other_requests; /* deletes, multipart starts and completions, ... */
+    uint64_t bytes_sent;     /* request bodies */
+    uint64_t bytes_received; /* response bodies of gets */
+    uint64_t retries;
+} dv_remote_stats;
+
+typedef struct dv_remote_ops {
+    /** "file", "s3" */
+    const char *kind;
+    /** List the objects whose names start with prefix (e.g. "packs/"), in any order. */
+    int (*list)(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx);
+    /** Upload the local file at path as object name, replacing nothing half-way: after an
+     *  error the object is either absent or whole. */
+    int (*put_file)(dv_remote *remote, const char *name, const char *path);
+    /** Read exactly len bytes of object name starting at offset into buf. DV_ENOTFOUND if
+     *  the object does not exist; DV_ECORRUPT if it is shorter than offset + len. */
+    int (*get)(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf);
+    /** Delete object name; deleting an absent object is not an error. */
+    int (*remove)(dv_remote *remote, const char *name);
+    /** Free the backend's state (not the dv_remote struct itself). */
+    void (*free)(dv_remote *remote);
+} dv_remote_ops;
+
+struct dv_remote {
+    const dv_remote_ops *ops;
+    char *name;            /* configured name ("origin"), or the URL when opened directly */
+    char *url;             /* as configured */
+    char *display;         /* for messages: the URL without credentials */
+    void *backend;         /* the backend's own state */
+    dv_remote_stats stats; /* updated with __atomic_fetch_add by the backends */
+};
+
+/** Count one event in a remote's statistics (thread-safe). */
+#define DV_REMOTE_COUNT(remote, field, n)                                                          \
+    __atomic_fetch_add(&(remote)->stats.field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+/** Settings of an S3 remote, from the URL s3://<bucket>[/<prefix>] and the configuration. */
+typedef struct dv_s3_options {
+    const char *bucket;
+    const char *prefix;        /* "" or a path without leading or trailing '/' */
+    const char *endpoint;      /* "https://s3.<region>.amazonaws.com" when NULL */
+    const char *region;        /* "us-east-1" when NULL */
+    int path_style;            /* 1: <endpoint>/<bucket>/<key>; 0: <bucket>.<host>/<key> */
+    const char *access_key_id; /* required */
+    const char *secret_access_key;
+    const char *session_token; /* may be NULL */
+    int max_attempts;          /* per request, for transient failures; 0 = default (5) */
+} dv_s3_options;
+
+/** A remote on a local (or network) directory; created if missing. */
+int dv_remote_file_open(dv_remote **out, const char *dir);
+/** An S3-compatible bucket. Makes no request. */
+int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts);
+
+/** S3 credentials, each string malloc'd (session_token NULL when there is none). */
+typedef struct dv_s3_credentials {
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token;
+} dv_s3_credentials;
+
+/** Find S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN)
+ *  from the environment; else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+ *  ~/.aws/credentials), section [profile], where profile NULL means AWS_PROFILE or "default".
+ *  On success out owns the strings (dv_s3_credentials_release). DV_ENOTFOUND when there are
+ *  none, with a message saying where it looked; DV_EUSAGE for half-set credentials. */
+int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile);
+/** Free the strings of creds and zero it. NULL is fine. */
+void dv_s3_credentials_release(dv_s3_credentials *creds);
+
+/** Parse one ListObjectsV2 response (len bytes of XML): call fn with each object's key and
+ *  size (a non-zero return stops the parse and is returned), set *truncated from
+ *  <IsTruncated>, and *next_token to a malloc'd copy of <NextContinuationToken> (NULL when
+ *  absent). Returns 0, fn's value, DV_ECORRUPT for a malformed response or DV_ENOMEM. */
+int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
+                      char **next_token);
+/** Ask for at most max_keys objects per list request (0: the server's default); for tests. */
+void dv_s3__set_list_page_keys(dv_remote *remote, int max_keys);
+/** The URL of object name on an S3 remote, malloc'd into *out. Returns 0 or DV_ENOMEM. */
+int dv_s3__object_url(char **out, dv_remote *remote, const char *name);
+
+/** The ops and the allocation shared by the backends: a dv_remote with name, url and
+ *  display copied, stats zeroed and backend set. */
+int dv_remote__new(dv_remote **out, const dv_remote_ops *ops, const char *url, const char *display,
+                   void *backend);
+
+/** Free a remote of any kind. NULL is fine. */
+void dv_remote_free(dv_remote *remote);
+
+#endif

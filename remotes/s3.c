@@ -1,0 +1,1491 @@
+/*
+ * s3: a remote on an S3-compatible bucket over libcurl, signed with AWS Signature Version 4
+ * by libcurl. Uploads stream from disk and downloads go straight into the caller's buffer, so
+ * memory stays bounded; transient failures are retried with exponential backoff; easy handles
+ * are pooled so that connections stay warm between requests of many threads.
+ */
+#include "remote.h"
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/hash.h"
+
+#include <assert.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S3_DEFAULT_REGION "us-east-1"
+#define S3_DEFAULT_MAX_ATTEMPTS 5
+#define S3_POOL_HANDLES 16
+#define S3_BACKOFF_FIRST_MS 100
+#define S3_BACKOFF_MAX_MS 10000
+#define S3_HASH_BUFFER_BYTES (1024 * 1024)
+#define S3_TRANSFER_BUFFER_BYTES (512 * 1024)
+/* Error bodies are short; keep enough of one to find its <Code> and <Message>. */
+#define S3_ERROR_BODY_MAX_BYTES (64 * 1024)
+/* A page of 1000 keys is a few hundred KiB; anything far larger is not a listing. */
+#define S3_LIST_BODY_MAX_BYTES (64 * 1024 * 1024)
+#define S3_CONNECT_TIMEOUT_SECONDS 30L
+#define S3_LOW_SPEED_LIMIT_BYTES_PER_SECOND 1L
+#define S3_LOW_SPEED_TIME_SECONDS 60L
+#define S3_EMPTY_SHA256_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define S3_CREDENTIALS_HINT                                                                        \
+    "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in "       \
+    "~/.aws/credentials"
+
+typedef struct s3_backend {
+    char *bucket;
+    char *prefix;   /* "" or "a/b", without leading or trailing '/' */
+    char *base_url; /* everything before "/<key>": ".../<bucket>" or "<scheme>://<bucket>.<host>" */
+    int path_style;
+    char *sigv4; /* "aws:amz:<region>:s3" */
+    char *access_key_id;
+    char *secret_access_key;
+    char *token_header; /* "x-amz-security-token: ..." or NULL */
+    int max_attempts;
+    int list_page_keys; /* 0: the server's default */
+    pthread_mutex_t pool_lock;
+    CURL *pool[S3_POOL_HANDLES];
+    size_t n_pool;
+} s3_backend;
+
+/* What one operation asks of s3_perform. */
+typedef struct s3_request {
+    const char *verb;   /* for messages: "GET", "PUT", "LIST", "DELETE", "HEAD" */
+    const char *method; /* HTTP method */
+    const char *url;
+    const char *what; /* the object for messages: "s3://bucket/key" */
+    const char *payload_sha256;
+    const char *range; /* "bytes=a-b" or NULL */
+    const char *upload_path;
+    int upload_fd; /* -1: no body */
+    uint64_t upload_len;
+    uint8_t *into; /* a get's destination, into_cap bytes */
+    size_t into_cap;
+    uint64_t into_offset; /* the offset the range starts at */
+    dv_buf *body;         /* a list's response body, up to body_max bytes */
+    size_t body_max;
+} s3_request;
+
+/* What came back from the last attempt of a request. */
+typedef struct s3_response {
+    long status;
+    dv_buf code;    /* the S3 <Code> of an error body, or "" */
+    dv_buf message; /* its <Message>, or "" */
+    int attempts;
+    size_t received;           /* bytes written into request.into */
+    int has_content_range;     /* a Content-Range header was seen */
+    uint64_t content_range_at; /* its first byte */
+    uint64_t content_length;
+} s3_response;
+
+/* The state of one attempt, shared with libcurl's callbacks. */
+typedef struct s3_attempt {
+    dv_remote *remote;
+    s3_request *req;
+    s3_response *resp;
+    CURL *curl;
+    uint64_t upload_at;
+    int upload_errno;  /* reading the file failed (-1: it got shorter) */
+    int overflow;      /* more body than there is room for */
+    int range_ignored; /* a whole object came back for a range not at 0 */
+    int out_of_memory;
+    dv_buf error_body;
+} s3_attempt;
+
+/* ---- libcurl setup ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static CURL *pool_take(s3_backend *backend)
+{
+    CURL *curl = NULL;
+    pthread_mutex_lock(&backend->pool_lock);
+    if (backend->n_pool > 0)
+        curl = backend->pool[--backend->n_pool];
+    pthread_mutex_unlock(&backend->pool_lock);
+    return curl ? curl : curl_easy_init();
+}
+
+/* Keep the handle (and with it its open connections) for the next request. */
+static void pool_give(s3_backend *backend, CURL *curl)
+{
+    curl_easy_reset(curl);
+    pthread_mutex_lock(&backend->pool_lock);
+    if (backend->n_pool < S3_POOL_HANDLES) {
+        backend->pool[backend->n_pool++] = curl;
+        curl = NULL;
+    }
+    pthread_mutex_unlock(&backend->pool_lock);
+    if (curl)
+        curl_easy_cleanup(curl);
+}
+
+/* ---- encoding ---- */
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/* Percent-encode text as SigV4 wants it: all but A-Z a-z 0-9 - . _ ~ (and '/' if keep_slash). */
+static int uri_encode(dv_buf *out, const char *text, int keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int error;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (is_unreserved(*p) || (keep_slash && *p == '/')) {
+            error = dv_buf_putc(out, (char)*p);
+        } else {
+            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            error = dv_buf_put(out, escaped, 3);
+        }
+        if (error < 0)
+            return error;
+    }
+    return 0;
+}
+
+/* ---- XML of S3 responses ---- */
+
+static int put_utf8(dv_buf *out, uint32_t cp)
+{
+    char bytes[4];
+    size_t n;
+    if (cp < 0x80) {
+        bytes[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        bytes[0] = (char)(0xc0 | (cp >> 6));
+        bytes[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        bytes[0] = (char)(0xe0 | (cp >> 12));
+        bytes[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        bytes[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        bytes[0] = (char)(0xf0 | (cp >> 18));
+        bytes[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        bytes[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        bytes[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    return dv_buf_put(out, bytes, n);
+}
+
+/* Append the text of an element with its entities replaced; DV_ECORRUPT (no message) for an
+ * entity that is unknown, malformed or a character that cannot be in a name (NUL). */
+static int xml_unescape(dv_buf *out, const char *text, size_t len)
+{
+    static const struct {
+        const char *name;
+        char c;
+    } named[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
+    const char *p = text, *end = text + len;
+    int error;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        if (!amp)
+            return dv_buf_put(out, p, (size_t)(end - p));
+        if ((error = dv_buf_put(out, p, (size_t)(amp - p))) < 0)
+            return error;
+        p = amp + 1;
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        if (!semi || semi - p > 10)
+            return DV_ECORRUPT;
+        if (*p == '#') {
+            uint32_t cp = 0;
+            const char *digit = p + 1;
+            int base = 10;
+            if (digit < semi && (*digit == 'x' || *digit == 'X')) {
+                base = 16;
+                digit++;
+            }
+            if (digit == semi)
+                return DV_ECORRUPT;
+            for (; digit < semi; digit++) {
+                int v;
+                if (*digit >= '0' && *digit <= '9')
+                    v = *digit - '0';
+                else if (base == 16 && *digit >= 'a' && *digit <= 'f')
+                    v = *digit - 'a' + 10;
+                else if (base == 16 && *digit >= 'A' && *digit <= 'F')
+                    v = *digit - 'A' + 10;
+                else
+                    return DV_ECORRUPT;
+                cp = cp * (uint32_t)base + (uint32_t)v;
+                if (cp > 0x10ffff)
+                    return DV_ECORRUPT;
+            }
+            if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
+                return DV_ECORRUPT;
+            if ((error = put_utf8(out, cp)) < 0)
+                return error;
+        } else {
+            size_t i, n = (size_t)(semi - p) + 1;
+            for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+                if (strlen(named[i].name) == n && !memcmp(p, named[i].name, n))
+                    break;
+            if (i == sizeof(named) / sizeof(named[0]))
+                return DV_ECORRUPT;
+            if ((error = dv_buf_putc(out, named[i].c)) < 0)
+                return error;
+        }
+        p = semi + 1;
+    }
+    return 0;
+}
+
+/* Find the first element <tag>...</tag> (or <tag/>) in [p, end): its content in *text and
+ * *text_len, and where it ends in *after. Returns 1 if found, 0 if not, DV_ECORRUPT for an
+ * element that is not closed. Element content never holds a literal '<', so a plain search
+ * cannot be fooled by a key that looks like a tag. */
+static int xml_element(const char *p, const char *end, const char *tag, const char **text,
+                       size_t *text_len, const char **after)
+{
+    size_t tag_len = strlen(tag);
+    while (p < end) {
+        const char *lt = memchr(p, '<', (size_t)(end - p));
+        if (!lt)
+            return 0;
+        p = lt + 1;
+        if ((size_t)(end - p) < tag_len + 1 || memcmp(p, tag, tag_len) != 0)
+            continue;
+        const char *q = p + tag_len;
+        if (*q == '/' && q + 1 < end && q[1] == '>') {
+            *text = q + 2;
+            *text_len = 0;
+            *after = q + 2;
+            return 1;
+        }
+        if (*q != '>')
+            continue;
+        const char *start = q + 1;
+        for (const char *r = start; r < end; r++) {
+            r = memchr(r, '<', (size_t)(end - r));
+            if (!r)
+                break;
+            if ((size_t)(end - r) >= tag_len + 3 && r[1] == '/' && !memcmp(r + 2, tag, tag_len) &&
+                r[2 + tag_len] == '>') {
+                *text = start;
+                *text_len = (size_t)(r - start);
+                *after = r + 3 + tag_len;
+                return 1;
+            }
+        }
+        return DV_ECORRUPT;
+    }
+    return 0;
+}
+
+static int parse_u64(uint64_t *out, const char *text, size_t len)
+{
+    uint64_t value = 0;
+    if (len == 0)
+        return DV_ECORRUPT;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return DV_ECORRUPT;
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return DV_ECORRUPT;
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return 0;
+}
+
+int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
+                      char **next_token)
+{
+    const char *end = xml + len, *p = xml, *text, *after, *contents, *contents_end;
+    size_t text_len, contents_len;
+    dv_buf key = DV_BUF_INIT;
+    int error = 0, found;
+
+    *truncated = 0;
+    *next_token = NULL;
+    if (!memmem(xml, len, "<ListBucketResult", strlen("<ListBucketResult"))) {
+        error = dv_error_set(DV_ECORRUPT, "not a ListBucketResult");
+        goto done;
+    }
+    while ((found = xml_element(p, end, "Contents", &contents, &contents_len, &after)) == 1) {
+        const char *key_text, *size_text, *ignored;
+        size_t key_len, size_len;
+        uint64_t size;
+        contents_end = contents + contents_len;
+        p = after;
+        if (xml_element(contents, contents_end, "Key", &key_text, &key_len, &ignored) != 1 ||
+            xml_element(contents, contents_end, "Size", &size_text, &size_len, &ignored) != 1) {
+            error = dv_error_set(DV_ECORRUPT, "an entry without Key or Size");
+            goto done;
+        }
+        dv_buf_clear(&key);
+        if ((error = xml_unescape(&key, key_text, key_len)) < 0) {
+            if (error == DV_ECORRUPT)
+                dv_error_set(error, "a Key with a bad character reference: %.*s",
+                             (int)(key_len > 200 ? 200 : key_len), key_text);
+            goto done;
+        }
+        if (key.len == 0 || (error = parse_u64(&size, size_text, size_len)) < 0) {
+            error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
+            goto done;
+        }
+        if ((error = fn(ctx, key.ptr, size)) != 0)
+            goto done;
+    }
+    if (found < 0) {
+        error = dv_error_set(DV_ECORRUPT, "an unclosed Contents element");
+        goto done;
+    }
+    if ((found = xml_element(xml, end, "IsTruncated", &text, &text_len, &after)) < 0) {
+        error = dv_error_set(DV_ECORRUPT, "an unclosed IsTruncated element");
+        goto done;
+    }
+    if (found) {
+        if (text_len == 4 && !memcmp(text, "true", 4)) {
+            *truncated = 1;
+        } else if (!(text_len == 5 && !memcmp(text, "false", 5))) {
+            error = dv_error_set(DV_ECORRUPT, "IsTruncated is neither true nor false");
+            goto done;
+        }
+    }
+    found = xml_element(xml, end, "NextContinuationToken", &text, &text_len, &after);
+    if (found < 0) {
+        error = dv_error_set(DV_ECORRUPT, "an unclosed NextContinuationToken element");
+        goto done;
+    }
+    if (found && text_len > 0) {
+        dv_buf token = DV_BUF_INIT;
+        if ((error = xml_unescape(&token, text, text_len)) < 0) {
+            dv_buf_release(&token);
+            if (error == DV_ECORRUPT)
+                dv_error_set(error, "a NextContinuationToken with a bad character reference");
+            goto done;
+        }
+        if (!(*next_token = dv_buf_detach(&token))) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+
+done:
+    dv_buf_release(&key);
+    return error;
+}
+
+/* The unescaped text of the first <tag> of an error body into out ("" if there is none). */
+static void error_field(dv_buf *out, const dv_buf *body, const char *tag)
+{
+    const char *text, *after;
+    size_t text_len;
+    dv_buf_clear(out);
+    if (xml_element(body->ptr, body->ptr + body->len, tag, &text, &text_len, &after) != 1)
+        return;
+    if (xml_unescape(out, text, text_len) < 0) {
+        dv_buf_clear(out);
+        dv_buf_put(out, text, text_len);
+    }
+}
+
+/* ---- one request, with retries ---- */
+
+static size_t on_write(char *data, size_t size, size_t count, void *userdata)
+{
+    s3_attempt *attempt = userdata;
+    s3_request *req = attempt->req;
+    size_t n = size * count;
+    long status = 0;
+
+    curl_easy_getinfo(attempt->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) {
+        size_t room = S3_ERROR_BODY_MAX_BYTES - attempt->error_body.len;
+        if (dv_buf_put(&attempt->error_body, data, n < room ? n : room) < 0) {
+            attempt->out_of_memory = 1;
+            return 0;
+        }
+        return n;
+    }
+    if (req->into) {
+        if (status == 200 && req->into_offset != 0) {
+            attempt->range_ignored = 1;
+            return 0;
+        }
+        if (n > req->into_cap - attempt->resp->received) {
+            attempt->overflow = 1;
+            return 0;
+        }
+        memcpy(req->into + attempt->resp->received, data, n);
+        attempt->resp->received += n;
+        DV_REMOTE_COUNT(attempt->remote, bytes_received, n);
+        return n;
+    }
+    if (req->body) {
+        if (n > req->body_max - req->body->len) {
+            attempt->overflow = 1;
+            return 0;
+        }
+        if (dv_buf_put(req->body, data, n) < 0) {
+            attempt->out_of_memory = 1;
+            return 0;
+        }
+    }
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t count, void *userdata)
+{
+    s3_attempt *attempt = userdata;
+    size_t n = size * count;
+    static const char name[] = "content-range:";
+    if (n > strlen(name) && !strncasecmp(data, name, strlen(name))) {
+        const char *p = data + strlen(name), *end = data + n;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (end - p > 6 && !memcmp(p, "bytes ", 6)) {
+            const char *digits = p + 6, *q = digits;
+            while (q < end && *q >= '0' && *q <= '9')
+                q++;
+            uint64_t at;
+            if (q < end && *q == '-' && parse_u64(&at, digits, (size_t)(q - digits)) == 0) {
+                attempt->resp->has_content_range = 1;
+                attempt->resp->content_range_at = at;
+            }
+        }
+    }
+    return n;
+}
+
+static size_t on_read(char *buffer, size_t size, size_t count, void *userdata)
+{
+    s3_attempt *attempt = userdata;
+    s3_request *req = attempt->req;
+    size_t want = size * count;
+    uint64_t left = req->upload_len - attempt->upload_at;
+    ssize_t n;
+
+    if (left == 0)
+        return 0;
+    if (want > left)
+        want = (size_t)left;
+    do {
+        n = pread(req->upload_fd, buffer, want, (off_t)attempt->upload_at);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        attempt->upload_errno = n < 0 ? errno : -1;
+        return CURL_READFUNC_ABORT;
+    }
+    attempt->upload_at += (uint64_t)n;
+    DV_REMOTE_COUNT(attempt->remote, bytes_sent, n);
+    return (size_t)n;
+}
+
+static int on_seek(void *userdata, curl_off_t offset, int origin)
+{
+    s3_attempt *attempt = userdata;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > attempt->req->upload_len)
+        return CURL_SEEKFUNC_FAIL;
+    attempt->upload_at = (uint64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static int is_transient_curl_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_transient_response(long status, const char *code)
+{
+    return status >= 500 || status == 429 || !strcmp(code, "SlowDown") ||
+           !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError") ||
+           !strcmp(code, "ServiceUnavailable");
+}
+
+/* Sleep before attempt number attempt + 1: S3_BACKOFF_FIRST_MS doubling, capped, with the
+ * upper half jittered so that threads that failed together do not retry together. */
+static void backoff(int attempt, unsigned *seed)
+{
+    uint64_t ms = S3_BACKOFF_FIRST_MS;
+    for (int i = 1; i < attempt && ms < S3_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    if (ms > S3_BACKOFF_MAX_MS)
+        ms = S3_BACKOFF_MAX_MS;
+    ms = ms / 2 + (uint64_t)rand_r(seed) % (ms / 2 + 1);
+    struct timespec delay = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&delay, &delay) < 0 && errno == EINTR)
+        ;
+}
+
+/* " after 3 attempts" when a request was retried, else "". */
+static void attempts_note(char *out, size_t size, int attempts)
+{
+    if (attempts > 1)
+        snprintf(out, size, " after %d attempts", attempts);
+    else
+        out[0] = '\0';
+}
+
+static void count_request(dv_remote *remote, const s3_request *req)
+{
+    if (!strcmp(req->verb, "LIST"))
+        DV_REMOTE_COUNT(remote, list_requests, 1);
+    else if (!strcmp(req->verb, "PUT"))
+        DV_REMOTE_COUNT(remote, put_requests, 1);
+    else if (!strcmp(req->verb, "GET") || !strcmp(req->verb, "HEAD"))
+        DV_REMOTE_COUNT(remote, get_requests, 1);
+    else
+        DV_REMOTE_COUNT(remote, other_requests, 1);
+}
+
+#define S3_SETOPT(curl, option, value)                                                             \
+    do {                                                                                           \
+        if ((rc = curl_easy_setopt(curl, option, value)) != CURLE_OK)                              \
+            goto done;                                                                             \
+    } while (0)
+
+/* Set up curl for one attempt of req. Returns a curl code; *headers is the caller's to free. */
+static CURLcode setup_attempt(s3_backend *backend, s3_attempt *attempt, struct curl_slist **headers,
+                              char *curl_message)
+{
+    CURL *curl = attempt->curl;
+    s3_request *req = attempt->req;
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    dv_buf line = DV_BUF_INIT;
+    struct curl_slist *list = NULL, *grown;
+
+    if (dv_buf_printf(&line, "x-amz-content-sha256: %s", req->payload_sha256) < 0 ||
+        !(list = curl_slist_append(NULL, line.ptr)))
+        goto done;
+    if (backend->token_header) {
+        if (!(grown = curl_slist_append(list, backend->token_header)))
+            goto done;
+        list = grown;
+    }
+    if (req->range) {
+        dv_buf_clear(&line);
+        if (dv_buf_printf(&line, "Range: %s", req->range) < 0 ||
+            !(grown = curl_slist_append(list, line.ptr)))
+            goto done;
+        list = grown;
+    }
+    if (req->upload_fd >= 0) {
+        /* An empty value removes the header: no waiting for "100 Continue" before each body. */
+        if (!(grown = curl_slist_append(list, "Expect:")))
+            goto done;
+        list = grown;
+    }
+
+    S3_SETOPT(curl, CURLOPT_URL, req->url);
+    S3_SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    S3_SETOPT(curl, CURLOPT_PATH_AS_IS, 1L);
+    S3_SETOPT(curl, CURLOPT_NOSIGNAL, 1L);
+    S3_SETOPT(curl, CURLOPT_ERRORBUFFER, curl_message);
+    S3_SETOPT(curl, CURLOPT_USERAGENT, "dv/" DV_VERSION);
+    S3_SETOPT(curl, CURLOPT_AWS_SIGV4, backend->sigv4);
+    S3_SETOPT(curl, CURLOPT_USERNAME, backend->access_key_id);
+    S3_SETOPT(curl, CURLOPT_PASSWORD, backend->secret_access_key);
+    S3_SETOPT(curl, CURLOPT_HTTPHEADER, list);
+    S3_SETOPT(curl, CURLOPT_CONNECTTIMEOUT, S3_CONNECT_TIMEOUT_SECONDS);
+    S3_SETOPT(curl, CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED_LIMIT_BYTES_PER_SECOND);
+    S3_SETOPT(curl, CURLOPT_LOW_SPEED_TIME, S3_LOW_SPEED_TIME_SECONDS);
+    S3_SETOPT(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    S3_SETOPT(curl, CURLOPT_BUFFERSIZE, (long)S3_TRANSFER_BUFFER_BYTES);
+    S3_SETOPT(curl, CURLOPT_WRITEFUNCTION, on_write);
+    S3_SETOPT(curl, CURLOPT_WRITEDATA, attempt);
+    S3_SETOPT(curl, CURLOPT_HEADERFUNCTION, on_header);
+    S3_SETOPT(curl, CURLOPT_HEADERDATA, attempt);
+    if (req->upload_fd >= 0) {
+        S3_SETOPT(curl, CURLOPT_UPLOAD, 1L);
+        S3_SETOPT(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+        S3_SETOPT(curl, CURLOPT_READFUNCTION, on_read);
+        S3_SETOPT(curl, CURLOPT_READDATA, attempt);
+        S3_SETOPT(curl, CURLOPT_SEEKFUNCTION, on_seek);
+        S3_SETOPT(curl, CURLOPT_SEEKDATA, attempt);
+        S3_SETOPT(curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)S3_TRANSFER_BUFFER_BYTES);
+    } else if (!strcmp(req->method, "HEAD")) {
+        S3_SETOPT(curl, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(req->method, "GET") != 0) {
+        S3_SETOPT(curl, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    rc = CURLE_OK;
+
+done:
+    *headers = list;
+    dv_buf_release(&line);
+    return rc;
+}
+
+/*
+ * Make req, retrying transient failures. Returns 0 when an HTTP answer came back (any status:
+ * the caller judges resp->status, resp->code and resp->message), or a negative code with the
+ * message set when none did, or when the answer could not be taken in.
+ */
+static int s3_perform(dv_remote *remote, s3_request *req, s3_response *resp)
+{
+    s3_backend *backend = remote->backend;
+    unsigned seed;
+    struct timespec now;
+    int error = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    seed = (unsigned)now.tv_nsec ^ (unsigned)(uintptr_t)&seed;
+
+    for (int attempt_no = 1;; attempt_no++) {
+        char curl_message[CURL_ERROR_SIZE] = "";
+        struct curl_slist *headers = NULL;
+        s3_attempt attempt = {.remote = remote, .req = req, .resp = resp};
+        CURLcode rc;
+
+        attempt.error_body = (dv_buf)DV_BUF_INIT;
+        resp->status = 0;
+        resp->attempts = attempt_no;
+        resp->received = 0;
+        resp->has_content_range = 0;
+        resp->content_length = 0;
+        dv_buf_clear(&resp->code);
+        dv_buf_clear(&resp->message);
+        if (req->body)
+            dv_buf_clear(req->body);
+
+        if (!(attempt.curl = pool_take(backend)))
+            return dv_error_set(DV_ENOMEM, "s3 %s %s: cannot create a curl handle", req->verb,
+                                req->what);
+        rc = setup_attempt(backend, &attempt, &headers, curl_message);
+        if (rc == CURLE_OK) {
+            count_request(remote, req);
+            rc = curl_easy_perform(attempt.curl);
+        } else if (!curl_message[0]) {
+            snprintf(curl_message, sizeof(curl_message), "setting up the request failed");
+        }
+        curl_easy_getinfo(attempt.curl, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_off_t content_length = -1;
+        if (curl_easy_getinfo(attempt.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length) ==
+                CURLE_OK &&
+            content_length > 0)
+            resp->content_length = (uint64_t)content_length;
+        pool_give(backend, attempt.curl);
+        curl_slist_free_all(headers);
+
+        int retry = 0;
+        if (attempt.out_of_memory) {
+            error = dv_error_set(DV_ENOMEM, "s3 %s %s: out of memory", req->verb, req->what);
+        } else if (attempt.upload_errno) {
+            if (attempt.upload_errno > 0)
+                error = dv_error_set(DV_EIO, "s3 %s %s: reading %s: %s", req->verb, req->what,
+                                     req->upload_path, strerror(attempt.upload_errno));
+            else
+                error = dv_error_set(DV_EIO, "s3 %s %s: %s got shorter while it was uploaded",
+                                     req->verb, req->what, req->upload_path);
+        } else if (attempt.range_ignored || attempt.overflow) {
+            if (req->into)
+                error = dv_error_set(DV_EIO,
+                                     "s3 %s %s: the server sent more than the %zu bytes asked "
+                                     "for (does it ignore Range?)",
+                                     req->verb, req->what, req->into_cap);
+            else
+                error = dv_error_set(DV_ECORRUPT, "s3 %s %s: the response is over %zu bytes",
+                                     req->verb, req->what, req->body_max);
+        } else if (rc != CURLE_OK) {
+            if (is_transient_curl_error(rc) && attempt_no < backend->max_attempts) {
+                retry = 1;
+            } else {
+                char tries[48];
+                attempts_note(tries, sizeof(tries), attempt_no);
+                error = dv_error_set(DV_EIO, "s3 %s %s: %s (%s)%s", req->verb, req->what,
+                                     curl_easy_strerror(rc),
+                                     curl_message[0] ? curl_message : req->url, tries);
+            }
+        } else if (resp->status < 200 || resp->status >= 300) {
+            error_field(&resp->code, &attempt.error_body, "Code");
+            error_field(&resp->message, &attempt.error_body, "Message");
+            if (is_transient_response(resp->status, resp->code.ptr) &&
+                attempt_no < backend->max_attempts)
+                retry = 1;
+        }
+        dv_buf_release(&attempt.error_body);
+        if (!retry)
+            return error;
+        DV_REMOTE_COUNT(remote, retries, 1);
+        backoff(attempt_no, &seed);
+    }
+}
+
+/* The message for an HTTP answer the operation cannot accept; returns code. */
+static int s3_fail(int code, const s3_request *req, const s3_response *resp)
+{
+    const char *hint = "";
+    if (resp->status == 401 || resp->status == 403 || !strcmp(resp->code.ptr, "InvalidAccessKeyId"))
+        hint = " (" S3_CREDENTIALS_HINT ")";
+    else if (resp->status == 301 || resp->status == 307 ||
+             !strcmp(resp->code.ptr, "PermanentRedirect"))
+        hint = " (is the bucket in another region? check the region and the endpoint)";
+    else if (!strcmp(resp->code.ptr, "NoSuchBucket"))
+        hint = " (check the bucket name)";
+    char tries[48];
+    attempts_note(tries, sizeof(tries), resp->attempts);
+    return dv_error_set(code, "s3 %s %s: HTTP %ld%s%s%s%s%s%s", req->verb, req->what, resp->status,
+                        resp->code.len ? " " : "", resp->code.ptr, resp->message.len ? ": " : "",
+                        resp->message.ptr, hint, tries);
+}
+
+static void response_release(s3_response *resp)
+{
+    dv_buf_release(&resp->code);
+    dv_buf_release(&resp->message);
+}
+
+/* ---- naming ---- */
+
+/* The object key of name: "<prefix>/<name>" or name. */
+static int object_key(dv_buf *out, const s3_backend *backend, const char *name)
+{
+    return dv_buf_joinpath(out, backend->prefix, name);
+}
+
+static int object_what(dv_buf *out, const s3_backend *backend, const char *key)
+{
+    return dv_buf_printf(out, "s3://%s/%s", backend->bucket, key);
+}
+
+static int object_url(dv_buf *out, const s3_backend *backend, const char *key)
+{
+    int error;
+    if ((error = dv_buf_puts(out, backend->base_url)) < 0 || (error = dv_buf_putc(out, '/')) < 0)
+        return error;
+    return uri_encode(out, key, 1);
+}
+
+int dv_s3__object_url(char **out, dv_remote *remote, const char *name)
+{
+    dv_buf key = DV_BUF_INIT, url = DV_BUF_INIT;
+    int error;
+    if ((error = object_key(&key, remote->backend, name)) < 0 ||
+        (error = object_url(&url, remote->backend, key.ptr)) < 0)
+        goto done;
+    if (!(*out = dv_buf_detach(&url)))
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+done:
+    dv_buf_release(&key);
+    dv_buf_release(&url);
+    return error;
+}
+
+void dv_s3__set_list_page_keys(dv_remote *remote, int max_keys)
+{
+    s3_backend *backend = remote->backend;
+    assert(!strcmp(remote->ops->kind, "s3") && max_keys >= 0);
+    backend->list_page_keys = max_keys;
+}
+
+/* ---- the operations ---- */
+
+typedef struct list_state {
+    dv_remote_entry_fn fn;
+    void *ctx;
+    const char *root; /* "<prefix>/" or "" */
+    size_t root_len;
+} list_state;
+
+static int list_entry(void *ctx, const char *key, uint64_t size)
+{
+    list_state *state = ctx;
+    if (strncmp(key, state->root, state->root_len) != 0 || !key[state->root_len])
+        return 0;
+    return state->fn(state->ctx, key + state->root_len, size);
+}
+
+static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx)
+{
+    s3_backend *backend = remote->backend;
+    dv_buf root = DV_BUF_INIT, full_prefix = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT,
+           body = DV_BUF_INIT;
+    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    char *token = NULL, *next_token = NULL;
+    int error, truncated;
+
+    if (backend->prefix[0] && (error = dv_buf_printf(&root, "%s/", backend->prefix)) < 0)
+        goto done;
+    if ((error = dv_buf_printf(&full_prefix, "%s%s", root.ptr, prefix ? prefix : "")) < 0 ||
+        (error = object_what(&what, backend, full_prefix.ptr)) < 0)
+        goto done;
+    list_state state = {fn, ctx, root.ptr, root.len};
+
+    for (;;) {
+        /* Parameters in sorted order and fully encoded: that is how SigV4 canonicalises them,
+         * and libcurl signs the query string as written. */
+        dv_buf_clear(&url);
+        if ((error = dv_buf_puts(&url, backend->base_url)) < 0 ||
+            (error = dv_buf_puts(&url, backend->path_style ? "?" : "/?")) < 0)
+            goto done;
+        if (token &&
+            ((error = dv_buf_puts(&url, "continuation-token=")) < 0 ||
+             (error = uri_encode(&url, token, 0)) < 0 || (error = dv_buf_putc(&url, '&')) < 0))
+            goto done;
+        if ((error = dv_buf_puts(&url, "list-type=2")) < 0 ||
+            (backend->list_page_keys > 0 &&
+             (error = dv_buf_printf(&url, "&max-keys=%d", backend->list_page_keys)) < 0) ||
+            (error = dv_buf_puts(&url, "&prefix=")) < 0 ||
+            (error = uri_encode(&url, full_prefix.ptr, 0)) < 0)
+            goto done;
+
+        s3_request req = {.verb = "LIST",
+                          .method = "GET",
+                          .url = url.ptr,
+                          .what = what.ptr,
+                          .payload_sha256 = S3_EMPTY_SHA256_HEX,
+                          .upload_fd = -1,
+                          .body = &body,
+                          .body_max = S3_LIST_BODY_MAX_BYTES};
+        if ((error = s3_perform(remote, &req, &resp)) < 0)
+            goto done;
+        if (resp.status != 200) {
+            error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
+            goto done;
+        }
+        error = dv_s3__parse_list(body.ptr, body.len, list_entry, &state, &truncated, &next_token);
+        if (error < 0) {
+            if (error != DV_ENOMEM)
+                dv_error_wrap(error, "s3 LIST %s: bad response", what.ptr);
+            goto done;
+        }
+        if (error != 0)
+            goto done;
+        if (!truncated)
+            break;
+        if (!next_token || (token && !strcmp(token, next_token))) {
+            error = dv_error_set(DV_ECORRUPT,
+                                 "s3 LIST %s: the listing is truncated but has no new "
+                                 "continuation token",
+                                 what.ptr);
+            goto done;
+        }
+        free(token);
+        token = next_token;
+        next_token = NULL;
+    }
+
+done:
+    free(token);
+    free(next_token);
+    response_release(&resp);
+    dv_buf_release(&body);
+    dv_buf_release(&url);
+    dv_buf_release(&what);
+    dv_buf_release(&full_prefix);
+    dv_buf_release(&root);
+    return error;
+}
+
+/* SHA-256 of the file behind fd, in hex, read through a bounded buffer; also its length. */
+static int hash_file(char hex[DV_OID_HEX_CHARS + 1], uint64_t *len, int fd, const char *path)
+{
+    dv_hasher *hasher = NULL;
+    uint8_t *chunk = NULL;
+    uint64_t total = 0;
+    dv_oid oid;
+    int error;
+
+    if ((error = dv_hasher_new(&hasher)) < 0)
+        goto done;
+    if (!(chunk = malloc(S3_HASH_BUFFER_BYTES))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory hashing %s", path);
+        goto done;
+    }
+    for (;;) {
+        ssize_t n = pread(fd, chunk, S3_HASH_BUFFER_BYTES, (off_t)total);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error = dv_error_errno("reading %s", path);
+            goto done;
+        }
+        if (n == 0)
+            break;
+        if ((error = dv_hasher_update(hasher, chunk, (size_t)n)) < 0)
+            goto done;
+        total += (uint64_t)n;
+    }
+    if ((error = dv_hasher_final(&oid, hasher)) < 0)
+        goto done;
+    dv_oid_tohex(hex, &oid);
+    *len = total;
+
+done:
+    free(chunk);
+    dv_hasher_free(hasher);
+    return error;
+}
+
+static int s3_put_file(dv_remote *remote, const char *name, const char *path)
+{
+    s3_backend *backend = remote->backend;
+    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
+    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    char payload_hex[DV_OID_HEX_CHARS + 1];
+    uint64_t len = 0;
+    struct stat st;
+    int fd = -1, error;
+
+    if ((error = object_key(&key, backend, name)) < 0 ||
+        (error = object_what(&what, backend, key.ptr)) < 0 ||
+        (error = object_url(&url, backend, key.ptr)) < 0)
+        goto done;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        error = dv_error_errno("s3 PUT %s: opening %s", what.ptr, path);
+        goto done;
+    }
+    if (fstat(fd, &st) < 0) {
+        error = dv_error_errno("s3 PUT %s: reading %s", what.ptr, path);
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error = dv_error_set(DV_EUSAGE, "s3 PUT %s: %s is not a regular file", what.ptr, path);
+        goto done;
+    }
+    if ((error = hash_file(payload_hex, &len, fd, path)) < 0) {
+        dv_error_wrap(error, "s3 PUT %s", what.ptr);
+        goto done;
+    }
+    if (len != (uint64_t)st.st_size) {
+        error = dv_error_set(DV_EIO, "s3 PUT %s: %s changed while it was read", what.ptr, path);
+        goto done;
+    }
+
+    s3_request req = {.verb = "PUT",
+                      .method = "PUT",
+                      .url = url.ptr,
+                      .what = what.ptr,
+                      .payload_sha256 = payload_hex,
+                      .upload_path = path,
+                      .upload_fd = fd,
+                      .upload_len = len};
+    if ((error = s3_perform(remote, &req, &resp)) < 0)
+        goto done;
+    if (resp.status != 200)
+        error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
+
+done:
+    if (fd >= 0)
+        close(fd);
+    response_release(&resp);
+    dv_buf_release(&url);
+    dv_buf_release(&what);
+    dv_buf_release(&key);
+    return error;
+}
+
+/* A get of nothing still says whether the object exists and is long enough. */
+static int s3_head(dv_remote *remote, s3_request *req, uint64_t offset)
+{
+    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    int error;
+
+    req->verb = "HEAD";
+    req->method = "HEAD";
+    if ((error = s3_perform(remote, req, &resp)) < 0)
+        goto done;
+    if (resp.status == 404)
+        error = dv_error_set(DV_ENOTFOUND, "s3 GET %s: no such object (HTTP 404)", req->what);
+    else if (resp.status != 200)
+        error = s3_fail(DV_EIO, req, &resp);
+    else if (resp.content_length < offset)
+        error = dv_error_set(
+            DV_ECORRUPT, "s3 GET %s: the object is %" PRIu64 " bytes, shorter than offset %" PRIu64,
+            req->what, resp.content_length, offset);
+done:
+    response_release(&resp);
+    return error;
+}
+
+static int s3_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
+{
+    s3_backend *backend = remote->backend;
+    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT, range = DV_BUF_INIT;
+    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    int error;
+
+    if ((error = object_key(&key, backend, name)) < 0 ||
+        (error = object_what(&what, backend, key.ptr)) < 0 ||
+        (error = object_url(&url, backend, key.ptr)) < 0)
+        goto done;
+    s3_request req = {.verb = "GET",
+                      .method = "GET",
+                      .url = url.ptr,
+                      .what = what.ptr,
+                      .payload_sha256 = S3_EMPTY_SHA256_HEX,
+                      .upload_fd = -1,
+                      .into = buf,
+                      .into_cap = len,
+                      .into_offset = offset};
+    if (len == 0) {
+        error = s3_head(remote, &req, offset);
+        goto done;
+    }
+    if ((uint64_t)len - 1 > UINT64_MAX - offset) {
+        error = dv_error_set(DV_EUSAGE, "s3 GET %s: range past 2^64", what.ptr);
+        goto done;
+    }
+    if ((error = dv_buf_printf(&range, "bytes=%" PRIu64 "-%" PRIu64, offset,
+                               offset + (uint64_t)len - 1)) < 0)
+        goto done;
+    req.range = range.ptr;
+
+    if ((error = s3_perform(remote, &req, &resp)) < 0)
+        goto done;
+    if (resp.status == 404) {
+        error = s3_fail(DV_ENOTFOUND, &req, &resp);
+    } else if (resp.status == 416) {
+        error = dv_error_set(
+            DV_ECORRUPT, "s3 GET %s: the object is shorter than %" PRIu64 " bytes (HTTP 416 %s)",
+            what.ptr, offset + (uint64_t)len, resp.code.ptr);
+    } else if (resp.status != 206 && resp.status != 200) {
+        error = s3_fail(DV_EIO, &req, &resp);
+    } else if (resp.status == 206 && (!resp.has_content_range || resp.content_range_at != offset)) {
+        error = dv_error_set(DV_ECORRUPT,
+                             "s3 GET %s: asked for bytes from %" PRIu64
+                             " but the answer does not start there",
+                             what.ptr, offset);
+    } else if (resp.received != len) {
+        error = dv_error_set(DV_ECORRUPT,
+                             "s3 GET %s: the object is shorter than %" PRIu64
+                             " bytes (got %zu of the %zu bytes from offset %" PRIu64 ")",
+                             what.ptr, offset + (uint64_t)len, resp.received, len, offset);
+    }
+
+done:
+    response_release(&resp);
+    dv_buf_release(&range);
+    dv_buf_release(&url);
+    dv_buf_release(&what);
+    dv_buf_release(&key);
+    return error;
+}
+
+static int s3_remove(dv_remote *remote, const char *name)
+{
+    s3_backend *backend = remote->backend;
+    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
+    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    int error;
+
+    if ((error = object_key(&key, backend, name)) < 0 ||
+        (error = object_what(&what, backend, key.ptr)) < 0 ||
+        (error = object_url(&url, backend, key.ptr)) < 0)
+        goto done;
+    s3_request req = {.verb = "DELETE",
+                      .method = "DELETE",
+                      .url = url.ptr,
+                      .what = what.ptr,
+                      .payload_sha256 = S3_EMPTY_SHA256_HEX,
+                      .upload_fd = -1};
+    if ((error = s3_perform(remote, &req, &resp)) < 0)
+        goto done;
+    if (resp.status != 204 && resp.status != 200 && resp.status != 404)
+        error = s3_fail(DV_EIO, &req, &resp);
+
+done:
+    response_release(&resp);
+    dv_buf_release(&url);
+    dv_buf_release(&what);
+    dv_buf_release(&key);
+    return error;
+}
+
+static void backend_free(s3_backend *backend)
+{
+    if (!backend)
+        return;
+    for (size_t i = 0; i < backend->n_pool; i++)
+        curl_easy_cleanup(backend->pool[i]);
+    pthread_mutex_destroy(&backend->pool_lock);
+    free(backend->bucket);
+    free(backend->prefix);
+    free(backend->base_url);
+    free(backend->sigv4);
+    free(backend->access_key_id);
+    if (backend->secret_access_key) {
+        explicit_bzero(backend->secret_access_key, strlen(backend->secret_access_key));
+        free(backend->secret_access_key);
+    }
+    if (backend->token_header) {
+        explicit_bzero(backend->token_header, strlen(backend->token_header));
+        free(backend->token_header);
+    }
+    free(backend);
+}
+
+static void s3_free(dv_remote *remote)
+{
+    backend_free(remote->backend);
+    remote->backend = NULL;
+}
+
+static const dv_remote_ops s3_ops = {
+    .kind = "s3",
+    .list = s3_list,
+    .put_file = s3_put_file,
+    .get = s3_get,
+    .remove = s3_remove,
+    .free = s3_free,
+};
+
+/* ---- opening ---- */
+
+static int build_base_url(dv_buf *out, const dv_s3_options *opts, const char *region)
+{
+    dv_buf endpoint = DV_BUF_INIT;
+    int error;
+
+    if (opts->endpoint && opts->endpoint[0])
+        error = dv_buf_puts(&endpoint, opts->endpoint);
+    else
+        error = dv_buf_printf(&endpoint, "https://s3.%s.amazonaws.com", region);
+    if (error < 0)
+        goto done;
+    while (endpoint.len > 0 && endpoint.ptr[endpoint.len - 1] == '/')
+        dv_buf_truncate(&endpoint, endpoint.len - 1);
+    const char *host = strstr(endpoint.ptr, "://");
+    if (!host ||
+        (strncasecmp(endpoint.ptr, "http://", 7) && strncasecmp(endpoint.ptr, "https://", 8))) {
+        error = dv_error_set(DV_EUSAGE, "s3 endpoint %s: must start with http:// or https://",
+                             endpoint.ptr);
+        goto done;
+    }
+    host += 3;
+    if (!*host) {
+        error = dv_error_set(DV_EUSAGE, "s3 endpoint %s: no host", endpoint.ptr);
+        goto done;
+    }
+    if (opts->path_style) {
+        if ((error = dv_buf_printf(out, "%s/", endpoint.ptr)) < 0 ||
+            (error = uri_encode(out, opts->bucket, 0)) < 0)
+            goto done;
+    } else {
+        if ((error = dv_buf_put(out, endpoint.ptr, (size_t)(host - endpoint.ptr))) < 0 ||
+            (error = dv_buf_printf(out, "%s.%s", opts->bucket, host)) < 0)
+            goto done;
+    }
+
+done:
+    dv_buf_release(&endpoint);
+    return error;
+}
+
+static int valid_bucket_name(const char *bucket)
+{
+    if (!bucket[0])
+        return 0;
+    for (const char *p = bucket; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
+{
+    s3_backend *backend = NULL;
+    dv_buf base_url = DV_BUF_INIT, sigv4 = DV_BUF_INIT, prefix = DV_BUF_INIT, display = DV_BUF_INIT,
+           token_header = DV_BUF_INIT;
+    const char *region = opts->region && opts->region[0] ? opts->region : S3_DEFAULT_REGION;
+    int error = 0;
+
+    assert(out && opts);
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_result != CURLE_OK)
+        return dv_error_set(DV_ERROR, "cannot initialise libcurl: %s",
+                            curl_easy_strerror(curl_init_result));
+    if (!opts->bucket || !valid_bucket_name(opts->bucket))
+        return dv_error_set(DV_EUSAGE, "s3 remote: bad bucket name '%s'",
+                            opts->bucket ? opts->bucket : "");
+    if (!opts->access_key_id || !opts->access_key_id[0] || !opts->secret_access_key ||
+        !opts->secret_access_key[0])
+        return dv_error_set(DV_EUSAGE,
+                            "s3 remote s3://%s: no credentials (set AWS_ACCESS_KEY_ID and "
+                            "AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials)",
+                            opts->bucket);
+
+    if (!(backend = calloc(1, sizeof(*backend)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory opening s3://%s", opts->bucket);
+        goto done;
+    }
+    if ((error = pthread_mutex_init(&backend->pool_lock, NULL)) != 0) {
+        free(backend);
+        backend = NULL;
+        error = dv_error_set(DV_ERROR, "opening s3://%s: %s", opts->bucket, strerror(error));
+        goto done;
+    }
+    const char *p = opts->prefix ? opts->prefix : "";
+    while (*p == '/')
+        p++;
+    if ((error = dv_buf_puts(&prefix, p)) < 0)
+        goto done;
+    while (prefix.len > 0 && prefix.ptr[prefix.len - 1] == '/')
+        dv_buf_truncate(&prefix, prefix.len - 1);
+    if ((error = build_base_url(&base_url, opts, region)) < 0 ||
+        (error = dv_buf_printf(&sigv4, "aws:amz:%s:s3", region)) < 0 ||
+        (error = dv_buf_printf(&display, "s3://%s%s%s", opts->bucket, prefix.len ? "/" : "",
+                               prefix.ptr)) < 0)
+        goto done;
+    if (opts->session_token && opts->session_token[0] &&
+        (error = dv_buf_printf(&token_header, "x-amz-security-token: %s", opts->session_token)) < 0)
+        goto done;
+
+    backend->path_style = opts->path_style;
+    backend->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : S3_DEFAULT_MAX_ATTEMPTS;
+    backend->bucket = strdup(opts->bucket);
+    backend->prefix = dv_buf_detach(&prefix);
+    backend->base_url = dv_buf_detach(&base_url);
+    backend->sigv4 = dv_buf_detach(&sigv4);
+    backend->access_key_id = strdup(opts->access_key_id);
+    backend->secret_access_key = strdup(opts->secret_access_key);
+    backend->token_header = token_header.len ? dv_buf_detach(&token_header) : NULL;
+    if (!backend->bucket || !backend->prefix || !backend->base_url || !backend->sigv4 ||
+        !backend->access_key_id || !backend->secret_access_key ||
+        (token_header.len && !backend->token_header)) {
+        error = dv_error_set(DV_ENOMEM, "out of memory opening s3://%s", opts->bucket);
+        goto done;
+    }
+    if ((error = dv_remote__new(out, &s3_ops, display.ptr, display.ptr, backend)) < 0)
+        goto done;
+    backend = NULL;
+
+done:
+    backend_free(backend);
+    if (token_header.len)
+        explicit_bzero(token_header.ptr, token_header.len);
+    dv_buf_release(&token_header);
+    dv_buf_release(&display);
+    dv_buf_release(&prefix);
+    dv_buf_release(&sigv4);
+    dv_buf_release(&base_url);
+    return error;
+}
+
+/* ---- credentials ---- */
+
+void dv_s3_credentials_release(dv_s3_credentials *creds)
+{
+    if (!creds)
+        return;
+    free(creds->access_key_id);
+    if (creds->secret_access_key) {
+        explicit_bzero(creds->secret_access_key, strlen(creds->secret_access_key));
+        free(creds->secret_access_key);
+    }
+    if (creds->session_token) {
+        explicit_bzero(creds->session_token, strlen(creds->session_token));
+        free(creds->session_token);
+    }
+    memset(creds, 0, sizeof(*creds));
+}
+
+static char *trim(char *text)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t len = strlen(text);
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' ||
+                       text[len - 1] == '\r'))
+        text[--len] = '\0';
+    return text;
+}
+
+/* Does the section header "[...]" (brackets stripped, trimmed) name profile? The credentials
+ * file says "[name]"; "[profile name]", the config file's form, is accepted too. */
+static int section_is(const char *section, const char *profile)
+{
+    if (!strcmp(section, profile))
+        return 1;
+    if (!strncmp(section, "profile", 7) && (section[7] == ' ' || section[7] == '\t')) {
+        const char *name = section + 8;
+        while (*name == ' ' || *name == '\t')
+            name++;
+        return !strcmp(name, profile);
+    }
+    return 0;
+}
+
+static int set_string(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return dv_error_set(DV_ENOMEM, "out of memory reading credentials");
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* Read [profile] of the credentials file at path into out. 1 if the file does not exist. */
+static int load_credentials_file(dv_s3_credentials *out, const char *path, const char *profile)
+{
+    FILE *file = fopen(path, "re");
+    char *line = NULL;
+    size_t line_alloc = 0;
+    int in_section = 0, found_section = 0, error = 0;
+    unsigned line_no = 0;
+
+    if (!file) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 1;
+        return dv_error_errno("reading AWS credentials file %s", path);
+    }
+    errno = 0;
+    while (getline(&line, &line_alloc, file) >= 0) {
+        char *text = trim(line);
+        line_no++;
+        if (!*text || *text == '#' || *text == ';')
+            continue;
+        if (*text == '[') {
+            char *close = strchr(text, ']');
+            if (!close) {
+                error = dv_error_set(DV_EUSAGE,
+                                     "AWS credentials file %s, line %u: bad section "
+                                     "header",
+                                     path, line_no);
+                goto done;
+            }
+            *close = '\0';
+            in_section = section_is(trim(text + 1), profile);
+            found_section |= in_section;
+            continue;
+        }
+        if (!in_section)
+            continue;
+        char *eq = strchr(text, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        char *name = trim(text), *value = trim(eq + 1);
+        if (!strcasecmp(name, "aws_access_key_id"))
+            error = set_string(&out->access_key_id, value);
+        else if (!strcasecmp(name, "aws_secret_access_key"))
+            error = set_string(&out->secret_access_key, value);
+        else if (!strcasecmp(name, "aws_session_token"))
+            error = set_string(&out->session_token, value);
+        if (error < 0)
+            goto done;
+    }
+    if (ferror(file)) {
+        error = dv_error_errno("reading AWS credentials file %s", path);
+        goto done;
+    }
+    if (!found_section) {
+        error = dv_error_set(DV_ENOTFOUND,
+                             "no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
+                             "not set, and %s has no [%s] section (set those variables, add the "
+                             "section, or choose another profile with AWS_PROFILE)",
+                             path, profile);
+        goto done;
+    }
+    if (!out->access_key_id || !out->access_key_id[0] || !out->secret_access_key ||
+        !out->secret_access_key[0]) {
+        error = dv_error_set(DV_ENOTFOUND,
+                             "no S3 credentials: section [%s] of %s lacks %s (add it, or set "
+                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+                             profile, path,
+                             out->access_key_id && out->access_key_id[0] ? "aws_secret_access_key"
+                                                                         : "aws_access_key_id");
+        goto done;
+    }
+    if (out->session_token && !out->session_token[0]) {
+        free(out->session_token);
+        out->session_token = NULL;
+    }
+
+done:
+    if (line) {
+        explicit_bzero(line, line_alloc);
+        free(line);
+    }
+    fclose(file);
+    return error;
+}
+
+int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile)
+{
+    const char *key_id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
+    const char *token = getenv("AWS_SESSION_TOKEN");
+    dv_buf path = DV_BUF_INIT;
+    int error = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (key_id && key_id[0] && secret && secret[0]) {
+        if ((error = set_string(&out->access_key_id, key_id)) < 0 ||
+            (error = set_string(&out->secret_access_key, secret)) < 0 ||
+            (token && token[0] && (error = set_string(&out->session_token, token)) < 0))
+            goto done;
+        return 0;
+    }
+    if ((key_id && key_id[0]) || (secret && secret[0]))
+        return dv_error_set(DV_EUSAGE,
+                            "%s is set but %s is not (set both, or neither to use "
+                            "~/.aws/credentials)",
+                            key_id && key_id[0] ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                            key_id && key_id[0] ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+
+    if (!profile || !profile[0])
+        profile = getenv("AWS_PROFILE");
+    if (!profile || !profile[0])
+        profile = "default";
+    const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
+    if (file && file[0]) {
+        error = dv_buf_puts(&path, file);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || !home[0]) {
+            error = dv_error_set(DV_ENOTFOUND,
+                                 "no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                                 "are not set, and HOME is not set to find ~/.aws/credentials");
+            goto done;
+        }
+        error = dv_buf_printf(&path, "%s/.aws/credentials", home);
+    }
+    if (error < 0)
+        goto done;
+    error = load_credentials_file(out, path.ptr, profile);
+    if (error == 1)
+        error = dv_error_set(DV_ENOTFOUND,
+                             "no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
+                             "not set, and %s does not exist (set those variables, or write "
+                             "aws_access_key_id and aws_secret_access_key under [%s] in that file)",
+                             path.ptr, profile);
+
+done:
+    if (error < 0)
+        dv_s3_credentials_release(out);
+    dv_buf_release(&path);
+    return error;
+}
