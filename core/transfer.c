@@ -369,7 +369,7 @@ typedef struct fetcher {
     int jobs;
     dv_remote_index *remote_index;
     ZSTD_DCtx **dctx; /* one per worker */
-    dv_buf *decoded;  /* one per worker */
+    dv_buf *decoded;  /* DV_FETCH_HASH_GROUP per worker */
     wanted *want;
     range *ranges;
     pthread_mutex_t lock; /* the odb's writes, held, progress and the result */
@@ -379,7 +379,7 @@ typedef struct fetcher {
 } fetcher;
 
 static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint32_t crc,
-                const dv_buf *decoded)
+                const uint8_t *decoded, size_t decoded_len)
 {
     if (f->n_held == f->alloc_held) {
         size_t alloc = f->alloc_held ? f->alloc_held * 2 : 64;
@@ -396,7 +396,7 @@ static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint3
     h->decoded = (dv_buf)DV_BUF_INIT;
     int error = dv_buf_put(&h->stored, stored, e->stored_len);
     if (error == 0)
-        error = dv_buf_put(&h->decoded, decoded->ptr, decoded->len);
+        error = dv_buf_put(&h->decoded, decoded, decoded_len);
     return error;
 }
 
@@ -447,7 +447,63 @@ static uint64_t entry_end(const dv_pack_entry *e)
     return e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
 }
 
-/* Check, decode (which verifies the SHA-256) and store the entries of one range. */
+/* Check the entries want[first .. first+n) of a range read into buf (header, CRC-32C,
+ * decoding), hash them side by side, and store them (chunks) or hold them (the rest). */
+static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t first, size_t n,
+                       int worker)
+{
+    const uint8_t *data[DV_FETCH_HASH_GROUP];
+    size_t lens[DV_FETCH_HASH_GROUP];
+    dv_oid ids[DV_FETCH_HASH_GROUP];
+    dv_buf *slots = &f->decoded[(size_t)worker * DV_FETCH_HASH_GROUP];
+    const char *where = dv_pack_path(rg->pack);
+    int error;
+    for (size_t k = 0; k < n; k++) {
+        const dv_pack_entry *e = &f->want[first + k].entry;
+        const uint8_t *bytes = buf + (e->offset - rg->offset);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        if ((error = dv_pack_check_entry(rg->pack, e, bytes)) < 0)
+            return error;
+        if (e->flags == DV_PACK_RAW && e->stored_len == e->raw_len) {
+            data[k] = stored; /* hashed where it lies */
+            lens[k] = e->raw_len;
+            continue;
+        }
+        if ((error = dv_pack_unpack(&slots[k], e, stored, e->stored_len, f->dctx[worker], where)) <
+            0)
+            return error;
+        data[k] = (const uint8_t *)slots[k].ptr;
+        lens[k] = slots[k].len;
+    }
+    if ((error = dv_hash_many(ids, data, lens, n)) < 0)
+        return error;
+    for (size_t k = 0; k < n; k++)
+        if (dv_oid_cmp(&ids[k], &f->want[first + k].entry.id))
+            return dv_error_set(DV_ECORRUPT, "object %s in %s is corrupt: its content hashes to %s",
+                                dv_oid_hex(&f->want[first + k].entry.id), where,
+                                dv_oid_hex(&ids[k]));
+    pthread_mutex_lock(&f->lock);
+    for (size_t k = 0; k < n && error == 0; k++) {
+        const dv_pack_entry *e = &f->want[first + k].entry;
+        const uint8_t *bytes = buf + (e->offset - rg->offset);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
+        int added = 0;
+        if (e->type != DV_OBJ_CHUNK) /* stored last, so nothing names what is absent */
+            error = hold(f, e, stored, crc, data[k], lens[k]);
+        else
+            error = dv_odb_put_stored(f->odb, &e->id, e->type, e->raw_len, e->flags, stored,
+                                      e->stored_len, crc, &added);
+        if (error == 0 && added) {
+            f->result->objects_moved++;
+            f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return error;
+}
+
+/* Read one range and store its entries. */
 static int fetch_range(void *ctx, size_t item, int worker)
 {
     fetcher *f = ctx;
@@ -461,28 +517,10 @@ static int fetch_range(void *ctx, size_t item, int worker)
     if ((error = dv_remote_pack_name(&name, dv_pack_id(rg->pack), ".pack")) < 0 ||
         (error = f->remote->ops->get(f->remote, name.ptr, rg->offset, rg->len, buf)) < 0)
         goto done;
-    for (size_t i = rg->first; i < rg->first + rg->n; i++) {
-        const dv_pack_entry *e = &f->want[i].entry;
-        const uint8_t *bytes = buf + (e->offset - rg->offset);
-        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
-        if ((error = dv_pack_check_entry(rg->pack, e, bytes)) < 0 ||
-            (error = dv_pack_decode(&f->decoded[worker], e, stored, e->stored_len, f->dctx[worker],
-                                    dv_pack_path(rg->pack))) < 0)
-            goto done;
-        uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
-        int added = 0;
-        pthread_mutex_lock(&f->lock);
-        if (e->type != DV_OBJ_CHUNK) /* stored last, so nothing names what is absent */
-            error = hold(f, e, stored, crc, &f->decoded[worker]);
-        else
-            error = dv_odb_put_stored(f->odb, &e->id, e->type, e->raw_len, e->flags, stored,
-                                      e->stored_len, crc, &added);
-        if (error == 0 && added) {
-            f->result->objects_moved++;
-            f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
-        }
-        pthread_mutex_unlock(&f->lock);
-        if (error < 0)
+    for (size_t i = rg->first; i < rg->first + rg->n; i += DV_FETCH_HASH_GROUP) {
+        size_t n = rg->first + rg->n - i;
+        if ((error = store_group(f, rg, buf, i, n < DV_FETCH_HASH_GROUP ? n : DV_FETCH_HASH_GROUP,
+                                 worker)) < 0)
             goto done;
     }
     if (f->opts && f->opts->progress) {
@@ -580,13 +618,15 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
         goto out;
     f.roots_ref = &r;
     f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));
-    f.decoded = calloc((size_t)f.jobs, sizeof(*f.decoded));
+    size_t n_slots = (size_t)f.jobs * DV_FETCH_HASH_GROUP;
+    f.decoded = calloc(n_slots, sizeof(*f.decoded));
     if (!f.dctx || !f.decoded) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
         goto done;
     }
-    for (int i = 0; i < f.jobs; i++) {
+    for (size_t i = 0; i < n_slots; i++)
         f.decoded[i] = (dv_buf)DV_BUF_INIT;
+    for (int i = 0; i < f.jobs; i++) {
         if (!(f.dctx[i] = ZSTD_createDCtx())) {
             error = dv_error_set(DV_ENOMEM, "out of memory");
             goto done;
@@ -611,7 +651,7 @@ done:
         for (int i = 0; i < f.jobs; i++)
             ZSTD_freeDCtx(f.dctx[i]);
     if (f.decoded)
-        for (int i = 0; i < f.jobs; i++)
+        for (size_t i = 0; i < (size_t)f.jobs * DV_FETCH_HASH_GROUP; i++)
             dv_buf_release(&f.decoded[i]);
     free(f.dctx);
     free(f.decoded);

@@ -180,6 +180,52 @@ assert_match "$ERR" "CRC|SHA-256|damaged|does not match"
 [ ! -e bad.bin ] || fail "bad.bin exists after a failed pull"
 assert_exit 0 "$DV" fsck
 
+step "a remote entry whose bytes changed but whose CRC was fixed up: caught by SHA-256"
+cd "$T/origin"
+gen_random forged.bin 300000 13
+assert_exit 0 "$DV" add forged.bin
+git commit -q -m forged
+assert_exit 0 "$DV" push
+newest=$(ls -t .dv/cache/packs/*.pack | head -n1)
+name="packs/$(basename "$newest")"
+remote_get "$name" "$T/forged.pack"
+remote_get "${name%.pack}.idx" "$T/forged.idx"
+"$PY" - "$T/forged.pack" "$T/forged.idx" <<'PYEOF'
+import struct, sys
+table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+idx = open(sys.argv[2], "rb").read()
+count = struct.unpack(">I", idx[8:12])[0]
+rec = 44 + 1024 + 32 * count
+for i in range(count):  # the first chunk (type 1)
+    off, stored_len, raw_len, typ = struct.unpack(">QIIB", idx[rec + 20 * i: rec + 20 * i + 17])
+    if typ == 1:
+        break
+with open(sys.argv[1], "r+b") as f:
+    f.seek(off + 48); stored = bytearray(f.read(stored_len))
+    stored[100] ^= 0x01
+    f.seek(off + 48); f.write(stored)
+    f.seek(off + 44); f.write(struct.pack(">I", crc32c(stored)))
+PYEOF
+remote_rm "$name"
+remote_put "$T/forged.pack" "$name"
+git clone -q "$T/origin" "$T/clone4"
+cd "$T/clone4"
+assert_exit 5 "$DV" pull forged.bin
+note "$(head -n1 "$ERR")"
+assert_contains "$ERR" "hashes to"
+[ ! -e forged.bin ] || fail "forged.bin exists after a failed pull"
+assert_exit 0 "$DV" fsck
+
 step "errors name the remote and say what to do"
 cd "$T/origin"
 assert_exit 2 "$DV" push -r nowhere
