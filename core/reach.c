@@ -117,6 +117,13 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
             /* fetch stores what it gets, or holds trees and manifests for read */
             if ((error = ops->fetch(ops->ctx, missing.items, missing.n)) < 0)
                 goto done;
+            /* chunks are not read below, so check here that they arrived */
+            for (size_t i = 0; i < missing.n; i++)
+                if (missing.items[i].type == DV_OBJ_CHUNK &&
+                    !dv_odb_has(odb, &missing.items[i].id)) {
+                    error = missing_error(ops, &missing.items[i]);
+                    goto done;
+                }
         }
         next.n = 0;
         for (size_t i = 0; i < cur.n; i++) {

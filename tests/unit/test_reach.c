@@ -1,0 +1,242 @@
+/*
+ * Tests for core/reach: the objects reachable from roots, level by level, with a fetch
+ * callback for what the store lacks (and trees/manifests it holds aside).
+ */
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/object.h"
+#include "core/oidset.h"
+#include "core/reach.h"
+#include "storage/odb.h"
+
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static char root_dir[64];
+
+static void make_dirs(void)
+{
+    testutil_make_root(root_dir, sizeof(root_dir), "reach");
+}
+
+static void remove_dirs(void)
+{
+    testutil_remove_tree(root_dir);
+}
+
+TestSuite(reach, .init = make_dirs, .fini = remove_dirs, .timeout = 60);
+
+static dv_odb *open_odb(const char *name)
+{
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/%s", root_dir, name);
+    dv_odb *odb;
+    cr_assert_eq(dv_odb_open(&odb, dir, NULL), 0, "%s", dv_error_last());
+    return odb;
+}
+
+static dv_oid put(dv_odb *odb, uint8_t type, const void *data, size_t len)
+{
+    dv_oid id;
+    cr_assert_eq(dv_odb_put_hashed(&id, odb, type, data, len, NULL), 0, "%s", dv_error_last());
+    return id;
+}
+
+/* A file of n chunks (seeded); its manifest id. The chunks' ids go to chunks. */
+static dv_oid make_file(dv_odb *odb, int n, uint64_t seed, dv_oid *chunks)
+{
+    dv_manifest m = DV_MANIFEST_INIT;
+    uint8_t buf[1000];
+    for (int i = 0; i < n; i++) {
+        fill_random(buf, sizeof(buf), seed * 100 + (uint64_t)i);
+        chunks[i] = put(odb, DV_OBJ_CHUNK, buf, sizeof(buf));
+        cr_assert_eq(dv_manifest_append(&m, &chunks[i], sizeof(buf)), 0);
+    }
+    dv_buf enc = DV_BUF_INIT;
+    cr_assert_eq(dv_manifest_encode(&enc, &m), 0);
+    dv_oid id = put(odb, DV_OBJ_MANIFEST, enc.ptr, enc.len);
+    dv_buf_release(&enc);
+    dv_manifest_release(&m);
+    return id;
+}
+
+/* root tree: a (executable file, 3 chunks), link (symlink chunk), sub/ (tree: b (file of
+ * 2 chunks, the second shared with a)): 9 distinct objects. */
+typedef struct fixture {
+    dv_oid root, sub, a, b, link, a_chunks[3], b_chunks[2];
+} fixture;
+
+static void make_fixture(fixture *fx, dv_odb *odb)
+{
+    fx->a = make_file(odb, 3, 1, fx->a_chunks);
+    /* b: its own chunk, then a's first chunk again */
+    dv_manifest m = DV_MANIFEST_INIT;
+    uint8_t buf[1000];
+    fill_random(buf, sizeof(buf), 777);
+    fx->b_chunks[0] = put(odb, DV_OBJ_CHUNK, buf, sizeof(buf));
+    fx->b_chunks[1] = fx->a_chunks[0];
+    cr_assert_eq(dv_manifest_append(&m, &fx->b_chunks[0], 1000), 0);
+    cr_assert_eq(dv_manifest_append(&m, &fx->b_chunks[1], 1000), 0);
+    dv_buf enc = DV_BUF_INIT;
+    cr_assert_eq(dv_manifest_encode(&enc, &m), 0);
+    fx->b = put(odb, DV_OBJ_MANIFEST, enc.ptr, enc.len);
+    fx->link = put(odb, DV_OBJ_CHUNK, "a", 1);
+    dv_tree sub = DV_TREE_INIT, root = DV_TREE_INIT;
+    cr_assert_eq(dv_tree_add(&sub, "b", 1, DV_MODE_FILE, &fx->b, 2000), 0);
+    cr_assert_eq(dv_tree_sort(&sub), 0);
+    dv_buf_clear(&enc);
+    cr_assert_eq(dv_tree_encode(&enc, &sub), 0);
+    fx->sub = put(odb, DV_OBJ_TREE, enc.ptr, enc.len);
+    cr_assert_eq(dv_tree_add(&root, "a", 1, DV_MODE_EXEC, &fx->a, 3000), 0);
+    cr_assert_eq(dv_tree_add(&root, "link", 4, DV_MODE_SYMLINK, &fx->link, 1), 0);
+    cr_assert_eq(dv_tree_add(&root, "sub", 3, DV_MODE_DIR, &fx->sub, 2000), 0);
+    cr_assert_eq(dv_tree_sort(&root), 0);
+    dv_buf_clear(&enc);
+    cr_assert_eq(dv_tree_encode(&enc, &root), 0);
+    fx->root = put(odb, DV_OBJ_TREE, enc.ptr, enc.len);
+    dv_buf_release(&enc);
+    dv_manifest_release(&m);
+    dv_tree_release(&sub);
+    dv_tree_release(&root);
+}
+
+typedef struct walk_log {
+    dv_oidset visited;
+    int visits;
+    uint8_t types[32];
+    int levels;      /* fetch calls */
+    size_t sizes[8]; /* items per fetch call */
+    dv_odb *source;  /* where fetch copies from */
+    dv_odb *target;
+} walk_log;
+
+static int on_visit(void *ctx, const dv_reach_item *item)
+{
+    walk_log *w = ctx;
+    cr_assert_eq(dv_oidset_add(&w->visited, &item->id), 1, "visited once");
+    w->types[w->visits++ % 32] = item->type;
+    return 0;
+}
+
+static const char *name_root(void *ctx, uint32_t root)
+{
+    (void)ctx;
+    return root == 0 ? "data.dv" : "other.dv";
+}
+
+static int copy_over(void *ctx, const dv_reach_item *items, size_t n)
+{
+    walk_log *w = ctx;
+    cr_assert_lt(w->levels, 8);
+    w->sizes[w->levels++] = n;
+    for (size_t i = 0; i < n; i++) {
+        dv_buf data = DV_BUF_INIT;
+        uint8_t type;
+        cr_assert_eq(dv_odb_has(w->target, &items[i].id), 0,
+                     "fetch is asked only for what is "
+                     "missing");
+        cr_assert_eq(dv_odb_read(&data, &type, w->source, &items[i].id), 0);
+        cr_assert_eq(type, items[i].type, "the walk knows each object's type in advance");
+        cr_assert_eq(dv_odb_put(w->target, &items[i].id, type, data.ptr, data.len, NULL), 0);
+        dv_buf_release(&data);
+    }
+    return 0;
+}
+
+Test(reach, visits_every_object_once)
+{
+    dv_odb *odb = open_odb("a");
+    fixture fx;
+    make_fixture(&fx, odb);
+    walk_log w = {DV_OIDSET_INIT, 0, {0}, 0, {0}, NULL, NULL};
+    dv_reach_item roots[2] = {{fx.root, DV_OBJ_TREE, 0}, {fx.a, DV_OBJ_MANIFEST, 1}};
+    dv_reach_ops ops = {NULL, NULL, on_visit, name_root, &w};
+    cr_assert_eq(dv_reach_walk(odb, roots, 2, &ops), 0, "%s", dv_error_last());
+    /* root, sub, a, b, link, a's 3 chunks, b's own chunk = 9 distinct */
+    cr_assert_eq(w.visits, 9);
+    cr_assert(dv_oidset_has(&w.visited, &fx.b_chunks[0]));
+    cr_assert(dv_oidset_has(&w.visited, &fx.link));
+    cr_assert_eq(w.types[0], DV_OBJ_TREE, "roots come first");
+    dv_oidset_release(&w.visited);
+    dv_odb_free(odb);
+}
+
+Test(reach, missing_object_without_fetch_names_the_root)
+{
+    dv_odb *full = open_odb("full"), *part = open_odb("part");
+    fixture fx;
+    make_fixture(&fx, full);
+    /* part has only the root tree */
+    dv_buf data = DV_BUF_INIT;
+    uint8_t type;
+    cr_assert_eq(dv_odb_read(&data, &type, full, &fx.root), 0);
+    cr_assert_eq(dv_odb_put(part, &fx.root, type, data.ptr, data.len, NULL), 0);
+    dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
+    dv_reach_ops ops = {NULL, NULL, NULL, name_root, NULL};
+    cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), DV_ENOTFOUND);
+    cr_assert(strstr(dv_error_last(), "data.dv"), "%s", dv_error_last());
+    dv_buf_release(&data);
+    dv_odb_free(full);
+    dv_odb_free(part);
+}
+
+Test(reach, fetches_level_by_level_only_what_is_missing)
+{
+    dv_odb *full = open_odb("full"), *part = open_odb("part");
+    fixture fx;
+    make_fixture(&fx, full);
+    /* part already has a's manifest and its chunks */
+    dv_oid have[4] = {fx.a, fx.a_chunks[0], fx.a_chunks[1], fx.a_chunks[2]};
+    for (int i = 0; i < 4; i++) {
+        dv_buf data = DV_BUF_INIT;
+        uint8_t type;
+        cr_assert_eq(dv_odb_read(&data, &type, full, &have[i]), 0);
+        cr_assert_eq(dv_odb_put(part, &have[i], type, data.ptr, data.len, NULL), 0);
+        dv_buf_release(&data);
+    }
+    walk_log w = {DV_OIDSET_INIT, 0, {0}, 0, {0}, full, part};
+    dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
+    dv_reach_ops ops = {copy_over, NULL, on_visit, name_root, &w};
+    cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), 0, "%s", dv_error_last());
+    /* level 0: root; level 1: sub, link (a is present); level 2: b; level 3: b's own chunk */
+    cr_assert_eq(w.levels, 4);
+    cr_assert_eq(w.sizes[0], 1);
+    cr_assert_eq(w.sizes[1], 2);
+    cr_assert_eq(w.sizes[2], 1);
+    cr_assert_eq(w.sizes[3], 1);
+    cr_assert_eq(w.visits, 9);
+    dv_oidset_release(&w.visited);
+    dv_odb_free(full);
+    dv_odb_free(part);
+}
+
+static int fetch_nothing(void *ctx, const dv_reach_item *items, size_t n)
+{
+    (void)ctx;
+    (void)items;
+    (void)n;
+    return 0;
+}
+
+Test(reach, a_chunk_fetch_did_not_bring_is_an_error)
+{
+    dv_odb *full = open_odb("full"), *part = open_odb("part");
+    dv_oid chunks[3];
+    dv_oid file = make_file(full, 3, 5, chunks);
+    dv_buf data = DV_BUF_INIT;
+    uint8_t type;
+    cr_assert_eq(dv_odb_read(&data, &type, full, &file), 0);
+    cr_assert_eq(dv_odb_put(part, &file, type, data.ptr, data.len, NULL), 0);
+    dv_reach_item roots[1] = {{file, DV_OBJ_MANIFEST, 1}};
+    dv_reach_ops ops = {fetch_nothing, NULL, NULL, name_root, NULL};
+    cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), DV_ENOTFOUND);
+    cr_assert(strstr(dv_error_last(), "other.dv"), "%s", dv_error_last());
+    cr_assert(strstr(dv_error_last(), "chunk"), "%s", dv_error_last());
+    dv_buf_release(&data);
+    dv_odb_free(full);
+    dv_odb_free(part);
+}
