@@ -600,12 +600,6 @@ static CURLcode setup_attempt(s3_backend *backend, s3_attempt *attempt, struct c
             goto done;
         list = grown;
     }
-    if (req->upload_fd >= 0) {
-        /* An empty value removes the header: no waiting for "100 Continue" before each body. */
-        if (!(grown = curl_slist_append(list, "Expect:")))
-            goto done;
-        list = grown;
-    }
 
     S3_SETOPT(curl, CURLOPT_URL, req->url);
     S3_SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -634,6 +628,10 @@ static CURLcode setup_attempt(s3_backend *backend, s3_attempt *attempt, struct c
         S3_SETOPT(curl, CURLOPT_SEEKFUNCTION, on_seek);
         S3_SETOPT(curl, CURLOPT_SEEKDATA, attempt);
         S3_SETOPT(curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)S3_TRANSFER_BUFFER_BYTES);
+        /* Send the body at once rather than wait for "100 Continue" (a second, by default, with
+         * servers that never send it). Removing the header with "Expect:" is no way out: libcurl
+         * 7.88 signs every header set, the removed one too, and the signature then fails. */
+        S3_SETOPT(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
     } else if (!strcmp(req->method, "HEAD")) {
         S3_SETOPT(curl, CURLOPT_NOBODY, 1L);
     } else if (strcmp(req->method, "GET") != 0) {
@@ -1218,7 +1216,7 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
 {
     s3_backend *backend = NULL;
     dv_buf base_url = DV_BUF_INIT, sigv4 = DV_BUF_INIT, prefix = DV_BUF_INIT, display = DV_BUF_INIT,
-           token_header = DV_BUF_INIT;
+           token_header = DV_BUF_INIT, identity = DV_BUF_INIT;
     const char *region = opts->region && opts->region[0] ? opts->region : S3_DEFAULT_REGION;
     int error = 0;
 
@@ -1278,7 +1276,11 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
         error = dv_error_set(DV_ENOMEM, "out of memory opening s3://%s", opts->bucket);
         goto done;
     }
-    if ((error = dv_remote__new(out, &s3_ops, display.ptr, display.ptr, backend)) < 0)
+    /* The URL names the service as well as the bucket: it keys the cache of what the
+     * remote holds, which must not be shared by same-named buckets of two services. */
+    dv_buf_clear(&identity);
+    if ((error = dv_buf_printf(&identity, "%s/%s", backend->base_url, backend->prefix)) < 0 ||
+        (error = dv_remote__new(out, &s3_ops, identity.ptr, display.ptr, backend)) < 0)
         goto done;
     backend = NULL;
 
@@ -1288,6 +1290,7 @@ done:
         explicit_bzero(token_header.ptr, token_header.len);
     dv_buf_release(&token_header);
     dv_buf_release(&display);
+    dv_buf_release(&identity);
     dv_buf_release(&prefix);
     dv_buf_release(&sigv4);
     dv_buf_release(&base_url);

@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev libcurl4-openssl-dev)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(libcriterion-dev openssl util-linux python3)
+    packages+=(libcriterion-dev openssl util-linux python3 curl)
+    # The S3 test rig (tests/s3) runs on node; rig.sh installs its npm packages on first start.
+    command -v node >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
