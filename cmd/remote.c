@@ -16,14 +16,18 @@ const char cmd_remote_usage[] =
     "\n"
     "Remotes are kept in .dv/config, which is committed, so clones know them.\n"
     "URLs: s3://<bucket>[/<prefix>] for S3-compatible storage, or a directory\n"
-    "(a path, or file:///<path>). Credentials never go into .dv/config: S3 reads\n"
-    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or the\n"
-    "profile's section of ~/.aws/credentials, or remote.<name>.access-key-id and\n"
-    "remote.<name>.secret-access-key in .dv/config.local.\n"
+    "(a path, or file:///<path>). S3 credentials, first found wins:\n"
+    "remote.<name>.access-key-id and .secret-access-key in .dv/config.local (never\n"
+    "in .dv/config, which is refused); with --profile, that section of\n"
+    "~/.aws/credentials; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and\n"
+    "AWS_SESSION_TOKEN); the AWS_PROFILE or [default] section of ~/.aws/credentials.\n"
+    "AWS_ENDPOINT_URL and AWS_REGION (or AWS_DEFAULT_REGION) stand in for\n"
+    "--endpoint and --region when those are not configured.\n"
     "\n"
     "  --default         make it the remote push, fetch and pull use by default\n"
     "  --endpoint <url>  S3: the service's address (e.g. http://127.0.0.1:9000)\n"
-    "  --region <r>      S3: the region to sign for (default: AWS_REGION or us-east-1)\n"
+    "  --region <r>      S3: the region to sign for (default: AWS_REGION,\n"
+    "                    AWS_DEFAULT_REGION, or us-east-1)\n"
     "  --path-style      S3: address buckets as <endpoint>/<bucket> (most services\n"
     "                    other than AWS need it)\n"
     "  --profile <p>     S3: the section of ~/.aws/credentials to use\n"
@@ -110,8 +114,10 @@ int cmd_remote(int argc, char **argv)
         return rc;
     if (!strcmp(sub, "add"))
         rc = remote_add(repo, argc - 1, argv + 1);
-    else if (!strcmp(sub, "list") || !strcmp(sub, "-v"))
+    else if (!strcmp(sub, "list"))
         rc = remote_list(repo, argc - 1, argv + 1);
+    else if (!strcmp(sub, "-v")) /* dv remote -v, as git has it */
+        rc = remote_list(repo, argc, argv);
     else if (!strcmp(sub, "remove") || !strcmp(sub, "rm"))
         rc = remote_remove(repo, argc - 1, argv + 1);
     else

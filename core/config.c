@@ -138,10 +138,12 @@ static int each_entry(const git_config_entry *entry, void *payload)
     return e->error ? GIT_EUSER : 0;
 }
 
-int dv_config_each(dv_config *c, const char *regexp, dv_config_entry_fn fn, void *ctx)
+int dv_config_each(dv_config *c, dv_config_entry_fn fn, void *ctx)
 {
     each_ctx e = {fn, ctx, 0};
-    int rc = git_config_foreach_match(c->cfg, regexp, each_entry, &e);
+    /* every entry, filtered by the caller: libgit2's regex matching leaks (pcre2 match
+     * data) in the version Debian 12 ships */
+    int rc = git_config_foreach(c->cfg, each_entry, &e);
     if (rc == GIT_EUSER)
         return e.error;
     if (rc < 0)
@@ -158,6 +160,26 @@ int dv_config_set_string_in_file(const char *path, const char *key, const char *
     int rc = value ? git_config_set_string(cfg, key, value) : git_config_delete_entry(cfg, key);
     if (rc < 0 && !(rc == GIT_ENOTFOUND && !value))
         error = git_failure(DV_EIO, path);
+    git_config_free(cfg);
+    return error;
+}
+
+int dv_config_get_string_in_file(char **out, const char *path, const char *key)
+{
+    git_config *cfg = NULL;
+    git_buf value = GIT_BUF_INIT;
+    int error = 0;
+    *out = NULL;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EIO, path);
+    int rc = git_config_get_string_buf(&value, cfg, key);
+    if (rc == 0) {
+        if (!(*out = strdup(value.ptr)))
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+    } else if (rc != GIT_ENOTFOUND) {
+        error = git_failure(DV_EUSAGE, path);
+    }
+    git_buf_dispose(&value);
     git_config_free(cfg);
     return error;
 }

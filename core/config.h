@@ -22,10 +22,13 @@ int dv_config_get_string(char **out, dv_config *cfg, const char *key);
 /** Boolean setting (true/false/yes/no/on/off/1/0) or def when unset. */
 int dv_config_get_bool(int *out, dv_config *cfg, const char *key, int def);
 
-/** Call fn for every setting whose (lowercased section and name) key matches regexp, from
- *  the lowest-priority file to the highest; fn's non-zero return stops and is returned. */
+/** Call fn for every setting (key with lowercased section and name), from the
+ *  lowest-priority file to the highest; fn's non-zero return stops and is returned. */
 typedef int (*dv_config_entry_fn)(void *ctx, const char *key, const char *value);
-int dv_config_each(dv_config *cfg, const char *regexp, dv_config_entry_fn fn, void *ctx);
+int dv_config_each(dv_config *cfg, dv_config_entry_fn fn, void *ctx);
+
+/** A string setting from the one file at path (NULL when unset there). */
+int dv_config_get_string_in_file(char **out, const char *path, const char *key);
 
 /** Set a string in the file at path (creating it), or delete the key when value is NULL. */
 int dv_config_set_string_in_file(const char *path, const char *key, const char *value);

@@ -165,7 +165,7 @@ int dv_remoteconf_remove(dv_repo *repo, const char *name)
     int error;
     if ((error = dv_remoteconf_check_name(name)) < 0 ||
         (error = dv_buf_printf(&c.prefix, "remote.%s.", name)) < 0 ||
-        (error = dv_config_each(repo->config, "^remote\\.", collect_key, &c)) < 0 ||
+        (error = dv_config_each(repo->config, collect_key, &c)) < 0 ||
         (error = config_path(&path, repo)) < 0)
         goto done;
     if (c.keys.n == 0) {
@@ -175,6 +175,15 @@ int dv_remoteconf_remove(dv_repo *repo, const char *name)
     for (size_t i = 0; i < c.keys.n; i++)
         if ((error = dv_config_set_string_in_file(path.ptr, c.keys.names[i], NULL)) < 0)
             goto done;
+    dv_buf_clear(&path);
+    if ((error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config.local")) < 0)
+        goto done;
+    if (dv_fs_exists(path.ptr) == 1)
+        for (size_t i = 0; i < c.keys.n; i++)
+            if ((error = dv_config_set_string_in_file(path.ptr, c.keys.names[i], NULL)) < 0)
+                goto done;
+    if ((error = config_path(&path, repo)) < 0)
+        goto done;
     if ((error = dv_config_get_string(&def, repo->config, "core.remote")) < 0)
         goto done;
     if (def && !strcmp(def, name) &&
@@ -194,8 +203,12 @@ done:
 static int collect_url(void *ctx, const char *key, const char *value)
 {
     dv_remote_list *list = ctx;
-    /* key is "remote.<name>.url" */
-    size_t name_len = strlen(key) - strlen("remote.") - strlen(".url");
+    size_t key_len = strlen(key);
+    /* only "remote.<name>.url" */
+    if (strncmp(key, "remote.", 7) || key_len <= strlen("remote..url") ||
+        strcmp(key + key_len - 4, ".url"))
+        return 0;
+    size_t name_len = key_len - strlen("remote.") - strlen(".url");
     char *name = strndup(key + strlen("remote."), name_len);
     if (!name)
         return dv_error_set(DV_ENOMEM, "out of memory");
@@ -222,7 +235,7 @@ static int collect_url(void *ctx, const char *key, const char *value)
 int dv_remoteconf_list(dv_remote_list *out, dv_repo *repo)
 {
     memset(out, 0, sizeof(*out));
-    int error = dv_config_each(repo->config, "^remote\\..*\\.url$", collect_url, out);
+    int error = dv_config_each(repo->config, collect_url, out);
     if (error < 0) {
         dv_remote_list_release(out);
         return error;
@@ -286,6 +299,39 @@ static int get_remote_string(char **out, dv_repo *repo, const char *name, const 
     return error;
 }
 
+/* A credential, read only from .dv/config.local: the committed .dv/config must not hold
+ * one, and one found there is refused rather than used. */
+static int get_local_secret(char **out, dv_repo *repo, const char *name, const char *var)
+{
+    dv_buf key = DV_BUF_INIT, path = DV_BUF_INIT;
+    char *committed = NULL;
+    int error;
+    *out = NULL;
+    if ((error = dv_buf_printf(&key, "remote.%s.%s", name, var)) < 0 ||
+        (error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config")) < 0 ||
+        (error = dv_config_get_string_in_file(&committed, path.ptr, key.ptr)) < 0)
+        goto done;
+    if (committed) {
+        error = dv_error_set(DV_EUSAGE,
+                             "%s holds %s, which is committed to git; move it to "
+                             ".dv/config.local (and change the key: it may be public now)",
+                             path.ptr, key.ptr);
+        goto done;
+    }
+    dv_buf_clear(&path);
+    if ((error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config.local")) < 0)
+        goto done;
+    if (dv_fs_exists(path.ptr) == 1)
+        error = dv_config_get_string_in_file(out, path.ptr, key.ptr);
+done:
+    if (committed)
+        explicit_bzero(committed, strlen(committed));
+    free(committed);
+    dv_buf_release(&key);
+    dv_buf_release(&path);
+    return error;
+}
+
 static int open_s3(dv_remote **out, dv_repo *repo, const char *name, const char *url)
 {
     char *endpoint = NULL, *region = NULL, *profile = NULL, *key_id = NULL, *secret = NULL;
@@ -306,16 +352,22 @@ static int open_s3(dv_remote **out, dv_repo *repo, const char *name, const char 
     if ((error = get_remote_string(&endpoint, repo, name, "endpoint")) < 0 ||
         (error = get_remote_string(&region, repo, name, "region")) < 0 ||
         (error = get_remote_string(&profile, repo, name, "profile")) < 0 ||
-        (error = get_remote_string(&key_id, repo, name, "access-key-id")) < 0 ||
-        (error = get_remote_string(&secret, repo, name, "secret-access-key")) < 0 ||
+        (error = get_local_secret(&key_id, repo, name, "access-key-id")) < 0 ||
+        (error = get_local_secret(&secret, repo, name, "secret-access-key")) < 0 ||
         (error = dv_buf_printf(&key, "remote.%s.path-style", name)) < 0 ||
         (error = dv_config_get_bool(&path_style, repo->config, key.ptr, 0)) < 0)
         goto done;
-    if (!key_id || !secret) {
-        if ((error = dv_s3_credentials_load(&creds, profile)) < 0) {
-            error = dv_error_wrap(error, "remote %s", name);
-            goto done;
-        }
+    if (!key_id != !secret) {
+        error = dv_error_set(DV_EUSAGE,
+                             "remote %s: .dv/config.local sets only one of "
+                             "remote.%s.access-key-id and remote.%s.secret-access-key (set both)",
+                             name, name, name);
+        goto done;
+    }
+    if (!key_id && (error = dv_s3_credentials_load(&creds, profile)) < 0) {
+        /* missing credentials are a setup problem, like a bad option */
+        error = dv_error_wrap(error == DV_ENOTFOUND ? DV_EUSAGE : error, "remote %s", name);
+        goto done;
     }
     const char *env_endpoint = getenv("AWS_ENDPOINT_URL");
     const char *env_region = getenv("AWS_REGION");
@@ -377,8 +429,10 @@ int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
             error = dv_buf_puts(&dir, path);
         else
             error = dv_buf_joinpath(&dir, repo->workdir.ptr, path);
+        char *resolved = error == 0 ? realpath(dir.ptr, NULL) : NULL;
         if (error == 0)
-            error = dv_remote_file_open(out, dir.ptr);
+            error = dv_remote_file_open(out, resolved ? resolved : dir.ptr);
+        free(resolved);
     }
     if (error == 0) {
         char *copy = strdup(name);

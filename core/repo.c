@@ -219,6 +219,12 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
         goto fail;
     }
     repo->compression_level = (int)level;
+    if (target > DV_PACK_TARGET_BYTES_MAX) {
+        /* a pack goes to a remote in one request; S3 takes at most 5 GiB per PUT */
+        error = dv_error_set(DV_EUSAGE, "pack.targetSize must be at most 4g (got %lld)",
+                             (long long)target);
+        goto fail;
+    }
     repo->pack_target_bytes = target < (1 << 20) ? (1 << 20) : (uint64_t)target;
     const char *env_timeout = getenv("DV_LOCK_TIMEOUT");
     if (env_timeout && *env_timeout)

@@ -107,6 +107,7 @@ static int transfer_jobs(dv_repo *repo, const dv_transfer_options *opts)
 typedef struct upload {
     dv_oid pack_id;
     uint64_t pack_bytes;
+    int names_objects; /* holds trees or manifests: its index goes up after the others */
     dv_buf pack_path, idx_path;
 } upload;
 
@@ -121,12 +122,18 @@ typedef struct pusher {
     dv_oidset sending;
     dv_remote_index *remote_index;
     dv_pack_writer *writer; /* the pack being built from parts of local packs */
+    int writer_names_objects;
     dv_buf tmp_dir;
     upload *uploads;
     size_t n_uploads, alloc_uploads;
     pthread_mutex_t progress_lock;
     uint64_t progress_bytes;
 } pusher;
+
+typedef struct local_pack {
+    dv_pack *pack;
+    struct stat st;
+} local_pack;
 
 static int note_needed(void *ctx, const dv_reach_item *item)
 {
@@ -135,7 +142,8 @@ static int note_needed(void *ctx, const dv_reach_item *item)
     return added < 0 ? added : 0;
 }
 
-static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, const char *idx_path)
+static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, const char *idx_path,
+                      int names_objects)
 {
     struct stat st;
     if (stat(pack_path, &st) < 0)
@@ -151,6 +159,7 @@ static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, c
     upload *u = &p->uploads[p->n_uploads];
     u->pack_id = *pack_id;
     u->pack_bytes = (uint64_t)st.st_size;
+    u->names_objects = names_objects;
     u->pack_path = (dv_buf)DV_BUF_INIT;
     u->idx_path = (dv_buf)DV_BUF_INIT;
     p->n_uploads++;
@@ -175,7 +184,8 @@ static int seal_built(pusher *p)
         const char *hex = dv_oid_hex(&pack_id);
         if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", p->tmp_dir.ptr, hex)) == 0 &&
             (error = dv_buf_printf(&idx_path, "%s/%s.idx", p->tmp_dir.ptr, hex)) == 0)
-            error = add_upload(p, &pack_id, pack_path.ptr, idx_path.ptr);
+            error = add_upload(p, &pack_id, pack_path.ptr, idx_path.ptr, p->writer_names_objects);
+        p->writer_names_objects = 0;
     }
     dv_buf_release(&pack_path);
     dv_buf_release(&idx_path);
@@ -188,6 +198,8 @@ static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *
     int error;
     if (!p->writer && (error = dv_pack_writer_new(&p->writer, p->tmp_dir.ptr)) < 0)
         return error;
+    if (e->type != DV_OBJ_CHUNK)
+        p->writer_names_objects = 1;
     if ((error = dv_pack_read_stored(stored, pack, e)) < 0 ||
         (error = dv_pack_writer_append(p->writer, &e->id, e->type, e->flags, e->raw_len,
                                        stored->ptr, (uint32_t)stored->len)) < 0)
@@ -197,22 +209,45 @@ static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *
     return 0;
 }
 
-/* Decide, pack by pack, what to send: whole local packs where every object is wanted,
- * the wanted objects of the others copied into new packs. */
+static int compare_mtime(const void *a, const void *b)
+{
+    const struct stat *x = &((const local_pack *)a)->st, *y = &((const local_pack *)b)->st;
+    if (x->st_mtim.tv_sec != y->st_mtim.tv_sec)
+        return x->st_mtim.tv_sec < y->st_mtim.tv_sec ? -1 : 1;
+    return (x->st_mtim.tv_nsec > y->st_mtim.tv_nsec) - (x->st_mtim.tv_nsec < y->st_mtim.tv_nsec);
+}
+
+/* Decide, pack by pack in the order they were written (so what names comes after what
+ * it names), what to send: whole local packs where every object is wanted, the wanted
+ * objects of the others copied into new packs. */
 static int plan_push(pusher *p)
 {
     int error = 0;
     dv_buf stored = DV_BUF_INIT, idx_path = DV_BUF_INIT;
     size_t n_packs = dv_odb_pack_count(p->odb);
+    local_pack *packs = calloc(n_packs ? n_packs : 1, sizeof(*packs));
+    if (!packs)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_packs; i++) {
+        packs[i].pack = dv_odb_pack_at(p->odb, i);
+        if (stat(dv_pack_path(packs[i].pack), &packs[i].st) < 0) {
+            error = dv_error_errno("cannot stat %s", dv_pack_path(packs[i].pack));
+            goto done;
+        }
+    }
+    qsort(packs, n_packs, sizeof(*packs), compare_mtime);
     for (size_t i = 0; i < n_packs && error == 0; i++) {
-        dv_pack *pack = dv_odb_pack_at(p->odb, i);
+        dv_pack *pack = packs[i].pack;
         size_t count = dv_pack_count(pack), n_send = 0;
+        int names_objects = 0;
         dv_pack_entry e;
         for (size_t j = 0; j < count; j++) {
             dv_pack_entry_at(pack, j, &e);
             if (dv_oidset_has(&p->needed, &e.id) && !dv_oidset_has(&p->sending, &e.id) &&
-                !dv_remote_index_find(p->remote_index, &e.id, NULL, NULL))
+                !dv_remote_index_find(p->remote_index, &e.id, NULL, NULL)) {
                 n_send++;
+                names_objects |= e.type != DV_OBJ_CHUNK;
+            }
         }
         if (n_send == 0)
             continue;
@@ -220,7 +255,8 @@ static int plan_push(pusher *p)
             dv_buf_clear(&idx_path);
             if ((error = dv_buf_printf(&idx_path, "%s/%s.idx", dv_odb_packs_dir(p->odb),
                                        dv_oid_hex(dv_pack_id(pack)))) < 0 ||
-                (error = add_upload(p, dv_pack_id(pack), dv_pack_path(pack), idx_path.ptr)) < 0)
+                (error = add_upload(p, dv_pack_id(pack), dv_pack_path(pack), idx_path.ptr,
+                                    names_objects)) < 0)
                 break;
         }
         for (size_t j = 0; j < count && error == 0; j++) {
@@ -235,6 +271,8 @@ static int plan_push(pusher *p)
     }
     if (error == 0)
         error = seal_built(p);
+done:
+    free(packs);
     dv_buf_release(&stored);
     dv_buf_release(&idx_path);
     return error;
@@ -250,7 +288,21 @@ static void push_progress(pusher *p, uint64_t bytes)
     pthread_mutex_unlock(&p->progress_lock);
 }
 
-/* Upload one pack, then its index: the index is the commit point. */
+/* Upload a pack's index, the commit point of its upload, and remember it. */
+static int commit_upload(pusher *p, const upload *u)
+{
+    dv_buf name = DV_BUF_INIT;
+    int error;
+    if ((error = dv_remote_pack_name(&name, &u->pack_id, ".idx")) == 0 &&
+        (error = p->remote->ops->put_file(p->remote, name.ptr, u->idx_path.ptr)) == 0)
+        error = dv_remote_index_add(p->remote_index, u->idx_path.ptr, &u->pack_id, u->pack_bytes);
+    dv_buf_release(&name);
+    return error;
+}
+
+/* Upload one pack, then its index (the commit point) unless the pack holds trees or
+ * manifests: those indexes go up after every other, in order, so that whatever the remote
+ * shows, it also has everything that it names. */
 static int upload_one(void *ctx, size_t item, int worker)
 {
     pusher *p = ctx;
@@ -262,10 +314,8 @@ static int upload_one(void *ctx, size_t item, int worker)
         (error = p->remote->ops->put_file(p->remote, name.ptr, u->pack_path.ptr)) < 0)
         goto done;
     push_progress(p, u->pack_bytes);
-    if ((error = dv_remote_pack_name(&name, &u->pack_id, ".idx")) < 0 ||
-        (error = p->remote->ops->put_file(p->remote, name.ptr, u->idx_path.ptr)) < 0)
-        goto done;
-    error = dv_remote_index_add(p->remote_index, u->idx_path.ptr, &u->pack_id, u->pack_bytes);
+    if (!u->names_objects)
+        error = commit_upload(p, u);
 done:
     if (error < 0)
         error = dv_error_wrap(error, "cannot upload pack %s to %s", dv_oid_short(&u->pack_id),
@@ -314,6 +364,12 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
         dv_pool_submit(pool, &task, upload_one, &p, p.n_uploads);
         if ((error = dv_pool_wait(pool, &task)) < 0)
             goto done;
+        for (size_t i = 0; i < p.n_uploads; i++)
+            if (p.uploads[i].names_objects && (error = commit_upload(&p, &p.uploads[i])) < 0) {
+                error = dv_error_wrap(error, "cannot upload pack %s to %s",
+                                      dv_oid_short(&p.uploads[i].pack_id), remote->name);
+                goto done;
+            }
     }
     result->objects_moved = dv_oidset_count(&p.sending);
     result->packs_moved = p.n_uploads;
@@ -479,7 +535,9 @@ static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t f
         return error;
     for (size_t k = 0; k < n; k++)
         if (dv_oid_cmp(&ids[k], &f->want[first + k].entry.id))
-            return dv_error_set(DV_ECORRUPT, "object %s in %s is corrupt: its content hashes to %s",
+            return dv_error_set(DV_ECORRUPT,
+                                "object %s in %s is corrupt: its content hashes to %s (push it "
+                                "again from a clone that has it)",
                                 dv_oid_hex(&f->want[first + k].entry.id), where,
                                 dv_oid_hex(&ids[k]));
     pthread_mutex_lock(&f->lock);

@@ -22,9 +22,9 @@ typedef int (*dv_remote_entry_fn)(void *ctx, const char *name, uint64_t size);
 /** Counters a remote keeps of the requests it made (for --stats and benchmarks). */
 typedef struct dv_remote_stats {
     uint64_t list_requests;
-    uint64_t put_requests; /* uploads, counting each part of a multipart upload */
+    uint64_t put_requests; /* uploads */
     uint64_t get_requests;
-    uint64_t other_requests; /* deletes, multipart starts and completions, ... */
+    uint64_t other_requests; /* deletes */
     uint64_t bytes_sent;     /* request bodies */
     uint64_t bytes_received; /* response bodies of gets */
     uint64_t retries;
@@ -85,9 +85,10 @@ typedef struct dv_s3_credentials {
     char *session_token;
 } dv_s3_credentials;
 
-/** Find S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN)
- *  from the environment; else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
- *  ~/.aws/credentials), section [profile], where profile NULL means AWS_PROFILE or "default".
+/** Find S3 credentials. With a profile: its section of the shared credentials file
+ *  (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials). Without: AWS_ACCESS_KEY_ID and
+ *  AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN) from the environment, else that file's
+ *  section named by AWS_PROFILE, or [default].
  *  On success out owns the strings (dv_s3_credentials_release). DV_ENOTFOUND when there are
  *  none, with a message saying where it looked; DV_EUSAGE for half-set credentials. */
 int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile);

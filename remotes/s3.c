@@ -1445,6 +1445,8 @@ int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile)
     int error = 0;
 
     memset(out, 0, sizeof(*out));
+    if (profile && profile[0])
+        key_id = secret = token = NULL; /* a profile named for this remote is a choice */
     if (key_id && key_id[0] && secret && secret[0]) {
         if ((error = set_string(&out->access_key_id, key_id)) < 0 ||
             (error = set_string(&out->secret_access_key, secret)) < 0 ||

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define DV_PACK_TARGET_BYTES_DEFAULT (64ull * 1024 * 1024)
+#define DV_PACK_TARGET_BYTES_MAX (4ll * 1024 * 1024 * 1024)
 
 typedef struct dv_odb dv_odb;
 

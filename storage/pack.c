@@ -721,17 +721,24 @@ int dv_pack_find(const dv_pack *p, const dv_oid *id, dv_pack_entry *out)
     return 0;
 }
 
+/* What to do about damage: fsck for a local pack; a pack known only by its index is a
+ * remote's, which fsck does not read. */
+static const char *repair_hint(const dv_pack *p)
+{
+    return p->fd >= 0 ? "run dv fsck" : "push it again from a clone that has it";
+}
+
 int dv_pack_check_bounds(const dv_pack *p, const dv_pack_entry *e)
 {
     uint64_t end = e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
     if (e->offset < DV_PACK_HEADER_BYTES || end > p->pack_bytes - DV_PACK_TRAILER_BYTES ||
         p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES)
-        return dv_error_set(DV_ECORRUPT,
-                            "object %s lies outside pack %s (offset %llu); run dv fsck",
-                            dv_oid_hex(&e->id), p->pack_path.ptr, (unsigned long long)e->offset);
+        return dv_error_set(DV_ECORRUPT, "object %s lies outside pack %s (offset %llu); %s",
+                            dv_oid_hex(&e->id), p->pack_path.ptr, (unsigned long long)e->offset,
+                            repair_hint(p));
     if (e->stored_len > DV_OBJECT_MAX_BYTES + 1024)
-        return dv_error_set(DV_ECORRUPT, "object %s in pack %s claims %u stored bytes; run dv fsck",
-                            dv_oid_hex(&e->id), p->pack_path.ptr, e->stored_len);
+        return dv_error_set(DV_ECORRUPT, "object %s in pack %s claims %u stored bytes; %s",
+                            dv_oid_hex(&e->id), p->pack_path.ptr, e->stored_len, repair_hint(p));
     return 0;
 }
 
@@ -746,15 +753,14 @@ int dv_pack_check_entry(const dv_pack *p, const dv_pack_entry *e, const uint8_t 
     dv_pack__encode_entry_header(expect, e);
     if (memcmp(expect, bytes, DV_PACK_ENTRY_CRC_OFFSET))
         return dv_error_set(DV_ECORRUPT,
-                            "object %s: entry header in pack %s does not match its index; "
-                            "run dv fsck",
-                            dv_oid_hex(&e->id), p->pack_path.ptr);
+                            "object %s: entry header in pack %s does not match its index; %s",
+                            dv_oid_hex(&e->id), p->pack_path.ptr, repair_hint(p));
     uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
     if (dv_crc32c(bytes + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len) != crc)
         return dv_error_set(DV_ECORRUPT,
                             "object %s in pack %s fails its CRC-32C check (the pack is damaged); "
-                            "run dv fsck",
-                            dv_oid_hex(&e->id), p->pack_path.ptr);
+                            "%s",
+                            dv_oid_hex(&e->id), p->pack_path.ptr, repair_hint(p));
     return 0;
 }
 

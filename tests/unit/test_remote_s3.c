@@ -278,13 +278,16 @@ static void use_credentials_file(void)
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
 }
 
-Test(s3_credentials, the_environment_comes_first)
+Test(s3_credentials, a_named_profile_wins_else_the_environment_comes_first)
 {
     dv_s3_credentials creds;
     use_credentials_file();
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "secretenv", 1);
     cr_assert_eq(dv_s3_credentials_load(&creds, "work"), 0, "%s", dv_error_last());
+    cr_assert_str_eq(creds.access_key_id, "AKIDWORK", "a profile named for the remote wins");
+    dv_s3_credentials_release(&creds);
+    cr_assert_eq(dv_s3_credentials_load(&creds, NULL), 0, "%s", dv_error_last());
     cr_assert_str_eq(creds.access_key_id, "AKIDENV");
     cr_assert_str_eq(creds.secret_access_key, "secretenv");
     cr_assert_null(creds.session_token);
