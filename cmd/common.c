@@ -303,55 +303,77 @@ static const cmd_flag *find_flag(const cmd_flag *flags, const char *long_name, s
 
 int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage, const cmd_flag *flags)
 {
-    int i = 1;
+    /* Options may come before, between or after the arguments (until "--"); the
+     * arguments are moved, in order, to the end of argv. */
+    char **args = calloc((size_t)argc + 1, sizeof(*args));
+    int n_args = 0, i = 1, rc = -1;
+    if (!args)
+        return cmd_usage_error(NULL, "out of memory");
     for (; i < argc; i++) {
         const char *arg = argv[i];
-        if (arg[0] != '-' || !arg[1])
-            break;
+        if (arg[0] != '-' || !arg[1]) {
+            args[n_args++] = argv[i];
+            continue;
+        }
         if (!strcmp(arg, "--")) {
-            i++;
+            for (i++; i < argc; i++)
+                args[n_args++] = argv[i];
             break;
         }
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-            return cmd_print_usage(usage);
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            rc = cmd_print_usage(usage);
+            goto done;
+        }
         if (arg[1] == '-') {
             const char *eq = strchr(arg + 2, '=');
             size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
             const cmd_flag *f = find_flag(flags, arg + 2, len, 0);
-            if (!f)
-                return cmd_usage_error(usage, "unknown option %s", arg);
+            if (!f) {
+                rc = cmd_usage_error(usage, "unknown option %s", arg);
+                goto done;
+            }
             if (!f->text) {
-                if (eq)
-                    return cmd_usage_error(usage, "option --%s takes no value", f->long_name);
+                if (eq) {
+                    rc = cmd_usage_error(usage, "option --%s takes no value", f->long_name);
+                    goto done;
+                }
                 *f->value = 1;
             } else if (eq) {
                 *f->text = eq + 1;
             } else if (i + 1 < argc) {
                 *f->text = argv[++i];
             } else {
-                return cmd_usage_error(usage, "option --%s needs a value", f->long_name);
+                rc = cmd_usage_error(usage, "option --%s needs a value", f->long_name);
+                goto done;
             }
             continue;
         }
         for (const char *c = arg + 1; *c; c++) {
             const cmd_flag *f = find_flag(flags, NULL, 0, *c);
-            if (!f)
-                return cmd_usage_error(usage, "unknown option -%c", *c);
+            if (!f) {
+                rc = cmd_usage_error(usage, "unknown option -%c", *c);
+                goto done;
+            }
             if (!f->text) {
                 *f->value = 1;
                 continue;
             }
-            if (c[1]) /* -rorigin */
+            if (c[1]) { /* -rorigin */
                 *f->text = c + 1;
-            else if (i + 1 < argc)
+            } else if (i + 1 < argc) {
                 *f->text = argv[++i];
-            else
-                return cmd_usage_error(usage, "option -%c needs a value", *c);
+            } else {
+                rc = cmd_usage_error(usage, "option -%c needs a value", *c);
+                goto done;
+            }
             break;
         }
     }
-    *first_arg = i;
-    return -1;
+    *first_arg = argc - n_args;
+    memcpy(argv + *first_arg, args, (size_t)n_args * sizeof(*args));
+done:
+    free(args);
+    return rc;
 }
 
 int cmd_transfer_open(dv_remote **out, int *jobs, dv_repo *repo, const cmd_transfer_args *args)

@@ -75,9 +75,9 @@ typedef struct cmd_flag {
 } cmd_flag;
 
 /**
- * Parse leading options (flags, valued options and --help). Options end at
- * the first argument that is not an option, or after "--". Returns -1 with *first_arg
- * set to continue, or an exit code for the command to return (usage printed).
+ * Parse options (flags, valued options and --help) wherever they are among the
+ * arguments, until "--"; the arguments are moved, in order, to the end of argv. Returns -1 with
+ * *first_arg set to continue, or an exit code for the command to return (usage printed).
  */
 int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage,
                     const cmd_flag *flags);

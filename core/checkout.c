@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define SETTLE_WAIT_NS (100 * 1000000ll) /* longest wait for the file clock to move on */
 
 enum action_kind { ACT_REMOVE = 1, ACT_MKDIR, ACT_WRITE_FILE, ACT_WRITE_LINK, ACT_CHMOD };
 
@@ -26,6 +29,11 @@ typedef struct action {
     uint8_t mode;
     uint64_t size;
 } action;
+
+typedef struct restored {
+    size_t action;
+    struct stat st;
+} restored;
 
 typedef struct planner {
     dv_repo *repo;
@@ -39,6 +47,8 @@ typedef struct planner {
     mode_t umask_bits;
     dv_buf tmp_dir; /* .dv/tmp */
     dev_t tmp_dev;
+    restored *restored; /* files written, for their stat-cache entries */
+    size_t n_restored, alloc_restored;
 } planner;
 
 int dv_path_list_add(dv_path_list *list, const char *path)
@@ -439,6 +449,53 @@ static int make_temp(planner *p, int *fd, dv_buf *tmp, const char *final_path, m
     return error;
 }
 
+static int note_restored(planner *p, const action *a, const struct stat *st)
+{
+    if (p->n_restored == p->alloc_restored) {
+        size_t n = p->alloc_restored ? p->alloc_restored * 2 : 64;
+        restored *grown = realloc(p->restored, n * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->restored = grown;
+        p->alloc_restored = n;
+    }
+    p->restored[p->n_restored].action = (size_t)(a - p->actions);
+    p->restored[p->n_restored].st = *st;
+    p->n_restored++;
+    return 0;
+}
+
+/* The entries of the files just written were recorded as racy (they would be hashed
+ * again by the next status). Wait until the file clock has moved past their times, at
+ * most SETTLE_WAIT_NS, and record them as trusted (see statcache.h). */
+static int settle_restored(planner *p)
+{
+    int64_t deadline = 0;
+    for (size_t i = 0; i < p->n_restored; i++) {
+        int64_t visible = dv_statcache_change_visible_ns(&p->restored[i].st);
+        if (visible > deadline)
+            deadline = visible;
+    }
+    int64_t now = dv_statcache_file_clock_ns();
+    for (int64_t waited = 0; now < deadline && waited < SETTLE_WAIT_NS; waited += 1000000) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        now = dv_statcache_file_clock_ns();
+    }
+    for (size_t i = 0; i < p->n_restored; i++) {
+        const restored *r = &p->restored[i];
+        int64_t visible = dv_statcache_change_visible_ns(&r->st);
+        if (!visible || visible > now)
+            continue; /* stays racy: the next status hashes it once */
+        const action *a = &p->actions[r->action];
+        int error =
+            dv_statcache_update_written(dv_worktree_statcache(p->wt), a->relpath, &r->st, &a->id);
+        if (error < 0)
+            return error;
+    }
+    return 0;
+}
+
 static int restore_file(planner *p, const action *a, dv_pool *pool)
 {
     int error, fd = -1;
@@ -474,8 +531,15 @@ static int restore_file(planner *p, const action *a, dv_pool *pool)
     }
     if ((error = dv_fs_commit_tmp(fd, tmp.ptr, path.ptr, 0)) < 0)
         goto done;
-    /* rename keeps the inode, size and times, so this stat describes the final file. */
-    error = dv_statcache_update(dv_worktree_statcache(p->wt), a->relpath, &st, &a->id, started_ns);
+    /* the rename may change the ctime (ext4 does): stat the final name */
+    struct stat final_st;
+    if (lstat(path.ptr, &final_st) == 0 && final_st.st_ino == st.st_ino &&
+        final_st.st_dev == st.st_dev)
+        st = final_st;
+    if ((error = dv_statcache_update(dv_worktree_statcache(p->wt), a->relpath, &st, &a->id,
+                                     started_ns)) < 0 ||
+        (error = note_restored(p, a, &st)) < 0)
+        goto done;
     p->result->files_restored++;
     p->result->bytes_restored += m.size;
 done:
@@ -675,7 +739,7 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
         p.opts->planned(p.opts->progress_ctx, bytes);
     }
     if ((error = dv_pool_new(&pool, dv_pool_default_threads())) < 0 ||
-        (error = execute(&p, pool)) < 0)
+        (error = execute(&p, pool)) < 0 || (error = settle_restored(&p)) < 0)
         goto done;
 done:
     if (p.wt)
@@ -686,6 +750,7 @@ done:
     for (size_t i = 0; i < p.n_actions; i++)
         free(p.actions[i].relpath);
     free(p.actions);
+    free(p.restored);
     dv_pool_free(pool);
     dv_worktree_free(p.wt);
     dv_buf_release(&p.abs);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -637,4 +638,39 @@ void dv_statcache_free(dv_statcache *c)
     free(c->slots);
     free(c->file_data);
     free(c);
+}
+
+/* The step of a file time: the largest power of ten (ns) dividing its nanoseconds. A file
+ * system that keeps whole seconds (or coarser) gives 0 ns, which says nothing; then 0. */
+static int64_t time_step_ns(const struct timespec *t)
+{
+    if (t->tv_nsec == 0)
+        return 0;
+    int64_t step = 1;
+    for (long n = t->tv_nsec; n % 10 == 0; n /= 10)
+        step *= 10;
+    return step;
+}
+
+int64_t dv_statcache_change_visible_ns(const struct stat *st)
+{
+    int64_t mstep = time_step_ns(&st->st_mtim), cstep = time_step_ns(&st->st_ctim);
+    if (!mstep || !cstep)
+        return 0;
+    int64_t m = timespec_ns(&st->st_mtim) + mstep, c = timespec_ns(&st->st_ctim) + cstep;
+    return m > c ? m : c;
+}
+
+int64_t dv_statcache_file_clock_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    return timespec_ns(&now);
+}
+
+int dv_statcache_update_written(dv_statcache *c, const char *relpath, const struct stat *st,
+                                const dv_oid *id)
+{
+    return dv_statcache_update(c, relpath, st, id,
+                               timespec_ns(&st->st_mtim) + DV_STATCACHE_RACY_NS);
 }

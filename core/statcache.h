@@ -57,6 +57,24 @@ int dv_statcache_lookup(dv_oid *id, dv_statcache *c, const char *relpath, const 
 int dv_statcache_update(dv_statcache *c, const char *relpath, const struct stat *st,
                         const dv_oid *id, int64_t hashed_ns);
 
+/*
+ * Files dv wrote itself (dv checkout): their content is known without reading them. The
+ * kernel stamps file times from a coarse clock; once that clock has moved a time step past
+ * a file's mtime and ctime, any later change to the file would give it a later mtime or
+ * ctime, so its entry needs no racy window. A writer waits (briefly) until
+ * dv_statcache_file_clock_ns() >= dv_statcache_change_visible_ns(st), then records the
+ * entry with dv_statcache_update_written. A change made by someone else within that time
+ * step of dv's own write, keeping the size, would go unseen, as it would with git.
+ */
+/** The time after which a change to a file with stat st would show in its times, or 0 when
+ *  the file system's time step cannot be told (whole seconds). */
+int64_t dv_statcache_change_visible_ns(const struct stat *st);
+/** Now, as the clock the kernel stamps file times with (CLOCK_REALTIME_COARSE). */
+int64_t dv_statcache_file_clock_ns(void);
+/** Record an entry for a file dv wrote, trusted from the start (see above). */
+int dv_statcache_update_written(dv_statcache *c, const char *relpath, const struct stat *st,
+                                const dv_oid *id);
+
 /** Forget relpath. Returns 1 if it had an entry, 0 if not. */
 int dv_statcache_remove(dv_statcache *c, const char *relpath);
 

@@ -612,7 +612,7 @@ static int pack_alloc(dv_pack **out, const dv_oid *pack_id)
 
 int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id)
 {
-    dv_pack *p;
+    dv_pack *p = NULL;
     int error = pack_alloc(&p, pack_id);
     if (error < 0)
         return error;
@@ -642,7 +642,7 @@ fail:
 int dv_pack_open_index(dv_pack **out, const char *idx_path, const char *pack_name,
                        const dv_oid *pack_id, uint64_t pack_bytes)
 {
-    dv_pack *p;
+    dv_pack *p = NULL;
     int error = pack_alloc(&p, pack_id);
     if (error < 0)
         return error;
