@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Format the benchmark measurements of run.sh as markdown.
 
-usage: report.py META.tsv RESULTS.tsv FAILURES.txt > report.md
+usage: report.py META.tsv RESULTS.tsv FAILURES.txt [REQUESTS.tsv] > report.md
 
 RESULTS.tsv: id, tool, run, status, wall s, cpu s, max rss KiB, bytes stored, input bytes
+REQUESTS.tsv (s3 group): id, tool, run, the rig's counts (list, get, head, put, delete, other,
+  requests, bytes in, bytes out, "Expect: 100-continue" requests, longest wait for it in ms),
+  the rig's CPU s, and dv's --stats (list, get, put, other, retries, sent, received)
 """
 import os
 import statistics
@@ -37,6 +40,30 @@ def read_results(path):
                 "bytes": int(p[7]) if p[7] else None,
                 "input": int(p[8]) if p[8] else None,
             })
+    return rows
+
+
+REQ_FIELDS = ["list", "get", "head", "put", "delete", "other", "requests", "bytes_in", "bytes_out",
+              "expect", "expect_wait_ms", "rig_cpu", "dv_list", "dv_get", "dv_put", "dv_other",
+              "dv_retries", "dv_sent", "dv_received"]
+
+
+def read_requests(path):
+    rows = []
+    if not path or not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 3:
+                continue
+            r = {"id": p[0], "tool": p[1], "run": p[2]}
+            for k, v in zip(REQ_FIELDS, p[3:]):
+                try:
+                    r[k] = float(v) if k == "rig_cpu" else int(v)
+                except ValueError:
+                    r[k] = None
+            rows.append(r)
     return rows
 
 
@@ -119,7 +146,8 @@ def describe(id_, meta, res):
     except ValueError:
         pass
     key = {"model-edit": "size_model2", "csv-add": "size_csv1", "csv-edit": "size_csv2",
-           "smallfiles-add": "size_tree", "status-tree": None}.get(id_, "size_model")
+           "smallfiles-add": "size_tree", "status-tree": None, "s3-push-v2": "size_model2",
+           "s3-pull-v2": "size_model2"}.get(id_, "size_model")
     try:
         size = int(meta.get(key, "")) if key else None
     except ValueError:
@@ -137,13 +165,21 @@ def describe(id_, meta, res):
         "smallfiles-add": "add %s small files%s" % (files, sz),
         "csv-add": "add CSV, first version%s" % sz,
         "csv-edit": "add CSV v2 (2%% rows appended, 0.5%% changed)%s" % sz,
+        "s3-push-v1": "push model to the S3 rig, first version%s" % sz,
+        "s3-push-v2": "push edited model to the S3 rig after the first%s" % sz,
+        "s3-pull-v1": "pull model from the S3 rig into a fresh clone%s" % sz,
+        "s3-pull-v2": "pull edited model over the first%s" % sz,
     }.get(id_, id_)
 
 
 ORDER = ["bounds-cat", "bounds-sha256", "bounds-cp", "model-add", "model-edit", "checkout-cp",
          "checkout",
-         "status-tree", "smallfiles-add", "csv-add", "csv-edit"]
-TOOL_ORDER = ["dv", "git-lfs", "restic", "casync", "borg", "git", "cat", "openssl", "cp"]
+         "status-tree", "smallfiles-add", "csv-add", "csv-edit",
+         "s3-push-v1", "s3-push-v2", "s3-pull-v1", "s3-pull-v2"]
+TOOL_ORDER = ["dv", "git-lfs", "restic", "casync", "borg", "aws", "dv-direct", "aws-direct",
+              "git", "cat", "openssl", "cp"]
+S3_STEPS = [("s3-push-v1", "push, first version"), ("s3-push-v2", "push, edited version"),
+            ("s3-pull-v1", "pull, first version"), ("s3-pull-v2", "pull, edited version")]
 
 
 def sort_key(k):
@@ -189,7 +225,19 @@ def ratio(a, b):
     return a / b
 
 
-def targets_table(meta, res):
+def ok_requests(res, reqs, id_, tool):
+    """The rig's counts of the runs of ID/TOOL that succeeded."""
+    runs = {r["run"] for r in res.ok(id_, tool)}
+    return [q for q in reqs if q["id"] == id_ and q["tool"] == tool and q["run"] in runs]
+
+
+def put_budget(q):
+    """PUT requests allowed for the bytes one push sent: bytes / 32 MiB + 10."""
+    sent = q.get("dv_sent") if q.get("dv_sent") is not None else q.get("bytes_in")
+    return None if sent is None else sent / (32 * MIB) + 10
+
+
+def targets_table(meta, res, reqs=()):
     out = ["| target | measured | value | target | result |", "|---|---|---|---|---|"]
 
     def row(name, measured, value, fmt, op, limit, limit_text, info=False):
@@ -236,7 +284,21 @@ def targets_table(meta, res):
     r = ratio(m("smallfiles-add", "dv"), m("smallfiles-add", "git-lfs"))
     row("dv add, small files ≤ 1/3 of git-lfs time", "dv wall / git-lfs wall",
         r, "%.3f", "<=", 1 / 3, "≤ 0.333")
-    rss = [x["rss"] for x in res.rows if x["tool"] == "dv" and x["status"] == "ok" and x["rss"]]
+    for id_, label in S3_STEPS:
+        r = ratio(m(id_, "aws"), m(id_, "dv"))
+        row("dv S3 %s: ≥ 3x faster than `aws s3 sync`" % label,
+            "aws wall / dv wall", r, "%.2f", ">=", 3.0, "≥ 3.00")
+    for id_, label in S3_STEPS[:2]:
+        qs = [q for q in ok_requests(res, reqs, id_, "dv")
+              if q.get("put") is not None and put_budget(q) is not None]
+        worst = max(qs, key=lambda q: q["put"] - put_budget(q)) if qs else None
+        row("dv S3 %s: PUT requests ≤ bytes / 32 MiB + 10" % label,
+            "PUTs counted by the rig (worst run)", worst["put"] if worst else None, "%d", "<=",
+            put_budget(worst) if worst else 0,
+            "≤ %.1f (%s B sent)" % (put_budget(worst), format(worst.get("dv_sent") or worst["bytes_in"], ","))
+            if worst else "≤ bytes / 32 MiB + 10")
+    rss = [x["rss"] for x in res.rows
+           if x["tool"] in ("dv", "dv-direct") and x["status"] == "ok" and x["rss"]]
     row("peak RSS of every dv run ≤ 150 MiB", "max over all dv runs",
         max(rss) / 1024 if rss else None, "%.1f MiB", "<=", 150.0, "≤ 150 MiB")
     # informational, no target
@@ -248,7 +310,109 @@ def targets_table(meta, res):
             r = ratio(m(id_, "dv", "bytes"), m(id_, anchor, "bytes"))
             row("dv add, %s: bytes stored vs %s" % (label, anchor),
                 "dv bytes / %s bytes" % anchor, r, "%.3f", "", 0, "—", info=True)
+    for id_, label in S3_STEPS[:2]:
+        r = ratio(m(id_, "aws-direct"), m(id_, "dv-direct"))
+        row("dv S3 %s, straight to s3rver (no counting proxy), vs `aws s3 sync`" % label,
+            "aws-direct wall / dv-direct wall", r, "%.2f", "", 0, "—", info=True)
     return out
+
+
+def spread(vals, fmt="%g"):
+    """median, and the range when the values differ"""
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "—"
+    med = fmt % statistics.median(vals)
+    if min(vals) == max(vals):
+        return med
+    return "%s (%s–%s)" % (med, fmt % min(vals), fmt % max(vals))
+
+
+def s3_section(meta, res, reqs):
+    ids = {k[0] for k in res.keys}
+    if not any(i.startswith("s3-") for i in ids):
+        return []
+    o = ["## S3: push and pull of the model pair (dv vs `aws s3 sync`)", ""]
+    o.append("Both tools talk to the S3 test rig of `tests/s3` on loopback: s3rver %s (node %s) "
+             "behind a proxy that checks SigV4 signatures and counts requests. "
+             "Each run uses fresh key prefixes. dv: `dv push --stats` of the first version "
+             "(committed with `dv add`), then of the edited one; `dv pull --stats` in a fresh "
+             "`git clone` with the first version's commit checked out, then again after "
+             "`git checkout -` (the edited version). aws (%s): `aws s3 sync DIR s3://…/v1`, then "
+             "the edited file under the same name to `…/v2` (sync uploads a changed file whole "
+             "either way), then `aws s3 sync s3://…/v1 DIR2` and `…/v2` into the same DIR2; "
+             "path-style addressing, everything else as shipped (8 MiB parts, 10 requests in "
+             "flight). Every pulled file is checked against the original's SHA-256. Wall, CPU and "
+             "peak RSS are the client's; the rig's two node processes share the machine "
+             "(their CPU time is listed with the requests)." % (
+                 meta.get("version_s3rver", "?"), meta.get("version_node", "?"),
+                 meta.get("version_aws", "?")))
+    o.append("")
+    o.append("The proxy never answers `Expect: 100-continue`: aws sends it with every PUT and "
+             "waits up to a second before sending the body anyway; dv sends it too but does not "
+             "wait. The proxy also stores each PUT's whole body on disk before forwarding it, "
+             "which delays large single PUTs (dv's packs) more than aws's 8 MiB parts. The "
+             "`-direct` rows push the same files straight to s3rver, which answers "
+             "100-continue at once as S3 does (no request counts there).")
+    o.append("")
+
+    def cell(id_, tool):
+        ok = res.ok(id_, tool)
+        if not ok:
+            note = res.status(id_, tool) or "—"
+            return [note, "—", "—"]
+        walls = [r["wall"] for r in ok]
+        wall = "%s [%s–%s]" % (secs(statistics.median(walls)), secs(min(walls)), secs(max(walls)))
+        cpu = res.median(id_, tool, "cpu")
+        rss = res.maximum(id_, tool, "rss")
+        return [wall, "%.2f" % cpu if cpu is not None else "—",
+                "%.1f" % (rss / 1024) if rss is not None else "—"]
+
+    o.append("| step | dv wall s, median [min–max] | dv CPU s | dv peak RSS MiB | "
+             "aws wall s, median [min–max] | aws CPU s | aws peak RSS MiB | aws / dv (wall) |")
+    o.append("|---|---|---|---|---|---|---|---|")
+    for dv, aws, suffix in (("dv", "aws", ""), ("dv-direct", "aws-direct", ", straight to s3rver")):
+        for id_, label in S3_STEPS:
+            if (id_, dv) not in res.keys and (id_, aws) not in res.keys:
+                continue
+            r = ratio(res.median(id_, aws, "wall"), res.median(id_, dv, "wall"))
+            o.append("| %s%s | %s | %s | %s |" % (
+                label, suffix, " | ".join(cell(id_, dv)), " | ".join(cell(id_, aws)),
+                "%.2f" % r if r is not None else "—"))
+    o.append("")
+    if reqs:
+        o.append("Requests as the rig counted them for each timed command (median over the "
+                 "successful runs; a range when runs differ). Sent / received: request and "
+                 "response body bytes through the proxy. PUT budget: bytes sent / 32 MiB + 10. "
+                 "dv --stats: dv's own count (list/get/put/other, retries).")
+        o.append("")
+        o.append("| step | tool | list | get | head | put | delete | other | all | sent | "
+                 "received | PUT budget | 100-continue sent / longest wait ms | rig CPU s | "
+                 "dv --stats |")
+        o.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for id_, label in S3_STEPS:
+            for tool in ("dv", "aws"):
+                qs = ok_requests(res, reqs, id_, tool)
+                if not qs:
+                    continue
+                col = lambda k, f="%g": spread([q.get(k) for q in qs], f)
+                sent = [q.get("bytes_in") for q in qs if q.get("bytes_in") is not None]
+                recv = [q.get("bytes_out") for q in qs if q.get("bytes_out") is not None]
+                budget = "—"
+                if id_.startswith("s3-push"):
+                    budget = spread([put_budget(q) for q in qs], "%.1f")
+                dvs = "—"
+                if tool == "dv" and qs[0].get("dv_put") is not None:
+                    dvs = "%s/%s/%s/%s, %s" % (col("dv_list"), col("dv_get"), col("dv_put"),
+                                               col("dv_other"), col("dv_retries"))
+                o.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |" % (
+                    label, tool, col("list"), col("get"), col("head"), col("put"), col("delete"),
+                    col("other"), col("requests"),
+                    short_bytes(statistics.median(sent)) if sent else "—",
+                    short_bytes(statistics.median(recv)) if recv else "—",
+                    budget, col("expect"), col("expect_wait_ms"), col("rig_cpu", "%.2f"), dvs))
+        o.append("")
+    return o
 
 
 def raw_table(res):
@@ -268,6 +432,7 @@ def main():
     meta = read_meta(sys.argv[1])
     res = Results(read_results(sys.argv[2]))
     failures = open(sys.argv[3]).read() if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else ""
+    reqs = read_requests(sys.argv[4] if len(sys.argv) > 4 else None)
     scale = meta.get("scale", "?")
     o = []
     o.append("# dv benchmark results (%s scale)" % scale)
@@ -288,7 +453,10 @@ def main():
     o.append("")
     o.append("| tool | version |")
     o.append("|---|---|")
-    for t in ("dv", "git", "git-lfs", "restic", "casync", "borg", "openssl"):
+    for t in ("dv", "git", "git-lfs", "restic", "casync", "borg", "openssl", "aws", "s3rver",
+              "node"):
+        if t in ("aws", "s3rver", "node") and "version_" + t not in meta:
+            continue
         o.append("| %s | %s |" % (t, meta.get("version_" + t, "?").replace("|", "/")))
     o.append("")
     o.append("Method: every add/backup runs in a fresh repository; inputs are read once "
@@ -296,7 +464,8 @@ def main():
              "Wall time: median [min–max] over the runs; CPU: median user+sys; "
              "peak RSS: maximum over the runs (largest single process, GNU time %M); bytes stored: growth of the tool's store "
              "(sum of file sizes; dv `.dv/cache`, git-lfs `.git/lfs/objects`, the restic/borg "
-             "repository, the casync store), median over the runs. "
+             "repository, the casync store; for S3 pushes, s3rver's files under the run's prefix), "
+             "median over the runs. "
              "Throughput: input size / median wall (GB = 10^9 bytes).")
     if scale != "full":
         o.append("")
@@ -309,8 +478,9 @@ def main():
     o.append("")
     o.append("## Targets (dv / anchor)")
     o.append("")
-    o += targets_table(meta, res)
+    o += targets_table(meta, res, reqs)
     o.append("")
+    o += s3_section(meta, res, reqs)
     data_dir = meta.get("data_dir", "")
     manifest = os.path.join(data_dir, "MANIFEST")
     if data_dir and os.path.exists(manifest):

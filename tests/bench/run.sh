@@ -8,8 +8,8 @@
 #              or small (~1/32: 32 MiB model, 3,000 files, 16 MiB CSV) for quick checks
 #   --runs     repetitions of every measurement (default 3); median, min and max are reported
 #   --only     comma-separated benchmark groups, or GROUP:TOOL for one tool of a group:
-#              bounds, model, checkout, status, smallfiles, csv
-#              tools: dv git-lfs restic casync borg git cat openssl cp
+#              bounds, model, checkout, status, smallfiles, csv, s3
+#              tools: dv git-lfs restic casync borg git cat openssl cp aws dv-direct aws-direct
 #   --dv       dv binary (default: build/dv of this checkout); skipped when it does not work
 #   --out      write the markdown report here (default: stdout and tests/bench/results/latest.md)
 #   --workdir  data and scratch directory (default: $DV_BENCH_DIR or /var/tmp/dv-bench)
@@ -55,7 +55,7 @@ case "$SCALE" in
 esac
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs must be a positive integer" >&2; exit 2; }
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --timeout must be a positive integer" >&2; exit 2; }
-GROUPS_ALL="bounds model checkout status smallfiles csv"
+GROUPS_ALL="bounds model checkout status smallfiles csv s3"
 if [ -n "$ONLY" ]; then
   for item in ${ONLY//,/ }; do
     case " $GROUPS_ALL " in
@@ -98,8 +98,10 @@ TREE_FILES=$(find "$TREE" -type f | wc -l)
 
 # ---------------------------------------------------------------- scratch + environment
 RUN_DIR=$(mktemp -d "$WORK/run.XXXXXX")
+RIG=""  # the directory of the running S3 test rig (bench_s3), stopped on exit
 cleanup() {
   cd /
+  if [ -n "$RIG" ]; then bash "$ROOT/tests/s3/rig.sh" stop "$RIG" >/dev/null 2>&1 || true; RIG=""; fi
   if [ "$KEEP" = 1 ]; then log "kept scratch directory $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
 }
 trap cleanup EXIT
@@ -142,11 +144,15 @@ dir_bytes() {
 }
 
 # ---------------------------------------------------------------- tools
-HAVE_LFS=0 HAVE_RESTIC=0 HAVE_CASYNC=0 HAVE_BORG=0 HAVE_DV=0
+HAVE_LFS=0 HAVE_RESTIC=0 HAVE_CASYNC=0 HAVE_BORG=0 HAVE_DV=0 HAVE_AWS=0
 git lfs version >/dev/null 2>&1 && HAVE_LFS=1
 command -v restic >/dev/null 2>&1 && HAVE_RESTIC=1
 command -v casync >/dev/null 2>&1 && HAVE_CASYNC=1
 command -v borg >/dev/null 2>&1 && HAVE_BORG=1
+# Debian's awscli (the anchor of the s3 group), before any other aws on PATH
+AWS_BIN=/usr/bin/aws
+[ -x "$AWS_BIN" ] || AWS_BIN=$(command -v aws 2>/dev/null || echo /usr/bin/aws)
+"$AWS_BIN" --version >/dev/null 2>&1 && HAVE_AWS=1
 
 # dv works when it runs --version and can init a scratch git repo
 DV_WHY=""
@@ -174,6 +180,7 @@ have() {
     restic) [ "$HAVE_RESTIC" = 1 ] ;;
     casync) [ "$HAVE_CASYNC" = 1 ] ;;
     borg) [ "$HAVE_BORG" = 1 ] ;;
+    aws) [ "$HAVE_AWS" = 1 ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
@@ -189,6 +196,10 @@ version_of() {
     casync) casync --version 2>/dev/null | head -n 1 || echo "not installed" ;;
     borg) borg --version 2>/dev/null || echo "not installed" ;;
     openssl) openssl version ;;
+    aws) [ "$HAVE_AWS" = 1 ] && "$AWS_BIN" --version 2>&1 | head -n 1 || echo "not installed" ;;
+    node) node --version 2>/dev/null || echo "not installed" ;;
+    s3rver) python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
+              "$ROOT/tests/s3/node_modules/s3rver/package.json" 2>/dev/null || echo "not installed" ;;
   esac
 }
 
@@ -205,6 +216,7 @@ meta host_os "$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
 meta host_fs "$(df -PT "$WORK" | awk 'NR == 2 {print $2 " on " $1}')"
 meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 for t in dv git git-lfs restic casync borg openssl; do meta "version_$t" "$(version_of "$t")"; done
+if want s3; then for t in aws node s3rver; do meta "version_$t" "$(version_of "$t")"; done; fi
 meta dv_path "$DV"
 # the build type, when the binary sits in a CMake build directory
 meta dv_build "$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$DV")/CMakeCache.txt" 2>/dev/null | head -n 1)"
@@ -490,8 +502,254 @@ bench_smallfiles() {
   done
 }
 
+# ---------------------------------------------------------------- S3: push and pull
+# The model pair pushed to and pulled from the S3 test rig of tests/s3 (s3rver on loopback
+# behind a proxy that checks signatures and counts requests), with dv and with
+# `aws s3 sync`. The rig is started once for the group and stopped at its end (and on exit).
+# dv-direct and aws-direct push the same files straight to s3rver, past the proxy: the proxy
+# never answers "Expect: 100-continue", so aws waits a second before each PUT's body there
+# (dv does not wait), and it stores each PUT's body on disk before forwarding it.
+S3_REQS=$RUN_DIR/requests.tsv  # one line per timed S3 command: the rig's counts for it
+: > "$S3_REQS"
+S3_BUCKET="" S3_EP="" S3_DIRECT="" S3_TICKS0=0
+S3_IDS="s3-push-v1 s3-push-v2 s3-pull-v1 s3-pull-v2"
+S3_PUSH_IDS="s3-push-v1 s3-push-v2"
+
+s3_ids_of() { case "$1" in *-direct) echo "$S3_PUSH_IDS" ;; *) echo "$S3_IDS" ;; esac; }
+rig() { bash "$ROOT/tests/s3/rig.sh" "$@"; }
+
+# CPU time of the rig's two processes (s3rver and the proxy) so far, in clock ticks
+s3_rig_ticks() {
+  local f pid sum=0 t
+  for f in "$RIG/server.state" "$RIG/proxy.state"; do
+    read -r pid _ < "$f" 2>/dev/null || continue
+    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || t=0
+    sum=$((sum + ${t:-0}))
+  done
+  echo "$sum"
+}
+
+# before a timed command: flush dirty pages, zero the rig's counts, note its CPU time
+s3_reset() {
+  sync
+  rig reset-counts "$RIG" > /dev/null 2>&1 || log "  s3: could not reset the rig's counts"
+  S3_TICKS0=$(s3_rig_ticks)
+}
+
+# after a timed command: the rig's counts for PREFIX (its first key segment), the rig's CPU
+# seconds, and the "dv: remote ...: requests ..." line of dv --stats from the command's log
+s3_requests() {  # ID TOOL RUN PREFIX
+  local id=$1 tool=$2 run=$3 prefix=$4 json ticks
+  ticks=$(( $(s3_rig_ticks) - S3_TICKS0 ))
+  json=$(rig counts "$RIG" "$prefix" 2> /dev/null) || json='{}'
+  python3 - "$json" "$LOGS/$id.$tool.$run.log" "$id" "$tool" "$run" \
+      "$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')" \
+      >> "$S3_REQS" <<'PY'
+import json, re, sys
+counts, log, id_, tool, run, rig_cpu = sys.argv[1:]
+try:
+    c = json.loads(counts)
+except ValueError:
+    c = {}
+ops = c.get("ops", {})
+row = [id_, tool, run] + [str(ops.get(k, "")) for k in ("list", "get", "head", "put", "delete", "other")]
+row += [str(c.get(k, "")) for k in ("requests", "bytes_in", "bytes_out", "expect_100_continue",
+                                    "expect_wait_ms_max")]
+row.append(rig_cpu)
+try:
+    text = open(log, errors="replace").read()
+except OSError:
+    text = ""
+m = re.findall(r"requests list=(\d+) get=(\d+) put=(\d+) other=(\d+) retries=(\d+) "
+               r"sent=(\d+) received=(\d+)", text)
+row += list(m[-1]) if m else [""] * 7
+print("\t".join(row))
+PY
+}
+
+# start the rig in the scratch directory and take its environment (endpoint, bucket, keys)
+s3_start_rig() {
+  local port
+  RIG=$RUN_DIR/s3-rig
+  if ! rig start "$RIG" > "$LOGS/s3-rig.log" 2>&1 || [ ! -f "$RIG/env" ]; then
+    { echo "### s3: the S3 test rig did not start"; echo '```'; echo "\$ tests/s3/rig.sh start $RIG"
+      tail -n 12 "$LOGS/s3-rig.log"; echo '```'; } >> "$FAILS"
+    rig stop "$RIG" > /dev/null 2>&1 || true
+    RIG=""
+    return 1
+  fi
+  # shellcheck disable=SC1091
+  . "$RIG/env"
+  S3_BUCKET=$DV_TEST_S3_BUCKET S3_EP=$DV_TEST_S3_ENDPOINT
+  read -r _ port < "$RIG/server.state"
+  S3_DIRECT=http://127.0.0.1:$port
+  # aws: path-style addressing, region us-east-1, no shared credentials (they come from the
+  # rig's environment); everything else as shipped (8 MiB parts, 10 requests in flight)
+  export AWS_CONFIG_FILE=$RUN_DIR/aws-config AWS_SHARED_CREDENTIALS_FILE=$RUN_DIR/aws-credentials
+  printf '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n' > "$AWS_CONFIG_FILE"
+  rm -f "$AWS_SHARED_CREDENTIALS_FILE"
+  meta s3_endpoint "$S3_EP (proxy) / $S3_DIRECT (s3rver)"
+}
+
+s3_stop_rig() {
+  [ -n "$RIG" ] && rig stop "$RIG" > /dev/null 2>&1
+  RIG=""
+}
+
+# the SHA-256 of a data file, from the MANIFEST when it has it
+data_sha() {
+  local sha
+  sha=$(awk -F'\t' -v f="$(basename "$1")" '$1 == f {print $3}' "$DATA/MANIFEST" 2>/dev/null)
+  [ -n "$sha" ] && echo "$sha" || openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+}
+# check_pulled ID TOOL FILE SHA: mark the last run failed when FILE does not hold SHA
+check_pulled() {
+  if [ "$LAST_OK" = 1 ] && [ "$(openssl dgst -sha256 -r "$3" 2>/dev/null | cut -d' ' -f1)" != "$4" ]; then
+    log "  $1/$2: the pulled model.bin differs from the original"
+    mark_last "$1" "$2" "wrong data pulled"
+  fi
+}
+# not_run TOOL RUN REASON ID...: record IDs as not run
+not_run() {
+  local tool=$1 run=$2 why=$3 id; shift 3
+  for id in "$@"; do record "$id" "$tool" "$run" "not run ($why)" "" "" "" "" ""; done
+}
+
+# dv: a repository with the first version committed and the remote as its default
+s3_setup_dv() {  # DIR ENDPOINT URL
+  git_repo "$1/ws" && cd "$1/ws" && dv init && \
+    dv remote add --default --endpoint "$2" --path-style --region us-east-1 bench "$3" && \
+    cp "$MODEL" model.bin && dv add model.bin && git commit -q -m v1
+}
+s3_edit_dv() { cd "$1/ws" && rm -f model.bin && cp "$MODEL2" model.bin && dv add model.bin && git commit -q -m v2; }
+s3_clone_dv() { git clone -q "$1/ws" "$1/clone" && git -C "$1/clone" checkout -q HEAD~1; }
+
+s3_run_dv() {  # TOOL RUN ENDPOINT PULLS(0|1)
+  local tool=$1 run=$2 ep=$3 pulls=$4 d prefix store
+  d=$RUN_DIR/s3-$tool-$run prefix=bench-$run-$tool
+  store=$RIG/data/$S3_BUCKET/$prefix
+  mkdir -p "$d"
+  if ! setup_step s3-push-v1 "$tool" "$run" -- s3_setup_dv "$d" "$ep" "s3://$S3_BUCKET/$prefix"; then
+    not_run "$tool" "$run" "setup failed" $(s3_ids_of "$tool" | cut -d' ' -f2-)
+    rm -rf "$d"; return
+  fi
+  cd "$d/ws"
+  warm "$d/ws/.dv"; s3_reset
+  measure s3-push-v1 "$tool" "$run" "$store" "$S3_SIZE1" -- "$DV" push --stats
+  [ "$pulls" = 1 ] && s3_requests s3-push-v1 "$tool" "$run" "$prefix"
+  if [ "$LAST_OK" != 1 ]; then
+    not_run "$tool" "$run" "first push failed" $(s3_ids_of "$tool" | cut -d' ' -f2-)
+  elif setup_step s3-push-v2 "$tool" "$run" -- s3_edit_dv "$d"; then
+    warm "$d/ws/.dv"; s3_reset
+    measure s3-push-v2 "$tool" "$run" "$store" "$S3_SIZE2" -- "$DV" push --stats
+    [ "$pulls" = 1 ] && s3_requests s3-push-v2 "$tool" "$run" "$prefix"
+    if [ "$pulls" = 1 ] && [ "$LAST_OK" != 1 ]; then
+      not_run "$tool" "$run" "second push failed" s3-pull-v1 s3-pull-v2
+    elif [ "$pulls" = 1 ] && setup_step s3-pull-v1 "$tool" "$run" -- s3_clone_dv "$d"; then
+      cd "$d/clone"
+      s3_reset
+      measure s3-pull-v1 "$tool" "$run" - "$S3_SIZE1" -- "$DV" pull --stats
+      s3_requests s3-pull-v1 "$tool" "$run" "$prefix"
+      check_pulled s3-pull-v1 "$tool" "$d/clone/model.bin" "$S3_SHA1"
+      if [ "$LAST_OK" != 1 ]; then
+        not_run "$tool" "$run" "first pull failed" s3-pull-v2
+      elif setup_step s3-pull-v2 "$tool" "$run" -- git -C "$d/clone" checkout -q -; then
+        s3_reset
+        measure s3-pull-v2 "$tool" "$run" - "$S3_SIZE2" -- "$DV" pull --stats
+        s3_requests s3-pull-v2 "$tool" "$run" "$prefix"
+        check_pulled s3-pull-v2 "$tool" "$d/clone/model.bin" "$S3_SHA2"
+      fi
+    elif [ "$pulls" = 1 ]; then
+      not_run "$tool" "$run" "setup failed" s3-pull-v2
+    fi
+  elif [ "$pulls" = 1 ]; then
+    not_run "$tool" "$run" "setup failed" s3-pull-v1 s3-pull-v2
+  fi
+  cd "$RUN_DIR"
+  rm -rf "$d" "$store"
+}
+
+# aws s3 sync: the first version and then the second, from the same directory, each into
+# its own prefix (v1/, v2/; sync uploads a changed file whole either way); then both back
+# into one directory, the second over the first
+s3_run_aws() {  # TOOL RUN ENDPOINT PULLS(0|1)
+  local tool=$1 run=$2 ep=$3 pulls=$4 d prefix store url
+  d=$RUN_DIR/s3-$tool-$run prefix=bench-$run-$tool
+  store=$RIG/data/$S3_BUCKET/$prefix url=s3://$S3_BUCKET/$prefix
+  mkdir -p "$d/up" "$d/down"
+  cp "$MODEL" "$d/up/model.bin"
+  cd "$d"
+  warm "$d/up/model.bin"; s3_reset
+  measure s3-push-v1 "$tool" "$run" "$store" "$S3_SIZE1" -- "$AWS_BIN" --endpoint-url "$ep" s3 sync up "$url/v1"
+  [ "$pulls" = 1 ] && s3_requests s3-push-v1 "$tool" "$run" "$prefix"
+  if [ "$LAST_OK" != 1 ]; then
+    not_run "$tool" "$run" "first push failed" $(s3_ids_of "$tool" | cut -d' ' -f2-)
+  else
+    rm -f "$d/up/model.bin"; cp "$MODEL2" "$d/up/model.bin"
+    warm "$d/up/model.bin"; s3_reset
+    measure s3-push-v2 "$tool" "$run" "$store" "$S3_SIZE2" -- "$AWS_BIN" --endpoint-url "$ep" s3 sync up "$url/v2"
+    if [ "$pulls" = 1 ]; then
+      s3_requests s3-push-v2 "$tool" "$run" "$prefix"
+      if [ "$LAST_OK" != 1 ]; then
+        not_run "$tool" "$run" "second push failed" s3-pull-v1 s3-pull-v2
+      else
+        s3_reset
+        measure s3-pull-v1 "$tool" "$run" - "$S3_SIZE1" -- "$AWS_BIN" --endpoint-url "$ep" s3 sync "$url/v1" down
+        s3_requests s3-pull-v1 "$tool" "$run" "$prefix"
+        check_pulled s3-pull-v1 "$tool" "$d/down/model.bin" "$S3_SHA1"
+        if [ "$LAST_OK" != 1 ]; then
+          not_run "$tool" "$run" "first pull failed" s3-pull-v2
+        else
+          s3_reset
+          measure s3-pull-v2 "$tool" "$run" - "$S3_SIZE2" -- "$AWS_BIN" --endpoint-url "$ep" s3 sync "$url/v2" down
+          s3_requests s3-pull-v2 "$tool" "$run" "$prefix"
+          check_pulled s3-pull-v2 "$tool" "$d/down/model.bin" "$S3_SHA2"
+        fi
+      fi
+    fi
+  fi
+  cd "$RUN_DIR"
+  rm -rf "$d" "$store"
+}
+
+bench_s3() {
+  local tool run tools=() id
+  for tool in dv aws dv-direct aws-direct; do
+    want s3 "$tool" || continue
+    if ! have "${tool%-direct}"; then
+      for id in $(s3_ids_of "$tool"); do skip "$id" "$tool" "$(why_not "${tool%-direct}")"; done
+      continue
+    fi
+    tools+=("$tool")
+  done
+  [ "${#tools[@]}" -gt 0 ] || return 0
+  S3_SIZE1=$(stat -c %s "$MODEL") S3_SIZE2=$(stat -c %s "$MODEL2")
+  S3_SHA1=$(data_sha "$MODEL") S3_SHA2=$(data_sha "$MODEL2")
+  log "s3: starting the S3 test rig in $RUN_DIR/s3-rig"
+  if ! s3_start_rig; then
+    log "s3: the S3 test rig did not start (see $LOGS/s3-rig.log); s3 benchmarks are skipped"
+    for tool in "${tools[@]}"; do
+      for id in $(s3_ids_of "$tool"); do skip "$id" "$tool" "S3 test rig did not start"; done
+    done
+    return 0
+  fi
+  for run in $(seq 1 "$RUNS"); do  # run k of each tool before run k+1 of any
+    for tool in "${tools[@]}"; do
+      log "s3: $tool run $run/$RUNS"
+      case "$tool" in
+        dv) s3_run_dv dv "$run" "$S3_EP" 1 ;;
+        aws) s3_run_aws aws "$run" "$S3_EP" 1 ;;
+        dv-direct) s3_run_dv dv-direct "$run" "$S3_DIRECT" 0 ;;
+        aws-direct) s3_run_aws aws-direct "$run" "$S3_DIRECT" 0 ;;
+      esac
+    done
+  done
+  s3_stop_rig
+}
+
 export -f dv git_repo setup_dv setup_git-lfs setup_restic setup_casync setup_borg
-export DV
+export -f s3_setup_dv s3_edit_dv s3_clone_dv
+export DV MODEL MODEL2
 CMD=()
 
 # ---------------------------------------------------------------- run
@@ -504,12 +762,13 @@ want checkout && bench_checkout
 want status && bench_status
 want smallfiles && bench_smallfiles
 want csv && bench_versions csv "$CSV1" "$CSV2" data.csv dv restic casync borg
+want s3 && bench_s3
 meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta elapsed "$((SECONDS - START)) s"
 
 # ---------------------------------------------------------------- report
 REPORT=$RUN_DIR/report.md
-python3 "$HERE/report.py" "$META" "$TSV" "$FAILS" > "$REPORT"
+python3 "$HERE/report.py" "$META" "$TSV" "$FAILS" "$S3_REQS" > "$REPORT"
 if [ -n "$OUT" ]; then
   mkdir -p "$(dirname "$OUT")"
   cp "$REPORT" "$OUT"

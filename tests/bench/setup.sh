@@ -16,11 +16,14 @@ if [ "${1:-}" != "--no-update" ]; then
   $SUDO apt-get update
 fi
 
-# required: the anchors and the measuring tools
-required=(git git-lfs restic casync borgbackup time openssl python3 coreutils)
-# optional: hyperfine (not used by run.sh, handy for ad-hoc checks),
-#           awscli (for later S3 benchmarks; not needed now)
-optional=(hyperfine awscli)
+# required: the anchors (awscli for the s3 group) and the measuring tools
+required=(git git-lfs restic casync borgbackup awscli time openssl python3 coreutils)
+# the S3 test rig (tests/s3, used by the s3 group) runs on node and installs s3rver with npm
+# on first use; Debian's node and npm only when there is no node yet (e.g. from NodeSource,
+# whose package includes npm and conflicts with Debian's)
+if ! command -v node >/dev/null 2>&1; then required+=(nodejs npm); fi
+# optional: hyperfine (not used by run.sh, handy for ad-hoc checks)
+optional=(hyperfine)
 
 available() {
   # a package is installable when apt-cache policy shows a candidate version
