@@ -85,3 +85,13 @@ echo "two versions of the data:   $logical bytes"
 echo "stored after version 1:     $stored_v1 bytes"
 echo "stored after version 2:     $stored_v2 bytes (+$((stored_v2 - stored_v1)) for the second version)"
 echo "deduplicated:               $((logical - stored_v2)) bytes"
+
+step "push to a directory remote, and pull into a fresh clone"
+run "$dv" remote add --default backup "$work/remote"
+run git commit -q -m "remote" .dv/config
+run "$dv" push
+run git clone -q "$PWD" "$work/clone"
+cd "$work/clone"
+run "$dv" pull
+[ "$(digest .)" = "$digest_v2" ] || { echo "walkthrough: FAILED: the pulled clone differs" >&2; exit 1; }
+echo "the clone matches the second version byte for byte"
