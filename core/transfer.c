@@ -423,9 +423,11 @@ typedef struct fetcher {
     dv_transfer_result *result;
     dv_pool *pool;
     int jobs;
+    uint64_t range_bytes; /* largest range, so that jobs ranges fit DV_FETCH_BUFFER_BYTES */
     dv_remote_index *remote_index;
-    ZSTD_DCtx **dctx; /* one per worker */
-    dv_buf *decoded;  /* DV_FETCH_HASH_GROUP per worker */
+    ZSTD_DCtx **dctx;   /* one per worker */
+    dv_buf *decoded;    /* DV_FETCH_HASH_GROUP per worker */
+    dv_buf *range_bufs; /* one per worker */
     wanted *want;
     range *ranges;
     pthread_mutex_t lock; /* the odb's writes, held, progress and the result */
@@ -568,10 +570,12 @@ static int fetch_range(void *ctx, size_t item, int worker)
     const range *rg = &f->ranges[item];
     dv_buf name = DV_BUF_INIT;
     int error;
-    uint8_t *buf = malloc(rg->len);
-    if (!buf)
-        return dv_error_set(DV_ENOMEM, "out of memory fetching %llu bytes",
-                            (unsigned long long)rg->len);
+    /* one buffer per worker, kept from range to range: freeing and allocating ranges of
+     * many MiB on several threads leaves the allocator's arenas holding them */
+    dv_buf *range_buf = &f->range_bufs[worker];
+    if ((error = dv_buf_grow(range_buf, rg->len)) < 0)
+        return error;
+    uint8_t *buf = (uint8_t *)range_buf->ptr;
     if ((error = dv_remote_pack_name(&name, dv_pack_id(rg->pack), ".pack")) < 0 ||
         (error = f->remote->ops->get(f->remote, name.ptr, rg->offset, rg->len, buf)) < 0)
         goto done;
@@ -591,7 +595,6 @@ done:
     if (error < 0)
         error = dv_error_wrap(error, "fetching from %s", f->remote->name);
     dv_buf_release(&name);
-    free(buf);
     return error;
 }
 
@@ -629,7 +632,7 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
         range *last = n_ranges ? &f->ranges[n_ranges - 1] : NULL;
         if (last && last->pack == f->want[i].pack && e->offset >= last->offset + last->len &&
             e->offset - (last->offset + last->len) <= DV_FETCH_GAP_BYTES &&
-            entry_end(e) - last->offset <= DV_FETCH_RANGE_BYTES) {
+            entry_end(e) - last->offset <= f->range_bytes) {
             total += entry_end(e) - (last->offset + last->len);
             last->len = entry_end(e) - last->offset;
             last->n++;
@@ -671,6 +674,11 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     f.opts = opts;
     f.result = result;
     f.jobs = transfer_jobs(repo, opts);
+    f.range_bytes = DV_FETCH_BUFFER_BYTES / (uint64_t)f.jobs;
+    if (f.range_bytes > DV_FETCH_RANGE_BYTES)
+        f.range_bytes = DV_FETCH_RANGE_BYTES;
+    if (f.range_bytes < (1u << 20))
+        f.range_bytes = 1u << 20;
     pthread_mutex_init(&f.lock, NULL);
     if ((error = collect_roots(&r, repo, filters, n_filters)) < 0)
         goto out;
@@ -678,13 +686,15 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));
     size_t n_slots = (size_t)f.jobs * DV_FETCH_HASH_GROUP;
     f.decoded = calloc(n_slots, sizeof(*f.decoded));
-    if (!f.dctx || !f.decoded) {
+    f.range_bufs = calloc((size_t)f.jobs, sizeof(*f.range_bufs));
+    if (!f.dctx || !f.decoded || !f.range_bufs) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < n_slots; i++)
         f.decoded[i] = (dv_buf)DV_BUF_INIT;
     for (int i = 0; i < f.jobs; i++) {
+        f.range_bufs[i] = (dv_buf)DV_BUF_INIT;
         if (!(f.dctx[i] = ZSTD_createDCtx())) {
             error = dv_error_set(DV_ENOMEM, "out of memory");
             goto done;
@@ -711,6 +721,10 @@ done:
     if (f.decoded)
         for (size_t i = 0; i < (size_t)f.jobs * DV_FETCH_HASH_GROUP; i++)
             dv_buf_release(&f.decoded[i]);
+    if (f.range_bufs)
+        for (int i = 0; i < f.jobs; i++)
+            dv_buf_release(&f.range_bufs[i]);
+    free(f.range_bufs);
     free(f.dctx);
     free(f.decoded);
     free(f.want);

@@ -23,8 +23,11 @@
 
 #define DV_TRANSFER_JOBS_DEFAULT 4
 #define DV_FETCH_RANGE_BYTES (16u << 20) /* largest ranged read (unless one object is larger) */
-#define DV_FETCH_GAP_BYTES (1u << 20)    /* read across a gap up to this between wanted entries */
-#define DV_FETCH_HASH_GROUP 8            /* objects verified side by side (dv_hash_many) */
+#define DV_FETCH_BUFFER_BYTES                                                                      \
+    (64u << 20)                       /* ranges in flight at once, in all: with more jobs,         \
+                                         each range is smaller (at least 1 MiB) */
+#define DV_FETCH_GAP_BYTES (1u << 20) /* read across a gap up to this between wanted entries */
+#define DV_FETCH_HASH_GROUP 8         /* objects verified side by side (dv_hash_many) */
 
 typedef struct dv_transfer_options {
     int jobs; /* requests in flight; 0 = transfer.jobs from the configuration, or the default */
