@@ -95,7 +95,7 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
 {
     int error = 0;
     level cur = {0}, next = {0}, missing = {0};
-    dv_oidset seen = DV_OIDSET_INIT;
+    dv_oidset seen = DV_OIDSET_INIT, elsewhere = DV_OIDSET_INIT;
     dv_buf data = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
     dv_tree t = DV_TREE_INIT;
@@ -109,11 +109,16 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
                 (error = level_push(&missing, &cur.items[i].id, cur.items[i].type,
                                     cur.items[i].root)) < 0)
                 goto done;
-        if (missing.n) {
-            if (!ops->fetch) {
-                error = missing_error(ops, &missing.items[0]);
-                goto done;
+        if (missing.n && !ops->fetch) {
+            for (size_t i = 0; i < missing.n; i++) {
+                if (!ops->absent || ops->absent(ops->ctx, &missing.items[i]) != 1) {
+                    error = missing_error(ops, &missing.items[i]);
+                    goto done;
+                }
+                if ((error = dv_oidset_add(&elsewhere, &missing.items[i].id)) < 0)
+                    goto done;
             }
+        } else if (missing.n) {
             /* fetch stores what it gets, or holds trees and manifests for read */
             if ((error = ops->fetch(ops->ctx, missing.items, missing.n)) < 0)
                 goto done;
@@ -128,6 +133,8 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
         next.n = 0;
         for (size_t i = 0; i < cur.n; i++) {
             const dv_reach_item *item = &cur.items[i];
+            if (elsewhere.n && dv_oidset_has(&elsewhere, &item->id))
+                continue;
             if (ops->visit && (error = ops->visit(ops->ctx, item)) < 0)
                 goto done;
             if (item->type != DV_OBJ_CHUNK &&
@@ -143,6 +150,7 @@ done:
     free(next.items);
     free(missing.items);
     dv_oidset_release(&seen);
+    dv_oidset_release(&elsewhere);
     dv_buf_release(&data);
     dv_manifest_release(&m);
     dv_tree_release(&t);

@@ -28,6 +28,10 @@ typedef struct dv_reach_ops {
      *  store never has an object without what it names): 1 with out and type set, 0 to
      *  read it from the store. May be NULL. */
     int (*read)(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type);
+    /** Without fetch: for an object the store lacks, 1 if it is known to be whole
+     *  elsewhere, with all it names (on the remote a push goes to), so the walk neither
+     *  visits it nor looks below it; 0 makes it an error. May be NULL. */
+    int (*absent)(void *ctx, const dv_reach_item *item);
     /** Called once for every reachable object, once it is present. May be NULL. */
     int (*visit)(void *ctx, const dv_reach_item *item);
     /** What root names (a pointer file's path), for messages. */

@@ -142,6 +142,14 @@ static int note_needed(void *ctx, const dv_reach_item *item)
     return added < 0 ? added : 0;
 }
 
+/* An object this store lacks (a clone that pulled only part of the data) is fine when the
+ * remote has it: there, what it names is whole too. */
+static int on_remote(void *ctx, const dv_reach_item *item)
+{
+    pusher *p = ctx;
+    return dv_remote_index_find(p->remote_index, &item->id, NULL, NULL);
+}
+
 static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, const char *idx_path,
                       int names_objects)
 {
@@ -345,14 +353,15 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
         (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
         goto done;
-    dv_reach_ops walk = {NULL, NULL, note_needed, root_name, &p};
+    int jobs = transfer_jobs(repo, opts);
+    if ((error = dv_pool_new(&pool, jobs)) < 0 ||
+        (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0)
+        goto done;
+    dv_reach_ops walk = {NULL, NULL, on_remote, note_needed, root_name, &p};
     if ((error = dv_reach_walk(p.odb, r.items, r.n, &walk)) < 0)
         goto done;
     result->objects_reachable = dv_oidset_count(&p.needed);
-    int jobs = transfer_jobs(repo, opts);
-    if ((error = dv_pool_new(&pool, jobs)) < 0 ||
-        (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0 ||
-        (error = plan_push(&p)) < 0)
+    if ((error = plan_push(&p)) < 0)
         goto done;
     uint64_t total = 0;
     for (size_t i = 0; i < p.n_uploads; i++)
@@ -702,7 +711,7 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     }
     if ((error = dv_repo_odb(&f.odb, repo)) < 0 || (error = dv_pool_new(&f.pool, f.jobs)) < 0)
         goto done;
-    dv_reach_ops walk = {fetch_missing, read_held, count_reachable, root_name, &f};
+    dv_reach_ops walk = {fetch_missing, read_held, NULL, count_reachable, root_name, &f};
     error = dv_reach_walk(f.odb, r.items, r.n, &walk);
     if (error == 0)
         error = store_held(&f);

@@ -118,6 +118,26 @@ s=$(store_bytes)
 [ "$s" -lt "$MODEL" ] || fail "store holds $s bytes after pulling data/ alone"
 ok "store holds $s bytes (model.bin not fetched)"
 
+step "a clone that pulled only part of the data can still push new data"
+gen_random results.bin 200000 14
+assert_exit 0 "$DV" add results.bin
+git commit -q -m results
+assert_exit 0 "$DV" push --stats
+assert_eq 2 "$(stat_field put)" "put requests (one new pack and its index)"
+git clone -q "$T/partial" "$T/partial2"
+cd "$T/partial2"
+assert_exit 0 "$DV" pull results.bin
+assert_file_sha results.bin "$(sha_of "$T/partial/results.bin")" "results.bin pushed from the partial clone"
+step "push of data that is neither local nor on the remote names it"
+bogus=$(printf 'bogus' | sha256sum | cut -c1-64)
+sed -i "s/^oid: sha256:.*/oid: sha256:$bogus/" results.bin.dv
+git add results.bin.dv
+assert_exit 5 "$DV" push
+assert_contains "$ERR" "$bogus"
+assert_contains "$ERR" "results.bin.dv"
+git checkout -q results.bin.dv 2>/dev/null || git reset -q --hard
+git reset -q --hard
+
 step "pull refuses to overwrite unsaved changes"
 cd "$T/clone"
 echo "local change" >>data/a.csv

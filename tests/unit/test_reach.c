@@ -154,7 +154,7 @@ Test(reach, visits_every_object_once)
     make_fixture(&fx, odb);
     walk_log w = {DV_OIDSET_INIT, 0, {0}, 0, {0}, NULL, NULL};
     dv_reach_item roots[2] = {{fx.root, DV_OBJ_TREE, 0}, {fx.a, DV_OBJ_MANIFEST, 1}};
-    dv_reach_ops ops = {NULL, NULL, on_visit, name_root, &w};
+    dv_reach_ops ops = {.visit = on_visit, .root_name = name_root, .ctx = &w};
     cr_assert_eq(dv_reach_walk(odb, roots, 2, &ops), 0, "%s", dv_error_last());
     /* root, sub, a, b, link, a's 3 chunks, b's own chunk = 9 distinct */
     cr_assert_eq(w.visits, 9);
@@ -176,7 +176,7 @@ Test(reach, missing_object_without_fetch_names_the_root)
     cr_assert_eq(dv_odb_read(&data, &type, full, &fx.root), 0);
     cr_assert_eq(dv_odb_put(part, &fx.root, type, data.ptr, data.len, NULL), 0);
     dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
-    dv_reach_ops ops = {NULL, NULL, NULL, name_root, NULL};
+    dv_reach_ops ops = {.root_name = name_root};
     cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), DV_ENOTFOUND);
     cr_assert(strstr(dv_error_last(), "data.dv"), "%s", dv_error_last());
     dv_buf_release(&data);
@@ -200,7 +200,7 @@ Test(reach, fetches_level_by_level_only_what_is_missing)
     }
     walk_log w = {DV_OIDSET_INIT, 0, {0}, 0, {0}, full, part};
     dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
-    dv_reach_ops ops = {copy_over, NULL, on_visit, name_root, &w};
+    dv_reach_ops ops = {.fetch = copy_over, .visit = on_visit, .root_name = name_root, .ctx = &w};
     cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), 0, "%s", dv_error_last());
     /* level 0: root; level 1: sub, link (a is present); level 2: b; level 3: b's own chunk */
     cr_assert_eq(w.levels, 4);
@@ -232,11 +232,61 @@ Test(reach, a_chunk_fetch_did_not_bring_is_an_error)
     cr_assert_eq(dv_odb_read(&data, &type, full, &file), 0);
     cr_assert_eq(dv_odb_put(part, &file, type, data.ptr, data.len, NULL), 0);
     dv_reach_item roots[1] = {{file, DV_OBJ_MANIFEST, 1}};
-    dv_reach_ops ops = {fetch_nothing, NULL, NULL, name_root, NULL};
+    dv_reach_ops ops = {.fetch = fetch_nothing, .root_name = name_root};
     cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), DV_ENOTFOUND);
     cr_assert(strstr(dv_error_last(), "other.dv"), "%s", dv_error_last());
     cr_assert(strstr(dv_error_last(), "chunk"), "%s", dv_error_last());
     dv_buf_release(&data);
+    dv_odb_free(full);
+    dv_odb_free(part);
+}
+
+typedef struct elsewhere_ctx {
+    const fixture *fx;
+    int visits, asked;
+} elsewhere_ctx;
+
+static int sub_is_elsewhere(void *ctx, const dv_reach_item *item)
+{
+    elsewhere_ctx *c = ctx;
+    c->asked++;
+    return !memcmp(item->id.id, c->fx->sub.id, DV_OID_BYTES);
+}
+
+static int count_visit(void *ctx, const dv_reach_item *item)
+{
+    elsewhere_ctx *c = ctx;
+    cr_assert_neq(memcmp(item->id.id, c->fx->sub.id, DV_OID_BYTES), 0, "sub/ is not visited");
+    cr_assert_neq(memcmp(item->id.id, c->fx->b.id, DV_OID_BYTES), 0, "nothing below it either");
+    c->visits++;
+    return 0;
+}
+
+Test(reach, objects_whole_elsewhere_are_neither_visited_nor_descended)
+{
+    dv_odb *full = open_odb("full"), *part = open_odb("part");
+    fixture fx;
+    make_fixture(&fx, full);
+    /* part has everything but sub/ and what only sub/ names (b and its own chunk) */
+    dv_oid have[6] = {fx.root, fx.a, fx.link, fx.a_chunks[0], fx.a_chunks[1], fx.a_chunks[2]};
+    for (int i = 0; i < 6; i++) {
+        dv_buf data = DV_BUF_INIT;
+        uint8_t type;
+        cr_assert_eq(dv_odb_read(&data, &type, full, &have[i]), 0);
+        cr_assert_eq(dv_odb_put(part, &have[i], type, data.ptr, data.len, NULL), 0);
+        dv_buf_release(&data);
+    }
+    elsewhere_ctx c = {&fx, 0, 0};
+    dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
+    dv_reach_ops plain = {.visit = count_visit, .root_name = name_root, .ctx = &c};
+    cr_assert_eq(dv_reach_walk(part, roots, 1, &plain), DV_ENOTFOUND, "without absent: an error");
+    c.visits = 0;
+    dv_reach_ops ops = {
+        .absent = sub_is_elsewhere, .visit = count_visit, .root_name = name_root, .ctx = &c};
+    cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), 0, "%s", dv_error_last());
+    cr_assert_eq(c.asked, 1, "asked only about the one missing object");
+    /* root, a, link, a's 3 chunks */
+    cr_assert_eq(c.visits, 6);
     dv_odb_free(full);
     dv_odb_free(part);
 }
