@@ -107,16 +107,43 @@ static int push_pack(dv_remote_index *index, dv_pack *pack)
     return 0;
 }
 
+/* The size of a pack whose remote does not say it, from its index: the end of its last
+ * entry (the largest offset + entry header + stored_len; the header alone when it is
+ * empty) plus the trailer. */
+static int pack_bytes_from_index(uint64_t *out, const dv_pack *pack, const char *name)
+{
+    uint64_t end = DV_PACK_HEADER_BYTES;
+    for (size_t i = 0; i < dv_pack_count(pack); i++) {
+        dv_pack_entry e;
+        dv_pack_entry_at(pack, i, &e);
+        uint64_t span = (uint64_t)DV_PACK_ENTRY_HEADER_BYTES + e.stored_len;
+        if (e.offset > UINT64_MAX - span - DV_PACK_TRAILER_BYTES)
+            return dv_error_set(DV_ECORRUPT, "the index of %s has an entry at offset %llu", name,
+                                (unsigned long long)e.offset);
+        if (e.offset + span > end)
+            end = e.offset + span;
+    }
+    *out = end + DV_PACK_TRAILER_BYTES;
+    return 0;
+}
+
 static int open_cached(dv_pack **out, dv_remote_index *index, const listed *p)
 {
     dv_buf path = DV_BUF_INIT, name = DV_BUF_INIT;
+    dv_pack *probe = NULL;
+    uint64_t pack_bytes = p->pack_bytes;
     int error;
     if ((error = cached_path(&path, index, &p->id)) < 0 ||
         (error = dv_buf_printf(&name, "%s/" PACKS_PREFIX "%s.pack", index->remote->display,
                                dv_oid_hex(&p->id))) < 0)
         goto done;
-    error = dv_pack_open_index(out, path.ptr, name.ptr, &p->id, p->pack_bytes);
+    if (pack_bytes == DV_REMOTE_SIZE_UNKNOWN &&
+        ((error = dv_pack_open_index(&probe, path.ptr, name.ptr, &p->id, pack_bytes)) < 0 ||
+         (error = pack_bytes_from_index(&pack_bytes, probe, name.ptr)) < 0))
+        goto done;
+    error = dv_pack_open_index(out, path.ptr, name.ptr, &p->id, pack_bytes);
 done:
+    dv_pack_free(probe);
     dv_buf_release(&path);
     dv_buf_release(&name);
     return error;
@@ -132,11 +159,13 @@ static int download_one(void *ctx, size_t item, int worker)
 {
     download_ctx *d = ctx;
     const listed *p = d->todo[item];
-    dv_buf name = DV_BUF_INIT, path = DV_BUF_INIT;
+    dv_remote *remote = d->index->remote;
+    dv_buf name = DV_BUF_INIT, path = DV_BUF_INIT, whole = DV_BUF_INIT;
     uint8_t *data = NULL;
+    size_t data_len;
     int error;
     (void)worker;
-    if (p->idx_bytes > INDEX_MAX_BYTES) {
+    if (p->idx_bytes != DV_REMOTE_SIZE_UNKNOWN && p->idx_bytes > INDEX_MAX_BYTES) {
         error = dv_error_set(DV_ECORRUPT, "pack index %s/" PACKS_PREFIX "%s.idx is too large",
                              d->index->remote->display, dv_oid_hex(&p->id));
         goto done;
@@ -144,21 +173,36 @@ static int download_one(void *ctx, size_t item, int worker)
     if ((error = dv_remote_pack_name(&name, &p->id, ".idx")) < 0 ||
         (error = cached_path(&path, d->index, &p->id)) < 0)
         goto done;
-    if (!(data = malloc(p->idx_bytes ? p->idx_bytes : 1))) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
+    if (p->idx_bytes == DV_REMOTE_SIZE_UNKNOWN) {
+        /* the listing did not say its size: read it whole, then check it as any other */
+        if (!remote->ops->get_all) {
+            error = dv_error_set(DV_ERROR, "remote %s: cannot read %s of unknown size",
+                                 remote->display, name.ptr);
+            goto done;
+        }
+        if ((error = remote->ops->get_all(remote, name.ptr, &whole, INDEX_MAX_BYTES)) < 0)
+            goto done;
+        data_len = whole.len;
+    } else {
+        if (!(data = malloc(p->idx_bytes ? p->idx_bytes : 1))) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+        data_len = (size_t)p->idx_bytes;
+        if ((error = remote->ops->get(remote, name.ptr, 0, data_len, data)) < 0)
+            goto done;
     }
-    if ((error = d->index->remote->ops->get(d->index->remote, name.ptr, 0, p->idx_bytes, data)) < 0)
-        goto done;
+    const uint8_t *bytes = data ? data : (const uint8_t *)whole.ptr;
     dv_buf where = DV_BUF_INIT;
-    if ((error = dv_buf_printf(&where, "%s/%s", d->index->remote->display, name.ptr)) == 0)
-        error = dv_pack_check_index(data, p->idx_bytes, &p->id, where.ptr);
+    if ((error = dv_buf_printf(&where, "%s/%s", remote->display, name.ptr)) == 0)
+        error = dv_pack_check_index(bytes, data_len, &p->id, where.ptr);
     dv_buf_release(&where);
     if (error < 0)
         goto done;
-    error = dv_fs_write_atomic(path.ptr, data, p->idx_bytes, 0444, DV_FS_DURABLE);
+    error = dv_fs_write_atomic(path.ptr, bytes, data_len, 0444, DV_FS_DURABLE);
 done:
     free(data);
+    dv_buf_release(&whole);
     dv_buf_release(&name);
     dv_buf_release(&path);
     return error;
@@ -235,7 +279,10 @@ int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *c
         struct stat st;
         if ((error = cached_path(&path, index, &p->id)) < 0)
             goto fail;
-        if (stat(path.ptr, &st) == 0 && (uint64_t)st.st_size == p->idx_bytes)
+        /* A cached copy of an index of unknown size is trusted: its trailer was checked
+         * when it was downloaded, and indexes are never modified. */
+        if (stat(path.ptr, &st) == 0 &&
+            (p->idx_bytes == DV_REMOTE_SIZE_UNKNOWN || (uint64_t)st.st_size == p->idx_bytes))
             continue;
         todo[n_todo++] = p;
     }

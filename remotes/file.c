@@ -180,6 +180,28 @@ done:
     return error;
 }
 
+static int file_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
+{
+    dv_buf path = DV_BUF_INIT;
+    int error;
+    dv_buf_clear(out);
+    if ((error = object_path(&path, remote, name)) < 0)
+        goto done;
+    if ((error = dv_fs_read_file(out, path.ptr, max)) < 0) {
+        if (error == DV_ENOTFOUND)
+            error = dv_error_set(DV_ENOTFOUND, "%s is not on remote %s", name, remote->display);
+        else if (error == DV_EUSAGE)
+            error = dv_error_set(DV_ECORRUPT, "%s on remote %s is larger than %zu bytes", name,
+                                 remote->display, max);
+        goto done;
+    }
+    DV_REMOTE_COUNT(remote, get_requests, 1);
+    DV_REMOTE_COUNT(remote, bytes_received, out->len);
+done:
+    dv_buf_release(&path);
+    return error;
+}
+
 static int file_remove(dv_remote *remote, const char *name)
 {
     dv_buf path = DV_BUF_INIT;
@@ -202,8 +224,15 @@ static void file_free(dv_remote *remote)
     free(f);
 }
 
-static const dv_remote_ops file_ops = {"file",   file_list,   file_put,
-                                       file_get, file_remove, file_free};
+static const dv_remote_ops file_ops = {
+    .kind = "file",
+    .list = file_list,
+    .put_file = file_put,
+    .get = file_get,
+    .get_all = file_get_all,
+    .remove = file_remove,
+    .free = file_free,
+};
 
 int dv_remote_file_open(dv_remote **out, const char *dir)
 {

@@ -1,6 +1,6 @@
 /*
  * remote: the interface every remote backend implements (a directory, S3-compatible
- * object storage), and opening a remote by its configured name.
+ * object storage, a read-only HTTP mirror), and opening a remote by its configured name.
  *
  * A remote is a flat namespace of immutable objects named by '/'-separated paths
  * relative to the remote's root ("packs/<id>.pack", "packs/<id>.idx"). A put is
@@ -14,9 +14,14 @@
 #include <stdint.h>
 
 typedef struct dv_remote dv_remote;
+struct dv_buf;
+
+/** The size list reports for an object whose size the remote does not say (HTTP listings). */
+#define DV_REMOTE_SIZE_UNKNOWN UINT64_MAX
 
 /** Called by list for each object under the prefix: its name (relative to the remote's
- *  root) and size in bytes. A non-zero return stops the listing and is returned. */
+ *  root) and size in bytes (or DV_REMOTE_SIZE_UNKNOWN). A non-zero return stops the listing
+ *  and is returned. */
 typedef int (*dv_remote_entry_fn)(void *ctx, const char *name, uint64_t size);
 
 /** Counters a remote keeps of the requests it made (for --stats and benchmarks). */
@@ -31,8 +36,10 @@ typedef struct dv_remote_stats {
 } dv_remote_stats;
 
 typedef struct dv_remote_ops {
-    /** "file", "s3" */
+    /** "file", "s3", "http" */
     const char *kind;
+    /** 1 when put_file and remove always fail (a read-only mirror) */
+    int read_only;
     /** List the objects whose names start with prefix (e.g. "packs/"), in any order. */
     int (*list)(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx);
     /** Upload the local file at path as object name, replacing nothing half-way: after an
@@ -41,6 +48,10 @@ typedef struct dv_remote_ops {
     /** Read exactly len bytes of object name starting at offset into buf. DV_ENOTFOUND if
      *  the object does not exist; DV_ECORRUPT if it is shorter than offset + len. */
     int (*get)(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf);
+    /** Read all of object name into out (cleared first), which must hold at most max bytes.
+     *  DV_ENOTFOUND if the object does not exist; DV_ECORRUPT if it is larger than max. For
+     *  objects listed with DV_REMOTE_SIZE_UNKNOWN. */
+    int (*get_all)(dv_remote *remote, const char *name, struct dv_buf *out, size_t max);
     /** Delete object name; deleting an absent object is not an error. */
     int (*remove)(dv_remote *remote, const char *name);
     /** Free the backend's state (not the dv_remote struct itself). */
@@ -77,6 +88,15 @@ typedef struct dv_s3_options {
 int dv_remote_file_open(dv_remote **out, const char *dir);
 /** An S3-compatible bucket. Makes no request. */
 int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts);
+/** A read-only mirror of a directory remote served over HTTP(S) at url (http:// or
+ *  https://, with the server listing packs/ as HTML). Makes no request. */
+int dv_remote_http_open(dv_remote **out, const char *url);
+
+/** Parse an HTML directory listing (len bytes): call fn with the file name of every href
+ *  whose last path segment, percent-decoded, is "<64 lowercase hex>.pack" or ".idx", and
+ *  size DV_REMOTE_SIZE_UNKNOWN (a non-zero return stops the parse and is returned). Anything
+ *  else is skipped. Returns 0, fn's value or DV_ENOMEM. */
+int dv_http__parse_listing(const char *html, size_t len, dv_remote_entry_fn fn, void *ctx);
 
 /** S3 credentials, each string malloc'd (session_token NULL when there is none). */
 typedef struct dv_s3_credentials {

@@ -1,10 +1,12 @@
 /*
- * s3: a remote on an S3-compatible bucket over libcurl, signed with AWS Signature Version 4
- * by libcurl. Uploads stream from disk and downloads go straight into the caller's buffer, so
- * memory stays bounded; transient failures are retried with exponential backoff; easy handles
- * are pooled so that connections stay warm between requests of many threads.
+ * s3: a remote on an S3-compatible bucket, signed with AWS Signature Version 4 by libcurl,
+ * with x-amz-content-sha256 on every request. Requests (pooled connections, retries with
+ * backoff, ranged reads into the caller's buffer) go through curl_request; this file holds
+ * what is S3's own: key encoding, signing, ListObjectsV2, error bodies and credentials.
  */
 #include "remote.h"
+
+#include "curl_request.h"
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -15,29 +17,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S3_DEFAULT_REGION "us-east-1"
 #define S3_DEFAULT_MAX_ATTEMPTS 5
-#define S3_POOL_HANDLES 16
-#define S3_BACKOFF_FIRST_MS 100
-#define S3_BACKOFF_MAX_MS 10000
 #define S3_HASH_BUFFER_BYTES (1024 * 1024)
-#define S3_TRANSFER_BUFFER_BYTES (512 * 1024)
-/* Error bodies are short; keep enough of one to find its <Code> and <Message>. */
-#define S3_ERROR_BODY_MAX_BYTES (64 * 1024)
 /* A page of 1000 keys is a few hundred KiB; anything far larger is not a listing. */
 #define S3_LIST_BODY_MAX_BYTES (64 * 1024 * 1024)
-#define S3_CONNECT_TIMEOUT_SECONDS 30L
-#define S3_LOW_SPEED_LIMIT_BYTES_PER_SECOND 1L
-#define S3_LOW_SPEED_TIME_SECONDS 60L
 #define S3_EMPTY_SHA256_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define S3_CREDENTIALS_HINT                                                                        \
     "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in "       \
@@ -54,88 +45,14 @@ typedef struct s3_backend {
     char *token_header; /* "x-amz-security-token: ..." or NULL */
     int max_attempts;
     int list_page_keys; /* 0: the server's default */
-    pthread_mutex_t pool_lock;
-    CURL *pool[S3_POOL_HANDLES];
-    size_t n_pool;
+    dv_curl_request_pool *pool;
 } s3_backend;
 
-/* What one operation asks of s3_perform. */
-typedef struct s3_request {
-    const char *verb;   /* for messages: "GET", "PUT", "LIST", "DELETE", "HEAD" */
-    const char *method; /* HTTP method */
-    const char *url;
-    const char *what; /* the object for messages: "s3://bucket/key" */
+/* What signing needs of one request: the backend and the body's SHA-256 in hex. */
+typedef struct s3_signing {
+    s3_backend *backend;
     const char *payload_sha256;
-    const char *range; /* "bytes=a-b" or NULL */
-    const char *upload_path;
-    int upload_fd; /* -1: no body */
-    uint64_t upload_len;
-    uint8_t *into; /* a get's destination, into_cap bytes */
-    size_t into_cap;
-    uint64_t into_offset; /* the offset the range starts at */
-    dv_buf *body;         /* a list's response body, up to body_max bytes */
-    size_t body_max;
-} s3_request;
-
-/* What came back from the last attempt of a request. */
-typedef struct s3_response {
-    long status;
-    dv_buf code;    /* the S3 <Code> of an error body, or "" */
-    dv_buf message; /* its <Message>, or "" */
-    int attempts;
-    size_t received;           /* bytes written into request.into */
-    int has_content_range;     /* a Content-Range header was seen */
-    uint64_t content_range_at; /* its first byte */
-    uint64_t content_length;
-} s3_response;
-
-/* The state of one attempt, shared with libcurl's callbacks. */
-typedef struct s3_attempt {
-    dv_remote *remote;
-    s3_request *req;
-    s3_response *resp;
-    CURL *curl;
-    uint64_t upload_at;
-    int upload_errno;  /* reading the file failed (-1: it got shorter) */
-    int overflow;      /* more body than there is room for */
-    int range_ignored; /* a whole object came back for a range not at 0 */
-    int out_of_memory;
-    dv_buf error_body;
-} s3_attempt;
-
-/* ---- libcurl setup ---- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init_once(void)
-{
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static CURL *pool_take(s3_backend *backend)
-{
-    CURL *curl = NULL;
-    pthread_mutex_lock(&backend->pool_lock);
-    if (backend->n_pool > 0)
-        curl = backend->pool[--backend->n_pool];
-    pthread_mutex_unlock(&backend->pool_lock);
-    return curl ? curl : curl_easy_init();
-}
-
-/* Keep the handle (and with it its open connections) for the next request. */
-static void pool_give(s3_backend *backend, CURL *curl)
-{
-    curl_easy_reset(curl);
-    pthread_mutex_lock(&backend->pool_lock);
-    if (backend->n_pool < S3_POOL_HANDLES) {
-        backend->pool[backend->n_pool++] = curl;
-        curl = NULL;
-    }
-    pthread_mutex_unlock(&backend->pool_lock);
-    if (curl)
-        curl_easy_cleanup(curl);
-}
+} s3_signing;
 
 /* ---- encoding ---- */
 
@@ -406,342 +323,55 @@ static void error_field(dv_buf *out, const dv_buf *body, const char *tag)
     }
 }
 
-/* ---- one request, with retries ---- */
+/* ---- requests ---- */
 
-static size_t on_write(char *data, size_t size, size_t count, void *userdata)
-{
-    s3_attempt *attempt = userdata;
-    s3_request *req = attempt->req;
-    size_t n = size * count;
-    long status = 0;
-
-    curl_easy_getinfo(attempt->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status >= 300) {
-        size_t room = S3_ERROR_BODY_MAX_BYTES - attempt->error_body.len;
-        if (dv_buf_put(&attempt->error_body, data, n < room ? n : room) < 0) {
-            attempt->out_of_memory = 1;
-            return 0;
-        }
-        return n;
-    }
-    if (req->into) {
-        if (status == 200 && req->into_offset != 0) {
-            attempt->range_ignored = 1;
-            return 0;
-        }
-        if (n > req->into_cap - attempt->resp->received) {
-            attempt->overflow = 1;
-            return 0;
-        }
-        memcpy(req->into + attempt->resp->received, data, n);
-        attempt->resp->received += n;
-        DV_REMOTE_COUNT(attempt->remote, bytes_received, n);
-        return n;
-    }
-    if (req->body) {
-        if (n > req->body_max - req->body->len) {
-            attempt->overflow = 1;
-            return 0;
-        }
-        if (dv_buf_put(req->body, data, n) < 0) {
-            attempt->out_of_memory = 1;
-            return 0;
-        }
-    }
-    return n;
-}
-
-static size_t on_header(char *data, size_t size, size_t count, void *userdata)
-{
-    s3_attempt *attempt = userdata;
-    size_t n = size * count;
-    static const char name[] = "content-range:";
-    if (n > strlen(name) && !strncasecmp(data, name, strlen(name))) {
-        const char *p = data + strlen(name), *end = data + n;
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
-        if (end - p > 6 && !memcmp(p, "bytes ", 6)) {
-            const char *digits = p + 6, *q = digits;
-            while (q < end && *q >= '0' && *q <= '9')
-                q++;
-            uint64_t at;
-            if (q < end && *q == '-' && parse_u64(&at, digits, (size_t)(q - digits)) == 0) {
-                attempt->resp->has_content_range = 1;
-                attempt->resp->content_range_at = at;
-            }
-        }
-    }
-    return n;
-}
-
-static size_t on_read(char *buffer, size_t size, size_t count, void *userdata)
-{
-    s3_attempt *attempt = userdata;
-    s3_request *req = attempt->req;
-    size_t want = size * count;
-    uint64_t left = req->upload_len - attempt->upload_at;
-    ssize_t n;
-
-    if (left == 0)
-        return 0;
-    if (want > left)
-        want = (size_t)left;
-    do {
-        n = pread(req->upload_fd, buffer, want, (off_t)attempt->upload_at);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        attempt->upload_errno = n < 0 ? errno : -1;
-        return CURL_READFUNC_ABORT;
-    }
-    attempt->upload_at += (uint64_t)n;
-    DV_REMOTE_COUNT(attempt->remote, bytes_sent, n);
-    return (size_t)n;
-}
-
-static int on_seek(void *userdata, curl_off_t offset, int origin)
-{
-    s3_attempt *attempt = userdata;
-    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > attempt->req->upload_len)
-        return CURL_SEEKFUNC_FAIL;
-    attempt->upload_at = (uint64_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
-static int is_transient_curl_error(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int is_transient_response(long status, const char *code)
-{
-    return status >= 500 || status == 429 || !strcmp(code, "SlowDown") ||
-           !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError") ||
-           !strcmp(code, "ServiceUnavailable");
-}
-
-/* Sleep before attempt number attempt + 1: S3_BACKOFF_FIRST_MS doubling, capped, with the
- * upper half jittered so that threads that failed together do not retry together. */
-static void backoff(int attempt, unsigned *seed)
-{
-    uint64_t ms = S3_BACKOFF_FIRST_MS;
-    for (int i = 1; i < attempt && ms < S3_BACKOFF_MAX_MS; i++)
-        ms *= 2;
-    if (ms > S3_BACKOFF_MAX_MS)
-        ms = S3_BACKOFF_MAX_MS;
-    ms = ms / 2 + (uint64_t)rand_r(seed) % (ms / 2 + 1);
-    struct timespec delay = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&delay, &delay) < 0 && errno == EINTR)
-        ;
-}
-
-/* " after 3 attempts" when a request was retried, else "". */
-static void attempts_note(char *out, size_t size, int attempts)
-{
-    if (attempts > 1)
-        snprintf(out, size, " after %d attempts", attempts);
-    else
-        out[0] = '\0';
-}
-
-static void count_request(dv_remote *remote, const s3_request *req)
-{
-    if (!strcmp(req->verb, "LIST"))
-        DV_REMOTE_COUNT(remote, list_requests, 1);
-    else if (!strcmp(req->verb, "PUT"))
-        DV_REMOTE_COUNT(remote, put_requests, 1);
-    else if (!strcmp(req->verb, "GET") || !strcmp(req->verb, "HEAD"))
-        DV_REMOTE_COUNT(remote, get_requests, 1);
-    else
-        DV_REMOTE_COUNT(remote, other_requests, 1);
-}
+/* S3 error codes worth retrying (the HTTP statuses 5xx and 429 always are). */
+static const char *const s3_transient_codes[] = {"SlowDown", "RequestTimeout", "InternalError",
+                                                 "ServiceUnavailable", NULL};
 
 #define S3_SETOPT(curl, option, value)                                                             \
     do {                                                                                           \
         if ((rc = curl_easy_setopt(curl, option, value)) != CURLE_OK)                              \
-            goto done;                                                                             \
+            return rc;                                                                             \
     } while (0)
 
-/* Set up curl for one attempt of req. Returns a curl code; *headers is the caller's to free. */
-static CURLcode setup_attempt(s3_backend *backend, s3_attempt *attempt, struct curl_slist **headers,
-                              char *curl_message)
+/* Sign the request (SigV4 by libcurl) and add S3's headers. */
+static CURLcode s3_setup(void *ctx, const dv_curl_request *req, CURL *curl,
+                         struct curl_slist **headers)
 {
-    CURL *curl = attempt->curl;
-    s3_request *req = attempt->req;
-    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    const s3_signing *signing = ctx;
+    const s3_backend *backend = signing->backend;
+    CURLcode rc;
     dv_buf line = DV_BUF_INIT;
-    struct curl_slist *list = NULL, *grown;
+    struct curl_slist *grown;
+    (void)req;
 
-    if (dv_buf_printf(&line, "x-amz-content-sha256: %s", req->payload_sha256) < 0 ||
-        !(list = curl_slist_append(NULL, line.ptr)))
-        goto done;
+    if (dv_buf_printf(&line, "x-amz-content-sha256: %s", signing->payload_sha256) < 0 ||
+        !(grown = curl_slist_append(*headers, line.ptr))) {
+        dv_buf_release(&line);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    dv_buf_release(&line);
+    *headers = grown;
     if (backend->token_header) {
-        if (!(grown = curl_slist_append(list, backend->token_header)))
-            goto done;
-        list = grown;
+        if (!(grown = curl_slist_append(*headers, backend->token_header)))
+            return CURLE_OUT_OF_MEMORY;
+        *headers = grown;
     }
-    if (req->range) {
-        dv_buf_clear(&line);
-        if (dv_buf_printf(&line, "Range: %s", req->range) < 0 ||
-            !(grown = curl_slist_append(list, line.ptr)))
-            goto done;
-        list = grown;
-    }
-
-    S3_SETOPT(curl, CURLOPT_URL, req->url);
-    S3_SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    S3_SETOPT(curl, CURLOPT_PATH_AS_IS, 1L);
-    S3_SETOPT(curl, CURLOPT_NOSIGNAL, 1L);
-    S3_SETOPT(curl, CURLOPT_ERRORBUFFER, curl_message);
-    S3_SETOPT(curl, CURLOPT_USERAGENT, "dv/" DV_VERSION);
     S3_SETOPT(curl, CURLOPT_AWS_SIGV4, backend->sigv4);
     S3_SETOPT(curl, CURLOPT_USERNAME, backend->access_key_id);
     S3_SETOPT(curl, CURLOPT_PASSWORD, backend->secret_access_key);
-    S3_SETOPT(curl, CURLOPT_HTTPHEADER, list);
-    S3_SETOPT(curl, CURLOPT_CONNECTTIMEOUT, S3_CONNECT_TIMEOUT_SECONDS);
-    S3_SETOPT(curl, CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED_LIMIT_BYTES_PER_SECOND);
-    S3_SETOPT(curl, CURLOPT_LOW_SPEED_TIME, S3_LOW_SPEED_TIME_SECONDS);
-    S3_SETOPT(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    S3_SETOPT(curl, CURLOPT_BUFFERSIZE, (long)S3_TRANSFER_BUFFER_BYTES);
-    S3_SETOPT(curl, CURLOPT_WRITEFUNCTION, on_write);
-    S3_SETOPT(curl, CURLOPT_WRITEDATA, attempt);
-    S3_SETOPT(curl, CURLOPT_HEADERFUNCTION, on_header);
-    S3_SETOPT(curl, CURLOPT_HEADERDATA, attempt);
-    if (req->upload_fd >= 0) {
-        S3_SETOPT(curl, CURLOPT_UPLOAD, 1L);
-        S3_SETOPT(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
-        S3_SETOPT(curl, CURLOPT_READFUNCTION, on_read);
-        S3_SETOPT(curl, CURLOPT_READDATA, attempt);
-        S3_SETOPT(curl, CURLOPT_SEEKFUNCTION, on_seek);
-        S3_SETOPT(curl, CURLOPT_SEEKDATA, attempt);
-        S3_SETOPT(curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)S3_TRANSFER_BUFFER_BYTES);
-        /* Send the body at once rather than wait for "100 Continue" (a second, by default, with
-         * servers that never send it). Removing the header with "Expect:" is no way out: libcurl
-         * 7.88 signs every header set, the removed one too, and the signature then fails. */
-        S3_SETOPT(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
-    } else if (!strcmp(req->method, "HEAD")) {
-        S3_SETOPT(curl, CURLOPT_NOBODY, 1L);
-    } else if (strcmp(req->method, "GET") != 0) {
-        S3_SETOPT(curl, CURLOPT_CUSTOMREQUEST, req->method);
-    }
-    rc = CURLE_OK;
-
-done:
-    *headers = list;
-    dv_buf_release(&line);
-    return rc;
+    return CURLE_OK;
 }
 
-/*
- * Make req, retrying transient failures. Returns 0 when an HTTP answer came back (any status:
- * the caller judges resp->status, resp->code and resp->message), or a negative code with the
- * message set when none did, or when the answer could not be taken in.
- */
-static int s3_perform(dv_remote *remote, s3_request *req, s3_response *resp)
+static void s3_error_body(dv_curl_response *resp, const dv_buf *body)
 {
-    s3_backend *backend = remote->backend;
-    unsigned seed;
-    struct timespec now;
-    int error = 0;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    seed = (unsigned)now.tv_nsec ^ (unsigned)(uintptr_t)&seed;
-
-    for (int attempt_no = 1;; attempt_no++) {
-        char curl_message[CURL_ERROR_SIZE] = "";
-        struct curl_slist *headers = NULL;
-        s3_attempt attempt = {.remote = remote, .req = req, .resp = resp};
-        CURLcode rc;
-
-        attempt.error_body = (dv_buf)DV_BUF_INIT;
-        resp->status = 0;
-        resp->attempts = attempt_no;
-        resp->received = 0;
-        resp->has_content_range = 0;
-        resp->content_length = 0;
-        dv_buf_clear(&resp->code);
-        dv_buf_clear(&resp->message);
-        if (req->body)
-            dv_buf_clear(req->body);
-
-        if (!(attempt.curl = pool_take(backend)))
-            return dv_error_set(DV_ENOMEM, "s3 %s %s: cannot create a curl handle", req->verb,
-                                req->what);
-        rc = setup_attempt(backend, &attempt, &headers, curl_message);
-        if (rc == CURLE_OK) {
-            count_request(remote, req);
-            rc = curl_easy_perform(attempt.curl);
-        } else if (!curl_message[0]) {
-            snprintf(curl_message, sizeof(curl_message), "setting up the request failed");
-        }
-        curl_easy_getinfo(attempt.curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        curl_off_t content_length = -1;
-        if (curl_easy_getinfo(attempt.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length) ==
-                CURLE_OK &&
-            content_length > 0)
-            resp->content_length = (uint64_t)content_length;
-        pool_give(backend, attempt.curl);
-        curl_slist_free_all(headers);
-
-        int retry = 0;
-        if (attempt.out_of_memory) {
-            error = dv_error_set(DV_ENOMEM, "s3 %s %s: out of memory", req->verb, req->what);
-        } else if (attempt.upload_errno) {
-            if (attempt.upload_errno > 0)
-                error = dv_error_set(DV_EIO, "s3 %s %s: reading %s: %s", req->verb, req->what,
-                                     req->upload_path, strerror(attempt.upload_errno));
-            else
-                error = dv_error_set(DV_EIO, "s3 %s %s: %s got shorter while it was uploaded",
-                                     req->verb, req->what, req->upload_path);
-        } else if (attempt.range_ignored || attempt.overflow) {
-            if (req->into)
-                error = dv_error_set(DV_EIO,
-                                     "s3 %s %s: the server sent more than the %zu bytes asked "
-                                     "for (does it ignore Range?)",
-                                     req->verb, req->what, req->into_cap);
-            else
-                error = dv_error_set(DV_ECORRUPT, "s3 %s %s: the response is over %zu bytes",
-                                     req->verb, req->what, req->body_max);
-        } else if (rc != CURLE_OK) {
-            if (is_transient_curl_error(rc) && attempt_no < backend->max_attempts) {
-                retry = 1;
-            } else {
-                char tries[48];
-                attempts_note(tries, sizeof(tries), attempt_no);
-                error = dv_error_set(DV_EIO, "s3 %s %s: %s (%s)%s", req->verb, req->what,
-                                     curl_easy_strerror(rc),
-                                     curl_message[0] ? curl_message : req->url, tries);
-            }
-        } else if (resp->status < 200 || resp->status >= 300) {
-            error_field(&resp->code, &attempt.error_body, "Code");
-            error_field(&resp->message, &attempt.error_body, "Message");
-            if (is_transient_response(resp->status, resp->code.ptr) &&
-                attempt_no < backend->max_attempts)
-                retry = 1;
-        }
-        dv_buf_release(&attempt.error_body);
-        if (!retry)
-            return error;
-        DV_REMOTE_COUNT(remote, retries, 1);
-        backoff(attempt_no, &seed);
-    }
+    error_field(&resp->code, body, "Code");
+    error_field(&resp->message, body, "Message");
 }
 
 /* The message for an HTTP answer the operation cannot accept; returns code. */
-static int s3_fail(int code, const s3_request *req, const s3_response *resp)
+static int s3_fail(int code, const dv_curl_request *req, const dv_curl_response *resp)
 {
     const char *hint = "";
     if (resp->status == 401 || resp->status == 403 || !strcmp(resp->code.ptr, "InvalidAccessKeyId"))
@@ -752,16 +382,29 @@ static int s3_fail(int code, const s3_request *req, const s3_response *resp)
     else if (!strcmp(resp->code.ptr, "NoSuchBucket"))
         hint = " (check the bucket name)";
     char tries[48];
-    attempts_note(tries, sizeof(tries), resp->attempts);
+    dv_curl_request_attempts_note(tries, sizeof(tries), resp->attempts);
     return dv_error_set(code, "s3 %s %s: HTTP %ld%s%s%s%s%s%s", req->verb, req->what, resp->status,
                         resp->code.len ? " " : "", resp->code.ptr, resp->message.len ? ": " : "",
                         resp->message.ptr, hint, tries);
 }
 
-static void response_release(s3_response *resp)
+/* A request of the verb on url, signed for a body whose SHA-256 is in signing. */
+static dv_curl_request s3_request(s3_backend *backend, s3_signing *signing, const char *verb,
+                                  const char *url, const char *what)
 {
-    dv_buf_release(&resp->code);
-    dv_buf_release(&resp->message);
+    dv_curl_request req = {.backend = "s3",
+                           .verb = verb,
+                           .method = verb,
+                           .url = url,
+                           .what = what,
+                           .upload_fd = -1,
+                           .max_attempts = backend->max_attempts,
+                           .transient_codes = s3_transient_codes,
+                           .setup = s3_setup,
+                           .setup_ctx = signing,
+                           .error_body = s3_error_body,
+                           .fail = s3_fail};
+    return req;
 }
 
 /* ---- naming ---- */
@@ -829,7 +472,8 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
     s3_backend *backend = remote->backend;
     dv_buf root = DV_BUF_INIT, full_prefix = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT,
            body = DV_BUF_INIT;
-    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
+    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
     char *token = NULL, *next_token = NULL;
     int error, truncated;
 
@@ -858,15 +502,11 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
             (error = uri_encode(&url, full_prefix.ptr, 0)) < 0)
             goto done;
 
-        s3_request req = {.verb = "LIST",
-                          .method = "GET",
-                          .url = url.ptr,
-                          .what = what.ptr,
-                          .payload_sha256 = S3_EMPTY_SHA256_HEX,
-                          .upload_fd = -1,
-                          .body = &body,
-                          .body_max = S3_LIST_BODY_MAX_BYTES};
-        if ((error = s3_perform(remote, &req, &resp)) < 0)
+        dv_curl_request req = s3_request(backend, &signing, "LIST", url.ptr, what.ptr);
+        req.method = "GET";
+        req.body = &body;
+        req.body_max = S3_LIST_BODY_MAX_BYTES;
+        if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
             goto done;
         if (resp.status != 200) {
             error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
@@ -897,7 +537,7 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
 done:
     free(token);
     free(next_token);
-    response_release(&resp);
+    dv_curl_request_response_release(&resp);
     dv_buf_release(&body);
     dv_buf_release(&url);
     dv_buf_release(&what);
@@ -950,7 +590,7 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
 {
     s3_backend *backend = remote->backend;
     dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
-    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
     char payload_hex[DV_OID_HEX_CHARS + 1];
     uint64_t len = 0;
     struct stat st;
@@ -981,15 +621,12 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
         goto done;
     }
 
-    s3_request req = {.verb = "PUT",
-                      .method = "PUT",
-                      .url = url.ptr,
-                      .what = what.ptr,
-                      .payload_sha256 = payload_hex,
-                      .upload_path = path,
-                      .upload_fd = fd,
-                      .upload_len = len};
-    if ((error = s3_perform(remote, &req, &resp)) < 0)
+    s3_signing signing = {backend, payload_hex};
+    dv_curl_request req = s3_request(backend, &signing, "PUT", url.ptr, what.ptr);
+    req.upload_path = path;
+    req.upload_fd = fd;
+    req.upload_len = len;
+    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
         goto done;
     if (resp.status != 200)
         error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
@@ -997,94 +634,49 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
 done:
     if (fd >= 0)
         close(fd);
-    response_release(&resp);
+    dv_curl_request_response_release(&resp);
     dv_buf_release(&url);
     dv_buf_release(&what);
     dv_buf_release(&key);
     return error;
 }
 
-/* A get of nothing still says whether the object exists and is long enough. */
-static int s3_head(dv_remote *remote, s3_request *req, uint64_t offset)
-{
-    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
-    int error;
-
-    req->verb = "HEAD";
-    req->method = "HEAD";
-    if ((error = s3_perform(remote, req, &resp)) < 0)
-        goto done;
-    if (resp.status == 404)
-        error = dv_error_set(DV_ENOTFOUND, "s3 GET %s: no such object (HTTP 404)", req->what);
-    else if (resp.status != 200)
-        error = s3_fail(DV_EIO, req, &resp);
-    else if (resp.content_length < offset)
-        error = dv_error_set(
-            DV_ECORRUPT, "s3 GET %s: the object is %" PRIu64 " bytes, shorter than offset %" PRIu64,
-            req->what, resp.content_length, offset);
-done:
-    response_release(&resp);
-    return error;
-}
-
 static int s3_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
 {
     s3_backend *backend = remote->backend;
-    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT, range = DV_BUF_INIT;
-    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
+    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
     int error;
 
     if ((error = object_key(&key, backend, name)) < 0 ||
         (error = object_what(&what, backend, key.ptr)) < 0 ||
         (error = object_url(&url, backend, key.ptr)) < 0)
         goto done;
-    s3_request req = {.verb = "GET",
-                      .method = "GET",
-                      .url = url.ptr,
-                      .what = what.ptr,
-                      .payload_sha256 = S3_EMPTY_SHA256_HEX,
-                      .upload_fd = -1,
-                      .into = buf,
-                      .into_cap = len,
-                      .into_offset = offset};
-    if (len == 0) {
-        error = s3_head(remote, &req, offset);
-        goto done;
-    }
-    if ((uint64_t)len - 1 > UINT64_MAX - offset) {
-        error = dv_error_set(DV_EUSAGE, "s3 GET %s: range past 2^64", what.ptr);
-        goto done;
-    }
-    if ((error = dv_buf_printf(&range, "bytes=%" PRIu64 "-%" PRIu64, offset,
-                               offset + (uint64_t)len - 1)) < 0)
-        goto done;
-    req.range = range.ptr;
-
-    if ((error = s3_perform(remote, &req, &resp)) < 0)
-        goto done;
-    if (resp.status == 404) {
-        error = s3_fail(DV_ENOTFOUND, &req, &resp);
-    } else if (resp.status == 416) {
-        error = dv_error_set(
-            DV_ECORRUPT, "s3 GET %s: the object is shorter than %" PRIu64 " bytes (HTTP 416 %s)",
-            what.ptr, offset + (uint64_t)len, resp.code.ptr);
-    } else if (resp.status != 206 && resp.status != 200) {
-        error = s3_fail(DV_EIO, &req, &resp);
-    } else if (resp.status == 206 && (!resp.has_content_range || resp.content_range_at != offset)) {
-        error = dv_error_set(DV_ECORRUPT,
-                             "s3 GET %s: asked for bytes from %" PRIu64
-                             " but the answer does not start there",
-                             what.ptr, offset);
-    } else if (resp.received != len) {
-        error = dv_error_set(DV_ECORRUPT,
-                             "s3 GET %s: the object is shorter than %" PRIu64
-                             " bytes (got %zu of the %zu bytes from offset %" PRIu64 ")",
-                             what.ptr, offset + (uint64_t)len, resp.received, len, offset);
-    }
+    dv_curl_request req = s3_request(backend, &signing, "GET", url.ptr, what.ptr);
+    error = dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
 
 done:
-    response_release(&resp);
-    dv_buf_release(&range);
+    dv_buf_release(&url);
+    dv_buf_release(&what);
+    dv_buf_release(&key);
+    return error;
+}
+
+static int s3_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
+{
+    s3_backend *backend = remote->backend;
+    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
+    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
+    int error;
+
+    if ((error = object_key(&key, backend, name)) < 0 ||
+        (error = object_what(&what, backend, key.ptr)) < 0 ||
+        (error = object_url(&url, backend, key.ptr)) < 0)
+        goto done;
+    dv_curl_request req = s3_request(backend, &signing, "GET", url.ptr, what.ptr);
+    error = dv_curl_request_get_all(remote, backend->pool, &req, out, max);
+
+done:
     dv_buf_release(&url);
     dv_buf_release(&what);
     dv_buf_release(&key);
@@ -1095,26 +687,22 @@ static int s3_remove(dv_remote *remote, const char *name)
 {
     s3_backend *backend = remote->backend;
     dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
-    s3_response resp = {.code = DV_BUF_INIT, .message = DV_BUF_INIT};
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
+    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
     int error;
 
     if ((error = object_key(&key, backend, name)) < 0 ||
         (error = object_what(&what, backend, key.ptr)) < 0 ||
         (error = object_url(&url, backend, key.ptr)) < 0)
         goto done;
-    s3_request req = {.verb = "DELETE",
-                      .method = "DELETE",
-                      .url = url.ptr,
-                      .what = what.ptr,
-                      .payload_sha256 = S3_EMPTY_SHA256_HEX,
-                      .upload_fd = -1};
-    if ((error = s3_perform(remote, &req, &resp)) < 0)
+    dv_curl_request req = s3_request(backend, &signing, "DELETE", url.ptr, what.ptr);
+    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
         goto done;
     if (resp.status != 204 && resp.status != 200 && resp.status != 404)
         error = s3_fail(DV_EIO, &req, &resp);
 
 done:
-    response_release(&resp);
+    dv_curl_request_response_release(&resp);
     dv_buf_release(&url);
     dv_buf_release(&what);
     dv_buf_release(&key);
@@ -1125,9 +713,7 @@ static void backend_free(s3_backend *backend)
 {
     if (!backend)
         return;
-    for (size_t i = 0; i < backend->n_pool; i++)
-        curl_easy_cleanup(backend->pool[i]);
-    pthread_mutex_destroy(&backend->pool_lock);
+    dv_curl_request_pool_free(backend->pool);
     free(backend->bucket);
     free(backend->prefix);
     free(backend->base_url);
@@ -1155,6 +741,7 @@ static const dv_remote_ops s3_ops = {
     .list = s3_list,
     .put_file = s3_put_file,
     .get = s3_get,
+    .get_all = s3_get_all,
     .remove = s3_remove,
     .free = s3_free,
 };
@@ -1221,10 +808,8 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
     int error = 0;
 
     assert(out && opts);
-    pthread_once(&curl_once, curl_init_once);
-    if (curl_init_result != CURLE_OK)
-        return dv_error_set(DV_ERROR, "cannot initialise libcurl: %s",
-                            curl_easy_strerror(curl_init_result));
+    if ((error = dv_curl_request_global_init()) < 0)
+        return error;
     if (!opts->bucket || !valid_bucket_name(opts->bucket))
         return dv_error_set(DV_EUSAGE, "s3 remote: bad bucket name '%s'",
                             opts->bucket ? opts->bucket : "");
@@ -1239,10 +824,10 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
         error = dv_error_set(DV_ENOMEM, "out of memory opening s3://%s", opts->bucket);
         goto done;
     }
-    if ((error = pthread_mutex_init(&backend->pool_lock, NULL)) != 0) {
+    if ((error = dv_curl_request_pool_new(&backend->pool)) < 0) {
         free(backend);
         backend = NULL;
-        error = dv_error_set(DV_ERROR, "opening s3://%s: %s", opts->bucket, strerror(error));
+        dv_error_wrap(error, "opening s3://%s", opts->bucket);
         goto done;
     }
     const char *p = opts->prefix ? opts->prefix : "";

@@ -1,0 +1,597 @@
+/*
+ * curl_request: HTTP requests over libcurl for the s3 and http backends. Uploads stream from
+ * disk and downloads go straight into the caller's buffer, so memory stays bounded; transient
+ * failures are retried with exponential backoff; easy handles are pooled so that connections
+ * stay warm between requests of many threads.
+ */
+#include "curl_request.h"
+
+#include "core/error.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_HANDLES 16
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 10000
+#define TRANSFER_BUFFER_BYTES (512 * 1024)
+/* Error bodies are short; keep enough of one to find its code and message. */
+#define ERROR_BODY_MAX_BYTES (64 * 1024)
+#define CONNECT_TIMEOUT_SECONDS 30L
+#define LOW_SPEED_LIMIT_BYTES_PER_SECOND 1L
+#define LOW_SPEED_TIME_SECONDS 60L
+#define MAX_REDIRECTS 5L
+
+struct dv_curl_request_pool {
+    pthread_mutex_t lock;
+    CURL *handles[POOL_HANDLES];
+    size_t n;
+};
+
+/* The state of one attempt, shared with libcurl's callbacks. */
+typedef struct attempt_state {
+    dv_remote *remote;
+    dv_curl_request *req;
+    dv_curl_response *resp;
+    CURL *curl;
+    uint64_t upload_at;
+    int upload_errno;  /* reading the file failed (-1: it got shorter) */
+    int overflow;      /* more body than there is room for */
+    int range_ignored; /* a whole object came back for a range not at 0 */
+    int out_of_memory;
+    dv_buf error_body;
+} attempt_state;
+
+/* ---- libcurl setup and the handle pool ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int dv_curl_request_global_init(void)
+{
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_result != CURLE_OK)
+        return dv_error_set(DV_ERROR, "cannot initialise libcurl: %s",
+                            curl_easy_strerror(curl_init_result));
+    return 0;
+}
+
+int dv_curl_request_pool_new(dv_curl_request_pool **out)
+{
+    dv_curl_request_pool *pool = calloc(1, sizeof(*pool));
+    int error;
+    if (!pool)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if ((error = pthread_mutex_init(&pool->lock, NULL)) != 0) {
+        free(pool);
+        return dv_error_set(DV_ERROR, "cannot create a lock: %s", strerror(error));
+    }
+    *out = pool;
+    return 0;
+}
+
+void dv_curl_request_pool_free(dv_curl_request_pool *pool)
+{
+    if (!pool)
+        return;
+    for (size_t i = 0; i < pool->n; i++)
+        curl_easy_cleanup(pool->handles[i]);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
+
+static CURL *pool_take(dv_curl_request_pool *pool)
+{
+    CURL *curl = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->n > 0)
+        curl = pool->handles[--pool->n];
+    pthread_mutex_unlock(&pool->lock);
+    return curl ? curl : curl_easy_init();
+}
+
+/* Keep the handle (and with it its open connections) for the next request. */
+static void pool_give(dv_curl_request_pool *pool, CURL *curl)
+{
+    curl_easy_reset(curl);
+    pthread_mutex_lock(&pool->lock);
+    if (pool->n < POOL_HANDLES) {
+        pool->handles[pool->n++] = curl;
+        curl = NULL;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (curl)
+        curl_easy_cleanup(curl);
+}
+
+/* ---- libcurl callbacks ---- */
+
+static int parse_u64(uint64_t *out, const char *text, size_t len)
+{
+    uint64_t value = 0;
+    if (len == 0)
+        return DV_ECORRUPT;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return DV_ECORRUPT;
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return DV_ECORRUPT;
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return 0;
+}
+
+static size_t on_write(char *data, size_t size, size_t count, void *userdata)
+{
+    attempt_state *attempt = userdata;
+    dv_curl_request *req = attempt->req;
+    size_t n = size * count;
+    long status = 0;
+
+    curl_easy_getinfo(attempt->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) {
+        size_t room = ERROR_BODY_MAX_BYTES - attempt->error_body.len;
+        if (dv_buf_put(&attempt->error_body, data, n < room ? n : room) < 0) {
+            attempt->out_of_memory = 1;
+            return 0;
+        }
+        return n;
+    }
+    if (req->into) {
+        if (status == 200 && req->into_offset != 0) {
+            attempt->range_ignored = 1;
+            return 0;
+        }
+        if (n > req->into_cap - attempt->resp->received) {
+            attempt->overflow = 1;
+            return 0;
+        }
+        memcpy(req->into + attempt->resp->received, data, n);
+        attempt->resp->received += n;
+        DV_REMOTE_COUNT(attempt->remote, bytes_received, n);
+        return n;
+    }
+    if (req->body) {
+        if (n > req->body_max - req->body->len) {
+            attempt->overflow = 1;
+            return 0;
+        }
+        if (dv_buf_put(req->body, data, n) < 0) {
+            attempt->out_of_memory = 1;
+            return 0;
+        }
+        if (!strcmp(req->verb, "GET"))
+            DV_REMOTE_COUNT(attempt->remote, bytes_received, n);
+    }
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t count, void *userdata)
+{
+    attempt_state *attempt = userdata;
+    size_t n = size * count;
+    static const char name[] = "content-range:";
+    if (n > strlen(name) && !strncasecmp(data, name, strlen(name))) {
+        const char *p = data + strlen(name), *end = data + n;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (end - p > 6 && !memcmp(p, "bytes ", 6)) {
+            const char *digits = p + 6, *q = digits;
+            while (q < end && *q >= '0' && *q <= '9')
+                q++;
+            uint64_t at;
+            if (q < end && *q == '-' && parse_u64(&at, digits, (size_t)(q - digits)) == 0) {
+                attempt->resp->has_content_range = 1;
+                attempt->resp->content_range_at = at;
+            }
+        }
+    }
+    return n;
+}
+
+static size_t on_read(char *buffer, size_t size, size_t count, void *userdata)
+{
+    attempt_state *attempt = userdata;
+    dv_curl_request *req = attempt->req;
+    size_t want = size * count;
+    uint64_t left = req->upload_len - attempt->upload_at;
+    ssize_t n;
+
+    if (left == 0)
+        return 0;
+    if (want > left)
+        want = (size_t)left;
+    do {
+        n = pread(req->upload_fd, buffer, want, (off_t)attempt->upload_at);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        attempt->upload_errno = n < 0 ? errno : -1;
+        return CURL_READFUNC_ABORT;
+    }
+    attempt->upload_at += (uint64_t)n;
+    DV_REMOTE_COUNT(attempt->remote, bytes_sent, n);
+    return (size_t)n;
+}
+
+static int on_seek(void *userdata, curl_off_t offset, int origin)
+{
+    attempt_state *attempt = userdata;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > attempt->req->upload_len)
+        return CURL_SEEKFUNC_FAIL;
+    attempt->upload_at = (uint64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* ---- retries ---- */
+
+static int is_transient_curl_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_transient_response(const dv_curl_request *req, const dv_curl_response *resp)
+{
+    if (resp->status >= 500 || resp->status == 429)
+        return 1;
+    if (req->transient_codes && resp->code.len)
+        for (const char *const *code = req->transient_codes; *code; code++)
+            if (!strcmp(resp->code.ptr, *code))
+                return 1;
+    return 0;
+}
+
+/* Sleep before attempt number attempt + 1: BACKOFF_FIRST_MS doubling, capped, with the
+ * upper half jittered so that threads that failed together do not retry together. */
+static void backoff(int attempt, unsigned *seed)
+{
+    uint64_t ms = BACKOFF_FIRST_MS;
+    for (int i = 1; i < attempt && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    if (ms > BACKOFF_MAX_MS)
+        ms = BACKOFF_MAX_MS;
+    ms = ms / 2 + (uint64_t)rand_r(seed) % (ms / 2 + 1);
+    struct timespec delay = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&delay, &delay) < 0 && errno == EINTR)
+        ;
+}
+
+void dv_curl_request_attempts_note(char *out, size_t size, int attempts)
+{
+    if (attempts > 1)
+        snprintf(out, size, " after %d attempts", attempts);
+    else
+        out[0] = '\0';
+}
+
+static void count_request(dv_remote *remote, const dv_curl_request *req)
+{
+    if (!strcmp(req->verb, "LIST"))
+        DV_REMOTE_COUNT(remote, list_requests, 1);
+    else if (!strcmp(req->verb, "PUT"))
+        DV_REMOTE_COUNT(remote, put_requests, 1);
+    else if (!strcmp(req->verb, "GET") || !strcmp(req->verb, "HEAD"))
+        DV_REMOTE_COUNT(remote, get_requests, 1);
+    else
+        DV_REMOTE_COUNT(remote, other_requests, 1);
+}
+
+#define SETOPT(curl, option, value)                                                                \
+    do {                                                                                           \
+        if ((rc = curl_easy_setopt(curl, option, value)) != CURLE_OK)                              \
+            goto done;                                                                             \
+    } while (0)
+
+/* Set up curl for one attempt of req. Returns a curl code; *headers is the caller's to free. */
+static CURLcode setup_attempt(attempt_state *attempt, struct curl_slist **headers,
+                              char *curl_message)
+{
+    CURL *curl = attempt->curl;
+    dv_curl_request *req = attempt->req;
+    CURLcode rc = CURLE_OK;
+    dv_buf line = DV_BUF_INIT;
+    struct curl_slist *list = NULL, *grown;
+
+    if (req->setup && (rc = req->setup(req->setup_ctx, req, curl, &list)) != CURLE_OK)
+        goto done;
+    rc = CURLE_OUT_OF_MEMORY;
+    if (req->range) {
+        if (dv_buf_printf(&line, "Range: %s", req->range) < 0 ||
+            !(grown = curl_slist_append(list, line.ptr)))
+            goto done;
+        list = grown;
+    }
+
+    SETOPT(curl, CURLOPT_URL, req->url);
+    SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(curl, CURLOPT_PATH_AS_IS, 1L);
+    SETOPT(curl, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(curl, CURLOPT_ERRORBUFFER, curl_message);
+    SETOPT(curl, CURLOPT_USERAGENT, "dv/" DV_VERSION);
+    if (list)
+        SETOPT(curl, CURLOPT_HTTPHEADER, list);
+    SETOPT(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_SECONDS);
+    SETOPT(curl, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_LIMIT_BYTES_PER_SECOND);
+    SETOPT(curl, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_SECONDS);
+    SETOPT(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(curl, CURLOPT_BUFFERSIZE, (long)TRANSFER_BUFFER_BYTES);
+    SETOPT(curl, CURLOPT_WRITEFUNCTION, on_write);
+    SETOPT(curl, CURLOPT_WRITEDATA, attempt);
+    SETOPT(curl, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(curl, CURLOPT_HEADERDATA, attempt);
+    if (req->follow_redirects) {
+        SETOPT(curl, CURLOPT_FOLLOWLOCATION, 1L);
+        SETOPT(curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+        SETOPT(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    }
+    if (req->upload_fd >= 0) {
+        SETOPT(curl, CURLOPT_UPLOAD, 1L);
+        SETOPT(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+        SETOPT(curl, CURLOPT_READFUNCTION, on_read);
+        SETOPT(curl, CURLOPT_READDATA, attempt);
+        SETOPT(curl, CURLOPT_SEEKFUNCTION, on_seek);
+        SETOPT(curl, CURLOPT_SEEKDATA, attempt);
+        SETOPT(curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_BUFFER_BYTES);
+        /* Send the body at once rather than wait for "100 Continue" (a second, by default, with
+         * servers that never send it). Removing the header with "Expect:" is no way out: libcurl
+         * 7.88 signs every header set, the removed one too, and a signature then fails. */
+        SETOPT(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+    } else if (!strcmp(req->method, "HEAD")) {
+        SETOPT(curl, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(req->method, "GET") != 0) {
+        SETOPT(curl, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    rc = CURLE_OK;
+
+done:
+    *headers = list;
+    dv_buf_release(&line);
+    return rc;
+}
+
+int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
+                            dv_curl_response *resp)
+{
+    int max_attempts =
+        req->max_attempts > 0 ? req->max_attempts : DV_CURL_REQUEST_DEFAULT_MAX_ATTEMPTS;
+    unsigned seed;
+    struct timespec now;
+    int error = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    seed = (unsigned)now.tv_nsec ^ (unsigned)(uintptr_t)&seed;
+
+    for (int attempt_no = 1;; attempt_no++) {
+        char curl_message[CURL_ERROR_SIZE] = "";
+        struct curl_slist *headers = NULL;
+        attempt_state attempt = {.remote = remote, .req = req, .resp = resp};
+        CURLcode rc;
+
+        attempt.error_body = (dv_buf)DV_BUF_INIT;
+        resp->status = 0;
+        resp->attempts = attempt_no;
+        resp->received = 0;
+        resp->has_content_range = 0;
+        resp->content_length = 0;
+        dv_buf_clear(&resp->code);
+        dv_buf_clear(&resp->message);
+        if (req->body)
+            dv_buf_clear(req->body);
+
+        if (!(attempt.curl = pool_take(pool)))
+            return dv_error_set(DV_ENOMEM, "%s %s %s: cannot create a curl handle", req->backend,
+                                req->verb, req->what);
+        rc = setup_attempt(&attempt, &headers, curl_message);
+        if (rc == CURLE_OK) {
+            count_request(remote, req);
+            rc = curl_easy_perform(attempt.curl);
+        } else if (!curl_message[0]) {
+            snprintf(curl_message, sizeof(curl_message), "setting up the request failed");
+        }
+        curl_easy_getinfo(attempt.curl, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_off_t content_length = -1;
+        if (curl_easy_getinfo(attempt.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length) ==
+                CURLE_OK &&
+            content_length > 0)
+            resp->content_length = (uint64_t)content_length;
+        pool_give(pool, attempt.curl);
+        curl_slist_free_all(headers);
+
+        int retry = 0;
+        if (attempt.out_of_memory) {
+            error = dv_error_set(DV_ENOMEM, "%s %s %s: out of memory", req->backend, req->verb,
+                                 req->what);
+        } else if (attempt.upload_errno) {
+            if (attempt.upload_errno > 0)
+                error = dv_error_set(DV_EIO, "%s %s %s: reading %s: %s", req->backend, req->verb,
+                                     req->what, req->upload_path, strerror(attempt.upload_errno));
+            else
+                error = dv_error_set(DV_EIO, "%s %s %s: %s got shorter while it was uploaded",
+                                     req->backend, req->verb, req->what, req->upload_path);
+        } else if (attempt.range_ignored || attempt.overflow) {
+            if (req->into)
+                error = dv_error_set(DV_EIO,
+                                     "%s %s %s: the server sent more than the %zu bytes asked "
+                                     "for (does it ignore Range?)",
+                                     req->backend, req->verb, req->what, req->into_cap);
+            else
+                error = dv_error_set(DV_ECORRUPT, "%s %s %s: the response is over %zu bytes",
+                                     req->backend, req->verb, req->what, req->body_max);
+        } else if (rc != CURLE_OK) {
+            if (is_transient_curl_error(rc) && attempt_no < max_attempts) {
+                retry = 1;
+            } else {
+                char tries[48];
+                dv_curl_request_attempts_note(tries, sizeof(tries), attempt_no);
+                error = dv_error_set(DV_EIO, "%s %s %s: %s (%s)%s", req->backend, req->verb,
+                                     req->what, curl_easy_strerror(rc),
+                                     curl_message[0] ? curl_message : req->url, tries);
+            }
+        } else if (resp->status < 200 || resp->status >= 300) {
+            if (req->error_body)
+                req->error_body(resp, &attempt.error_body);
+            if (is_transient_response(req, resp) && attempt_no < max_attempts)
+                retry = 1;
+        }
+        dv_buf_release(&attempt.error_body);
+        if (!retry)
+            return error;
+        DV_REMOTE_COUNT(remote, retries, 1);
+        backoff(attempt_no, &seed);
+    }
+}
+
+int dv_curl_request_fail(int code, const dv_curl_request *req, const dv_curl_response *resp)
+{
+    char tries[48];
+    dv_curl_request_attempts_note(tries, sizeof(tries), resp->attempts);
+    return dv_error_set(code, "%s %s %s: HTTP %ld%s%s%s%s%s", req->backend, req->verb, req->what,
+                        resp->status, resp->code.len ? " " : "", resp->code.ptr,
+                        resp->message.len ? ": " : "", resp->message.ptr, tries);
+}
+
+static int fail(int code, const dv_curl_request *req, const dv_curl_response *resp)
+{
+    return req->fail ? req->fail(code, req, resp) : dv_curl_request_fail(code, req, resp);
+}
+
+void dv_curl_request_response_release(dv_curl_response *resp)
+{
+    dv_buf_release(&resp->code);
+    dv_buf_release(&resp->message);
+}
+
+/* ---- reads ---- */
+
+/* A get of nothing still says whether the object exists and is long enough. */
+static int head(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
+                uint64_t offset)
+{
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
+    int error;
+
+    req->verb = "HEAD";
+    req->method = "HEAD";
+    if ((error = dv_curl_request_perform(remote, pool, req, &resp)) < 0)
+        goto done;
+    if (resp.status == 404)
+        error = dv_error_set(DV_ENOTFOUND, "%s GET %s: no such object (HTTP 404)", req->backend,
+                             req->what);
+    else if (resp.status != 200)
+        error = fail(DV_EIO, req, &resp);
+    else if (resp.content_length < offset)
+        error = dv_error_set(
+            DV_ECORRUPT, "%s GET %s: the object is %" PRIu64 " bytes, shorter than offset %" PRIu64,
+            req->backend, req->what, resp.content_length, offset);
+done:
+    dv_curl_request_response_release(&resp);
+    return error;
+}
+
+int dv_curl_request_get_range(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
+                              uint64_t offset, size_t len, void *buf)
+{
+    dv_buf range = DV_BUF_INIT;
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
+    int error;
+
+    req->verb = "GET";
+    req->method = "GET";
+    req->upload_fd = -1;
+    req->into = buf;
+    req->into_cap = len;
+    req->into_offset = offset;
+    if (len == 0) {
+        error = head(remote, pool, req, offset);
+        goto done;
+    }
+    if ((uint64_t)len - 1 > UINT64_MAX - offset) {
+        error = dv_error_set(DV_EUSAGE, "%s GET %s: range past 2^64", req->backend, req->what);
+        goto done;
+    }
+    if ((error = dv_buf_printf(&range, "bytes=%" PRIu64 "-%" PRIu64, offset,
+                               offset + (uint64_t)len - 1)) < 0)
+        goto done;
+    req->range = range.ptr;
+
+    if ((error = dv_curl_request_perform(remote, pool, req, &resp)) < 0)
+        goto done;
+    if (resp.status == 404) {
+        error = fail(DV_ENOTFOUND, req, &resp);
+    } else if (resp.status == 416) {
+        error = dv_error_set(
+            DV_ECORRUPT, "%s GET %s: the object is shorter than %" PRIu64 " bytes (HTTP 416 %s)",
+            req->backend, req->what, offset + (uint64_t)len, resp.code.ptr);
+    } else if (resp.status != 206 && resp.status != 200) {
+        error = fail(DV_EIO, req, &resp);
+    } else if (resp.status == 206 && (!resp.has_content_range || resp.content_range_at != offset)) {
+        error = dv_error_set(DV_ECORRUPT,
+                             "%s GET %s: asked for bytes from %" PRIu64
+                             " but the answer does not start there",
+                             req->backend, req->what, offset);
+    } else if (resp.received != len) {
+        error = dv_error_set(DV_ECORRUPT,
+                             "%s GET %s: the object is shorter than %" PRIu64
+                             " bytes (got %zu of the %zu bytes from offset %" PRIu64 ")",
+                             req->backend, req->what, offset + (uint64_t)len, resp.received, len,
+                             offset);
+    }
+
+done:
+    req->range = NULL;
+    dv_curl_request_response_release(&resp);
+    dv_buf_release(&range);
+    return error;
+}
+
+int dv_curl_request_get_all(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
+                            dv_buf *out, size_t max)
+{
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
+    int error;
+
+    req->verb = "GET";
+    req->method = "GET";
+    req->upload_fd = -1;
+    req->range = NULL;
+    req->into = NULL;
+    req->body = out;
+    req->body_max = max;
+    if ((error = dv_curl_request_perform(remote, pool, req, &resp)) < 0)
+        goto done;
+    if (resp.status == 404)
+        error = fail(DV_ENOTFOUND, req, &resp);
+    else if (resp.status != 200)
+        error = fail(DV_EIO, req, &resp);
+done:
+    dv_curl_request_response_release(&resp);
+    return error;
+}
