@@ -10,6 +10,8 @@
 
 #define S3_SCHEME "s3://"
 #define FILE_SCHEME "file://"
+#define HTTP_SCHEME "http://"
+#define HTTPS_SCHEME "https://"
 
 int dv_remoteconf_check_name(const char *name)
 {
@@ -44,13 +46,21 @@ int dv_remoteconf_check_url(const char **kind, const char *url)
         *kind = "s3";
         return 0;
     }
-    if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8))
-        return dv_error_set(DV_EUSAGE,
-                            "%s: plain HTTP remotes are not supported yet; for an S3-compatible "
-                            "service use s3://<bucket> with --endpoint",
-                            url);
+    if (!strncmp(url, HTTP_SCHEME, strlen(HTTP_SCHEME)) ||
+        !strncmp(url, HTTPS_SCHEME, strlen(HTTPS_SCHEME))) {
+        const char *host = strstr(url, "://") + 3;
+        if (!*host || *host == '/' || strpbrk(host, "?#"))
+            return dv_error_set(DV_EUSAGE,
+                                "%s does not name a server (http[s]://<host>[:<port>][/<path>], "
+                                "no query)",
+                                url);
+        *kind = "http";
+        return 0;
+    }
     if (strstr(url, "://") && strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)))
-        return dv_error_set(DV_EUSAGE, "%s: unknown kind of remote (use s3://, file:// or a path)",
+        return dv_error_set(DV_EUSAGE,
+                            "%s: unknown kind of remote (use s3://, http://, https://, file:// or "
+                            "a path)",
                             url);
     if (!strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)) && url[strlen(FILE_SCHEME)] != '/')
         return dv_error_set(DV_EUSAGE, "%s: a file:// URL needs an absolute path (file:///dir)",
@@ -421,6 +431,8 @@ int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
         goto done;
     if (!strcmp(kind, "s3")) {
         error = open_s3(out, repo, name, url);
+    } else if (!strcmp(kind, "http")) {
+        error = dv_remote_http_open(out, url);
     } else {
         const char *path = url;
         if (!strncmp(path, FILE_SCHEME, strlen(FILE_SCHEME)))

@@ -1,8 +1,8 @@
 /*
  * remoteconf: the remotes configured for a repository ([remote "<name>"] sections of
  * .dv/config, credentials in .dv/config.local or the environment) and opening one.
- * URLs: s3://<bucket>[/<prefix>], file:///<dir>, or a directory path (relative paths are
- * taken from the top of the work tree).
+ * URLs: s3://<bucket>[/<prefix>], http(s)://<host>[/<path>] (a read-only mirror),
+ * file:///<dir>, or a directory path (relative paths are taken from the top of the work tree).
  */
 #ifndef DV_REMOTECONF_H
 #define DV_REMOTECONF_H
@@ -20,7 +20,7 @@ typedef struct dv_remote_settings {
 
 /** Check a remote name: letters, digits, '-', '_' and '.', not starting with '-' or '.'. */
 int dv_remoteconf_check_name(const char *name);
-/** Check a URL and say which kind of remote it names ("s3", "file"). */
+/** Check a URL and say which kind of remote it names ("s3", "http", "file"). */
 int dv_remoteconf_check_url(const char **kind, const char *url);
 
 /** Add a remote to the committed .dv/config; make_default also sets core.remote. */

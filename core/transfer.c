@@ -340,6 +340,11 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     dv_pool *pool = NULL;
     pusher p;
     memset(result, 0, sizeof(*result));
+    if (remote->ops->read_only)
+        return dv_error_set(DV_EUSAGE,
+                            "remote %s (%s) is a read-only HTTP mirror; push to the remote it "
+                            "mirrors",
+                            remote->name, remote->display);
     memset(&p, 0, sizeof(p));
     p.repo = repo;
     p.remote = remote;

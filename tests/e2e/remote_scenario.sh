@@ -250,8 +250,8 @@ step "errors name the remote and say what to do"
 cd "$T/origin"
 assert_exit 2 "$DV" push -r nowhere
 assert_contains "$ERR" "no remote called nowhere"
-assert_exit 2 "$DV" remote add web https://example.com/data
-assert_contains "$ERR" "not supported"
+assert_exit 2 "$DV" remote add web ftp://example.com/data
+assert_contains "$ERR" "unknown kind of remote"
 assert_exit 2 "$DV" remote add origin "$remote_url"
 assert_contains "$ERR" "already exists"
 assert_exit 0 "$DV" remote remove origin

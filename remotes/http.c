@@ -1,0 +1,381 @@
+/*
+ * http: a read-only remote on a web server that serves a directory remote (nginx with
+ * autoindex, Apache, any static file server that lists directories). The packs are found by
+ * reading the HTML listing of packs/, objects are read with ranged GETs through curl_request;
+ * nothing is signed and nothing can be written.
+ */
+#include "remote.h"
+
+#include "curl_request.h"
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/hash.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* A listing names each pack twice in a line of markup: 10 MiB is some 20000 packs. */
+#define HTTP_LIST_BODY_MAX_BYTES (64 * 1024 * 1024)
+#define HTTP_LISTING_HINT                                                                          \
+    "the server must list packs/ as an HTML page of links, e.g. nginx with autoindex on"
+
+typedef struct http_backend {
+    char *base_url; /* as given, without trailing '/' */
+    char *display;  /* base_url without user:password@ */
+    dv_curl_request_pool *pool;
+} http_backend;
+
+/* ---- the listing ---- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Is name (NUL-terminated) "<64 lowercase hex>.pack" or "<64 lowercase hex>.idx"? */
+static int is_pack_name(const char *name)
+{
+    for (size_t i = 0; i < DV_OID_HEX_CHARS; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    return !strcmp(name + DV_OID_HEX_CHARS, ".pack") || !strcmp(name + DV_OID_HEX_CHARS, ".idx");
+}
+
+/* Take one href value (raw text of the attribute): its last path segment, percent-decoded,
+ * into name. Returns 1 when that is a pack's or an index's name, 0 when not, or DV_ENOMEM. */
+static int href_name(dv_buf *name, const char *href, size_t len)
+{
+    size_t end = 0, start = 0;
+    int error;
+    while (end < len && href[end] != '?' && href[end] != '#')
+        end++;
+    for (size_t i = 0; i < end; i++)
+        if (href[i] == '/')
+            start = i + 1;
+    dv_buf_clear(name);
+    for (size_t i = start; i < end; i++) {
+        char c = href[i];
+        if (c == '%') {
+            int high = i + 2 < end ? hex_value(href[i + 1]) : -1;
+            int low = i + 2 < end ? hex_value(href[i + 2]) : -1;
+            if (high < 0 || low < 0)
+                return 0;
+            c = (char)(high * 16 + low);
+            i += 2;
+        }
+        if (c == '\0' || name->len > DV_OID_HEX_CHARS + 5)
+            return 0;
+        if ((error = dv_buf_putc(name, c)) < 0)
+            return error;
+    }
+    return is_pack_name(name->ptr);
+}
+
+int dv_http__parse_listing(const char *html, size_t len, dv_remote_entry_fn fn, void *ctx)
+{
+    const char *p = html, *end = html + len;
+    dv_buf name = DV_BUF_INIT;
+    int error = 0;
+
+    while (p < end) {
+        const char *at = memmem(p, (size_t)(end - p), "href", 4);
+        const char *upper = memmem(p, (size_t)(end - p), "HREF", 4);
+        if (!at || (upper && upper < at))
+            at = upper;
+        if (!at)
+            break;
+        p = at + 4;
+        /* an attribute: after white space, not part of a longer name ("data-href") */
+        if (at == html || !(at[-1] == ' ' || at[-1] == '\t' || at[-1] == '\n' || at[-1] == '\r'))
+            continue;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            p++;
+        if (p >= end || *p != '=')
+            continue;
+        p++;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            p++;
+        if (p >= end)
+            break;
+        const char *value = p, *value_end;
+        if (*p == '"' || *p == '\'') {
+            value = p + 1;
+            value_end = memchr(value, *p, (size_t)(end - value));
+            if (!value_end)
+                break; /* unterminated: the rest is not a link */
+            p = value_end + 1;
+        } else {
+            while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '>')
+                p++;
+            value_end = p;
+        }
+        int found = href_name(&name, value, (size_t)(value_end - value));
+        if (found < 0) {
+            error = found;
+            goto done;
+        }
+        if (found && (error = fn(ctx, name.ptr, DV_REMOTE_SIZE_UNKNOWN)) != 0)
+            goto done;
+    }
+
+done:
+    dv_buf_release(&name);
+    return error;
+}
+
+/* ---- naming ---- */
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '/';
+}
+
+/* <base>/<name>, with name percent-encoded where a URL needs it. */
+static int object_url(dv_buf *out, const char *base, const char *name)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int error;
+    if ((error = dv_buf_printf(out, "%s/", base)) < 0)
+        return error;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (is_unreserved(*p)) {
+            error = dv_buf_putc(out, (char)*p);
+        } else {
+            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            error = dv_buf_put(out, escaped, 3);
+        }
+        if (error < 0)
+            return error;
+    }
+    return 0;
+}
+
+static dv_curl_request http_request(const char *verb, const char *url, const char *what)
+{
+    dv_curl_request req = {.backend = "http",
+                           .verb = verb,
+                           .method = "GET",
+                           .url = url,
+                           .what = what,
+                           .upload_fd = -1,
+                           .follow_redirects = 1};
+    return req;
+}
+
+/* ---- the operations ---- */
+
+typedef struct list_state {
+    dv_remote_entry_fn fn;
+    void *ctx;
+    const char *dir; /* "packs/" */
+    const char *prefix;
+    dv_buf full;
+} list_state;
+
+static int list_entry(void *ctx, const char *name, uint64_t size)
+{
+    list_state *state = ctx;
+    int error;
+    dv_buf_clear(&state->full);
+    if ((error = dv_buf_printf(&state->full, "%s%s", state->dir, name)) < 0)
+        return error;
+    if (strncmp(state->full.ptr, state->prefix, strlen(state->prefix)) != 0)
+        return 0;
+    return state->fn(state->ctx, state->full.ptr, size);
+}
+
+static int http_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx)
+{
+    http_backend *backend = remote->backend;
+    dv_buf dir = DV_BUF_INIT, url = DV_BUF_INIT, what = DV_BUF_INIT, body = DV_BUF_INIT;
+    dv_curl_response resp = DV_CURL_RESPONSE_INIT;
+    list_state state = {fn, ctx, NULL, prefix, DV_BUF_INIT};
+    const char *slash = strrchr(prefix, '/');
+    int error;
+
+    /* the listing of the directory the prefix is in: "packs/" for "packs/" or "packs/ab" */
+    if ((error = dv_buf_put(&dir, prefix, slash ? (size_t)(slash - prefix) + 1 : 0)) < 0 ||
+        (error = object_url(&url, backend->base_url, dir.ptr)) < 0 ||
+        (error = object_url(&what, backend->display, dir.ptr)) < 0)
+        goto done;
+    dv_curl_request req = http_request("LIST", url.ptr, what.ptr);
+    req.body = &body;
+    req.body_max = HTTP_LIST_BODY_MAX_BYTES;
+    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+        goto done;
+    if (resp.status == 404 || resp.status == 403) {
+        error = dv_error_set(DV_ENOTFOUND, "http LIST %s: HTTP %ld (%s)", what.ptr, resp.status,
+                             HTTP_LISTING_HINT);
+        goto done;
+    }
+    if (resp.status != 200) {
+        error = dv_curl_request_fail(DV_EIO, &req, &resp);
+        goto done;
+    }
+    state.dir = dir.ptr;
+    error = dv_http__parse_listing(body.ptr, body.len, list_entry, &state);
+
+done:
+    dv_buf_release(&state.full);
+    dv_curl_request_response_release(&resp);
+    dv_buf_release(&body);
+    dv_buf_release(&what);
+    dv_buf_release(&url);
+    dv_buf_release(&dir);
+    return error;
+}
+
+static int read_only(dv_remote *remote)
+{
+    return dv_error_set(DV_EUSAGE,
+                        "remote %s (%s) is a read-only HTTP mirror; push to the remote it mirrors",
+                        remote->name, remote->display);
+}
+
+static int http_put_file(dv_remote *remote, const char *name, const char *path)
+{
+    (void)name;
+    (void)path;
+    return read_only(remote);
+}
+
+static int http_remove(dv_remote *remote, const char *name)
+{
+    (void)name;
+    return read_only(remote);
+}
+
+static int http_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
+{
+    http_backend *backend = remote->backend;
+    dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
+    int error;
+
+    if ((error = object_url(&url, backend->base_url, name)) < 0 ||
+        (error = object_url(&what, backend->display, name)) < 0)
+        goto done;
+    dv_curl_request req = http_request("GET", url.ptr, what.ptr);
+    error = dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
+done:
+    dv_buf_release(&what);
+    dv_buf_release(&url);
+    return error;
+}
+
+static int http_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
+{
+    http_backend *backend = remote->backend;
+    dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
+    int error;
+
+    if ((error = object_url(&url, backend->base_url, name)) < 0 ||
+        (error = object_url(&what, backend->display, name)) < 0)
+        goto done;
+    dv_curl_request req = http_request("GET", url.ptr, what.ptr);
+    error = dv_curl_request_get_all(remote, backend->pool, &req, out, max);
+done:
+    dv_buf_release(&what);
+    dv_buf_release(&url);
+    return error;
+}
+
+static void backend_free(http_backend *backend)
+{
+    if (!backend)
+        return;
+    dv_curl_request_pool_free(backend->pool);
+    free(backend->base_url);
+    free(backend->display);
+    free(backend);
+}
+
+static void http_free(dv_remote *remote)
+{
+    backend_free(remote->backend);
+    remote->backend = NULL;
+}
+
+static const dv_remote_ops http_ops = {
+    .kind = "http",
+    .read_only = 1,
+    .list = http_list,
+    .put_file = http_put_file,
+    .get = http_get,
+    .get_all = http_get_all,
+    .remove = http_remove,
+    .free = http_free,
+};
+
+/* ---- opening ---- */
+
+int dv_remote_http_open(dv_remote **out, const char *url)
+{
+    http_backend *backend = NULL;
+    dv_buf base = DV_BUF_INIT, display = DV_BUF_INIT;
+    int error;
+
+    assert(out && url);
+    if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
+        return dv_error_set(DV_EUSAGE, "%s: an HTTP remote's URL starts with http:// or https://",
+                            url);
+    const char *host = strstr(url, "://") + 3;
+    size_t host_len = strcspn(host, "/?#");
+    if (host_len == 0)
+        return dv_error_set(DV_EUSAGE, "%s: no host", url);
+    if (strpbrk(host, "?#"))
+        return dv_error_set(DV_EUSAGE, "%s: an HTTP remote's URL has no query or fragment", url);
+    if ((error = dv_curl_request_global_init()) < 0)
+        return error;
+
+    if ((error = dv_buf_puts(&base, url)) < 0)
+        goto done;
+    while (base.len > (size_t)(host - url) + host_len && base.ptr[base.len - 1] == '/')
+        dv_buf_truncate(&base, base.len - 1);
+    /* messages never show a password given in the URL */
+    const char *at = memrchr(host, '@', host_len);
+    if ((error = dv_buf_put(&display, url, (size_t)(host - url))) < 0 ||
+        (error = dv_buf_puts(&display, at ? at + 1 : host)) < 0)
+        goto done;
+    while (display.len > 0 && display.ptr[display.len - 1] == '/')
+        dv_buf_truncate(&display, display.len - 1);
+
+    if (!(backend = calloc(1, sizeof(*backend)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
+        goto done;
+    }
+    if ((error = dv_curl_request_pool_new(&backend->pool)) < 0)
+        goto done;
+    if (!(backend->base_url = strdup(base.ptr)) || !(backend->display = strdup(display.ptr))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
+        goto done;
+    }
+    if ((error = dv_remote__new(out, &http_ops, base.ptr, display.ptr, backend)) < 0)
+        goto done;
+    backend = NULL;
+    /* the name defaults to the URL; never to one with a password in it */
+    char *name = strdup(display.ptr);
+    if (!name) {
+        dv_remote_free(*out);
+        *out = NULL;
+        error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
+        goto done;
+    }
+    free((*out)->name);
+    (*out)->name = name;
+
+done:
+    backend_free(backend);
+    dv_buf_release(&display);
+    dv_buf_release(&base);
+    return error;
+}
