@@ -214,7 +214,10 @@ static int http_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn f
     if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
         goto done;
     if (resp.status == 404 || resp.status == 403) {
-        error = dv_error_set(DV_ENOTFOUND, "http LIST %s: HTTP %ld (%s)", what.ptr, resp.status,
+        /* 404: most likely a wrong URL or path prefix; 403: a server that will not list */
+        error = dv_error_set(DV_ENOTFOUND, "http LIST %s: HTTP %ld (%s%s)", what.ptr, resp.status,
+                             resp.status == 404 ? "check the remote's URL (dv remote list -v); "
+                                                : "",
                              HTTP_LISTING_HINT);
         goto done;
     }

@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev libcurl4-openssl-dev)
 if [ "${1:-}" = "--test" ]; then
     packages+=(libcriterion-dev openssl util-linux python3 curl)
+    # tests/e2e/test_remote_http.sh serves its HTTP mirror with nginx (run by the test, from
+    # its own config and temp dir; the system service is not needed).
+    packages+=(nginx)
     # The S3 test rig (tests/s3) runs on node; rig.sh installs its npm packages on first start.
     command -v node >/dev/null || packages+=(nodejs npm)
 fi
@@ -21,6 +24,26 @@ if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
     sudo="sudo"
 fi
+
+# Debian's nginx postinst runs "invoke-rc.d nginx start" (the default site, on port 80 and
+# [::]:80, as root) and fails the whole apt-get install if that start fails (no IPv6, the
+# port taken on one address family, ...), with systemd or with /etc/init.d. The tests do
+# not need that service, so while installing, a policy-rc.d (see invoke-rc.d(8)) denies
+# starting nginx - unless the system already has a policy-rc.d, which then decides.
+policy=/usr/sbin/policy-rc.d
+if [[ " ${missing[*]} " == *" nginx "* ]] && [ ! -e "$policy" ]; then
+    trap '$sudo rm -f "$policy"' EXIT
+    trap 'exit 130' INT TERM
+    # Other services: what invoke-rc.d does without a policy-rc.d (block only if no init).
+    printf '%s\n' '#!/bin/sh' \
+        '# Temporary, from dv tests/install-deps.sh: do not start nginx while it installs.' \
+        'while [ $# -gt 0 ]; do case "$1" in --*) shift ;; *) break ;; esac; done' \
+        'case "$1" in nginx|nginx.service) exit 101 ;; esac' \
+        '[ -e /sbin/init ] || exit 101' 'exit 0' |
+        $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+fi
+
 echo "installing: ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
