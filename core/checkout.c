@@ -274,9 +274,10 @@ typedef struct restore_group {
     dv_odb *odb;
     dv_pack *packs[RESTORE_GROUP_CHUNKS]; /* NULL: not in a sealed pack */
     dv_pack_entry entries[RESTORE_GROUP_CHUNKS];
-    size_t at[RESTORE_GROUP_CHUNKS]; /* where the entry's bytes are in runs */
+    const uint8_t *bytes[RESTORE_GROUP_CHUNKS]; /* the entry as read, inside runs */
     const uint8_t *out[RESTORE_GROUP_CHUNKS];
-    dv_buf runs;                       /* the entries' bytes as read */
+    uint8_t *runs; /* the entries' bytes as read: aligned, a dv_pack_read_run buffer a run */
+    size_t runs_capacity;
     dv_buf bufs[RESTORE_GROUP_CHUNKS]; /* decompressed chunks */
     dv_pool_task task;
     int submitted;
@@ -289,11 +290,31 @@ static int wrong_chunk(const dv_oid *id)
                         dv_oid_hex(id));
 }
 
+/* Make room for runs of total bytes in n_runs runs (each run's buffer aligned). */
+static int grow_runs(restore_group *g, size_t total, size_t n_runs)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < n_runs; i++)
+        need += DV_PACK_RUN_BUFFER_BYTES(0);
+    need += total;
+    if (need <= g->runs_capacity)
+        return 0;
+    free(g->runs);
+    g->runs = NULL;
+    g->runs_capacity = 0;
+    void *p;
+    if (posix_memalign(&p, DV_PACK_READ_ALIGN, need) != 0)
+        return dv_error_set(DV_ENOMEM, "out of memory for %zu bytes of read buffer", need);
+    g->runs = p;
+    g->runs_capacity = need;
+    return 0;
+}
+
 /* Locate the chunks and read their entries, a run of neighbours at a time. */
 static int read_runs(restore_group *g)
 {
     int error;
-    size_t total = 0;
+    size_t total = 0, n_runs = 0;
     for (size_t i = 0; i < g->n; i++) {
         if (!dv_odb_locate(&g->packs[i], &g->entries[i], g->odb, &g->chunks[i].id)) {
             g->packs[i] = NULL;
@@ -302,9 +323,9 @@ static int read_runs(restore_group *g)
         if ((error = dv_pack_check_bounds(g->packs[i], &g->entries[i])) < 0)
             return error;
         total += DV_PACK_ENTRY_HEADER_BYTES + (size_t)g->entries[i].stored_len;
+        n_runs++; /* at most one run an entry */
     }
-    dv_buf_clear(&g->runs);
-    if ((error = dv_buf_grow(&g->runs, total)) < 0)
+    if ((error = grow_runs(g, total, n_runs)) < 0)
         return error;
     size_t at = 0;
     for (size_t i = 0, j; i < g->n; i = j) {
@@ -313,15 +334,15 @@ static int read_runs(restore_group *g)
             continue;
         uint64_t start = g->entries[i].offset;
         uint64_t end = start + DV_PACK_ENTRY_HEADER_BYTES + g->entries[i].stored_len;
-        g->at[i] = at;
-        for (; j < g->n && g->packs[j] == g->packs[i] && g->entries[j].offset == end; j++) {
-            g->at[j] = at + (size_t)(end - start);
+        for (; j < g->n && g->packs[j] == g->packs[i] && g->entries[j].offset == end; j++)
             end += DV_PACK_ENTRY_HEADER_BYTES + g->entries[j].stored_len;
-        }
-        if ((error = dv_pack_read_at(g->packs[i], g->runs.ptr + at, (size_t)(end - start), start)) <
-            0)
+        size_t len = (size_t)(end - start);
+        const uint8_t *run;
+        if ((error = dv_pack_read_run(g->packs[i], g->runs + at, len, start, &run)) < 0)
             return error;
-        at += (size_t)(end - start);
+        for (size_t k = i; k < j; k++)
+            g->bytes[k] = run + (size_t)(g->entries[k].offset - start);
+        at += DV_PACK_RUN_BUFFER_BYTES(len) & ~(size_t)(DV_PACK_READ_ALIGN - 1);
     }
     return 0;
 }
@@ -348,7 +369,7 @@ static int prepare_group(void *ctx, size_t item, int worker)
             g->out[i] = (const uint8_t *)g->bufs[i].ptr;
             continue;
         }
-        const uint8_t *bytes = (const uint8_t *)g->runs.ptr + g->at[i];
+        const uint8_t *bytes = g->bytes[i];
         if ((error = dv_pack_check_entry(g->packs[i], e, bytes)) < 0)
             return error;
         if (e->type != DV_OBJ_CHUNK || e->raw_len != c->len)
@@ -383,7 +404,6 @@ static int restore_content(int fd, planner *p, const dv_manifest *m, const char 
     memset(groups, 0, sizeof(groups));
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         groups[gi].odb = p->odb;
-        groups[gi].runs = (dv_buf)DV_BUF_INIT;
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
             groups[gi].bufs[i] = (dv_buf)DV_BUF_INIT;
     }
@@ -427,7 +447,7 @@ done:
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         if (groups[gi].submitted)
             dv_pool_wait(pool, &groups[gi].task);
-        dv_buf_release(&groups[gi].runs);
+        free(groups[gi].runs);
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
             dv_buf_release(&groups[gi].bufs[i]);
     }

@@ -506,6 +506,12 @@ struct dv_pack {
     dv_buf pack_path;
     dv_buf idx_path;
     int fd;
+    /* A second descriptor with O_DIRECT for reading runs that are not in the page cache:
+     * PACK_FD_UNOPENED until first needed, -1 where the file system refuses O_DIRECT. */
+    int direct_fd;
+    /* A mapping of the pack, only to ask the kernel what is cached: NULL until first
+     * needed, PACK_NO_MAP when it could not be made. */
+    const uint8_t *cache_map;
     uint64_t pack_bytes;
     const uint8_t *map;
     size_t map_len;
@@ -597,12 +603,16 @@ done:
     return error;
 }
 
+#define PACK_FD_UNOPENED (-2)
+#define PACK_NO_MAP ((const uint8_t *)MAP_FAILED)
+
 static int pack_alloc(dv_pack **out, const dv_oid *pack_id)
 {
     dv_pack *p = calloc(1, sizeof(*p));
     if (!p)
         return dv_error_set(DV_ENOMEM, "out of memory");
     p->fd = -1;
+    p->direct_fd = PACK_FD_UNOPENED;
     p->pack_path = (dv_buf)DV_BUF_INIT;
     p->idx_path = (dv_buf)DV_BUF_INIT;
     p->id = *pack_id;
@@ -664,6 +674,10 @@ void dv_pack_free(dv_pack *p)
         munmap((void *)p->map, p->map_len);
     if (p->fd >= 0)
         close(p->fd);
+    if (p->direct_fd >= 0)
+        close(p->direct_fd);
+    if (p->cache_map && p->cache_map != PACK_NO_MAP)
+        munmap((void *)p->cache_map, (size_t)p->pack_bytes);
     dv_buf_release(&p->pack_path);
     dv_buf_release(&p->idx_path);
     free(p);
@@ -745,6 +759,104 @@ int dv_pack_check_bounds(const dv_pack *p, const dv_pack_entry *e)
 int dv_pack_read_at(const dv_pack *p, void *buf, size_t len, uint64_t offset)
 {
     return dv_fs_pread_all(p->fd, buf, len, offset, p->pack_path.ptr);
+}
+
+/* The O_DIRECT descriptor of the pack, opened on first use by whichever thread gets there
+ * first; -1 when the file system does not take O_DIRECT. */
+static int direct_fd_of(const dv_pack *p)
+{
+    int *slot = (int *)&p->direct_fd;
+    int fd = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (fd != PACK_FD_UNOPENED)
+        return fd;
+    fd = open(p->pack_path.ptr, O_RDONLY | O_CLOEXEC | O_DIRECT);
+    if (fd < 0)
+        fd = -1;
+    int expected = PACK_FD_UNOPENED;
+    if (!__atomic_compare_exchange_n(slot, &expected, fd, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        if (fd >= 0)
+            close(fd);
+        fd = expected;
+    }
+    return fd;
+}
+
+/* Is all of [offset, offset + len) of the pack in the page cache? Asked through a mapping
+ * of the file made on first use (mincore neither reads nor starts readahead); 1 when the
+ * kernel cannot tell, so that the caller reads through the cache as before. */
+static int is_cached(const dv_pack *p, uint64_t offset, size_t len)
+{
+    const uint8_t **slot = (const uint8_t **)&p->cache_map;
+    const uint8_t *map = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!map) {
+        void *m = p->pack_bytes ? mmap(NULL, (size_t)p->pack_bytes, PROT_READ, MAP_SHARED, p->fd, 0)
+                                : MAP_FAILED;
+        const uint8_t *mine = m == MAP_FAILED ? PACK_NO_MAP : (const uint8_t *)m;
+        const uint8_t *expected = NULL;
+        if (__atomic_compare_exchange_n(slot, &expected, mine, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            map = mine;
+        } else {
+            if (mine != PACK_NO_MAP)
+                munmap(m, (size_t)p->pack_bytes);
+            map = expected;
+        }
+    }
+    if (map == PACK_NO_MAP || offset + len > p->pack_bytes)
+        return 1;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint64_t first = offset / page * page;
+    size_t span = (size_t)(offset + len - first);
+    unsigned char vec[256];
+    for (size_t done = 0; done < span;) {
+        size_t chunk = span - done < sizeof(vec) * page ? span - done : sizeof(vec) * page;
+        if (mincore((void *)(map + first + done), chunk, vec) < 0)
+            return 1;
+        for (size_t i = 0; i < (chunk + page - 1) / page; i++)
+            if (!(vec[i] & 1))
+                return 0;
+        done += chunk;
+    }
+    return 1;
+}
+
+int dv_pack_read_run(const dv_pack *p, uint8_t *buf, size_t len, uint64_t offset,
+                     const uint8_t **out)
+{
+    assert(((uintptr_t)buf & (DV_PACK_READ_ALIGN - 1)) == 0);
+    *out = buf;
+    int fd;
+    if (is_cached(p, offset, len) || (fd = direct_fd_of(p)) < 0)
+        return dv_pack_read_at(p, buf, len, offset);
+    uint64_t first = offset & ~(uint64_t)(DV_PACK_READ_ALIGN - 1);
+    size_t head = (size_t)(offset - first);
+    size_t span = (head + len + DV_PACK_READ_ALIGN - 1) & ~(size_t)(DV_PACK_READ_ALIGN - 1);
+    size_t got = 0;
+    /* The last block may end past the end of the file: a short read there is fine as long
+     * as it covers the bytes asked for. */
+    while (got < head + len) {
+        ssize_t n = pread(fd, buf + got, span - got, (off_t)(first + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (errno == EINVAL && got == 0) /* O_DIRECT refused after all: read plainly */
+                return dv_pack_read_at(p, buf, len, offset);
+            return dv_error_errno("cannot read %s at offset %llu", p->pack_path.ptr,
+                                  (unsigned long long)(first + got));
+        }
+        if (n == 0)
+            return dv_error_set(DV_ECORRUPT, "%s is truncated at offset %llu", p->pack_path.ptr,
+                                (unsigned long long)(first + got));
+        got += (size_t)n;
+        if (got % DV_PACK_READ_ALIGN)
+            break; /* end of file */
+    }
+    if (got < head + len)
+        return dv_error_set(DV_ECORRUPT, "%s is truncated at offset %llu", p->pack_path.ptr,
+                            (unsigned long long)(first + got));
+    *out = buf + head;
+    return 0;
 }
 
 int dv_pack_check_entry(const dv_pack *p, const dv_pack_entry *e, const uint8_t *bytes)

@@ -126,6 +126,21 @@ int dv_pack_read_stored(dv_buf *out, dv_pack *pack, const dv_pack_entry *e);
 int dv_pack_check_bounds(const dv_pack *pack, const dv_pack_entry *e);
 /** Read len bytes of the pack file at offset (entry headers and stored bytes). */
 int dv_pack_read_at(const dv_pack *pack, void *buf, size_t len, uint64_t offset);
+
+/** Alignment of the buffers dv_pack_read_run takes. */
+#define DV_PACK_READ_ALIGN 4096u
+/** Bytes a dv_pack_read_run buffer needs for a run of len bytes. */
+#define DV_PACK_RUN_BUFFER_BYTES(len) ((size_t)(len) + 2 * DV_PACK_READ_ALIGN)
+/**
+ * Read len bytes of the pack file at offset for a reader that uses them once (checkout):
+ * from the page cache when all of them are there, else straight from the device
+ * (O_DIRECT where the file system allows it), so that a restore of data nobody has read
+ * lately neither waits for nor fills the page cache with pack bytes. buf is aligned to
+ * DV_PACK_READ_ALIGN and holds DV_PACK_RUN_BUFFER_BYTES(len) bytes; *out is set to where
+ * in buf the bytes start. Errors as dv_pack_read_at.
+ */
+int dv_pack_read_run(const dv_pack *pack, uint8_t *buf, size_t len, uint64_t offset,
+                     const uint8_t **out);
 /** bytes holds the entry e as read from the pack (header, then e->stored_len stored
  *  bytes): DV_ECORRUPT unless the header matches the index and the stored bytes match the
  *  header's CRC-32C. */

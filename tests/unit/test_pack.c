@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -1156,4 +1157,135 @@ Test(pack, verify_structure_reports_an_index_that_omits_an_entry_of_the_pack)
     dv_pack_free(pack);
     free(idx);
     free_samples(s, N_SMALL);
+}
+
+/* ---- reading runs for a restore: from the page cache, else around it ---- */
+
+/* Pages of [offset, offset + len) of the file at path that are in the page cache. */
+static size_t cached_pages(const char *path, uint64_t offset, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    cr_assert_neq(map, MAP_FAILED);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint64_t first = offset / page * page;
+    size_t span = (size_t)(offset + len - first), n = (span + page - 1) / page, cached = 0;
+    unsigned char *vec = malloc(n);
+    cr_assert_not_null(vec);
+    cr_assert_eq(mincore((uint8_t *)map + first, span, vec), 0);
+    for (size_t i = 0; i < n; i++)
+        cached += vec[i] & 1;
+    free(vec);
+    munmap(map, (size_t)st.st_size);
+    close(fd);
+    return cached;
+}
+
+/* Drop the file's pages from the page cache; 1 when none is left. */
+static int evict(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    fdatasync(fd);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+    return cached_pages(path, 0, (size_t)st.st_size) == 0;
+}
+
+/* dv_pack_read_run of [offset, offset + len) gives the file's bytes, where it says. */
+static void check_run(const dv_pack *pack, const uint8_t *file, uint64_t offset, size_t len)
+{
+    uint8_t *buf;
+    cr_assert_eq(posix_memalign((void **)&buf, DV_PACK_READ_ALIGN, DV_PACK_RUN_BUFFER_BYTES(len)),
+                 0);
+    const uint8_t *out = NULL;
+    cr_assert_eq(dv_pack_read_run(pack, buf, len, offset, &out), 0, "%s", dv_error_last());
+    cr_assert(out >= buf && out + len <= buf + DV_PACK_RUN_BUFFER_BYTES(len),
+              "the run at %llu is outside its buffer", (unsigned long long)offset);
+    cr_assert_eq(memcmp(out, file + offset, len), 0, "bytes of the run at %llu (%zu bytes) differ",
+                 (unsigned long long)offset, len);
+    free(buf);
+}
+
+/* Runs at aligned and odd offsets, across block boundaries and up to the file's last byte. */
+static void check_runs(const dv_pack *pack, const uint8_t *file, size_t file_len)
+{
+    const uint64_t offsets[] = {0, 1, 8, 4095, 4096, 4097, 65536 + 17, file_len / 2};
+    const size_t lens[] = {1, 47, 4096, 4097, 3 * 4096 + 5, 300000};
+    for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++)
+        for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++)
+            if (offsets[i] + lens[j] <= file_len)
+                check_run(pack, file, offsets[i], lens[j]);
+    check_run(pack, file, 0, file_len);
+    check_run(pack, file, file_len - 1, 1);
+    check_run(pack, file, file_len - 5000, 5000);
+    check_run(pack, file, 4096, file_len - 4096);
+}
+
+Test(pack, runs_read_the_same_bytes_from_the_page_cache_and_from_the_device)
+{
+    unsetenv("DV_NO_DIRECT_IO");
+    sample s[N_SAMPLES];
+    make_samples(s);
+    dv_oid pack_id = write_pack(s, N_SAMPLES);
+    char path[256];
+    size_t file_len;
+    path_in(path, sizeof(path), packs_dir, &pack_id, "pack");
+    uint8_t *file = read_whole_file(path, &file_len);
+    cr_assert_gt(file_len, 400000, "the pack is too small for the runs tested");
+    dv_pack *pack;
+    open_pack(&pack, &pack_id);
+
+    /* cached: read_whole_file just read all of it */
+    check_runs(pack, file, file_len);
+
+    /* not cached: the reads go around the page cache and leave nothing in it */
+    if (!evict(path)) {
+        cr_log_warn("the file system keeps %s in the page cache; not checked uncached", path);
+    } else {
+        check_runs(pack, file, file_len);
+        if (file_system_takes_o_direct(packs_dir))
+            cr_assert_eq(cached_pages(path, 0, file_len), 0,
+                         "reading runs of an uncached pack filled the page cache");
+    }
+    dv_pack_free(pack);
+    free(file);
+    free_samples(s, N_SAMPLES);
+}
+
+Test(pack, a_run_past_the_end_of_a_truncated_pack_is_refused_cached_or_not)
+{
+    unsetenv("DV_NO_DIRECT_IO");
+    sample s[N_SAMPLES];
+    make_samples(s);
+    dv_oid pack_id = write_pack(s, N_SAMPLES);
+    char path[256];
+    size_t file_len;
+    path_in(path, sizeof(path), packs_dir, &pack_id, "pack");
+    free(read_whole_file(path, &file_len));
+    dv_pack *pack;
+    open_pack(&pack, &pack_id);
+    /* shortened after it was opened, at an odd offset */
+    size_t cut = file_len / 2 + 123;
+    cr_assert_eq(truncate(path, (off_t)cut), 0);
+    uint8_t *buf;
+    size_t len = 20000;
+    cr_assert_eq(posix_memalign((void **)&buf, DV_PACK_READ_ALIGN, DV_PACK_RUN_BUFFER_BYTES(len)),
+                 0);
+    const uint8_t *out;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && !evict(path))
+            break;
+        int rc = dv_pack_read_run(pack, buf, len, cut - 1000, &out);
+        assert_error(rc, DV_ECORRUPT, "truncated");
+        cr_assert(strstr(dv_error_last(), path), "the message names the pack: %s", dv_error_last());
+    }
+    free(buf);
+    dv_pack_free(pack);
+    free_samples(s, N_SAMPLES);
 }
