@@ -251,6 +251,8 @@ warm() {
 # recycled ones), and which tool meets new pages otherwise depends on the order of the
 # runs: in the s3 group, aws's pulls came right after dv's run was deleted and reused its
 # pages, while dv's pulls came after the rig had just taken GiBs of new pages for pushes.
+# measure primes twice the input size (at most 4 GiB) before every command of 64 MiB or
+# more, whichever the tool.
 prime_pages() {
   local f=$RUN_DIR/prime.tmp
   head -c "$1" /dev/zero > "$f" 2>/dev/null || true
@@ -274,6 +276,10 @@ measure() {
   shift 6
   local tf=$RUN_DIR/time.out lf=$LOGS/$id.$tool.$run.log rc=0 before=0 bytes="" t0 t1
   [ "$store" != - ] && before=$(dir_bytes "$store")
+  if [ "${input:-0}" -ge $((64 << 20)) ] 2>/dev/null; then
+    local prime=$((2 * input)); [ "$prime" -le $((4 << 30)) ] || prime=$((4 << 30))
+    prime_pages "$prime"
+  fi
   t0=$EPOCHREALTIME
   /usr/bin/time -f '%U %S %M' -o "$tf" timeout "$TIMEOUT" "$@" > "$lf" 2>&1 || rc=$?
   t1=$EPOCHREALTIME
@@ -661,14 +667,14 @@ s3_run_dv() {  # TOOL RUN ENDPOINT PULLS(0|1)
       not_run "$tool" "$run" "second push failed" s3-pull-v1 s3-pull-v2
     elif [ "$pulls" = 1 ] && setup_step s3-pull-v1 "$tool" "$run" -- s3_clone_dv "$d"; then
       cd "$d/clone"
-      prime_pages $((2 * S3_SIZE1)); s3_reset
+      s3_reset
       measure s3-pull-v1 "$tool" "$run" - "$S3_SIZE1" -- "$DV" pull --stats
       s3_requests s3-pull-v1 "$tool" "$run" "$prefix"
       check_pulled s3-pull-v1 "$tool" "$d/clone/model.bin" "$S3_SHA1"
       if [ "$LAST_OK" != 1 ]; then
         not_run "$tool" "$run" "first pull failed" s3-pull-v2
       elif setup_step s3-pull-v2 "$tool" "$run" -- git -C "$d/clone" checkout -q -; then
-        prime_pages $((2 * S3_SIZE2)); s3_reset
+        s3_reset
         measure s3-pull-v2 "$tool" "$run" - "$S3_SIZE2" -- "$DV" pull --stats
         s3_requests s3-pull-v2 "$tool" "$run" "$prefix"
         check_pulled s3-pull-v2 "$tool" "$d/clone/model.bin" "$S3_SHA2"
@@ -707,14 +713,14 @@ s3_run_aws() {  # TOOL RUN ENDPOINT PULLS(0|1)
       if [ "$LAST_OK" != 1 ]; then
         not_run "$tool" "$run" "second push failed" s3-pull-v1 s3-pull-v2
       else
-        prime_pages $((2 * S3_SIZE1)); s3_reset
+        s3_reset
         measure s3-pull-v1 "$tool" "$run" - "$S3_SIZE1" -- "$AWS_BIN" --endpoint-url "$ep" s3 sync "$url/v1" down
         s3_requests s3-pull-v1 "$tool" "$run" "$prefix"
         check_pulled s3-pull-v1 "$tool" "$d/down/model.bin" "$S3_SHA1"
         if [ "$LAST_OK" != 1 ]; then
           not_run "$tool" "$run" "first pull failed" s3-pull-v2
         else
-          prime_pages $((2 * S3_SIZE2)); s3_reset
+          s3_reset
           measure s3-pull-v2 "$tool" "$run" - "$S3_SIZE2" -- "$AWS_BIN" --endpoint-url "$ep" s3 sync "$url/v2" down
           s3_requests s3-pull-v2 "$tool" "$run" "$prefix"
           check_pulled s3-pull-v2 "$tool" "$d/down/model.bin" "$S3_SHA2"
