@@ -26,6 +26,9 @@ struct dv_odb {
     char **broken; /* messages about packs that could not be opened */
     size_t n_broken;
     dv_pack_writer *writer;
+    /* The previous writer while its thread seals it (at most one, so packs become
+     * visible in the order they were written); its objects are found as the writer's. */
+    dv_pack_writer *sealing;
     dv_pack_buffers writer_buffers; /* kept from one pack to the next */
     dv_compressor *compressor;      /* for dv_odb_put, writer thread only */
     dv_odb_stats stats;
@@ -120,6 +123,7 @@ void dv_odb_free(dv_odb *odb)
 {
     if (!odb)
         return;
+    dv_pack_writer_free(odb->sealing); /* waits for its seal, which completes the pack */
     dv_pack_writer_free(odb->writer);
     dv_pack_buffers_release(&odb->writer_buffers);
     dv_compressor_free(odb->compressor);
@@ -158,11 +162,21 @@ int dv_odb_locate(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oi
     return found;
 }
 
+/* Caller holds odb->lock. The unsealed writer that holds id (the one being filled or the
+ * one being sealed), or NULL. */
+static dv_pack_writer *writer_with_locked(dv_odb *odb, const dv_oid *id, dv_pack_entry *entry)
+{
+    if (odb->writer && dv_pack_writer_find(odb->writer, id, entry))
+        return odb->writer;
+    if (odb->sealing && dv_pack_writer_find(odb->sealing, id, entry))
+        return odb->sealing;
+    return NULL;
+}
+
 int dv_odb_has(dv_odb *odb, const dv_oid *id)
 {
     pthread_mutex_lock(&odb->lock);
-    int found = locate_locked(NULL, NULL, odb, id) ||
-                (odb->writer && dv_pack_writer_find(odb->writer, id, NULL));
+    int found = locate_locked(NULL, NULL, odb, id) || writer_with_locked(odb, id, NULL);
     pthread_mutex_unlock(&odb->lock);
     return found;
 }
@@ -216,10 +230,12 @@ static int read_object(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id
     const char *where;
     pthread_mutex_lock(&odb->lock);
     int found = locate_locked(&pack, &entry, odb, id);
-    if (!found && odb->writer && dv_pack_writer_find(odb->writer, id, &entry)) {
-        /* A writer that reserved this entry holds io until its bytes are written. */
+    dv_pack_writer *w = found ? NULL : writer_with_locked(odb, id, &entry);
+    if (w) {
+        /* A writer that reserved this entry holds io until its bytes are written; odb->lock
+         * keeps a sealing writer from being freed meanwhile. */
         pthread_mutex_lock(&odb->io);
-        error = dv_pack_writer_read_stored(&s->stored, odb->writer, &entry);
+        error = dv_pack_writer_read_stored(&s->stored, w, &entry);
         pthread_mutex_unlock(&odb->io);
         pthread_mutex_unlock(&odb->lock);
         if (error < 0)
@@ -266,21 +282,42 @@ int dv_odb_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_
     return dv_pack_unpack(out, e, stored, stored_len, s->dctx, where);
 }
 
-/* Caller holds odb->lock. */
-static int seal_locked(dv_odb *odb)
+/* Caller holds odb->lock. Wait for the pack being sealed, if any, and add it to the
+ * packs. */
+static int reap_locked(dv_odb *odb)
+{
+    dv_oid pack_id;
+    dv_pack_writer *w = odb->sealing;
+    if (!w)
+        return 0;
+    int error = dv_pack_writer_finish_wait(&pack_id, w);
+    /* Its objects stay findable through the writer until the pack is open. */
+    if (error == 0 && !dv_oid_is_zero(&pack_id)) {
+        odb->stats.packs_written++;
+        error = add_pack(odb, &pack_id);
+    }
+    odb->sealing = NULL;
+    dv_pack_writer_free(w);
+    return error;
+}
+
+/* Caller holds odb->lock. Seal the pack being written: in the background (wait 0; the
+ * previous one is waited for first, so packs become visible in order), or now. */
+static int seal_locked(dv_odb *odb, int wait)
 {
     int error;
-    dv_oid pack_id;
+    if ((error = reap_locked(odb)) < 0)
+        return error;
     if (!odb->writer)
         return 0;
     dv_pack_writer *w = odb->writer;
     odb->writer = NULL;
-    if ((error = dv_pack_writer_finish(&pack_id, w, odb->packs_dir.ptr)) < 0)
+    if ((error = dv_pack_writer_finish_start(w, odb->packs_dir.ptr)) < 0) {
+        dv_pack_writer_free(w);
         return error;
-    if (dv_oid_is_zero(&pack_id))
-        return 0;
-    odb->stats.packs_written++;
-    return add_pack(odb, &pack_id);
+    }
+    odb->sealing = w;
+    return wait ? reap_locked(odb) : 0;
 }
 
 int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
@@ -291,11 +328,14 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
     if (added)
         *added = 0;
     pthread_mutex_lock(&odb->lock);
-    if (locate_locked(NULL, NULL, odb, id) ||
-        (odb->writer && dv_pack_writer_find(odb->writer, id, NULL))) {
+    if (locate_locked(NULL, NULL, odb, id) || writer_with_locked(odb, id, NULL)) {
         pthread_mutex_unlock(&odb->lock);
         return 0;
     }
+    /* A finished seal hands its buffers back before the next writer needs them. */
+    if (odb->sealing && dv_pack_writer_finish_done(odb->sealing) &&
+        (error = reap_locked(odb)) < 0)
+        goto unlock;
     if (!odb->writer && (error = dv_pack_writer_new_reusing(&odb->writer, odb->tmp_dir.ptr,
                                                             &odb->writer_buffers)) < 0)
         goto unlock;
@@ -320,7 +360,7 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
     if (added)
         *added = 1;
     if (dv_pack_writer_bytes(odb->writer) >= odb->opts.pack_target_bytes)
-        error = seal_locked(odb);
+        error = seal_locked(odb, 0);
 unlock:
     pthread_mutex_unlock(&odb->lock);
     return error;
@@ -385,8 +425,8 @@ static int remove_unwanted(dv_odb *odb, const char *dir_path, int (*keep)(dv_odb
 
 static int keep_in_tmp(dv_odb *odb, const char *name)
 {
-    /* Only the pack this odb is writing now. */
-    return odb->writer && !strncmp(name, "pack-", 5);
+    /* Only the packs this odb is writing or sealing now. */
+    return (odb->writer || odb->sealing) && !strncmp(name, "pack-", 5);
 }
 
 static int keep_in_packs(dv_odb *odb, const char *name)
@@ -429,7 +469,7 @@ const char *dv_odb_broken_at(const dv_odb *odb, size_t i)
 int dv_odb_flush(dv_odb *odb)
 {
     pthread_mutex_lock(&odb->lock);
-    int error = seal_locked(odb);
+    int error = seal_locked(odb, 1);
     pthread_mutex_unlock(&odb->lock);
     return error;
 }

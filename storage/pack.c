@@ -47,6 +47,16 @@ struct dv_pack_writer {
     int io_error;
     char io_message[1024];
     dv_pack_buffers *reuse; /* where the buffers go back to, or NULL */
+    /* Sealing, which the writing thread does once the caller handed over the tail
+     * (dv_pack_writer_finish_start); the fields below the mutex guards. */
+    int seal_requested;
+    int sealed;        /* the thread is done: seal_error says how it went */
+    int seal_error;
+    char seal_message[1024];
+    uint64_t seal_end; /* the pack's exact length (direct writes are padded) */
+    int tmp_committed; /* the temp file was renamed to pack_path: never unlink it */
+    dv_oid pack_id;
+    dv_buf pack_path, idx_path;
     dv_buf tmp_path;
     dv_hasher *hasher;
     uint64_t bytes;
@@ -82,29 +92,50 @@ static int writer_index_grow(dv_pack_writer *w)
     return 0;
 }
 
+static int seal_files(dv_pack_writer *w);
+
 static void *write_thread(void *arg)
 {
     dv_pack_writer *w = arg;
     pthread_mutex_lock(&w->mutex);
     for (;;) {
-        while (!w->inflight && !w->stopping)
+        while (!w->inflight && !w->stopping && !w->seal_requested)
             pthread_cond_wait(&w->cond, &w->mutex);
-        if (!w->inflight)
-            break;
-        uint8_t *data = w->inflight;
-        size_t len = w->inflight_len;
-        int failed = w->io_error;
-        pthread_mutex_unlock(&w->mutex);
-        int error = failed ? 0 : dv_fs_write_all(w->fd, data, len, w->tmp_path.ptr);
-        pthread_mutex_lock(&w->mutex);
-        if (error < 0 && !w->io_error) {
-            w->io_error = error;
-            snprintf(w->io_message, sizeof(w->io_message), "%s", dv_error_last());
+        if (w->inflight) {
+            uint8_t *data = w->inflight;
+            size_t len = w->inflight_len;
+            int failed = w->io_error;
+            pthread_mutex_unlock(&w->mutex);
+            int error = failed ? 0 : dv_fs_write_all(w->fd, data, len, w->tmp_path.ptr);
+            pthread_mutex_lock(&w->mutex);
+            if (error < 0 && !w->io_error) {
+                w->io_error = error;
+                snprintf(w->io_message, sizeof(w->io_message), "%s", dv_error_last());
+            }
+            w->flushed += len;
+            w->spare = data;
+            w->inflight = NULL;
+            pthread_cond_broadcast(&w->cond);
+            continue;
         }
-        w->flushed += len;
-        w->spare = data;
-        w->inflight = NULL;
-        pthread_cond_broadcast(&w->cond);
+        if (w->seal_requested) {
+            /* Everything is written: make it durable and visible, then stop. */
+            int error = w->io_error;
+            if (error < 0) {
+                dv_error_set(error, "%s", w->io_message);
+            } else {
+                pthread_mutex_unlock(&w->mutex);
+                error = seal_files(w);
+                pthread_mutex_lock(&w->mutex);
+            }
+            w->seal_error = error;
+            if (error < 0)
+                snprintf(w->seal_message, sizeof(w->seal_message), "%s", dv_error_last());
+            w->seal_requested = 0;
+            w->sealed = 1;
+            pthread_cond_broadcast(&w->cond);
+        }
+        break;
     }
     pthread_mutex_unlock(&w->mutex);
     return NULL;
@@ -161,28 +192,6 @@ static int write_bytes(dv_pack_writer *w, const void *data, size_t len)
         if (w->buf_len == PACK_WRITE_BUFFER_BYTES && (error = flush_full_buffer(w)) < 0)
             return error;
     }
-    return 0;
-}
-
-/* Write what is left in the buffer and wait for it; with O_DIRECT, padded to the
- * alignment and then truncated back to the exact length. */
-static int flush_tail(dv_pack_writer *w)
-{
-    int error;
-    uint64_t end = w->buf_start + w->buf_len;
-    if (w->buf_len) {
-        if (w->direct) {
-            size_t padded = (w->buf_len + PACK_DIRECT_ALIGN - 1) & ~(size_t)(PACK_DIRECT_ALIGN - 1);
-            memset(w->buf + w->buf_len, 0, padded - w->buf_len);
-            w->buf_len = padded;
-        }
-        if ((error = flush_full_buffer(w)) < 0)
-            return error;
-    }
-    if ((error = drain(w)) < 0)
-        return error;
-    if (w->direct && ftruncate(w->fd, (off_t)end) < 0)
-        return dv_error_errno("cannot truncate %s", w->tmp_path.ptr);
     return 0;
 }
 
@@ -245,6 +254,8 @@ int dv_pack_writer_new_reusing(dv_pack_writer **out, const char *tmp_dir, dv_pac
     w->reuse = reuse;
     w->fd = w->read_fd = -1;
     w->tmp_path = (dv_buf)DV_BUF_INIT;
+    w->pack_path = (dv_buf)DV_BUF_INIT;
+    w->idx_path = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&w->mutex, NULL);
     pthread_cond_init(&w->cond, NULL);
     if ((error = dv_hasher_new(&w->hasher)) < 0)
@@ -443,35 +454,105 @@ static int build_index(dv_buf *out, const dv_oid *pack_id, dv_pack_entry *entrie
     return dv_buf_put(out, checksum.id, DV_OID_BYTES);
 }
 
-int dv_pack_writer_finish(dv_oid *pack_id, dv_pack_writer *w, const char *packs_dir)
+/* On the writing thread, after the last byte was written: fsync and rename the pack,
+ * then write its index. Only this thread touches fd and the entries now; readers of
+ * unsealed entries use read_fd, entries through the slots, which stay valid. */
+static int seal_files(dv_pack_writer *w)
 {
-    int error = 0;
-    dv_buf pack_path = DV_BUF_INIT, idx_path = DV_BUF_INIT, idx = DV_BUF_INIT;
-    memset(pack_id, 0, sizeof(*pack_id));
-    if (w->n_entries == 0)
-        goto done;
-    if ((error = dv_hasher_final(pack_id, w->hasher)) < 0 ||
-        (error = write_bytes(w, pack_id->id, DV_OID_BYTES)) < 0 || (error = flush_tail(w)) < 0)
-        goto done;
-    const char *hex = dv_oid_hex(pack_id);
-    if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", packs_dir, hex)) < 0 ||
-        (error = dv_buf_printf(&idx_path, "%s/%s.idx", packs_dir, hex)) < 0)
-        goto done;
-    stop_thread(w);
+    int error;
+    dv_buf idx = DV_BUF_INIT;
+    dv_pack_entry *sorted = NULL;
+    if (w->direct && ftruncate(w->fd, (off_t)w->seal_end) < 0)
+        return dv_error_errno("cannot truncate %s", w->tmp_path.ptr);
     int fd = w->fd;
     w->fd = -1;
-    if ((error = dv_fs_commit_tmp(fd, w->tmp_path.ptr, pack_path.ptr, DV_FS_DURABLE)) < 0)
+    if ((error = dv_fs_commit_tmp(fd, w->tmp_path.ptr, w->pack_path.ptr, DV_FS_DURABLE)) < 0)
         goto done;
-    dv_buf_clear(&w->tmp_path);
-    if ((error = build_index(&idx, pack_id, w->entries, w->n_entries)) < 0 ||
-        (error = dv_fs_write_atomic(idx_path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE)) < 0)
+    w->tmp_committed = 1;
+    /* The index is sorted by id; the entries stay in append order for the slots. */
+    if (!(sorted = malloc(w->n_entries * sizeof(*sorted)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
         goto done;
+    }
+    memcpy(sorted, w->entries, w->n_entries * sizeof(*sorted));
+    if ((error = build_index(&idx, &w->pack_id, sorted, w->n_entries)) < 0 ||
+        (error = dv_fs_write_atomic(w->idx_path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE)) < 0)
+        goto done;
+done:
+    free(sorted);
+    dv_buf_release(&idx);
+    return error;
+}
+
+int dv_pack_writer_finish_start(dv_pack_writer *w, const char *packs_dir)
+{
+    int error = 0;
+    if (w->n_entries == 0) {
+        /* nothing to write: sealed at once, with a zero id */
+        pthread_mutex_lock(&w->mutex);
+        w->sealed = 1;
+        pthread_mutex_unlock(&w->mutex);
+        return 0;
+    }
+    const char *hex;
+    if ((error = dv_hasher_final(&w->pack_id, w->hasher)) < 0 ||
+        (error = write_bytes(w, w->pack_id.id, DV_OID_BYTES)) < 0)
+        goto done;
+    hex = dv_oid_hex(&w->pack_id);
+    if ((error = dv_buf_printf(&w->pack_path, "%s/%s.pack", packs_dir, hex)) < 0 ||
+        (error = dv_buf_printf(&w->idx_path, "%s/%s.idx", packs_dir, hex)) < 0)
+        goto done;
+    w->seal_end = w->buf_start + w->buf_len;
+    if (w->buf_len) {
+        if (w->direct) {
+            size_t padded = (w->buf_len + PACK_DIRECT_ALIGN - 1) & ~(size_t)(PACK_DIRECT_ALIGN - 1);
+            memset(w->buf + w->buf_len, 0, padded - w->buf_len);
+            w->buf_len = padded;
+        }
+        if ((error = flush_full_buffer(w)) < 0)
+            goto done;
+    }
+    pthread_mutex_lock(&w->mutex);
+    w->seal_requested = 1;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->mutex);
 done:
     if (error < 0)
         error = dv_error_wrap(error, "cannot seal pack in %s", packs_dir);
-    dv_buf_release(&pack_path);
-    dv_buf_release(&idx_path);
-    dv_buf_release(&idx);
+    return error;
+}
+
+int dv_pack_writer_finish_done(dv_pack_writer *w)
+{
+    pthread_mutex_lock(&w->mutex);
+    int done = w->sealed;
+    pthread_mutex_unlock(&w->mutex);
+    return done;
+}
+
+int dv_pack_writer_finish_wait(dv_oid *pack_id, dv_pack_writer *w)
+{
+    pthread_mutex_lock(&w->mutex);
+    while (!w->sealed)
+        pthread_cond_wait(&w->cond, &w->mutex);
+    int error = w->seal_error;
+    if (error < 0)
+        dv_error_set(error, "cannot seal pack %s: %s", w->pack_path.ptr, w->seal_message);
+    pthread_mutex_unlock(&w->mutex);
+    if (error < 0)
+        memset(pack_id, 0, sizeof(*pack_id));
+    else
+        *pack_id = w->pack_id;
+    return error;
+}
+
+int dv_pack_writer_finish(dv_oid *pack_id, dv_pack_writer *w, const char *packs_dir)
+{
+    int error = dv_pack_writer_finish_start(w, packs_dir);
+    if (error == 0)
+        error = dv_pack_writer_finish_wait(pack_id, w);
+    else
+        memset(pack_id, 0, sizeof(*pack_id));
     dv_pack_writer_free(w);
     return error;
 }
@@ -490,9 +571,11 @@ void dv_pack_writer_free(dv_pack_writer *w)
     give_buffer(w->reuse, w->inflight);
     pthread_mutex_destroy(&w->mutex);
     pthread_cond_destroy(&w->cond);
-    if (w->tmp_path.len)
+    if (w->tmp_path.len && !w->tmp_committed)
         unlink(w->tmp_path.ptr);
     dv_buf_release(&w->tmp_path);
+    dv_buf_release(&w->pack_path);
+    dv_buf_release(&w->idx_path);
     dv_hasher_free(w->hasher);
     free(w->entries);
     free(w->slots);

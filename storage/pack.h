@@ -90,6 +90,18 @@ size_t dv_pack_writer_count(const dv_pack_writer *w);
  * pack_id to zeros.
  */
 int dv_pack_writer_finish(dv_oid *pack_id, dv_pack_writer *w, const char *packs_dir);
+/**
+ * The same in the background: write the trailer and hand the last bytes to the writer's
+ * thread, which then makes the pack durable and writes its index while the caller goes
+ * on. No more entries may be added; dv_pack_writer_find and dv_pack_writer_read_stored
+ * keep working until the writer is freed. Then dv_pack_writer_finish_wait for the result
+ * and dv_pack_writer_free. An error here leaves the writer to be freed (pack abandoned).
+ */
+int dv_pack_writer_finish_start(dv_pack_writer *w, const char *packs_dir);
+/** 1 once a started seal has ended (either way): finish_wait will not block. */
+int dv_pack_writer_finish_done(dv_pack_writer *w);
+/** Wait for a started seal: 0 and the pack id (zeros for an empty pack), or its error. */
+int dv_pack_writer_finish_wait(dv_oid *pack_id, dv_pack_writer *w);
 /** Abandon an unsealed pack (removes the temp file). NULL is fine. */
 void dv_pack_writer_free(dv_pack_writer *w);
 

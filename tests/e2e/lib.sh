@@ -73,8 +73,8 @@ e2e_init() {
         echo "usage: bash $0 /path/to/dv" >&2
         exit 2
     fi
-    DV=$(realpath "$1")
-    [ -x "$DV" ] || { echo "not an executable: $DV" >&2; exit 2; }
+    DV=$(realpath -m "$1")
+    [ -f "$DV" ] && [ -x "$DV" ] || { echo "not an executable: $DV" >&2; exit 2; }
     if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=$(command -v python3); fi
     T=$(mktemp -d "${TMPDIR:-/tmp}/dv-e2e-$E2E_NAME.XXXXXX")
     T=$(realpath "$T")

@@ -692,3 +692,37 @@ Test(odb, reads_from_other_threads_during_puts_return_the_right_bytes)
         dv_odb_free(odb);
     }
 }
+
+/* ---- sealing in the background ---- */
+
+Test(odb, objects_of_the_pack_being_sealed_stay_readable_and_all_packs_end_sealed)
+{
+    enum { N = 120, BACK = 24 };
+    const size_t len = 40 * KIB;
+    dv_odb *odb;
+    dv_oid ids[N];
+    open_odb(&odb, 256 * KIB); /* a seal every 7 random or 14 text objects */
+    for (uint64_t k = 0; k < N; k++) {
+        ids[k] = put_object(odb, k, len, 1);
+        /* the last objects are in the writer, the pack being sealed or sealed packs */
+        for (uint64_t j = k >= BACK ? k - BACK : 0; j <= k; j++)
+            assert_reads_object(odb, &ids[j], j, len);
+        /* a second put of a recent object is found, whichever of the three holds it */
+        if (k >= 8)
+            put_object(odb, k - 8, len, 0);
+    }
+    cr_assert_eq(dv_odb_flush(odb), 0, "%s", dv_error_last());
+    dv_odb_stats st;
+    dv_odb_stats_get(odb, &st);
+    cr_assert_geq(st.packs_written, 8, "%llu packs", (unsigned long long)st.packs_written);
+    cr_assert_eq(dv_odb_pack_count(odb), st.packs_written);
+    cr_assert_eq(count_files(packs_dir, ".pack"), st.packs_written);
+    cr_assert_eq(count_files(packs_dir, ".idx"), st.packs_written, "a pack lacks its index");
+    cr_assert_eq(count_files(tmp_dir, NULL), 0, "temp files left after flush");
+    dv_odb_free(odb);
+
+    open_odb(&odb, 256 * KIB);
+    for (uint64_t k = 0; k < N; k++)
+        assert_reads_object(odb, &ids[k], k, len);
+    dv_odb_free(odb);
+}

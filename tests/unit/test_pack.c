@@ -1289,3 +1289,65 @@ Test(pack, a_run_past_the_end_of_a_truncated_pack_is_refused_cached_or_not)
     dv_pack_free(pack);
     free_samples(s, N_SAMPLES);
 }
+
+/* ---- sealing in the background ---- */
+
+/* The stored bytes of every sample come back from w (find + read_stored). */
+static void check_writer_reads(dv_pack_writer *w, const sample *s, size_t n)
+{
+    dv_buf out = DV_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        dv_pack_entry e;
+        cr_assert_eq(dv_pack_writer_find(w, &s[i].id, &e), 1, "sample %zu not found", i);
+        cr_assert_eq(dv_pack_writer_read_stored(&out, w, &e), 0, "%s", dv_error_last());
+        cr_assert_eq(out.len, s[i].stored_len);
+        cr_assert_eq(memcmp(out.ptr, s[i].stored, out.len), 0, "sample %zu reads back wrong", i);
+    }
+    dv_buf_release(&out);
+}
+
+Test(pack, a_started_seal_keeps_entries_readable_and_ends_in_the_same_pack)
+{
+    unsetenv("DV_NO_DIRECT_IO");
+    sample s[N_SAMPLES];
+    make_samples(s);
+    dv_pack_writer *w = NULL;
+    cr_assert_eq(dv_pack_writer_new(&w, tmp_dir), 0, "%s", dv_error_last());
+    for (size_t i = 0; i < N_SAMPLES; i++)
+        append_sample(w, &s[i]);
+    cr_assert_eq(dv_pack_writer_finish_start(w, packs_dir), 0, "%s", dv_error_last());
+    /* while the writer's thread seals (and after it is done) */
+    check_writer_reads(w, s, N_SAMPLES);
+    dv_oid pack_id;
+    cr_assert_eq(dv_pack_writer_finish_wait(&pack_id, w), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_pack_writer_finish_done(w), 1);
+    check_writer_reads(w, s, N_SAMPLES);
+    dv_pack_writer_free(w);
+    /* the same pack, byte for byte, as a seal that waits */
+    check_sealed_pack(s, N_SAMPLES, &pack_id);
+    free_samples(s, N_SAMPLES);
+}
+
+Test(pack, a_seal_that_fails_in_the_background_is_reported_by_wait_and_leaves_nothing)
+{
+    sample s[8];
+    for (size_t i = 0; i < 8; i++)
+        sample_make(&s[i], 50 + i, 3000 + i, i % 2, DV_OBJ_CHUNK);
+    dv_pack_writer *w = NULL;
+    cr_assert_eq(dv_pack_writer_new(&w, tmp_dir), 0, "%s", dv_error_last());
+    for (size_t i = 0; i < 8; i++)
+        append_sample(w, &s[i]);
+    char missing[256];
+    snprintf(missing, sizeof(missing), "%s/no-such-dir", root_dir);
+    cr_assert_eq(dv_pack_writer_finish_start(w, missing), 0, "%s", dv_error_last());
+    dv_oid pack_id;
+    int rc = dv_pack_writer_finish_wait(&pack_id, w);
+    cr_assert_lt(rc, 0, "a seal into a missing directory succeeded");
+    cr_assert(strstr(dv_error_last(), "no-such-dir"), "the message names the pack: %s",
+              dv_error_last());
+    cr_assert(dv_oid_is_zero(&pack_id));
+    dv_pack_writer_free(w);
+    cr_assert_eq(count_dir_entries(tmp_dir), 0, "the temp file is left behind");
+    cr_assert_eq(count_dir_entries(packs_dir), 0);
+    free_samples(s, 8);
+}
