@@ -2,6 +2,7 @@
 #include "hash.h"
 
 #include "error.h"
+#include "text.h"
 #include "sha256ni.h"
 
 #include <openssl/evp.h>
@@ -95,23 +96,12 @@ void dv_oid_tohex(char hex[DV_OID_HEX_CHARS + 1], const dv_oid *oid)
     hex[DV_OID_HEX_CHARS] = '\0';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int dv_oid_fromhex(dv_oid *out, const char *hex, size_t len)
 {
     if (len != DV_OID_HEX_CHARS)
         return DV_ECORRUPT;
     for (int i = 0; i < DV_OID_BYTES; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        int hi = dv_text_hex_digit(hex[2 * i]), lo = dv_text_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return DV_ECORRUPT;
         out->id[i] = (uint8_t)(hi << 4 | lo);

@@ -7,6 +7,7 @@
 #include "curl_request.h"
 
 #include "core/error.h"
+#include "core/text.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -119,23 +120,6 @@ static void pool_give(dv_curl_request_pool *pool, CURL *curl)
 
 /* ---- libcurl callbacks ---- */
 
-static int parse_u64(uint64_t *out, const char *text, size_t len)
-{
-    uint64_t value = 0;
-    if (len == 0)
-        return DV_ECORRUPT;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return DV_ECORRUPT;
-        unsigned digit = (unsigned)(text[i] - '0');
-        if (value > (UINT64_MAX - digit) / 10)
-            return DV_ECORRUPT;
-        value = value * 10 + digit;
-    }
-    *out = value;
-    return 0;
-}
-
 static size_t on_write(char *data, size_t size, size_t count, void *userdata)
 {
     attempt_state *attempt = userdata;
@@ -195,7 +179,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
             while (q < end && *q >= '0' && *q <= '9')
                 q++;
             uint64_t at;
-            if (q < end && *q == '-' && parse_u64(&at, digits, (size_t)(q - digits)) == 0) {
+            if (q < end && *q == '-' && dv_text_parse_u64(&at, digits, (size_t)(q - digits)) == 0) {
                 attempt->resp->has_content_range = 1;
                 attempt->resp->content_range_at = at;
             }

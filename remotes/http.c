@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/text.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -29,17 +30,6 @@ typedef struct http_backend {
 } http_backend;
 
 /* ---- the listing ---- */
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Is name (NUL-terminated) "<64 lowercase hex>.pack" or "<64 lowercase hex>.idx"? */
 static int is_pack_name(const char *name)
@@ -65,8 +55,8 @@ static int href_name(dv_buf *name, const char *href, size_t len)
     for (size_t i = start; i < end; i++) {
         char c = href[i];
         if (c == '%') {
-            int high = i + 2 < end ? hex_value(href[i + 1]) : -1;
-            int low = i + 2 < end ? hex_value(href[i + 2]) : -1;
+            int high = i + 2 < end ? dv_text_hex_digit(href[i + 1]) : -1;
+            int low = i + 2 < end ? dv_text_hex_digit(href[i + 2]) : -1;
             if (high < 0 || low < 0)
                 return 0;
             c = (char)(high * 16 + low);
@@ -258,7 +248,10 @@ static int http_remove(dv_remote *remote, const char *name)
     return read_only(remote);
 }
 
-static int http_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
+/* A ranged GET of name (len bytes at offset into buf) or, with whole set, a GET of all of
+ * it into whole (at most max bytes). */
+static int get_object(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
+                      dv_buf *whole, size_t max)
 {
     http_backend *backend = remote->backend;
     dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
@@ -268,28 +261,22 @@ static int http_get(dv_remote *remote, const char *name, uint64_t offset, size_t
         (error = object_url(&what, backend->display, name)) < 0)
         goto done;
     dv_curl_request req = http_request("GET", url.ptr, what.ptr);
-    error = dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
+    error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
+                  : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
 done:
     dv_buf_release(&what);
     dv_buf_release(&url);
     return error;
 }
 
+static int http_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
+{
+    return get_object(remote, name, offset, len, buf, NULL, 0);
+}
+
 static int http_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
 {
-    http_backend *backend = remote->backend;
-    dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
-    int error;
-
-    if ((error = object_url(&url, backend->base_url, name)) < 0 ||
-        (error = object_url(&what, backend->display, name)) < 0)
-        goto done;
-    dv_curl_request req = http_request("GET", url.ptr, what.ptr);
-    error = dv_curl_request_get_all(remote, backend->pool, &req, out, max);
-done:
-    dv_buf_release(&what);
-    dv_buf_release(&url);
-    return error;
+    return get_object(remote, name, 0, 0, NULL, out, max);
 }
 
 static void backend_free(http_backend *backend)

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/text.h"
 
 #include <assert.h>
 #include <curl/curl.h>
@@ -213,23 +214,6 @@ static int xml_element(const char *p, const char *end, const char *tag, const ch
     return 0;
 }
 
-static int parse_u64(uint64_t *out, const char *text, size_t len)
-{
-    uint64_t value = 0;
-    if (len == 0)
-        return DV_ECORRUPT;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return DV_ECORRUPT;
-        unsigned digit = (unsigned)(text[i] - '0');
-        if (value > (UINT64_MAX - digit) / 10)
-            return DV_ECORRUPT;
-        value = value * 10 + digit;
-    }
-    *out = value;
-    return 0;
-}
-
 int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
                       char **next_token)
 {
@@ -262,7 +246,7 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
                              (int)(key_len > 200 ? 200 : key_len), key_text);
             goto done;
         }
-        if (key.len == 0 || (error = parse_u64(&size, size_text, size_len)) < 0) {
+        if (key.len == 0 || (error = dv_text_parse_u64(&size, size_text, size_len)) < 0) {
             error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
             goto done;
         }

@@ -1227,19 +1227,28 @@ static void check_runs(const dv_pack *pack, const uint8_t *file, size_t file_len
     check_run(pack, file, 4096, file_len - 4096);
 }
 
-Test(pack, runs_read_the_same_bytes_from_the_page_cache_and_from_the_device)
+/* The standard samples sealed in a pack (with O_DIRECT where it can), opened: its path and
+ * its bytes as read (which leaves them in the page cache). */
+static uint8_t *open_standard_pack(dv_pack **pack, sample *s, char *path, size_t path_size,
+                                   size_t *file_len)
 {
     unsetenv("DV_NO_DIRECT_IO");
-    sample s[N_SAMPLES];
     make_samples(s);
     dv_oid pack_id = write_pack(s, N_SAMPLES);
+    path_in(path, path_size, packs_dir, &pack_id, "pack");
+    uint8_t *file = read_whole_file(path, file_len);
+    open_pack(pack, &pack_id);
+    return file;
+}
+
+Test(pack, runs_read_the_same_bytes_from_the_page_cache_and_from_the_device)
+{
+    sample s[N_SAMPLES];
     char path[256];
     size_t file_len;
-    path_in(path, sizeof(path), packs_dir, &pack_id, "pack");
-    uint8_t *file = read_whole_file(path, &file_len);
-    cr_assert_gt(file_len, 400000, "the pack is too small for the runs tested");
     dv_pack *pack;
-    open_pack(&pack, &pack_id);
+    uint8_t *file = open_standard_pack(&pack, s, path, sizeof(path), &file_len);
+    cr_assert_gt(file_len, 400000, "the pack is too small for the runs tested");
 
     /* cached: read_whole_file just read all of it */
     check_runs(pack, file, file_len);
@@ -1260,16 +1269,11 @@ Test(pack, runs_read_the_same_bytes_from_the_page_cache_and_from_the_device)
 
 Test(pack, a_run_past_the_end_of_a_truncated_pack_is_refused_cached_or_not)
 {
-    unsetenv("DV_NO_DIRECT_IO");
     sample s[N_SAMPLES];
-    make_samples(s);
-    dv_oid pack_id = write_pack(s, N_SAMPLES);
     char path[256];
     size_t file_len;
-    path_in(path, sizeof(path), packs_dir, &pack_id, "pack");
-    free(read_whole_file(path, &file_len));
     dv_pack *pack;
-    open_pack(&pack, &pack_id);
+    free(open_standard_pack(&pack, s, path, sizeof(path), &file_len));
     /* shortened after it was opened, at an odd offset */
     size_t cut = file_len / 2 + 123;
     cr_assert_eq(truncate(path, (off_t)cut), 0);
