@@ -293,10 +293,7 @@ static int wrong_chunk(const dv_oid *id)
 /* Make room for runs of total bytes in n_runs runs (each run's buffer aligned). */
 static int grow_runs(restore_group *g, size_t total, size_t n_runs)
 {
-    size_t need = 0;
-    for (size_t i = 0; i < n_runs; i++)
-        need += DV_PACK_RUN_BUFFER_BYTES(0);
-    need += total;
+    size_t need = total + n_runs * DV_PACK_RUN_BUFFER_BYTES(0);
     if (need <= g->runs_capacity)
         return 0;
     free(g->runs);

@@ -107,43 +107,18 @@ static int push_pack(dv_remote_index *index, dv_pack *pack)
     return 0;
 }
 
-/* The size of a pack whose remote does not say it, from its index: the end of its last
- * entry (the largest offset + entry header + stored_len; the header alone when it is
- * empty) plus the trailer. */
-static int pack_bytes_from_index(uint64_t *out, const dv_pack *pack, const char *name)
-{
-    uint64_t end = DV_PACK_HEADER_BYTES;
-    for (size_t i = 0; i < dv_pack_count(pack); i++) {
-        dv_pack_entry e;
-        dv_pack_entry_at(pack, i, &e);
-        uint64_t span = (uint64_t)DV_PACK_ENTRY_HEADER_BYTES + e.stored_len;
-        if (e.offset > UINT64_MAX - span - DV_PACK_TRAILER_BYTES)
-            return dv_error_set(DV_ECORRUPT, "the index of %s has an entry at offset %llu", name,
-                                (unsigned long long)e.offset);
-        if (e.offset + span > end)
-            end = e.offset + span;
-    }
-    *out = end + DV_PACK_TRAILER_BYTES;
-    return 0;
-}
-
 static int open_cached(dv_pack **out, dv_remote_index *index, const listed *p)
 {
     dv_buf path = DV_BUF_INIT, name = DV_BUF_INIT;
-    dv_pack *probe = NULL;
-    uint64_t pack_bytes = p->pack_bytes;
+    uint64_t pack_bytes =
+        p->pack_bytes == DV_REMOTE_SIZE_UNKNOWN ? DV_PACK_BYTES_FROM_INDEX : p->pack_bytes;
     int error;
     if ((error = cached_path(&path, index, &p->id)) < 0 ||
         (error = dv_buf_printf(&name, "%s/" PACKS_PREFIX "%s.pack", index->remote->display,
                                dv_oid_hex(&p->id))) < 0)
         goto done;
-    if (pack_bytes == DV_REMOTE_SIZE_UNKNOWN &&
-        ((error = dv_pack_open_index(&probe, path.ptr, name.ptr, &p->id, pack_bytes)) < 0 ||
-         (error = pack_bytes_from_index(&pack_bytes, probe, name.ptr)) < 0))
-        goto done;
     error = dv_pack_open_index(out, path.ptr, name.ptr, &p->id, pack_bytes);
 done:
-    dv_pack_free(probe);
     dv_buf_release(&path);
     dv_buf_release(&name);
     return error;
@@ -160,9 +135,7 @@ static int download_one(void *ctx, size_t item, int worker)
     download_ctx *d = ctx;
     const listed *p = d->todo[item];
     dv_remote *remote = d->index->remote;
-    dv_buf name = DV_BUF_INIT, path = DV_BUF_INIT, whole = DV_BUF_INIT;
-    uint8_t *data = NULL;
-    size_t data_len;
+    dv_buf name = DV_BUF_INIT, path = DV_BUF_INIT, idx = DV_BUF_INIT;
     int error;
     (void)worker;
     if (p->idx_bytes != DV_REMOTE_SIZE_UNKNOWN && p->idx_bytes > INDEX_MAX_BYTES) {
@@ -180,29 +153,24 @@ static int download_one(void *ctx, size_t item, int worker)
                                  remote->display, name.ptr);
             goto done;
         }
-        if ((error = remote->ops->get_all(remote, name.ptr, &whole, INDEX_MAX_BYTES)) < 0)
-            goto done;
-        data_len = whole.len;
-    } else {
-        if (!(data = malloc(p->idx_bytes ? p->idx_bytes : 1))) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-            goto done;
-        }
-        data_len = (size_t)p->idx_bytes;
-        if ((error = remote->ops->get(remote, name.ptr, 0, data_len, data)) < 0)
-            goto done;
+        error = remote->ops->get_all(remote, name.ptr, &idx, INDEX_MAX_BYTES);
+    } else if ((error = dv_buf_grow(&idx, (size_t)p->idx_bytes)) == 0 &&
+               (error = remote->ops->get(remote, name.ptr, 0, (size_t)p->idx_bytes, idx.ptr)) ==
+                   0) {
+        idx.len = (size_t)p->idx_bytes;
+        idx.ptr[idx.len] = '\0';
     }
-    const uint8_t *bytes = data ? data : (const uint8_t *)whole.ptr;
+    if (error < 0)
+        goto done;
     dv_buf where = DV_BUF_INIT;
     if ((error = dv_buf_printf(&where, "%s/%s", remote->display, name.ptr)) == 0)
-        error = dv_pack_check_index(bytes, data_len, &p->id, where.ptr);
+        error = dv_pack_check_index((const uint8_t *)idx.ptr, idx.len, &p->id, where.ptr);
     dv_buf_release(&where);
     if (error < 0)
         goto done;
-    error = dv_fs_write_atomic(path.ptr, bytes, data_len, 0444, DV_FS_DURABLE);
+    error = dv_fs_write_atomic(path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE);
 done:
-    free(data);
-    dv_buf_release(&whole);
+    dv_buf_release(&idx);
     dv_buf_release(&name);
     dv_buf_release(&path);
     return error;

@@ -342,9 +342,9 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     memset(result, 0, sizeof(*result));
     if (remote->ops->read_only)
         return dv_error_set(DV_EUSAGE,
-                            "remote %s (%s) is a read-only HTTP mirror; push to the remote it "
+                            "remote %s (%s) is a read-only %s mirror; push to the remote it "
                             "mirrors",
-                            remote->name, remote->display);
+                            remote->name, remote->display, remote->ops->kind);
     memset(&p, 0, sizeof(p));
     p.repo = repo;
     p.remote = remote;

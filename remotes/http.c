@@ -205,10 +205,10 @@ static int http_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn f
         goto done;
     if (resp.status == 404 || resp.status == 403) {
         /* 404: most likely a wrong URL or path prefix; 403: a server that will not list */
-        error = dv_error_set(DV_ENOTFOUND, "http LIST %s: HTTP %ld (%s%s)", what.ptr, resp.status,
-                             resp.status == 404 ? "check the remote's URL (dv remote list -v); "
-                                                : "",
-                             HTTP_LISTING_HINT);
+        error =
+            dv_error_set(DV_ENOTFOUND, "http LIST %s: HTTP %ld (%s%s)", what.ptr, resp.status,
+                         resp.status == 404 ? "check the remote's URL (dv remote list -v); " : "",
+                         HTTP_LISTING_HINT);
         goto done;
     }
     if (resp.status != 200) {

@@ -570,6 +570,17 @@ done:
     return error;
 }
 
+/* The key of object name, its name for messages and its URL. */
+static int object_names(dv_buf *key, dv_buf *what, dv_buf *url, const s3_backend *backend,
+                        const char *name)
+{
+    int error;
+    if ((error = object_key(key, backend, name)) < 0 ||
+        (error = object_what(what, backend, key->ptr)) < 0)
+        return error;
+    return object_url(url, backend, key->ptr);
+}
+
 static int s3_put_file(dv_remote *remote, const char *name, const char *path)
 {
     s3_backend *backend = remote->backend;
@@ -580,9 +591,7 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
     struct stat st;
     int fd = -1, error;
 
-    if ((error = object_key(&key, backend, name)) < 0 ||
-        (error = object_what(&what, backend, key.ptr)) < 0 ||
-        (error = object_url(&url, backend, key.ptr)) < 0)
+    if ((error = object_names(&key, &what, &url, backend, name)) < 0)
         goto done;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         error = dv_error_errno("s3 PUT %s: opening %s", what.ptr, path);
@@ -625,19 +634,21 @@ done:
     return error;
 }
 
-static int s3_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
+/* A ranged GET of name (len bytes at offset into buf) or, with whole set, a GET of all of
+ * it into whole (at most max bytes). */
+static int get_object(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
+                      dv_buf *whole, size_t max)
 {
     s3_backend *backend = remote->backend;
     dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
     s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
     int error;
 
-    if ((error = object_key(&key, backend, name)) < 0 ||
-        (error = object_what(&what, backend, key.ptr)) < 0 ||
-        (error = object_url(&url, backend, key.ptr)) < 0)
+    if ((error = object_names(&key, &what, &url, backend, name)) < 0)
         goto done;
     dv_curl_request req = s3_request(backend, &signing, "GET", url.ptr, what.ptr);
-    error = dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
+    error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
+                  : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
 
 done:
     dv_buf_release(&url);
@@ -646,25 +657,14 @@ done:
     return error;
 }
 
+static int s3_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
+{
+    return get_object(remote, name, offset, len, buf, NULL, 0);
+}
+
 static int s3_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
 {
-    s3_backend *backend = remote->backend;
-    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
-    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
-    int error;
-
-    if ((error = object_key(&key, backend, name)) < 0 ||
-        (error = object_what(&what, backend, key.ptr)) < 0 ||
-        (error = object_url(&url, backend, key.ptr)) < 0)
-        goto done;
-    dv_curl_request req = s3_request(backend, &signing, "GET", url.ptr, what.ptr);
-    error = dv_curl_request_get_all(remote, backend->pool, &req, out, max);
-
-done:
-    dv_buf_release(&url);
-    dv_buf_release(&what);
-    dv_buf_release(&key);
-    return error;
+    return get_object(remote, name, 0, 0, NULL, out, max);
 }
 
 static int s3_remove(dv_remote *remote, const char *name)
@@ -675,9 +675,7 @@ static int s3_remove(dv_remote *remote, const char *name)
     s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
     int error;
 
-    if ((error = object_key(&key, backend, name)) < 0 ||
-        (error = object_what(&what, backend, key.ptr)) < 0 ||
-        (error = object_url(&url, backend, key.ptr)) < 0)
+    if ((error = object_names(&key, &what, &url, backend, name)) < 0)
         goto done;
     dv_curl_request req = s3_request(backend, &signing, "DELETE", url.ptr, what.ptr);
     if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)

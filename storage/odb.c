@@ -333,8 +333,7 @@ int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_
         return 0;
     }
     /* A finished seal hands its buffers back before the next writer needs them. */
-    if (odb->sealing && dv_pack_writer_finish_done(odb->sealing) &&
-        (error = reap_locked(odb)) < 0)
+    if (odb->sealing && dv_pack_writer_finish_done(odb->sealing) && (error = reap_locked(odb)) < 0)
         goto unlock;
     if (!odb->writer && (error = dv_pack_writer_new_reusing(&odb->writer, odb->tmp_dir.ptr,
                                                             &odb->writer_buffers)) < 0)

@@ -50,7 +50,7 @@ struct dv_pack_writer {
     /* Sealing, which the writing thread does once the caller handed over the tail
      * (dv_pack_writer_finish_start); the fields below the mutex guards. */
     int seal_requested;
-    int sealed;        /* the thread is done: seal_error says how it went */
+    int sealed; /* the thread is done: seal_error says how it went */
     int seal_error;
     char seal_message[1024];
     uint64_t seal_end; /* the pack's exact length (direct writes are padded) */
@@ -732,6 +732,26 @@ fail:
     return error;
 }
 
+/* The size of the pack an index describes: the end of its last entry (the largest offset
+ * + entry header + stored_len; the header alone when it has none) plus the trailer. A
+ * pack is written entry after entry with nothing between them, so this is exact. */
+static int pack_bytes_from_index(uint64_t *out, const dv_pack *p)
+{
+    uint64_t end = DV_PACK_HEADER_BYTES;
+    for (size_t i = 0; i < dv_pack_count(p); i++) {
+        dv_pack_entry e;
+        dv_pack_entry_at(p, i, &e);
+        uint64_t span = (uint64_t)DV_PACK_ENTRY_HEADER_BYTES + e.stored_len;
+        if (e.offset > UINT64_MAX - span - DV_PACK_TRAILER_BYTES)
+            return dv_error_set(DV_ECORRUPT, "the index of %s has an entry at offset %llu",
+                                p->pack_path.ptr, (unsigned long long)e.offset);
+        if (e.offset + span > end)
+            end = e.offset + span;
+    }
+    *out = end + DV_PACK_TRAILER_BYTES;
+    return 0;
+}
+
 int dv_pack_open_index(dv_pack **out, const char *idx_path, const char *pack_name,
                        const dv_oid *pack_id, uint64_t pack_bytes)
 {
@@ -745,6 +765,11 @@ int dv_pack_open_index(dv_pack **out, const char *idx_path, const char *pack_nam
         return error;
     }
     p->pack_bytes = pack_bytes;
+    if (pack_bytes == DV_PACK_BYTES_FROM_INDEX &&
+        (error = pack_bytes_from_index(&p->pack_bytes, p)) < 0) {
+        dv_pack_free(p);
+        return error;
+    }
     *out = p;
     return 0;
 }
@@ -856,8 +881,7 @@ static int direct_fd_of(const dv_pack *p)
     if (fd < 0)
         fd = -1;
     int expected = PACK_FD_UNOPENED;
-    if (!__atomic_compare_exchange_n(slot, &expected, fd, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
+    if (!__atomic_compare_exchange_n(slot, &expected, fd, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         if (fd >= 0)
             close(fd);
         fd = expected;

@@ -111,9 +111,13 @@ typedef struct dv_pack dv_pack;
 
 /** Open packs_dir/<id>.idx (mmapped, structure validated) and its pack. */
 int dv_pack_open(dv_pack **out, const char *packs_dir, const dv_oid *pack_id);
+/** pack_bytes for dv_pack_open_index when the pack's size is not known: it is taken from
+ *  the index (the end of the last entry, plus the trailer). */
+#define DV_PACK_BYTES_FROM_INDEX UINT64_MAX
 /** Open only an index (at idx_path) of a pack that lives elsewhere (on a remote), of
- *  pack_bytes bytes; pack_name names it in messages. Lookups and dv_pack_check_bounds and
- *  dv_pack_check_entry work; reads from the pack file do not. */
+ *  pack_bytes bytes (or DV_PACK_BYTES_FROM_INDEX); pack_name names it in messages. Lookups
+ *  and dv_pack_check_bounds and dv_pack_check_entry work; reads from the pack file do
+ *  not. */
 int dv_pack_open_index(dv_pack **out, const char *idx_path, const char *pack_name,
                        const dv_oid *pack_id, uint64_t pack_bytes);
 /** Check an index's bytes before trusting them (as received from a remote): header, size,

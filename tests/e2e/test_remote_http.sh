@@ -238,21 +238,22 @@ assert_contains "$ERR" "s3://"
 step "a server that does not list packs/: a clear error"
 git clone -q "$T/origin" "$T/clone2"
 cd "$T/clone2"
+# pull_fails_unlisted URL: dv pull from the default remote at URL fails, names URL/packs/,
+# points at autoindex, and writes nothing into the work tree
+pull_fails_unlisted() {
+    assert_exit_ge 2 "$DV" pull
+    note "$(head -n1 "$ERR")"
+    assert_contains "$ERR" "$1/packs/"
+    assert_contains "$ERR" "autoindex"
+    [ ! -e model.bin ] || fail "model.bin exists after a failed pull"
+}
 assert_exit 0 "$DV" remote add --default nolist "$MIRROR/nowhere"
-assert_exit_ge 2 "$DV" pull
-note "$(head -n1 "$ERR")"
-assert_contains "$ERR" "$MIRROR/nowhere/packs/"
-assert_contains "$ERR" "autoindex"
-[ ! -e model.bin ] || fail "model.bin exists after a failed pull"
+pull_fails_unlisted "$MIRROR/nowhere"
 note "nginx with autoindex off: the directory exists, its listing is refused (403)"
 assert_exit 0 curl -s -o /dev/null -w '%{http_code}' "$MIRROR/nolist/packs/"
 assert_eq 403 "$(cat "$OUT")" "HTTP status of /nolist/packs/"
 assert_exit 0 "$DV" remote add --default noindex "$MIRROR/nolist"
-assert_exit_ge 2 "$DV" pull
-note "$(head -n1 "$ERR")"
-assert_contains "$ERR" "$MIRROR/nolist/packs/"
-assert_contains "$ERR" "autoindex"
-[ ! -e model.bin ] || fail "model.bin exists after a failed pull"
+pull_fails_unlisted "$MIRROR/nolist"
 
 step "a damaged pack served over HTTP is caught; nothing partial lands"
 cd "$T/origin"

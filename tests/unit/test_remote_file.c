@@ -49,29 +49,6 @@ static void write_local(const char *path, const uint8_t *data, size_t len)
     cr_assert_eq(dv_fs_write_atomic(path, data, len, 0644, 0), 0, "%s", dv_error_last());
 }
 
-typedef struct seen {
-    char names[16][128];
-    uint64_t sizes[16];
-    int n;
-} seen;
-
-static int remember(void *ctx, const char *name, uint64_t size)
-{
-    seen *s = ctx;
-    cr_assert_lt(s->n, 16);
-    snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
-    s->sizes[s->n++] = size;
-    return 0;
-}
-
-static int find_seen(const seen *s, const char *name)
-{
-    for (int i = 0; i < s->n; i++)
-        if (!strcmp(s->names[i], name))
-            return i;
-    return -1;
-}
-
 Test(remote_file, put_get_list_remove)
 {
     dv_buf dir = DV_BUF_INIT, local = DV_BUF_INIT;
@@ -84,19 +61,20 @@ Test(remote_file, put_get_list_remove)
 
     dv_remote *r;
     cr_assert_eq(dv_remote_file_open(&r, dir.ptr), 0, "%s", dv_error_last());
-    seen s = {0};
-    cr_assert_eq(r->ops->list(r, "packs/", remember, &s), 0, "a remote that does not exist yet");
+    testutil_listed s = {0};
+    cr_assert_eq(r->ops->list(r, "packs/", testutil_listed_add, &s), 0,
+                 "a remote that does not exist yet");
     cr_assert_eq(s.n, 0);
 
     cr_assert_eq(r->ops->put_file(r, "packs/a.pack", local.ptr), 0, "%s", dv_error_last());
     cr_assert_eq(r->ops->put_file(r, "packs/b.idx", local.ptr), 0, "%s", dv_error_last());
     cr_assert_eq(r->ops->put_file(r, "other/c", local.ptr), 0, "%s", dv_error_last());
-    cr_assert_eq(r->ops->list(r, "packs/", remember, &s), 0);
+    cr_assert_eq(r->ops->list(r, "packs/", testutil_listed_add, &s), 0);
     cr_assert_eq(s.n, 2, "only names under packs/ are listed");
-    int a = find_seen(&s, "packs/a.pack");
+    int a = testutil_listed_find(&s, "packs/a.pack");
     cr_assert_geq(a, 0);
     cr_assert_eq(s.sizes[a], len);
-    cr_assert_geq(find_seen(&s, "packs/b.idx"), 0);
+    cr_assert_geq(testutil_listed_find(&s, "packs/b.idx"), 0);
 
     /* ranges: whole, middle, last byte */
     cr_assert_eq(r->ops->get(r, "packs/a.pack", 0, len, back), 0, "%s", dv_error_last());

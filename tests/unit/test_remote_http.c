@@ -38,25 +38,9 @@ TestSuite(http_listing, .timeout = 60);
 TestSuite(remote_http, .timeout = 60);
 TestSuite(remote_index_unknown_sizes, .init = make_dirs, .fini = remove_dirs, .timeout = 60);
 
-typedef struct seen {
-    char names[16][128];
-    uint64_t sizes[16];
-    int n;
-    int stop_after; /* 0: never */
-} seen;
-
-static int remember(void *ctx, const char *name, uint64_t size)
+static int parse(const char *html, testutil_listed *s)
 {
-    seen *s = ctx;
-    cr_assert_lt(s->n, 16);
-    snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
-    s->sizes[s->n++] = size;
-    return s->stop_after && s->n == s->stop_after ? 7 : 0;
-}
-
-static int parse(const char *html, seen *s)
-{
-    return dv_http__parse_listing(html, strlen(html), remember, s);
+    return dv_http__parse_listing(html, strlen(html), testutil_listed_add, s);
 }
 
 Test(http_listing, relative_links_of_an_nginx_autoindex)
@@ -67,7 +51,7 @@ Test(http_listing, relative_links_of_an_nginx_autoindex)
         "<a href=\"" HEX_A ".idx\">" HEX_A ".idx</a>    23-Nov-2026 20:15    1180\r\n"
         "<a href=\"" HEX_A ".pack\">" HEX_A ".pa..&gt;</a> 23-Nov-2026 20:15  9\r\n"
         "</pre><hr></body>\r\n</html>\r\n";
-    seen s = {0};
+    testutil_listed s = {0};
     cr_assert_eq(parse(html, &s), 0, "%s", dv_error_last());
     cr_assert_eq(s.n, 2);
     cr_assert_str_eq(s.names[0], HEX_A ".idx");
@@ -83,7 +67,7 @@ Test(http_listing, absolute_links_quotes_and_unquoted_values)
         "<A HREF=http://example.com/m/packs/" HEX_B ".idx>y</A>"
         "<a class=\"f\" href = \"https://h/packs/" HEX_B ".pack?download=1#top\">z</a>"
         "<td><a\nhref=\"./" HEX_A ".idx\">w</a>";
-    seen s = {0};
+    testutil_listed s = {0};
     cr_assert_eq(parse(html, &s), 0, "%s", dv_error_last());
     cr_assert_eq(s.n, 4);
     cr_assert_str_eq(s.names[0], HEX_A ".pack");
@@ -98,7 +82,7 @@ Test(http_listing, percent_encoded_names_are_decoded)
         "<a href=\"%61%61%61aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
         "%2Epack\">a</a>"
         "<a href=\"packs%2F" HEX_B "%2eidx\">b</a>";
-    seen s = {0};
+    testutil_listed s = {0};
     cr_assert_eq(parse(html, &s), 0, "%s", dv_error_last());
     cr_assert_eq(s.n, 1, "an encoded '/' does not split a segment");
     cr_assert_str_eq(s.names[0], HEX_A ".pack");
@@ -117,12 +101,12 @@ Test(http_listing, junk_is_skipped)
         "<div data-href=\"" HEX_A ".idx\">not a link</div><a href=>empty</a><p>href</p>"
         "<a href=\"" HEX_B ".idx\">kept</a>"
         "<a href=\"" HEX_B ".pack";
-    seen s = {0};
+    testutil_listed s = {0};
     cr_assert_eq(parse(html, &s), 0, "%s", dv_error_last());
     cr_assert_eq(s.n, 1, "only one well-formed name: got %d (%s)", s.n, s.n ? s.names[0] : "");
     cr_assert_str_eq(s.names[0], HEX_B ".idx");
     cr_assert_eq(parse("", &s), 0);
-    cr_assert_eq(dv_http__parse_listing("href=\"" HEX_A ".idx\"", 10, remember, &s), 0,
+    cr_assert_eq(dv_http__parse_listing("href=\"" HEX_A ".idx\"", 10, testutil_listed_add, &s), 0,
                  "the length bounds the parse");
     cr_assert_eq(s.n, 1);
 }
@@ -130,7 +114,7 @@ Test(http_listing, junk_is_skipped)
 Test(http_listing, a_callback_can_stop_the_parse)
 {
     const char *html = "<a href=\"" HEX_A ".idx\"></a><a href=\"" HEX_A ".pack\"></a>";
-    seen s = {.stop_after = 1};
+    testutil_listed s = {.stop_after = 1};
     cr_assert_eq(parse(html, &s), 7);
     cr_assert_eq(s.n, 1);
 }

@@ -70,4 +70,33 @@ static inline void fill_text(uint8_t *p, size_t len, uint64_t seed)
     }
 }
 
+/** What a remote's list (or a listing parser) reported, for the remote tests: up to 16
+ *  names and sizes; a non-zero stop_after makes the callback stop the listing (return 7)
+ *  after that many. */
+typedef struct testutil_listed {
+    char names[16][128];
+    uint64_t sizes[16];
+    int n;
+    int stop_after;
+} testutil_listed;
+
+/** A dv_remote_entry_fn that fills a testutil_listed. */
+static inline int testutil_listed_add(void *ctx, const char *name, uint64_t size)
+{
+    testutil_listed *s = ctx;
+    cr_assert_lt(s->n, 16);
+    snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
+    s->sizes[s->n++] = size;
+    return s->stop_after && s->n == s->stop_after ? 7 : 0;
+}
+
+/** Where name is in s, or -1. */
+static inline int testutil_listed_find(const testutil_listed *s, const char *name)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->names[i], name))
+            return i;
+    return -1;
+}
+
 #endif
