@@ -28,24 +28,34 @@ int dv_fs_write_all(int fd, const void *data, size_t len, const char *path)
     return 0;
 }
 
-int dv_fs_pread_all(int fd, void *data, size_t len, uint64_t off, const char *path)
+int dv_fs_pread_full(int fd, void *data, size_t len, uint64_t off, size_t *got, const char *path)
 {
     char *p = data;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
+    size_t total = 0;
+    while (total < len) {
+        ssize_t n = pread(fd, p + total, len - total, (off_t)(off + total));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return dv_error_errno("cannot read %s at offset %llu", path, (unsigned long long)off);
+            return dv_error_errno("cannot read %s at offset %llu", path,
+                                  (unsigned long long)(off + total));
         }
         if (n == 0)
-            return dv_error_set(DV_ECORRUPT, "%s is truncated at offset %llu", path,
-                                (unsigned long long)off);
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
+            break;
+        total += (size_t)n;
     }
+    *got = total;
     return 0;
+}
+
+int dv_fs_pread_all(int fd, void *data, size_t len, uint64_t off, const char *path)
+{
+    size_t got = 0;
+    int error = dv_fs_pread_full(fd, data, len, off, &got, path);
+    if (error == 0 && got < len)
+        error = dv_error_set(DV_ECORRUPT, "%s is truncated at offset %llu", path,
+                             (unsigned long long)(off + got));
+    return error;
 }
 
 int dv_fs_read_full(int fd, void *data, size_t len, size_t *got, const char *path)

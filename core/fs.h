@@ -22,6 +22,8 @@ int dv_fs_write_all(int fd, const void *data, size_t len, const char *path);
 int dv_fs_pread_all(int fd, void *data, size_t len, uint64_t off, const char *path);
 /** Read up to len bytes (fewer only at end of file); returns the count in *got. */
 int dv_fs_read_full(int fd, void *data, size_t len, size_t *got, const char *path);
+/** pread(2) up to len bytes at off (fewer only at end of file); the count goes to *got. */
+int dv_fs_pread_full(int fd, void *data, size_t len, uint64_t off, size_t *got, const char *path);
 
 /** Create a new temp file next to final_path ("<dir>/.<base>.tmp-XXXXXX", O_EXCL, mode).
  *  Its path goes to tmp_path. */

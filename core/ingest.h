@@ -1,8 +1,9 @@
 /*
- * ingest: the write data path. A file is read in large batches; the calling
- * thread finds chunk boundaries, a worker pool hashes and compresses the chunks
- * of one batch while the next batch is read, and the results are appended to
- * the store in file order. The file's manifest is stored last. Memory is
+ * ingest: the write data path. A file is read in large batches; the workers
+ * of a pool read and chunk batches ahead, the calling thread joins their cuts
+ * into the one chain of chunks a sequential chunker would give, the workers hash
+ * and compress the chunks, and the results are appended to the store in file
+ * order. The file's manifest is stored last. Memory is
  * bounded by two batches whatever the file size. Without a store, ingest only
  * computes the manifest id (used by status).
  */

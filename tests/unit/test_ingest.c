@@ -1,5 +1,5 @@
 /*
- * Tests for core/ingest: a file read in 8 MiB batches, chunked, hashed and stored gives
+ * Tests for core/ingest: a file read in 1 MiB batches, chunked, hashed and stored gives
  * one manifest id whatever the threads (pool or none) and whether anything is stored;
  * the stored manifest and chunks give back the file; a second ingest stores nothing;
  * an inserted byte changes only the chunks around it.
@@ -633,24 +633,20 @@ Test(ingest, pool_of_more_than_64_workers_still_stores_the_file)
 }
 
 /*
- * Across batches, and across a switch from random data to zeros (cut every max
- * bytes) and back, the manifest has exactly the boundaries of one chunker run
- * over the whole file.
+ * The manifest of data (ingested with a pool of 2, so batches are read and chunked on
+ * the workers) has exactly the boundaries of one chunker run over the whole buffer.
  */
-Test(ingest, batches_give_the_boundaries_of_one_pass)
+static void check_one_pass(const dv_chunk_params *params, const uint8_t *data, size_t len,
+                           const char *name)
 {
-    dv_chunk_params params = dv_chunk_params_default();
-    const size_t part = 9 * 1024 * 1024, len = 3 * part;
-    uint8_t *data = random_bytes(len, 77);
-    memset(data + part, 0, part);
     char path[128];
-    path_in_root(path, sizeof(path), "mixed");
+    path_in_root(path, sizeof(path), name);
     write_file(path, data, len);
 
     /* The reference: one chunker over the whole buffer. */
     dv_chunker chunker;
-    dv_chunker_init(&chunker, &params);
-    size_t n_ref = 0, alloc_ref = 1024, start = 0;
+    dv_chunker_init(&chunker, params);
+    size_t n_ref = 0, alloc_ref = len / params->min + 2, start = 0;
     size_t *ref = malloc(alloc_ref * sizeof(*ref));
     cr_assert_not_null(ref);
     for (size_t pos = 0; pos < len;) {
@@ -668,18 +664,107 @@ Test(ingest, batches_give_the_boundaries_of_one_pass)
     dv_pool *pool = NULL;
     cr_assert_eq(dv_pool_new(&pool, 2), 0);
     dv_odb *odb;
-    open_odb(&odb, "split");
+    char store[128];
+    snprintf(store, sizeof(store), "%s.store", name);
+    open_odb(&odb, store);
     dv_oid id;
-    cr_assert_eq(ingest_path(&id, NULL, odb, pool, &params, path), len);
+    cr_assert_eq(ingest_path(&id, NULL, odb, pool, params, path), len);
     dv_manifest m = DV_MANIFEST_INIT;
     load_manifest(&m, odb, &id);
     cr_assert_eq(m.n_chunks, n_ref, "%zu chunks, one pass gives %zu", m.n_chunks, n_ref);
     for (size_t i = 0; i < n_ref; i++)
         cr_assert_eq(m.chunks[i].len, ref[i], "chunk %zu: %u bytes, one pass %zu", i,
                      m.chunks[i].len, ref[i]);
+    assert_manifest_gives(odb, &m, data, len, params);
     dv_manifest_release(&m);
     dv_odb_free(odb);
     dv_pool_free(pool);
     free(ref);
+}
+
+/*
+ * Across batches, and across a switch from random data to zeros (cut every max
+ * bytes) and back, the manifest has exactly the boundaries of one chunker run
+ * over the whole file.
+ */
+Test(ingest, batches_give_the_boundaries_of_one_pass)
+{
+    dv_chunk_params params = dv_chunk_params_default();
+    const size_t part = 9 * 1024 * 1024, len = 3 * part;
+    uint8_t *data = random_bytes(len, 77);
+    memset(data + part, 0, part);
+    check_one_pass(&params, data, len, "mixed");
+    free(data);
+}
+
+/*
+ * Each batch is first chunked on its own from its first byte. In zeros every chain
+ * cuts every max bytes from where it started, so a chain from a batch start that is
+ * not on the true chain's grid never meets it: the whole run of zeros must follow the
+ * true chain. Zeros start at an odd offset so the grids differ.
+ */
+Test(ingest, chains_that_never_meet_in_zeros_still_give_one_pass)
+{
+    dv_chunk_params params = {4 * KIB, 16 * KIB, 40 * KIB};
+    const size_t len = 12 * MIB + 77;
+    uint8_t *data = random_bytes(len, 78);
+    memset(data + 2 * MIB + 12345, 0, 7 * MIB);
+    check_one_pass(&params, data, len, "zeros");
+    free(data);
+}
+
+/* Chunks longer than a batch: the unfinished chunk is carried through several batches,
+ * and most batches hold no cut of the true chain at all. */
+Test(ingest, chunks_longer_than_a_batch_give_one_pass)
+{
+    dv_chunk_params params = {MIB, 2 * MIB, 5 * MIB};
+    const size_t len = 23 * MIB + 3;
+    uint8_t *data = random_bytes(len, 79);
+    memset(data + 11 * MIB, 0, 9 * MIB);
+    check_one_pass(&params, data, len, "long");
+    free(data);
+}
+
+/* The smallest chunks: thousands of cuts in every batch. */
+Test(ingest, smallest_chunks_give_one_pass)
+{
+    dv_chunk_params params = {64, 256, 1024};
+    const size_t len = 5 * MIB + 1;
+    uint8_t *data = random_bytes(len, 80);
+    memset(data + MIB + 7, 0, MIB);
+    check_one_pass(&params, data, len, "small");
+    free(data);
+}
+
+/* Reading starts where the descriptor is, as read(2) would, also when batches are read
+ * at offsets by the workers. */
+Test(ingest, reading_starts_at_the_descriptors_offset)
+{
+    dv_chunk_params params = dv_chunk_params_default();
+    const size_t skip = 3 * MIB + 11, len = 9 * MIB;
+    uint8_t *data = random_bytes(len, 81);
+    char path[128], tail_path[128];
+    path_in_root(path, sizeof(path), "whole");
+    path_in_root(tail_path, sizeof(tail_path), "tail");
+    write_file(path, data, len);
+    write_file(tail_path, data + skip, len - skip);
+    dv_pool *pool = NULL;
+    cr_assert_eq(dv_pool_new(&pool, 2), 0);
+
+    dv_oid want, got;
+    ingest_path(&want, NULL, NULL, NULL, &params, tail_path);
+    dv_ingest *ing = NULL;
+    uint64_t size = 0;
+    cr_assert_eq(dv_ingest_new(&ing, NULL, &params, pool), 0);
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(lseek(fd, (off_t)skip, SEEK_SET), (off_t)skip);
+    cr_assert_eq(dv_ingest_fd(&got, &size, ing, fd, path), 0, "%s", dv_error_last());
+    close(fd);
+    cr_assert_eq(size, len - skip);
+    cr_assert_eq(dv_oid_cmp(&got, &want), 0);
+
+    dv_ingest_free(ing);
+    dv_pool_free(pool);
     free(data);
 }
