@@ -4,6 +4,7 @@
 #include "error.h"
 #include "text.h"
 #include "sha256ni.h"
+#include "sha256x16.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -27,24 +28,69 @@ int dv_hash_buffer(dv_oid *out, const void *data, size_t len)
     return 0;
 }
 
-static int lanes_usable = -1; /* -1 unknown; set once, the same value by every thread */
+/* The engines this CPU can run, found once: the same value for every thread. */
+enum { ENGINE_UNKNOWN = -1, ENGINE_LIBCRYPTO = 0, ENGINE_NI = 1, ENGINE_X16 = 2, ENGINE_BOTH = 3 };
+static int engines = ENGINE_UNKNOWN;
+
+static int engines_usable(void)
+{
+    int e = __atomic_load_n(&engines, __ATOMIC_RELAXED);
+    if (e == ENGINE_UNKNOWN) {
+        e = (dv_sha256ni_available() ? ENGINE_NI : 0) | (dv_sha256x16_available() ? ENGINE_X16 : 0);
+        __atomic_store_n(&engines, e, __ATOMIC_RELAXED);
+    }
+    return e;
+}
+
+/* Buffers hashed in one round of the engines: enough that the sixteen AVX-512 lanes
+ * are rarely short of work. */
+#define HASH_WINDOW 64
+/* Below this many busy lanes the AVX-512 engine hands its jobs to the SHA extensions.
+ * On the reference machine (Xeon, 2 cores) sixteen busy lanes hash 3.2 GB/s and the
+ * two SHA-extension lanes 2.0 GB/s. For the 18 chunks of a 1 MiB batch, longest first,
+ * handing over below 2, 6, 10 and 14 busy lanes gave 2.4, 2.75, 2.84 and 2.82 GB/s. */
+#define X16_KEEP_LANES 10
+
+/* Longest first: the long jobs start early and the wide engine ends with short ones. */
+static void sort_longest_first(dv_sha256_job **jobs, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        dv_sha256_job *j = jobs[i];
+        size_t k = i;
+        for (; k > 0 && jobs[k - 1]->blocks < j->blocks; k--)
+            jobs[k] = jobs[k - 1];
+        jobs[k] = j;
+    }
+}
 
 int dv_hash_many(dv_oid *out, const uint8_t *const *data, const size_t *lens, size_t n)
 {
-    int usable = __atomic_load_n(&lanes_usable, __ATOMIC_RELAXED);
-    if (usable < 0) {
-        usable = dv_sha256ni_available();
-        __atomic_store_n(&lanes_usable, usable, __ATOMIC_RELAXED);
-    }
-    if (usable) {
-        _Static_assert(sizeof(dv_oid) == 32, "an oid is a bare digest");
-        dv_sha256ni_many(data, lens, n, (uint8_t(*)[32])out);
+    _Static_assert(sizeof(dv_oid) == 32, "an oid is a bare digest");
+    int e = engines_usable();
+    if (e == ENGINE_LIBCRYPTO) {
+        int error;
+        for (size_t i = 0; i < n; i++)
+            if ((error = dv_hash_buffer(&out[i], data[i], lens[i])) < 0)
+                return error;
         return 0;
     }
-    int error;
-    for (size_t i = 0; i < n; i++)
-        if ((error = dv_hash_buffer(&out[i], data[i], lens[i])) < 0)
-            return error;
+    dv_sha256_job jobs[HASH_WINDOW];
+    dv_sha256_job *order[HASH_WINDOW];
+    for (size_t first = 0; first < n; first += HASH_WINDOW) {
+        size_t w = n - first < HASH_WINDOW ? n - first : HASH_WINDOW;
+        uint8_t(*digests)[32] = (uint8_t(*)[32])(out + first);
+        for (size_t i = 0; i < w; i++) {
+            dv_sha256_job_init(&jobs[i], data[first + i], lens[first + i], i);
+            order[i] = &jobs[i];
+        }
+        size_t left = w;
+        if (e & ENGINE_X16) {
+            sort_longest_first(order, w);
+            left = dv_sha256x16_run(order, w, (e & ENGINE_NI) ? X16_KEEP_LANES : 1, digests);
+        }
+        if (left)
+            dv_sha256ni_run(order, left, digests);
+    }
     return 0;
 }
 

@@ -158,8 +158,9 @@ static int compressor_for(dv_compressor **out, dv_ingest *ing, int worker)
     return 0;
 }
 
-/* Chunks hashed together by one worker: dv_hash_many runs two side by side. */
-#define DV_INGEST_GROUP 8
+/* Chunks hashed together by one worker: dv_hash_many runs up to sixteen side by side,
+ * so a whole batch of the default chunk sizes (about 18 chunks) is one group. */
+#define DV_INGEST_GROUP 64
 
 /* After hashing: when the store lacks the chunk, compress it. Runs on a worker. */
 static int store_chunk(dv_ingest *ing, batch *b, size_t item, int worker)
@@ -371,9 +372,11 @@ static int finish_batch(dv_ingest *ing, batch *b)
     return commit_batch(ing, b);
 }
 
-static void start_batch(dv_ingest *ing, batch *b)
+/* Queue b's chunks on the pool; a single group of a small file is left to the caller,
+ * which saves two thread hand-offs per file. */
+static void start_batch(dv_ingest *ing, batch *b, int large)
 {
-    if (ing->pool && n_groups(b) > 1) {
+    if (ing->pool && n_groups(b) > 0 && (large || n_groups(b) > 1)) {
         dv_pool_submit(ing->pool, &b->task, run_item, b, n_groups(b));
         b->submitted = 1;
     } else {
@@ -557,7 +560,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
         carry_from = chunk_start;
         carry_len = b->len - chunk_start;
 
-        start_batch(ing, b);
+        start_batch(ing, b, read_ahead);
         if (!b->submitted && (error = run_inline(ing, b)) < 0)
             goto done;
         if (eof && !handed) {

@@ -33,18 +33,15 @@ static const uint32_t round_constants[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-static const uint32_t initial_state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
 /* One lane: the state in the instruction's layout. */
 typedef struct lane {
     __m128i abef, cdgh;
 } lane;
 
-SHA_TARGET static inline lane lane_init(void)
+SHA_TARGET static inline lane lane_load(const uint32_t words[8])
 {
-    __m128i abcd = _mm_loadu_si128((const __m128i *)&initial_state[0]); /* lanes a b c d */
-    __m128i efgh = _mm_loadu_si128((const __m128i *)&initial_state[4]); /* lanes e f g h */
+    __m128i abcd = _mm_loadu_si128((const __m128i *)&words[0]); /* lanes a b c d */
+    __m128i efgh = _mm_loadu_si128((const __m128i *)&words[4]); /* lanes e f g h */
     __m128i badc = _mm_shuffle_epi32(abcd, 0xb1);
     __m128i hgfe = _mm_shuffle_epi32(efgh, 0x1b);
     lane l;
@@ -157,74 +154,48 @@ SHA_TARGET static void blocks_x2(lane *ap, const uint8_t *pa, lane *bp, const ui
     *bp = b;
 }
 
-/* The last partial block, the 0x80 marker, zeros and the bit length: one or two blocks. */
-SHA_TARGET static void finish(lane *l, const uint8_t *tail, size_t tail_len, uint64_t total,
-                              uint8_t out[32])
-{
-    uint8_t block[128];
-    memset(block, 0, sizeof(block));
-    memcpy(block, tail, tail_len);
-    block[tail_len] = 0x80;
-    size_t n = tail_len + 1 + 8 <= 64 ? 1 : 2;
-    uint64_t bits = total * 8;
-    for (int i = 0; i < 8; i++)
-        block[n * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-    blocks_x1(l, block, n);
-    lane_digest(l, out);
-}
-
-/* A buffer being hashed in one lane. */
-typedef struct job {
-    size_t index; /* into the caller's arrays */
-    const uint8_t *next;
-    size_t blocks; /* whole blocks left */
+/* A job in one of the two lanes. */
+typedef struct slot {
+    dv_sha256_job *job;
     lane state;
-} job;
+} slot;
 
-static void job_start(job *j, size_t index, const uint8_t *data, size_t len)
+/* Hash the blocks at next, then move on; 1 if the job has more. */
+static int slot_step(slot *s, size_t k)
 {
-    j->index = index;
-    j->next = data;
-    j->blocks = len / 64;
-    j->state = lane_init();
+    s->job->next += 64 * k;
+    s->job->blocks -= k;
+    return dv_sha256_job_advance(s->job);
 }
 
-static void job_finish(job *j, const uint8_t *const *data, const size_t *lens, uint8_t (*out)[32])
+SHA_TARGET void dv_sha256ni_run(dv_sha256_job *const *jobs, size_t n, uint8_t (*out)[32])
 {
-    size_t len = lens[j->index];
-    size_t tail = len % 64;
-    finish(&j->state, data[j->index] + (len - tail), tail, len, out[j->index]);
-}
-
-void dv_sha256ni_many(const uint8_t *const *data, const size_t *lens, size_t n, uint8_t (*out)[32])
-{
-    job lanes[2];
+    slot lanes[2];
     int active = 0; /* lanes in use: lanes[0..active) */
     size_t next = 0;
     for (;;) {
         while (active < 2 && next < n) {
-            job_start(&lanes[active], next, data[next], lens[next]);
+            lanes[active].job = jobs[next++];
+            lanes[active].state = lane_load(lanes[active].job->state);
             active++;
-            next++;
         }
         if (active == 0)
             return;
         if (active == 1) {
-            blocks_x1(&lanes[0].state, lanes[0].next, lanes[0].blocks);
-            job_finish(&lanes[0], data, lens, out);
+            do
+                blocks_x1(&lanes[0].state, lanes[0].job->next, lanes[0].job->blocks);
+            while (slot_step(&lanes[0], lanes[0].job->blocks));
+            lane_digest(&lanes[0].state, out[lanes[0].job->index]);
             active = 0;
             continue;
         }
-        size_t k = lanes[0].blocks < lanes[1].blocks ? lanes[0].blocks : lanes[1].blocks;
-        blocks_x2(&lanes[0].state, lanes[0].next, &lanes[1].state, lanes[1].next, k);
-        for (int i = 0; i < 2; i++) {
-            lanes[i].next += 64 * k;
-            lanes[i].blocks -= k;
-        }
-        /* Retire the lanes whose whole blocks are done; keep the other in slot 0. */
+        dv_sha256_job *a = lanes[0].job, *b = lanes[1].job;
+        size_t k = a->blocks < b->blocks ? a->blocks : b->blocks;
+        blocks_x2(&lanes[0].state, a->next, &lanes[1].state, b->next, k);
+        /* Retire the lanes that are done; keep the other in slot 0. */
         for (int i = 1; i >= 0; i--) {
-            if (lanes[i].blocks == 0) {
-                job_finish(&lanes[i], data, lens, out);
+            if (!slot_step(&lanes[i], k)) {
+                lane_digest(&lanes[i].state, out[lanes[i].job->index]);
                 if (i == 0)
                     lanes[0] = lanes[1];
                 active--;
@@ -247,9 +218,9 @@ int dv_sha256ni_available(void)
 
 #else
 
-void dv_sha256ni_many(const uint8_t *const *data, const size_t *lens, size_t n, uint8_t (*out)[32])
+void dv_sha256ni_run(dv_sha256_job *const *jobs, size_t n, uint8_t (*out)[32])
 {
-    (void)data, (void)lens, (void)n, (void)out;
+    (void)jobs, (void)n, (void)out;
 }
 
 int dv_sha256ni_available(void)

@@ -1,6 +1,7 @@
 /* Unit tests for core/hash: SHA-256 ids, one buffer at a time and many side by side. */
 #include "core/hash.h"
 #include "core/sha256ni.h"
+#include "core/sha256x16.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -111,27 +112,109 @@ Test(hash, many_agrees_with_one_by_one)
     check_many_against_one_by_one(40, chunk_like_lengths);
 }
 
-/* The lanes directly, whatever the environment says, when this CPU has them. */
+/* Buffers of many lengths, each of its own random bytes, and their digests by libcrypto. */
+typedef struct job_set {
+    size_t n;
+    uint8_t **data;
+    size_t *lens;
+    dv_oid *want;
+    dv_sha256_job *jobs;
+    dv_sha256_job **order;
+    uint8_t (*out)[32];
+} job_set;
+
+static void job_set_make(job_set *s, size_t n, size_t (*length_of)(size_t, uint64_t *))
+{
+    uint64_t seed = 0xab5eed + n;
+    s->n = n;
+    s->data = calloc(n, sizeof(*s->data));
+    s->lens = calloc(n, sizeof(*s->lens));
+    s->want = calloc(n, sizeof(*s->want));
+    s->jobs = calloc(n, sizeof(*s->jobs));
+    s->order = calloc(n, sizeof(*s->order));
+    s->out = calloc(n, sizeof(*s->out));
+    cr_assert(s->data && s->lens && s->want && s->jobs && s->order && s->out);
+    for (size_t i = 0; i < n; i++) {
+        s->lens[i] = length_of(i, &seed);
+        cr_assert_not_null(s->data[i] = malloc(s->lens[i] + 1));
+        fill_random(s->data[i], s->lens[i], i * 104729 + n);
+        cr_assert_eq(dv_hash_buffer(&s->want[i], s->data[i], s->lens[i]), 0);
+        dv_sha256_job_init(&s->jobs[i], s->data[i], s->lens[i], i);
+        s->order[i] = &s->jobs[i];
+    }
+}
+
+static void job_set_check(const job_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        cr_assert_eq(memcmp(s->want[i].id, s->out[i], 32), 0, "buffer %zu, %zu bytes", i,
+                     s->lens[i]);
+}
+
+static void job_set_free(job_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->data[i]);
+    free(s->data);
+    free(s->lens);
+    free(s->want);
+    free(s->jobs);
+    free(s->order);
+    free(s->out);
+}
+
+static size_t mixed_lengths(size_t i, uint64_t *seed)
+{
+    /* every tail length, with long buffers among them so lanes end at different blocks */
+    return i % 3 ? (i * 37) % 200 : 1000 + (size_t)(splitmix64(seed) % 20000);
+}
+
+/* The engines directly, whatever dv_hash_many would choose, when this CPU has them. */
 Test(hash, sha_extension_lanes_agree_with_libcrypto)
 {
     if (!dv_sha256ni_available())
         cr_skip_test("this CPU has no SHA extensions");
-    enum { N = 130 };
-    const uint8_t *data[N];
-    size_t lens[N];
-    uint8_t out[N][32];
-    uint8_t *buf = malloc(N * 200);
-    cr_assert_not_null(buf);
-    fill_random(buf, N * 200, 42);
-    for (size_t i = 0; i < N; i++) {
-        data[i] = buf + i * 150;
-        lens[i] = (i * 37) % 200;
+    job_set s;
+    job_set_make(&s, 130, mixed_lengths);
+    dv_sha256ni_run(s.order, s.n, s.out);
+    job_set_check(&s);
+    job_set_free(&s);
+}
+
+Test(hash, avx512_lanes_agree_with_libcrypto)
+{
+    if (!dv_sha256x16_available())
+        cr_skip_test("this CPU has no AVX-512");
+    job_set s;
+    job_set_make(&s, 130, mixed_lengths);
+    cr_assert_eq(dv_sha256x16_run(s.order, s.n, 1, s.out), 0, "every job runs to its end");
+    job_set_check(&s);
+    job_set_free(&s);
+}
+
+/* The wide engine stops with jobs part way; their saved states carry on in the wide
+ * engine again and in the SHA-extension lanes. */
+Test(hash, avx512_lanes_hand_over_jobs_part_way)
+{
+    if (!dv_sha256x16_available())
+        cr_skip_test("this CPU has no AVX-512");
+    job_set s;
+    job_set_make(&s, 40, chunk_like_lengths);
+    size_t left = dv_sha256x16_run(s.order, s.n, 12, s.out);
+    cr_assert(left > 0 && left < 12, "%zu jobs left", left);
+    size_t part_way = 0;
+    for (size_t i = 0; i < left; i++) {
+        cr_assert_gt(s.order[i]->blocks, 0, "a job left has blocks to go");
+        part_way += s.order[i]->next != s.data[s.order[i]->index];
     }
-    dv_sha256ni_many(data, lens, N, out);
-    for (size_t i = 0; i < N; i++) {
-        dv_oid one;
-        cr_assert_eq(dv_hash_buffer(&one, data[i], lens[i]), 0);
-        cr_assert_eq(memcmp(one.id, out[i], 32), 0, "buffer %zu, %zu bytes", i, lens[i]);
+    cr_assert_gt(part_way, 0, "the jobs left include some part way");
+    if (dv_sha256ni_available() && left > 1) {
+        /* half to each engine */
+        dv_sha256ni_run(s.order, left / 2, s.out);
+        cr_assert_eq(dv_sha256x16_run(s.order + left / 2, left - left / 2, 1, s.out), 0);
+    } else {
+        cr_assert_eq(dv_sha256x16_run(s.order, left, 1, s.out), 0);
     }
-    free(buf);
+    job_set_check(&s);
+    job_set_free(&s);
 }
