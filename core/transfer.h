@@ -27,7 +27,7 @@
     (64u << 20)                       /* ranges in flight at once, in all: with more jobs,         \
                                          each range is smaller (at least 1 MiB) */
 #define DV_FETCH_GAP_BYTES (1u << 20) /* read across a gap up to this between wanted entries */
-#define DV_FETCH_HASH_GROUP 8         /* objects verified side by side (dv_hash_many) */
+#define DV_FETCH_HASH_GROUP 32 /* objects verified together: dv_hash_many runs 16 side by side */
 
 typedef struct dv_transfer_options {
     int jobs; /* requests in flight; 0 = transfer.jobs from the configuration, or the default */
