@@ -28,7 +28,8 @@ typedef struct dv_ingest_stats {
     uint64_t bytes_reused; /* bytes of chunks the store already had */
 } dv_ingest_stats;
 
-/** Progress callback: bytes more were processed. Called from the calling thread. */
+/** Progress callback: bytes more were processed. Called from the calling thread, or, for a
+ *  large file, from ingest's own thread while dv_ingest_fd runs; never two at once. */
 typedef void (*dv_ingest_progress_fn)(void *ctx, uint64_t bytes);
 
 /**
