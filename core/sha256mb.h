@@ -11,13 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The 64 round constants K of SHA-256, for the engines. */
+extern const uint32_t dv_sha256_round_constants[64];
+
 typedef struct dv_sha256_job {
-    uint32_t state[8];    /* a..h after the blocks hashed so far */
-    const uint8_t *next;  /* the next block */
-    size_t blocks;        /* blocks left at next; 0 only when the job is done */
-    size_t tail_blocks;   /* blocks of tail not yet started (0 once next is in tail) */
-    size_t index;         /* where the digest goes in the caller's output */
-    uint8_t tail[128];    /* the last partial block, the 0x80 marker, zeros, the bit length */
+    uint32_t state[8];   /* a..h after the blocks hashed so far */
+    const uint8_t *next; /* the next block */
+    size_t blocks;       /* blocks left at next; 0 only when the job is done */
+    size_t tail_blocks;  /* blocks of tail not yet started (0 once next is in tail) */
+    size_t index;        /* where the digest goes in the caller's output */
+    uint8_t tail[128];   /* the last partial block, the 0x80 marker, zeros, the bit length */
 } dv_sha256_job;
 
 /** Start a job for len bytes at data, whose digest goes to out[index]. The job must not
