@@ -55,13 +55,12 @@ typedef struct chunk_job {
 } chunk_job;
 
 /*
- * data holds, from start to len, the carried start of an unfinished chunk (in the
- * reserve: its first params.max bytes) and then the batch's own read, at reserve.
+ * data holds the carried start of an unfinished chunk, at the end of the reserve (its
+ * first params.max bytes), and then the batch's own read, at reserve, up to len.
  */
 typedef struct batch {
     struct dv_ingest *ing;
     uint8_t *data;
-    size_t start;    /* where this batch's first chunk begins */
     size_t len;      /* end of the bytes held */
     uint64_t offset; /* of the read in the file */
     size_t got;      /* bytes read, at data + reserve */
@@ -86,7 +85,7 @@ struct dv_ingest {
     size_t reserve; /* bytes before each batch's read, for a carried chunk: params.max */
     int fd;         /* the file being read, and its name for messages */
     const char *path;
-    int seekable; /* read with pread at each batch's offset, so workers can read */
+    int seekable;                /* read with pread at each batch's offset, so workers can read */
     dv_compressor **compressors; /* one per pool worker, then one for the calling thread */
     int n_compressors;
     batch batches[DV_INGEST_BATCHES];
@@ -131,8 +130,8 @@ int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, d
     /* All batches in one region of 2 MiB pages: the copies from the page cache into
      * them, and out of them into pack buffers, then miss the TLB 512 times less. */
     size_t stride = (ing->reserve + DV_INGEST_BATCH_BYTES + 63) & ~(size_t)63;
-    ing->ring_bytes = (stride * DV_INGEST_BATCHES + DV_INGEST_HUGE_PAGE - 1) &
-                      ~(size_t)(DV_INGEST_HUGE_PAGE - 1);
+    ing->ring_bytes =
+        (stride * DV_INGEST_BATCHES + DV_INGEST_HUGE_PAGE - 1) & ~(size_t)(DV_INGEST_HUGE_PAGE - 1);
     if (posix_memalign((void **)&ing->ring, DV_INGEST_HUGE_PAGE, ing->ring_bytes) != 0) {
         ing->ring = NULL;
         dv_ingest_free(ing);
@@ -251,9 +250,9 @@ static int read_batch(dv_ingest *ing, batch *b)
 {
     int error;
     uint8_t *p = b->data + ing->reserve;
-    error = ing->seekable ? dv_fs_pread_full(ing->fd, p, DV_INGEST_BATCH_BYTES, b->offset,
-                                             &b->got, ing->path)
-                          : dv_fs_read_full(ing->fd, p, DV_INGEST_BATCH_BYTES, &b->got, ing->path);
+    error = ing->seekable
+                ? dv_fs_pread_full(ing->fd, p, DV_INGEST_BATCH_BYTES, b->offset, &b->got, ing->path)
+                : dv_fs_read_full(ing->fd, p, DV_INGEST_BATCH_BYTES, &b->got, ing->path);
     if (error < 0)
         return error;
     dv_chunker_init(&b->tail, &ing->params);
@@ -308,10 +307,9 @@ static int resolve_batch(dv_ingest *ing, batch *b, dv_chunker *chain, const uint
     assert(carry_len < reserve || (carry_len == 0 && reserve == 0));
     if (carry_len)
         memcpy(b->data + reserve - carry_len, carry, carry_len);
-    b->start = reserve - carry_len;
     b->len = reserve + b->got;
     b->n_jobs = 0;
-    size_t start = b->start, pos = reserve, next = 0;
+    size_t start = reserve - carry_len, pos = reserve, next = 0;
     int met = first;
     while (!met && pos < b->len) {
         int cut = 0;
@@ -463,18 +461,6 @@ static int hand_to_committer(dv_ingest *ing, batch *b)
 
 /* Wait until b is free (or, with b NULL, until everything handed over is appended).
  * Returns the committer's first error, if any. */
-static int wait_committer(dv_ingest *ing, batch *b)
-{
-    pthread_mutex_lock(&ing->mutex);
-    while (b ? b->in_use : ing->queue_len > 0)
-        pthread_cond_wait(&ing->cond, &ing->mutex);
-    int error = ing->commit_error;
-    if (error < 0)
-        dv_error_set(error, "%s", ing->commit_message);
-    pthread_mutex_unlock(&ing->mutex);
-    return error;
-}
-
 /* The committer's first error, if any, without waiting. */
 static int committer_error(dv_ingest *ing)
 {
@@ -486,6 +472,15 @@ static int committer_error(dv_ingest *ing)
     return error;
 }
 
+static int wait_committer(dv_ingest *ing, batch *b)
+{
+    pthread_mutex_lock(&ing->mutex);
+    while (b ? b->in_use : ing->queue_len > 0)
+        pthread_cond_wait(&ing->cond, &ing->mutex);
+    pthread_mutex_unlock(&ing->mutex);
+    return committer_error(ing);
+}
+
 static int batch_is_free(dv_ingest *ing, batch *b)
 {
     pthread_mutex_lock(&ing->mutex);
@@ -494,22 +489,20 @@ static int batch_is_free(dv_ingest *ing, batch *b)
     return is_free;
 }
 
-/* Wait for the reads queued on the workers, keeping the first error. */
-static int wait_reads(dv_ingest *ing, batch *b)
+/* Wait for b's read if it went to the workers. */
+static int wait_read(dv_ingest *ing, batch *b)
 {
-    int error = 0;
-    for (int i = 0; i < DV_INGEST_BATCHES; i++) {
-        batch *r = b ? b : &ing->batches[i];
-        if (r->reading) {
-            r->reading = 0;
-            int e = dv_pool_wait(ing->pool, &r->read_task);
-            if (error == 0)
-                error = e;
-        }
-        if (b)
-            break;
-    }
-    return error;
+    if (!b->reading)
+        return 0;
+    b->reading = 0;
+    return dv_pool_wait(ing->pool, &b->read_task);
+}
+
+/* Wait for every read still with the workers (their results are of no use). */
+static void wait_reads(dv_ingest *ing)
+{
+    for (int i = 0; i < DV_INGEST_BATCHES; i++)
+        wait_read(ing, &ing->batches[i]);
 }
 
 int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path)
@@ -550,7 +543,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
             r->reading = 1;
         }
         if (b->reading) {
-            if ((error = wait_reads(ing, b)) < 0)
+            if ((error = wait_read(ing, b)) < 0)
                 goto done;
         } else {
             if ((error = wait_committer(ing, b)) < 0)
@@ -597,7 +590,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
         prev = b;
     }
     /* Reads queued past the end (the file shrank) are of no use. */
-    wait_reads(ing, NULL);
+    wait_reads(ing);
     if ((error = wait_committer(ing, NULL)) < 0)
         goto done;
 
@@ -613,7 +606,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
 done:
     if (error < 0) {
         /* Nothing may still use the buffers when this returns. */
-        wait_reads(ing, NULL);
+        wait_reads(ing);
         wait_committer(ing, NULL);
         for (int i = 0; i < DV_INGEST_BATCHES; i++) {
             batch *b = &ing->batches[i];
