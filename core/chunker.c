@@ -7,6 +7,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "gearx8.h"
 #include "hash.h"
 
 #include <assert.h>
@@ -17,6 +18,11 @@
 #define GEAR_SEED_BYTES (sizeof(GEAR_SEED) - 1)
 /* With h = (h << 1) + G[x], the term of a byte is shifted out after 64 more bytes. */
 #define GEAR_WINDOW_BYTES 64u
+/* Each of gearx8's eight lanes hashes this many bytes of a stretch. Longer parts
+ * spend less on the 64-byte warm-up, shorter ones rescan less one byte at a time
+ * when a stretch holds a cut. */
+#define WIDE_SPAN_BYTES 512u
+#define WIDE_STRETCH_BYTES DV_GEARX8_STRETCH_BYTES(WIDE_SPAN_BYTES)
 
 static uint64_t gear_table[256];
 static pthread_once_t gear_once = PTHREAD_ONCE_INIT;
@@ -98,6 +104,7 @@ void dv_chunker_init(dv_chunker *c, const dv_chunk_params *p)
     c->min = p->min;
     c->avg = p->avg - p->min; /* the normalization point N */
     c->max = p->max;
+    c->wide = dv_gearx8_available();
     dv_chunker_reset(c);
 }
 
@@ -131,11 +138,26 @@ static size_t min_size(size_t a, size_t b)
  * (h << 1) + k0, (h << 2) + k1, (h << 3) + k2, (h << 4) + k3 with k's that do not
  * depend on h, so they are computed in parallel instead of in a chain.
  */
-static inline int scan_masked(const uint64_t *gear, const uint8_t *data, size_t *i_inout,
-                              size_t end, uint64_t *hash_inout, uint64_t mask)
+static inline int scan_masked(const dv_chunker *c, const uint8_t *data, size_t *i_inout, size_t end,
+                              uint64_t *hash_inout, uint64_t mask)
 {
+    const uint64_t *gear = c->gear;
     size_t i = *i_inout;
     uint64_t hash = *hash_inout;
+    int wide_hit = 0;
+    size_t bound;
+
+    /* Whole stretches in eight lanes; the stretch that holds a cut is scanned again
+     * below one byte at a time, up to the bound, to find the first one. */
+    if (c->wide) {
+        for (; end - i >= WIDE_STRETCH_BYTES; i += WIDE_STRETCH_BYTES) {
+            if (dv_gearx8_scan(gear, data + i, WIDE_SPAN_BYTES, mask, &hash, &bound)) {
+                end = i + bound + 1;
+                wide_hit = 1;
+                break;
+            }
+        }
+    }
     for (; i + 4 <= end; i += 4) {
         uint64_t k0 = gear[data[i]];
         uint64_t k1 = (k0 << 1) + gear[data[i + 1]];
@@ -165,6 +187,8 @@ static inline int scan_masked(const uint64_t *gear, const uint8_t *data, size_t 
             return 1;
         }
     }
+    assert(!wide_hit); /* the wide scan saw a cut at or before end - 1 */
+    (void)wide_hit;
     *hash_inout = hash;
     *i_inout = i;
     return 0;
@@ -202,14 +226,14 @@ size_t dv_chunker_scan(dv_chunker *c, const uint8_t *data, size_t len, int *cut)
     if (base + i < c->avg - 1u) {
         mask = c->mask_small;
         end = min_size(len, c->avg - 1u - base);
-        if ((hit = scan_masked(gear, data, &i, end, &hash, mask)))
+        if ((hit = scan_masked(c, data, &i, end, &hash, mask)))
             goto found;
     }
 
     if (base + i < c->max - 1u) {
         mask = c->mask_large;
         end = min_size(len, c->max - 1u - base);
-        if ((hit = scan_masked(gear, data, &i, end, &hash, mask)))
+        if ((hit = scan_masked(c, data, &i, end, &hash, mask)))
             goto found;
     }
 

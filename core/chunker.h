@@ -40,7 +40,8 @@ typedef struct dv_chunker {
     uint64_t mask_large; /* used from N on: fewer bits, cuts easier */
     uint64_t hash;
     uint32_t min, avg, max; /* avg holds the normalization point N = avg - min */
-    uint32_t pos; /* bytes of the current chunk already scanned */
+    uint32_t pos;           /* bytes of the current chunk already scanned */
+    int wide;               /* 1: long stretches are hashed in eight AVX-512 lanes (gearx8.h) */
 } dv_chunker;
 
 /** Prepare c for a new stream with parameters p (which must pass dv_chunk_params_check). */

@@ -11,10 +11,11 @@
  */
 #include "sha256x16.h"
 
+#include "cpu.h"
+
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
 #define X16_TARGET __attribute__((target("avx512f,avx512bw")))
@@ -184,19 +185,7 @@ X16_TARGET size_t dv_sha256x16_run(dv_sha256_job **jobs, size_t n, size_t keep, 
 
 int dv_sha256x16_available(void)
 {
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !((ecx >> 27) & 1)) /* OSXSAVE */
-        return 0;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    (void)hi;
-    /* XMM, YMM, opmask, upper ZMM and high ZMM state all enabled by the OS. */
-    if ((lo & 0xe6) != 0xe6)
-        return 0;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
-        return 0;
-    int avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
-    return avx512f && avx512bw;
+    return dv_cpu_has_avx512();
 }
 
 #else

@@ -8,6 +8,7 @@
 #include "core/bytes.h"
 #include "core/chunker.h"
 #include "core/error.h"
+#include "core/gearx8.h"
 #include "core/hash.h"
 
 #include <pthread.h>
@@ -45,9 +46,10 @@ typedef struct chunk_list {
     size_t n;
 } chunk_list;
 
-/* Chunk data fed to the chunker in pieces of at most piece bytes. */
-static chunk_list chunk_stream(const dv_chunk_params *p, const uint8_t *data, size_t len,
-                               size_t piece)
+/* Chunk data fed to the chunker in pieces of at most piece bytes; wide is 0 or 1 to
+ * choose the scan (gearx8.h or one lane), -1 to keep the one dv_chunker_init chose. */
+static chunk_list chunk_stream_with(const dv_chunk_params *p, const uint8_t *data, size_t len,
+                                    size_t piece, int wide)
 {
     chunk_list list = {calloc(len / p->min + 2, sizeof(size_t)), 0};
     dv_chunker chunker;
@@ -55,6 +57,8 @@ static chunk_list chunk_stream(const dv_chunk_params *p, const uint8_t *data, si
 
     cr_assert_not_null(list.lens);
     dv_chunker_init(&chunker, p);
+    if (wide >= 0)
+        chunker.wide = wide;
     while (offset < len) {
         size_t piece_end = len - offset < piece ? len : offset + piece;
         while (offset < piece_end) {
@@ -73,6 +77,12 @@ static chunk_list chunk_stream(const dv_chunk_params *p, const uint8_t *data, si
     if (chunk_start < len)
         list.lens[list.n++] = len - chunk_start;
     return list;
+}
+
+static chunk_list chunk_stream(const dv_chunk_params *p, const uint8_t *data, size_t len,
+                               size_t piece)
+{
+    return chunk_stream_with(p, data, len, piece, -1);
 }
 
 static void assert_same_chunks(const chunk_list *a, const chunk_list *b, const char *what)
@@ -183,6 +193,33 @@ Test(chunker, boundaries_do_not_depend_on_buffer_size)
             free(split.lens);
         }
         free(whole.lens);
+    }
+    free(data);
+}
+
+/* gearx8's eight lanes and the one-lane loop cut alike, also where cuts come often
+ * (avg 8 KiB with no min: most stretches hold one) and across buffer ends. */
+Test(chunker, wide_and_one_lane_scans_give_the_same_boundaries)
+{
+    if (!dv_gearx8_available())
+        cr_skip_test("this CPU has no AVX-512");
+    static const size_t pieces[] = {7, 4159, 65536, 16 * MIB};
+    const size_t len = 16 * MIB;
+    dv_chunk_params params[] = {
+        dv_chunk_params_default(), {4096, 16384, 65536}, {64, 8192, 16 * MIB}, {64, 128, 65536}};
+    uint8_t *data = test_input(len);
+
+    for (size_t k = 0; k < sizeof(params) / sizeof(params[0]); k++) {
+        chunk_list one = chunk_stream_with(&params[k], data, len, len, 0);
+        cr_assert_gt(one.n, len / params[k].max, "params %zu: some chunks", k);
+        for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+            char what[64];
+            snprintf(what, sizeof(what), "params %zu, wide, pieces of %zu", k, pieces[i]);
+            chunk_list wide = chunk_stream_with(&params[k], data, len, pieces[i], 1);
+            assert_same_chunks(&one, &wide, what);
+            free(wide.lens);
+        }
+        free(one.lens);
     }
     free(data);
 }

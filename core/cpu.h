@@ -1,0 +1,11 @@
+/*
+ * cpu: what this processor and its operating system let dv run, asked once of
+ * CPUID and XGETBV, so engines written for wider registers can be chosen at run time.
+ */
+#ifndef DV_CPU_H
+#define DV_CPU_H
+
+/** 1 if AVX-512 F and BW can run here: the CPU has them and the OS saves the zmm state. */
+int dv_cpu_has_avx512(void);
+
+#endif
