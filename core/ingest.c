@@ -30,13 +30,15 @@
 #include <unistd.h>
 
 /* Small enough that a batch is still in the CPU's caches when the workers hash it after
- * the calling thread read and chunked it: against 8 MiB batches, the same time for the
- * 1 GiB add with 4% less CPU and 20 MiB less memory. */
-#define DV_INGEST_BATCH_BYTES (1u * 1024 * 1024)
+ * it was read and chunked. Against 1 MiB, 2 MiB batches hold about 36 chunks of the
+ * default sizes, so the sixteen hashing lanes stay full longer, and the chains meet half
+ * as often: the 1 GiB add took 0.87-0.90 s and 1.46-1.52 s of CPU, against 0.95-1.02 s
+ * and 1.61-1.68 s; 4 MiB batches did no better (0.89-0.93 s). */
+#define DV_INGEST_BATCH_BYTES (2u * 1024 * 1024)
 /* Batches in the ring: one being read and chunked, the others with the workers or
  * waiting to be appended. Three were enough on average, but every stall of the
  * committer (a pack write the device is slow to take) then stopped the calling thread
- * within 2 MiB; with 8 the 1 GiB add took 1.01-1.06 s against 1.04-1.12 s. */
+ * within two batches; with 8 (of 1 MiB) the 1 GiB add took 1.01-1.06 s against 1.04-1.12 s. */
 #define DV_INGEST_BATCHES 8
 /* Batches read ahead of the one the calling thread resolves. At most
  * DV_INGEST_BATCHES - 2, so that a read never lands in the previous batch, whose
@@ -173,7 +175,7 @@ static int compressor_for(dv_compressor **out, dv_ingest *ing, int worker)
 }
 
 /* Chunks hashed together by one worker: dv_hash_many runs up to sixteen side by side,
- * so a whole batch of the default chunk sizes (about 18 chunks) is one group. */
+ * so a whole batch of the default chunk sizes (about 36 chunks) is one group. */
 #define DV_INGEST_GROUP 64
 
 /* After hashing: when the store lacks the chunk, compress it. Runs on a worker. */

@@ -1,5 +1,5 @@
 /*
- * Tests for core/ingest: a file read in 1 MiB batches, chunked, hashed and stored gives
+ * Tests for core/ingest: a file read in 2 MiB batches, chunked, hashed and stored gives
  * one manifest id whatever the threads (pool or none) and whether anything is stored;
  * the stored manifest and chunks give back the file; a second ingest stores nothing;
  * an inserted byte changes only the chunks around it.
@@ -28,7 +28,7 @@
 
 #define KIB ((size_t)1024)
 #define MIB (1024 * KIB)
-#define BATCH_BYTES (1 * MIB) /* core/ingest.c reads files in batches of this size */
+#define BATCH_BYTES (2 * MIB) /* core/ingest.c reads files in batches of this size */
 
 /* ---- temp directories ---- */
 
