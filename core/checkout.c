@@ -1,8 +1,10 @@
 /* checkout: restore work-tree data from the store. */
 #include "checkout.h"
 
+#include "chunkmap.h"
 #include "error.h"
 #include "fs.h"
+#include "hash.h"
 #include "object.h"
 #include "pointer.h"
 #include "status.h"
@@ -28,6 +30,11 @@ typedef struct action {
     dv_oid id;
     uint8_t mode;
     uint64_t size;
+    /* A file written over one whose content (old_id) is in the store, as it was when
+     * planned: the chunks the two share can be read from it. */
+    int has_old;
+    dv_oid old_id;
+    struct stat old_st;
 } action;
 
 typedef struct restored {
@@ -222,9 +229,16 @@ static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_o
                 }
                 return add_action(p, ACT_CHMOD, relpath, id, mode, size);
             }
-            if (!dv_odb_has(p->odb, &current) && (error = unsaved(p, relpath)) < 0)
+            int saved = dv_odb_has(p->odb, &current);
+            if (!saved && (error = unsaved(p, relpath)) < 0)
                 return error;
-            return add_action(p, ACT_WRITE_FILE, relpath, id, mode, size);
+            if ((error = add_action(p, ACT_WRITE_FILE, relpath, id, mode, size)) < 0)
+                return error;
+            action *a = &p->actions[p->n_actions - 1];
+            a->has_old = saved;
+            a->old_id = current;
+            a->old_st = st;
+            return 0;
         }
         if (mode == DV_MODE_SYMLINK && S_ISLNK(st.st_mode)) {
             if ((error = dv_worktree_link_id(&current, &current_size, p->wt, relpath)) < 0)
@@ -268,10 +282,20 @@ static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_o
 #define RESTORE_GROUP_CHUNKS 32
 #define RESTORE_GROUPS 4
 
+/* The file a restore replaces, when its content is known: the chunks the new version
+ * shares with it are read from it (verified by their ids) instead of from packs. */
+typedef struct old_file {
+    int fd; /* -1: none */
+    dv_chunkmap *map;
+} old_file;
+
 typedef struct restore_group {
     const dv_manifest_entry *chunks;
     size_t n;
     dv_odb *odb;
+    const old_file *old;
+    int from_old[RESTORE_GROUP_CHUNKS];   /* read from the old file, and verified */
+    dv_buf old_bytes;                     /* those chunks */
     dv_pack *packs[RESTORE_GROUP_CHUNKS]; /* NULL: not in a sealed pack */
     dv_pack_entry entries[RESTORE_GROUP_CHUNKS];
     const uint8_t *bytes[RESTORE_GROUP_CHUNKS]; /* the entry as read, inside runs */
@@ -307,13 +331,26 @@ static int grow_runs(restore_group *g, size_t total, size_t n_runs)
     return 0;
 }
 
+/* The group's chunks that the old file holds, read from it and verified; the rest
+ * are read from the store. */
+static int read_old(restore_group *g)
+{
+    if (g->old->fd < 0) {
+        memset(g->from_old, 0, sizeof(g->from_old));
+        return 0;
+    }
+    return dv_chunkmap_read(g->old->map, g->old->fd, g->chunks, g->n, &g->old_bytes, g->from_old,
+                            g->out);
+}
+
 /* Locate the chunks and read their entries, a run of neighbours at a time. */
 static int read_runs(restore_group *g)
 {
     int error;
     size_t total = 0, n_runs = 0;
     for (size_t i = 0; i < g->n; i++) {
-        if (!dv_odb_locate(&g->packs[i], &g->entries[i], g->odb, &g->chunks[i].id)) {
+        if (g->from_old[i] ||
+            !dv_odb_locate(&g->packs[i], &g->entries[i], g->odb, &g->chunks[i].id)) {
             g->packs[i] = NULL;
             continue;
         }
@@ -351,11 +388,13 @@ static int prepare_group(void *ctx, size_t item, int worker)
     int error;
     (void)item;
     (void)worker;
-    if ((error = read_runs(g)) < 0)
+    if ((error = read_old(g)) < 0 || (error = read_runs(g)) < 0)
         return error;
     for (size_t i = 0; i < g->n; i++) {
         const dv_manifest_entry *c = &g->chunks[i];
         const dv_pack_entry *e = &g->entries[i];
+        if (g->from_old[i])
+            continue;
         if (!g->packs[i]) {
             /* Not in a sealed pack: the general read path says why. */
             uint8_t type;
@@ -393,14 +432,20 @@ static int write_group(int fd, const restore_group *g, const char *path)
     return 0;
 }
 
+/* Write-back is started every this many bytes of a file that replaces another. */
+#define RESTORE_WRITEBACK_BYTES (8u << 20)
+
 static int restore_content(int fd, planner *p, const dv_manifest *m, const char *tmp_path,
-                           dv_pool *pool)
+                           dv_pool *pool, const old_file *old, int replacing)
 {
     int error = 0;
+    uint64_t written = 0, flushed = 0;
     restore_group groups[RESTORE_GROUPS];
     memset(groups, 0, sizeof(groups));
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         groups[gi].odb = p->odb;
+        groups[gi].old = old;
+        groups[gi].old_bytes = (dv_buf)DV_BUF_INIT;
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
             groups[gi].bufs[i] = (dv_buf)DV_BUF_INIT;
     }
@@ -433,18 +478,29 @@ static int restore_content(int fd, planner *p, const dv_manifest *m, const char 
         }
         if ((error = write_group(fd, g, tmp_path)) < 0)
             goto done;
-        if (p->opts->progress) {
-            uint64_t bytes = 0;
-            for (size_t i = 0; i < g->n; i++)
-                bytes += g->chunks[i].len;
-            p->opts->progress(p->opts->progress_ctx, bytes);
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < g->n; i++)
+            bytes += g->chunks[i].len;
+        written += bytes;
+        /*
+         * Renamed over an existing file, a file whose data is not on disk yet has all
+         * of it written out inside the rename on ext4 (auto_da_alloc): 0.5 s for 1 GiB,
+         * with nothing else to do meanwhile. Started as the file is written, the
+         * write-back runs beside the restore instead. A hint only: errors are ignored.
+         */
+        if (replacing && written - flushed >= RESTORE_WRITEBACK_BYTES) {
+            sync_file_range(fd, (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
+            flushed = written;
         }
+        if (p->opts->progress)
+            p->opts->progress(p->opts->progress_ctx, bytes);
     }
 done:
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         if (groups[gi].submitted)
             dv_pool_wait(pool, &groups[gi].task);
         free(groups[gi].runs);
+        dv_buf_release(&groups[gi].old_bytes);
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
             dv_buf_release(&groups[gi].bufs[i]);
     }
@@ -513,11 +569,60 @@ static int settle_restored(planner *p)
     return 0;
 }
 
+/*
+ * The file restore_file replaces, if it is still as planned and its manifest is at
+ * hand; a missed chance to read from it costs only speed, so failures leave old
+ * without a file and no error.
+ */
+static int open_old(old_file *old, planner *p, const action *a, const char *path)
+{
+    int error = 0;
+    struct stat st;
+    dv_buf raw = DV_BUF_INIT;
+    dv_manifest m = DV_MANIFEST_INIT;
+    uint8_t type;
+    old->fd = -1;
+    old->map = NULL;
+    if (!a->has_old)
+        return 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != a->old_st.st_ino ||
+        st.st_dev != a->old_st.st_dev || st.st_size != a->old_st.st_size ||
+        st.st_mtim.tv_sec != a->old_st.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != a->old_st.st_mtim.tv_nsec)
+        goto done;
+    if (dv_odb_read(&raw, &type, p->odb, &a->old_id) < 0 || type != DV_OBJ_MANIFEST ||
+        dv_manifest_decode(&m, raw.ptr, raw.len) < 0 || m.size != (uint64_t)st.st_size)
+        goto done;
+    if ((error = dv_chunkmap_new(&old->map, &m)) < 0)
+        goto done;
+    old->fd = fd;
+    fd = -1;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (!error)
+        dv_error_clear();
+    dv_buf_release(&raw);
+    dv_manifest_release(&m);
+    return error;
+}
+
+static void close_old(old_file *old)
+{
+    if (old->fd >= 0)
+        close(old->fd);
+    dv_chunkmap_free(old->map);
+    old->fd = -1;
+    old->map = NULL;
+}
+
 static int restore_file(planner *p, const action *a, dv_pool *pool)
 {
     int error, fd = -1;
     dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT, path = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
+    old_file old = {-1, NULL};
     uint8_t type;
     if ((error = dv_odb_read(&raw, &type, p->odb, &a->id)) < 0)
         goto done;
@@ -533,13 +638,16 @@ static int restore_file(planner *p, const action *a, dv_pool *pool)
     int64_t started_ns = dv_fs_now_ns();
     if ((error = make_temp(p, &fd, &tmp, path.ptr, mode)) < 0)
         goto done;
-    if ((error = restore_content(fd, p, &m, tmp.ptr, pool)) < 0 ||
+    struct stat st, old_st;
+    int replacing = lstat(path.ptr, &old_st) == 0 && S_ISREG(old_st.st_mode);
+    if ((error = open_old(&old, p, a, path.ptr)) < 0 ||
+        (error = restore_content(fd, p, &m, tmp.ptr, pool, &old, replacing)) < 0 ||
         (fchmod(fd, mode) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0)) {
         close(fd);
         unlink(tmp.ptr);
         goto done;
     }
-    struct stat st;
+    close_old(&old);
     if (fstat(fd, &st) < 0) {
         error = dv_error_errno("cannot stat %s", tmp.ptr);
         close(fd);
@@ -560,6 +668,7 @@ static int restore_file(planner *p, const action *a, dv_pool *pool)
     p->result->files_restored++;
     p->result->bytes_restored += m.size;
 done:
+    close_old(&old);
     dv_buf_release(&raw);
     dv_buf_release(&tmp);
     dv_buf_release(&path);

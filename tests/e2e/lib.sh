@@ -288,6 +288,19 @@ assert_tree_matches() {
 
 # ---------------------------------------------------------------- store
 
+# flip_byte FILE OFFSET: xor one byte with 0xff in place.
+flip_byte() {
+    "$PY" - "$1" "$2" <<'EOF'
+import sys
+path, off = sys.argv[1], int(sys.argv[2])
+with open(path, "r+b") as f:
+    f.seek(off)
+    b = f.read(1)
+    f.seek(off)
+    f.write(bytes([b[0] ^ 0xFF]))
+EOF
+}
+
 # store_bytes [REPO]: total bytes of the files in .dv/cache/packs.
 store_bytes() {
     local d=${1:-.}/.dv/cache/packs

@@ -3,19 +3,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 
-# flip_byte FILE OFFSET: xor one byte with 0xff in place.
-flip_byte() {
-    "$PY" - "$1" "$2" <<'EOF'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0xFF]))
-EOF
-}
-
 # object_ids_in_output IDX PACKID: the 64-hex ids in $ALL, other than the pack id, that the
 # index file lists (as raw 32-byte ids).
 object_ids_in_output() {
