@@ -425,11 +425,12 @@ static int prepare_group(void *ctx, size_t item, int worker)
 
 static int write_group(int fd, const restore_group *g, const char *path)
 {
-    int error;
-    for (size_t i = 0; i < g->n; i++)
-        if ((error = dv_fs_write_all(fd, g->out[i], g->chunks[i].len, path)) < 0)
-            return error;
-    return 0;
+    struct iovec iov[RESTORE_GROUP_CHUNKS];
+    for (size_t i = 0; i < g->n; i++) {
+        iov[i].iov_base = (void *)g->out[i];
+        iov[i].iov_len = g->chunks[i].len;
+    }
+    return dv_fs_writev_all(fd, iov, (int)g->n, path);
 }
 
 /* Write-back is started every this many bytes of a file that replaces another. */

@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,26 @@ int dv_fs_write_all(int fd, const void *data, size_t len, const char *path)
         }
         p += n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+int dv_fs_writev_all(int fd, struct iovec *iov, int n, const char *path)
+{
+    while (n > 0) {
+        ssize_t done = writev(fd, iov, n < IOV_MAX ? n : IOV_MAX);
+        if (done < 0) {
+            if (errno == EINTR)
+                continue;
+            return dv_error_errno("cannot write %s", path);
+        }
+        /* Drop what was written: whole buffers, then the front of a partial one. */
+        for (; n > 0 && (size_t)done >= iov->iov_len; iov++, n--)
+            done -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + done;
+            iov->iov_len -= (size_t)done;
+        }
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 enum {
     DV_FS_DURABLE = 1, /* fsync the file and the directory */
@@ -18,6 +19,8 @@ enum {
 
 /** write(2) all of data, retrying on EINTR and short writes. path is for messages. */
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path);
+/** Write all n buffers in order, retrying short writes; iov is used up (changed). */
+int dv_fs_writev_all(int fd, struct iovec *iov, int n, const char *path);
 /** pread(2) exactly len bytes at off; DV_ECORRUPT "truncated" if the file ends first. */
 int dv_fs_pread_all(int fd, void *data, size_t len, uint64_t off, const char *path);
 /** Read up to len bytes (fewer only at end of file); returns the count in *got. */
