@@ -4,7 +4,6 @@
 #include "chunkmap.h"
 #include "error.h"
 #include "fs.h"
-#include "hash.h"
 #include "object.h"
 #include "pointer.h"
 #include "status.h"
@@ -587,10 +586,7 @@ static int open_old(old_file *old, planner *p, const action *a, const char *path
     if (!a->has_old)
         return 0;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != a->old_st.st_ino ||
-        st.st_dev != a->old_st.st_dev || st.st_size != a->old_st.st_size ||
-        st.st_mtim.tv_sec != a->old_st.st_mtim.tv_sec ||
-        st.st_mtim.tv_nsec != a->old_st.st_mtim.tv_nsec)
+    if (fd < 0 || fstat(fd, &st) < 0 || !dv_fs_same_file(&st, &a->old_st))
         goto done;
     if (dv_odb_read(&raw, &type, p->odb, &a->old_id) < 0 || type != DV_OBJ_MANIFEST ||
         dv_manifest_decode(&m, raw.ptr, raw.len) < 0 || m.size != (uint64_t)st.st_size)

@@ -14,20 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+int dv_fs_same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path)
 {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return dv_error_errno("cannot write %s", path);
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    struct iovec one = {(void *)data, len};
+    return dv_fs_writev_all(fd, &one, 1, path);
 }
 
 int dv_fs_writev_all(int fd, struct iovec *iov, int n, const char *path)

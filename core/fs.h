@@ -10,12 +10,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 enum {
     DV_FS_DURABLE = 1, /* fsync the file and the directory */
 };
+
+/** 1 if a and b describe the same file with the same size and mtime: unchanged as far
+ * as a stat can tell. */
+int dv_fs_same_file(const struct stat *a, const struct stat *b);
 
 /** write(2) all of data, retrying on EINTR and short writes. path is for messages. */
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path);

@@ -88,12 +88,6 @@ int dv_worktree_skip_name(const char *name)
     return !strcmp(name, ".git") || !strcmp(name, ".dv");
 }
 
-static int same_file_state(const struct stat *a, const struct stat *b)
-{
-    return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
-}
-
 int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
                         const struct stat *st)
 {
@@ -123,7 +117,7 @@ int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
         goto done;
     }
     /* Cache only what we know we read whole and unchanged. */
-    if (same_file_state(&before, &after) && (uint64_t)after.st_size == *size)
+    if (dv_fs_same_file(&before, &after) && (uint64_t)after.st_size == *size)
         error = dv_statcache_update(wt->cache, relpath, &after, id, hashed_ns);
 done:
     close(fd);
