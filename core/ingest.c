@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fs.h"
 #include "object.h"
+#include "prevchunks.h"
 #include "storage/compress.h"
 
 #include <assert.h>
@@ -50,6 +51,7 @@ typedef struct chunk_job {
     size_t offset; /* in the batch buffer */
     uint32_t len;
     dv_oid id;
+    int hashed;    /* id is known already (the worker proved or hashed it while cutting) */
     int present;   /* the store had it when the worker looked */
     uint8_t flags; /* DV_PACK_RAW or DV_PACK_ZSTD */
     uint32_t crc;  /* of the stored bytes, taken while they are in the worker's cache */
@@ -67,8 +69,11 @@ typedef struct batch {
     uint64_t offset; /* of the read in the file */
     size_t got;      /* bytes read, at data + reserve */
     uint32_t *cuts;  /* ends of the worker's chunks, as offsets into data */
+    dv_oid *cut_ids; /* and their ids, where cut_known says the worker has them */
+    uint8_t *cut_known;
     size_t n_cuts;
-    dv_chunker tail; /* the worker's chunker after the last byte read */
+    uint64_t scanned; /* bytes the worker scanned for its cuts */
+    dv_chunker tail;  /* the worker's chunker after the last byte read */
     dv_pool_task read_task;
     int reading; /* read_task queued and not yet waited for */
     chunk_job *jobs;
@@ -103,6 +108,7 @@ struct dv_ingest {
     int commit_error;
     char commit_message[1024];
     dv_manifest manifest;
+    dv_prevchunks *prev; /* the previous version's chunks, while a large file is read */
     dv_buf scratch;
     dv_ingest_stats stats;
     dv_ingest_progress_fn progress;
@@ -146,7 +152,10 @@ int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, d
         b->data = ing->ring + (size_t)i * stride;
         /* A chunk is at least min bytes, but for the last one. */
         size_t max_cuts = DV_INGEST_BATCH_BYTES / params->min + 1;
-        if (!(b->cuts = malloc(max_cuts * sizeof(*b->cuts)))) {
+        b->cuts = malloc(max_cuts * sizeof(*b->cuts));
+        b->cut_ids = malloc(max_cuts * sizeof(*b->cut_ids));
+        b->cut_known = calloc(max_cuts, sizeof(*b->cut_known));
+        if (!b->cuts || !b->cut_ids || !b->cut_known) {
             dv_ingest_free(ing);
             return dv_error_set(DV_ENOMEM, "out of memory for read buffers");
         }
@@ -210,20 +219,25 @@ static int process_chunks(dv_ingest *ing, batch *b, size_t first, size_t n, int 
 {
     int error;
     const uint8_t *data[DV_INGEST_GROUP] = {0};
-    size_t lens[DV_INGEST_GROUP] = {0};
+    size_t lens[DV_INGEST_GROUP] = {0}, which[DV_INGEST_GROUP];
     dv_oid ids[DV_INGEST_GROUP];
+    size_t k = 0;
     assert(n <= DV_INGEST_GROUP);
     for (size_t i = 0; i < n; i++) {
-        data[i] = b->data + b->jobs[first + i].offset;
-        lens[i] = b->jobs[first + i].len;
+        const chunk_job *job = &b->jobs[first + i];
+        if (job->hashed)
+            continue;
+        data[k] = b->data + job->offset;
+        lens[k] = job->len;
+        which[k++] = first + i;
     }
-    if ((error = dv_hash_many(ids, data, lens, n)) < 0)
+    if (k && (error = dv_hash_many(ids, data, lens, k)) < 0)
         return error;
-    for (size_t i = 0; i < n; i++) {
-        b->jobs[first + i].id = ids[i];
+    for (size_t i = 0; i < k; i++)
+        b->jobs[which[i]].id = ids[i];
+    for (size_t i = 0; i < n; i++)
         if ((error = store_chunk(ing, b, first + i, worker)) < 0)
             return error;
-    }
     return 0;
 }
 
@@ -257,13 +271,26 @@ static int read_batch(dv_ingest *ing, batch *b)
                 : dv_fs_read_full(ing->fd, p, DV_INGEST_BATCH_BYTES, &b->got, ing->path);
     if (error < 0)
         return error;
+    if (ing->prev) {
+        dv_prevchunks_cuts cuts = {
+            b->cuts, b->cut_ids, b->cut_known, DV_INGEST_BATCH_BYTES / ing->params.min + 1, 0, 0};
+        if ((error = dv_prevchunks_cut(ing->prev, p, b->got, &cuts, &b->tail)) < 0)
+            return error;
+        b->n_cuts = cuts.n;
+        b->scanned = cuts.scanned;
+        for (size_t i = 0; i < b->n_cuts; i++)
+            b->cuts[i] += (uint32_t)ing->reserve;
+        return 0;
+    }
     dv_chunker_init(&b->tail, &ing->params);
     b->n_cuts = 0;
+    b->scanned = b->got;
     for (size_t pos = 0; pos < b->got;) {
         int cut = 0;
         pos += dv_chunker_scan(&b->tail, p + pos, b->got - pos, &cut);
         if (!cut)
             break;
+        b->cut_known[b->n_cuts] = 0;
         b->cuts[b->n_cuts++] = (uint32_t)(ing->reserve + pos);
     }
     return 0;
@@ -292,6 +319,7 @@ static int add_job(batch *b, size_t offset, uint32_t len)
     chunk_job *job = &b->jobs[b->n_jobs++];
     job->offset = offset;
     job->len = len;
+    job->hashed = 0;
     return 0;
 }
 
@@ -315,7 +343,9 @@ static int resolve_batch(dv_ingest *ing, batch *b, dv_chunker *chain, const uint
     int met = first;
     while (!met && pos < b->len) {
         int cut = 0;
-        pos += dv_chunker_scan(chain, b->data + pos, b->len - pos, &cut);
+        size_t used = dv_chunker_scan(chain, b->data + pos, b->len - pos, &cut);
+        pos += used;
+        ing->stats.bytes_scanned += used;
         if (!cut)
             break;
         if ((error = add_job(b, start, (uint32_t)(pos - start))) < 0)
@@ -332,6 +362,10 @@ static int resolve_batch(dv_ingest *ing, batch *b, dv_chunker *chain, const uint
         for (; next < b->n_cuts; next++) {
             if ((error = add_job(b, start, b->cuts[next] - (uint32_t)start)) < 0)
                 return error;
+            if (b->cut_known[next]) {
+                b->jobs[b->n_jobs - 1].id = b->cut_ids[next];
+                b->jobs[b->n_jobs - 1].hashed = 1;
+            }
             start = b->cuts[next];
         }
         *chain = b->tail;
@@ -507,7 +541,8 @@ static void wait_reads(dv_ingest *ing)
         wait_read(ing, &ing->batches[i]);
 }
 
-int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path)
+int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path,
+                 const dv_manifest *previous)
 {
     int error = 0;
     dv_chunker chain; /* the true chain of chunks, at the end of the previous batch */
@@ -527,6 +562,14 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
     uint64_t expected = ing->seekable && st.st_size > base ? (uint64_t)(st.st_size - base) : 0;
     int read_ahead = ing->pool && expected > DV_INGEST_BATCH_BYTES;
     uint64_t queued = 0; /* batches whose read went to the workers */
+    if (previous && read_ahead) {
+        if ((error = dv_prevchunks_new(&ing->prev, previous, &ing->params)) < 0)
+            goto done;
+        if (!dv_prevchunks_usable(ing->prev)) {
+            dv_prevchunks_free(ing->prev);
+            ing->prev = NULL;
+        }
+    }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     for (uint64_t k = 0;; k++) {
         batch *b = &ing->batches[k % DV_INGEST_BATCHES];
@@ -555,6 +598,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
                 goto done;
         }
         ing->stats.bytes_read += b->got;
+        ing->stats.bytes_scanned += b->scanned;
         int eof = b->got < DV_INGEST_BATCH_BYTES;
         size_t chunk_start = 0;
         /* prev may still be with the workers or the committer; both only read the
@@ -620,6 +664,9 @@ done:
         }
         error = dv_error_wrap(error, "%s", path);
     }
+    /* No read is with the workers any more. */
+    dv_prevchunks_free(ing->prev);
+    ing->prev = NULL;
     return error;
 }
 
@@ -661,6 +708,8 @@ void dv_ingest_free(dv_ingest *ing)
         if (b->submitted)
             dv_pool_wait(ing->pool, &b->task);
         free(b->cuts);
+        free(b->cut_ids);
+        free(b->cut_known);
         for (size_t j = 0; j < b->alloc_jobs; j++)
             dv_buf_release(&b->jobs[j].stored);
         free(b->jobs);

@@ -12,6 +12,7 @@
 
 #include "chunker.h"
 #include "hash.h"
+#include "object.h"
 #include "pool.h"
 #include "storage/odb.h"
 
@@ -24,8 +25,9 @@ typedef struct dv_ingest_stats {
     uint64_t bytes_read;
     uint64_t chunks;
     uint64_t chunks_new;
-    uint64_t bytes_new;    /* object bytes of chunks not in the store before */
-    uint64_t bytes_reused; /* bytes of chunks the store already had */
+    uint64_t bytes_new;     /* object bytes of chunks not in the store before */
+    uint64_t bytes_reused;  /* bytes of chunks the store already had */
+    uint64_t bytes_scanned; /* bytes scanned for cuts; the rest were proven by hashes */
 } dv_ingest_stats;
 
 /** Progress callback: bytes more were processed. Called from the calling thread, or, for a
@@ -39,9 +41,19 @@ typedef void (*dv_ingest_progress_fn)(void *ctx, uint64_t bytes);
 int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, dv_pool *pool);
 void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx);
 
-/** Chunk, hash (and store) everything read from fd until end of file. The manifest id
- *  goes to manifest_id and the byte count to size. path is for messages. */
-int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path);
+/* Files at least this large are cut along their previous version's chunks when the
+ * caller has that version's manifest (see prevchunks.h); below, scanning costs little. */
+#define DV_INGEST_PREVIOUS_MIN_BYTES (4u * 1024 * 1024)
+
+/**
+ * Chunk, hash (and store) everything read from fd until end of file. The manifest id
+ * goes to manifest_id and the byte count to size. path is for messages. previous, if not
+ * NULL, is the manifest of an earlier version of the file: where the new version holds
+ * the same chunks, proving them by their hashes saves scanning for the cuts. The result
+ * is the same with or without it.
+ */
+int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path,
+                 const dv_manifest *previous);
 
 /** Store a small buffer (e.g. a symlink target) as a single chunk object. */
 int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);

@@ -435,6 +435,17 @@ int dv_statcache_lookup(dv_oid *id, dv_statcache *c, const char *relpath, const 
     return 1;
 }
 
+int dv_statcache_last_id(dv_oid *id, const dv_statcache *c, const char *relpath)
+{
+    assert(id && c && relpath);
+    size_t len = strlen(relpath);
+    const struct statcache_slot *s = &c->slots[find_slot(c, relpath, len, path_hash(relpath, len))];
+    if (!s->record)
+        return 0;
+    memcpy(id->id, s->record + 4 + len + FIELD_ID, DV_OID_BYTES);
+    return 1;
+}
+
 int dv_statcache_update(dv_statcache *c, const char *relpath, const struct stat *st,
                         const dv_oid *id, int64_t hashed_ns)
 {

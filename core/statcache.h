@@ -48,6 +48,10 @@ int dv_statcache_was_discarded(const dv_statcache *c);
  */
 int dv_statcache_lookup(dv_oid *id, dv_statcache *c, const char *relpath, const struct stat *st);
 
+/** Returns 1 and sets *id if relpath has an entry, whatever its stat data; else 0. The id
+ *  names what the file held when it was last hashed or written, a likely earlier version. */
+int dv_statcache_last_id(dv_oid *id, const dv_statcache *c, const char *relpath);
+
 /**
  * Record that relpath, with stat data st, hashed to id. hashed_ns is dv_fs_now_ns() taken
  * just before the file was read for hashing. A racy entry is stored too (it will miss on

@@ -19,8 +19,11 @@ struct dv_worktree {
     dv_buf cache_path;
     dv_pool *pool;
     dv_ingest *ingest;
-    dv_odb *odb; /* NULL when only hashing */
-    dv_buf abs;  /* scratch */
+    dv_odb *odb;     /* NULL when only hashing */
+    dv_odb *history; /* the store, to read earlier versions' manifests from */
+    dv_buf abs;      /* scratch */
+    dv_buf raw;      /* scratch: an earlier version's manifest, encoded */
+    dv_manifest previous;
 };
 
 int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options *opts)
@@ -32,13 +35,17 @@ int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options
     wt->repo = repo;
     wt->cache_path = (dv_buf)DV_BUF_INIT;
     wt->abs = (dv_buf)DV_BUF_INIT;
+    wt->raw = (dv_buf)DV_BUF_INIT;
+    wt->previous = (dv_manifest)DV_MANIFEST_INIT;
     if (opts)
         wt->opts = *opts;
     if ((error = dv_buf_joinpath(&wt->cache_path, repo->dv_dir.ptr, "index")) < 0 ||
         (error = dv_statcache_load(&wt->cache, wt->cache_path.ptr)) < 0)
         goto fail;
-    if (wt->opts.store && (error = dv_repo_odb(&wt->odb, repo)) < 0)
+    if ((error = dv_repo_odb(&wt->history, repo)) < 0)
         goto fail;
+    if (wt->opts.store)
+        wt->odb = wt->history;
     if ((error = dv_pool_new(&wt->pool, dv_pool_default_threads())) < 0 ||
         (error = dv_ingest_new(&wt->ingest, wt->odb, &repo->chunk_params, wt->pool)) < 0)
         goto fail;
@@ -59,6 +66,8 @@ void dv_worktree_free(dv_worktree *wt)
     dv_statcache_free(wt->cache);
     dv_buf_release(&wt->cache_path);
     dv_buf_release(&wt->abs);
+    dv_buf_release(&wt->raw);
+    dv_manifest_release(&wt->previous);
     free(wt);
 }
 
@@ -88,6 +97,26 @@ int dv_worktree_skip_name(const char *name)
     return !strcmp(name, ".git") || !strcmp(name, ".dv");
 }
 
+/* The manifest of what relpath held when it was last hashed or written, if it is large
+ * enough to be worth it and the store has it; NULL otherwise. Only a hint for the
+ * ingest, so any failure just means no hint. */
+static const dv_manifest *previous_version(dv_worktree *wt, const char *relpath,
+                                           const struct stat *st)
+{
+    dv_oid id;
+    uint8_t type = 0;
+    if ((uint64_t)st->st_size < DV_INGEST_PREVIOUS_MIN_BYTES ||
+        !dv_statcache_last_id(&id, wt->cache, relpath) || !dv_odb_has(wt->history, &id))
+        return NULL;
+    dv_manifest_release(&wt->previous);
+    if (dv_odb_read(&wt->raw, &type, wt->history, &id) < 0 || type != DV_OBJ_MANIFEST ||
+        dv_manifest_decode(&wt->previous, wt->raw.ptr, wt->raw.len) < 0) {
+        dv_error_clear();
+        return NULL;
+    }
+    return &wt->previous;
+}
+
 int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
                         const struct stat *st)
 {
@@ -110,7 +139,8 @@ int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
         error = dv_error_errno("cannot stat %s", relpath);
         goto done;
     }
-    if ((error = dv_ingest_fd(id, size, wt->ingest, fd, relpath)) < 0)
+    if ((error = dv_ingest_fd(id, size, wt->ingest, fd, relpath,
+                              previous_version(wt, relpath, &before))) < 0)
         goto done;
     if (fstat(fd, &after) < 0) {
         error = dv_error_errno("cannot stat %s", relpath);

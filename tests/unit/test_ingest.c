@@ -87,10 +87,12 @@ static void count_progress(void *ctx, uint64_t bytes)
     *(uint64_t *)ctx += bytes;
 }
 
-/* Ingest path into odb (NULL: hash only) with pool (NULL: no threads). Returns the size;
- * stats, if given, gets the ingester's stats. */
-static uint64_t ingest_path(dv_oid *id, dv_ingest_stats *stats, dv_odb *odb, dv_pool *pool,
-                            const dv_chunk_params *params, const char *path)
+/* Ingest path into odb (NULL: hash only) with pool (NULL: no threads), given the manifest
+ * of a previous version (or NULL). Returns the size; stats, if given, gets the ingester's
+ * stats. */
+static uint64_t ingest_path_after(dv_oid *id, dv_ingest_stats *stats, dv_odb *odb, dv_pool *pool,
+                                  const dv_chunk_params *params, const char *path,
+                                  const dv_manifest *previous)
 {
     dv_ingest *ing = NULL;
     uint64_t size = UINT64_MAX, progress = 0;
@@ -98,7 +100,8 @@ static uint64_t ingest_path(dv_oid *id, dv_ingest_stats *stats, dv_odb *odb, dv_
     dv_ingest_set_progress(ing, count_progress, &progress);
     int fd = open(path, O_RDONLY);
     cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
-    cr_assert_eq(dv_ingest_fd(id, &size, ing, fd, path), 0, "ingest: %s", dv_error_last());
+    cr_assert_eq(dv_ingest_fd(id, &size, ing, fd, path, previous), 0, "ingest: %s",
+                 dv_error_last());
     close(fd);
     cr_assert_eq(progress, size, "progress reported %llu of %llu bytes",
                  (unsigned long long)progress, (unsigned long long)size);
@@ -106,6 +109,12 @@ static uint64_t ingest_path(dv_oid *id, dv_ingest_stats *stats, dv_odb *odb, dv_
         dv_ingest_stats_get(ing, stats);
     dv_ingest_free(ing);
     return size;
+}
+
+static uint64_t ingest_path(dv_oid *id, dv_ingest_stats *stats, dv_odb *odb, dv_pool *pool,
+                            const dv_chunk_params *params, const char *path)
+{
+    return ingest_path_after(id, stats, odb, pool, params, path, NULL);
 }
 
 /* Read and decode the manifest id from odb; its id must be the SHA-256 of its canonical
@@ -546,7 +555,8 @@ Test(ingest, pipe_input_gives_the_same_manifest_as_the_file)
     dv_ingest *ing = NULL;
     uint64_t size = 0;
     cr_assert_eq(dv_ingest_new(&ing, NULL, &params, pool), 0);
-    cr_assert_eq(dv_ingest_fd(&from_pipe, &size, ing, fds[0], "<pipe>"), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_ingest_fd(&from_pipe, &size, ing, fds[0], "<pipe>", NULL), 0, "%s",
+                 dv_error_last());
     pthread_join(feeder, NULL);
     close(fds[0]);
     cr_assert_eq(size, len);
@@ -577,7 +587,8 @@ Test(ingest, one_ingester_gives_each_file_its_own_manifest)
     for (int i = 0; i < 2; i++) {
         int fd = open(paths[i], O_RDONLY);
         cr_assert_geq(fd, 0);
-        cr_assert_eq(dv_ingest_fd(&ids[i], &size, ing, fd, paths[i]), 0, "%s", dv_error_last());
+        cr_assert_eq(dv_ingest_fd(&ids[i], &size, ing, fd, paths[i], NULL), 0, "%s",
+                     dv_error_last());
         close(fd);
     }
     cr_assert_eq(size, MIB);
@@ -759,7 +770,7 @@ Test(ingest, reading_starts_at_the_descriptors_offset)
     int fd = open(path, O_RDONLY);
     cr_assert_geq(fd, 0);
     cr_assert_eq(lseek(fd, (off_t)skip, SEEK_SET), (off_t)skip);
-    cr_assert_eq(dv_ingest_fd(&got, &size, ing, fd, path), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_ingest_fd(&got, &size, ing, fd, path, NULL), 0, "%s", dv_error_last());
     close(fd);
     cr_assert_eq(size, len - skip);
     cr_assert_eq(dv_oid_cmp(&got, &want), 0);
@@ -767,4 +778,77 @@ Test(ingest, reading_starts_at_the_descriptors_offset)
     dv_ingest_free(ing);
     dv_pool_free(pool);
     free(data);
+}
+
+/* A file 1% edited: scattered overwrites and a 4 KiB insertion, as a new version is. */
+static uint8_t *edited_version(const uint8_t *old, size_t len, size_t *out_len, uint64_t seed)
+{
+    uint64_t state = seed;
+    const size_t ins = 4 * KIB, at = len / 2;
+    uint8_t *p = malloc(len + ins);
+    cr_assert_not_null(p);
+    memcpy(p, old, at);
+    fill_random(p + at, ins, seed);
+    memcpy(p + at + ins, old + at, len - at);
+    for (int i = 0; i < 8; i++)
+        fill_random(p + splitmix64(&state) % (len - 32 * KIB), 32 * KIB, splitmix64(&state));
+    *out_len = len + ins;
+    return p;
+}
+
+/* dv add of a new version passes the old version's manifest: the cuts along its chunks
+ * must be exactly the scanned ones, and the unchanged stretches must not be scanned. */
+Test(ingest, the_previous_versions_chunks_save_scanning_and_change_nothing)
+{
+    dv_chunk_params params = dv_chunk_params_default();
+    const size_t len = 24 * MIB;
+    size_t new_len = 0;
+    uint8_t *old = random_bytes(len, 91);
+    uint8_t *data = edited_version(old, len, &new_len, 92);
+    char old_path[128], path[128];
+    path_in_root(old_path, sizeof(old_path), "previous-v1");
+    path_in_root(path, sizeof(path), "previous-v2");
+    write_file(old_path, old, len);
+    write_file(path, data, new_len);
+    dv_pool *pool = NULL;
+    cr_assert_eq(dv_pool_new(&pool, 2), 0);
+    dv_odb *plain = NULL, *along = NULL;
+    open_odb(&plain, "previous-plain");
+    open_odb(&along, "previous-along");
+
+    dv_oid v1, want, got;
+    dv_ingest_stats ws, gs;
+    dv_manifest m = DV_MANIFEST_INIT;
+    ingest_path(&v1, NULL, plain, pool, &params, old_path);
+    ingest_path(&v1, NULL, along, pool, &params, old_path);
+    load_manifest(&m, along, &v1);
+    ingest_path(&want, &ws, plain, pool, &params, path);
+    ingest_path_after(&got, &gs, along, pool, &params, path, &m);
+    cr_assert_eq(dv_oid_cmp(&got, &want), 0, "the manifest differs with the previous version");
+    cr_assert_eq(gs.chunks, ws.chunks);
+    cr_assert_eq(gs.chunks_new, ws.chunks_new);
+    cr_assert_eq(gs.bytes_new, ws.bytes_new);
+    cr_assert_geq(ws.bytes_scanned, new_len, "without it every byte is scanned");
+    cr_assert_lt(gs.bytes_scanned, new_len / 5, "scanned %llu of %zu bytes",
+                 (unsigned long long)gs.bytes_scanned, new_len);
+    dv_manifest stored = DV_MANIFEST_INIT;
+    load_manifest(&stored, along, &got);
+    assert_manifest_gives(along, &stored, data, new_len, &params);
+    dv_manifest_release(&stored);
+
+    /* Hashing only, and with an unrelated file's manifest: the same id. */
+    ingest_path_after(&got, NULL, NULL, pool, &params, path, &m);
+    cr_assert_eq(dv_oid_cmp(&got, &want), 0);
+    dv_manifest other = DV_MANIFEST_INIT;
+    load_manifest(&other, along, &want);
+    ingest_path_after(&got, NULL, NULL, pool, &params, old_path, &other);
+    cr_assert_eq(dv_oid_cmp(&got, &v1), 0);
+
+    dv_manifest_release(&other);
+    dv_manifest_release(&m);
+    dv_odb_free(plain);
+    dv_odb_free(along);
+    dv_pool_free(pool);
+    free(data);
+    free(old);
 }

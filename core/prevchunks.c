@@ -1,0 +1,198 @@
+/* prevchunks: an id -> index table of the previous version's chunks, and the cut that
+ * follows them where their hashes prove the bytes unchanged. */
+#include "prevchunks.h"
+
+#include "bytes.h"
+#include "error.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Candidates hashed together. Sixteen fill the wide hashing lanes; a window grows while
+ * all of its candidates hold, up to the most that can be wasted when one does not and
+ * the chunks after it are shifted (an insertion): 32 chunks, about 2 MiB. */
+#define WINDOW_MIN 32
+#define WINDOW_MAX 64
+/* Lookups of scanned chunks' ids that may miss in a row before the next QUIET_BYTES are
+ * only scanned: each lookup costs hashing a chunk on one lane, kept as its id if it is
+ * one of the cut chunks, wasted if not. New data (an appended part, a rewritten region)
+ * then costs one wasted chunk in about 64. */
+#define LOOKUP_MISSES 4
+#define QUIET_BYTES (1u << 20)
+
+struct dv_prevchunks {
+    const dv_manifest *prev;
+    dv_chunk_params params;
+    size_t n;        /* chunks that can be candidates: all of prev's but the last */
+    uint32_t *slots; /* open addressing by the id's first bytes: index + 1, 0 when empty */
+    size_t mask;
+};
+
+typedef struct candidate {
+    size_t start; /* in the data */
+    size_t index; /* in prev */
+    int holds;    /* the bytes at start hash to the chunk's id */
+} candidate;
+
+static size_t slot_of(const dv_prevchunks *p, const dv_oid *id)
+{
+    return (size_t)dv_get_be64(id->id) & p->mask;
+}
+
+int dv_prevchunks_new(dv_prevchunks **out, const dv_manifest *prev, const dv_chunk_params *params)
+{
+    assert(out && prev && params);
+    dv_prevchunks *p = calloc(1, sizeof(*p));
+    if (!p)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    p->prev = prev;
+    p->params = *params;
+    p->n = prev->n_chunks > 1 ? prev->n_chunks - 1 : 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (prev->chunks[i].len < params->min || prev->chunks[i].len > params->max)
+            p->n = 0;
+    size_t size = 16;
+    while (size < 2 * p->n)
+        size *= 2;
+    if (!(p->slots = calloc(size, sizeof(*p->slots)))) {
+        free(p);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    p->mask = size - 1;
+    for (size_t i = 0; i < p->n; i++) {
+        const dv_oid *id = &prev->chunks[i].id;
+        size_t s = slot_of(p, id);
+        for (; p->slots[s]; s = (s + 1) & p->mask)
+            if (!memcmp(prev->chunks[p->slots[s] - 1].id.id, id->id, DV_OID_BYTES))
+                break; /* a repeated chunk: its first place is kept */
+        if (!p->slots[s])
+            p->slots[s] = (uint32_t)(i + 1);
+    }
+    *out = p;
+    return 0;
+}
+
+int dv_prevchunks_usable(const dv_prevchunks *p)
+{
+    return p && p->n > 0;
+}
+
+/* The index of id among the candidates, or -1. */
+static long find(const dv_prevchunks *p, const dv_oid *id)
+{
+    for (size_t s = slot_of(p, id); p->slots[s]; s = (s + 1) & p->mask)
+        if (!memcmp(p->prev->chunks[p->slots[s] - 1].id.id, id->id, DV_OID_BYTES))
+            return (long)p->slots[s] - 1;
+    return -1;
+}
+
+/* Lay prev's chunks from index on at data + start, as many as fit in len and the window,
+ * and hash them all to see which hold. Sets *n to how many were laid. */
+static int lay(const dv_prevchunks *p, const uint8_t *data, size_t len, size_t start, size_t index,
+               candidate *c, size_t *n, size_t window)
+{
+    const uint8_t *ptrs[WINDOW_MAX];
+    size_t lens[WINDOW_MAX];
+    dv_oid ids[WINDOW_MAX];
+    size_t k = 0;
+    assert(window <= WINDOW_MAX);
+    for (; k < window && index < p->n; k++, index++) {
+        size_t chunk_len = p->prev->chunks[index].len;
+        if (chunk_len > len - start)
+            break;
+        c[k] = (candidate){start, index, 0};
+        ptrs[k] = data + start;
+        lens[k] = chunk_len;
+        start += chunk_len;
+    }
+    *n = k;
+    int error;
+    if (k && (error = dv_hash_many(ids, ptrs, lens, k)) < 0)
+        return error;
+    for (size_t i = 0; i < k; i++)
+        c[i].holds = !memcmp(ids[i].id, p->prev->chunks[c[i].index].id.id, DV_OID_BYTES);
+    return 0;
+}
+
+static void put_cut(dv_prevchunks_cuts *out, size_t end, const dv_oid *id)
+{
+    assert(out->n < out->max_cuts);
+    out->ends[out->n] = (uint32_t)end;
+    out->known[out->n] = id != NULL;
+    if (id)
+        out->ids[out->n] = *id;
+    out->n++;
+}
+
+int dv_prevchunks_cut(const dv_prevchunks *p, const uint8_t *data, size_t len,
+                      dv_prevchunks_cuts *out, dv_chunker *tail)
+{
+    int error;
+    candidate c[WINDOW_MAX];
+    size_t n_cand = 0, next = 0, window = WINDOW_MIN, pos = 0, quiet_until = 0;
+    int misses = 0;
+    assert(p && out && tail && (data || len == 0) && len <= UINT32_MAX);
+    out->n = 0;
+    out->scanned = 0;
+    dv_chunker_init(tail, &p->params);
+    while (pos < len) {
+        while (next < n_cand && c[next].start < pos)
+            next++;
+        if (next < n_cand && c[next].start == pos && c[next].holds) {
+            const dv_manifest_entry *e = &p->prev->chunks[c[next].index];
+            put_cut(out, pos + e->len, &e->id);
+            pos += e->len;
+            if (++next == n_cand) {
+                /* The whole window held: go on with a larger one. */
+                size_t index = c[n_cand - 1].index + 1;
+                window = window * 2 < WINDOW_MAX ? window * 2 : WINDOW_MAX;
+                if ((error = lay(p, data, len, pos, index, c, &n_cand, window)) < 0)
+                    return error;
+                next = 0;
+            }
+            continue;
+        }
+        /* No proven chunk starts here: scan for the next cut. */
+        int cut = 0;
+        dv_chunker_reset(tail);
+        size_t used = dv_chunker_scan(tail, data + pos, len - pos, &cut);
+        out->scanned += used;
+        if (!cut)
+            return 0; /* tail holds the unfinished chunk */
+        size_t end = pos + used;
+        put_cut(out, end, NULL);
+        while (next < n_cand && c[next].start < end)
+            next++;
+        if (!(next < n_cand && c[next].start == end) && end >= quiet_until &&
+            len - end >= p->params.min) {
+            /* Off the laid candidates: find the thread again by this chunk's id. */
+            dv_oid *id = &out->ids[out->n - 1];
+            if ((error = dv_hash_buffer(id, data + pos, end - pos)) < 0)
+                return error;
+            out->known[out->n - 1] = 1;
+            long found = find(p, id);
+            if (found >= 0 && (size_t)found + 1 < p->n) {
+                window = WINDOW_MIN;
+                if ((error = lay(p, data, len, end, (size_t)found + 1, c, &n_cand, window)) < 0)
+                    return error;
+                next = 0;
+                misses = 0;
+            } else if (++misses == LOOKUP_MISSES) {
+                quiet_until = end + QUIET_BYTES;
+                misses = 0;
+            }
+        }
+        pos = end;
+    }
+    dv_chunker_reset(tail); /* the data ended at a cut */
+    return 0;
+}
+
+void dv_prevchunks_free(dv_prevchunks *p)
+{
+    if (!p)
+        return;
+    free(p->slots);
+    free(p);
+}
