@@ -91,6 +91,7 @@ struct dv_ingest {
     size_t ring_bytes;
     size_t reserve; /* bytes before each batch's read, for a carried chunk: params.max */
     int fd;         /* the file being read, and its name for messages */
+    uint64_t base;  /* where reading started in it */
     const char *path;
     int seekable;                /* read with pread at each batch's offset, so workers can read */
     dv_compressor **compressors; /* one per pool worker, then one for the calling thread */
@@ -114,6 +115,12 @@ struct dv_ingest {
     dv_ingest_progress_fn progress;
     void *progress_ctx;
 };
+
+/* The most cuts a batch can hold: a chunk is at least min bytes, but for the last one. */
+static size_t max_cuts(const dv_ingest *ing)
+{
+    return DV_INGEST_BATCH_BYTES / ing->params.min + 1;
+}
 
 int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, dv_pool *pool)
 {
@@ -150,11 +157,10 @@ int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, d
         batch *b = &ing->batches[i];
         b->ing = ing;
         b->data = ing->ring + (size_t)i * stride;
-        /* A chunk is at least min bytes, but for the last one. */
-        size_t max_cuts = DV_INGEST_BATCH_BYTES / params->min + 1;
-        b->cuts = malloc(max_cuts * sizeof(*b->cuts));
-        b->cut_ids = malloc(max_cuts * sizeof(*b->cut_ids));
-        b->cut_known = calloc(max_cuts, sizeof(*b->cut_known));
+        /* One more than the cuts, for the start of a chain along the previous version. */
+        b->cuts = malloc((max_cuts(ing) + 1) * sizeof(*b->cuts));
+        b->cut_ids = malloc((max_cuts(ing) + 1) * sizeof(*b->cut_ids));
+        b->cut_known = calloc(max_cuts(ing) + 1, sizeof(*b->cut_known));
         if (!b->cuts || !b->cut_ids || !b->cut_known) {
             dv_ingest_free(ing);
             return dv_error_set(DV_ENOMEM, "out of memory for read buffers");
@@ -272,14 +278,23 @@ static int read_batch(dv_ingest *ing, batch *b)
     if (error < 0)
         return error;
     if (ing->prev) {
+        /* Entry 0 is left for the chain's start: where it is not the batch's first byte,
+         * the calling thread may meet the chain there. */
         dv_prevchunks_cuts cuts = {
-            b->cuts, b->cut_ids, b->cut_known, DV_INGEST_BATCH_BYTES / ing->params.min + 1, 0, 0};
-        if ((error = dv_prevchunks_cut(ing->prev, p, b->got, &cuts, &b->tail)) < 0)
+            b->cuts + 1, b->cut_ids + 1, b->cut_known + 1, max_cuts(ing), 0, 0, 0};
+        if ((error = dv_prevchunks_cut(ing->prev, p, b->got, b->offset - ing->base, &cuts,
+                                       &b->tail)) < 0)
             return error;
-        b->n_cuts = cuts.n;
+        size_t first = cuts.start ? 0 : 1;
+        b->cuts[0] = (uint32_t)cuts.start;
+        b->cut_known[0] = 0;
+        b->n_cuts = cuts.n + 1 - first;
         b->scanned = cuts.scanned;
-        for (size_t i = 0; i < b->n_cuts; i++)
-            b->cuts[i] += (uint32_t)ing->reserve;
+        for (size_t i = 0; i < b->n_cuts; i++) {
+            b->cuts[i] = b->cuts[first + i] + (uint32_t)ing->reserve;
+            b->cut_ids[i] = b->cut_ids[first + i];
+            b->cut_known[i] = b->cut_known[first + i];
+        }
         return 0;
     }
     dv_chunker_init(&b->tail, &ing->params);
@@ -557,6 +572,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
     ing->path = path;
     dv_chunker_init(&chain, &ing->params);
     off_t base = lseek(fd, 0, SEEK_CUR);
+    ing->base = base > 0 ? (uint64_t)base : 0;
     ing->seekable = base >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     /* The size now, to read ahead no further; reading goes on to the end whatever it is. */
     uint64_t expected = ing->seekable && st.st_size > base ? (uint64_t)(st.st_size - base) : 0;

@@ -24,8 +24,10 @@
 struct dv_prevchunks {
     const dv_manifest *prev;
     dv_chunk_params params;
-    size_t n;        /* chunks that can be candidates: all of prev's but the last */
-    uint32_t *slots; /* open addressing by the id's first bytes: index + 1, 0 when empty */
+    size_t n;         /* chunks that can be candidates: all of prev's but the last */
+    uint64_t *starts; /* where candidate i starts in the previous version */
+    int64_t shift;    /* new offset - old offset of the chunk last found (atomic) */
+    uint32_t *slots;  /* open addressing by the id's first bytes: index + 1, 0 when empty */
     size_t mask;
 };
 
@@ -55,10 +57,14 @@ int dv_prevchunks_new(dv_prevchunks **out, const dv_manifest *prev, const dv_chu
     size_t size = 16;
     while (size < 2 * p->n)
         size *= 2;
-    if (!(p->slots = calloc(size, sizeof(*p->slots)))) {
-        free(p);
+    p->slots = calloc(size, sizeof(*p->slots));
+    p->starts = malloc((p->n ? p->n : 1) * sizeof(*p->starts));
+    if (!p->slots || !p->starts) {
+        dv_prevchunks_free(p);
         return dv_error_set(DV_ENOMEM, "out of memory");
     }
+    for (size_t i = 0, offset = 0; i < p->n; offset += prev->chunks[i++].len)
+        p->starts[i] = offset;
     p->mask = size - 1;
     for (size_t i = 0; i < p->n; i++) {
         const dv_oid *id = &prev->chunks[i].id;
@@ -125,7 +131,45 @@ static void put_cut(dv_prevchunks_cuts *out, size_t end, const dv_oid *id)
     out->n++;
 }
 
-int dv_prevchunks_cut(const dv_prevchunks *p, const uint8_t *data, size_t len,
+/* The first candidate that starts at old offset at or after old, or p->n. */
+static size_t first_at_or_after(const dv_prevchunks *p, uint64_t old)
+{
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->starts[mid] < old)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Lay candidates from where the previous version had its first cut at or after data[0]
+ * (file offset offset), moved by the last shift seen. Returns that start if the first
+ * candidate holds, else 0 (with *n 0). */
+static size_t seed(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_t offset, candidate *c,
+                   size_t *n, size_t window, int *error)
+{
+    int64_t shift = __atomic_load_n(&p->shift, __ATOMIC_RELAXED);
+    *n = 0;
+    if (offset == 0 || (shift > 0 && (uint64_t)shift > offset))
+        return 0;
+    size_t index = first_at_or_after(p, (uint64_t)((int64_t)offset - shift));
+    if (index == p->n)
+        return 0;
+    uint64_t start = (uint64_t)((int64_t)p->starts[index] + shift) - offset;
+    if (start >= len)
+        return 0;
+    if ((*error = lay(p, data, len, (size_t)start, index, c, n, window)) < 0 || !*n ||
+        !c[0].holds) {
+        *n = 0;
+        return 0;
+    }
+    return (size_t)start;
+}
+
+int dv_prevchunks_cut(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_t offset,
                       dv_prevchunks_cuts *out, dv_chunker *tail)
 {
     int error;
@@ -136,6 +180,10 @@ int dv_prevchunks_cut(const dv_prevchunks *p, const uint8_t *data, size_t len,
     out->n = 0;
     out->scanned = 0;
     dv_chunker_init(tail, &p->params);
+    error = 0;
+    pos = out->start = seed(p, data, len, offset, c, &n_cand, window, &error);
+    if (error < 0)
+        return error;
     while (pos < len) {
         while (next < n_cand && c[next].start < pos)
             next++;
@@ -173,6 +221,9 @@ int dv_prevchunks_cut(const dv_prevchunks *p, const uint8_t *data, size_t len,
             out->known[out->n - 1] = 1;
             long found = find(p, id);
             if (found >= 0 && (size_t)found + 1 < p->n) {
+                int64_t shift = (int64_t)(offset + end) -
+                                (int64_t)(p->starts[found] + p->prev->chunks[found].len);
+                __atomic_store_n(&p->shift, shift, __ATOMIC_RELAXED);
                 window = WINDOW_MIN;
                 if ((error = lay(p, data, len, end, (size_t)found + 1, c, &n_cand, window)) < 0)
                     return error;
@@ -194,5 +245,6 @@ void dv_prevchunks_free(dv_prevchunks *p)
     if (!p)
         return;
     free(p->slots);
+    free(p->starts);
     free(p);
 }

@@ -41,17 +41,21 @@ typedef struct dv_prevchunks_cuts {
     dv_oid *ids;    /* chunk i's id where known[i] */
     uint8_t *known;
     size_t max_cuts; /* len / params->min + 1 always suffices */
+    size_t start;    /* where the chain of cuts starts */
     size_t n;
     uint64_t scanned; /* bytes the chunker scanned (the rest were proven by hashes) */
 } dv_prevchunks_cuts;
 
 /**
- * Cut data[0, len) as dv_chunker_scan would, starting from a cut at data[0]: the ends
- * of the chunks that end within data go to out, and tail is left as the chunker after
- * data[len - 1] (set up with p's params). Returns 0 or < 0 with a message (a hashing
- * failure).
+ * Cut data[0, len), which starts at offset in the file, as dv_chunker_scan would from a
+ * cut at data[out->start]: the ends of the chunks that end within data go to out, and
+ * tail is left as the chunker after data[len - 1] (set up with p's params). out->start
+ * is 0 at offset 0. Elsewhere it is where the previous version had a cut, moved by the
+ * latest insertion or deletion seen, if the bytes from there are that version's next
+ * chunk, so the chain likely starts on the file's true cuts; else it is 0. Calls for
+ * different data may run at once. Returns 0 or < 0 with a message (a hashing failure).
  */
-int dv_prevchunks_cut(const dv_prevchunks *p, const uint8_t *data, size_t len,
+int dv_prevchunks_cut(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_t offset,
                       dv_prevchunks_cuts *out, dv_chunker *tail);
 
 void dv_prevchunks_free(dv_prevchunks *p);

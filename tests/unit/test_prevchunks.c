@@ -22,7 +22,7 @@ typedef struct cut_list {
     uint32_t *ends;
     dv_oid *ids;
     uint8_t *known;
-    size_t n, max;
+    size_t start, n, max;
     uint64_t scanned;
     dv_chunker tail;
 } cut_list;
@@ -59,12 +59,13 @@ static void scan_cuts(cut_list *l, const dv_chunk_params *p, const uint8_t *data
     }
 }
 
-static void prev_cuts(cut_list *l, const dv_prevchunks *prev, const dv_chunk_params *p,
-                      const uint8_t *data, size_t len)
+static void prev_cuts(cut_list *l, dv_prevchunks *prev, const dv_chunk_params *p,
+                      const uint8_t *data, size_t len, uint64_t offset)
 {
     cut_list_init(l, p, len);
-    dv_prevchunks_cuts out = {l->ends, l->ids, l->known, l->max, 0, 0};
-    cr_assert_eq(dv_prevchunks_cut(prev, data, len, &out, &l->tail), 0);
+    dv_prevchunks_cuts out = {l->ends, l->ids, l->known, l->max, 0, 0, 0};
+    cr_assert_eq(dv_prevchunks_cut(prev, data, len, offset, &out, &l->tail), 0);
+    l->start = out.start;
     l->n = out.n;
     l->scanned = out.scanned;
 }
@@ -87,21 +88,27 @@ static void manifest_of(dv_manifest *m, const dv_chunk_params *p, const uint8_t 
     cut_list_free(&l);
 }
 
-/* Cutting data[from, from + len) along prev gives the chunker's cuts and tail, and every
- * id it reports is the SHA-256 of its chunk. Returns how many of the cuts had ids. */
-static size_t assert_same_as_scan(const dv_prevchunks *prev, const dv_chunk_params *p,
-                                  const uint8_t *data, size_t len, uint64_t *scanned)
+/* Cutting data[0, len), at offset in the file, along prev gives the chunker's cuts and
+ * tail from the chain's start (0 at offset 0), and every id it reports is the SHA-256 of
+ * its chunk. Returns how many of the cuts had ids; *start gets the chain's start. */
+static size_t assert_same_as_scan_at(dv_prevchunks *prev, const dv_chunk_params *p,
+                                     const uint8_t *data, size_t len, uint64_t offset,
+                                     uint64_t *scanned, size_t *start_out)
 {
     cut_list want, got;
-    scan_cuts(&want, p, data, len);
-    prev_cuts(&got, prev, p, data, len);
+    prev_cuts(&got, prev, p, data, len, offset);
+    size_t from = got.start;
+    cr_assert(offset != 0 || from == 0, "a chain at the start of the file starts at %zu", from);
+    cr_assert_lt(from, len > 0 ? len : 1);
+    scan_cuts(&want, p, data + from, len - from);
     cr_assert_eq(got.n, want.n, "%zu cuts, the chunker makes %zu", got.n, want.n);
     size_t known = 0;
     for (size_t i = 0; i < want.n; i++) {
+        want.ends[i] += (uint32_t)from;
         cr_assert_eq(got.ends[i], want.ends[i], "cut %zu at %u, the chunker cuts at %u", i,
                      got.ends[i], want.ends[i]);
         if (got.known[i]) {
-            size_t start = i ? want.ends[i - 1] : 0;
+            size_t start = i ? want.ends[i - 1] : from;
             dv_oid id;
             cr_assert_eq(dv_hash_buffer(&id, data + start, want.ends[i] - start), 0);
             cr_assert_eq(dv_oid_cmp(&id, &got.ids[i]), 0, "cut %zu has a wrong id", i);
@@ -113,9 +120,17 @@ static size_t assert_same_as_scan(const dv_prevchunks *prev, const dv_chunk_para
     cr_assert_eq(got.tail.hash, want.tail.hash, "the tail's hash differs from the chunker's");
     if (scanned)
         *scanned = got.scanned;
+    if (start_out)
+        *start_out = from;
     cut_list_free(&want);
     cut_list_free(&got);
     return known;
+}
+
+static size_t assert_same_as_scan(dv_prevchunks *prev, const dv_chunk_params *p,
+                                  const uint8_t *data, size_t len, uint64_t *scanned)
+{
+    return assert_same_as_scan_at(prev, p, data, len, 0, scanned, NULL);
 }
 
 /* A copy of old (len bytes) with n scattered overwrites of edit bytes, plus an insertion and
@@ -164,8 +179,17 @@ Test(prevchunks, an_edited_version_is_cut_as_the_chunker_cuts_it)
     for (int i = 0; i < 40; i++) {
         size_t piece = i % 2 ? 2 * MIB : 1 + splitmix64(&state) % (3 * MIB);
         size_t from = splitmix64(&state) % (len - piece);
-        assert_same_as_scan(prev, &p, data + from, piece, NULL);
+        assert_same_as_scan_at(prev, &p, data + from, piece, from, NULL, NULL);
     }
+    /* Batches in file order, as an ingest reads them: after the insertion the shift is
+     * known, and most batches start their chain on the file's own cuts. */
+    size_t seeded = 0, batches = 0;
+    for (size_t from = 0; from < len; from += 2 * MIB, batches++) {
+        size_t piece = len - from < 2 * MIB ? len - from : 2 * MIB, start = 0;
+        assert_same_as_scan_at(prev, &p, data + from, piece, from, NULL, &start);
+        seeded += start > 0;
+    }
+    cr_assert_geq(seeded, batches / 2, "%zu of %zu batches seeded", seeded, batches);
     dv_prevchunks_free(prev);
     dv_manifest_release(&m);
     free(data);
@@ -192,11 +216,19 @@ Test(prevchunks, unchanged_data_is_proven_by_hashes_not_scanned)
     size_t known = assert_same_as_scan(prev, &p, data, len, &scanned);
     cr_assert_eq(known, want.n, "%zu of %zu chunks with ids", known, want.n);
     cr_assert_leq(scanned, 2 * (uint64_t)p.max, "scanned %llu bytes", (unsigned long long)scanned);
-    cut_list_free(&want);
 
-    /* From the middle of a chunk, a few chunks are scanned before the thread is found. */
-    assert_same_as_scan(prev, &p, data + 12345, 2 * MIB, &scanned);
+    /* From the middle of a chunk at its place in the file, the chain starts at the
+     * previous version's next cut, and only the end of the piece is scanned. */
+    size_t start = 0;
+    assert_same_as_scan_at(prev, &p, data + 12345, 2 * MIB, 12345, &scanned, &start);
+    cr_assert_eq(start + 12345, want.ends[0], "the chain starts at %zu", start + 12345);
+    cr_assert_leq(scanned, p.max, "scanned %llu bytes", (unsigned long long)scanned);
+    /* Taken for another offset, the seed fails and the piece is cut from its start, a
+     * few chunks scanned before the thread is found. */
+    assert_same_as_scan_at(prev, &p, data + 12345, 2 * MIB, 12345 + 999, &scanned, &start);
+    cr_assert_eq(start, 0);
     cr_assert_lt(scanned, 2 * MIB / 4, "scanned %llu bytes", (unsigned long long)scanned);
+    cut_list_free(&want);
     dv_prevchunks_free(prev);
     dv_manifest_release(&m);
     free(data);
@@ -237,7 +269,7 @@ Test(prevchunks, small_chunks_repeated_and_shifted_data)
     for (int i = 0; i < 60; i++) {
         size_t piece = 1 + splitmix64(&state) % (len / 2);
         size_t from = i == 0 ? 0 : splitmix64(&state) % (len - piece);
-        assert_same_as_scan(prev, &p, data + from, piece, NULL);
+        assert_same_as_scan_at(prev, &p, data + from, piece, from, NULL, NULL);
     }
     /* Unrelated data: nothing to prove, still the chunker's cuts. */
     fill_random(data, len, 20);
