@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "fs.h"
+#include "pointer.h"
 
 #include <dirent.h>
 #include <assert.h>
@@ -97,23 +98,44 @@ int dv_worktree_skip_name(const char *name)
     return !strcmp(name, ".git") || !strcmp(name, ".dv");
 }
 
-/* The manifest of what relpath held when it was last hashed or written, if it is large
- * enough to be worth it and the store has it; NULL otherwise. Only a hint for the
- * ingest, so any failure just means no hint. */
+/* Where a pointer file of its own records relpath's stored version, *id is that. */
+static int pointer_id(dv_oid *id, dv_worktree *wt, const char *relpath)
+{
+    dv_buf path = DV_BUF_INIT;
+    dv_pointer p;
+    int found = dv_repo_abspath(&path, wt->repo, relpath) == 0 &&
+                dv_buf_puts(&path, DV_POINTER_SUFFIX) == 0 && dv_pointer_read(&p, path.ptr) == 0 &&
+                p.kind == DV_KIND_FILE;
+    if (found)
+        *id = p.oid;
+    dv_buf_release(&path);
+    dv_error_clear();
+    return found;
+}
+
+/* The manifest of an earlier version of relpath that the store has, if the file is
+ * large enough for it to be worth reading: what relpath held when it was last hashed or
+ * written, or else (dv status hashed the new content without storing it) what its own
+ * pointer file records. NULL otherwise: it is only a hint for the ingest, so any failure
+ * just means no hint. */
 static const dv_manifest *previous_version(dv_worktree *wt, const char *relpath,
                                            const struct stat *st)
 {
     dv_oid id;
     uint8_t type = 0;
-    if ((uint64_t)st->st_size < DV_INGEST_PREVIOUS_MIN_BYTES ||
-        !dv_statcache_last_id(&id, wt->cache, relpath) || !dv_odb_has(wt->history, &id))
+    if ((uint64_t)st->st_size < DV_INGEST_PREVIOUS_MIN_BYTES)
+        return NULL;
+    if (!(dv_statcache_last_id(&id, wt->cache, relpath) && dv_odb_has(wt->history, &id)) &&
+        !(pointer_id(&id, wt, relpath) && dv_odb_has(wt->history, &id)))
         return NULL;
     dv_manifest_release(&wt->previous);
     if (dv_odb_read(&wt->raw, &type, wt->history, &id) < 0 || type != DV_OBJ_MANIFEST ||
         dv_manifest_decode(&wt->previous, wt->raw.ptr, wt->raw.len) < 0) {
         dv_error_clear();
+        dv_buf_release(&wt->raw);
         return NULL;
     }
+    dv_buf_release(&wt->raw); /* decoded; 36 bytes a chunk not to hold twice */
     return &wt->previous;
 }
 
