@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Candidates hashed together. Sixteen fill the wide hashing lanes; a window grows while
- * all of its candidates hold, up to the most that can be wasted when one does not and
- * the chunks after it are shifted (an insertion): 32 chunks, about 2 MiB. */
+/* Candidates hashed together: 32 keep the sixteen wide hashing lanes busy. A window
+ * doubles while all of its candidates hold, up to 64; a batch holds about 32 chunks of
+ * the default sizes, so after a few windows it is the rest of the batch. What a failed
+ * candidate can waste is the candidates after it, when they are shifted (an insertion):
+ * at most the rest of the window. */
 #define WINDOW_MIN 32
 #define WINDOW_MAX 64
 /* Lookups of scanned chunks' ids that may miss in a row before the next QUIET_BYTES are
@@ -145,11 +147,11 @@ static size_t first_at_or_after(const dv_prevchunks *p, uint64_t old)
     return lo;
 }
 
-/* Lay candidates from where the previous version had its first cut at or after data[0]
- * (file offset offset), moved by the last shift seen. Returns that start if the first
+/* Lay a candidate where the previous version had its first cut at or after data[0]
+ * (file offset offset), moved by the last shift seen. Returns that start if the
  * candidate holds, else 0 (with *n 0). */
 static size_t seed(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_t offset, candidate *c,
-                   size_t *n, size_t window, int *error)
+                   size_t *n, int *error)
 {
     int64_t shift = __atomic_load_n(&p->shift, __ATOMIC_RELAXED);
     *n = 0;
@@ -161,8 +163,9 @@ static size_t seed(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_t o
     uint64_t start = (uint64_t)((int64_t)p->starts[index] + shift) - offset;
     if (start >= len)
         return 0;
-    if ((*error = lay(p, data, len, (size_t)start, index, c, n, window)) < 0 || !*n ||
-        !c[0].holds) {
+    /* One candidate: where the guess is wrong (new content, a shift not seen yet), only
+     * its hash is wasted. The window grows from there as candidates hold. */
+    if ((*error = lay(p, data, len, (size_t)start, index, c, n, 1)) < 0 || !*n || !c[0].holds) {
         *n = 0;
         return 0;
     }
@@ -174,14 +177,14 @@ int dv_prevchunks_cut(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_
 {
     int error;
     candidate c[WINDOW_MAX];
-    size_t n_cand = 0, next = 0, window = WINDOW_MIN, pos = 0, quiet_until = 0;
+    size_t n_cand = 0, next = 0, window = WINDOW_MIN / 2, pos = 0, quiet_until = 0;
     int misses = 0;
     assert(p && out && tail && (data || len == 0) && len <= UINT32_MAX);
     out->n = 0;
     out->scanned = 0;
     dv_chunker_init(tail, &p->params);
     error = 0;
-    pos = out->start = seed(p, data, len, offset, c, &n_cand, window, &error);
+    pos = out->start = seed(p, data, len, offset, c, &n_cand, &error);
     if (error < 0)
         return error;
     while (pos < len) {
