@@ -9,6 +9,11 @@
  * depends only on the bytes since the previous one), and the rest of the worker's cuts
  * are taken as they are. Chains meet within a chunk or two on most data, so chunking no
  * longer runs on one core, and the result is exactly that of one chunker over the file.
+ *
+ * Given the manifest of the file's previous version, a worker instead cuts its batch
+ * along that version's chunks (prevchunks.h): its chain may then start at the
+ * previous version's cut rather than at the first byte, and the chunks it proved or
+ * hashed on the way come with their ids, which are not computed again.
  */
 #include "ingest.h"
 

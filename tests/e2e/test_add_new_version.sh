@@ -48,6 +48,11 @@ assert_exit 0 "$DV" add data.bin
 git commit -q -m v1
 ok "v1 stored"
 
+step "v1 touched: dv status hashes it again, along v1's chunks, and says clean"
+touch -d '2001-01-01 00:00:00' data.bin
+assert_exit 0 "$DV" status data.bin
+assert_contains "$ALL" "clean"
+
 step "v2: an edit of v1; dv status hashes it and says modified"
 edit data.bin 2
 sha2=$(sha_of data.bin)
