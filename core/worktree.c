@@ -98,16 +98,67 @@ int dv_worktree_skip_name(const char *name)
     return !strcmp(name, ".git") || !strcmp(name, ".dv");
 }
 
-/* Where a pointer file of its own records relpath's stored version, *id is that. */
+/* Follow path (components separated by '/') down from the stored tree id to a file's
+ * manifest id. */
+static int tree_lookup(dv_oid *id, dv_worktree *wt, const dv_oid *tree_id, const char *path)
+{
+    dv_buf raw = DV_BUF_INIT;
+    dv_oid at = *tree_id;
+    int found = 0;
+    for (;;) {
+        dv_tree t = {0, NULL, 0};
+        uint8_t type = 0;
+        const char *slash = strchr(path, '/');
+        size_t len = slash ? (size_t)(slash - path) : strlen(path);
+        if (dv_odb_read(&raw, &type, wt->history, &at) < 0 || type != DV_OBJ_TREE ||
+            dv_tree_decode(&t, raw.ptr, raw.len) < 0)
+            break;
+        const dv_tree_entry *e = dv_tree_find(&t, path, len);
+        int mode = e ? e->mode : 0;
+        if (e)
+            at = e->id;
+        dv_tree_release(&t);
+        if (!slash) {
+            found = mode == DV_MODE_FILE || mode == DV_MODE_EXEC;
+            break;
+        }
+        if (mode != DV_MODE_DIR)
+            break;
+        path = slash + 1;
+    }
+    if (found)
+        *id = at;
+    dv_buf_release(&raw);
+    return found;
+}
+
+/* What a pointer file records as relpath's stored version: the path's own pointer (a
+ * file), or the tree of a directory pointer above it, followed down by name. */
 static int pointer_id(dv_oid *id, dv_worktree *wt, const char *relpath)
 {
-    dv_buf path = DV_BUF_INIT;
-    dv_pointer p;
-    int found = dv_repo_abspath(&path, wt->repo, relpath) == 0 &&
-                dv_buf_puts(&path, DV_POINTER_SUFFIX) == 0 && dv_pointer_read(&p, path.ptr) == 0 &&
-                p.kind == DV_KIND_FILE;
-    if (found)
-        *id = p.oid;
+    dv_buf prefix = DV_BUF_INIT, path = DV_BUF_INIT;
+    size_t len = strlen(relpath);
+    int found = 0;
+    for (size_t cut = 1; cut <= len && !found; cut++) {
+        if (cut < len && relpath[cut] != '/')
+            continue;
+        dv_pointer p;
+        dv_buf_clear(&prefix);
+        if (dv_buf_put(&prefix, relpath, cut) < 0 ||
+            dv_repo_abspath(&path, wt->repo, prefix.ptr) < 0 ||
+            dv_buf_puts(&path, DV_POINTER_SUFFIX) < 0)
+            break;
+        if (dv_pointer_read(&p, path.ptr) < 0)
+            continue;
+        if (cut == len && p.kind == DV_KIND_FILE) {
+            *id = p.oid;
+            found = 1;
+        } else if (cut < len && p.kind == DV_KIND_DIR) {
+            found = tree_lookup(id, wt, &p.oid, relpath + cut + 1);
+        }
+        break; /* the outermost pointer decides */
+    }
+    dv_buf_release(&prefix);
     dv_buf_release(&path);
     dv_error_clear();
     return found;
@@ -115,8 +166,8 @@ static int pointer_id(dv_oid *id, dv_worktree *wt, const char *relpath)
 
 /* The manifest of an earlier version of relpath that the store has, if the file is
  * large enough for it to be worth reading: what relpath held when it was last hashed or
- * written, or else (dv status hashed the new content without storing it) what its own
- * pointer file records. NULL otherwise: it is only a hint for the ingest, so any failure
+ * written, or else (dv status hashed the new content without storing it) what a
+ * pointer file records for it. NULL otherwise: it is only a hint for the ingest, so any failure
  * just means no hint. */
 static const dv_manifest *previous_version(dv_worktree *wt, const char *relpath,
                                            const struct stat *st)

@@ -46,6 +46,7 @@ gen_random data.bin "$SIZE" 1
 sha1=$(sha_of data.bin)
 assert_exit 0 "$DV" add data.bin
 git commit -q -m v1
+rev1=$(git rev-parse HEAD)
 ok "v1 stored"
 
 step "v1 touched: dv status hashes it again, along v1's chunks, and says clean"
@@ -64,6 +65,7 @@ step "dv add of v2 gives the pointer and the new bytes of a repository without v
 before=$(store_bytes)
 assert_exit 0 "$DV" add data.bin
 git commit -q -m v2
+rev2=$(git rev-parse HEAD)
 grown=$(( $(store_bytes) - before ))
 read -r want_oid _ < <(fresh_oid data.bin)
 assert_eq "$want_oid" "$(oid_of data.bin.dv)" "v2's id with v1 as the previous version"
@@ -76,6 +78,7 @@ assert_exit 0 "$DV" add data.bin
 read -r want_oid _ < <(fresh_oid data.bin)
 assert_eq "$want_oid" "$(oid_of data.bin.dv)" "v3's id"
 git commit -q -m v3
+rev3=$(git rev-parse HEAD)
 sha3=$(sha_of data.bin)
 edit data.bin 4
 rm -f .dv/index
@@ -85,8 +88,24 @@ assert_eq "$want_oid" "$(oid_of data.bin.dv)" "v4's id without a stat cache"
 git commit -q -m v4
 ok "unrelated content and a missing stat cache give the fresh ids too"
 
+step "a large file in an added directory: dv status, then dv add of an edit"
+mkdir -p models/run1
+gen_random models/run1/weights.bin "$SIZE" 5
+printf 'small\n' >models/notes.txt
+assert_exit 0 "$DV" add models
+git commit -q -m "models v1"
+edit models/run1/weights.bin 6
+assert_exit 1 "$DV" status models
+assert_exit 0 "$DV" add models
+dir=$(mktemp -d "$T/fresh.XXXXXX")
+cp -r models "$dir/models"
+(new_repo "$dir" >/dev/null && "$DV" add -q models) || fail "fresh add of models failed"
+assert_eq "$(oid_of "$dir/models.dv")" "$(oid_of models.dv)" "the directory's tree id"
+git commit -q -m "models v2"
+ok "the edited file under a directory pointer gets a fresh add's ids"
+
 step "every version restores exactly"
-for rev_sha in "HEAD~3 $sha1" "HEAD~2 $sha2" "HEAD~1 $sha3"; do
+for rev_sha in "$rev1 $sha1" "$rev2 $sha2" "$rev3 $sha3"; do
     read -r rev sha <<<"$rev_sha"
     git checkout -q "$rev" -- data.bin.dv
     assert_exit 0 "$DV" checkout data.bin
