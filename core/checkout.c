@@ -580,7 +580,6 @@ static int open_old(old_file *old, planner *p, const action *a, const char *path
     struct stat st;
     dv_buf raw = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
-    uint8_t type;
     old->fd = -1;
     old->map = NULL;
     if (!a->has_old)
@@ -588,8 +587,8 @@ static int open_old(old_file *old, planner *p, const action *a, const char *path
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0 || !dv_fs_same_file(&st, &a->old_st))
         goto done;
-    if (dv_odb_read(&raw, &type, p->odb, &a->old_id) < 0 || type != DV_OBJ_MANIFEST ||
-        dv_manifest_decode(&m, raw.ptr, raw.len) < 0 || m.size != (uint64_t)st.st_size)
+    if (dv_manifest_read(&m, &raw, p->odb, &a->old_id, a->relpath) < 0 ||
+        m.size != (uint64_t)st.st_size)
         goto done;
     if ((error = dv_chunkmap_new(&old->map, &m)) < 0)
         goto done;
@@ -620,15 +619,7 @@ static int restore_file(planner *p, const action *a, dv_pool *pool)
     dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT, path = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
     old_file old = {-1, NULL};
-    uint8_t type;
-    if ((error = dv_odb_read(&raw, &type, p->odb, &a->id)) < 0)
-        goto done;
-    if (type != DV_OBJ_MANIFEST) {
-        error = dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
-                             dv_oid_hex(&a->id), a->relpath, dv_object_type_name(type));
-        goto done;
-    }
-    if ((error = dv_manifest_decode(&m, raw.ptr, raw.len)) < 0 ||
+    if ((error = dv_manifest_read(&m, &raw, p->odb, &a->id, a->relpath)) < 0 ||
         (error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0)
         goto done;
     mode_t mode = (a->mode == DV_MODE_EXEC ? 0777 : 0666) & ~p->umask_bits;

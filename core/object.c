@@ -8,6 +8,7 @@
 #include "bytes.h"
 #include "error.h"
 #include "quote.h"
+#include "storage/odb.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -180,6 +181,18 @@ int dv_manifest_decode(dv_manifest *out, const void *data, size_t len)
 done:
     dv_manifest_release(&m);
     return error;
+}
+
+int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *id, const char *what)
+{
+    int error;
+    uint8_t type = 0;
+    if ((error = dv_odb_read(raw, &type, odb, id)) < 0)
+        return error;
+    if (type != DV_OBJ_MANIFEST)
+        return dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
+                            dv_oid_hex(id), what, dv_object_type_name(type));
+    return dv_manifest_decode(out, raw->ptr, raw->len);
 }
 
 void dv_manifest_clear(dv_manifest *m)

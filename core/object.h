@@ -48,6 +48,14 @@ int dv_manifest_encode(dv_buf *out, const dv_manifest *m);
  */
 int dv_manifest_decode(dv_manifest *out, const void *data, size_t len);
 void dv_manifest_clear(dv_manifest *m);
+
+typedef struct dv_odb dv_odb;
+/** Read id from odb (verified) and decode it as a file manifest into out, which must be
+ *  empty; raw is scratch. Returns 0, the store's error (DV_ENOTFOUND when absent), or
+ *  DV_ECORRUPT when the object is another type ("object ID for WHAT is a TYPE, not a file
+ *  manifest") or does not decode. */
+int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *id,
+                     const char *what);
 void dv_manifest_release(dv_manifest *m);
 
 /* Entry modes in trees. */

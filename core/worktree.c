@@ -23,7 +23,6 @@ struct dv_worktree {
     dv_odb *odb;     /* NULL when only hashing */
     dv_odb *history; /* the store, to read earlier versions' manifests from */
     dv_buf abs;      /* scratch */
-    dv_buf raw;      /* scratch: an earlier version's manifest, encoded */
     dv_manifest previous;
 };
 
@@ -36,7 +35,6 @@ int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options
     wt->repo = repo;
     wt->cache_path = (dv_buf)DV_BUF_INIT;
     wt->abs = (dv_buf)DV_BUF_INIT;
-    wt->raw = (dv_buf)DV_BUF_INIT;
     wt->previous = (dv_manifest)DV_MANIFEST_INIT;
     if (opts)
         wt->opts = *opts;
@@ -67,7 +65,6 @@ void dv_worktree_free(dv_worktree *wt)
     dv_statcache_free(wt->cache);
     dv_buf_release(&wt->cache_path);
     dv_buf_release(&wt->abs);
-    dv_buf_release(&wt->raw);
     dv_manifest_release(&wt->previous);
     free(wt);
 }
@@ -173,20 +170,19 @@ static const dv_manifest *previous_version(dv_worktree *wt, const char *relpath,
                                            const struct stat *st)
 {
     dv_oid id;
-    uint8_t type = 0;
     if ((uint64_t)st->st_size < DV_INGEST_PREVIOUS_MIN_BYTES)
         return NULL;
     if (!(dv_statcache_last_id(&id, wt->cache, relpath) && dv_odb_has(wt->history, &id)) &&
         !(pointer_id(&id, wt, relpath) && dv_odb_has(wt->history, &id)))
         return NULL;
+    dv_buf raw = DV_BUF_INIT;
     dv_manifest_release(&wt->previous);
-    if (dv_odb_read(&wt->raw, &type, wt->history, &id) < 0 || type != DV_OBJ_MANIFEST ||
-        dv_manifest_decode(&wt->previous, wt->raw.ptr, wt->raw.len) < 0) {
+    int error = dv_manifest_read(&wt->previous, &raw, wt->history, &id, relpath);
+    dv_buf_release(&raw);
+    if (error < 0) {
         dv_error_clear();
-        dv_buf_release(&wt->raw);
         return NULL;
     }
-    dv_buf_release(&wt->raw); /* decoded; 36 bytes a chunk not to hold twice */
     return &wt->previous;
 }
 

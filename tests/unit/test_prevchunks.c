@@ -88,6 +88,24 @@ static void manifest_of(dv_manifest *m, const dv_chunk_params *p, const uint8_t 
     cut_list_free(&l);
 }
 
+static uint8_t *random_data(size_t len, uint64_t seed)
+{
+    uint8_t *data = malloc(len);
+    cr_assert_not_null(data);
+    fill_random(data, len, seed);
+    return data;
+}
+
+/* The index of the manifest that data[0, len) gets with params p; m receives it. */
+static dv_prevchunks *index_of(dv_manifest *m, const dv_chunk_params *p, const uint8_t *data,
+                               size_t len)
+{
+    dv_prevchunks *prev = NULL;
+    manifest_of(m, p, data, len);
+    cr_assert_eq(dv_prevchunks_new(&prev, m, p), 0);
+    return prev;
+}
+
 /* Cutting data[0, len), at offset in the file, along prev gives the chunker's cuts and
  * tail from the chain's start (0 at offset 0), and every id it reports is the SHA-256 of
  * its chunk. Returns how many of the cuts had ids; *start gets the chain's start. */
@@ -158,14 +176,10 @@ Test(prevchunks, an_edited_version_is_cut_as_the_chunker_cuts_it)
 {
     dv_chunk_params p = dv_chunk_params_default();
     size_t old_len = 24 * MIB, len;
-    uint8_t *old = malloc(old_len);
-    cr_assert_not_null(old);
-    fill_random(old, old_len, 7);
+    uint8_t *old = random_data(old_len, 7);
     uint8_t *data = edited_copy(old, old_len, &len, 40, 4 * KIB, 8);
     dv_manifest m = DV_MANIFEST_INIT;
-    manifest_of(&m, &p, old, old_len);
-    dv_prevchunks *prev = NULL;
-    cr_assert_eq(dv_prevchunks_new(&prev, &m, &p), 0);
+    dv_prevchunks *prev = index_of(&m, &p, old, old_len);
     cr_assert(dv_prevchunks_usable(prev));
 
     /* The whole file, as the first batch of an ingest sees it. */
@@ -200,13 +214,9 @@ Test(prevchunks, unchanged_data_is_proven_by_hashes_not_scanned)
 {
     dv_chunk_params p = dv_chunk_params_default();
     size_t len = 16 * MIB;
-    uint8_t *data = malloc(len);
-    cr_assert_not_null(data);
-    fill_random(data, len, 11);
+    uint8_t *data = random_data(len, 11);
     dv_manifest m = DV_MANIFEST_INIT;
-    manifest_of(&m, &p, data, len);
-    dv_prevchunks *prev = NULL;
-    cr_assert_eq(dv_prevchunks_new(&prev, &m, &p), 0);
+    dv_prevchunks *prev = index_of(&m, &p, data, len);
 
     /* From the first chunk on, only the first chunk (to find the thread) and the last
      * (the end of the file, never a candidate) are scanned, and every id is known. */
@@ -238,13 +248,9 @@ Test(prevchunks, the_old_last_chunk_is_no_cut_when_data_follows)
 {
     dv_chunk_params p = dv_chunk_params_default();
     size_t old_len = 8 * MIB + 777, len = old_len + 300 * KIB;
-    uint8_t *data = malloc(len);
-    cr_assert_not_null(data);
-    fill_random(data, len, 13);
+    uint8_t *data = random_data(len, 13);
     dv_manifest m = DV_MANIFEST_INIT;
-    manifest_of(&m, &p, data, old_len);
-    dv_prevchunks *prev = NULL;
-    cr_assert_eq(dv_prevchunks_new(&prev, &m, &p), 0);
+    dv_prevchunks *prev = index_of(&m, &p, data, old_len);
     assert_same_as_scan(prev, &p, data, len, NULL);
     dv_prevchunks_free(prev);
     dv_manifest_release(&m);
@@ -255,16 +261,12 @@ Test(prevchunks, small_chunks_repeated_and_shifted_data)
 {
     dv_chunk_params p = {64, 256, 1024};
     size_t old_len = 2 * MIB, len;
-    uint8_t *old = malloc(old_len);
-    cr_assert_not_null(old);
-    fill_random(old, old_len, 17);
+    uint8_t *old = random_data(old_len, 17);
     memset(old + MIB, 0, 64 * KIB); /* runs of max-length chunks with one id */
     memcpy(old + MIB + 64 * KIB, old, 64 * KIB);
     uint8_t *data = edited_copy(old, old_len, &len, 200, 100, 18);
     dv_manifest m = DV_MANIFEST_INIT;
-    manifest_of(&m, &p, old, old_len);
-    dv_prevchunks *prev = NULL;
-    cr_assert_eq(dv_prevchunks_new(&prev, &m, &p), 0);
+    dv_prevchunks *prev = index_of(&m, &p, old, old_len);
     uint64_t state = 19;
     for (int i = 0; i < 60; i++) {
         size_t piece = 1 + splitmix64(&state) % (len / 2);
@@ -284,9 +286,7 @@ Test(prevchunks, chunks_cut_with_other_params_are_not_used)
 {
     dv_chunk_params small = {64, 256, 1024}, p = dv_chunk_params_default();
     size_t len = MIB;
-    uint8_t *data = malloc(len);
-    cr_assert_not_null(data);
-    fill_random(data, len, 23);
+    uint8_t *data = random_data(len, 23);
     dv_manifest m = DV_MANIFEST_INIT;
     manifest_of(&m, &small, data, len);
     dv_prevchunks *prev = NULL;
