@@ -23,6 +23,12 @@ static int avx512_usable(void)
     return avx512f && avx512bw;
 }
 
+static int vpclmulqdq_present(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ecx >> 10) & 1);
+}
+
 #else
 
 static int avx512_usable(void)
@@ -30,20 +36,37 @@ static int avx512_usable(void)
     return 0;
 }
 
+static int vpclmulqdq_present(void)
+{
+    return 0;
+}
+
 #endif
 
 /* CPUID and XGETBV may trap to a hypervisor, so they are asked once per process. */
-static int has_avx512;
+static int has_avx512, has_vpclmulqdq;
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 
 static void cpu_probe(void)
 {
     has_avx512 = avx512_usable();
+    has_vpclmulqdq = has_avx512 && vpclmulqdq_present();
+}
+
+static void cpu_probe_once(void)
+{
+    if (pthread_once(&cpu_once, cpu_probe) != 0)
+        abort(); /* only on misuse of pthread_once */
 }
 
 int dv_cpu_has_avx512(void)
 {
-    if (pthread_once(&cpu_once, cpu_probe) != 0)
-        abort(); /* only on misuse of pthread_once */
+    cpu_probe_once();
     return has_avx512;
+}
+
+int dv_cpu_has_vpclmulqdq(void)
+{
+    cpu_probe_once();
+    return has_vpclmulqdq;
 }

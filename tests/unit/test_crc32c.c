@@ -69,3 +69,57 @@ Test(crc32c, long_buffers_agree_with_the_bitwise_definition)
     for (size_t len = 0; len < 2048; len += 7)
         cr_assert_eq(dv_crc32c(buf, len), crc32c_bitwise(buf, len), "length %zu", len);
 }
+
+/* Every engine the CPU runs (folding in 16- and 64-byte blocks, the crc32 instruction,
+ * the table) agrees with the definition for every length up to past the folding rounds,
+ * at every alignment, and for lengths around each round of every engine. */
+Test(crc32c, every_engine_agrees_with_the_bitwise_definition)
+{
+    enum { MAX = 3 * 4096 * 2 + 3 * 256 * 2 + 4096 };
+    static uint8_t buf[MAX + 64];
+    uint64_t x = 0x2545f4914f6cdd1du;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)x;
+    }
+    static const dv_crc32c_engine engines[] = {DV_CRC32C_TABLE, DV_CRC32C_SSE42, DV_CRC32C_PCLMUL,
+                                               DV_CRC32C_VPCLMUL};
+    int ran = 0;
+    for (size_t e = 0; e < sizeof(engines) / sizeof(engines[0]); e++) {
+        if (!dv_crc32c_engine_usable(engines[e]))
+            continue;
+        ran++;
+        for (size_t len = 0; len <= 1100; len++)
+            cr_assert_eq(dv_crc32c_with(engines[e], buf + (len % 61), len),
+                         crc32c_bitwise(buf + (len % 61), len), "engine %zu, length %zu", e, len);
+        static const size_t lengths[] = {4095, 4096, 4097, 4111,  4112,  4160,  4351,
+                                         4352, 8191, 8192, 12288, 13057, 25344, MAX};
+        for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++)
+            for (size_t align = 0; align < 64; align += 13)
+                cr_assert_eq(dv_crc32c_with(engines[e], buf + align, lengths[i]),
+                             crc32c_bitwise(buf + align, lengths[i]),
+                             "engine %zu, length %zu, offset %zu", e, lengths[i], align);
+        cr_assert_eq(dv_crc32c_with(engines[e], "123456789", 9), 0xe3069283u);
+    }
+    cr_assert_geq(ran, 1);
+    cr_assert(dv_crc32c_engine_usable(DV_CRC32C_TABLE));
+}
+
+/* A flipped bit anywhere in a long buffer changes the sum of every engine. */
+Test(crc32c, every_engine_sees_a_flipped_bit)
+{
+    static uint8_t buf[70000];
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 131 + 7);
+    for (int e = DV_CRC32C_TABLE; e <= DV_CRC32C_VPCLMUL; e++) {
+        if (!dv_crc32c_engine_usable((dv_crc32c_engine)e))
+            continue;
+        uint32_t clean = dv_crc32c_with((dv_crc32c_engine)e, buf, sizeof(buf));
+        for (size_t at = 0; at < sizeof(buf); at += 4099) {
+            buf[at] ^= 0x10;
+            cr_assert_neq(dv_crc32c_with((dv_crc32c_engine)e, buf, sizeof(buf)), clean,
+                          "engine %d, byte %zu", e, at);
+            buf[at] ^= 0x10;
+        }
+    }
+}
