@@ -38,3 +38,29 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); b = f.read(1); f.seek(4096); f.write
     git checkout -q data.bin.dv
     assert_exit 0 "$DV" checkout --force
 done
+
+step "3,000 small files in 30 directories, removed and restored side by side"
+"$PY" - small <<'PYEOF'
+import os, random, sys
+r = random.Random(7)
+for d in range(30):
+    os.makedirs(os.path.join(sys.argv[1], "d%02d" % d))
+    for i in range(100):
+        with open(os.path.join(sys.argv[1], "d%02d" % d, "f%03d" % i), "wb") as f:
+            f.write(r.randbytes(r.randrange(0, 16384)))
+    os.chmod(os.path.join(sys.argv[1], "d%02d" % d, "f000"), 0o755)
+PYEOF
+snapshot small "$T/small.before" >/dev/null
+assert_exit 0 "$DV" add small
+git commit -q -m small
+rm -rf small
+assert_exit 0 "$DV" checkout
+assert_contains "$OUT" "restored 3000 files"
+assert_tree_matches small "$T/small.before" "restored small/"
+
+step "every restored small file has its stat-cache entry: add reads nothing, status is clean"
+assert_exit 0 "$DV" add small
+amount=$(read_amount)
+[[ "$amount" =~ ^0(\.0+)?( ?[A-Za-z]+)?$ ]] || fail "dv add read $amount of files checkout had just written"
+ok "dv add read $amount"
+assert_exit 0 "$DV" status
