@@ -323,7 +323,7 @@ static uint32_t crc32c_raw(dv_crc32c_engine engine, uint32_t crc, const uint8_t 
 
 int dv_crc32c_engine_usable(dv_crc32c_engine engine)
 {
-    return engine_usable(engine);
+    return engine_usable(engine) != 0;
 }
 
 /* The fastest engine, found once: the same for every thread. */

@@ -102,7 +102,7 @@ Test(crc32c, every_engine_agrees_with_the_bitwise_definition)
         cr_assert_eq(dv_crc32c_with(engines[e], "123456789", 9), 0xe3069283u);
     }
     cr_assert_geq(ran, 1);
-    cr_assert(dv_crc32c_engine_usable(DV_CRC32C_TABLE));
+    cr_assert_eq(dv_crc32c_engine_usable(DV_CRC32C_TABLE), 1);
 }
 
 /* A flipped bit anywhere in a long buffer changes the sum of every engine. */
