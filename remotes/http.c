@@ -308,6 +308,22 @@ static const dv_remote_ops http_ops = {
 
 /* ---- opening ---- */
 
+/* The path of a base URL, each run of slashes as one and none at the end: not every
+ * server merges "a//b" into "a/b" as nginx does. */
+static int append_path(dv_buf *out, const char *path)
+{
+    int error = 0;
+    for (const char *p = path; *p && error == 0;) {
+        size_t slashes = strspn(p, "/");
+        p += slashes;
+        size_t name = strcspn(p, "/");
+        if (name && (error = dv_buf_puts(out, "/")) == 0)
+            error = dv_buf_put(out, p, name);
+        p += name;
+    }
+    return error;
+}
+
 int dv_remote_http_open(dv_remote **out, const char *url)
 {
     http_backend *backend = NULL;
@@ -327,17 +343,15 @@ int dv_remote_http_open(dv_remote **out, const char *url)
     if ((error = dv_curl_request_global_init()) < 0)
         return error;
 
-    if ((error = dv_buf_puts(&base, url)) < 0)
-        goto done;
-    while (base.len > (size_t)(host - url) + host_len && base.ptr[base.len - 1] == '/')
-        dv_buf_truncate(&base, base.len - 1);
     /* messages never show a password given in the URL */
     const char *at = memrchr(host, '@', host_len);
-    if ((error = dv_buf_put(&display, url, (size_t)(host - url))) < 0 ||
-        (error = dv_buf_puts(&display, at ? at + 1 : host)) < 0)
+    if ((error = dv_buf_put(&base, url, (size_t)(host - url) + host_len)) < 0 ||
+        (error = dv_buf_put(&display, url, (size_t)(host - url))) < 0 ||
+        (error = dv_buf_put(&display, at ? at + 1 : host,
+                            host_len - (at ? (size_t)(at + 1 - host) : 0))) < 0 ||
+        (error = append_path(&base, host + host_len)) < 0 ||
+        (error = append_path(&display, host + host_len)) < 0)
         goto done;
-    while (display.len > 0 && display.ptr[display.len - 1] == '/')
-        dv_buf_truncate(&display, display.len - 1);
 
     if (!(backend = calloc(1, sizeof(*backend)))) {
         error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);

@@ -140,6 +140,16 @@ Test(remote_http, open_hides_the_password_and_refuses_writes)
     cr_assert_str_eq(r->display, "http://example.com:8080", "the password may hold '@'");
     dv_remote_free(r);
 
+    cr_assert_eq(dv_remote_http_open(&r, "http://example.com//data//sets///"), 0, "%s",
+                 dv_error_last());
+    cr_assert_str_eq(r->url, "http://example.com/data/sets", "runs of slashes merged");
+    cr_assert_str_eq(r->display, "http://example.com/data/sets");
+    dv_remote_free(r);
+
+    cr_assert_eq(dv_remote_http_open(&r, "http://example.com/"), 0, "%s", dv_error_last());
+    cr_assert_str_eq(r->url, "http://example.com");
+    dv_remote_free(r);
+
     cr_assert_eq(dv_remote_http_open(&r, "ftp://example.com"), DV_EUSAGE);
     cr_assert_eq(dv_remote_http_open(&r, "http://"), DV_EUSAGE);
     cr_assert_eq(dv_remote_http_open(&r, "http://h/x?y=1"), DV_EUSAGE);
