@@ -279,6 +279,8 @@ __attribute__((target(VPCLMUL_TARGET))) static uint32_t crc32c_vpclmul(uint32_t 
 #define VPCLMUL_MIN_BYTES 512u
 #define PCLMUL_MIN_BYTES 128u
 
+/* Each engine also uses the instructions of the ones below it (for short buffers and
+ * the last bytes). */
 static int engine_usable(dv_crc32c_engine engine)
 {
     switch (engine) {
@@ -287,10 +289,9 @@ static int engine_usable(dv_crc32c_engine engine)
     case DV_CRC32C_SSE42:
         return __builtin_cpu_supports("sse4.2");
     case DV_CRC32C_PCLMUL:
-        return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul");
-    case DV_CRC32C_VPCLMUL:
-        return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul") &&
-               dv_cpu_has_avx512() && dv_cpu_has_vpclmulqdq();
+        return engine_usable(DV_CRC32C_SSE42) && __builtin_cpu_supports("pclmul");
+    case DV_CRC32C_VPCLMUL: /* dv_cpu_has_vpclmulqdq includes AVX-512 */
+        return engine_usable(DV_CRC32C_PCLMUL) && dv_cpu_has_vpclmulqdq();
     }
     return 0;
 }
