@@ -5,6 +5,8 @@
  */
 #include "object.h"
 
+#include "pathname.h"
+
 #include "bytes.h"
 #include "error.h"
 #include "quote.h"
@@ -216,19 +218,9 @@ void dv_manifest_release(dv_manifest *m)
 /* NULL if name is a valid entry name, else what is wrong with it ("contains '/'"). */
 static const char *name_problem(const char *name, size_t len)
 {
-    if (len == 0)
-        return "is empty";
     if (len > TREE_NAME_MAX_BYTES)
         return "is longer than 65535 bytes";
-    if (memchr(name, '/', len))
-        return "contains '/'";
-    if (memchr(name, '\0', len))
-        return "contains a NUL byte";
-    if (len == 1 && name[0] == '.')
-        return "is '.'";
-    if (len == 2 && name[0] == '.' && name[1] == '.')
-        return "is '..'";
-    return NULL;
+    return dv_pathname_problem(name, len);
 }
 
 static int mode_is_known(unsigned mode)

@@ -1,9 +1,12 @@
 /* worktree: work-tree files and directories as dv objects. */
 #include "worktree.h"
 
+#include "pathname.h"
+
 #include "error.h"
 #include "fs.h"
 #include "pointer.h"
+#include "wtfs.h"
 
 #include <dirent.h>
 #include <assert.h>
@@ -91,8 +94,9 @@ void dv_worktree_stats(dv_worktree *wt, dv_ingest_stats *out)
 
 int dv_worktree_skip_name(const char *name)
 {
-    /* A nested repository's own metadata is never data of ours. */
-    return !strcmp(name, ".git") || !strcmp(name, ".dv");
+    /* A nested repository's own metadata is never data of ours, in any of the forms a
+     * file system may fold to its name. */
+    return dv_pathname_reserved(name, strlen(name));
 }
 
 /* Follow path (components separated by '/') down from the stored tree id to a file's
@@ -141,11 +145,10 @@ static int pointer_id(dv_oid *id, dv_worktree *wt, const char *relpath)
             continue;
         dv_pointer p;
         dv_buf_clear(&prefix);
-        if (dv_buf_put(&prefix, relpath, cut) < 0 ||
-            dv_repo_abspath(&path, wt->repo, prefix.ptr) < 0 ||
+        if (dv_buf_put(&prefix, relpath, cut) < 0 || dv_buf_set(&path, prefix.ptr) < 0 ||
             dv_buf_puts(&path, DV_POINTER_SUFFIX) < 0)
             break;
-        if (dv_pointer_read(&p, path.ptr) < 0)
+        if (dv_repo_read_pointer(&p, wt->repo, path.ptr) < 0)
             continue;
         if (cut == len && p.kind == DV_KIND_FILE) {
             *id = p.oid;
@@ -259,14 +262,22 @@ static int compare_names(const void *a, const void *b)
 
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath)
 {
+    /* Walked from the top one component at a time: a symlinked directory on the way is
+     * refused, never listed. Entries are then looked up relative to this descriptor: one
+     * path component for the kernel to resolve instead of the whole path, for every file. */
+    int fd, error = dv_wtfs_open_dir(&fd, wt->repo->workdir_fd, relpath, 0);
+    *out = (dv_worktree_names)DV_WORKTREE_NAMES_INIT;
+    if (error < 0)
+        return error;
+    return dv_worktree_list_fd(out, fd, relpath);
+}
+
+int dv_worktree_list_fd(dv_worktree_names *out, int fd, const char *relpath)
+{
     int error = 0;
     *out = (dv_worktree_names)DV_WORKTREE_NAMES_INIT;
     size_t alloc = 0;
-    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
-        return error;
-    /* Entries are then looked up relative to this descriptor: one path component
-     * for the kernel to resolve instead of the whole path, for every file. */
-    out->dirfd = open(wt->abs.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    out->dirfd = fd;
     int list_fd = out->dirfd < 0 ? -1 : dup(out->dirfd);
     DIR *dir = list_fd < 0 ? NULL : fdopendir(list_fd);
     if (!dir) {
