@@ -3,13 +3,17 @@
 
 #include "error.h"
 #include "fs.h"
+#include "pathname.h"
 #include "pointer.h"
+#include "wtfs.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int measure(uint64_t *bytes, dv_buf *path)
 {
@@ -55,7 +59,6 @@ int dv_add_measure(uint64_t *bytes, dv_repo *repo, const char *const *relpaths, 
 
 static int check_addable(dv_repo *repo, const char *relpath, struct stat *st)
 {
-    dv_buf abs = DV_BUF_INIT;
     int error = 0;
     size_t len = strlen(relpath);
     size_t suffix = strlen(DV_POINTER_SUFFIX);
@@ -69,15 +72,20 @@ static int check_addable(dv_repo *repo, const char *relpath, struct stat *st)
             DV_EUSAGE, "%s looks like a pointer file; add the data path it names instead", relpath);
         goto done;
     }
-    if ((error = dv_repo_abspath(&abs, repo, relpath)) < 0)
-        goto done;
-    if (lstat(abs.ptr, st) < 0) {
-        if (errno == ENOENT)
-            error = dv_error_set(DV_EUSAGE, "%s does not exist", relpath);
-        else
-            error = dv_error_errno("cannot stat %s", relpath);
+    size_t bad_at, bad_len;
+    const char *problem = dv_pathname_check_path(relpath, &bad_at, &bad_len);
+    if (problem) {
+        error = dv_error_set(DV_EUSAGE, "cannot add %s: '%.*s' %s", relpath, (int)bad_len,
+                             relpath + bad_at, problem);
         goto done;
     }
+    /* As git refuses to add a path beyond a symbolic link: what is stored and the pointer
+     * and .gitignore written beside it stay inside the work tree. */
+    error = dv_wtfs_lstat(st, repo->workdir_fd, relpath);
+    if (error == DV_ENOTFOUND)
+        error = dv_error_set(DV_EUSAGE, "%s does not exist", relpath);
+    if (error < 0)
+        goto done;
     if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode)) {
         error = dv_error_set(DV_EUSAGE, "%s is not a regular file, directory or symlink", relpath);
         goto done;
@@ -116,7 +124,6 @@ static int check_addable(dv_repo *repo, const char *relpath, struct stat *st)
                              "dv can track it instead",
                              relpath, relpath);
 done:
-    dv_buf_release(&abs);
     return error;
 }
 
@@ -124,19 +131,31 @@ done:
 static int write_pointer(int *written, dv_repo *repo, const char *relpath, const dv_pointer *p)
 {
     dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT, old = DV_BUF_INIT;
-    int error;
+    int error, dirfd = -1, fd = -1;
+    const char *leaf;
     *written = 0;
-    if ((error = dv_pointer_format(&text, p)) < 0 ||
-        (error = dv_repo_abspath(&path, repo, relpath)) < 0 ||
-        (error = dv_buf_puts(&path, DV_POINTER_SUFFIX)) < 0)
+    if ((error = dv_pointer_format(&text, p)) < 0 || (error = dv_buf_puts(&path, relpath)) < 0 ||
+        (error = dv_buf_puts(&path, DV_POINTER_SUFFIX)) < 0 ||
+        (error = dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, path.ptr, 0)) < 0)
         goto done;
-    error = dv_fs_read_file(&old, path.ptr, DV_POINTER_MAX_BYTES);
-    if (error == 0 && old.len == text.len && !memcmp(old.ptr, text.ptr, text.len))
-        goto done;
-    if ((error = dv_fs_write_atomic(path.ptr, text.ptr, text.len, 0644, DV_FS_DURABLE)) < 0)
+    if ((fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+        struct stat st;
+        size_t got = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == (off_t)text.len &&
+            dv_buf_grow(&old, text.len) == 0 &&
+            dv_fs_read_full(fd, old.ptr, text.len, &got, path.ptr) == 0 && got == text.len &&
+            !memcmp(old.ptr, text.ptr, text.len))
+            goto done;
+        dv_error_clear();
+    }
+    if ((error = dv_wtfs_write_atomic(dirfd, leaf, text.ptr, text.len, 0644, path.ptr)) < 0)
         goto done;
     *written = 1;
 done:
+    if (fd >= 0)
+        close(fd);
+    if (dirfd >= 0)
+        close(dirfd);
     dv_buf_release(&text);
     dv_buf_release(&path);
     dv_buf_release(&old);

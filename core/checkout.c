@@ -1,4 +1,14 @@
-/* checkout: restore work-tree data from the store. */
+/*
+ * checkout: restore work-tree data from the store.
+ *
+ * Two walks over the same trees: the first checks everything (names, depth, the total
+ * number of entries, what would be overwritten) and writes nothing; the second makes
+ * the changes as it goes. Each holds one decoded tree and one directory listing a
+ * level, so memory is bounded by the tree depth times one level, whatever a tree DAG
+ * expands to. Every change is made relative to the open directory that holds it, a
+ * directory opened from its parent with O_NOFOLLOW: nothing is written through a
+ * symbolic link, including one this checkout made itself.
+ */
 #include "checkout.h"
 
 #include "chunkmap.h"
@@ -8,6 +18,7 @@
 #include "pointer.h"
 #include "status.h"
 #include "worktree.h"
+#include "wtfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,41 +32,37 @@
 
 #define SETTLE_WAIT_NS (100 * 1000000ll) /* longest wait for the file clock to move on */
 
-enum action_kind { ACT_REMOVE = 1, ACT_MKDIR, ACT_WRITE_FILE, ACT_WRITE_LINK, ACT_CHMOD };
-
-typedef struct action {
-    int kind;
+typedef struct restored {
     char *relpath;
     dv_oid id;
-    uint8_t mode;
-    uint64_t size;
-    /* A file written over one whose content (old_id) is in the store, as it was when
-     * planned: the chunks the two share can be read from it. */
-    int has_old;
-    dv_oid old_id;
-    struct stat old_st;
-} action;
-
-typedef struct restored {
-    size_t action;
     struct stat st;
 } restored;
 
-typedef struct planner {
+/* Entries below each tree, counted once per distinct tree. */
+typedef struct tree_count {
+    dv_oid id;
+    uint64_t entries;
+} tree_count;
+
+typedef struct walker {
     dv_repo *repo;
     dv_worktree *wt;
     dv_odb *odb;
     const dv_checkout_options *opts;
     dv_checkout_result *result;
-    action *actions;
-    size_t n_actions, alloc_actions;
-    dv_buf abs;
+    int applying;            /* 0: the walk that checks, 1: the walk that writes */
+    uint64_t bytes_to_write; /* found by the walk that checks */
     mode_t umask_bits;
     dv_buf tmp_dir; /* .dv/tmp */
+    int tmp_fd;
     dev_t tmp_dev;
     restored *restored; /* files written, for their stat-cache entries */
     size_t n_restored, alloc_restored;
-} planner;
+    dv_pool *pool;
+    tree_count *counts; /* open addressing, cap a power of two */
+    size_t n_counts, cap_counts;
+    uint64_t entries; /* entries the pointers expand to */
+} walker;
 
 int dv_path_list_add(dv_path_list *list, const char *path)
 {
@@ -88,58 +95,176 @@ void dv_checkout_result_free(dv_checkout_result *r)
     dv_path_list_free(&r->bad_pointers);
 }
 
-static int add_action(planner *p, int kind, const char *relpath, const dv_oid *id, uint8_t mode,
-                      uint64_t size)
+/* ---- the size of what the pointers name ---- */
+
+static size_t count_slot(const walker *w, const dv_oid *id)
 {
-    if (p->n_actions == p->alloc_actions) {
-        size_t n = p->alloc_actions ? p->alloc_actions * 2 : 64;
-        action *a = realloc(p->actions, n * sizeof(*a));
-        if (!a)
-            return dv_error_set(DV_ENOMEM, "out of memory");
-        p->actions = a;
-        p->alloc_actions = n;
+    size_t s = 0;
+    memcpy(&s, id->id, sizeof(s));
+    return s & (w->cap_counts - 1);
+}
+
+static tree_count *count_find(walker *w, const dv_oid *id)
+{
+    if (!w->cap_counts)
+        return NULL;
+    for (size_t s = count_slot(w, id);; s = (s + 1) & (w->cap_counts - 1)) {
+        tree_count *c = &w->counts[s];
+        if (c->entries == UINT64_MAX)
+            return NULL; /* empty slot */
+        if (!dv_oid_cmp(&c->id, id))
+            return c;
     }
-    action *a = &p->actions[p->n_actions];
-    memset(a, 0, sizeof(*a));
-    if (!(a->relpath = strdup(relpath)))
-        return dv_error_set(DV_ENOMEM, "out of memory");
-    a->kind = kind;
-    if (id)
-        a->id = *id;
-    a->mode = mode;
-    a->size = size;
-    p->n_actions++;
+}
+
+static int count_put(walker *w, const dv_oid *id, uint64_t entries)
+{
+    if ((w->n_counts + 1) * 2 > w->cap_counts) {
+        size_t cap = w->cap_counts ? w->cap_counts * 2 : 256;
+        tree_count *old = w->counts;
+        size_t old_cap = w->cap_counts;
+        if (!(w->counts = malloc(cap * sizeof(*w->counts)))) {
+            w->counts = old;
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < cap; i++)
+            w->counts[i].entries = UINT64_MAX;
+        w->cap_counts = cap;
+        for (size_t i = 0; i < old_cap; i++) {
+            if (old[i].entries == UINT64_MAX)
+                continue;
+            size_t s = count_slot(w, &old[i].id);
+            while (w->counts[s].entries != UINT64_MAX)
+                s = (s + 1) & (cap - 1);
+            w->counts[s] = old[i];
+        }
+        free(old);
+    }
+    size_t s = count_slot(w, id);
+    while (w->counts[s].entries != UINT64_MAX)
+        s = (s + 1) & (w->cap_counts - 1);
+    w->counts[s].id = *id;
+    w->counts[s].entries = entries;
+    w->n_counts++;
     return 0;
 }
 
-/* Unsaved data at relpath: a conflict, or with force a note of what is overwritten. */
-static int unsaved(planner *p, const char *relpath)
+static int read_tree(dv_tree *tree, walker *w, const dv_oid *id, const char *relpath)
 {
-    return dv_path_list_add(p->opts->force ? &p->result->overwritten : &p->result->conflicts,
-                            relpath);
+    dv_buf raw = DV_BUF_INIT;
+    int error = dv_odb_read(&raw, NULL, w->odb, id);
+    if (!error)
+        error = dv_tree_decode(tree, raw.ptr, raw.len);
+    dv_buf_release(&raw);
+    if (error < 0)
+        error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));
+    return error;
 }
 
-/* Can the item at relpath be removed without losing data that is not in the store? */
-static int check_removable(planner *p, const char *relpath, const struct stat *st)
+/*
+ * The entries below the tree id, each distinct tree decoded once, so a small DAG that
+ * names one subtree many times is measured without being expanded. Decoding checks
+ * every name, so a tree holding a name dv never writes is refused here, before the
+ * walks.
+ */
+static int count_tree(uint64_t *out, walker *w, const dv_oid *id, const char *relpath,
+                      unsigned depth)
+{
+    const tree_count *known = count_find(w, id);
+    if (known) {
+        *out = known->entries;
+        return 0;
+    }
+    if (depth > DV_CHECKOUT_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT,
+                            "%s: directories nested more than %d deep (tree %s); dv refuses to "
+                            "restore it",
+                            relpath, DV_CHECKOUT_MAX_DEPTH, dv_oid_hex(id));
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    uint64_t total = 0;
+    int error = read_tree(&tree, w, id, relpath);
+    for (size_t i = 0; !error && i < tree.n_entries; i++) {
+        const dv_tree_entry *e = &tree.entries[i];
+        uint64_t below = 0;
+        if (e->mode == DV_MODE_DIR &&
+            !(error = dv_worktree_child(&child, relpath, e->name)) &&
+            !(error = count_tree(&below, w, &e->id, child.ptr, depth + 1)) &&
+            below > DV_CHECKOUT_MAX_ENTRIES)
+            break;
+        if (error)
+            break;
+        total += 1 + below;
+        if (total > DV_CHECKOUT_MAX_ENTRIES)
+            break;
+    }
+    if (!error && total > DV_CHECKOUT_MAX_ENTRIES)
+        total = DV_CHECKOUT_MAX_ENTRIES + 1; /* saturated: the caller refuses */
+    if (!error)
+        error = count_put(w, id, total);
+    if (!error)
+        *out = total;
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    return error;
+}
+
+/* ---- the two walks ---- */
+
+/* Unsaved data at relpath. The walk that checks lists it (a conflict, or with force
+ * what is overwritten); found only by the walk that writes, it changed meanwhile. */
+static int unsaved(walker *w, const char *relpath)
+{
+    if (!w->applying)
+        return dv_path_list_add(w->opts->force ? &w->result->overwritten : &w->result->conflicts,
+                                relpath);
+    if (w->opts->force)
+        return 0;
+    return dv_error_set(DV_ECONFLICT,
+                        "%s changed while dv checkout ran and its content is not in the store; "
+                        "run dv add to keep it, or dv checkout --force to discard it",
+                        relpath);
+}
+
+/* Open the directory name in dirfd, which must not be a symlink. */
+static int open_child_dir(int *out, int dirfd, const char *name, const char *relpath)
+{
+    *out = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*out >= 0)
+        return 0;
+    if (errno == ELOOP || errno == ENOTDIR)
+        return dv_error_set(DV_ECORRUPT,
+                            "%s is no longer a directory (a symbolic link or a file appeared "
+                            "there); dv never writes through it",
+                            relpath);
+    return dv_error_errno("cannot open directory %s", relpath);
+}
+
+/* Can the item name in dirfd (lstat st) be removed without losing data that is not in
+ * the store? */
+static int check_removable(walker *w, int dirfd, const char *name, const char *relpath,
+                           const struct stat *st)
 {
     int error = 0;
     dv_oid id;
     uint64_t size;
     if (S_ISREG(st->st_mode)) {
-        if ((error = dv_worktree_file_id(&id, &size, p->wt, relpath, st)) < 0)
+        if ((error = dv_worktree_file_id(&id, &size, w->wt, relpath, st)) < 0)
             return error;
-        return dv_odb_has(p->odb, &id) ? 0 : unsaved(p, relpath);
+        return dv_odb_has(w->odb, &id) ? 0 : unsaved(w, relpath);
     }
     if (S_ISLNK(st->st_mode)) {
-        if ((error = dv_worktree_link_id(&id, &size, p->wt, relpath)) < 0)
+        if ((error = dv_worktree_link_id(&id, &size, w->wt, relpath)) < 0)
             return error;
-        return dv_odb_has(p->odb, &id) ? 0 : unsaved(p, relpath);
+        return dv_odb_has(w->odb, &id) ? 0 : unsaved(w, relpath);
     }
     if (!S_ISDIR(st->st_mode))
-        return unsaved(p, relpath);
+        return unsaved(w, relpath);
+    int fd;
     dv_worktree_names names;
     dv_buf child = DV_BUF_INIT;
-    if ((error = dv_worktree_list(&names, p->wt, relpath)) < 0)
+    if ((error = open_child_dir(&fd, dirfd, name, relpath)) < 0 ||
+        (error = dv_worktree_list_fd(&names, fd, relpath)) < 0)
         return error;
     for (size_t i = 0; i < names.n && !error; i++) {
         struct stat cst;
@@ -147,124 +272,157 @@ static int check_removable(planner *p, const char *relpath, const struct stat *s
             break;
         if (fstatat(names.dirfd, names.names[i], &cst, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        error = check_removable(p, child.ptr, &cst);
+        error = check_removable(w, names.dirfd, names.names[i], child.ptr, &cst);
     }
     dv_worktree_names_free(&names);
     dv_buf_release(&child);
     return error;
 }
 
-static int plan_remove(planner *p, const char *relpath, const struct stat *st)
+static int remove_item(walker *w, int dirfd, const char *name, const char *relpath,
+                       const struct stat *st)
 {
     int error;
-    if ((error = check_removable(p, relpath, st)) < 0)
+    if ((error = check_removable(w, dirfd, name, relpath, st)) < 0 || !w->applying)
         return error;
-    return add_action(p, ACT_REMOVE, relpath, NULL, 0, 0);
+    if ((error = dv_wtfs_remove_tree(dirfd, name, relpath)) < 0)
+        return error;
+    w->result->removed++;
+    dv_statcache_remove(dv_worktree_statcache(w->wt), relpath);
+    dv_statcache_remove_under(dv_worktree_statcache(w->wt), relpath);
+    return 0;
 }
 
-static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_oid *id,
-                       uint64_t size);
+static int restore_file(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id, uint8_t mode, const dv_oid *old_id,
+                        const struct stat *old_st);
+static int restore_link(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id);
+static int walk_item(walker *w, int dirfd, const char *name, const char *relpath, uint8_t mode,
+                     const dv_oid *id, uint64_t size, unsigned depth);
 
-static int plan_dir(planner *p, const char *relpath, const dv_oid *tree_id, int exists)
+/*
+ * The directory name in dirfd holds tree_id. dirfd is -1 in the walk that checks when
+ * the directory above does not exist yet; exists says whether this one does.
+ */
+static int walk_dir(walker *w, int dirfd, const char *name, const char *relpath,
+                    const dv_oid *tree_id, int exists, unsigned depth)
 {
-    int error;
-    dv_buf raw = DV_BUF_INIT, child = DV_BUF_INIT;
+    int error, fd = -1;
+    dv_buf child = DV_BUF_INIT;
     dv_tree tree = DV_TREE_INIT;
     dv_worktree_names names = DV_WORKTREE_NAMES_INIT;
-    if ((error = dv_odb_read(&raw, NULL, p->odb, tree_id)) < 0 ||
-        (error = dv_tree_decode(&tree, raw.ptr, raw.len)) < 0)
+    if ((error = read_tree(&tree, w, tree_id, relpath)) < 0)
         goto done;
-    if (exists && (error = dv_worktree_list(&names, p->wt, relpath)) < 0)
-        goto done;
+    if (exists || w->applying) {
+        if ((error = open_child_dir(&fd, dirfd, name, relpath)) < 0)
+            goto done;
+        if ((error = dv_worktree_list_fd(&names, fd, relpath)) < 0)
+            goto done;
+    }
     dv_worktree_walk walk = {0, 0};
     const dv_tree_entry *e;
-    const char *name;
-    while (dv_worktree_walk_next(&walk, &tree, &names, &e, &name)) {
-        if ((error = dv_worktree_child(&child, relpath, e ? e->name : name)) < 0)
+    const char *on_disk;
+    while (dv_worktree_walk_next(&walk, &tree, &names, &e, &on_disk)) {
+        const char *child_name = e ? e->name : on_disk;
+        if ((error = dv_worktree_child(&child, relpath, child_name)) < 0)
             goto done;
         if (e) {
-            error = plan_create(p, child.ptr, e->mode, &e->id, e->size);
+            error = walk_item(w, names.dirfd, e->name, child.ptr, e->mode, &e->id, e->size,
+                              depth + 1);
         } else {
             /* Not in the recorded version: remove it, unless it is something dv add
              * skips (fifos, sockets, devices), which is not ours to remove. */
             struct stat st;
-            if (fstatat(names.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            if (fstatat(names.dirfd, on_disk, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                 (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
-                error = plan_remove(p, child.ptr, &st);
+                error = remove_item(w, names.dirfd, on_disk, child.ptr, &st);
         }
         if (error < 0)
             goto done;
     }
 done:
-    dv_buf_release(&raw);
     dv_buf_release(&child);
     dv_tree_release(&tree);
     dv_worktree_names_free(&names);
     return error;
 }
 
-/* Make relpath hold (mode, id), comparing with whatever is there now. */
-static int plan_create(planner *p, const char *relpath, uint8_t mode, const dv_oid *id,
-                       uint64_t size)
+/* Make name in dirfd (work-tree path relpath) hold (mode, id). dirfd is -1 when its
+ * directory does not exist yet (in the walk that checks). */
+static int walk_item(walker *w, int dirfd, const char *name, const char *relpath, uint8_t mode,
+                     const dv_oid *id, uint64_t size, unsigned depth)
 {
     int error;
     struct stat st;
-    if ((error = dv_repo_abspath(&p->abs, p->repo, relpath)) < 0)
-        return error;
-    int present = lstat(p->abs.ptr, &st) == 0;
-    if (!present && errno != ENOENT && errno != ENOTDIR)
+    int present = dirfd >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!present && dirfd >= 0 && errno != ENOENT)
         return dv_error_errno("cannot stat %s", relpath);
     if (present) {
         dv_oid current;
         uint64_t current_size;
         if ((mode == DV_MODE_FILE || mode == DV_MODE_EXEC) && S_ISREG(st.st_mode)) {
-            if ((error = dv_worktree_file_id(&current, &current_size, p->wt, relpath, &st)) < 0)
+            if ((error = dv_worktree_file_id(&current, &current_size, w->wt, relpath, &st)) < 0)
                 return error;
             if (!dv_oid_cmp(&current, id)) {
                 int want_exec = mode == DV_MODE_EXEC, is_exec = (st.st_mode & S_IXUSR) != 0;
                 if (want_exec == is_exec) {
-                    p->result->unchanged++;
+                    w->result->unchanged += w->applying;
                     return 0;
                 }
-                return add_action(p, ACT_CHMOD, relpath, id, mode, size);
-            }
-            int saved = dv_odb_has(p->odb, &current);
-            if (!saved && (error = unsaved(p, relpath)) < 0)
-                return error;
-            if ((error = add_action(p, ACT_WRITE_FILE, relpath, id, mode, size)) < 0)
-                return error;
-            action *a = &p->actions[p->n_actions - 1];
-            a->has_old = saved;
-            a->old_id = current;
-            a->old_st = st;
-            return 0;
-        }
-        if (mode == DV_MODE_SYMLINK && S_ISLNK(st.st_mode)) {
-            if ((error = dv_worktree_link_id(&current, &current_size, p->wt, relpath)) < 0)
-                return error;
-            if (!dv_oid_cmp(&current, id)) {
-                p->result->unchanged++;
+                if (!w->applying)
+                    return 0;
+                int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                mode_t bits = (want_exec ? 0777 : 0666) & ~w->umask_bits;
+                if (fd < 0 || fchmod(fd, bits) < 0) {
+                    error = dv_error_errno("cannot change the mode of %s", relpath);
+                    if (fd >= 0)
+                        close(fd);
+                    return error;
+                }
+                close(fd);
+                w->result->files_restored++;
                 return 0;
             }
-            if (!dv_odb_has(p->odb, &current) && (error = unsaved(p, relpath)) < 0)
+            int saved = dv_odb_has(w->odb, &current);
+            if (!saved && (error = unsaved(w, relpath)) < 0)
                 return error;
-            return add_action(p, ACT_WRITE_LINK, relpath, id, mode, size);
+            if (!w->applying) {
+                w->bytes_to_write += size;
+                return 0;
+            }
+            return restore_file(w, dirfd, name, relpath, id, mode, saved ? &current : NULL, &st);
+        }
+        if (mode == DV_MODE_SYMLINK && S_ISLNK(st.st_mode)) {
+            if ((error = dv_worktree_link_id(&current, &current_size, w->wt, relpath)) < 0)
+                return error;
+            if (!dv_oid_cmp(&current, id)) {
+                w->result->unchanged += w->applying;
+                return 0;
+            }
+            if (!dv_odb_has(w->odb, &current) && (error = unsaved(w, relpath)) < 0)
+                return error;
+            return w->applying ? restore_link(w, dirfd, name, relpath, id) : 0;
         }
         if (mode == DV_MODE_DIR && S_ISDIR(st.st_mode))
-            return plan_dir(p, relpath, id, 1);
+            return walk_dir(w, dirfd, name, relpath, id, 1, depth);
         /* The type changed: remove what is there first. */
-        if ((error = plan_remove(p, relpath, &st)) < 0)
+        if ((error = remove_item(w, dirfd, name, relpath, &st)) < 0)
             return error;
     }
     switch (mode) {
     case DV_MODE_DIR:
-        if ((error = add_action(p, ACT_MKDIR, relpath, id, mode, size)) < 0)
-            return error;
-        return plan_dir(p, relpath, id, 0);
+        if (w->applying && mkdirat(dirfd, name, 0777 & ~w->umask_bits) < 0 && errno != EEXIST)
+            return dv_error_errno("cannot create directory %s", relpath);
+        return walk_dir(w, dirfd, name, relpath, id, 0, depth);
     case DV_MODE_SYMLINK:
-        return add_action(p, ACT_WRITE_LINK, relpath, id, mode, size);
+        return w->applying ? restore_link(w, dirfd, name, relpath, id) : 0;
     default:
-        return add_action(p, ACT_WRITE_FILE, relpath, id, mode, size);
+        if (!w->applying) {
+            w->bytes_to_write += size;
+            return 0;
+        }
+        return restore_file(w, dirfd, name, relpath, id, mode, NULL, NULL);
     }
 }
 
@@ -435,7 +593,7 @@ static int write_group(int fd, const restore_group *g, const char *path)
 /* Write-back is started every this many bytes of a file that replaces another. */
 #define RESTORE_WRITEBACK_BYTES (8u << 20)
 
-static int restore_content(int fd, planner *p, const dv_manifest *m, const char *tmp_path,
+static int restore_content(int fd, walker *p, const dv_manifest *m, const char *tmp_path,
                            dv_pool *pool, const old_file *old, int replacing)
 {
     int error = 0;
@@ -507,45 +665,53 @@ done:
     return error;
 }
 
-/* A temp file for final_path: in .dv/tmp when that is on the same file system (so an
- * interrupted checkout leaves nothing in the work tree), else beside final_path. */
-static int make_temp(planner *p, int *fd, dv_buf *tmp, const char *final_path, mode_t mode)
+/* A temp file to be renamed to name in dirfd: in .dv/tmp when that is on the same file
+ * system (so an interrupted checkout leaves nothing in the work tree), else beside it.
+ * *tmp_dirfd is the directory the temp file is in (not to be closed). */
+static int make_temp(walker *w, int *fd, int *tmp_dirfd, dv_buf *tmp, int dirfd, const char *name,
+                     mode_t mode)
 {
-    dv_buf dir = DV_BUF_INIT;
     struct stat st;
-    int error = dv_fs_dirname(&dir, final_path);
-    if (!error && stat(dir.ptr, &st) == 0 && st.st_dev == p->tmp_dev)
-        error = dv_fs_tmpfile_in(fd, tmp, p->tmp_dir.ptr, "restore-", mode);
-    else if (!error)
-        error = dv_fs_tmpfile(fd, tmp, final_path, mode);
-    dv_buf_release(&dir);
+    if (fstat(dirfd, &st) == 0 && st.st_dev == w->tmp_dev) {
+        *tmp_dirfd = w->tmp_fd;
+        return dv_wtfs_tmpfile(fd, tmp, w->tmp_fd, "restore-", mode);
+    }
+    dv_buf prefix = DV_BUF_INIT;
+    int error = dv_buf_printf(&prefix, ".%s.tmp-", name);
+    *tmp_dirfd = dirfd;
+    if (!error)
+        error = dv_wtfs_tmpfile(fd, tmp, dirfd, prefix.ptr, mode);
+    dv_buf_release(&prefix);
     return error;
 }
 
-static int note_restored(planner *p, const action *a, const struct stat *st)
+static int note_restored(walker *w, const char *relpath, const dv_oid *id, const struct stat *st)
 {
-    if (p->n_restored == p->alloc_restored) {
-        size_t n = p->alloc_restored ? p->alloc_restored * 2 : 64;
-        restored *grown = realloc(p->restored, n * sizeof(*grown));
+    if (w->n_restored == w->alloc_restored) {
+        size_t n = w->alloc_restored ? w->alloc_restored * 2 : 64;
+        restored *grown = realloc(w->restored, n * sizeof(*grown));
         if (!grown)
             return dv_error_set(DV_ENOMEM, "out of memory");
-        p->restored = grown;
-        p->alloc_restored = n;
+        w->restored = grown;
+        w->alloc_restored = n;
     }
-    p->restored[p->n_restored].action = (size_t)(a - p->actions);
-    p->restored[p->n_restored].st = *st;
-    p->n_restored++;
+    restored *r = &w->restored[w->n_restored];
+    if (!(r->relpath = strdup(relpath)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    r->id = *id;
+    r->st = *st;
+    w->n_restored++;
     return 0;
 }
 
 /* The entries of the files just written were recorded as racy (they would be hashed
  * again by the next status). Wait until the file clock has moved past their times, at
  * most SETTLE_WAIT_NS, and record them as trusted (see statcache.h). */
-static int settle_restored(planner *p)
+static int settle_restored(walker *w)
 {
     int64_t deadline = 0;
-    for (size_t i = 0; i < p->n_restored; i++) {
-        int64_t visible = dv_statcache_change_visible_ns(&p->restored[i].st);
+    for (size_t i = 0; i < w->n_restored; i++) {
+        int64_t visible = dv_statcache_change_visible_ns(&w->restored[i].st);
         if (visible > deadline)
             deadline = visible;
     }
@@ -555,14 +721,13 @@ static int settle_restored(planner *p)
         nanosleep(&ms, NULL);
         now = dv_statcache_file_clock_ns();
     }
-    for (size_t i = 0; i < p->n_restored; i++) {
-        const restored *r = &p->restored[i];
+    for (size_t i = 0; i < w->n_restored; i++) {
+        const restored *r = &w->restored[i];
         int64_t visible = dv_statcache_change_visible_ns(&r->st);
         if (!visible || visible > now)
             continue; /* stays racy: the next status hashes it once */
-        const action *a = &p->actions[r->action];
         int error =
-            dv_statcache_update_written(dv_worktree_statcache(p->wt), a->relpath, &r->st, &a->id);
+            dv_statcache_update_written(dv_worktree_statcache(w->wt), r->relpath, &r->st, &r->id);
         if (error < 0)
             return error;
     }
@@ -574,7 +739,8 @@ static int settle_restored(planner *p)
  * hand; a missed chance to read from it costs only speed, so failures leave old
  * without a file and no error.
  */
-static int open_old(old_file *old, planner *p, const action *a, const char *path)
+static int open_old(old_file *old, walker *w, int dirfd, const char *name, const char *relpath,
+                    const dv_oid *old_id, const struct stat *old_st)
 {
     int error = 0;
     struct stat st;
@@ -582,12 +748,12 @@ static int open_old(old_file *old, planner *p, const action *a, const char *path
     dv_manifest m = DV_MANIFEST_INIT;
     old->fd = -1;
     old->map = NULL;
-    if (!a->has_old)
+    if (!old_id)
         return 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0 || !dv_fs_same_file(&st, &a->old_st))
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !dv_fs_same_file(&st, old_st))
         goto done;
-    if (dv_manifest_read(&m, &raw, p->odb, &a->old_id, a->relpath) < 0 ||
+    if (dv_manifest_read(&m, &raw, w->odb, old_id, relpath) < 0 ||
         m.size != (uint64_t)st.st_size)
         goto done;
     if ((error = dv_chunkmap_new(&old->map, &m)) < 0)
@@ -613,167 +779,164 @@ static void close_old(old_file *old)
     old->map = NULL;
 }
 
-static int restore_file(planner *p, const action *a, dv_pool *pool)
+/* Write the content id (mode) to name in dirfd, through a temp file renamed over it.
+ * old_id, when set, is the content of the file there now (lstat old_st), in the store. */
+static int restore_file(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id, uint8_t mode, const dv_oid *old_id,
+                        const struct stat *old_st)
 {
-    int error, fd = -1;
-    dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT, path = DV_BUF_INIT;
+    int error, fd = -1, tmp_dirfd = -1;
+    dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
     old_file old = {-1, NULL};
-    if ((error = dv_manifest_read(&m, &raw, p->odb, &a->id, a->relpath)) < 0 ||
-        (error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0)
+    if ((error = dv_manifest_read(&m, &raw, w->odb, id, relpath)) < 0)
         goto done;
-    mode_t mode = (a->mode == DV_MODE_EXEC ? 0777 : 0666) & ~p->umask_bits;
+    mode_t bits = (mode == DV_MODE_EXEC ? 0777 : 0666) & ~w->umask_bits;
     int64_t started_ns = dv_fs_now_ns();
-    if ((error = make_temp(p, &fd, &tmp, path.ptr, mode)) < 0)
+    if ((error = make_temp(w, &fd, &tmp_dirfd, &tmp, dirfd, name, bits)) < 0)
         goto done;
-    struct stat st, old_st;
-    int replacing = lstat(path.ptr, &old_st) == 0 && S_ISREG(old_st.st_mode);
-    if ((error = open_old(&old, p, a, path.ptr)) < 0 ||
-        (error = restore_content(fd, p, &m, tmp.ptr, pool, &old, replacing)) < 0 ||
-        (fchmod(fd, mode) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0)) {
+    struct stat st, now_st;
+    int replacing = fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(now_st.st_mode);
+    if ((error = open_old(&old, w, dirfd, name, relpath, old_id, old_st)) < 0 ||
+        (error = restore_content(fd, w, &m, tmp.ptr, w->pool, &old, replacing)) < 0 ||
+        (fchmod(fd, bits) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0) ||
+        (fstat(fd, &st) < 0 && (error = dv_error_errno("cannot stat %s", tmp.ptr)) < 0)) {
         close(fd);
-        unlink(tmp.ptr);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
         goto done;
     }
     close_old(&old);
-    if (fstat(fd, &st) < 0) {
-        error = dv_error_errno("cannot stat %s", tmp.ptr);
-        close(fd);
-        unlink(tmp.ptr);
+    if (close(fd) < 0) {
+        error = dv_error_errno("cannot write %s", relpath);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
         goto done;
     }
-    if ((error = dv_fs_commit_tmp(fd, tmp.ptr, path.ptr, 0)) < 0)
+    if (renameat(tmp_dirfd, tmp.ptr, dirfd, name) < 0) {
+        error = dv_error_errno("cannot rename a temp file to %s", relpath);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
         goto done;
+    }
     /* the rename may change the ctime (ext4 does): stat the final name */
     struct stat final_st;
-    if (lstat(path.ptr, &final_st) == 0 && final_st.st_ino == st.st_ino &&
-        final_st.st_dev == st.st_dev)
+    if (fstatat(dirfd, name, &final_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        final_st.st_ino == st.st_ino && final_st.st_dev == st.st_dev)
         st = final_st;
-    if ((error = dv_statcache_update(dv_worktree_statcache(p->wt), a->relpath, &st, &a->id,
+    if ((error = dv_statcache_update(dv_worktree_statcache(w->wt), relpath, &st, id,
                                      started_ns)) < 0 ||
-        (error = note_restored(p, a, &st)) < 0)
+        (error = note_restored(w, relpath, id, &st)) < 0)
         goto done;
-    p->result->files_restored++;
-    p->result->bytes_restored += m.size;
+    w->result->files_restored++;
+    w->result->bytes_restored += m.size;
 done:
     close_old(&old);
     dv_buf_release(&raw);
     dv_buf_release(&tmp);
-    dv_buf_release(&path);
     dv_manifest_release(&m);
     if (error < 0)
-        error = dv_error_wrap(error, "cannot restore %s", a->relpath);
+        error = dv_error_wrap(error, "cannot restore %s", relpath);
     return error;
 }
 
-static int restore_link(planner *p, const action *a)
+static int restore_link(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id)
 {
     int error;
-    dv_buf target = DV_BUF_INIT, tmp = DV_BUF_INIT, path = DV_BUF_INIT, dir = DV_BUF_INIT;
-    if ((error = dv_odb_read(&target, NULL, p->odb, &a->id)) < 0 ||
-        (error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0 ||
-        (error = dv_fs_dirname(&dir, path.ptr)) < 0)
+    dv_buf target = DV_BUF_INIT, tmp = DV_BUF_INIT;
+    if ((error = dv_odb_read(&target, NULL, w->odb, id)) < 0)
         goto done;
     if (memchr(target.ptr, '\0', target.len)) {
-        error = dv_error_set(DV_ECORRUPT, "symlink target for %s contains a NUL byte", a->relpath);
+        error = dv_error_set(DV_ECORRUPT, "symlink target for %s contains a NUL byte", relpath);
         goto done;
     }
     struct stat st;
-    const char *link_dir =
-        stat(dir.ptr, &st) == 0 && st.st_dev == p->tmp_dev ? p->tmp_dir.ptr : dir.ptr;
+    int link_dirfd = fstat(dirfd, &st) == 0 && st.st_dev == w->tmp_dev ? w->tmp_fd : dirfd;
     for (int attempt = 0;; attempt++) {
-        if ((error = dv_buf_printf(&tmp, "%s/.dv-link-%ld-%d", link_dir, (long)getpid(), attempt)) <
-            0)
+        if ((error = dv_buf_printf(&tmp, ".dv-link-%ld-%d", (long)getpid(), attempt)) < 0)
             goto done;
-        if (symlink(target.ptr, tmp.ptr) == 0)
+        if (symlinkat(target.ptr, link_dirfd, tmp.ptr) == 0)
             break;
         if (errno != EEXIST || attempt > 100) {
-            error = dv_error_errno("cannot create symlink %s", tmp.ptr);
+            error = dv_error_errno("cannot create symlink %s", relpath);
             goto done;
         }
         dv_buf_clear(&tmp);
     }
-    if (rename(tmp.ptr, path.ptr) < 0) {
-        error = dv_error_errno("cannot rename %s to %s", tmp.ptr, path.ptr);
-        unlink(tmp.ptr);
+    if (renameat(link_dirfd, tmp.ptr, dirfd, name) < 0) {
+        error = dv_error_errno("cannot rename a new symlink to %s", relpath);
+        unlinkat(link_dirfd, tmp.ptr, 0);
         goto done;
     }
-    p->result->files_restored++;
+    w->result->files_restored++;
 done:
     dv_buf_release(&target);
     dv_buf_release(&tmp);
-    dv_buf_release(&path);
-    dv_buf_release(&dir);
     return error;
 }
 
-static int remove_tree(dv_buf *path)
-{
-    struct stat st;
-    if (lstat(path->ptr, &st) < 0)
-        return errno == ENOENT ? 0 : dv_error_errno("cannot stat %s", path->ptr);
-    if (!S_ISDIR(st.st_mode)) {
-        if (unlink(path->ptr) < 0 && errno != ENOENT)
-            return dv_error_errno("cannot remove %s", path->ptr);
-        return 0;
-    }
-    size_t len = path->len;
-    int error = 0;
-    DIR *d = opendir(path->ptr);
-    if (!d)
-        return dv_error_errno("cannot read directory %s", path->ptr);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if ((error = dv_buf_printf(path, "/%s", de->d_name)) < 0)
-            break;
-        error = remove_tree(path);
-        dv_buf_truncate(path, len);
-        if (error < 0)
-            break;
-    }
-    closedir(d);
-    if (!error && rmdir(path->ptr) < 0)
-        error = dv_error_errno("cannot remove directory %s", path->ptr);
-    return error;
-}
+typedef struct checkout_root {
+    char *path; /* the data path: the pointer path without ".dv" */
+    dv_pointer ptr;
+} checkout_root;
 
-static int execute(planner *p, dv_pool *pool)
+/* One walk over every pointer's data. */
+static int walk_roots(walker *w, const checkout_root *roots, size_t n)
 {
     int error = 0;
-    dv_buf path = DV_BUF_INIT;
-    for (size_t i = 0; i < p->n_actions && !error; i++) {
-        const action *a = &p->actions[i];
-        if ((error = dv_repo_abspath(&path, p->repo, a->relpath)) < 0)
-            break;
-        switch (a->kind) {
-        case ACT_REMOVE:
-            if ((error = remove_tree(&path)) == 0)
-                p->result->removed++;
-            dv_statcache_remove(dv_worktree_statcache(p->wt), a->relpath);
-            dv_statcache_remove_under(dv_worktree_statcache(p->wt), a->relpath);
-            break;
-        case ACT_MKDIR:
-            if (mkdir(path.ptr, 0777 & ~p->umask_bits) < 0 && errno != EEXIST)
-                error = dv_error_errno("cannot create directory %s", a->relpath);
-            break;
-        case ACT_WRITE_FILE:
-            error = restore_file(p, a, pool);
-            break;
-        case ACT_WRITE_LINK:
-            error = restore_link(p, a);
-            break;
-        case ACT_CHMOD:
-            if (chmod(path.ptr, (a->mode == DV_MODE_EXEC ? 0777 : 0666) & ~p->umask_bits) < 0)
-                error = dv_error_errno("cannot change the mode of %s", a->relpath);
-            else
-                p->result->files_restored++;
+    for (size_t i = 0; i < n && !error; i++) {
+        int dirfd = -1;
+        const char *leaf;
+        if ((error = dv_wtfs_open_parent(&dirfd, &leaf, w->repo->workdir_fd, roots[i].path, 0)) <
+            0) {
+            error = dv_error_wrap(DV_ECORRUPT, "cannot restore %s", roots[i].path);
             break;
         }
+        error = walk_item(w, dirfd, leaf, roots[i].path, dv_pointer_mode(&roots[i].ptr),
+                          &roots[i].ptr.oid, roots[i].ptr.size, 0);
+        close(dirfd);
     }
-    dv_buf_release(&path);
     return error;
+}
+
+/* Read the pointers, refusing any whose data the store lacks or that expands to more
+ * than the checkout may write. */
+static int read_roots(walker *w, checkout_root *roots, size_t *n_roots, char **pointers,
+                      size_t n_pointers)
+{
+    int error = 0;
+    for (size_t i = 0; i < n_pointers; i++) {
+        checkout_root *r = &roots[*n_roots];
+        error = dv_repo_read_pointer(&r->ptr, w->repo, pointers[i]);
+        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+            if ((error = dv_path_list_add(&w->result->bad_pointers, dv_error_last())) < 0)
+                return error;
+            continue;
+        }
+        if (error < 0)
+            return error;
+        if (!(r->path = strndup(pointers[i], strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX))))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        (*n_roots)++;
+        if (!dv_odb_has(w->odb, &r->ptr.oid))
+            return dv_error_set(DV_ENOTFOUND,
+                                "the content of %s (%s %s) is not in the local store "
+                                "(run dv pull, or dv add it from a work tree that has it)",
+                                r->path, dv_pointer_kind_name(r->ptr.kind),
+                                dv_oid_hex(&r->ptr.oid));
+        uint64_t below = 0;
+        if (r->ptr.kind == DV_KIND_DIR &&
+            (error = count_tree(&below, w, &r->ptr.oid, r->path, 0)) < 0)
+            return error;
+        w->entries += 1 + below;
+        if (w->entries > DV_CHECKOUT_MAX_ENTRIES)
+            return dv_error_set(DV_ECORRUPT,
+                                "%s (%s) expands to more than %llu files and directories; dv "
+                                "refuses to restore so many (a tree that names the same subtree "
+                                "over and over?)",
+                                r->path, dv_oid_hex(&r->ptr.oid),
+                                (unsigned long long)DV_CHECKOUT_MAX_ENTRIES);
+    }
+    return 0;
 }
 
 int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
@@ -781,61 +944,38 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
 {
     int error;
     char **pointers = NULL;
-    size_t n_pointers = 0;
-    dv_pool *pool = NULL;
-    planner p = {0};
+    size_t n_pointers = 0, n_roots = 0;
+    checkout_root *roots = NULL;
+    walker w = {0};
     dv_checkout_options default_opts = {0};
     memset(result, 0, sizeof(*result));
-    p.repo = repo;
-    p.opts = opts ? opts : &default_opts;
-    p.result = result;
-    p.abs = (dv_buf)DV_BUF_INIT;
-    p.tmp_dir = (dv_buf)DV_BUF_INIT;
-    p.umask_bits = umask(022);
-    umask(p.umask_bits);
+    w.repo = repo;
+    w.opts = opts ? opts : &default_opts;
+    w.result = result;
+    w.tmp_dir = (dv_buf)DV_BUF_INIT;
+    w.tmp_fd = -1;
+    w.umask_bits = umask(022);
+    umask(w.umask_bits);
     if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
     dv_worktree_options wopts = {0};
     struct stat tmp_st;
-    if ((error = dv_worktree_open(&p.wt, repo, &wopts)) < 0 ||
-        (error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
-        (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
+    if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 ||
+        (error = dv_repo_odb(&w.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
+        (error = dv_repo_tmp_dir(&w.tmp_dir, repo)) < 0)
         goto done;
-    if (stat(p.tmp_dir.ptr, &tmp_st) < 0) {
-        error = dv_error_errno("cannot stat %s", p.tmp_dir.ptr);
+    if ((w.tmp_fd = open(w.tmp_dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+        fstat(w.tmp_fd, &tmp_st) < 0) {
+        error = dv_error_errno("cannot open %s", w.tmp_dir.ptr);
         goto done;
     }
-    p.tmp_dev = tmp_st.st_dev;
-    dv_buf pointer_abs = DV_BUF_INIT;
-    for (size_t i = 0; i < n_pointers; i++) {
-        dv_pointer ptr;
-        if ((error = dv_repo_abspath(&pointer_abs, repo, pointers[i])) < 0)
-            break;
-        error = dv_pointer_read(&ptr, pointer_abs.ptr);
-        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
-            dv_buf note = DV_BUF_INIT;
-            dv_buf_puts(&note, dv_error_last());
-            error = dv_path_list_add(&result->bad_pointers, note.ptr);
-            dv_buf_release(&note);
-            if (error < 0)
-                break;
-            continue;
-        }
-        if (error < 0)
-            break;
-        pointers[i][strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX)] = '\0';
-        if (!dv_odb_has(p.odb, &ptr.oid)) {
-            error = dv_error_set(DV_ENOTFOUND,
-                                 "the content of %s (%s %s) is not in the local store "
-                                 "(run dv pull, or dv add it from a work tree that has it)",
-                                 pointers[i], dv_pointer_kind_name(ptr.kind), dv_oid_hex(&ptr.oid));
-            break;
-        }
-        if ((error = plan_create(&p, pointers[i], dv_pointer_mode(&ptr), &ptr.oid, ptr.size)) < 0)
-            break;
+    w.tmp_dev = tmp_st.st_dev;
+    if (!(roots = calloc(n_pointers ? n_pointers : 1, sizeof(*roots)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
     }
-    dv_buf_release(&pointer_abs);
-    if (error < 0)
+    if ((error = read_roots(&w, roots, &n_roots, pointers, n_pointers)) < 0 ||
+        (error = walk_roots(&w, roots, n_roots)) < 0)
         goto done;
     if (result->conflicts.n) {
         error = dv_error_set(DV_ECONFLICT,
@@ -845,29 +985,29 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
                              result->conflicts.n, result->conflicts.n == 1 ? "" : "s");
         goto done;
     }
-    if (p.opts->planned) {
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < p.n_actions; i++)
-            if (p.actions[i].kind == ACT_WRITE_FILE)
-                bytes += p.actions[i].size;
-        p.opts->planned(p.opts->progress_ctx, bytes);
-    }
-    if ((error = dv_pool_new(&pool, dv_pool_default_threads())) < 0 ||
-        (error = execute(&p, pool)) < 0 || (error = settle_restored(&p)) < 0)
+    if (w.opts->planned)
+        w.opts->planned(w.opts->progress_ctx, w.bytes_to_write);
+    w.applying = 1;
+    if ((error = dv_pool_new(&w.pool, dv_pool_default_threads())) < 0 ||
+        (error = walk_roots(&w, roots, n_roots)) < 0 || (error = settle_restored(&w)) < 0)
         goto done;
 done:
-    if (p.wt)
-        dv_worktree_save(p.wt);
+    if (w.wt)
+        dv_worktree_save(w.wt);
     for (size_t i = 0; i < n_pointers; i++)
         free(pointers[i]);
     free(pointers);
-    for (size_t i = 0; i < p.n_actions; i++)
-        free(p.actions[i].relpath);
-    free(p.actions);
-    free(p.restored);
-    dv_pool_free(pool);
-    dv_worktree_free(p.wt);
-    dv_buf_release(&p.abs);
-    dv_buf_release(&p.tmp_dir);
+    for (size_t i = 0; i < n_roots; i++)
+        free(roots[i].path);
+    free(roots);
+    for (size_t i = 0; i < w.n_restored; i++)
+        free(w.restored[i].relpath);
+    free(w.restored);
+    free(w.counts);
+    dv_pool_free(w.pool);
+    dv_worktree_free(w.wt);
+    if (w.tmp_fd >= 0)
+        close(w.tmp_fd);
+    dv_buf_release(&w.tmp_dir);
     return error;
 }

@@ -10,6 +10,10 @@
 #include "ingest.h"
 #include "repo.h"
 
+/* Deepest directory nesting a checkout restores, and most files and directories. */
+#define DV_CHECKOUT_MAX_DEPTH 1024
+#define DV_CHECKOUT_MAX_ENTRIES 100000000ull
+
 typedef struct dv_checkout_options {
     int force;
     dv_ingest_progress_fn progress; /* bytes restored so far, as files are written */

@@ -5,7 +5,9 @@
 #include "error.h"
 #include "fs.h"
 
+#include <errno.h>
 #include <git2.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,19 @@ static int git_failure(int code, const char *what)
 {
     const git_error *e = git_error_last();
     return dv_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+/* The repository's config files are read as they are, never through a symlink (which a
+ * commit can carry) to some other file of the user's. */
+static int regular_or_absent(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : dv_error_errno("cannot stat %s", path);
+    if (S_ISREG(st.st_mode))
+        return 0;
+    return dv_error_set(DV_EUSAGE, "%s is %s; expected a regular file (replace it with one)", path,
+                        S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
 }
 
 int dv_config_open(dv_config **out, const char *dv_dir)
@@ -47,11 +62,14 @@ int dv_config_open(dv_config **out, const char *dv_dir)
         error = dv_error_set(DV_ENOREPO, "%s does not exist (run dv init)", path.ptr);
         goto fail;
     }
+    if ((error = regular_or_absent(path.ptr)) < 0)
+        goto fail;
     if (git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_LOCAL, NULL, 0) < 0) {
         error = git_failure(DV_EUSAGE, path.ptr);
         goto fail;
     }
-    if ((error = dv_buf_joinpath(&path, dv_dir, "config.local")) < 0)
+    if ((error = dv_buf_joinpath(&path, dv_dir, "config.local")) < 0 ||
+        (error = regular_or_absent(path.ptr)) < 0)
         goto fail;
     if (dv_fs_exists(path.ptr) == 1 &&
         git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_APP, NULL, 0) < 0) {
@@ -99,6 +117,31 @@ int dv_config_get_string(char **out, dv_config *c, const char *key)
     *out = strdup(value.ptr);
     git_buf_dispose(&value);
     return *out ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
+}
+
+int dv_config_get_string_uncommitted(char **out, dv_config *c, const char *key)
+{
+    static const git_config_level_t levels[] = {GIT_CONFIG_LEVEL_APP, GIT_CONFIG_LEVEL_GLOBAL};
+    *out = NULL;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        git_config *level = NULL;
+        git_buf value = GIT_BUF_INIT;
+        int rc = git_config_open_level(&level, c->cfg, levels[i]);
+        if (rc == GIT_ENOTFOUND)
+            continue;
+        if (rc < 0)
+            return git_failure(DV_EUSAGE, "cannot read dv configuration");
+        rc = git_config_get_string_buf(&value, level, key);
+        git_config_free(level);
+        if (rc == GIT_ENOTFOUND)
+            continue;
+        if (rc < 0)
+            return git_failure(DV_EUSAGE, "bad value in dv configuration");
+        *out = strdup(value.ptr);
+        git_buf_dispose(&value);
+        return *out ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    return 0;
 }
 
 int dv_config_set_int_in_file(const char *path, const char *key, int64_t value)

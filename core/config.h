@@ -19,6 +19,10 @@ int dv_config_get_int(int64_t *out, dv_config *cfg, const char *key, int64_t def
 /** String setting into a malloc'd *out, or NULL when unset. */
 int dv_config_get_string(char **out, dv_config *cfg, const char *key);
 
+/** String setting from the files that are not committed (.dv/config.local, then the
+ *  user's ~/.config/dv/config), for settings that decide where dv writes; NULL when unset. */
+int dv_config_get_string_uncommitted(char **out, dv_config *cfg, const char *key);
+
 /** Boolean setting (true/false/yes/no/on/off/1/0) or def when unset. */
 int dv_config_get_bool(int *out, dv_config *cfg, const char *key, int def);
 

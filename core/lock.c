@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,16 @@ static void sleep_ms(long ms)
 int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wait_fn on_wait,
                     void *ctx)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ELOOP)
+        return dv_error_set(DV_EIO, "the lock file %s is a symbolic link (remove it)", path);
     if (fd < 0)
         return dv_error_errno("cannot open lock file %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return dv_error_set(DV_EIO, "the lock file %s is not a regular file (remove it)", path);
+    }
     long waited = 0;
     int told = 0;
     for (;;) {

@@ -386,21 +386,35 @@ done:
 int dv_pointer_read(dv_pointer *out, const char *path)
 {
     assert(out && path);
+    memset(out, 0, sizeof(*out));
+    /* Never through a symlink, and never blocking on a FIFO planted as a pointer. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ENOENT)
+            return dv_error_set(DV_ENOTFOUND, "cannot read pointer file %s: %s", path,
+                                strerror(errno));
+        if (errno == ELOOP)
+            return dv_error_set(DV_ECORRUPT,
+                                "%s: a symbolic link; expected a pointer file (a regular file)",
+                                path);
+        return dv_error_errno("cannot read pointer file %s", path);
+    }
+    int error = dv_pointer_read_fd(out, fd, path);
+    if (close(fd) < 0 && error == 0) {
+        error = dv_error_errno("cannot close pointer file %s", path);
+        memset(out, 0, sizeof(*out));
+    }
+    return error;
+}
+
+int dv_pointer_read_fd(dv_pointer *out, int fd, const char *path)
+{
+    assert(out && path);
     dv_buf data = DV_BUF_INIT;
     struct stat st;
-    int fd = -1;
     int error = 0;
 
     memset(out, 0, sizeof(*out));
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOTDIR)
-            error = dv_error_set(DV_ENOTFOUND, "cannot read pointer file %s: %s", path,
-                                 strerror(errno));
-        else
-            error = dv_error_errno("cannot read pointer file %s", path);
-        goto done;
-    }
     if (fstat(fd, &st) < 0) {
         error = dv_error_errno("cannot stat pointer file %s", path);
         goto done;
@@ -438,10 +452,6 @@ int dv_pointer_read(dv_pointer *out, const char *path)
     error = dv_pointer_parse(out, data.ptr, data.len, path);
 
 done:
-    if (fd >= 0 && close(fd) < 0 && error == 0) {
-        error = dv_error_errno("cannot close pointer file %s", path);
-        memset(out, 0, sizeof(*out));
-    }
     dv_buf_release(&data);
     return error;
 }

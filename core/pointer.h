@@ -45,9 +45,11 @@ int dv_pointer_parse(dv_pointer *out, const char *data, size_t len, const char *
 /** Append the canonical text of p to out. */
 int dv_pointer_format(dv_buf *out, const dv_pointer *p);
 
-/** Read and parse the pointer file at path (at most DV_POINTER_MAX_BYTES). DV_ENOTFOUND if absent.
- */
+/** Read and parse the pointer file at path (at most DV_POINTER_MAX_BYTES). DV_ENOTFOUND if absent;
+ *  DV_ECORRUPT if it is a symlink or not a regular file (never followed, never waited on). */
 int dv_pointer_read(dv_pointer *out, const char *path);
+/** Read and parse the pointer file open at fd (left open); path is for messages. */
+int dv_pointer_read_fd(dv_pointer *out, int fd, const char *path);
 
 
 #endif

@@ -4,8 +4,10 @@
 #include "error.h"
 #include "fs.h"
 #include "pointer.h"
+#include "wtfs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -162,6 +164,29 @@ done:
     return error;
 }
 
+/*
+ * dv's own directories (.dv, .dv/cache, .dv/tmp) are its own: a symlink there, which a
+ * commit can carry, would send dv's writes and deletes anywhere. Missing is fine unless
+ * required; anything but a real directory is an error that says what to remove.
+ */
+static int own_dir(const char *path, const char *shown, int required)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT && !required)
+            return 0;
+        if (errno == ENOENT)
+            return dv_error_set(DV_ENOREPO, "%s does not exist (run dv init)", path);
+        return dv_error_errno("cannot stat %s", path);
+    }
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    return dv_error_set(DV_EUSAGE,
+                        "%s is %s, not a directory; dv keeps its own files there (remove %s; "
+                        "to share a store between clones set cache.dir in .dv/config.local)",
+                        path, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file", shown);
+}
+
 int dv_repo_open(dv_repo **out, const char *start_dir)
 {
     int error;
@@ -173,9 +198,16 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
     repo->workdir = (dv_buf)DV_BUF_INIT;
     repo->dv_dir = (dv_buf)DV_BUF_INIT;
     repo->cache_dir = (dv_buf)DV_BUF_INIT;
+    repo->workdir_fd = -1;
     if ((error = dv_repo_discover_git(&repo->git, start_dir)) < 0 ||
         (error = workdir_of(&repo->workdir, repo->git)) < 0 ||
         (error = dv_buf_joinpath(&repo->dv_dir, repo->workdir.ptr, DV_DIR_NAME)) < 0)
+        goto fail;
+    if ((repo->workdir_fd = open(repo->workdir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        error = dv_error_errno("cannot open the work tree %s", repo->workdir.ptr);
+        goto fail;
+    }
+    if ((error = own_dir(repo->dv_dir.ptr, DV_DIR_NAME, 1)) < 0)
         goto fail;
     if ((error = dv_config_open(&repo->config, repo->dv_dir.ptr)) < 0) {
         if (error == DV_ENOREPO)
@@ -230,14 +262,22 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
     if (env_timeout && *env_timeout)
         timeout_s = strtoll(env_timeout, NULL, 10);
     repo->lock_timeout_ms = timeout_s < 0 ? 0 : (long)(timeout_s * 1000);
-    if ((error = dv_config_get_string(&cache_dir, repo->config, "cache.dir")) < 0)
+    /* Where the store lives decides where dv writes and deletes: never taken from the
+     * committed .dv/config, which anyone who can push to the repository controls. */
+    const char *env_cache = getenv("DV_CACHE_DIR");
+    if (env_cache && *env_cache && !(cache_dir = strdup(env_cache))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (!cache_dir &&
+        (error = dv_config_get_string_uncommitted(&cache_dir, repo->config, "cache.dir")) < 0)
         goto fail;
     if (cache_dir && cache_dir[0] == '/')
         error = dv_buf_puts(&repo->cache_dir, cache_dir);
     else if (cache_dir)
         error = dv_buf_joinpath(&repo->cache_dir, repo->workdir.ptr, cache_dir);
-    else
-        error = dv_buf_joinpath(&repo->cache_dir, repo->dv_dir.ptr, "cache");
+    else if (!(error = dv_buf_joinpath(&repo->cache_dir, repo->dv_dir.ptr, "cache")))
+        error = own_dir(repo->cache_dir.ptr, DV_DIR_NAME "/cache", 0);
     if (error < 0)
         goto fail;
     free(cache_dir);
@@ -257,6 +297,8 @@ void dv_repo_free(dv_repo *repo)
     dv_lock_release(repo->lock);
     dv_config_free(repo->config);
     git_repository_free(repo->git);
+    if (repo->workdir_fd >= 0)
+        close(repo->workdir_fd);
     dv_buf_release(&repo->workdir);
     dv_buf_release(&repo->dv_dir);
     dv_buf_release(&repo->cache_dir);
@@ -278,32 +320,35 @@ int dv_repo_odb(dv_odb **out, dv_repo *repo)
 int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo)
 {
     int error = dv_buf_joinpath(out, repo->dv_dir.ptr, "tmp");
+    if (!error && mkdir(out->ptr, 0755) < 0 && errno != EEXIST)
+        error = dv_error_errno("cannot create %s", out->ptr);
     if (!error)
-        error = dv_fs_mkdir_p(out->ptr, 0755);
+        error = own_dir(out->ptr, DV_DIR_NAME "/tmp", 1);
     return error;
 }
 
 int dv_repo_clean_tmp(dv_repo *repo)
 {
-    dv_buf dir = DV_BUF_INIT, path = DV_BUF_INIT;
+    dv_buf dir = DV_BUF_INIT;
     int error = dv_repo_tmp_dir(&dir, repo);
-    DIR *d = error ? NULL : opendir(dir.ptr);
-    if (!error && !d)
+    int fd = error ? -1 : open(dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (!error && fd < 0)
+        error = dv_error_errno("cannot open directory %s", dir.ptr);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (fd >= 0 && !d) {
         error = dv_error_errno("cannot read directory %s", dir.ptr);
+        close(fd);
+    }
     struct dirent *de;
     while (d && !error && (de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        dv_buf_clear(&path);
-        if ((error = dv_buf_printf(&path, "%s/%s", dir.ptr, de->d_name)) < 0)
-            break;
-        if (unlink(path.ptr) < 0 && errno != ENOENT)
-            error = dv_error_errno("cannot remove %s", path.ptr);
+        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+            error = dv_error_errno("cannot remove %s/%s", dir.ptr, de->d_name);
     }
     if (d)
         closedir(d);
     dv_buf_release(&dir);
-    dv_buf_release(&path);
     return error;
 }
 
@@ -454,8 +499,9 @@ int dv_repo_git_tracks(dv_repo *repo, const char *relpath)
     int tracked = 0;
     if (git_repository_index(&index, repo->git) < 0)
         return dv_repo_git_error(DV_ERROR, "cannot open git's index");
-    git_index_read(index, 0);
-    if (git_index_get_bypath(index, relpath, 0)) {
+    if (git_index_read(index, 0) < 0) {
+        tracked = dv_repo_git_error(DV_ERROR, "cannot read git's index");
+    } else if (git_index_get_bypath(index, relpath, 0)) {
         tracked = 1;
     } else if (dv_buf_printf(&prefix, "%s/", relpath) == 0) {
         size_t pos;
@@ -488,9 +534,8 @@ static int escape_ignore_name(dv_buf *out, const char *name)
 
 int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath)
 {
-    dv_buf dir = DV_BUF_INIT, base = DV_BUF_INIT, line = DV_BUF_INIT, abs = DV_BUF_INIT,
-           content = DV_BUF_INIT;
-    int error;
+    dv_buf dir = DV_BUF_INIT, base = DV_BUF_INIT, line = DV_BUF_INIT, content = DV_BUF_INIT;
+    int error, dirfd = -1;
     *changed = 0;
     const char *slash = strrchr(relpath, '/');
     if (slash)
@@ -502,18 +547,46 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
     dv_buf_clear(gitignore_relpath);
     if ((error = dv_buf_printf(gitignore_relpath, "%s%s.gitignore", dir.ptr, dir.len ? "/" : "")) <
             0 ||
-        (error = dv_repo_abspath(&abs, repo, gitignore_relpath->ptr)) < 0 ||
         (error = dv_buf_putc(&line, '/')) < 0 || (error = escape_ignore_name(&line, base.ptr)) < 0)
         goto done;
+    /* The .gitignore is read and written inside the work tree only: one that is a
+     * symlink would copy its target's bytes into what git stages and publishes. */
     mode_t mode = 0644;
     struct stat st;
-    if (stat(abs.ptr, &st) == 0)
-        mode = st.st_mode & 07777;
-    error = dv_fs_read_file(&content, abs.ptr, 64u * 1024 * 1024);
-    if (error == DV_ENOTFOUND)
-        error = 0;
-    if (error < 0)
+    const char *leaf;
+    if ((error = dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, gitignore_relpath->ptr, 0)) <
+        0)
         goto done;
+    if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            error = dv_error_set(DV_EUSAGE,
+                                 "%s is %s; dv only edits a regular .gitignore (replace it "
+                                 "with a regular file)",
+                                 gitignore_relpath->ptr,
+                                 S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+            goto done;
+        }
+        mode = st.st_mode & 07777;
+        int fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            error = dv_error_errno("cannot read %s", gitignore_relpath->ptr);
+            goto done;
+        }
+        size_t got = 0;
+        if ((uint64_t)st.st_size > 64u * 1024 * 1024)
+            error = dv_error_set(DV_EUSAGE, "%s is larger than 64 MiB", gitignore_relpath->ptr);
+        else if (!(error = dv_buf_grow(&content, (size_t)st.st_size)))
+            error = dv_fs_read_full(fd, content.ptr, (size_t)st.st_size, &got,
+                                    gitignore_relpath->ptr);
+        close(fd);
+        if (error < 0)
+            goto done;
+        content.len = got;
+        content.ptr[got] = '\0';
+    } else if (errno != ENOENT) {
+        error = dv_error_errno("cannot stat %s", gitignore_relpath->ptr);
+        goto done;
+    }
     /* Already there? */
     const char *p = content.ptr, *end = content.ptr + content.len;
     while (p < end) {
@@ -531,14 +604,16 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
         goto done;
     if ((error = dv_buf_put(&content, line.ptr, line.len)) < 0 ||
         (error = dv_buf_putc(&content, '\n')) < 0 ||
-        (error = dv_fs_write_atomic(abs.ptr, content.ptr, content.len, mode, DV_FS_DURABLE)) < 0)
+        (error = dv_wtfs_write_atomic(dirfd, leaf, content.ptr, content.len, mode,
+                                      gitignore_relpath->ptr)) < 0)
         goto done;
     *changed = 1;
 done:
+    if (dirfd >= 0)
+        close(dirfd);
     dv_buf_release(&dir);
     dv_buf_release(&base);
     dv_buf_release(&line);
-    dv_buf_release(&abs);
     dv_buf_release(&content);
     return error;
 }
@@ -569,5 +644,19 @@ int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx)
     }
 done:
     git_index_free(index);
+    return error;
+}
+
+int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_relpath)
+{
+    int fd = -1;
+    memset(out, 0, sizeof(*out));
+    int error = dv_wtfs_open_regular(&fd, repo->workdir_fd, pointer_relpath);
+    if (error == DV_EUSAGE)
+        return dv_error_wrap(DV_ECORRUPT, "pointer file");
+    if (error < 0)
+        return error;
+    error = dv_pointer_read_fd(out, fd, pointer_relpath);
+    close(fd);
     return error;
 }

@@ -10,6 +10,7 @@
 #include "chunker.h"
 #include "config.h"
 #include "lock.h"
+#include "pointer.h"
 #include "storage/odb.h"
 
 #include <git2.h>
@@ -22,6 +23,7 @@
 typedef struct dv_repo {
     git_repository *git;
     dv_buf workdir;   /* absolute, no trailing slash */
+    int workdir_fd;   /* the work tree's top, open: every work-tree path is walked from it */
     dv_buf dv_dir;    /* <workdir>/.dv */
     dv_buf cache_dir; /* <workdir>/.dv/cache or cache.dir */
     dv_config *config;
@@ -90,6 +92,14 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
  */
 typedef int (*dv_repo_pointer_fn)(void *ctx, const char *pointer_relpath);
 int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx);
+
+/**
+ * Read the pointer file at the work-tree path pointer_relpath, walking to it from the
+ * top without following a symlink and opening it without blocking: DV_ECORRUPT when it,
+ * or a directory on the way, is a symlink or it is not a regular file; DV_ENOTFOUND
+ * when it is missing.
+ */
+int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_relpath);
 
 /** Map the libgit2 error in flight to a dv error with what as context. */
 int dv_repo_git_error(int code, const char *what);

@@ -329,10 +329,12 @@ static int parse_file(dv_statcache *c, size_t len)
 static int read_index_file(dv_statcache *c, size_t *len_out, const char *path)
 {
     int error = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return DV_ENOTFOUND;
+        if (errno == ELOOP)
+            return dv_error_set(DV_EIO, "the stat cache %s is a symbolic link (remove it)", path);
         return dv_error_errno("cannot open the stat cache %s", path);
     }
     struct stat st;

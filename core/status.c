@@ -4,6 +4,7 @@
 #include "error.h"
 #include "fs.h"
 #include "object.h"
+#include "pathname.h"
 #include "pointer.h"
 #include "worktree.h"
 
@@ -47,6 +48,8 @@ struct match_ctx {
     int *used;
     char **list;
     size_t n, alloc;
+    char **all; /* every pointer's data path, for the checks of check_pointer_paths */
+    size_t n_all, alloc_all;
 };
 
 static int under(const char *path, const char *dir)
@@ -61,6 +64,16 @@ static int match_one(void *p, const char *pointer)
 {
     struct match_ctx *m = p;
     size_t len = strlen(pointer) - strlen(DV_POINTER_SUFFIX);
+    if (m->n_all == m->alloc_all) {
+        m->alloc_all = m->alloc_all ? m->alloc_all * 2 : 16;
+        char **l = realloc(m->all, m->alloc_all * sizeof(*l));
+        if (!l)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        m->all = l;
+    }
+    if (!(m->all[m->n_all] = strndup(pointer, len)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    m->n_all++;
     int keep = m->n_filters == 0;
     for (size_t i = 0; i < m->n_filters; i++) {
         const char *f = m->filters[i];
@@ -86,14 +99,59 @@ static int match_one(void *p, const char *pointer)
     return 0;
 }
 
+static int cmp_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Refuse pointer paths dv must never write: a name that is a form of .git or .dv (a
+ * restored .git directory runs its config's commands), and a data path inside another
+ * pointer's (evil.dv restoring a symlink, then evil/x.dv writing through it).
+ */
+static int check_pointer_paths(char **paths, size_t n)
+{
+    dv_buf prefix = DV_BUF_INIT;
+    int error = 0;
+    for (size_t i = 0; i < n && !error; i++) {
+        size_t at, len;
+        const char *problem = dv_pathname_check_path(paths[i], &at, &len);
+        if (problem)
+            error = dv_error_set(DV_ECORRUPT,
+                                 "pointer file %s%s names a path dv never writes: '%.*s' %s "
+                                 "(remove it from git: git rm --cached %s%s)",
+                                 paths[i], DV_POINTER_SUFFIX, (int)len, paths[i] + at, problem,
+                                 paths[i], DV_POINTER_SUFFIX);
+    }
+    qsort(paths, n, sizeof(*paths), cmp_paths);
+    for (size_t i = 0; i < n && !error; i++) {
+        for (const char *slash = strchr(paths[i], '/'); slash && !error;
+             slash = strchr(slash + 1, '/')) {
+            dv_buf_clear(&prefix);
+            if ((error = dv_buf_put(&prefix, paths[i], (size_t)(slash - paths[i]))) < 0)
+                break;
+            char *key = prefix.ptr;
+            if (bsearch(&key, paths, n, sizeof(*paths), cmp_paths))
+                error = dv_error_set(DV_ECORRUPT,
+                                     "pointer files %s%s and %s%s overlap: %s lies inside %s, "
+                                     "which %s%s tracks (remove one of them from git)",
+                                     prefix.ptr, DV_POINTER_SUFFIX, paths[i], DV_POINTER_SUFFIX,
+                                     paths[i], prefix.ptr, prefix.ptr, DV_POINTER_SUFFIX);
+        }
+    }
+    dv_buf_release(&prefix);
+    return error;
+}
+
 int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
                               size_t n_filters)
 {
-    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0};
+    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0, NULL, 0, 0};
     int error = 0;
     if (!(m.used = calloc(n_filters + 1, sizeof(*m.used))))
         return dv_error_set(DV_ENOMEM, "out of memory");
-    if ((error = dv_repo_each_pointer(repo, match_one, &m)) < 0)
+    if ((error = dv_repo_each_pointer(repo, match_one, &m)) < 0 ||
+        (error = check_pointer_paths(m.all, m.n_all)) < 0)
         goto done;
     for (size_t i = 0; i < n_filters; i++) {
         if (!m.used[i]) {
@@ -107,6 +165,9 @@ int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const c
     }
 done:
     free(m.used);
+    for (size_t i = 0; i < m.n_all; i++)
+        free(m.all[i]);
+    free(m.all);
     if (error < 0) {
         for (size_t i = 0; i < m.n; i++)
             free(m.list[i]);
@@ -253,9 +314,7 @@ static int status_one(status_walk *w, dv_status_path *sp)
     int error;
     dv_buf pointer_abs = DV_BUF_INIT;
     dv_pointer p;
-    if ((error = dv_repo_abspath(&pointer_abs, w->repo, sp->pointer)) < 0)
-        goto done;
-    error = dv_pointer_read(&p, pointer_abs.ptr);
+    error = dv_repo_read_pointer(&p, w->repo, sp->pointer);
     if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
         sp->state = DV_STATE_BAD_POINTER;
         sp->message = strdup(dv_error_last());

@@ -67,9 +67,7 @@ static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, 
     out->paths = pointers;
     for (size_t i = 0; i < n_pointers; i++) {
         dv_pointer ptr;
-        if ((error = dv_repo_abspath(&abs, repo, pointers[i])) < 0)
-            break;
-        if ((error = dv_pointer_read(&ptr, abs.ptr)) < 0) {
+        if ((error = dv_repo_read_pointer(&ptr, repo, pointers[i])) < 0) {
             error = dv_error_wrap(error, "cannot read pointer file %s", pointers[i]);
             break;
         }

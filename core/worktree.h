@@ -72,6 +72,9 @@ typedef struct dv_worktree_names {
         NULL, 0, -1, NULL, NULL, 0, 0                                                              \
     }
 int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
+/** The same for the directory open at fd, which out takes over (closed by _free, also on
+ *  failure); relpath is for messages. */
+int dv_worktree_list_fd(dv_worktree_names *out, int fd, const char *relpath);
 /**
  * lstat of names->names[i] into *st: 0, or the errno of the failed call. Names are
  * stat'ed a window at a time, by the worktree's pool when the directory is large (the
