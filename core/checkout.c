@@ -154,7 +154,7 @@ static int read_tree(dv_tree *tree, walker *w, const dv_oid *id, const char *rel
     dv_buf raw = DV_BUF_INIT;
     int error = dv_odb_read(&raw, NULL, w->odb, id);
     if (!error)
-        error = dv_tree_decode(tree, raw.ptr, raw.len);
+        error = dv_tree_decode_in(tree, raw.ptr, raw.len, relpath);
     dv_buf_release(&raw);
     if (error < 0)
         error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));

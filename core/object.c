@@ -359,6 +359,11 @@ done:
 
 int dv_tree_decode(dv_tree *out, const void *data, size_t len)
 {
+    return dv_tree_decode_in(out, data, len, NULL);
+}
+
+int dv_tree_decode_in(dv_tree *out, const void *data, size_t len, const char *dir)
+{
     assert(out && (data || len == 0));
     const uint8_t *p = data;
     dv_tree t = DV_TREE_INIT;
@@ -419,8 +424,15 @@ int dv_tree_decode(dv_tree *out, const void *data, size_t len)
         }
         const char *name = (const char *)p + off;
         const char *problem = name_problem(name, name_len);
+        if (problem && dir) {
+            error = dv_error_set(DV_ECORRUPT, "%s%s%s: tree entry %lu: the name %s", dir,
+                                 dir[0] ? "/" : "", dv_quote_bytes(shown, name, name_len),
+                                 (unsigned long)i, problem);
+            goto done;
+        }
         if (problem) {
-            error = dv_error_set(DV_ECORRUPT, "tree: entry %lu name %s", (unsigned long)i, problem);
+            error = dv_error_set(DV_ECORRUPT, "tree: entry %lu name '%s' %s", (unsigned long)i,
+                                 dv_quote_bytes(shown, name, name_len), problem);
             goto done;
         }
         off += name_len;

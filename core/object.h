@@ -100,6 +100,9 @@ int dv_tree_encode(dv_buf *out, const dv_tree *t);
 /** Decode and validate (magic, bounds, valid names, strictly increasing, known modes).
  *  On failure returns DV_ECORRUPT with a message. out must be released. */
 int dv_tree_decode(dv_tree *out, const void *data, size_t len);
+/** The same for the tree of the work-tree directory dir ("" the top): a bad name is
+ *  reported as the path it would have been written to ("data/.git: ..."). */
+int dv_tree_decode_in(dv_tree *out, const void *data, size_t len, const char *dir);
 /** Binary search in a sorted tree; NULL if absent. The entry is lent until t changes. */
 const dv_tree_entry *dv_tree_find(const dv_tree *t, const char *name, size_t name_len);
 void dv_tree_release(dv_tree *t);

@@ -78,14 +78,17 @@ static int expand(level *next, dv_oidset *seen, dv_odb *odb, const dv_reach_ops 
     if (type == DV_OBJ_MANIFEST) {
         dv_manifest_release(m);
         if ((error = dv_manifest_decode(m, data->ptr, data->len)) < 0)
-            return error;
+            return dv_error_wrap(error, "manifest %s in %s", dv_oid_hex(&item->id),
+                                 ops->root_name ? ops->root_name(ops->ctx, item->root)
+                                                : "the data");
         for (size_t i = 0; i < m->n_chunks && error >= 0; i++)
             error = reach(next, seen, &m->chunks[i].id, DV_OBJ_CHUNK, item->root);
         return error < 0 ? error : 0;
     }
     dv_tree_release(t);
     if ((error = dv_tree_decode(t, data->ptr, data->len)) < 0)
-        return error;
+        return dv_error_wrap(error, "tree %s in %s", dv_oid_hex(&item->id),
+                             ops->root_name ? ops->root_name(ops->ctx, item->root) : "the data");
     for (size_t i = 0; i < t->n_entries && error >= 0; i++)
         error = reach(next, seen, &t->entries[i].id, type_of_mode(t->entries[i].mode), item->root);
     return error < 0 ? error : 0;
