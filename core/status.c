@@ -7,6 +7,7 @@
 #include "pathname.h"
 #include "pointer.h"
 #include "worktree.h"
+#include "wtfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -312,7 +313,6 @@ done:
 static int status_one(status_walk *w, dv_status_path *sp)
 {
     int error;
-    dv_buf pointer_abs = DV_BUF_INIT;
     dv_pointer p;
     error = dv_repo_read_pointer(&p, w->repo, sp->pointer);
     if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
@@ -325,16 +325,21 @@ static int status_one(status_walk *w, dv_status_path *sp)
         goto done;
     sp->in_store = dv_odb_has(w->odb, &p.oid);
     struct stat st;
-    if ((error = dv_repo_abspath(&w->abs, w->repo, sp->path)) < 0)
-        goto done;
-    if (lstat(w->abs.ptr, &st) < 0) {
-        if (errno != ENOENT && errno != ENOTDIR) {
-            error = dv_error_errno("cannot stat %s", sp->path);
-            goto done;
-        }
+    error = dv_wtfs_lstat(&st, w->repo->workdir_fd, sp->path);
+    if (error == DV_ENOTFOUND) {
         sp->state = DV_STATE_MISSING;
+        error = 0;
         goto done;
     }
+    if (error == DV_EUSAGE) {
+        /* beyond a symlink: dv reads nothing through it */
+        sp->state = DV_STATE_BAD_POINTER;
+        sp->message = strdup(dv_error_last());
+        error = 0;
+        goto done;
+    }
+    if (error < 0)
+        goto done;
     int same;
     w->current = sp;
     if (p.kind == DV_KIND_DIR && S_ISDIR(st.st_mode) && !sp->in_store) {
@@ -351,7 +356,6 @@ static int status_one(status_walk *w, dv_status_path *sp)
     else
         sp->state = sp->in_store ? DV_STATE_CLEAN : DV_STATE_NOT_IN_STORE;
 done:
-    dv_buf_release(&pointer_abs);
     return error;
 }
 
