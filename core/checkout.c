@@ -779,6 +779,21 @@ static void close_old(old_file *old)
     old->map = NULL;
 }
 
+/* The content of a plain manifest m, or of each part of list in turn (one part's
+ * chunk list in memory at a time). */
+static int restore_parts(int fd, walker *w, dv_manifest *m, const dv_manifest_list *list,
+                         const dv_oid *list_id, dv_buf *raw, const char *tmp_path,
+                         const old_file *old, int replacing)
+{
+    int error = 0;
+    if (!list->n_parts)
+        return restore_content(fd, w, m, tmp_path, w->pool, old, replacing);
+    for (size_t i = 0; i < list->n_parts && !error; i++)
+        if (!(error = dv_manifest_read_part(m, raw, w->odb, list, i, list_id, tmp_path)))
+            error = restore_content(fd, w, m, tmp_path, w->pool, old, replacing);
+    return error;
+}
+
 /* Write the content id (mode) to name in dirfd, through a temp file renamed over it.
  * old_id, when set, is the content of the file there now (lstat old_st), in the store. */
 static int restore_file(walker *w, int dirfd, const char *name, const char *relpath,
@@ -788,8 +803,9 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
     int error, fd = -1, tmp_dirfd = -1;
     dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
+    dv_manifest_list list = DV_MANIFEST_LIST_INIT;
     old_file old = {-1, NULL};
-    if ((error = dv_manifest_read(&m, &raw, w->odb, id, relpath)) < 0)
+    if ((error = dv_manifest_read_top(&m, &list, &raw, w->odb, id, relpath)) < 0)
         goto done;
     mode_t bits = (mode == DV_MODE_EXEC ? 0777 : 0666) & ~w->umask_bits;
     int64_t started_ns = dv_fs_now_ns();
@@ -799,7 +815,7 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
     int replacing = fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 &&
                     S_ISREG(now_st.st_mode);
     if ((error = open_old(&old, w, dirfd, name, relpath, old_id, old_st)) < 0 ||
-        (error = restore_content(fd, w, &m, tmp.ptr, w->pool, &old, replacing)) < 0 ||
+        (error = restore_parts(fd, w, &m, &list, id, &raw, tmp.ptr, &old, replacing)) < 0 ||
         (fchmod(fd, bits) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0) ||
         (fstat(fd, &st) < 0 && (error = dv_error_errno("cannot stat %s", tmp.ptr)) < 0)) {
         close(fd);
@@ -827,12 +843,13 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
         (error = note_restored(w, relpath, id, &st)) < 0)
         goto done;
     w->result->files_restored++;
-    w->result->bytes_restored += m.size;
+    w->result->bytes_restored += list.n_parts ? list.size : m.size;
 done:
     close_old(&old);
     dv_buf_release(&raw);
     dv_buf_release(&tmp);
     dv_manifest_release(&m);
+    dv_manifest_list_release(&list);
     if (error < 0)
         error = dv_error_wrap(error, "cannot restore %s", relpath);
     return error;

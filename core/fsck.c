@@ -31,7 +31,25 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
 {
     int error = 0;
     dv_buf msg = DV_BUF_INIT;
-    if (e->type == DV_OBJ_MANIFEST) {
+    if (e->type == DV_OBJ_MANIFEST && dv_manifest_is_list(raw->ptr, raw->len)) {
+        dv_manifest_list l;
+        if (dv_manifest_list_decode(&l, raw->ptr, raw->len) < 0) {
+            report(f, pack, &e->id, e->type, dv_error_last());
+            return 0;
+        }
+        for (size_t i = 0; i < l.n_parts; i++) {
+            dv_pack *where;
+            dv_pack_entry pe;
+            if (!dv_odb_locate(&where, &pe, odb, &l.parts[i].id) || pe.type != DV_OBJ_MANIFEST) {
+                dv_buf_clear(&msg);
+                dv_buf_printf(&msg, "manifest list names part %zu, manifest %s, which is not in "
+                                    "the store",
+                              i, dv_oid_hex(&l.parts[i].id));
+                report(f, pack, &e->id, e->type, msg.ptr);
+            }
+        }
+        dv_manifest_list_release(&l);
+    } else if (e->type == DV_OBJ_MANIFEST) {
         dv_manifest m = DV_MANIFEST_INIT;
         if (dv_manifest_decode(&m, raw->ptr, raw->len) < 0) {
             report(f, pack, &e->id, e->type, dv_error_last());

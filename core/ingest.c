@@ -113,7 +113,9 @@ struct dv_ingest {
     int stopping;
     int commit_error;
     char commit_message[1024];
-    dv_manifest manifest;
+    dv_manifest manifest;      /* the chunks not yet in a sealed part */
+    dv_manifest_list parts;    /* a file of more chunks than one manifest holds */
+    dv_buf part_scratch;       /* the committer's encoding of a part */
     dv_prevchunks *prev; /* the previous version's chunks, while a large file is read */
     dv_buf scratch;
     dv_ingest_stats stats;
@@ -139,6 +141,7 @@ int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, d
     ing->pool = pool;
     ing->params = *params;
     ing->scratch = (dv_buf)DV_BUF_INIT;
+    ing->part_scratch = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&ing->mutex, NULL);
     pthread_cond_init(&ing->cond, NULL);
     ing->n_compressors = (pool ? dv_pool_threads(pool) : 0) + 1;
@@ -394,6 +397,42 @@ static int resolve_batch(dv_ingest *ing, batch *b, dv_chunker *chain, const uint
     return 0;
 }
 
+/*
+ * Seal the first DV_MANIFEST_PART_CHUNKS chunks of the manifest as one part of a
+ * manifest list (stored after its chunks, so the store stays closed under naming).
+ * The file becomes a list once it has more chunks than one manifest holds, so memory
+ * for the chunk list stays below one manifest's worth whatever the file's size.
+ */
+static int seal_part(dv_ingest *ing)
+{
+    dv_manifest part = ing->manifest;
+    part.n_chunks = DV_MANIFEST_PART_CHUNKS;
+    part.size = 0;
+    for (size_t i = 0; i < part.n_chunks; i++)
+        part.size += part.chunks[i].len;
+    dv_oid id;
+    int error;
+    dv_buf_clear(&ing->part_scratch);
+    if ((error = dv_manifest_encode(&ing->part_scratch, &part)) < 0 ||
+        (error = dv_hash_buffer(&id, ing->part_scratch.ptr, ing->part_scratch.len)) < 0 ||
+        (ing->odb && (error = dv_odb_put(ing->odb, &id, DV_OBJ_MANIFEST, ing->part_scratch.ptr,
+                                         ing->part_scratch.len, NULL)) < 0) ||
+        (error = dv_manifest_list_append(&ing->parts, &id, part.size)) < 0)
+        return error;
+    size_t rest = ing->manifest.n_chunks - part.n_chunks;
+    memmove(ing->manifest.chunks, ing->manifest.chunks + part.n_chunks,
+            rest * sizeof(*ing->manifest.chunks));
+    ing->manifest.n_chunks = rest;
+    ing->manifest.size -= part.size;
+    return 0;
+}
+
+static int need_part(const dv_ingest *ing)
+{
+    size_t n = ing->manifest.n_chunks;
+    return n > DV_MANIFEST_PART_CHUNKS && (ing->parts.n_parts || n > DV_MANIFEST_MAX_CHUNKS);
+}
+
 /* Append a processed batch's chunks to the store and the manifest, in order. */
 static int commit_batch(dv_ingest *ing, batch *b)
 {
@@ -409,7 +448,8 @@ static int commit_batch(dv_ingest *ing, batch *b)
                                            stored, stored_len, job->crc, &added)) < 0)
                 return error;
         }
-        if ((error = dv_manifest_append(&ing->manifest, &job->id, job->len)) < 0)
+        if ((error = dv_manifest_append(&ing->manifest, &job->id, job->len)) < 0 ||
+            (need_part(ing) && (error = seal_part(ing)) < 0))
             return error;
         ing->stats.chunks++;
         if (added) {
@@ -572,6 +612,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
     struct stat st;
 
     dv_manifest_clear(&ing->manifest);
+    dv_manifest_list_release(&ing->parts);
     ing->commit_error = 0;
     ing->fd = fd;
     ing->path = path;
@@ -662,13 +703,28 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
         goto done;
 
     dv_buf_clear(&ing->scratch);
-    if ((error = dv_manifest_encode(&ing->scratch, &ing->manifest)) < 0 ||
-        (error = dv_hash_buffer(manifest_id, ing->scratch.ptr, ing->scratch.len)) < 0)
+    if (ing->parts.n_parts) {
+        /* the last part: what is left, 1 to DV_MANIFEST_PART_CHUNKS chunks */
+        dv_oid last;
+        uint64_t last_size = ing->manifest.size;
+        if ((error = dv_manifest_encode(&ing->scratch, &ing->manifest)) < 0 ||
+            (error = dv_hash_buffer(&last, ing->scratch.ptr, ing->scratch.len)) < 0 ||
+            (ing->odb && (error = dv_odb_put(ing->odb, &last, DV_OBJ_MANIFEST, ing->scratch.ptr,
+                                             ing->scratch.len, NULL)) < 0) ||
+            (error = dv_manifest_list_append(&ing->parts, &last, last_size)) < 0)
+            goto done;
+        dv_buf_clear(&ing->scratch);
+        if ((error = dv_manifest_list_encode(&ing->scratch, &ing->parts)) < 0)
+            goto done;
+    } else if ((error = dv_manifest_encode(&ing->scratch, &ing->manifest)) < 0) {
+        goto done;
+    }
+    if ((error = dv_hash_buffer(manifest_id, ing->scratch.ptr, ing->scratch.len)) < 0)
         goto done;
     if (ing->odb && (error = dv_odb_put(ing->odb, manifest_id, DV_OBJ_MANIFEST, ing->scratch.ptr,
                                         ing->scratch.len, NULL)) < 0)
         goto done;
-    *size = ing->manifest.size;
+    *size = ing->parts.n_parts ? ing->parts.size : ing->manifest.size;
     ing->stats.files++;
 done:
     if (error < 0) {
@@ -740,6 +796,8 @@ void dv_ingest_free(dv_ingest *ing)
     free(ing->compressors);
     free(ing->ring);
     dv_manifest_release(&ing->manifest);
+    dv_manifest_list_release(&ing->parts);
+    dv_buf_release(&ing->part_scratch);
     dv_buf_release(&ing->scratch);
     pthread_mutex_destroy(&ing->mutex);
     pthread_cond_destroy(&ing->cond);

@@ -194,7 +194,173 @@ int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *i
     if (type != DV_OBJ_MANIFEST)
         return dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
                             dv_oid_hex(id), what, dv_object_type_name(type));
+    if (dv_manifest_is_list(raw->ptr, raw->len))
+        return dv_error_set(DV_ECORRUPT, "object %s for %s is a manifest list, not a plain "
+                                         "manifest", dv_oid_hex(id), what);
     return dv_manifest_decode(out, raw->ptr, raw->len);
+}
+
+/* ---- manifest lists ---- */
+
+#define LIST_MAGIC "DVL1"
+#define LIST_HEADER_BYTES 16 /* magic, be64 size, be32 n_parts */
+#define LIST_RECORD_BYTES 40 /* manifest id, be64 size */
+
+int dv_manifest_is_list(const void *data, size_t len)
+{
+    return len >= 4 && !memcmp(data, LIST_MAGIC, 4);
+}
+
+int dv_manifest_list_append(dv_manifest_list *l, const dv_oid *id, uint64_t size)
+{
+    if (l->n_parts == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 16;
+        dv_manifest_part *parts = realloc(l->parts, alloc * sizeof(*parts));
+        if (!parts)
+            return dv_error_set(DV_ENOMEM, "out of memory growing a manifest list");
+        l->parts = parts;
+        l->alloc = alloc;
+    }
+    if (__builtin_add_overflow(l->size, size, &l->size))
+        return dv_error_set(DV_EUSAGE, "manifest list: file size overflows 64 bits");
+    l->parts[l->n_parts].id = *id;
+    l->parts[l->n_parts].size = size;
+    l->n_parts++;
+    return 0;
+}
+
+int dv_manifest_list_encode(dv_buf *out, const dv_manifest_list *l)
+{
+    size_t start = out->len;
+    int error = 0;
+    if (l->n_parts < 2 || l->n_parts > (DV_OBJECT_MAX_BYTES - LIST_HEADER_BYTES) / LIST_RECORD_BYTES)
+        return dv_error_set(DV_EUSAGE, "manifest list: %zu parts; expected 2 to %u", l->n_parts,
+                            (unsigned)((DV_OBJECT_MAX_BYTES - LIST_HEADER_BYTES) /
+                                       LIST_RECORD_BYTES));
+    if ((error = dv_buf_grow(out, LIST_HEADER_BYTES + l->n_parts * LIST_RECORD_BYTES)) < 0 ||
+        (error = dv_buf_put(out, LIST_MAGIC, 4)) < 0 ||
+        (error = dv_buf_put_be64(out, l->size)) < 0 ||
+        (error = dv_buf_put_be32(out, (uint32_t)l->n_parts)) < 0)
+        goto done;
+    for (size_t i = 0; i < l->n_parts && !error; i++)
+        if (!(error = dv_buf_put(out, l->parts[i].id.id, DV_OID_BYTES)))
+            error = dv_buf_put_be64(out, l->parts[i].size);
+done:
+    if (error < 0)
+        dv_buf_truncate(out, start);
+    return error;
+}
+
+int dv_manifest_list_decode(dv_manifest_list *out, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    dv_manifest_list l = DV_MANIFEST_LIST_INIT;
+    int error = 0;
+    *out = (dv_manifest_list)DV_MANIFEST_LIST_INIT;
+    if (len < LIST_HEADER_BYTES || !dv_manifest_is_list(data, len))
+        return dv_error_set(DV_ECORRUPT, "manifest list: truncated header or bad magic; "
+                                         "expected 'DVL1' and 16 bytes");
+    uint64_t size = dv_get_be64(p + 4);
+    uint32_t n = dv_get_be32(p + 12);
+    uint64_t want = LIST_HEADER_BYTES + (uint64_t)n * LIST_RECORD_BYTES;
+    if ((uint64_t)len != want)
+        return dv_error_set(DV_ECORRUPT,
+                            "manifest list: %zu bytes for %lu parts; expected 16 + 40 * %lu = "
+                            "%llu bytes",
+                            len, (unsigned long)n, (unsigned long)n, (unsigned long long)want);
+    if (n < 2)
+        return dv_error_set(DV_ECORRUPT,
+                            "manifest list: %lu part%s; expected at least 2 (a smaller file is "
+                            "a plain manifest)",
+                            (unsigned long)n, n == 1 ? "" : "s");
+    /* len == want bounds n by the input size */
+    if (!(l.parts = malloc((size_t)n * sizeof(*l.parts))))
+        return dv_error_set(DV_ENOMEM, "out of memory decoding a manifest list of %lu parts",
+                            (unsigned long)n);
+    l.alloc = n;
+    const uint8_t *record = p + LIST_HEADER_BYTES;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < n; i++, record += LIST_RECORD_BYTES) {
+        dv_manifest_part *part = &l.parts[i];
+        memcpy(part->id.id, record, DV_OID_BYTES);
+        part->size = dv_get_be64(record + DV_OID_BYTES);
+        if (part->size == 0 || __builtin_add_overflow(sum, part->size, &sum)) {
+            error = dv_error_set(DV_ECORRUPT,
+                                 "manifest list: part %lu has size %llu; expected at least 1 "
+                                 "and a total below 2^64",
+                                 (unsigned long)i, (unsigned long long)part->size);
+            goto done;
+        }
+        l.n_parts++;
+    }
+    if (sum != size) {
+        error = dv_error_set(DV_ECORRUPT,
+                             "manifest list: size %llu; expected the sum of the part sizes, %llu",
+                             (unsigned long long)size, (unsigned long long)sum);
+        goto done;
+    }
+    l.size = size;
+    *out = l;
+    l = (dv_manifest_list)DV_MANIFEST_LIST_INIT;
+done:
+    dv_manifest_list_release(&l);
+    return error;
+}
+
+void dv_manifest_list_release(dv_manifest_list *l)
+{
+    if (!l)
+        return;
+    free(l->parts);
+    *l = (dv_manifest_list)DV_MANIFEST_LIST_INIT;
+}
+
+int dv_manifest_list_check_part(const dv_manifest_list *l, size_t i, const dv_manifest *m,
+                                const dv_oid *list_id)
+{
+    int last = i + 1 == l->n_parts;
+    if (m->size != l->parts[i].size)
+        return dv_error_set(DV_ECORRUPT,
+                            "manifest list %s: part %zu holds %llu bytes; the list says %llu",
+                            dv_oid_hex(list_id), i, (unsigned long long)m->size,
+                            (unsigned long long)l->parts[i].size);
+    if (last ? m->n_chunks > DV_MANIFEST_PART_CHUNKS : m->n_chunks != DV_MANIFEST_PART_CHUNKS)
+        return dv_error_set(DV_ECORRUPT,
+                            "manifest list %s: part %zu has %zu chunks; expected %s%u",
+                            dv_oid_hex(list_id), i, m->n_chunks, last ? "at most " : "",
+                            DV_MANIFEST_PART_CHUNKS);
+    return 0;
+}
+
+int dv_manifest_read_top(dv_manifest *m, dv_manifest_list *list, dv_buf *raw, dv_odb *odb,
+                         const dv_oid *id, const char *what)
+{
+    int error;
+    uint8_t type = 0;
+    *m = (dv_manifest)DV_MANIFEST_INIT;
+    *list = (dv_manifest_list)DV_MANIFEST_LIST_INIT;
+    if ((error = dv_odb_read(raw, &type, odb, id)) < 0)
+        return error;
+    if (type != DV_OBJ_MANIFEST)
+        return dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
+                            dv_oid_hex(id), what, dv_object_type_name(type));
+    if (dv_manifest_is_list(raw->ptr, raw->len))
+        error = dv_manifest_list_decode(list, raw->ptr, raw->len);
+    else
+        error = dv_manifest_decode(m, raw->ptr, raw->len);
+    if (error < 0)
+        error = dv_error_wrap(error, "%s (manifest %s)", what, dv_oid_hex(id));
+    return error;
+}
+
+int dv_manifest_read_part(dv_manifest *m, dv_buf *raw, dv_odb *odb, const dv_manifest_list *list,
+                          size_t i, const dv_oid *list_id, const char *what)
+{
+    dv_manifest_release(m);
+    int error = dv_manifest_read(m, raw, odb, &list->parts[i].id, what);
+    if (!error)
+        error = dv_manifest_list_check_part(list, i, m, list_id);
+    return error;
 }
 
 void dv_manifest_clear(dv_manifest *m)
@@ -431,8 +597,10 @@ int dv_tree_decode_in(dv_tree *out, const void *data, size_t len, const char *di
             goto done;
         }
         if (problem) {
-            error = dv_error_set(DV_ECORRUPT, "tree: entry %lu name '%s' %s", (unsigned long)i,
-                                 dv_quote_bytes(shown, name, name_len), problem);
+            error = dv_error_set(DV_ECORRUPT, "tree: entry %lu name %s%s%s%s", (unsigned long)i,
+                                 problem, name_len ? ": '" : "",
+                                 name_len ? dv_quote_bytes(shown, name, name_len) : "",
+                                 name_len ? "'" : "");
             goto done;
         }
         off += name_len;

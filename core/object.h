@@ -49,9 +49,59 @@ int dv_manifest_encode(dv_buf *out, const dv_manifest *m);
 int dv_manifest_decode(dv_manifest *out, const void *data, size_t len);
 void dv_manifest_clear(dv_manifest *m);
 
+/*
+ * A file of more chunks than one manifest object holds (64 MiB: 1,864,135 chunks,
+ * about 120 GiB at default chunking) is recorded as a manifest list: the ids and sizes
+ * of plain manifests of exactly DV_MANIFEST_PART_CHUNKS chunks each but the last. It is
+ * stored as a manifest (type 2), so trees and pointers name it as they name any file.
+ */
+#define DV_MANIFEST_MAX_CHUNKS 1864135u /* (64 MiB - 16) / 36: a plain manifest's most */
+#define DV_MANIFEST_PART_CHUNKS (1u << 20)
+
+typedef struct dv_manifest_part {
+    dv_oid id; /* a plain manifest */
+    uint64_t size;
+} dv_manifest_part;
+
+typedef struct dv_manifest_list {
+    uint64_t size; /* sum of the part sizes */
+    size_t n_parts;
+    dv_manifest_part *parts;
+    size_t alloc;
+} dv_manifest_list;
+
+#define DV_MANIFEST_LIST_INIT                                                                      \
+    {                                                                                              \
+        0, 0, NULL, 0                                                                              \
+    }
+
+/** 1 if the object bytes are a manifest list (by their magic). */
+int dv_manifest_is_list(const void *data, size_t len);
+int dv_manifest_list_append(dv_manifest_list *l, const dv_oid *id, uint64_t size);
+/** Append the canonical encoding of l (at least two parts) to out. */
+int dv_manifest_list_encode(dv_buf *out, const dv_manifest_list *l);
+/** Decode and validate (magic, exact length, at least two parts, no empty part, size the
+ *  sum of the part sizes); DV_ECORRUPT with a message. out must be released. */
+int dv_manifest_list_decode(dv_manifest_list *out, const void *data, size_t len);
+void dv_manifest_list_release(dv_manifest_list *l);
+/** Check that part i of l, decoded as m, is what the list says: its size, and exactly
+ *  DV_MANIFEST_PART_CHUNKS chunks unless it is the last. DV_ECORRUPT names list_id. */
+int dv_manifest_list_check_part(const dv_manifest_list *l, size_t i, const dv_manifest *m,
+                                const dv_oid *list_id);
+
 typedef struct dv_odb dv_odb;
-/** Read id from odb (verified) and decode it as a file manifest into out, which must be
- *  empty; raw is scratch. Returns 0, the store's error (DV_ENOTFOUND when absent), or
+/**
+ * Read the file manifest id: a plain manifest goes to *m and list is left empty; a
+ * manifest list goes to *list and m is left empty (its parts are read in turn with
+ * dv_manifest_read_part). Errors as dv_manifest_read.
+ */
+int dv_manifest_read_top(dv_manifest *m, dv_manifest_list *list, dv_buf *raw, dv_odb *odb,
+                         const dv_oid *id, const char *what);
+/** Read part i of list (the list object list_id) into m, checked against the list. */
+int dv_manifest_read_part(dv_manifest *m, dv_buf *raw, dv_odb *odb, const dv_manifest_list *list,
+                          size_t i, const dv_oid *list_id, const char *what);
+/** Read id from odb (verified) and decode it as a plain file manifest into out, which must be
+ *  empty (a manifest list is DV_ECORRUPT here); raw is scratch. Returns 0, the store's error (DV_ENOTFOUND when absent), or
  *  DV_ECORRUPT when the object is another type ("object ID for WHAT is a TYPE, not a file
  *  manifest") or does not decode. */
 int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *id,

@@ -75,6 +75,17 @@ static int expand(level *next, dv_oidset *seen, dv_odb *odb, const dv_reach_ops 
         return dv_error_set(DV_ECORRUPT, "object %s is a %s where a %s was expected",
                             dv_oid_hex(&item->id), dv_object_type_name(type),
                             dv_object_type_name(item->type));
+    if (type == DV_OBJ_MANIFEST && dv_manifest_is_list(data->ptr, data->len)) {
+        dv_manifest_list list;
+        if ((error = dv_manifest_list_decode(&list, data->ptr, data->len)) < 0)
+            return dv_error_wrap(error, "manifest %s in %s", dv_oid_hex(&item->id),
+                                 ops->root_name ? ops->root_name(ops->ctx, item->root)
+                                                : "the data");
+        for (size_t i = 0; i < list.n_parts && error >= 0; i++)
+            error = reach(next, seen, &list.parts[i].id, DV_OBJ_MANIFEST, item->root);
+        dv_manifest_list_release(&list);
+        return error < 0 ? error : 0;
+    }
     if (type == DV_OBJ_MANIFEST) {
         dv_manifest_release(m);
         if ((error = dv_manifest_decode(m, data->ptr, data->len)) < 0)

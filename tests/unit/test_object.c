@@ -809,3 +809,81 @@ Test(object, tree_decode_of_damaged_bytes_fails_or_is_canonical)
     dv_tree_release(&t);
     dv_buf_release(&buf);
 }
+
+/* ---- manifest lists ---- */
+
+static dv_manifest_list two_part_list(void)
+{
+    dv_manifest_list l = DV_MANIFEST_LIST_INIT;
+    dv_oid a, b;
+    memset(a.id, 0xaa, sizeof(a.id));
+    memset(b.id, 0xbb, sizeof(b.id));
+    cr_assert_eq(dv_manifest_list_append(&l, &a, 1000), 0);
+    cr_assert_eq(dv_manifest_list_append(&l, &b, 7), 0);
+    return l;
+}
+
+Test(object, manifest_list_encoding_is_as_documented_and_round_trips)
+{
+    dv_manifest_list l = two_part_list(), back;
+    dv_buf enc = DV_BUF_INIT;
+    cr_assert_eq(dv_manifest_list_encode(&enc, &l), 0);
+    cr_assert_eq(enc.len, 16 + 2 * 40);
+    cr_expect_eq(memcmp(enc.ptr, "DVL1", 4), 0);
+    cr_expect_eq(dv_get_be64((const uint8_t *)enc.ptr + 4), 1007);
+    cr_expect_eq(dv_get_be32((const uint8_t *)enc.ptr + 12), 2);
+    cr_expect_eq(dv_get_be64((const uint8_t *)enc.ptr + 16 + 32), 1000);
+    cr_expect(dv_manifest_is_list(enc.ptr, enc.len));
+    cr_assert_eq(dv_manifest_list_decode(&back, enc.ptr, enc.len), 0);
+    cr_expect_eq(back.n_parts, 2);
+    cr_expect_eq(back.size, 1007);
+    cr_expect_eq(back.parts[1].size, 7);
+    cr_expect_eq(back.parts[1].id.id[0], 0xbb);
+    dv_manifest_list_release(&back);
+    dv_manifest_list_release(&l);
+    dv_buf_release(&enc);
+}
+
+Test(object, manifest_list_decoder_refuses_what_is_not_canonical)
+{
+    dv_manifest_list l = two_part_list(), back;
+    dv_buf enc = DV_BUF_INIT;
+    cr_assert_eq(dv_manifest_list_encode(&enc, &l), 0);
+    uint8_t *p = (uint8_t *)enc.ptr;
+    /* one byte short, one byte more */
+    cr_expect_eq(dv_manifest_list_decode(&back, p, enc.len - 1), DV_ECORRUPT);
+    cr_expect_eq(dv_manifest_list_decode(&back, p, enc.len + 0 * 1), 0);
+    dv_manifest_list_release(&back);
+    /* size that is not the sum of the parts */
+    dv_put_be64(p + 4, 1006);
+    cr_expect_eq(dv_manifest_list_decode(&back, p, enc.len), DV_ECORRUPT);
+    dv_put_be64(p + 4, 1007);
+    /* an empty part */
+    dv_put_be64(p + 16 + 40 + 32, 0);
+    dv_put_be64(p + 4, 1000);
+    cr_expect_eq(dv_manifest_list_decode(&back, p, enc.len), DV_ECORRUPT);
+    /* a count that claims more parts than the bytes hold */
+    dv_put_be32(p + 12, 0xffffffffu);
+    cr_expect_eq(dv_manifest_list_decode(&back, p, enc.len), DV_ECORRUPT);
+    /* one part is a plain manifest's job */
+    dv_put_be32(p + 12, 1);
+    dv_put_be64(p + 4, 1000);
+    cr_expect_eq(dv_manifest_list_decode(&back, p, 16 + 40), DV_ECORRUPT);
+    dv_manifest_list_release(&l);
+    dv_buf_release(&enc);
+}
+
+Test(object, a_part_must_hold_what_its_list_says)
+{
+    dv_manifest_list l = two_part_list();
+    dv_manifest m = DV_MANIFEST_INIT;
+    dv_oid c, list_id;
+    memset(c.id, 1, sizeof(c.id));
+    memset(list_id.id, 2, sizeof(list_id.id));
+    cr_assert_eq(dv_manifest_append(&m, &c, 7), 0);
+    cr_expect_eq(dv_manifest_list_check_part(&l, 1, &m, &list_id), 0);
+    /* part 0 must hold exactly DV_MANIFEST_PART_CHUNKS chunks and 1000 bytes */
+    cr_expect_eq(dv_manifest_list_check_part(&l, 0, &m, &list_id), DV_ECORRUPT);
+    dv_manifest_release(&m);
+    dv_manifest_list_release(&l);
+}
