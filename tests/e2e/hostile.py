@@ -27,6 +27,8 @@ Command line (the shell scenarios use this):
               {"dag": {"levels": L, "fanout": F, "leaf": NODE}}
                   L nested trees, each with F entries all naming the next one
               {"raw": "<pointer text written as is>"}
+              any NODE at the top may add "pointer": {"size": N, "files": N},
+              written into the pointer instead of the true values
         Every object goes into one pack written into each --packs directory (a
         local store's .dv/cache/packs or a directory remote's packs/); the
         pointer texts are written below --root. Prints a JSON object mapping
@@ -255,6 +257,9 @@ def plant(root, packs_dirs, spec):
             text, oid = node_spec["raw"], None
         else:
             node = build_node(store, node_spec)
+            for key in ("size", "files"):  # a pointer may lie about what it names
+                if key in node_spec.get("pointer", {}):
+                    setattr(node, key, int(node_spec["pointer"][key]))
             text, oid = pointer_text(node), node.hex
         full = os.path.join(root, path)
         os.makedirs(os.path.dirname(full) or ".", exist_ok=True)
