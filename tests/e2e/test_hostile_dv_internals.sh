@@ -9,9 +9,9 @@
 #
 # Strict reading of the safe behaviour:
 # - .dv/lock, .dv/tmp, .dv/cache that are symlinks: every command that would use
-#   them refuses (exit 2..127), naming the path and saying to remove it; nothing is
-#   opened through the link. dv status does not take the lock when it cannot do so
-#   safely; it must not write through it either, and exits below 128.
+#   them refuses (exit 2..127), naming the path and saying to remove (or delete) it;
+#   nothing is opened through the link. dv status need not take the lock, but must
+#   not write through it either, and exits below 128.
 # - cache.dir is honoured only from .dv/config.local, ~/.config/dv/config or the
 #   environment, never from the committed .dv/config: there it is ignored (a warning
 #   is fine) and dv add stores into .dv/cache as usual.
@@ -68,7 +68,7 @@ link_refused() {
     assert_nothing_planted
     assert_rc_refused
     assert_err_names "$path"
-    assert_match "$ERR" '[Rr]emov'
+    assert_match "$ERR" '[Rr]emov|[Dd]elet|rm '
 }
 
 for cmd in "add new.txt" checkout pull; do
