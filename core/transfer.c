@@ -400,6 +400,11 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     if ((error = dv_pool_new(&pool, jobs)) < 0 ||
         (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0)
         goto done;
+    /* What pushes killed half-way left on the remote goes first (never what another push
+     * is still writing: the backend tells them apart). */
+    uint64_t leftovers = 0;
+    if (remote->ops->clean && (error = remote->ops->clean(remote, "packs/", &leftovers)) < 0)
+        goto done;
     dv_reach_ops walk = {NULL, NULL, on_remote, note_needed, root_name, &p};
     if ((error = dv_reach_walk(p.odb, r.items, r.n, &walk)) < 0)
         goto done;

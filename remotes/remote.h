@@ -54,6 +54,11 @@ typedef struct dv_remote_ops {
     int (*get_all)(dv_remote *remote, const char *name, struct dv_buf *out, size_t max);
     /** Delete object name; deleting an absent object is not an error. */
     int (*remove)(dv_remote *remote, const char *name);
+    /** Remove what puts that were killed left under prefix (e.g. "packs/"): temp files that
+     *  no running put, of this process or any other, still writes. *removed gets their
+     *  number. NULL for a backend whose interrupted puts leave nothing (S3: a PUT that does
+     *  not finish creates no object; dv makes no multipart uploads). */
+    int (*clean)(dv_remote *remote, const char *prefix, uint64_t *removed);
     /** Free the backend's state (not the dv_remote struct itself). */
     void (*free)(dv_remote *remote);
 } dv_remote_ops;
