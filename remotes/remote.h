@@ -63,12 +63,22 @@ typedef struct dv_remote_ops {
     void (*free)(dv_remote *remote);
 } dv_remote_ops;
 
+/** transfer.timeout: how long an HTTP request may wait for a connection, or go without a
+ *  byte moving either way, before it is abandoned (and retried once). */
+#define DV_REMOTE_TIMEOUT_DEFAULT_SECONDS 30
+#define DV_REMOTE_TIMEOUT_MIN_SECONDS 1
+#define DV_REMOTE_TIMEOUT_MAX_SECONDS 3600
+
+/** The largest object size a listing may report (anything larger is not a real object). */
+#define DV_REMOTE_SIZE_MAX ((uint64_t)INT64_MAX)
+
 struct dv_remote {
     const dv_remote_ops *ops;
     char *name;            /* configured name ("origin"), or the URL when opened directly */
     char *url;             /* as configured */
     char *display;         /* for messages: the URL without credentials */
     void *backend;         /* the backend's own state */
+    int timeout_seconds;   /* transfer.timeout for HTTP backends; 0: the default */
     dv_remote_stats stats; /* updated with __atomic_fetch_add by the backends */
 };
 
