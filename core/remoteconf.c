@@ -427,8 +427,22 @@ int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
                              name, name);
         goto done;
     }
+    int64_t timeout;
     if ((error = dv_remoteconf_check_url(&kind, url)) < 0)
         goto done;
+    if (dv_config_get_int(&timeout, repo->config, "transfer.timeout",
+                          DV_REMOTE_TIMEOUT_DEFAULT_SECONDS) < 0) {
+        error =
+            dv_error_set(DV_EUSAGE, "transfer.timeout must be a whole number of seconds (%d..%d)",
+                         DV_REMOTE_TIMEOUT_MIN_SECONDS, DV_REMOTE_TIMEOUT_MAX_SECONDS);
+        goto done;
+    }
+    if (timeout < DV_REMOTE_TIMEOUT_MIN_SECONDS || timeout > DV_REMOTE_TIMEOUT_MAX_SECONDS) {
+        error = dv_error_set(DV_EUSAGE, "transfer.timeout must be %d..%d seconds (got %lld)",
+                             DV_REMOTE_TIMEOUT_MIN_SECONDS, DV_REMOTE_TIMEOUT_MAX_SECONDS,
+                             (long long)timeout);
+        goto done;
+    }
     if (!strcmp(kind, "s3")) {
         error = open_s3(out, repo, name, url);
     } else if (!strcmp(kind, "http")) {
@@ -455,6 +469,7 @@ int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
         } else {
             free((*out)->name);
             (*out)->name = copy;
+            (*out)->timeout_seconds = (int)timeout;
         }
     }
 done:

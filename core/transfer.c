@@ -106,6 +106,7 @@ typedef struct upload {
     dv_oid pack_id;
     uint64_t pack_bytes;
     int names_objects; /* holds trees or manifests: its index goes up after the others */
+    dv_pack *local;    /* the store's pack when it is sent as it is (lent), else NULL */
     dv_buf pack_path, idx_path;
 } upload;
 
@@ -121,6 +122,8 @@ typedef struct pusher {
     dv_remote_index *remote_index;
     dv_pack_writer *writer; /* the pack being built from parts of local packs */
     int writer_names_objects;
+    ZSTD_DCtx *dctx; /* for the hash check of copied objects */
+    dv_buf decoded;
     dv_buf tmp_dir;
     upload *uploads;
     size_t n_uploads, alloc_uploads;
@@ -148,8 +151,8 @@ static int on_remote(void *ctx, const dv_reach_item *item)
     return dv_remote_index_find(p->remote_index, &item->id, NULL, NULL);
 }
 
-static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, const char *idx_path,
-                      int names_objects)
+static int add_upload(pusher *p, const dv_oid *pack_id, dv_pack *local, const char *pack_path,
+                      const char *idx_path, int names_objects)
 {
     struct stat st;
     if (stat(pack_path, &st) < 0)
@@ -166,6 +169,7 @@ static int add_upload(pusher *p, const dv_oid *pack_id, const char *pack_path, c
     u->pack_id = *pack_id;
     u->pack_bytes = (uint64_t)st.st_size;
     u->names_objects = names_objects;
+    u->local = local;
     u->pack_path = (dv_buf)DV_BUF_INIT;
     u->idx_path = (dv_buf)DV_BUF_INIT;
     p->n_uploads++;
@@ -190,7 +194,8 @@ static int seal_built(pusher *p)
         const char *hex = dv_oid_hex(&pack_id);
         if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", p->tmp_dir.ptr, hex)) == 0 &&
             (error = dv_buf_printf(&idx_path, "%s/%s.idx", p->tmp_dir.ptr, hex)) == 0)
-            error = add_upload(p, &pack_id, pack_path.ptr, idx_path.ptr, p->writer_names_objects);
+            error =
+                add_upload(p, &pack_id, NULL, pack_path.ptr, idx_path.ptr, p->writer_names_objects);
         p->writer_names_objects = 0;
     }
     dv_buf_release(&pack_path);
@@ -198,7 +203,9 @@ static int seal_built(pusher *p)
     return error;
 }
 
-/* Copy entry e of pack into the pack being built, as stored (no recompression). */
+/* Copy entry e of pack into the pack being built, as stored (no recompression), once its
+ * CRC-32C and its SHA-256 show that it is the object its id names: a damaged object must
+ * not be spread to the remote under a fresh pack checksum. */
 static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *stored)
 {
     int error;
@@ -206,8 +213,22 @@ static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *
         return error;
     if (e->type != DV_OBJ_CHUNK)
         p->writer_names_objects = 1;
-    if ((error = dv_pack_read_stored(stored, pack, e)) < 0 ||
-        (error = dv_pack_writer_append(p->writer, &e->id, e->type, e->flags, e->raw_len,
+    if (!p->dctx && !(p->dctx = ZSTD_createDCtx()))
+        return dv_error_set(DV_ENOMEM, "out of memory for zstd");
+    if ((error = dv_pack_read_stored(stored, pack, e)) < 0)
+        return error;
+    if ((error = dv_pack_decode(&p->decoded, e, stored->ptr, stored->len, p->dctx,
+                                dv_pack_path(pack))) < 0) {
+        if (error == DV_ENOMEM)
+            return error;
+        dv_buf why = DV_BUF_INIT;
+        dv_buf_puts(&why, dv_error_last());
+        error =
+            dv_error_set(error, "pack %s is damaged: %s; run dv fsck", dv_pack_path(pack), why.ptr);
+        dv_buf_release(&why);
+        return error;
+    }
+    if ((error = dv_pack_writer_append(p->writer, &e->id, e->type, e->flags, e->raw_len,
                                        stored->ptr, (uint32_t)stored->len)) < 0)
         return error;
     if (dv_pack_writer_bytes(p->writer) >= p->repo->pack_target_bytes)
@@ -261,7 +282,7 @@ static int plan_push(pusher *p)
             dv_buf_clear(&idx_path);
             if ((error = dv_buf_printf(&idx_path, "%s/%s.idx", dv_odb_packs_dir(p->odb),
                                        dv_oid_hex(dv_pack_id(pack)))) < 0 ||
-                (error = add_upload(p, dv_pack_id(pack), dv_pack_path(pack), idx_path.ptr,
+                (error = add_upload(p, dv_pack_id(pack), pack, dv_pack_path(pack), idx_path.ptr,
                                     names_objects)) < 0)
                 break;
         }
@@ -306,9 +327,24 @@ static int commit_upload(pusher *p, const upload *u)
     return error;
 }
 
-/* Upload one pack, then its index (the commit point) unless the pack holds trees or
- * manifests: those indexes go up after every other, in order, so that whatever the remote
- * shows, it also has everything that it names. */
+/* Check every byte of a pack that is about to be uploaded against its checksums (see
+ * dv_pack_check_whole): the remote gets the pack under its name, and a reader there trusts
+ * that name. Packs built by this push were made from checked objects; they are read back
+ * too, which costs one read of a file that is still in the page cache. */
+static int check_upload(pusher *p, const upload *u)
+{
+    dv_pack *built = NULL;
+    int error;
+    if (!u->local && (error = dv_pack_open(&built, p->tmp_dir.ptr, &u->pack_id)) < 0)
+        return error;
+    error = dv_pack_check_whole(u->local ? u->local : built);
+    dv_pack_free(built);
+    return error;
+}
+
+/* Upload one pack, once checked, then its index (the commit point) unless the pack holds
+ * trees or manifests: those indexes go up after every other, in order, so that whatever the
+ * remote shows, it also has everything that it names. */
 static int upload_one(void *ctx, size_t item, int worker)
 {
     pusher *p = ctx;
@@ -316,7 +352,8 @@ static int upload_one(void *ctx, size_t item, int worker)
     dv_buf name = DV_BUF_INIT;
     int error;
     (void)worker;
-    if ((error = dv_remote_pack_name(&name, &u->pack_id, ".pack")) < 0 ||
+    if ((error = check_upload(p, u)) < 0 ||
+        (error = dv_remote_pack_name(&name, &u->pack_id, ".pack")) < 0 ||
         (error = p->remote->ops->put_file(p->remote, name.ptr, u->pack_path.ptr)) < 0)
         goto done;
     push_progress(p, u->pack_bytes);
@@ -349,6 +386,7 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     p.opts = opts;
     p.result = result;
     p.tmp_dir = (dv_buf)DV_BUF_INIT;
+    p.decoded = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&p.progress_lock, NULL);
     if ((error = collect_roots(&r, repo, filters, n_filters)) < 0)
         goto out;
@@ -359,6 +397,11 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     int jobs = transfer_jobs(repo, opts);
     if ((error = dv_pool_new(&pool, jobs)) < 0 ||
         (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0)
+        goto done;
+    /* What pushes killed half-way left on the remote goes first (never what another push
+     * is still writing: the backend tells them apart). */
+    uint64_t leftovers = 0;
+    if (remote->ops->clean && (error = remote->ops->clean(remote, "packs/", &leftovers)) < 0)
         goto done;
     dv_reach_ops walk = {NULL, NULL, on_remote, note_needed, root_name, &p};
     if ((error = dv_reach_walk(p.odb, r.items, r.n, &walk)) < 0)
@@ -389,6 +432,8 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
 done:
     dv_pool_free(pool);
     dv_pack_writer_free(p.writer);
+    ZSTD_freeDCtx(p.dctx);
+    dv_buf_release(&p.decoded);
     for (size_t i = 0; i < p.n_uploads; i++) {
         dv_buf_release(&p.uploads[i].pack_path);
         dv_buf_release(&p.uploads[i].idx_path);

@@ -10,6 +10,7 @@
 #include "core/text.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -26,10 +27,13 @@
 #define TRANSFER_BUFFER_BYTES (512 * 1024)
 /* Error bodies are short; keep enough of one to find its code and message. */
 #define ERROR_BODY_MAX_BYTES (64 * 1024)
-#define CONNECT_TIMEOUT_SECONDS 30L
+/* A request is abandoned when fewer bytes than this move in transfer.timeout seconds, which
+ * includes the wait for the first byte of the answer. */
 #define LOW_SPEED_LIMIT_BYTES_PER_SECOND 1L
-#define LOW_SPEED_TIME_SECONDS 60L
-#define MAX_REDIRECTS 5L
+/* A server that stalls twice running will not answer a third time: a timeout is retried once,
+ * so a silent server fails within about 2 x transfer.timeout. */
+#define TIMEOUT_MAX_ATTEMPTS 2
+#define MAX_REDIRECTS 5
 
 struct dv_curl_request_pool {
     pthread_mutex_t lock;
@@ -43,6 +47,7 @@ typedef struct attempt_state {
     dv_curl_request *req;
     dv_curl_response *resp;
     CURL *curl;
+    const char *url; /* req->url, or where a redirect sent it */
     uint64_t upload_at;
     int upload_errno;  /* reading the file failed (-1: it got shorter) */
     int overflow;      /* more body than there is room for */
@@ -174,14 +179,32 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
         const char *p = data + strlen(name), *end = data + n;
         while (p < end && (*p == ' ' || *p == '\t'))
             p++;
+        /* "bytes <first>-<last>/<total or *>": each number checked for overflow, and the
+         * range for order; anything else counts as no Content-Range */
         if (end - p > 6 && !memcmp(p, "bytes ", 6)) {
-            const char *digits = p + 6, *q = digits;
+            const char *first = p + 6, *q = first, *last, *total;
             while (q < end && *q >= '0' && *q <= '9')
                 q++;
-            uint64_t at;
-            if (q < end && *q == '-' && dv_text_parse_u64(&at, digits, (size_t)(q - digits)) == 0) {
-                attempt->resp->has_content_range = 1;
-                attempt->resp->content_range_at = at;
+            uint64_t at, to, object_size;
+            if (q < end && *q == '-' && dv_text_parse_u64(&at, first, (size_t)(q - first)) == 0) {
+                last = ++q;
+                while (q < end && *q >= '0' && *q <= '9')
+                    q++;
+                if (q < end && *q == '/' && dv_text_parse_u64(&to, last, (size_t)(q - last)) == 0 &&
+                    at <= to) {
+                    total = ++q;
+                    while (q < end && *q >= '0' && *q <= '9')
+                        q++;
+                    int total_ok =
+                        (q - total == 0 && q < end && *q == '*') ||
+                        (dv_text_parse_u64(&object_size, total, (size_t)(q - total)) == 0 &&
+                         to < object_size);
+                    if (total_ok) {
+                        attempt->resp->has_content_range = 1;
+                        attempt->resp->content_range_at = at;
+                        attempt->resp->content_range_end = to;
+                    }
+                }
             }
         }
     }
@@ -314,28 +337,28 @@ static CURLcode setup_attempt(attempt_state *attempt, struct curl_slist **header
         list = grown;
     }
 
-    SETOPT(curl, CURLOPT_URL, req->url);
+    long timeout = attempt->remote->timeout_seconds > 0 ? attempt->remote->timeout_seconds
+                                                        : DV_REMOTE_TIMEOUT_DEFAULT_SECONDS;
+    SETOPT(curl, CURLOPT_URL, attempt->url);
     SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* Redirects are followed by dv_curl_request_perform, which first checks where they lead. */
+    SETOPT(curl, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(curl, CURLOPT_PATH_AS_IS, 1L);
     SETOPT(curl, CURLOPT_NOSIGNAL, 1L);
     SETOPT(curl, CURLOPT_ERRORBUFFER, curl_message);
     SETOPT(curl, CURLOPT_USERAGENT, "dv/" DV_VERSION);
     if (list)
         SETOPT(curl, CURLOPT_HTTPHEADER, list);
-    SETOPT(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_SECONDS);
+    SETOPT(curl, CURLOPT_CONNECTTIMEOUT, timeout);
     SETOPT(curl, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_LIMIT_BYTES_PER_SECOND);
-    SETOPT(curl, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_SECONDS);
+    SETOPT(curl, CURLOPT_LOW_SPEED_TIME, timeout);
     SETOPT(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(curl, CURLOPT_BUFFERSIZE, (long)TRANSFER_BUFFER_BYTES);
     SETOPT(curl, CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(curl, CURLOPT_WRITEDATA, attempt);
     SETOPT(curl, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(curl, CURLOPT_HEADERDATA, attempt);
-    if (req->follow_redirects) {
-        SETOPT(curl, CURLOPT_FOLLOWLOCATION, 1L);
-        SETOPT(curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-        SETOPT(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    }
     if (req->upload_fd >= 0) {
         SETOPT(curl, CURLOPT_UPLOAD, 1L);
         SETOPT(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
@@ -361,22 +384,76 @@ done:
     return rc;
 }
 
+/* "scheme://host:port" of url (the port filled in from the scheme), host in lowercase, into
+ * out. Returns 1, or 0 for a URL libcurl cannot take apart. */
+static int url_origin(dv_buf *out, const char *url)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+    dv_buf_clear(out);
+    if (ok) {
+        for (char *c = host; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        ok = dv_buf_printf(out, "%s://%s:%s", scheme, host, port) == 0;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static int is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Did a 2xx answer end early: before the length it announced, or, with nothing announced,
+ * before the bytes a ranged get asked for? A server that says it is sending fewer bytes (a
+ * Content-Range or Content-Length that matches what came) means the object is shorter, which
+ * dv_curl_request_get_range reports; a 206 without a Content-Range is refused there too. */
+static int is_truncated(const dv_curl_request *req, const dv_curl_response *resp)
+{
+    if (resp->status < 200 || resp->status >= 300)
+        return 0;
+    if (req->into) {
+        if (resp->received >= req->into_cap)
+            return 0;
+        if (resp->status == 206)
+            return resp->has_content_range &&
+                   resp->received < resp->content_range_end - resp->content_range_at + 1;
+        if (resp->has_content_length)
+            return resp->received < resp->content_length;
+        return 1;
+    }
+    return req->body && resp->has_content_length && req->body->len < resp->content_length;
+}
+
 int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
                             dv_curl_response *resp)
 {
     int max_attempts =
         req->max_attempts > 0 ? req->max_attempts : DV_CURL_REQUEST_DEFAULT_MAX_ATTEMPTS;
+    long timeout =
+        remote->timeout_seconds > 0 ? remote->timeout_seconds : DV_REMOTE_TIMEOUT_DEFAULT_SECONDS;
     unsigned seed;
     struct timespec now;
-    int error = 0;
+    int error = 0, n_timeouts = 0, n_redirects = 0;
+    dv_buf url = DV_BUF_INIT, target = DV_BUF_INIT, from = DV_BUF_INIT, to = DV_BUF_INIT;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
     seed = (unsigned)now.tv_nsec ^ (unsigned)(uintptr_t)&seed;
+    if ((error = dv_buf_puts(&url, req->url)) < 0)
+        goto done;
 
     for (int attempt_no = 1;; attempt_no++) {
         char curl_message[CURL_ERROR_SIZE] = "";
         struct curl_slist *headers = NULL;
-        attempt_state attempt = {.remote = remote, .req = req, .resp = resp};
+        attempt_state attempt = {.remote = remote, .req = req, .resp = resp, .url = url.ptr};
         CURLcode rc;
 
         attempt.error_body = (dv_buf)DV_BUF_INIT;
@@ -384,15 +461,19 @@ int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_cu
         resp->attempts = attempt_no;
         resp->received = 0;
         resp->has_content_range = 0;
+        resp->has_content_length = 0;
         resp->content_length = 0;
         dv_buf_clear(&resp->code);
         dv_buf_clear(&resp->message);
+        dv_buf_clear(&target);
         if (req->body)
             dv_buf_clear(req->body);
 
-        if (!(attempt.curl = pool_take(pool)))
-            return dv_error_set(DV_ENOMEM, "%s %s %s: cannot create a curl handle", req->backend,
-                                req->verb, req->what);
+        if (!(attempt.curl = pool_take(pool))) {
+            error = dv_error_set(DV_ENOMEM, "%s %s %s: cannot create a curl handle", req->backend,
+                                 req->verb, req->what);
+            goto done;
+        }
         rc = setup_attempt(&attempt, &headers, curl_message);
         if (rc == CURLE_OK) {
             count_request(remote, req);
@@ -404,12 +485,19 @@ int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_cu
         curl_off_t content_length = -1;
         if (curl_easy_getinfo(attempt.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length) ==
                 CURLE_OK &&
-            content_length > 0)
+            content_length >= 0) {
+            resp->has_content_length = 1;
             resp->content_length = (uint64_t)content_length;
+        }
+        char *location = NULL;
+        if (rc == CURLE_OK && req->follow_redirects && is_redirect(resp->status) &&
+            curl_easy_getinfo(attempt.curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
+            location && dv_buf_puts(&target, location) < 0)
+            attempt.out_of_memory = 1;
         pool_give(pool, attempt.curl);
         curl_slist_free_all(headers);
 
-        int retry = 0;
+        int retry = 0, redirected = 0;
         if (attempt.out_of_memory) {
             error = dv_error_set(DV_ENOMEM, "%s %s %s: out of memory", req->backend, req->verb,
                                  req->what);
@@ -430,14 +518,52 @@ int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_cu
                 error = dv_error_set(DV_ECORRUPT, "%s %s %s: the response is over %zu bytes",
                                      req->backend, req->verb, req->what, req->body_max);
         } else if (rc != CURLE_OK) {
-            if (is_transient_curl_error(rc) && attempt_no < max_attempts) {
+            int timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+            n_timeouts += timed_out;
+            if (is_transient_curl_error(rc) && attempt_no < max_attempts &&
+                (!timed_out || n_timeouts < TIMEOUT_MAX_ATTEMPTS)) {
                 retry = 1;
             } else {
                 char tries[48];
                 dv_curl_request_attempts_note(tries, sizeof(tries), attempt_no);
-                error = dv_error_set(DV_EIO, "%s %s %s: %s (%s)%s", req->backend, req->verb,
-                                     req->what, curl_easy_strerror(rc),
-                                     curl_message[0] ? curl_message : req->url, tries);
+                if (timed_out)
+                    error = dv_error_set(DV_EIO,
+                                         "%s %s %s: no answer: nothing moved for %ld s (%s; the "
+                                         "limit is transfer.timeout)%s",
+                                         req->backend, req->verb, req->what, timeout,
+                                         curl_message[0] ? curl_message : "timed out", tries);
+                else
+                    error = dv_error_set(DV_EIO, "%s %s %s: %s (%s)%s", req->backend, req->verb,
+                                         req->what, curl_easy_strerror(rc),
+                                         curl_message[0] ? curl_message : url.ptr, tries);
+            }
+        } else if (target.len) {
+            /* Followed only to where the request was going: another host could serve other
+             * bytes under the same names, another scheme could drop TLS. */
+            if (!url_origin(&from, url.ptr) || !url_origin(&to, target.ptr) ||
+                strcmp(from.ptr, to.ptr) != 0)
+                error = dv_error_set(DV_EIO,
+                                     "%s %s %s: HTTP %ld redirects to %s, not to %s; dv follows "
+                                     "redirects only on the same scheme, host and port",
+                                     req->backend, req->verb, req->what, resp->status,
+                                     to.len ? to.ptr : "a URL it cannot read",
+                                     from.len ? from.ptr : url.ptr);
+            else if (++n_redirects > MAX_REDIRECTS)
+                error = dv_error_set(DV_EIO, "%s %s %s: more than %d redirects", req->backend,
+                                     req->verb, req->what, MAX_REDIRECTS);
+            else if ((error = (dv_buf_clear(&url), dv_buf_puts(&url, target.ptr))) == 0)
+                redirected = 1;
+        } else if (is_truncated(req, resp)) {
+            if (attempt_no < max_attempts) {
+                retry = 1;
+            } else {
+                char tries[48];
+                dv_curl_request_attempts_note(tries, sizeof(tries), attempt_no);
+                error = dv_error_set(DV_EIO,
+                                     "%s %s %s: the connection ended after %zu bytes of the "
+                                     "answer, before its end%s",
+                                     req->backend, req->verb, req->what,
+                                     req->into ? resp->received : req->body->len, tries);
             }
         } else if (resp->status < 200 || resp->status >= 300) {
             if (req->error_body)
@@ -446,11 +572,22 @@ int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_cu
                 retry = 1;
         }
         dv_buf_release(&attempt.error_body);
+        if (redirected) {
+            attempt_no--; /* a redirect is not a failed attempt */
+            continue;
+        }
         if (!retry)
-            return error;
+            goto done;
         DV_REMOTE_COUNT(remote, retries, 1);
         backoff(attempt_no, &seed);
     }
+
+done:
+    dv_buf_release(&url);
+    dv_buf_release(&target);
+    dv_buf_release(&from);
+    dv_buf_release(&to);
+    return error;
 }
 
 int dv_curl_request_fail(int code, const dv_curl_request *req, const dv_curl_response *resp)

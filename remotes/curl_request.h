@@ -28,9 +28,11 @@ typedef struct dv_curl_response {
     dv_buf code;    /* the backend's error code from an error body, or "" */
     dv_buf message; /* its error message, or "" */
     int attempts;
-    size_t received;           /* bytes written into the request's into */
-    int has_content_range;     /* a Content-Range header was seen */
-    uint64_t content_range_at; /* its first byte */
+    size_t received;            /* bytes written into the request's into */
+    int has_content_range;      /* a well-formed Content-Range header was seen */
+    uint64_t content_range_at;  /* its first byte */
+    uint64_t content_range_end; /* its last byte */
+    int has_content_length;
     uint64_t content_length;
 } dv_curl_response;
 
@@ -68,7 +70,7 @@ struct dv_curl_request {
     dv_buf *body;         /* a whole response body, up to body_max bytes */
     size_t body_max;
     int max_attempts;     /* 0: DV_CURL_REQUEST_DEFAULT_MAX_ATTEMPTS */
-    int follow_redirects; /* follow 3xx answers (to http and https only) */
+    int follow_redirects; /* follow 3xx answers to the same scheme, host and port only */
     /* error codes of the backend that are worth retrying (NULL-terminated, or NULL) */
     const char *const *transient_codes;
     dv_curl_request_setup_fn setup; /* may be NULL */

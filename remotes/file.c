@@ -2,6 +2,8 @@
  * file: a remote on a directory (local disk, NFS, a mounted share). Objects are
  * files under the directory; a put copies into a temp file beside the final name,
  * fsyncs it and renames it into place, so readers never see part of an object.
+ * The put holds an flock(2) on its temp file until the rename, so the temp files
+ * of puts that were killed are the ones that can be locked, and clean removes them.
  */
 #include "remote.h"
 
@@ -14,10 +16,16 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COPY_BUFFER_BYTES (1u << 20)
+/* Where the file system takes no locks, a temp file counts as abandoned once nothing has
+ * written to it for this long (a live put writes continuously). */
+#define TMP_UNLOCKED_ABANDONED_SECONDS (24 * 3600)
+#define TMP_CREATE_ATTEMPTS 8
 
 typedef struct file_remote {
     char *root; /* no trailing '/' */
@@ -122,9 +130,50 @@ static int copy_fd(int in_fd, int out_fd, const char *from, const char *to, uint
     return error;
 }
 
+/* flock gives no answer at all here (some NFS mounts, FUSE file systems). */
+static int is_no_lock_errno(int e)
+{
+    return e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL;
+}
+
+/* Create the temp file for final and lock it, so that no clean removes it while this put is
+ * alive. A clean may lock and remove a temp file in the moment between its creation and the
+ * lock: the lock is then refused, or the name no longer leads to the file, and another name
+ * is tried. */
+static int create_locked_tmp(int *fd_out, dv_buf *tmp, const char *final)
+{
+    for (int attempt = 0; attempt < TMP_CREATE_ATTEMPTS; attempt++) {
+        int fd, error;
+        struct stat held, named;
+        if ((error = dv_fs_tmpfile(&fd, tmp, final, 0444)) < 0)
+            return error;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            int saved = errno;
+            if (is_no_lock_errno(saved)) {
+                *fd_out = fd; /* cleans fall back to the age of the file */
+                return 0;
+            }
+            close(fd);
+            if (saved == EWOULDBLOCK)
+                continue; /* a clean holds it and removes it */
+            unlink(tmp->ptr);
+            errno = saved;
+            return dv_error_errno("cannot lock %s", tmp->ptr);
+        }
+        if (fstat(fd, &held) == 0 && stat(tmp->ptr, &named) == 0 && held.st_dev == named.st_dev &&
+            held.st_ino == named.st_ino) {
+            *fd_out = fd;
+            return 0;
+        }
+        close(fd); /* removed by a clean before the lock */
+    }
+    return dv_error_set(DV_EIO, "cannot create a temp file for %s (%d tries)", final,
+                        TMP_CREATE_ATTEMPTS);
+}
+
 static int file_put(dv_remote *remote, const char *name, const char *local_path)
 {
-    int error = 0, in_fd = -1, out_fd = -1;
+    int error = 0, in_fd = -1, out_fd = -1, lock_fd = -1;
     dv_buf final = DV_BUF_INIT, tmp = DV_BUF_INIT, dir = DV_BUF_INIT;
     uint64_t copied = 0;
     if ((error = object_path(&final, remote, name)) < 0 ||
@@ -135,8 +184,16 @@ static int file_put(dv_remote *remote, const char *name, const char *local_path)
         error = dv_error_errno("cannot open %s", local_path);
         goto done;
     }
-    if ((error = dv_fs_tmpfile(&out_fd, &tmp, final.ptr, 0444)) < 0)
+    if ((error = create_locked_tmp(&out_fd, &tmp, final.ptr)) < 0)
         goto done;
+    /* The lock belongs to the open file, which this descriptor keeps open until the temp
+     * name is gone (dv_fs_commit_tmp closes out_fd before its rename). */
+    if ((lock_fd = dup(out_fd)) < 0) {
+        error = dv_error_errno("cannot duplicate the descriptor of %s", tmp.ptr);
+        close(out_fd);
+        unlink(tmp.ptr);
+        goto done;
+    }
     if ((error = copy_fd(in_fd, out_fd, local_path, tmp.ptr, &copied)) < 0) {
         close(out_fd);
         unlink(tmp.ptr);
@@ -148,11 +205,92 @@ static int file_put(dv_remote *remote, const char *name, const char *local_path)
         DV_REMOTE_COUNT(remote, bytes_sent, copied);
     }
 done:
+    if (lock_fd >= 0)
+        close(lock_fd);
     if (in_fd >= 0)
         close(in_fd);
     dv_buf_release(&final);
     dv_buf_release(&tmp);
     dv_buf_release(&dir);
+    return error;
+}
+
+/* Is name what dv_fs_tmpfile makes: ".<name>.tmp-" and 6 characters? */
+static int is_tmp_name(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] == '.' && len > 12 && !memcmp(name + len - 11, ".tmp-", 5);
+}
+
+/* Remove the temp file at path if no put holds it: 1 when removed, 0 when left, or an
+ * error. */
+static int remove_if_abandoned(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), removed = 0, error = 0;
+    struct stat held, named;
+    if (fd < 0)
+        return 0; /* gone already, or not ours to open */
+    if (fstat(fd, &held) < 0 || !S_ISREG(held.st_mode))
+        goto done;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (!is_no_lock_errno(errno) ||
+            time(NULL) - held.st_mtime < (time_t)TMP_UNLOCKED_ABANDONED_SECONDS)
+            goto done; /* a put is writing it */
+    }
+    /* Held by nobody. Unless the name now leads to another file, it is a leftover. */
+    if (lstat(path, &named) < 0 || named.st_dev != held.st_dev || named.st_ino != held.st_ino)
+        goto done;
+    if (unlink(path) < 0) {
+        if (errno != ENOENT)
+            error = dv_error_errno("cannot remove the leftover temp file %s", path);
+        goto done;
+    }
+    removed = 1;
+done:
+    close(fd);
+    return error < 0 ? error : removed;
+}
+
+static int file_clean(dv_remote *remote, const char *prefix, uint64_t *removed)
+{
+    int error = 0;
+    dv_buf dir = DV_BUF_INIT, path = DV_BUF_INIT;
+    const char *slash = strrchr(prefix, '/');
+    *removed = 0;
+    if ((error = dv_buf_puts(&dir, root_of(remote))) < 0 ||
+        (slash && ((error = dv_buf_putc(&dir, '/')) < 0 ||
+                   (error = dv_buf_put(&dir, prefix, (size_t)(slash - prefix))) < 0)))
+        goto done;
+    DIR *d = opendir(dir.ptr);
+    if (!d) {
+        if (errno != ENOENT)
+            error = dv_error_errno("cannot list remote directory %s", dir.ptr);
+        goto done;
+    }
+    struct dirent *de;
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (!is_tmp_name(de->d_name))
+            continue;
+        dv_buf_clear(&path);
+        if ((error = dv_buf_printf(&path, "%s/%s", dir.ptr, de->d_name)) < 0)
+            break;
+        int gone = remove_if_abandoned(path.ptr);
+        if (gone < 0) {
+            error = gone;
+            break;
+        }
+        *removed += (uint64_t)gone;
+    }
+    if (!de && errno && !error)
+        error = dv_error_errno("cannot list remote directory %s", dir.ptr);
+    closedir(d);
+    if (error == 0 && *removed) {
+        DV_REMOTE_COUNT(remote, other_requests, *removed);
+        error = dv_fs_fsync_dir(dir.ptr);
+    }
+done:
+    dv_buf_release(&dir);
+    dv_buf_release(&path);
     return error;
 }
 
@@ -231,6 +369,7 @@ static const dv_remote_ops file_ops = {
     .get = file_get,
     .get_all = file_get_all,
     .remove = file_remove,
+    .clean = file_clean,
     .free = file_free,
 };
 

@@ -54,9 +54,23 @@ typedef struct dv_remote_ops {
     int (*get_all)(dv_remote *remote, const char *name, struct dv_buf *out, size_t max);
     /** Delete object name; deleting an absent object is not an error. */
     int (*remove)(dv_remote *remote, const char *name);
+    /** Remove what puts that were killed left under prefix (e.g. "packs/"): temp files that
+     *  no running put, of this process or any other, still writes. *removed gets their
+     *  number. NULL for a backend whose interrupted puts leave nothing (S3: a PUT that does
+     *  not finish creates no object; dv makes no multipart uploads). */
+    int (*clean)(dv_remote *remote, const char *prefix, uint64_t *removed);
     /** Free the backend's state (not the dv_remote struct itself). */
     void (*free)(dv_remote *remote);
 } dv_remote_ops;
+
+/** transfer.timeout: how long an HTTP request may wait for a connection, or go without a
+ *  byte moving either way, before it is abandoned (and retried once). */
+#define DV_REMOTE_TIMEOUT_DEFAULT_SECONDS 30
+#define DV_REMOTE_TIMEOUT_MIN_SECONDS 1
+#define DV_REMOTE_TIMEOUT_MAX_SECONDS 3600
+
+/** The largest object size a listing may report (anything larger is not a real object). */
+#define DV_REMOTE_SIZE_MAX ((uint64_t)INT64_MAX)
 
 struct dv_remote {
     const dv_remote_ops *ops;
@@ -64,6 +78,7 @@ struct dv_remote {
     char *url;             /* as configured */
     char *display;         /* for messages: the URL without credentials */
     void *backend;         /* the backend's own state */
+    int timeout_seconds;   /* transfer.timeout for HTTP backends; 0: the default */
     dv_remote_stats stats; /* updated with __atomic_fetch_add by the backends */
 };
 

@@ -246,7 +246,8 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
                              (int)(key_len > 200 ? 200 : key_len), key_text);
             goto done;
         }
-        if (key.len == 0 || (error = dv_text_parse_u64(&size, size_text, size_len)) < 0) {
+        if (key.len == 0 || (error = dv_text_parse_u64(&size, size_text, size_len)) < 0 ||
+            size > DV_REMOTE_SIZE_MAX) {
             error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
             goto done;
         }

@@ -856,9 +856,13 @@ static const char *repair_hint(const dv_pack *p)
 
 int dv_pack_check_bounds(const dv_pack *p, const dv_pack_entry *e)
 {
-    uint64_t end = e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
-    if (e->offset < DV_PACK_HEADER_BYTES || end > p->pack_bytes - DV_PACK_TRAILER_BYTES ||
-        p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES)
+    uint64_t end;
+    /* offset comes from an index, perhaps a remote's: an end past 2^64 must not wrap */
+    if (e->offset < DV_PACK_HEADER_BYTES ||
+        __builtin_add_overflow(e->offset, DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len,
+                               &end) ||
+        p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES ||
+        end > p->pack_bytes - DV_PACK_TRAILER_BYTES)
         return dv_error_set(DV_ECORRUPT, "object %s lies outside pack %s (offset %llu); %s",
                             dv_oid_hex(&e->id), p->pack_path.ptr, (unsigned long long)e->offset,
                             repair_hint(p));
@@ -914,7 +918,9 @@ static int is_cached(const dv_pack *p, uint64_t offset, size_t len)
             map = expected;
         }
     }
-    if (map == PACK_NO_MAP || offset + len > p->pack_bytes)
+    uint64_t end;
+    if (map == PACK_NO_MAP || __builtin_add_overflow(offset, (uint64_t)len, &end) ||
+        end > p->pack_bytes)
         return 1;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uint64_t first = offset / page * page;
@@ -1056,22 +1062,75 @@ int dv_pack_decode(dv_buf *out, const dv_pack_entry *e, const void *stored, size
     return 0;
 }
 
-int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
+/* The pack file read from start to end in large sequential reads: a window of the file in
+ * buf, refilled as the walk moves on, and grown only for an entry larger than it. */
+typedef struct pack_reader {
+    const dv_pack *pack;
+    uint8_t *buf;
+    size_t cap;
+    uint64_t at; /* file offset of buf[0] */
+    size_t len;  /* bytes of buf that hold the file */
+} pack_reader;
+
+/* Make [off, off + len) of the pack available in r->buf; *out points at it. The caller has
+ * checked that the range lies inside the file. */
+static int reader_need(pack_reader *r, uint64_t off, size_t len, const uint8_t **out)
+{
+    int error;
+    if (off >= r->at && off + len <= r->at + r->len) {
+        *out = r->buf + (off - r->at);
+        return 0;
+    }
+    if (len > r->cap) {
+        uint8_t *grown = realloc(r->buf, len);
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory verifying %s", r->pack->pack_path.ptr);
+        r->buf = grown;
+        r->cap = len;
+    }
+    /* Keep what is already read of the range, then fill the rest of the buffer. */
+    size_t keep = 0;
+    if (off >= r->at && off < r->at + r->len) {
+        keep = (size_t)(r->at + r->len - off);
+        memmove(r->buf, r->buf + (off - r->at), keep);
+    }
+    uint64_t left = r->pack->pack_bytes - off;
+    size_t want = left < r->cap ? (size_t)left : r->cap;
+    if ((error = dv_fs_pread_all(r->pack->fd, r->buf + keep, want - keep, off + keep,
+                                 r->pack->pack_path.ptr)) < 0)
+        return error;
+    r->at = off;
+    r->len = want;
+    *out = r->buf;
+    return 0;
+}
+
+#define PACK_VERIFY_BUFFER_BYTES (8u * 1024 * 1024)
+
+int dv_pack_verify(dv_pack *p, unsigned flags, dv_pack_problem_fn problem, void *ctx)
 {
     int error = 0, n_problems = 0;
     dv_hasher *hasher = NULL;
     dv_buf msg = DV_BUF_INIT;
+    pack_reader r = {p, NULL, 0, 0, 0};
+    const uint8_t *bytes;
     if (p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES) {
         problem(ctx, p, NULL, "pack is truncated");
         return 1;
     }
     if ((error = dv_hasher_new(&hasher)) < 0)
         return error;
-    uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
-    if ((error = dv_fs_pread_all(p->fd, header, DV_PACK_HEADER_BYTES, 0, p->pack_path.ptr)) < 0 ||
-        (error = dv_hasher_update(hasher, header, DV_PACK_HEADER_BYTES)) < 0)
+    if (!(r.buf = malloc(PACK_VERIFY_BUFFER_BYTES))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory verifying %s", p->pack_path.ptr);
         goto done;
-    if (memcmp(header, DV_PACK_MAGIC, 4) || dv_get_be32(header + 4) != DV_PACK_VERSION) {
+    }
+    r.cap = PACK_VERIFY_BUFFER_BYTES;
+    /* The kernel reads ahead further for a file declared sequential. */
+    posix_fadvise(p->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if ((error = reader_need(&r, 0, DV_PACK_HEADER_BYTES, &bytes)) < 0 ||
+        (error = dv_hasher_update(hasher, bytes, DV_PACK_HEADER_BYTES)) < 0)
+        goto done;
+    if (memcmp(bytes, DV_PACK_MAGIC, 4) || dv_get_be32(bytes + 4) != DV_PACK_VERSION) {
         problem(ctx, p, NULL, "pack header is not a dv pack of version 1");
         n_problems++;
     }
@@ -1084,9 +1143,11 @@ int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
             n_problems++;
             break;
         }
-        if ((error = dv_fs_pread_all(p->fd, header, DV_PACK_ENTRY_HEADER_BYTES, off,
-                                     p->pack_path.ptr)) < 0 ||
-            (error = dv_hasher_update(hasher, header, DV_PACK_ENTRY_HEADER_BYTES)) < 0)
+        uint8_t header[DV_PACK_ENTRY_HEADER_BYTES];
+        if ((error = reader_need(&r, off, DV_PACK_ENTRY_HEADER_BYTES, &bytes)) < 0)
+            goto done;
+        memcpy(header, bytes, sizeof(header));
+        if ((error = dv_hasher_update(hasher, header, DV_PACK_ENTRY_HEADER_BYTES)) < 0)
             goto done;
         dv_pack_entry e, in_index;
         memcpy(e.id.id, header + 12, DV_OID_BYTES);
@@ -1107,11 +1168,35 @@ int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
             n_problems++;
         }
         n_entries++;
-        off += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e.stored_len;
-        if (off > body) {
+        uint64_t stored_at = off + DV_PACK_ENTRY_HEADER_BYTES;
+        if (e.stored_len > body - stored_at) {
             problem(ctx, p, &e.id, "the entry runs past the end of the pack");
             n_problems++;
+            break;
         }
+        if (flags & DV_PACK_VERIFY_CRC) {
+            if (e.stored_len > DV_OBJECT_MAX_BYTES + 1024) {
+                dv_buf_clear(&msg);
+                dv_buf_printf(&msg, "the entry at offset %llu claims %u stored bytes",
+                              (unsigned long long)off, e.stored_len);
+                problem(ctx, p, &e.id, msg.ptr);
+                n_problems++;
+            } else {
+                if ((error = reader_need(&r, stored_at, e.stored_len, &bytes)) < 0)
+                    goto done;
+                if (dv_crc32c(bytes, e.stored_len) !=
+                    dv_get_be32(header + DV_PACK_ENTRY_CRC_OFFSET)) {
+                    dv_buf_clear(&msg);
+                    dv_buf_printf(&msg,
+                                  "the stored bytes of the entry at offset %llu fail their "
+                                  "CRC-32C check",
+                                  (unsigned long long)off);
+                    problem(ctx, p, &e.id, msg.ptr);
+                    n_problems++;
+                }
+            }
+        }
+        off = stored_at + e.stored_len;
     }
     if (n_entries != p->count) {
         dv_buf_clear(&msg);
@@ -1122,8 +1207,9 @@ int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
     }
     dv_oid sum, trailer;
     if ((error = dv_hasher_final(&sum, hasher)) < 0 ||
-        (error = dv_fs_pread_all(p->fd, trailer.id, DV_OID_BYTES, body, p->pack_path.ptr)) < 0)
+        (error = reader_need(&r, body, DV_PACK_TRAILER_BYTES, &bytes)) < 0)
         goto done;
+    memcpy(trailer.id, bytes, DV_OID_BYTES);
     if (dv_oid_cmp(&sum, &trailer) || dv_oid_cmp(&sum, &p->id)) {
         problem(ctx, p, NULL, "pack checksum does not match its name (the pack file is damaged)");
         n_problems++;
@@ -1144,9 +1230,44 @@ int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
     }
     error = n_problems;
 done:
+    free(r.buf);
     dv_buf_release(&msg);
     dv_hasher_free(hasher);
     return error;
+}
+
+int dv_pack_verify_structure(dv_pack *p, dv_pack_problem_fn problem, void *ctx)
+{
+    return dv_pack_verify(p, 0, problem, ctx);
+}
+
+/* The first problem dv_pack_check_whole met, and how many there were. */
+typedef struct first_problem {
+    dv_buf text;
+    int n;
+} first_problem;
+
+static void keep_first_problem(void *ctx, const dv_pack *p, const dv_oid *object,
+                               const char *message)
+{
+    first_problem *f = ctx;
+    (void)p;
+    if (f->n++ == 0) {
+        if (object)
+            dv_buf_printf(&f->text, "object %s: ", dv_oid_hex(object));
+        dv_buf_puts(&f->text, message);
+    }
+}
+
+int dv_pack_check_whole(dv_pack *p)
+{
+    first_problem f = {DV_BUF_INIT, 0};
+    int n = dv_pack_verify(p, DV_PACK_VERIFY_CRC, keep_first_problem, &f);
+    if (n > 0)
+        n = dv_error_set(DV_ECORRUPT, "pack %s is damaged: %s%s; run dv fsck", p->pack_path.ptr,
+                         f.text.ptr, f.n > 1 ? " (and more)" : "");
+    dv_buf_release(&f.text);
+    return n;
 }
 
 uint64_t dv_pack_bytes(const dv_pack *p)

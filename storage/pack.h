@@ -178,6 +178,15 @@ int dv_pack_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size
 typedef void (*dv_pack_problem_fn)(void *ctx, const dv_pack *pack, const dv_oid *object,
                                    const char *message);
 int dv_pack_verify_structure(dv_pack *pack, dv_pack_problem_fn problem, void *ctx);
+/** Flags of dv_pack_verify. */
+#define DV_PACK_VERIFY_CRC 1u /* also check every entry's stored bytes against its CRC-32C */
+/** dv_pack_verify_structure, and with DV_PACK_VERIFY_CRC the CRC-32C of every entry's stored
+ *  bytes too, in one sequential read of the pack file (the stored bytes are not decoded). */
+int dv_pack_verify(dv_pack *pack, unsigned flags, dv_pack_problem_fn problem, void *ctx);
+/** A local pack about to leave the store (dv push): dv_pack_verify with DV_PACK_VERIFY_CRC.
+ *  0 when sound; DV_ECORRUPT with a message naming the pack, its first problem and "run dv
+ *  fsck"; DV_EIO or DV_ENOMEM when it could not be read. */
+int dv_pack_check_whole(dv_pack *pack);
 
 /** The first DV_PACK_ENTRY_CRC_OFFSET bytes of an entry header (everything but the CRC). */
 void dv_pack__encode_entry_header(uint8_t out[DV_PACK_ENTRY_HEADER_BYTES], const dv_pack_entry *e);

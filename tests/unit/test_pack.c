@@ -1355,3 +1355,168 @@ Test(pack, a_seal_that_fails_in_the_background_is_reported_by_wait_and_leaves_no
     cr_assert_eq(count_dir_entries(packs_dir), 0);
     free_samples(s, 8);
 }
+
+/* ---- dv_pack_verify with CRC-32C and dv_pack_check_whole (what dv push runs) ---- */
+
+static int verify_crc(dv_pack *pack, problems *p)
+{
+    return dv_pack_verify(pack, DV_PACK_VERIFY_CRC, collect_problem, p);
+}
+
+/* The standard samples and one raw object larger than the verifier's 8 MiB read buffer, so
+ * that entries lie across buffer refills and one needs a grown buffer. */
+#define N_VERIFY (N_SAMPLES + 1)
+
+static dv_oid write_verify_pack(sample *s)
+{
+    make_samples(s);
+    sample_make(&s[N_SAMPLES], 77, 9 * MIB, 0, DV_OBJ_CHUNK);
+    return write_pack(s, N_VERIFY);
+}
+
+Test(pack, verify_with_crc_and_check_whole_pass_a_sound_pack)
+{
+    sample s[N_VERIFY];
+    dv_oid pack_id = write_verify_pack(s);
+    dv_pack *pack;
+    open_pack(&pack, &pack_id);
+    problems p = {0, DV_BUF_INIT};
+    cr_assert_eq(verify_crc(pack, &p), 0, "%s", p.text.ptr);
+    cr_assert_eq(dv_pack_check_whole(pack), 0, "%s", dv_error_last());
+    dv_buf_release(&p.text);
+    dv_pack_free(pack);
+    free_samples(s, N_VERIFY);
+}
+
+/* One flipped stored byte leaves every header and both checksums intact: only the entry's
+ * CRC-32C shows it, so the structure check alone passes and the whole check does not. */
+static void check_flipped_stored_byte(size_t k, uint64_t into)
+{
+    sample s[N_VERIFY];
+    dv_oid pack_id = write_verify_pack(s);
+    char pack_path[256], hex[DV_OID_HEX_CHARS + 1];
+    dv_pack *pack;
+    dv_pack_entry e;
+    path_in(pack_path, sizeof(pack_path), packs_dir, &pack_id, "pack");
+    open_pack(&pack, &pack_id);
+    cr_assert_eq(dv_pack_find(pack, &s[k].id, &e), 1);
+    dv_pack_free(pack);
+    flip_byte(pack_path, e.offset + DV_PACK_ENTRY_HEADER_BYTES + into);
+    open_pack(&pack, &pack_id);
+
+    problems p = {0, DV_BUF_INIT};
+    cr_assert_eq(dv_pack_verify_structure(pack, collect_problem, &p), 0, "%s", p.text.ptr);
+    cr_assert_eq(verify_crc(pack, &p), 1, "problems: %s", p.text.ptr);
+    cr_assert(strstr(p.text.ptr, "CRC-32C"), "problems: %s", p.text.ptr);
+    dv_oid_tohex(hex, &s[k].id);
+    assert_error(dv_pack_check_whole(pack), DV_ECORRUPT, hex);
+    cr_assert(strstr(dv_error_last(), pack_path), "%s", dv_error_last());
+    cr_assert(strstr(dv_error_last(), "run dv fsck"), "%s", dv_error_last());
+
+    dv_buf_release(&p.text);
+    dv_pack_free(pack);
+    free_samples(s, N_VERIFY);
+}
+
+Test(pack, check_whole_finds_a_flipped_stored_byte_that_the_structure_check_cannot)
+{
+    check_flipped_stored_byte(1, 1000); /* the 300 KiB sample */
+}
+
+Test(pack, check_whole_finds_a_flipped_byte_at_the_end_of_an_entry_larger_than_its_buffer)
+{
+    check_flipped_stored_byte(N_SAMPLES, 9 * MIB - 1);
+}
+
+/* An index record that disagrees with its entry header, in an index whose trailer was
+ * computed again: the index's own checksum passes, the comparison with the pack does not. */
+static void check_altered_record(size_t field_at, uint8_t xor_with)
+{
+    sample s[N_SMALL];
+    dv_oid pack_id = write_small_pack(s);
+    char idx_path[256];
+    path_in(idx_path, sizeof(idx_path), packs_dir, &pack_id, "idx");
+    size_t len;
+    uint8_t *idx = read_whole_file(idx_path, &len);
+    idx[INDEX_RECORDS_AT + (size_t)N_SMALL * DV_OID_BYTES + 2 * DV_INDEX_RECORD_BYTES + field_at] ^=
+        xor_with;
+    dv_oid sum;
+    cr_assert_eq(dv_hash_buffer(&sum, idx, len - DV_INDEX_TRAILER_BYTES), 0);
+    memcpy(idx + len - DV_INDEX_TRAILER_BYTES, sum.id, DV_OID_BYTES);
+    cr_assert_eq(dv_pack_check_index(idx, len, &pack_id, idx_path), 0, "%s", dv_error_last());
+    write_whole_file(idx_path, idx, len);
+    free(idx);
+
+    dv_pack *pack;
+    open_pack(&pack, &pack_id);
+    problems p = {0, DV_BUF_INIT};
+    cr_assert_geq(verify_crc(pack, &p), 1, "problems: %s", p.text.ptr);
+    cr_assert(strstr(p.text.ptr, "does not match the index"), "problems: %s", p.text.ptr);
+    cr_assert_null(strstr(p.text.ptr, "index checksum"), "problems: %s", p.text.ptr);
+    assert_error(dv_pack_check_whole(pack), DV_ECORRUPT, "does not match the index");
+    dv_buf_release(&p.text);
+    dv_pack_free(pack);
+    free_samples(s, N_SMALL);
+}
+
+Test(pack, check_whole_finds_an_index_record_with_another_offset_and_a_valid_trailer)
+{
+    check_altered_record(7, 0x08); /* the low byte of the offset */
+}
+
+Test(pack, check_whole_finds_an_index_record_with_another_raw_length_and_a_valid_trailer)
+{
+    check_altered_record(15, 0x01);
+}
+
+Test(pack, check_whole_finds_an_index_record_with_another_type_and_a_valid_trailer)
+{
+    check_altered_record(16, 0x03);
+}
+
+Test(pack, check_whole_refuses_a_truncated_pack_at_every_kind_of_cut)
+{
+    sample s[N_SMALL];
+    dv_oid pack_id = write_small_pack(s);
+    char pack_path[256];
+    path_in(pack_path, sizeof(pack_path), packs_dir, &pack_id, "pack");
+    size_t len;
+    uint8_t *whole = read_whole_file(pack_path, &len);
+    /* inside the trailer, inside stored bytes, inside an entry header, the header alone */
+    const size_t cuts[] = {len - 1, len - 10 * KIB, DV_PACK_HEADER_BYTES + 20, DV_PACK_HEADER_BYTES,
+                           3};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        write_whole_file(pack_path, whole, cuts[i]);
+        dv_pack *pack;
+        open_pack(&pack, &pack_id);
+        assert_error(dv_pack_check_whole(pack), DV_ECORRUPT, pack_path);
+        cr_assert(strstr(dv_error_last(), "run dv fsck"), "%s", dv_error_last());
+        dv_pack_free(pack);
+    }
+    write_whole_file(pack_path, whole, len);
+    dv_pack *pack;
+    open_pack(&pack, &pack_id);
+    cr_assert_eq(dv_pack_check_whole(pack), 0, "%s", dv_error_last());
+    dv_pack_free(pack);
+    free(whole);
+    free_samples(s, N_SMALL);
+}
+
+Test(pack, check_bounds_refuses_an_entry_whose_end_is_past_two_to_the_64)
+{
+    sample s[N_SMALL];
+    dv_oid pack_id = write_small_pack(s);
+    dv_pack *pack;
+    open_pack(&pack, &pack_id);
+    dv_pack_entry e;
+    dv_pack_entry_at(pack, 0, &e);
+    cr_assert_eq(dv_pack_check_bounds(pack, &e), 0, "%s", dv_error_last());
+    /* offset + 48 + stored_len wraps to a small number that would lie inside the pack */
+    e.stored_len = 1000;
+    e.offset = UINT64_MAX - DV_PACK_ENTRY_HEADER_BYTES - 100;
+    assert_error(dv_pack_check_bounds(pack, &e), DV_ECORRUPT, "lies outside pack");
+    e.offset = UINT64_MAX;
+    assert_error(dv_pack_check_bounds(pack, &e), DV_ECORRUPT, "lies outside pack");
+    dv_pack_free(pack);
+    free_samples(s, N_SMALL);
+}

@@ -109,7 +109,7 @@ Test(s3_parse, keys_sizes_and_entities)
         "<StorageClass>STANDARD</StorageClass></Contents>"
         "<Contents><Key>p/odd &amp; &lt;Key&gt; &quot;q&quot; &apos;a&apos; &#x27;h&#39; "
         "&#65;&#xe9;&#x1F600;</Key><Size>0</Size></Contents>"
-        "<Contents><Size>18446744073709551615</Size><Key>p/max</Key></Contents>"
+        "<Contents><Size>9223372036854775807</Size><Key>p/max</Key></Contents>"
         "</ListBucketResult>";
     entries e = {0};
     int truncated = -1;
@@ -124,7 +124,7 @@ Test(s3_parse, keys_sizes_and_entities)
     cr_assert_str_eq(e.names[1], "p/odd & <Key> \"q\" 'a' 'h' A\xc3\xa9\xf0\x9f\x98\x80");
     cr_assert_eq(e.sizes[1], 0);
     cr_assert_str_eq(e.names[2], "p/max");
-    cr_assert_eq(e.sizes[2], UINT64_MAX);
+    cr_assert_eq(e.sizes[2], DV_REMOTE_SIZE_MAX);
     entries_release(&e);
 }
 
@@ -185,6 +185,12 @@ Test(s3_parse, malformed_responses_are_corrupt)
         "<ListBucketResult><Contents><Key>a</Key><Size>1x</Size></Contents></ListBucketResult>",
         "<ListBucketResult><Contents><Key>a</Key><Size></Size></Contents></ListBucketResult>",
         "<ListBucketResult><Contents><Key>a</Key><Size>18446744073709551616</Size></Contents>"
+        "</ListBucketResult>",
+        /* past DV_REMOTE_SIZE_MAX: no object is that large, and 2^64 - 1 would read as
+         * DV_REMOTE_SIZE_UNKNOWN */
+        "<ListBucketResult><Contents><Key>a</Key><Size>9223372036854775808</Size></Contents>"
+        "</ListBucketResult>",
+        "<ListBucketResult><Contents><Key>a</Key><Size>18446744073709551615</Size></Contents>"
         "</ListBucketResult>",
         "<ListBucketResult><Contents><Key></Key><Size>1</Size></Contents></ListBucketResult>",
         "<ListBucketResult><Contents><Key>a&bogus;</Key><Size>1</Size></Contents>"
