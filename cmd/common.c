@@ -415,8 +415,7 @@ int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, in
     dv_checkout_options copts = {force, cmd_progress_update, &progress, cmd_progress_set_total};
     int error = dv_checkout(&result, repo, paths, n, &copts);
     cmd_progress_end(&progress);
-    for (size_t i = 0; i < result.bad_pointers.n; i++)
-        cmd_warn("skipping a pointer file that cannot be read: %s", result.bad_pointers.paths[i]);
+    cmd_warn_bad_pointers(&result.bad_pointers);
     if (error == DV_ECONFLICT) {
         fprintf(stderr, "dv: these paths have changes that are not in the store:\n");
         for (size_t i = 0; i < result.conflicts.n; i++) {
@@ -445,8 +444,14 @@ done:
     return rc;
 }
 
+void cmd_warn_bad_pointers(const dv_path_list *bad)
+{
+    for (size_t i = 0; i < bad->n; i++)
+        cmd_warn("skipping a pointer file that cannot be read: %s", bad->paths[i]);
+}
+
 int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *paths, size_t n,
-                       int jobs, const cmd_transfer_args *args)
+                       int jobs, const cmd_transfer_args *args, int warn_bad, size_t *n_bad)
 {
     cmd_progress progress;
     cmd_progress_start(&progress, "downloading", 0, args->quiet);
@@ -455,8 +460,13 @@ int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *path
     int error = dv_fetch(&result, repo, remote, paths, n, &topts);
     cmd_progress_end(&progress);
     cmd_transfer_stats(remote, args);
-    if (error < 0)
+    *n_bad = result.bad_pointers.n;
+    if (warn_bad)
+        cmd_warn_bad_pointers(&result.bad_pointers);
+    if (error < 0) {
+        dv_transfer_result_free(&result);
         return cmd_fail(error);
+    }
     if (!args->quiet) {
         if (result.objects_moved)
             printf("fetched %llu object%s (%s) from %s\n", (unsigned long long)result.objects_moved,
@@ -467,5 +477,6 @@ int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *path
                    (unsigned long long)result.objects_reachable,
                    result.objects_reachable == 1 ? "" : "s");
     }
+    dv_transfer_result_free(&result);
     return 0;
 }

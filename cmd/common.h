@@ -6,6 +6,7 @@
 #define DV_CMD_COMMON_H
 
 #include "core/buf.h"
+#include "core/checkout.h"
 #include "core/repo.h"
 #include "remotes/remote.h"
 
@@ -120,8 +121,12 @@ void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args);
  *  report it, as dv checkout does. The caller holds the lock. Returns an exit code. */
 int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, int quiet);
 
-/** Fetch (as dv fetch does) and report. The caller holds the lock. Returns an exit code. */
+/** Warn about each pointer file that could not be read and was skipped. */
+void cmd_warn_bad_pointers(const dv_path_list *bad);
+/** Fetch (as dv fetch does) and report. The caller holds the lock. Returns an exit code;
+ *  unreadable pointer files are skipped and counted in *n_bad (and warned about when
+ *  warn_bad is set), for the caller to exit non-zero. */
 int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *paths, size_t n,
-                       int jobs, const cmd_transfer_args *args);
+                       int jobs, const cmd_transfer_args *args, int warn_bad, size_t *n_bad);
 
 #endif

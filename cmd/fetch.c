@@ -28,14 +28,18 @@ int cmd_fetch(int argc, char **argv)
     if (rc >= 0)
         return rc;
     int n = argc - first, jobs;
+    size_t n_bad = 0;
     dv_repo *repo = NULL;
     dv_remote *remote = NULL;
     char **paths = NULL;
     if ((rc = cmd_open_repo(&repo)))
         return rc;
     if (!(rc = cmd_relpaths(&paths, repo, n, argv + first)) && !(rc = cmd_lock_repo(repo)) &&
-        !(rc = cmd_transfer_open(&remote, &jobs, repo, &args)))
-        rc = cmd_transfer_fetch(repo, remote, (const char *const *)paths, (size_t)n, jobs, &args);
+        !(rc = cmd_transfer_open(&remote, &jobs, repo, &args)) &&
+        !(rc = cmd_transfer_fetch(repo, remote, (const char *const *)paths, (size_t)n, jobs, &args,
+                                  1, &n_bad)) &&
+        n_bad)
+        rc = DV_EXIT_FAILURE;
     dv_remote_free(remote);
     cmd_relpaths_free(paths, n);
     dv_repo_free(repo);

@@ -27,6 +27,7 @@ int cmd_pull(int argc, char **argv)
     if (rc >= 0)
         return rc;
     int n = argc - first, jobs;
+    size_t n_bad = 0; /* reported by the restore, which skips them too */
     dv_repo *repo = NULL;
     dv_remote *remote = NULL;
     char **paths = NULL;
@@ -34,8 +35,8 @@ int cmd_pull(int argc, char **argv)
         return rc;
     if (!(rc = cmd_relpaths(&paths, repo, n, argv + first)) && !(rc = cmd_lock_repo(repo)) &&
         !(rc = cmd_transfer_open(&remote, &jobs, repo, &args)) &&
-        !(rc =
-              cmd_transfer_fetch(repo, remote, (const char *const *)paths, (size_t)n, jobs, &args)))
+        !(rc = cmd_transfer_fetch(repo, remote, (const char *const *)paths, (size_t)n, jobs, &args,
+                                  0, &n_bad)))
         rc = cmd_restore(repo, (const char *const *)paths, (size_t)n, args.force, args.quiet);
     dv_remote_free(remote);
     cmd_relpaths_free(paths, n);

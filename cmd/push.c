@@ -46,6 +46,10 @@ int cmd_push(int argc, char **argv)
     int error = dv_push(&result, repo, remote, (const char *const *)paths, (size_t)n, &topts);
     cmd_progress_end(&progress);
     cmd_transfer_stats(remote, &args);
+    cmd_warn_bad_pointers(&result.bad_pointers);
+    if (result.bad_pointers.n)
+        rc = DV_EXIT_FAILURE;
+    dv_transfer_result_free(&result);
     if (error < 0) {
         rc = cmd_fail(error);
         goto done;

@@ -188,13 +188,10 @@ static int count_tree(uint64_t *out, walker *w, const dv_oid *id, const char *re
         const dv_tree_entry *e = &tree.entries[i];
         uint64_t below = 0;
         if (e->mode == DV_MODE_DIR &&
-            !(error = dv_worktree_child(&child, relpath, e->name)) &&
-            !(error = count_tree(&below, w, &e->id, child.ptr, depth + 1)) &&
-            below > DV_CHECKOUT_MAX_ENTRIES)
+            ((error = dv_worktree_child(&child, relpath, e->name)) < 0 ||
+             (error = count_tree(&below, w, &e->id, child.ptr, depth + 1)) < 0))
             break;
-        if (error)
-            break;
-        total += 1 + below;
+        total += 1 + below; /* both at most DV_CHECKOUT_MAX_ENTRIES + 1: no overflow */
         if (total > DV_CHECKOUT_MAX_ENTRIES)
             break;
     }
@@ -947,9 +944,9 @@ static int read_roots(walker *w, checkout_root *roots, size_t *n_roots, char **p
         w->entries += 1 + below;
         if (w->entries > DV_CHECKOUT_MAX_ENTRIES)
             return dv_error_set(DV_ECORRUPT,
-                                "%s (%s) expands to more than %llu files and directories; dv "
-                                "refuses to restore so many (a tree that names the same subtree "
-                                "over and over?)",
+                                "%s (%s) expands to more than %llu files and directories, the "
+                                "limit of one checkout; dv refuses to restore it (a tree that "
+                                "names the same subtree over and over?)",
                                 r->path, dv_oid_hex(&r->ptr.oid),
                                 (unsigned long long)DV_CHECKOUT_MAX_ENTRIES);
     }

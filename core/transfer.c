@@ -23,13 +23,13 @@
 
 typedef struct roots {
     dv_reach_item *items;
-    char **paths; /* pointer paths, for messages */
-    size_t n;
+    char **paths; /* pointer paths, for messages (items[i].root indexes them) */
+    size_t n, n_paths;
 } roots;
 
 static void roots_release(roots *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n_paths; i++)
         free(r->paths[i]);
     free(r->paths);
     free(r->items);
@@ -50,11 +50,18 @@ static uint8_t type_of_kind(int kind)
                                      : DV_OBJ_MANIFEST;
 }
 
-static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters)
+void dv_transfer_result_free(dv_transfer_result *result)
+{
+    dv_path_list_free(&result->bad_pointers);
+}
+
+/* The roots of the pointer files; one that cannot be read is listed in bad and skipped,
+ * so one damaged pointer does not keep the others' data from moving. */
+static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters,
+                         dv_path_list *bad)
 {
     char **pointers = NULL;
     size_t n_pointers = 0;
-    dv_buf abs = DV_BUF_INIT;
     memset(out, 0, sizeof(*out));
     int error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters);
     if (error < 0)
@@ -65,17 +72,24 @@ static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, 
         goto done;
     }
     out->paths = pointers;
+    out->n_paths = n_pointers;
     for (size_t i = 0; i < n_pointers; i++) {
         dv_pointer ptr;
-        if ((error = dv_repo_read_pointer(&ptr, repo, pointers[i])) < 0) {
+        error = dv_repo_read_pointer(&ptr, repo, pointers[i]);
+        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+            if ((error = dv_path_list_add(bad, dv_error_last())) < 0)
+                break;
+            continue;
+        }
+        if (error < 0) {
             error = dv_error_wrap(error, "cannot read pointer file %s", pointers[i]);
             break;
         }
-        out->items[i].id = ptr.oid;
-        out->items[i].type = type_of_kind(ptr.kind);
-        out->items[i].root = (uint32_t)i;
+        out->items[out->n].id = ptr.oid;
+        out->items[out->n].type = type_of_kind(ptr.kind);
+        out->items[out->n].root = (uint32_t)i;
+        out->n++;
     }
-    out->n = n_pointers;
     pointers = NULL;
 done:
     if (pointers) {
@@ -83,7 +97,6 @@ done:
             free(pointers[i]);
         free(pointers);
     }
-    dv_buf_release(&abs);
     if (error < 0)
         roots_release(out);
     return error;
@@ -388,7 +401,7 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     p.tmp_dir = (dv_buf)DV_BUF_INIT;
     p.decoded = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&p.progress_lock, NULL);
-    if ((error = collect_roots(&r, repo, filters, n_filters)) < 0)
+    if ((error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
         goto out;
     p.roots_ref = &r;
     if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
@@ -737,7 +750,7 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     if (f.range_bytes < (1u << 20))
         f.range_bytes = 1u << 20;
     pthread_mutex_init(&f.lock, NULL);
-    if ((error = collect_roots(&r, repo, filters, n_filters)) < 0)
+    if ((error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
         goto out;
     f.roots_ref = &r;
     f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));

@@ -17,6 +17,7 @@
 
 #include "ingest.h"
 #include "remotes/remote.h"
+#include "checkout.h"
 #include "repo.h"
 
 #include <stdint.h>
@@ -41,10 +42,14 @@ typedef struct dv_transfer_result {
     uint64_t objects_moved;     /* sent or fetched */
     uint64_t packs_moved;       /* packs uploaded (push) */
     uint64_t bytes_moved;       /* pack bytes sent or received */
+    dv_path_list bad_pointers;  /* pointer files that could not be read (skipped) */
 } dv_transfer_result;
 
+void dv_transfer_result_free(dv_transfer_result *result);
+
 /** Send what the remote lacks of the data named by the pointer files (all, or those under
- *  the work-tree paths in filters). */
+ *  the work-tree paths in filters). Unreadable pointer files are listed in
+ *  result->bad_pointers and skipped (so are they by dv_fetch); free the result. */
 int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
             const char *const *filters, size_t n_filters, const dv_transfer_options *opts);
 
