@@ -856,8 +856,12 @@ static const char *repair_hint(const dv_pack *p)
 
 int dv_pack_check_bounds(const dv_pack *p, const dv_pack_entry *e)
 {
-    uint64_t end = e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
-    if (e->offset < DV_PACK_HEADER_BYTES || end > p->pack_bytes - DV_PACK_TRAILER_BYTES ||
+    uint64_t end;
+    /* an offset from an index near 2^64 must not wrap around to a small end */
+    if (e->offset < DV_PACK_HEADER_BYTES ||
+        __builtin_add_overflow(e->offset, DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len,
+                               &end) ||
+        end > p->pack_bytes - DV_PACK_TRAILER_BYTES ||
         p->pack_bytes < DV_PACK_HEADER_BYTES + DV_PACK_TRAILER_BYTES)
         return dv_error_set(DV_ECORRUPT, "object %s lies outside pack %s (offset %llu); %s",
                             dv_oid_hex(&e->id), p->pack_path.ptr, (unsigned long long)e->offset,
