@@ -246,7 +246,9 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
                              (int)(key_len > 200 ? 200 : key_len), key_text);
             goto done;
         }
-        if (key.len == 0 || (error = dv_text_parse_u64(&size, size_text, size_len)) < 0) {
+        /* a raw NUL would cut the key short of the name the object has */
+        if (key.len == 0 || memchr(key.ptr, '\0', key.len) ||
+            (error = dv_text_parse_u64(&size, size_text, size_len)) < 0) {
             error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
             goto done;
         }
