@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz dv's decoders of bytes that others wrote (pointer files, trees, manifests, pack
-# indexes, .dv/config, S3 and HTTP listings) with libFuzzer, ASan and UBSan. Part of CI in
-# its short form. Builds the harnesses (tests/fuzz/fuzz_<name>.c) in build-fuzz with clang,
-# installing clang if it is missing; then, for each harness:
+# indexes and entries, .dv/config, S3 and HTTP listings) with libFuzzer, ASan and UBSan.
+# Part of CI in its short form. Builds the harnesses (tests/fuzz/fuzz_<name>.c) in
+# build-fuzz with clang, installing clang if it is missing; then, for each harness:
 #   1. replays every input in tests/fuzz/regressions/<name>/ (inputs that once crashed);
 #   2. fuzzes for N seconds from the committed seeds in tests/fuzz/corpus/<name>/ and the
 #      inputs earlier runs found (build-fuzz/corpus/<name>/, kept between runs).
@@ -12,8 +12,8 @@
 # usage: tests/fuzz/run.sh [--seconds N] [--long] [name ...]
 #   --seconds N   fuzz each harness N seconds (default 20)
 #   --long        fuzz each harness 15 minutes
-#   name ...      only these harnesses (pointer, tree, manifest, pack_index, config,
-#                 s3_list, http_list); default all
+#   name ...      only these harnesses (pointer, tree, manifest, pack_index,
+#                 pack_entry, config, s3_list, http_list); default all
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
