@@ -284,6 +284,11 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
                 dv_error_set(error, "a NextContinuationToken with a bad character reference");
             goto done;
         }
+        if (memchr(token.ptr, '\0', token.len)) { /* it would be sent back cut short */
+            dv_buf_release(&token);
+            error = dv_error_set(DV_ECORRUPT, "a NextContinuationToken with a NUL byte");
+            goto done;
+        }
         if (!(*next_token = dv_buf_detach(&token))) {
             error = dv_error_set(DV_ENOMEM, "out of memory");
             goto done;
