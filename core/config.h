@@ -27,7 +27,8 @@ int dv_config_get_string_uncommitted(char **out, dv_config *cfg, const char *key
 int dv_config_get_bool(int *out, dv_config *cfg, const char *key, int def);
 
 /** Call fn for every setting (key with lowercased section and name), from the
- *  lowest-priority file to the highest; fn's non-zero return stops and is returned. */
+ *  lowest-priority file to the highest; fn's non-zero return stops and is returned.
+ *  value is NULL for a key written without '=' (git-config's short form of true). */
 typedef int (*dv_config_entry_fn)(void *ctx, const char *key, const char *value);
 int dv_config_each(dv_config *cfg, dv_config_entry_fn fn, void *ctx);
 

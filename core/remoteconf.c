@@ -219,6 +219,8 @@ static int collect_url(void *ctx, const char *key, const char *value)
         strcmp(key + key_len - 4, ".url"))
         return 0;
     size_t name_len = key_len - strlen("remote.") - strlen(".url");
+    if (!value) /* "url" alone on its line, which git-config reads as a boolean */
+        return dv_error_set(DV_EUSAGE, "%s has no value; expected %s = <url>", key, key);
     char *name = strndup(key + strlen("remote."), name_len);
     if (!name)
         return dv_error_set(DV_ENOMEM, "out of memory");

@@ -261,6 +261,8 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
     const char *env_timeout = getenv("DV_LOCK_TIMEOUT");
     if (env_timeout && *env_timeout)
         timeout_s = strtoll(env_timeout, NULL, 10);
+    if (timeout_s > LONG_MAX / 1000) /* waits for ever rather than overflow */
+        timeout_s = LONG_MAX / 1000;
     repo->lock_timeout_ms = timeout_s < 0 ? 0 : (long)(timeout_s * 1000);
     /* Where the store lives decides where dv writes and deletes: never taken from the
      * committed .dv/config, which anyone who can push to the repository controls. */

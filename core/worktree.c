@@ -310,7 +310,8 @@ int dv_worktree_list_fd(dv_worktree_names *out, int fd, const char *relpath)
     }
     if (errno)
         error = dv_error_errno("cannot read directory %s", relpath);
-    qsort(out->names, out->n, sizeof(*out->names), compare_names);
+    if (out->n > 1) /* names is NULL for an empty directory, which qsort may not take */
+        qsort(out->names, out->n, sizeof(*out->names), compare_names);
 done:
     closedir(dir);
     if (error < 0)

@@ -246,7 +246,9 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
                              (int)(key_len > 200 ? 200 : key_len), key_text);
             goto done;
         }
-        if (key.len == 0 || (error = dv_text_parse_u64(&size, size_text, size_len)) < 0 ||
+        /* a raw NUL would cut the key short of the name the object has */
+        if (key.len == 0 || memchr(key.ptr, '\0', key.len) ||
+            (error = dv_text_parse_u64(&size, size_text, size_len)) < 0 ||
             size > DV_REMOTE_SIZE_MAX) {
             error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
             goto done;
@@ -281,6 +283,11 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
             dv_buf_release(&token);
             if (error == DV_ECORRUPT)
                 dv_error_set(error, "a NextContinuationToken with a bad character reference");
+            goto done;
+        }
+        if (memchr(token.ptr, '\0', token.len)) { /* it would be sent back cut short */
+            dv_buf_release(&token);
+            error = dv_error_set(DV_ECORRUPT, "a NextContinuationToken with a NUL byte");
             goto done;
         }
         if (!(*next_token = dv_buf_detach(&token))) {

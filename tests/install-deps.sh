@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# Install what building dv needs (and, with --test, what its tests need) from
-# Debian's packages. Runs apt-get only for packages that are missing.
+# Install what building dv needs (and, with --test, what its tests need; with --fuzz,
+# what tests/fuzz needs) from Debian's packages. Runs apt-get only for packages that are
+# missing.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev libcurl4-openssl-dev)
-if [ "${1:-}" = "--test" ]; then
+want_test=0 want_fuzz=0
+for arg in "$@"; do
+    case "$arg" in
+    --test) want_test=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "usage: install-deps.sh [--test] [--fuzz]" >&2; exit 2 ;;
+    esac
+done
+if [ "$want_test" = 1 ]; then
     packages+=(libcriterion-dev openssl util-linux python3 curl)
     # tests/e2e/test_remote_http.sh serves its HTTP mirror with nginx (run by the test, from
     # its own config and temp dir; the system service is not needed).
     packages+=(nginx)
     # The S3 test rig (tests/s3) runs on node; rig.sh installs its npm packages on first start.
     command -v node >/dev/null || packages+=(nodejs npm)
+fi
+if [ "$want_fuzz" = 1 ]; then
+    # libFuzzer and the sanitizer runtimes come with clang's compiler-rt, packaged apart.
+    packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -157,3 +157,12 @@ assert_exit_ge 1 "$DV" status
 assert_contains "$ALL" "bad.dv:"
 assert_exit_ge 2 "$DV" checkout
 assert_contains "$ALL" "bad.dv:"
+
+step "a remote whose url has no '=': exit 2 naming the key, not a crash"
+cp .dv/config "$T/config.saved"
+printf '[remote "half"]\n\turl\n' >>.dv/config
+assert_exit 2 "$DV" remote list
+assert_contains "$ERR" "remote.half.url has no value"
+assert_exit 2 "$DV" fetch
+assert_contains "$ERR" "remote.half.url"
+cp "$T/config.saved" .dv/config

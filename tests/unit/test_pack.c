@@ -1520,3 +1520,43 @@ Test(pack, check_bounds_refuses_an_entry_whose_end_is_past_two_to_the_64)
     dv_pack_free(pack);
     free_samples(s, N_SMALL);
 }
+
+Test(pack, an_entry_whose_end_wraps_around_64_bits_lies_outside_the_pack)
+{
+    /* one entry at offset 2^64 - 40 with 8 stored bytes: its end, offset + 48 + 8, would
+     * wrap around to 16, inside any pack */
+    dv_oid pack_id, id, sum;
+    memset(pack_id.id, 0x5a, sizeof(pack_id.id));
+    memset(id.id, 0x80, sizeof(id.id));
+    dv_buf idx = DV_BUF_INIT;
+    cr_assert_eq(dv_buf_put(&idx, DV_INDEX_MAGIC, 4), 0);
+    cr_assert_eq(dv_buf_put_be32(&idx, DV_PACK_VERSION), 0);
+    cr_assert_eq(dv_buf_put_be32(&idx, 1), 0);
+    cr_assert_eq(dv_buf_put(&idx, pack_id.id, DV_OID_BYTES), 0);
+    for (int b = 0; b < 256; b++)
+        cr_assert_eq(dv_buf_put_be32(&idx, b >= 0x80), 0);
+    cr_assert_eq(dv_buf_put(&idx, id.id, DV_OID_BYTES), 0);
+    cr_assert_eq(dv_buf_put_be64(&idx, UINT64_MAX - 39), 0);
+    cr_assert_eq(dv_buf_put_be32(&idx, 8), 0); /* stored_len */
+    cr_assert_eq(dv_buf_put_be32(&idx, 8), 0); /* raw_len */
+    cr_assert_eq(dv_buf_put(&idx, "\x01\x00\x00\x00", 4), 0);
+    cr_assert_eq(dv_hash_buffer(&sum, idx.ptr, idx.len), 0);
+    cr_assert_eq(dv_buf_put(&idx, sum.id, DV_OID_BYTES), 0);
+    cr_assert_eq(dv_pack_check_index((const uint8_t *)idx.ptr, idx.len, &pack_id, "wraps.idx"), 0,
+                 "%s", dv_error_last());
+
+    char idx_path[256];
+    snprintf(idx_path, sizeof(idx_path), "%s/wraps.idx", root_dir);
+    FILE *created = fopen(idx_path, "w");
+    cr_assert_not_null(created, "%s: %s", idx_path, strerror(errno));
+    cr_assert_eq(fclose(created), 0);
+    write_whole_file(idx_path, idx.ptr, idx.len);
+    dv_pack *pack = NULL;
+    cr_assert_eq(dv_pack_open_index(&pack, idx_path, "remote.pack", &pack_id, (uint64_t)1 << 30), 0,
+                 "%s", dv_error_last());
+    dv_pack_entry e;
+    dv_pack_entry_at(pack, 0, &e);
+    assert_error(dv_pack_check_bounds(pack, &e), DV_ECORRUPT, "outside pack");
+    dv_pack_free(pack);
+    dv_buf_release(&idx);
+}

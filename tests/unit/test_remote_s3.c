@@ -1076,3 +1076,31 @@ Test(s3_rig, threads_share_one_remote)
     free(data);
     dv_remote_free(remote);
 }
+
+Test(s3_parse, a_key_with_a_raw_nul_byte_is_corrupt)
+{
+    /* "packs/a\0b" would reach the callback as "packs/a", another object's name */
+    static const char xml[] = "<ListBucketResult><Contents><Key>packs/a\0b</Key><Size>1</Size>"
+                              "</Contents></ListBucketResult>";
+    entries e = {0};
+    int truncated;
+    char *token = NULL;
+    cr_assert_eq(dv_s3__parse_list(xml, sizeof(xml) - 1, collect, &e, &truncated, &token),
+                 DV_ECORRUPT);
+    cr_assert_eq(e.n, 0);
+    cr_assert_null(token);
+}
+
+Test(s3_parse, a_continuation_token_with_a_raw_nul_byte_is_corrupt)
+{
+    /* the token would be sent back as "ab", not as the server wrote it */
+    static const char xml[] = "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                              "<NextContinuationToken>ab\0cd</NextContinuationToken>"
+                              "</ListBucketResult>";
+    entries e = {0};
+    int truncated;
+    char *token = NULL;
+    cr_assert_eq(dv_s3__parse_list(xml, sizeof(xml) - 1, collect, &e, &truncated, &token),
+                 DV_ECORRUPT);
+    cr_assert_null(token);
+}
