@@ -131,7 +131,7 @@ done:
 static int write_pointer(int *written, dv_repo *repo, const char *relpath, const dv_pointer *p)
 {
     dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT, old = DV_BUF_INIT;
-    int error, dirfd = -1, fd = -1;
+    int error, dirfd = -1, fd = -1, tmp_fd = -1;
     const char *leaf;
     *written = 0;
     if ((error = dv_pointer_format(&text, p)) < 0 || (error = dv_buf_puts(&path, relpath)) < 0 ||
@@ -148,10 +148,14 @@ static int write_pointer(int *written, dv_repo *repo, const char *relpath, const
             goto done;
         dv_error_clear();
     }
-    if ((error = dv_wtfs_write_atomic(dirfd, leaf, text.ptr, text.len, 0644, path.ptr)) < 0)
+    if ((error = dv_repo_tmp_fd(&tmp_fd, repo)) < 0 ||
+        (error = dv_wtfs_write_atomic(dirfd, leaf, text.ptr, text.len, 0644, tmp_fd, path.ptr)) <
+            0)
         goto done;
     *written = 1;
 done:
+    if (tmp_fd >= 0)
+        close(tmp_fd);
     if (fd >= 0)
         close(fd);
     if (dirfd >= 0)

@@ -329,6 +329,16 @@ int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo)
     return error;
 }
 
+int dv_repo_tmp_fd(int *fd, dv_repo *repo)
+{
+    dv_buf dir = DV_BUF_INIT;
+    int error = dv_repo_tmp_dir(&dir, repo);
+    if (!error && (*fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        error = dv_error_errno("cannot open %s", dir.ptr);
+    dv_buf_release(&dir);
+    return error;
+}
+
 int dv_repo_clean_tmp(dv_repo *repo)
 {
     dv_buf dir = DV_BUF_INIT;
@@ -537,7 +547,7 @@ static int escape_ignore_name(dv_buf *out, const char *name)
 int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath)
 {
     dv_buf dir = DV_BUF_INIT, base = DV_BUF_INIT, line = DV_BUF_INIT, content = DV_BUF_INIT;
-    int error, dirfd = -1;
+    int error, dirfd = -1, tmp_fd = -1;
     *changed = 0;
     const char *slash = strrchr(relpath, '/');
     if (slash)
@@ -606,11 +616,14 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
         goto done;
     if ((error = dv_buf_put(&content, line.ptr, line.len)) < 0 ||
         (error = dv_buf_putc(&content, '\n')) < 0 ||
-        (error = dv_wtfs_write_atomic(dirfd, leaf, content.ptr, content.len, mode,
+        (error = dv_repo_tmp_fd(&tmp_fd, repo)) < 0 ||
+        (error = dv_wtfs_write_atomic(dirfd, leaf, content.ptr, content.len, mode, tmp_fd,
                                       gitignore_relpath->ptr)) < 0)
         goto done;
     *changed = 1;
 done:
+    if (tmp_fd >= 0)
+        close(tmp_fd);
     if (dirfd >= 0)
         close(dirfd);
     dv_buf_release(&dir);

@@ -60,6 +60,9 @@ int dv_repo_odb(dv_odb **out, dv_repo *repo);
  *  they are renamed into place, so an interrupted command leaves nothing in the
  *  work tree. */
 int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo);
+/** <workdir>/.dv/tmp open as a directory (created if missing), for temp files renamed
+ *  into the work tree; the caller closes *fd. */
+int dv_repo_tmp_fd(int *fd, dv_repo *repo);
 /** Remove what interrupted commands left in .dv/tmp. Only with the lock held. */
 int dv_repo_clean_tmp(dv_repo *repo);
 

@@ -245,32 +245,35 @@ int dv_wtfs_tmpfile(int *fd_out, dv_buf *name_out, int dirfd, const char *prefix
 }
 
 int dv_wtfs_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                         const char *display)
+                         int tmp_dirfd, const char *display)
 {
     int error, fd = -1;
-    struct stat st;
+    struct stat st, dir_st, tmp_st;
     dv_buf tmp = DV_BUF_INIT, prefix = DV_BUF_INIT;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
         return dv_error_set(DV_EUSAGE, "%s is %s; expected a regular file (remove it first)",
                             display, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+    if (tmp_dirfd < 0 || fstat(dirfd, &dir_st) < 0 || fstat(tmp_dirfd, &tmp_st) < 0 ||
+        dir_st.st_dev != tmp_st.st_dev)
+        tmp_dirfd = dirfd;
     if ((error = dv_buf_printf(&prefix, ".%s.tmp-", name)) < 0 ||
-        (error = dv_wtfs_tmpfile(&fd, &tmp, dirfd, prefix.ptr, mode)) < 0)
+        (error = dv_wtfs_tmpfile(&fd, &tmp, tmp_dirfd, prefix.ptr, mode)) < 0)
         goto done;
     if ((error = dv_fs_write_all(fd, data, len, display)) < 0 ||
         (fchmod(fd, mode) < 0 && (error = dv_error_errno("cannot chmod %s", display)) < 0) ||
         (fsync(fd) < 0 && (error = dv_error_errno("cannot fsync %s", display)) < 0)) {
         close(fd);
-        unlinkat(dirfd, tmp.ptr, 0);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
         goto done;
     }
     if (close(fd) < 0) {
         error = dv_error_errno("cannot write %s", display);
-        unlinkat(dirfd, tmp.ptr, 0);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
         goto done;
     }
-    if (renameat(dirfd, tmp.ptr, dirfd, name) < 0) {
+    if (renameat(tmp_dirfd, tmp.ptr, dirfd, name) < 0) {
         error = dv_error_errno("cannot rename a temp file to %s", display);
-        unlinkat(dirfd, tmp.ptr, 0);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
         goto done;
     }
     if (fsync(dirfd) < 0 && errno != EINVAL)

@@ -53,11 +53,13 @@ int dv_wtfs_remove_tree(int dirfd, const char *name, const char *display);
 int dv_wtfs_tmpfile(int *fd_out, dv_buf *name_out, int dirfd, const char *prefix, mode_t mode);
 
 /**
- * Write data to name in dirfd whole: a temp file beside it, fsync, renameat over it,
- * fsync of the directory. Refuses (DV_EUSAGE) when name is a symlink or not a regular
- * file. display names it in messages.
+ * Write data to name in dirfd whole: a temp file, fsync, renameat over it, fsync of the
+ * directory. The temp file is made in tmp_dirfd when it is not -1 and on the same file
+ * system (so a kill leaves nothing beside the user's files: that directory is emptied
+ * by the next command), else beside name. Refuses (DV_EUSAGE) when name is a symlink or
+ * not a regular file. display names it in messages.
  */
 int dv_wtfs_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                         const char *display);
+                         int tmp_dirfd, const char *display);
 
 #endif

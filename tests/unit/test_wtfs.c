@@ -103,10 +103,17 @@ Test(wtfs, remove_tree_removes_a_link_not_what_it_points_to)
     cr_expect_eq(dv_wtfs_remove_tree(top, "missing", "missing"), 0);
 }
 
+static int dir_fd_of(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    cr_assert_geq(fd, 0);
+    return fd;
+}
+
 Test(wtfs, write_atomic_replaces_a_file_and_refuses_a_link)
 {
-    cr_assert_eq(dv_wtfs_write_atomic(top, "f", "one\n", 4, 0644, "f"), 0);
-    cr_assert_eq(dv_wtfs_write_atomic(top, "f", "two!\n", 5, 0600, "f"), 0);
+    cr_assert_eq(dv_wtfs_write_atomic(top, "f", "one\n", 4, 0644, -1, "f"), 0);
+    cr_assert_eq(dv_wtfs_write_atomic(top, "f", "two!\n", 5, 0600, dir_fd_of(outside), "f"), 0);
     char got[16] = {0};
     int fd = openat(top, "f", O_RDONLY);
     cr_assert_geq(fd, 0);
@@ -116,7 +123,7 @@ Test(wtfs, write_atomic_replaces_a_file_and_refuses_a_link)
     char target[8192];
     snprintf(target, sizeof(target), "%s/keep", outside);
     cr_assert_eq(symlinkat(target, top, "g"), 0);
-    cr_expect_eq(dv_wtfs_write_atomic(top, "g", "x", 1, 0644, "g"), DV_EUSAGE);
+    cr_expect_eq(dv_wtfs_write_atomic(top, "g", "x", 1, 0644, -1, "g"), DV_EUSAGE);
     cr_expect(strstr(dv_error_last(), "symbolic link"), "%s", dv_error_last());
     FILE *f = fopen(target, "r");
     cr_assert_not_null(f);
