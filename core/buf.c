@@ -12,11 +12,13 @@ char dv_buf__empty[1];
 
 int dv_buf_grow(dv_buf *buf, size_t extra)
 {
-    if (buf->len + extra + 1 <= buf->alloc)
+    size_t want;
+    /* len + extra + 1 wraps for an extra taken from a corrupt length field: check the sum
+     * before comparing it, or a huge request would look satisfied. */
+    if (__builtin_add_overflow(buf->len, extra, &want) || __builtin_add_overflow(want, 1, &want))
+        return dv_error_set(DV_ENOMEM, "buffer size overflow (%zu + %zu bytes)", buf->len, extra);
+    if (want <= buf->alloc)
         return 0;
-    size_t want = buf->len + extra + 1;
-    if (want < buf->len)
-        return dv_error_set(DV_ENOMEM, "buffer size overflow");
     size_t alloc = buf->alloc ? buf->alloc : 64;
     while (alloc < want)
         alloc = alloc < SIZE_MAX / 2 ? alloc * 2 : want;
