@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DV_ERROR_MESSAGE_MAX 4096
-
 static _Thread_local char error_message[DV_ERROR_MESSAGE_MAX];
 static _Thread_local int error_code;
 
@@ -81,4 +79,20 @@ void dv_error_clear(void)
 {
     error_message[0] = '\0';
     error_code = 0;
+}
+
+int dv_error_state_capture(dv_error_state *state, int code)
+{
+    state->code = code;
+    snprintf(state->message, sizeof(state->message), "%s", dv_error_last());
+    return code;
+}
+
+int dv_error_state_restore(const dv_error_state *state)
+{
+    if (state->code == 0)
+        return 0;
+    snprintf(error_message, sizeof(error_message), "%s", state->message);
+    error_code = state->code;
+    return state->code;
 }

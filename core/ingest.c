@@ -112,7 +112,7 @@ struct dv_ingest {
     size_t queue_head, queue_len;
     int stopping;
     int commit_error;
-    char commit_message[1024];
+    dv_error_state commit_state; /* commit_error's message, from the committer thread */
     dv_manifest manifest;
     dv_prevchunks *prev; /* the previous version's chunks, while a large file is read */
     dv_buf scratch;
@@ -486,10 +486,8 @@ static void *committer_main(void *arg)
             error = finish_batch(ing, b);
         }
         pthread_mutex_lock(&ing->mutex);
-        if (error < 0 && !ing->commit_error) {
-            ing->commit_error = error;
-            snprintf(ing->commit_message, sizeof(ing->commit_message), "%s", dv_error_last());
-        }
+        if (error < 0 && !ing->commit_error)
+            ing->commit_error = dv_error_state_capture(&ing->commit_state, error);
         ing->queue_head = (ing->queue_head + 1) % DV_INGEST_BATCHES;
         ing->queue_len--;
         b->in_use = 0;
@@ -521,9 +519,7 @@ static int hand_to_committer(dv_ingest *ing, batch *b)
 static int committer_error(dv_ingest *ing)
 {
     pthread_mutex_lock(&ing->mutex);
-    int error = ing->commit_error;
-    if (error < 0)
-        dv_error_set(error, "%s", ing->commit_message);
+    int error = ing->commit_error < 0 ? dv_error_state_restore(&ing->commit_state) : 0;
     pthread_mutex_unlock(&ing->mutex);
     return error;
 }
@@ -573,6 +569,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
 
     dv_manifest_clear(&ing->manifest);
     ing->commit_error = 0;
+    ing->commit_state.code = 0;
     ing->fd = fd;
     ing->path = path;
     dv_chunker_init(&chain, &ing->params);
