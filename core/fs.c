@@ -2,6 +2,7 @@
 #include "fs.h"
 
 #include "error.h"
+#include "tempfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +126,12 @@ int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char 
             return error;
         int fd = open(tmp_path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (fd >= 0) {
+            /* Registered, it is removed however the process ends (tempfile.h). */
+            if ((error = dv_tempfile_register(tmp_path->ptr)) < 0) {
+                close(fd);
+                unlink(tmp_path->ptr);
+                return error;
+            }
             *fd_out = fd;
             return 0;
         }
@@ -195,12 +202,19 @@ int dv_fs_commit_tmp(int fd, const char *tmp_path, const char *final_path, int f
         error = dv_error_errno("cannot rename %s to %s", tmp_path, final_path);
         goto fail;
     }
+    dv_tempfile_forget(tmp_path);
     if (flags & DV_FS_DURABLE)
         return dv_fs_fsync_parent(final_path);
     return 0;
 fail:
-    unlink(tmp_path);
+    dv_fs_tmp_discard(tmp_path);
     return error;
+}
+
+void dv_fs_tmp_discard(const char *tmp_path)
+{
+    unlink(tmp_path);
+    dv_tempfile_forget(tmp_path);
 }
 
 int dv_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int flags)
@@ -211,7 +225,7 @@ int dv_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
         goto done;
     if ((error = dv_fs_write_all(fd, data, len, tmp.ptr)) < 0) {
         close(fd);
-        unlink(tmp.ptr);
+        dv_fs_tmp_discard(tmp.ptr);
         goto done;
     }
     error = dv_fs_commit_tmp(fd, tmp.ptr, path, flags);
