@@ -107,6 +107,9 @@ static void install_signal_handlers(void)
         sigaddset(&sa.sa_mask, fatal_signals[i]);
     for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
         sigaction(fatal_signals[i], &sa, NULL);
+    /* Past `ulimit -f`, a write fails with EFBIG, which names the file, instead of the
+     * process being killed with the temp file half written. */
+    signal(SIGXFSZ, SIG_IGN);
     atexit(dv_tempfile_remove_all);
 }
 

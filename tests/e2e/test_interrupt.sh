@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGINT and SIGTERM in the middle of dv add and dv checkout: dv says so and leaves no
-# temp file in the work tree or the store; the next command succeeds.
+# temp file in the work tree or the store; the next command succeeds. Under ulimit -f,
+# dv add fails with a message naming the file it could not write, and is not killed.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 
@@ -90,3 +91,16 @@ assert_exit 0 "$DV" checkout
 assert_file_sha big.bin "$big_sha" "big.bin restored after the interruption"
 assert_exit 0 "$DV" fsck
 
+step "ulimit -f below the pack size: a message naming the file, no signal, no temp pack"
+new_repo "$T/limited"
+gen_random data.bin $((24 << 20)) 2
+# 8 MiB: the 24 MiB of data do not compress, so the pack cannot be written
+run bash -c 'ulimit -f 8192 && exec "$0" add data.bin' "$DV"
+assert_eq 5 "$RC" "exit status"
+assert_match "$ERR" "dv: error: cannot add data\.bin: .*cannot write .*/\.dv/cache/tmp/pack-[a-z0-9]+: File too large"
+assert_contains "$ERR" "at most 8388608 bytes"
+assert_contains "$ERR" "ulimit -f"
+[ ! -e data.bin.dv ] || fail "a pointer was written for content that was never stored"
+assert_no_temp_files
+assert_exit 0 "$DV" add data.bin
+assert_exit 0 "$DV" fsck
