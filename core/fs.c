@@ -21,6 +21,13 @@ int dv_fs_same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+int dv_fs_unchanged_while_read(const struct stat *before, const struct stat *after)
+{
+    /* ctime too: a writer that puts the mtime back (touch -r, rsync) still moves it. */
+    return dv_fs_same_file(before, after) && before->st_ctim.tv_sec == after->st_ctim.tv_sec &&
+           before->st_ctim.tv_nsec == after->st_ctim.tv_nsec;
+}
+
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path)
 {
     struct iovec one = {(void *)data, len};

@@ -22,6 +22,10 @@ enum {
  * as a stat can tell. */
 int dv_fs_same_file(const struct stat *a, const struct stat *b);
 
+/** 1 if before and after (fstat of one open file, before and after reading it) say that
+ *  it did not change meanwhile: same file, size, mtime and ctime. */
+int dv_fs_unchanged_while_read(const struct stat *before, const struct stat *after);
+
 /** write(2) all of data, retrying on EINTR and short writes. path is for messages. */
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path);
 /** Write all n buffers in order, retrying short writes; iov is used up (changed). */
