@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,13 @@ static long read_holder(int fd)
     if (n <= 0)
         return 0;
     text[n] = '\0';
-    return strtol(text, NULL, 10);
+    /* Anyone can write the file: a number that is no pid is no holder we can name. */
+    char *end;
+    errno = 0;
+    long pid = strtol(text, &end, 10);
+    if (errno || end == text || (*end && *end != '\n') || pid <= 0 || pid > INT32_MAX)
+        return 0;
+    return pid;
 }
 
 static void sleep_ms(long ms)
@@ -41,6 +48,10 @@ int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wa
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return dv_error_errno("cannot open lock file %s", path);
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (timeout_ms > DV_LOCK_TIMEOUT_MAX_SECONDS * 1000)
+        timeout_ms = DV_LOCK_TIMEOUT_MAX_SECONDS * 1000;
     long waited = 0;
     int told = 0;
     for (;;) {
