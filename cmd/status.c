@@ -13,7 +13,7 @@ const char cmd_status_usage[] =
     "For each tracked path: clean, modified (with the files added, changed and\n"
     "removed), missing from the work tree, or not in the store.\n"
     "Exit status 0 when everything is clean, 1 when not, 5 when a pointer file\n"
-    "cannot be read.\n"
+    "cannot be read or a path cannot be compared (the others are still shown).\n"
     "\n"
     "  --json       one JSON object on stdout\n"
     "  -q, --quiet  print nothing; the exit status is the answer\n";
@@ -82,6 +82,9 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
             printf("not in store:  %s  (run dv pull, or dv add %s to store it again)\n", shown.ptr,
                    shown.ptr);
             break;
+        case DV_STATE_ERROR:
+            fprintf(stderr, "dv: error: %s\n", p->message ? p->message : p->path);
+            break;
         default:
             fprintf(stderr,
                     "dv: error: %s (fix or restore the pointer file, e.g. git checkout -- %s)\n",
@@ -121,7 +124,8 @@ int cmd_status(int argc, char **argv)
     for (size_t i = 0; i < report.n; i++) {
         if (report.paths[i].state != DV_STATE_CLEAN)
             clean = 0;
-        if (report.paths[i].state == DV_STATE_BAD_POINTER)
+        if (report.paths[i].state == DV_STATE_BAD_POINTER ||
+            report.paths[i].state == DV_STATE_ERROR)
             bad_pointers++;
     }
     if (opts.json && (error = print_json(&report, clean)) < 0) {
@@ -130,7 +134,8 @@ int cmd_status(int argc, char **argv)
     }
     if (!opts.json && !opts.quiet)
         print_human(&report, repo, clean);
-    /* An unreadable pointer file is bad input, not a difference. */
+    /* An unreadable pointer file, or a path that could not be compared, is an error, not a
+     * difference; the other paths were still reported. */
     rc = bad_pointers ? DV_EXIT_FAILURE : clean ? DV_EXIT_OK : DV_EXIT_NO;
 done:
     dv_status_report_free(&report);
