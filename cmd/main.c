@@ -2,8 +2,10 @@
 #include "common.h"
 
 #include "core/error.h"
+#include "core/tempfile.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +75,47 @@ int cmd_help(int argc, char **argv)
     return 0;
 }
 
+/* Signals that end the process: temp files go with it, as after an exit. */
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+
+static void on_fatal_signal(int sig)
+{
+    /* Only async-signal-safe calls here: unlink, write, signal, raise. */
+    dv_tempfile_remove_all();
+    if (sig != SIGPIPE) {
+        static const char interrupted[] = "dv: interrupted; temporary files removed\n";
+        static const char terminated[] = "dv: terminated; temporary files removed\n";
+        const char *m = sig == SIGINT ? interrupted : terminated;
+        size_t len = sig == SIGINT ? sizeof(interrupted) - 1 : sizeof(terminated) - 1;
+        if (write(STDERR_FILENO, m, len) < 0) {
+            /* nothing to do: stderr is gone */
+        }
+    }
+    /* Die of the signal, so the parent sees how the command ended. It is blocked while
+     * this handler runs and is delivered on return. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+        sigaddset(&sa.sa_mask, fatal_signals[i]);
+    for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+        sigaction(fatal_signals[i], &sa, NULL);
+    /* Past `ulimit -f`, a write fails with EFBIG, which names the file, instead of the
+     * process being killed with the temp file half written. */
+    signal(SIGXFSZ, SIG_IGN);
+    atexit(dv_tempfile_remove_all);
+}
+
 int main(int argc, char **argv)
 {
+    install_signal_handlers();
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *arg = argv[i];

@@ -13,48 +13,42 @@ const char cmd_status_usage[] =
     "For each tracked path: clean, modified (with the files added, changed and\n"
     "removed), missing from the work tree, or not in the store.\n"
     "Exit status 0 when everything is clean, 1 when not, 5 when a pointer file\n"
-    "cannot be read.\n"
+    "cannot be read or a path cannot be compared (the others are still shown).\n"
     "\n"
     "  --json       one JSON object on stdout\n"
     "  -q, --quiet  print nothing; the exit status is the answer\n";
 
 static int print_json(const dv_status_report *r, int clean)
 {
+    /* Built whole, then checked once: a failed allocation sticks to the buffer. */
     dv_buf out = DV_BUF_INIT;
-    int error = dv_buf_printf(&out, "{\"clean\": %s, \"paths\": [", clean ? "true" : "false");
-    for (size_t i = 0; i < r->n && !error; i++) {
+    dv_buf_printf(&out, "{\"clean\": %s, \"paths\": [", clean ? "true" : "false");
+    for (size_t i = 0; i < r->n; i++) {
         const dv_status_path *p = &r->paths[i];
-        error = dv_buf_puts(&out, i ? ", {\"path\": " : "{\"path\": ");
-        if (!error)
-            error = cmd_json_string(&out, p->path);
-        if (!error)
-            error = dv_buf_puts(&out, ", \"pointer\": ");
-        if (!error)
-            error = cmd_json_string(&out, p->pointer);
-        if (!error)
-            error = dv_buf_printf(&out, ", \"state\": \"%s\", \"in_store\": %s",
-                                  dv_status_state_name(p->state), p->in_store ? "true" : "false");
-        if (!error && p->message) {
-            error = dv_buf_puts(&out, ", \"message\": ");
-            if (!error)
-                error = cmd_json_string(&out, p->message);
+        dv_buf_puts(&out, i ? ", {\"path\": " : "{\"path\": ");
+        cmd_json_string(&out, p->path);
+        dv_buf_puts(&out, ", \"pointer\": ");
+        cmd_json_string(&out, p->pointer);
+        dv_buf_printf(&out, ", \"state\": \"%s\", \"in_store\": %s", dv_status_state_name(p->state),
+                      p->in_store ? "true" : "false");
+        if (p->message) {
+            dv_buf_puts(&out, ", \"message\": ");
+            cmd_json_string(&out, p->message);
         }
-        if (!error)
-            error = dv_buf_puts(&out, ", \"changes\": [");
-        for (size_t j = 0; j < p->n_changes && !error; j++) {
-            error = dv_buf_puts(&out, j ? ", {\"path\": " : "{\"path\": ");
-            if (!error)
-                error = cmd_json_string(&out, p->changes[j].path);
-            if (!error)
-                error = dv_buf_printf(&out, ", \"change\": \"%s\"}",
-                                      dv_status_change_name(p->changes[j].change));
+        dv_buf_puts(&out, ", \"changes\": [");
+        for (size_t j = 0; j < p->n_changes; j++) {
+            dv_buf_puts(&out, j ? ", {\"path\": " : "{\"path\": ");
+            cmd_json_string(&out, p->changes[j].path);
+            dv_buf_printf(&out, ", \"change\": \"%s\"}",
+                          dv_status_change_name(p->changes[j].change));
         }
-        if (!error)
-            error = dv_buf_puts(&out, "]}");
+        dv_buf_puts(&out, "]}");
     }
-    if (!error)
-        error = dv_buf_puts(&out, "]}\n");
-    if (!error)
+    dv_buf_puts(&out, "]}\n");
+    int error = 0;
+    if (dv_buf_oom(&out))
+        error = dv_error_set(DV_ENOMEM, "out of memory building the JSON report");
+    else
         fputs(out.ptr, stdout);
     dv_buf_release(&out);
     return error;
@@ -87,6 +81,9 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
         case DV_STATE_NOT_IN_STORE:
             printf("not in store:  %s  (run dv pull, or dv add %s to store it again)\n", shown.ptr,
                    shown.ptr);
+            break;
+        case DV_STATE_ERROR:
+            fprintf(stderr, "dv: error: %s\n", p->message ? p->message : p->path);
             break;
         default:
             fprintf(stderr,
@@ -127,14 +124,18 @@ int cmd_status(int argc, char **argv)
     for (size_t i = 0; i < report.n; i++) {
         if (report.paths[i].state != DV_STATE_CLEAN)
             clean = 0;
-        if (report.paths[i].state == DV_STATE_BAD_POINTER)
+        if (report.paths[i].state == DV_STATE_BAD_POINTER ||
+            report.paths[i].state == DV_STATE_ERROR)
             bad_pointers++;
     }
-    if (opts.json)
-        print_json(&report, clean);
-    else if (!opts.quiet)
+    if (opts.json && (error = print_json(&report, clean)) < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    if (!opts.json && !opts.quiet)
         print_human(&report, repo, clean);
-    /* An unreadable pointer file is bad input, not a difference. */
+    /* An unreadable pointer file, or a path that could not be compared, is an error, not a
+     * difference; the other paths were still reported. */
     rc = bad_pointers ? DV_EXIT_FAILURE : clean ? DV_EXIT_OK : DV_EXIT_NO;
 done:
     dv_status_report_free(&report);

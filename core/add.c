@@ -198,8 +198,11 @@ int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, si
         goto done;
     }
 
-    dv_worktree_options wopts = {1, opts ? opts->progress : NULL, opts ? opts->progress_ctx : NULL,
-                                 opts ? opts->warn : NULL, opts ? opts->warn_ctx : NULL};
+    dv_worktree_options wopts = {.store = 1,
+                                 .progress = opts ? opts->progress : NULL,
+                                 .progress_ctx = opts ? opts->progress_ctx : NULL,
+                                 .warn = opts ? opts->warn : NULL,
+                                 .warn_ctx = opts ? opts->warn_ctx : NULL};
     if ((error = dv_worktree_open(&wt, repo, &wopts)) < 0) {
         free(stats);
         goto done;

@@ -9,20 +9,43 @@
 #include <string.h>
 
 char dv_buf__empty[1];
+/* ptr of a buffer whose allocation failed: "" like dv_buf__empty, but remembered. */
+char dv_buf__oom[1];
+
+/* Give up buf's storage after a failed allocation, and remember that it failed. */
+static int set_oom(dv_buf *buf, int code)
+{
+    if (buf->alloc)
+        free(buf->ptr);
+    buf->ptr = dv_buf__oom;
+    buf->len = buf->alloc = 0;
+    return code;
+}
+
+int dv_buf_oom(const dv_buf *buf)
+{
+    return buf->ptr == dv_buf__oom;
+}
 
 int dv_buf_grow(dv_buf *buf, size_t extra)
 {
-    if (buf->len + extra + 1 <= buf->alloc)
+    size_t want;
+    if (dv_buf_oom(buf))
+        return dv_error_set(DV_ENOMEM, "out of memory (an earlier allocation failed)");
+    /* len + extra + 1 wraps for an extra taken from a corrupt length field: check the sum
+     * before comparing it, or a huge request would look satisfied. */
+    if (__builtin_add_overflow(buf->len, extra, &want) || __builtin_add_overflow(want, 1, &want))
+        return set_oom(buf, dv_error_set(DV_ENOMEM, "buffer size overflow (%zu + %zu bytes)",
+                                         buf->len, extra));
+    if (want <= buf->alloc)
         return 0;
-    size_t want = buf->len + extra + 1;
-    if (want < buf->len)
-        return dv_error_set(DV_ENOMEM, "buffer size overflow");
     size_t alloc = buf->alloc ? buf->alloc : 64;
     while (alloc < want)
         alloc = alloc < SIZE_MAX / 2 ? alloc * 2 : want;
     char *p = realloc(buf->alloc ? buf->ptr : NULL, alloc);
     if (!p)
-        return dv_error_set(DV_ENOMEM, "out of memory growing a buffer to %zu bytes", alloc);
+        return set_oom(
+            buf, dv_error_set(DV_ENOMEM, "out of memory growing a buffer to %zu bytes", alloc));
     if (!buf->alloc)
         p[0] = '\0';
     buf->ptr = p;
@@ -125,7 +148,7 @@ done:
 
 void dv_buf_truncate(dv_buf *buf, size_t len)
 {
-    if (len < buf->len) {
+    if (len < buf->len) { /* never for an out-of-memory buffer, whose len is 0 */
         buf->len = len;
         buf->ptr[len] = '\0';
     }
@@ -138,7 +161,7 @@ void dv_buf_clear(dv_buf *buf)
 
 char *dv_buf_detach(dv_buf *buf)
 {
-    char *p = buf->alloc ? buf->ptr : strdup("");
+    char *p = dv_buf_oom(buf) ? NULL : buf->alloc ? buf->ptr : strdup("");
     buf->ptr = dv_buf__empty;
     buf->len = buf->alloc = 0;
     return p;

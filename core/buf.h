@@ -16,12 +16,15 @@ typedef struct dv_buf {
 } dv_buf;
 
 extern char dv_buf__empty[];
+extern char dv_buf__oom[];
 #define DV_BUF_INIT                                                                                \
     {                                                                                              \
         dv_buf__empty, 0, 0                                                                        \
     }
 
-/** Make room for extra more bytes (plus the NUL). Returns 0 or DV_ENOMEM. */
+/** Make room for extra more bytes (plus the NUL). Returns 0 or DV_ENOMEM. A failed
+ *  allocation frees the buffer and leaves it out of memory (dv_buf_oom): every later
+ *  call fails at once, so a function that builds output may check once at the end. */
 int dv_buf_grow(dv_buf *buf, size_t extra);
 int dv_buf_put(dv_buf *buf, const void *data, size_t len);
 int dv_buf_puts(dv_buf *buf, const char *str);
@@ -39,5 +42,8 @@ void dv_buf_clear(dv_buf *buf);
 /** Hand the storage to the caller (free() it); buf is reset. Returns NULL on ENOMEM. */
 char *dv_buf_detach(dv_buf *buf);
 void dv_buf_release(dv_buf *buf);
+/** 1 if an allocation for buf failed since it was last released (as libgit2's git_str_oom):
+ *  its content is gone; ptr is "" still. */
+int dv_buf_oom(const dv_buf *buf);
 
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <git2.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,15 +94,100 @@ void dv_config_free(dv_config *c)
     free(c);
 }
 
+/* A decimal integer with an optional k, m or g suffix (powers of 1024), as git config
+ * writes them, without wrapping around: libgit2 multiplies the suffix unchecked. 0, or -1
+ * for text that is no such number or does not fit in 64 bits. */
+static int parse_int64(int64_t *out, const char *text)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 0); /* base 0, as git and libgit2: 0x10, 010 */
+    if (errno || end == text)
+        return -1;
+    int64_t scale = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        scale = 1024;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        scale = 1024 * 1024;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        scale = 1024 * 1024 * 1024;
+        end++;
+        break;
+    }
+    if (*end || __builtin_mul_overflow((int64_t)v, scale, out))
+        return -1;
+    return 0;
+}
+
+/* The integer under key: 0, GIT_ENOTFOUND, or DV_EUSAGE naming the key (what says which
+ * numbers are wanted). */
+static int get_int64(int64_t *out, dv_config *c, const char *key, const char *what)
+{
+    git_buf value = GIT_BUF_INIT;
+    int rc = git_config_get_string_buf(&value, c->cfg, key);
+    if (rc == GIT_ENOTFOUND)
+        return rc;
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    if (parse_int64(out, value.ptr) < 0)
+        rc = dv_error_set(DV_EUSAGE, "%s in dv configuration must be %s (got '%s')", key, what,
+                          value.ptr);
+    git_buf_dispose(&value);
+    return rc;
+}
+
 int dv_config_get_int(int64_t *out, dv_config *c, const char *key, int64_t def)
 {
-    int rc = git_config_get_int64(out, c->cfg, key);
+    int rc = get_int64(out, c, key, "a number");
+    if (rc == GIT_ENOTFOUND) {
+        *out = def;
+        return 0;
+    }
+    return rc;
+}
+
+int dv_config_get_int_range(int64_t *out, dv_config *c, const char *key, int64_t def, int64_t min,
+                            int64_t max)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "a number from %lld to %lld", (long long)min, (long long)max);
+    int64_t v;
+    int rc = get_int64(&v, c, key, what);
     if (rc == GIT_ENOTFOUND) {
         *out = def;
         return 0;
     }
     if (rc < 0)
-        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+        return rc;
+    if (v < min || v > max)
+        return dv_error_set(DV_EUSAGE, "%s in dv configuration must be %lld..%lld (got %lld)", key,
+                            (long long)min, (long long)max, (long long)v);
+    *out = v;
+    return 0;
+}
+
+int dv_config_env_int_range(int64_t *out, int *found, const char *name, int64_t min, int64_t max)
+{
+    const char *text = getenv(name);
+    *found = 0;
+    if (!text || !*text)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *end || end == text || v < min || v > max)
+        return dv_error_set(DV_EUSAGE, "%s must be a number from %lld to %lld (got '%s')", name,
+                            (long long)min, (long long)max, text);
+    *out = v;
+    *found = 1;
     return 0;
 }
 

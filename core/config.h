@@ -16,6 +16,21 @@ void dv_config_free(dv_config *cfg);
 
 /** Integer setting (accepts k/m/g suffixes) or def when unset. DV_EUSAGE names a bad value. */
 int dv_config_get_int(int64_t *out, dv_config *cfg, const char *key, int64_t def);
+/**
+ * Integer setting (k/m/g suffixes) that must lie in [min, max], or def when unset. A value
+ * that does not parse, overflows or is out of range is DV_EUSAGE with a message naming the
+ * key, the allowed range and the value: "core.lockTimeout must be 0..31536000 (got ...)".
+ */
+int dv_config_get_int_range(int64_t *out, dv_config *cfg, const char *key, int64_t def, int64_t min,
+                            int64_t max);
+
+/**
+ * Integer from the environment variable name, in [min, max] (decimal, no suffix). *found is
+ * 0 (and *out untouched) when the variable is unset or empty. DV_EUSAGE names the variable
+ * and the allowed range when the value is not a number in it.
+ */
+int dv_config_env_int_range(int64_t *out, int *found, const char *name, int64_t min, int64_t max);
+
 /** String setting into a malloc'd *out, or NULL when unset. */
 int dv_config_get_string(char **out, dv_config *cfg, const char *key);
 

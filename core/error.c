@@ -5,8 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define DV_ERROR_MESSAGE_MAX 4096
+#include <sys/resource.h>
 
 static _Thread_local char error_message[DV_ERROR_MESSAGE_MAX];
 static _Thread_local int error_code;
@@ -35,8 +34,17 @@ int dv_error_errno(const char *fmt, ...)
     else if (saved == ENOENT)
         code = DV_ENOTFOUND;
     const char *hint = "";
+    char limit[128];
+    struct rlimit rl;
     if (saved == ENOSPC || saved == EDQUOT)
         hint = " (free some space and run the command again; nothing was lost)";
+    if (saved == EFBIG && getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        /* A write past the size limit of `ulimit -f` (SIGXFSZ is ignored, see main.c). */
+        snprintf(limit, sizeof(limit),
+                 " (this process may write files of at most %llu bytes: raise ulimit -f)",
+                 (unsigned long long)rl.rlim_cur);
+        hint = limit;
+    }
     snprintf(error_message, sizeof(error_message), "%s: %s%s", what, strerror(saved), hint);
     error_code = code;
     errno = saved;
@@ -81,4 +89,20 @@ void dv_error_clear(void)
 {
     error_message[0] = '\0';
     error_code = 0;
+}
+
+int dv_error_state_capture(dv_error_state *state, int code)
+{
+    state->code = code;
+    snprintf(state->message, sizeof(state->message), "%s", dv_error_last());
+    return code;
+}
+
+int dv_error_state_restore(const dv_error_state *state)
+{
+    if (state->code == 0)
+        return 0;
+    snprintf(error_message, sizeof(error_message), "%s", state->message);
+    error_code = state->code;
+    return state->code;
 }

@@ -40,4 +40,23 @@ int dv_error_last_code(void);
 
 void dv_error_clear(void);
 
+/* Longest message kept, with its NUL; longer ones are cut. */
+#define DV_ERROR_MESSAGE_MAX 4096
+
+/**
+ * An error carried from one thread to another (a worker's failure reported by the thread
+ * that waits for it), as libgit2's git_error_state: the code and a copy of the message.
+ * Keep one per unit of work that can fail, so each failure keeps its own message.
+ */
+typedef struct dv_error_state {
+    int code; /* 0: nothing captured */
+    char message[DV_ERROR_MESSAGE_MAX];
+} dv_error_state;
+
+/** Record code and this thread's last message in state; returns code. */
+int dv_error_state_capture(dv_error_state *state, int code);
+/** Make state this thread's last error; returns its code (0 when nothing was captured,
+ *  and the thread's error is left alone then). */
+int dv_error_state_restore(const dv_error_state *state);
+
 #endif

@@ -2,6 +2,7 @@
 #include "fs.h"
 
 #include "error.h"
+#include "tempfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,13 @@ int dv_fs_same_file(const struct stat *a, const struct stat *b)
 {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int dv_fs_unchanged_while_read(const struct stat *before, const struct stat *after)
+{
+    /* ctime too: a writer that puts the mtime back (touch -r, rsync) still moves it. */
+    return dv_fs_same_file(before, after) && before->st_ctim.tv_sec == after->st_ctim.tv_sec &&
+           before->st_ctim.tv_nsec == after->st_ctim.tv_nsec;
 }
 
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path)
@@ -125,6 +133,12 @@ int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char 
             return error;
         int fd = open(tmp_path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (fd >= 0) {
+            /* Registered, it is removed however the process ends (tempfile.h). */
+            if ((error = dv_tempfile_register(tmp_path->ptr)) < 0) {
+                close(fd);
+                unlink(tmp_path->ptr);
+                return error;
+            }
             *fd_out = fd;
             return 0;
         }
@@ -195,12 +209,19 @@ int dv_fs_commit_tmp(int fd, const char *tmp_path, const char *final_path, int f
         error = dv_error_errno("cannot rename %s to %s", tmp_path, final_path);
         goto fail;
     }
+    dv_tempfile_forget(tmp_path);
     if (flags & DV_FS_DURABLE)
         return dv_fs_fsync_parent(final_path);
     return 0;
 fail:
-    unlink(tmp_path);
+    dv_fs_tmp_discard(tmp_path);
     return error;
+}
+
+void dv_fs_tmp_discard(const char *tmp_path)
+{
+    unlink(tmp_path);
+    dv_tempfile_forget(tmp_path);
 }
 
 int dv_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int flags)
@@ -211,7 +232,7 @@ int dv_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
         goto done;
     if ((error = dv_fs_write_all(fd, data, len, tmp.ptr)) < 0) {
         close(fd);
-        unlink(tmp.ptr);
+        dv_fs_tmp_discard(tmp.ptr);
         goto done;
     }
     error = dv_fs_commit_tmp(fd, tmp.ptr, path, flags);

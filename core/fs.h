@@ -22,6 +22,10 @@ enum {
  * as a stat can tell. */
 int dv_fs_same_file(const struct stat *a, const struct stat *b);
 
+/** 1 if before and after (fstat of one open file, before and after reading it) say that
+ *  it did not change meanwhile: same file, size, mtime and ctime. */
+int dv_fs_unchanged_while_read(const struct stat *before, const struct stat *after);
+
 /** write(2) all of data, retrying on EINTR and short writes. path is for messages. */
 int dv_fs_write_all(int fd, const void *data, size_t len, const char *path);
 /** Write all n buffers in order, retrying short writes; iov is used up (changed). */
@@ -34,11 +38,16 @@ int dv_fs_read_full(int fd, void *data, size_t len, size_t *got, const char *pat
 int dv_fs_pread_full(int fd, void *data, size_t len, uint64_t off, size_t *got, const char *path);
 
 /** Create a new temp file next to final_path ("<dir>/.<base>.tmp-XXXXXX", O_EXCL, mode).
- *  Its path goes to tmp_path. */
+ *  Its path goes to tmp_path. Temp files are registered (tempfile.h), so they are removed
+ *  when the process exits or is interrupted: a caller that renames one itself tells
+ *  dv_tempfile_forget, one that gives it up calls dv_fs_tmp_discard. */
 int dv_fs_tmpfile(int *fd_out, dv_buf *tmp_path, const char *final_path, mode_t mode);
 /** Create a temp file in dir (named "<prefix>XXXXXX"). */
 int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char *prefix,
                      mode_t mode);
+
+/** Remove a temp file given up (unlink, missing is fine) and forget it. */
+void dv_fs_tmp_discard(const char *tmp_path);
 
 /** fsync a directory. */
 int dv_fs_fsync_dir(const char *dir);

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "object.h"
+#include "storage/pack.h"
 
 #include <string.h>
 #include <zstd.h>
@@ -102,7 +103,38 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
     return error;
 }
 
-int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, void *ctx)
+/* An index without its pack: how many of the objects it lists no other pack holds. */
+static int check_orphan(fsck_ctx *f, dv_odb *odb, size_t i, dv_fsck_orphan_fn orphan)
+{
+    dv_oid pack_id;
+    const char *idx_path = dv_odb_orphan_index_at(odb, i, &pack_id);
+    dv_pack *index = NULL;
+    int error = dv_pack_open_index(&index, idx_path, idx_path, &pack_id, DV_PACK_BYTES_FROM_INDEX);
+    if (error == DV_ENOMEM)
+        return error;
+    if (error < 0) {
+        f->result->problems++;
+        orphan(f->ctx, idx_path, 0, 0, dv_error_last());
+        return 0;
+    }
+    uint64_t n = dv_pack_count(index), lost = 0;
+    for (size_t k = 0; k < n; k++) {
+        dv_pack_entry e, elsewhere;
+        dv_pack *where;
+        dv_pack_entry_at(index, k, &e);
+        lost += !dv_odb_locate(&where, &elsewhere, odb, &e.id);
+    }
+    dv_pack_free(index);
+    if (lost)
+        f->result->problems++;
+    else
+        f->result->leftovers++;
+    orphan(f->ctx, idx_path, n, lost, NULL);
+    return 0;
+}
+
+int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
+            dv_fsck_orphan_fn orphan, void *ctx)
 {
     int error = 0;
     dv_buf stored = DV_BUF_INIT, raw = DV_BUF_INIT;
@@ -115,6 +147,9 @@ int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem, voi
         result->problems++;
         problem(ctx, "", NULL, 0, dv_odb_broken_at(odb, b));
     }
+    for (size_t o = 0; o < dv_odb_orphan_index_count(odb); o++)
+        if ((error = check_orphan(&f, odb, o, orphan)) < 0)
+            goto done;
     for (size_t p = 0; p < dv_odb_pack_count(odb); p++) {
         dv_pack *pack = dv_odb_pack_at(odb, p);
         result->packs++;

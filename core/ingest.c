@@ -112,7 +112,7 @@ struct dv_ingest {
     size_t queue_head, queue_len;
     int stopping;
     int commit_error;
-    char commit_message[1024];
+    dv_error_state commit_state; /* commit_error's message, from the committer thread */
     dv_manifest manifest;      /* the chunks not yet in a sealed part */
     dv_manifest_list parts;    /* a file of more chunks than one manifest holds */
     dv_buf part_scratch;       /* the committer's encoding of a part */
@@ -526,10 +526,8 @@ static void *committer_main(void *arg)
             error = finish_batch(ing, b);
         }
         pthread_mutex_lock(&ing->mutex);
-        if (error < 0 && !ing->commit_error) {
-            ing->commit_error = error;
-            snprintf(ing->commit_message, sizeof(ing->commit_message), "%s", dv_error_last());
-        }
+        if (error < 0 && !ing->commit_error)
+            ing->commit_error = dv_error_state_capture(&ing->commit_state, error);
         ing->queue_head = (ing->queue_head + 1) % DV_INGEST_BATCHES;
         ing->queue_len--;
         b->in_use = 0;
@@ -561,9 +559,7 @@ static int hand_to_committer(dv_ingest *ing, batch *b)
 static int committer_error(dv_ingest *ing)
 {
     pthread_mutex_lock(&ing->mutex);
-    int error = ing->commit_error;
-    if (error < 0)
-        dv_error_set(error, "%s", ing->commit_message);
+    int error = ing->commit_error < 0 ? dv_error_state_restore(&ing->commit_state) : 0;
     pthread_mutex_unlock(&ing->mutex);
     return error;
 }
@@ -614,6 +610,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
     dv_manifest_clear(&ing->manifest);
     dv_manifest_list_release(&ing->parts);
     ing->commit_error = 0;
+    ing->commit_state.code = 0;
     ing->fd = fd;
     ing->path = path;
     dv_chunker_init(&chain, &ing->params);

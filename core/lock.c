@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,13 @@ static long read_holder(int fd)
     if (n <= 0)
         return 0;
     text[n] = '\0';
-    return strtol(text, NULL, 10);
+    /* Anyone can write the file: a number that is no pid is no holder we can name. */
+    char *end;
+    errno = 0;
+    long pid = strtol(text, &end, 10);
+    if (errno || end == text || (*end && *end != '\n') || pid <= 0 || pid > INT32_MAX)
+        return 0;
+    return pid;
 }
 
 static void sleep_ms(long ms)
@@ -49,6 +56,10 @@ int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wa
         close(fd);
         return dv_error_set(DV_EIO, "the lock file %s is not a regular file (remove it)", path);
     }
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (timeout_ms > DV_LOCK_TIMEOUT_MAX_SECONDS * 1000)
+        timeout_ms = DV_LOCK_TIMEOUT_MAX_SECONDS * 1000;
     long waited = 0;
     int told = 0;
     for (;;) {

@@ -8,12 +8,17 @@
 
 typedef struct dv_lock dv_lock;
 
+/* The longest wait core.lockTimeout and DV_LOCK_TIMEOUT may ask for: a year, which is
+ * "wait for it" while its milliseconds stay far from overflowing. */
+#define DV_LOCK_TIMEOUT_MAX_SECONDS (365LL * 24 * 3600)
+
 /** Called once when the lock is busy and we start waiting; holder_pid may be 0 if unknown. */
 typedef void (*dv_lock_wait_fn)(void *ctx, long holder_pid);
 
 /**
- * Take the lock at path, waiting up to timeout_ms (0: do not wait). On timeout returns
- * DV_ELOCKED with a message naming the holder's pid.
+ * Take the lock at path, waiting up to timeout_ms (0 or less: do not wait; at most
+ * DV_LOCK_TIMEOUT_MAX_SECONDS are waited). On timeout returns DV_ELOCKED with a message
+ * naming the holder's pid.
  */
 int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wait_fn on_wait,
                     void *ctx);

@@ -5,7 +5,6 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 struct dv_pool {
@@ -17,7 +16,6 @@ struct dv_pool {
     int n_threads;
     pthread_t *threads;
     struct worker_arg *args;
-    char error_message[1024];
 };
 
 struct worker_arg {
@@ -46,10 +44,8 @@ static void *worker_main(void *p)
         pthread_mutex_unlock(&pool->mutex);
         int rc = failed ? 0 : task->fn(task->ctx, item, arg->index);
         pthread_mutex_lock(&pool->mutex);
-        if (rc < 0 && !task->error) {
-            task->error = rc;
-            strncpy(pool->error_message, dv_error_last(), sizeof(pool->error_message) - 1);
-        }
+        if (rc < 0 && !task->error)
+            task->error = dv_error_state_capture(&task->error_state, rc);
         if (++task->done == task->n_items)
             pthread_cond_broadcast(&pool->done);
     }
@@ -98,6 +94,7 @@ void dv_pool_submit(dv_pool *pool, dv_pool_task *task, dv_pool_fn fn, void *ctx,
     task->n_items = n_items;
     task->next = task->done = 0;
     task->error = 0;
+    task->error_state.code = 0;
     task->queue_next = NULL;
     if (n_items == 0)
         return;
@@ -118,9 +115,7 @@ int dv_pool_wait(dv_pool *pool, dv_pool_task *task)
     pthread_mutex_lock(&pool->mutex);
     while (task->done < task->n_items)
         pthread_cond_wait(&pool->done, &pool->mutex);
-    int error = task->error;
-    if (error < 0)
-        dv_error_set(error, "%s", pool->error_message);
+    int error = task->error < 0 ? dv_error_state_restore(&task->error_state) : 0;
     pthread_mutex_unlock(&pool->mutex);
     return error;
 }

@@ -6,6 +6,8 @@
 #ifndef DV_POOL_H
 #define DV_POOL_H
 
+#include "error.h"
+
 #include <stddef.h>
 
 typedef struct dv_pool dv_pool;
@@ -20,6 +22,7 @@ typedef struct dv_pool_task {
     /* private */
     size_t next, done;
     int error;
+    dv_error_state error_state; /* the first failing item's code and message */
     struct dv_pool_task *queue_next;
 } dv_pool_task;
 
@@ -28,7 +31,8 @@ int dv_pool_new(dv_pool **out, int n_threads);
 int dv_pool_threads(const dv_pool *pool);
 /** Queue task (which must stay alive until dv_pool_wait returns for it). */
 void dv_pool_submit(dv_pool *pool, dv_pool_task *task, dv_pool_fn fn, void *ctx, size_t n_items);
-/** Wait for task; returns the first item error (its message is copied to this thread). */
+/** Wait for task; returns its first item error, whose message becomes this thread's (each
+ *  task keeps its own, so two failing tasks report their own messages). */
 int dv_pool_wait(dv_pool *pool, dv_pool_task *task);
 /** Stop and join the workers; NULL is fine. */
 void dv_pool_free(dv_pool *pool);

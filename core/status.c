@@ -26,6 +26,8 @@ const char *dv_status_state_name(int state)
         return "missing";
     case DV_STATE_NOT_IN_STORE:
         return "not-in-store";
+    case DV_STATE_ERROR:
+        return "error";
     default:
         return "bad-pointer";
     }
@@ -315,7 +317,8 @@ static int status_one(status_walk *w, dv_status_path *sp)
     int error;
     dv_pointer p;
     error = dv_repo_read_pointer(&p, w->repo, sp->pointer);
-    if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+    if (error < 0 && error != DV_ENOMEM) {
+        /* malformed, missing, unreadable (EACCES, ELOOP, EIO): this path's problem */
         sp->state = DV_STATE_BAD_POINTER;
         sp->message = strdup(dv_error_last());
         error = 0;
@@ -386,8 +389,22 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
             error = dv_error_set(DV_ENOMEM, "out of memory");
             goto done;
         }
-        if ((error = status_one(&w, sp)) < 0)
-            goto done;
+        if ((error = status_one(&w, sp)) < 0) {
+            if (error == DV_ENOMEM)
+                goto done;
+            /* One path that cannot be compared must not hide the status of the others. */
+            for (size_t j = 0; j < sp->n_changes; j++)
+                free(sp->changes[j].path);
+            sp->n_changes = 0;
+            sp->state = DV_STATE_ERROR;
+            sp->in_store = 0;
+            dv_error_wrap(error, "cannot compare %s with its pointer file", sp->path);
+            if (!(sp->message = strdup(dv_error_last()))) {
+                error = dv_error_set(DV_ENOMEM, "out of memory");
+                goto done;
+            }
+            error = 0;
+        }
     }
     /* Remember what was hashed, if no other command is busy with the repository. */
     if (!repo->lock && dv_repo_lock(repo, NULL, NULL) == 0) {

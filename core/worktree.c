@@ -189,21 +189,15 @@ static const dv_manifest *previous_version(dv_worktree *wt, const char *relpath,
     return &wt->previous;
 }
 
-int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
-                        const struct stat *st)
+/* Read the file at wt->abs once. *changed says that it changed while it was read (its
+ * size, mtime or ctime moved, or the bytes read are not its size), so what was read may
+ * mix two versions and must not be recorded. */
+static int read_file_once(int *changed, dv_oid *id, uint64_t *size, dv_worktree *wt,
+                          const char *relpath)
 {
-    int error = 0, fd = -1;
-    if (dv_statcache_lookup(id, wt->cache, relpath, st) == 1 &&
-        (!wt->odb || dv_odb_has(wt->odb, id))) {
-        *size = (uint64_t)st->st_size;
-        if (wt->opts.progress)
-            wt->opts.progress(wt->opts.progress_ctx, (uint64_t)st->st_size);
-        return 0;
-    }
-    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
-        return error;
+    int error = 0;
     int64_t hashed_ns = dv_fs_now_ns();
-    fd = open(wt->abs.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(wt->abs.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return dv_error_errno("cannot open %s", relpath);
     struct stat before, after;
@@ -214,16 +208,44 @@ int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
     if ((error = dv_ingest_fd(id, size, wt->ingest, fd, relpath,
                               previous_version(wt, relpath, &before))) < 0)
         goto done;
+    if (wt->opts.after_read)
+        wt->opts.after_read(wt->opts.after_read_ctx, relpath);
     if (fstat(fd, &after) < 0) {
         error = dv_error_errno("cannot stat %s", relpath);
         goto done;
     }
+    *changed = !dv_fs_unchanged_while_read(&before, &after) || (uint64_t)after.st_size != *size;
     /* Cache only what we know we read whole and unchanged. */
-    if (dv_fs_same_file(&before, &after) && (uint64_t)after.st_size == *size)
+    if (!*changed)
         error = dv_statcache_update(wt->cache, relpath, &after, id, hashed_ns);
 done:
     close(fd);
     return error;
+}
+
+int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
+                        const struct stat *st)
+{
+    int error = 0;
+    if (dv_statcache_lookup(id, wt->cache, relpath, st) == 1 &&
+        (!wt->odb || dv_odb_has(wt->odb, id))) {
+        *size = (uint64_t)st->st_size;
+        if (wt->opts.progress)
+            wt->opts.progress(wt->opts.progress_ctx, (uint64_t)st->st_size);
+        return 0;
+    }
+    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
+        return error;
+    for (int attempt = 1;; attempt++) {
+        int changed = 0;
+        if ((error = read_file_once(&changed, id, size, wt, relpath)) < 0 || !changed)
+            return error;
+        if (attempt == DV_WORKTREE_READ_ATTEMPTS)
+            return dv_error_set(DV_ERROR,
+                                "%s changed while it was read (%d times in a row); stop what "
+                                "writes to it and run the command again",
+                                relpath, attempt);
+    }
 }
 
 int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath)

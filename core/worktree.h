@@ -24,7 +24,13 @@ typedef struct dv_worktree_options {
     void *progress_ctx;
     dv_worktree_warn_fn warn;
     void *warn_ctx;
+    /* Called after each read of a file, before it is checked for changes (for tests). */
+    void (*after_read)(void *ctx, const char *relpath);
+    void *after_read_ctx;
 } dv_worktree_options;
+
+/* Reads of a file that keeps changing while it is read before dv gives up on it. */
+#define DV_WORKTREE_READ_ATTEMPTS 3
 
 /** A scan result for one path. */
 typedef struct dv_worktree_item {
@@ -44,7 +50,9 @@ dv_odb *dv_worktree_odb(dv_worktree *wt);
 
 /**
  * Id of a regular file's content (its manifest id); st is its lstat. Uses the stat cache
- * when it can, else reads the file (storing it when the worktree stores).
+ * when it can, else reads the file (storing it when the worktree stores). A file that
+ * changes while it is read is read again, up to DV_WORKTREE_READ_ATTEMPTS times, then
+ * refused with DV_ERROR naming it: the id is always that of a version the file had.
  */
 int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
                         const struct stat *st);

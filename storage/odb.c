@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -25,6 +26,11 @@ struct dv_odb {
     size_t n_packs, alloc_packs;
     char **broken; /* messages about packs that could not be opened */
     size_t n_broken;
+    struct orphan_index {
+        dv_oid pack_id;
+        char *idx_path;
+    } * orphans; /* indexes without their pack */
+    size_t n_orphans;
     dv_pack_writer *writer;
     /* The previous writer while its thread seals it (at most one, so packs become
      * visible in the order they were written); its objects are found as the writer's. */
@@ -54,6 +60,39 @@ static int add_pack(dv_odb *odb, const dv_oid *pack_id)
     return 0;
 }
 
+/* After a pack failed to open: if its pack file is missing, remember the index as an
+ * orphan and return 0; 1 if the pack is there (the failure is something else, whose
+ * message is kept); DV_ENOMEM. */
+static int note_orphan(dv_odb *odb, const dv_oid *id, const char *idx_name)
+{
+    dv_buf path = DV_BUF_INIT;
+    int error = 1;
+    if (dv_buf_printf(&path, "%s/%.*s.pack", odb->packs_dir.ptr, DV_OID_HEX_CHARS, idx_name) < 0) {
+        error = DV_ENOMEM;
+        goto done;
+    }
+    struct stat st;
+    if (lstat(path.ptr, &st) == 0 || errno != ENOENT)
+        goto done;
+    struct orphan_index *o = realloc(odb->orphans, (odb->n_orphans + 1) * sizeof(*o));
+    if (!o) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    odb->orphans = o;
+    dv_buf_clear(&path);
+    if (dv_buf_printf(&path, "%s/%s", odb->packs_dir.ptr, idx_name) < 0 ||
+        !(o[odb->n_orphans].idx_path = dv_buf_detach(&path))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    o[odb->n_orphans++].pack_id = *id;
+    error = 0;
+done:
+    dv_buf_release(&path);
+    return error;
+}
+
 static int load_packs(dv_odb *odb)
 {
     int error = 0;
@@ -70,6 +109,19 @@ static int load_packs(dv_odb *odb)
             continue;
         if ((error = add_pack(odb, &id)) == DV_ENOMEM)
             break;
+        if (error < 0) {
+            /* An index whose pack is gone is no corruption of what is there, and not
+             * cleared by adding the data again: fsck reports it apart. */
+            int orphan = note_orphan(odb, &id, de->d_name);
+            if (orphan < 0) {
+                error = orphan;
+                break;
+            }
+            if (orphan == 0) {
+                error = 0;
+                continue;
+            }
+        }
         if (error < 0) {
             /* One bad pack must not make the rest of the store unreadable: remember
              * it for fsck and go on without its objects. */
@@ -133,6 +185,9 @@ void dv_odb_free(dv_odb *odb)
     for (size_t i = 0; i < odb->n_broken; i++)
         free(odb->broken[i]);
     free(odb->broken);
+    for (size_t i = 0; i < odb->n_orphans; i++)
+        free(odb->orphans[i].idx_path);
+    free(odb->orphans);
     pthread_mutex_destroy(&odb->lock);
     pthread_mutex_destroy(&odb->io);
     dv_buf_release(&odb->cache_dir);
@@ -463,6 +518,17 @@ size_t dv_odb_broken_count(const dv_odb *odb)
 const char *dv_odb_broken_at(const dv_odb *odb, size_t i)
 {
     return odb->broken[i];
+}
+
+size_t dv_odb_orphan_index_count(const dv_odb *odb)
+{
+    return odb->n_orphans;
+}
+
+const char *dv_odb_orphan_index_at(const dv_odb *odb, size_t i, dv_oid *pack_id)
+{
+    *pack_id = odb->orphans[i].pack_id;
+    return odb->orphans[i].idx_path;
 }
 
 int dv_odb_flush(dv_odb *odb)

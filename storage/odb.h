@@ -76,6 +76,12 @@ void dv_odb_stats_get(const dv_odb *odb, dv_odb_stats *out);
 size_t dv_odb_broken_count(const dv_odb *odb);
 const char *dv_odb_broken_at(const dv_odb *odb, size_t i);
 
+/** Indexes whose pack file is gone (deleted or lost outside dv: dv writes a pack before
+ *  its index): not part of the store, kept for fsck to report. The index's path, and the
+ *  pack's id into *pack_id. */
+size_t dv_odb_orphan_index_count(const dv_odb *odb);
+const char *dv_odb_orphan_index_at(const dv_odb *odb, size_t i, dv_oid *pack_id);
+
 /** Sealed packs, for fsck and gc. Lent until the odb is freed or flushed. */
 size_t dv_odb_pack_count(const dv_odb *odb);
 dv_pack *dv_odb_pack_at(const dv_odb *odb, size_t i);

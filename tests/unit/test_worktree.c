@@ -1,0 +1,144 @@
+#include "core/error.h"
+#include "core/repo.h"
+#include "core/worktree.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static char root[256];
+static dv_repo *repo;
+
+static void write_file(const char *relpath, const void *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", root, relpath);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+static void setup(void)
+{
+    testutil_make_root(root, sizeof(root), "worktree");
+    cr_assert_eq(dv_repo_global_init(), 0);
+    git_repository *git = NULL;
+    cr_assert_eq(git_repository_init(&git, root, 0), 0);
+    git_repository_free(git);
+    int already = 0;
+    dv_buf top = DV_BUF_INIT;
+    dv_chunk_params params = dv_chunk_params_default();
+    cr_assert_eq(dv_repo_init(&already, &top, root, &params), 0, "%s", dv_error_last());
+    dv_buf_release(&top);
+    cr_assert_eq(dv_repo_open(&repo, root), 0, "%s", dv_error_last());
+}
+
+static void teardown(void)
+{
+    dv_repo_free(repo);
+    testutil_remove_tree(root);
+}
+
+TestSuite(worktree, .init = setup, .fini = teardown);
+
+/* A writer that rewrites the file, in place and with another size, after the first
+ * `times` reads of it. */
+typedef struct rewriter {
+    int times, calls;
+    uint8_t *data;
+    size_t len;
+} rewriter;
+
+static void rewrite(void *ctx, const char *relpath)
+{
+    rewriter *r = ctx;
+    if (r->calls++ >= r->times)
+        return;
+    r->data[0]++;
+    r->len += 1000;
+    write_file(relpath, r->data, r->len);
+}
+
+static int file_id(dv_oid *id, dv_worktree *wt, const char *relpath)
+{
+    char path[512];
+    struct stat st;
+    uint64_t size;
+    snprintf(path, sizeof(path), "%s/%s", root, relpath);
+    cr_assert_eq(lstat(path, &st), 0);
+    return dv_worktree_file_id(id, &size, wt, relpath, &st);
+}
+
+Test(worktree, a_file_changed_while_read_is_read_again)
+{
+    static uint8_t data[3 << 20];
+    fill_random(data, sizeof(data), 1);
+    rewriter r = {1, 0, data, 1 << 20};
+    write_file("model.bin", data, r.len);
+    dv_worktree_options opts = {.store = 1, .after_read = rewrite, .after_read_ctx = &r};
+    dv_worktree *wt;
+    cr_assert_eq(dv_worktree_open(&wt, repo, &opts), 0, "%s", dv_error_last());
+    dv_oid id, expected;
+    cr_assert_eq(file_id(&id, wt, "model.bin"), 0, "%s", dv_error_last());
+    cr_assert_eq(r.calls, 2, "read %d times", r.calls);
+    /* The id is that of the version the second read saw, which is what is there now. */
+    write_file("copy.bin", data, r.len);
+    cr_assert_eq(file_id(&expected, wt, "copy.bin"), 0);
+    cr_assert_eq(dv_oid_cmp(&id, &expected), 0, "the id is not that of the file as it is now");
+    dv_worktree_free(wt);
+}
+
+Test(worktree, a_file_that_keeps_changing_is_refused_by_name)
+{
+    static uint8_t data[3 << 20];
+    fill_random(data, sizeof(data), 2);
+    rewriter r = {1000, 0, data, 1 << 20};
+    write_file("busy.bin", data, r.len);
+    dv_worktree_options opts = {.store = 1, .after_read = rewrite, .after_read_ctx = &r};
+    dv_worktree *wt;
+    cr_assert_eq(dv_worktree_open(&wt, repo, &opts), 0, "%s", dv_error_last());
+    dv_oid id;
+    cr_assert_lt(file_id(&id, wt, "busy.bin"), 0);
+    cr_assert_eq(r.calls, DV_WORKTREE_READ_ATTEMPTS);
+    cr_assert(strstr(dv_error_last(), "busy.bin changed while it was read"), "%s", dv_error_last());
+    dv_worktree_free(wt);
+}
+
+static void touch_back(void *ctx, const char *relpath)
+{
+    /* Same size and the old mtime put back, as rsync or touch -r would: only the ctime
+     * tells that the bytes changed. */
+    int *calls = ctx;
+    if ((*calls)++)
+        return;
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", root, relpath);
+    cr_assert_eq(stat(path, &st), 0);
+    int fd = open(path, O_WRONLY);
+    cr_assert_eq(pwrite(fd, "X", 1, 10), 1);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    cr_assert_eq(futimens(fd, times), 0);
+    close(fd);
+}
+
+Test(worktree, a_change_that_keeps_size_and_mtime_is_seen_by_the_ctime)
+{
+    static uint8_t data[1 << 20];
+    fill_random(data, sizeof(data), 3);
+    write_file("same.bin", data, sizeof(data));
+    int calls = 0;
+    dv_worktree_options opts = {.store = 1, .after_read = touch_back, .after_read_ctx = &calls};
+    dv_worktree *wt;
+    cr_assert_eq(dv_worktree_open(&wt, repo, &opts), 0, "%s", dv_error_last());
+    dv_oid id, expected;
+    cr_assert_eq(file_id(&id, wt, "same.bin"), 0, "%s", dv_error_last());
+    cr_assert_eq(calls, 2, "read %d times", calls);
+    data[10] = 'X';
+    write_file("copy.bin", data, sizeof(data));
+    cr_assert_eq(file_id(&expected, wt, "copy.bin"), 0);
+    cr_assert_eq(dv_oid_cmp(&id, &expected), 0);
+    dv_worktree_free(wt);
+}
