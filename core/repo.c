@@ -4,6 +4,7 @@
 #include "error.h"
 #include "fs.h"
 #include "pointer.h"
+#include "tempfile.h"
 #include "wtfs.h"
 
 #include <dirent.h>
@@ -141,14 +142,15 @@ int dv_repo_init(int *already, dv_buf *top, const char *start_dir, const dv_chun
         (error = dv_config_set_int_in_file(tmp.ptr, "chunking.min", params->min)) < 0 ||
         (error = dv_config_set_int_in_file(tmp.ptr, "chunking.avg", params->avg)) < 0 ||
         (error = dv_config_set_int_in_file(tmp.ptr, "chunking.max", params->max)) < 0) {
-        unlink(tmp.ptr);
+        dv_fs_tmp_discard(tmp.ptr);
         goto done;
     }
     if (rename(tmp.ptr, path.ptr) < 0) {
         error = dv_error_errno("cannot create %s", path.ptr);
-        unlink(tmp.ptr);
+        dv_fs_tmp_discard(tmp.ptr);
         goto done;
     }
+    dv_tempfile_forget(tmp.ptr);
     if ((error = dv_buf_joinpath(&path, dv_dir.ptr, ".gitignore")) < 0 ||
         (error = dv_fs_write_atomic(path.ptr, DV_GITIGNORE_TEXT, sizeof(DV_GITIGNORE_TEXT) - 1,
                                     0644, DV_FS_DURABLE)) < 0 ||
@@ -225,19 +227,24 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
     }
     dv_chunk_params def = dv_chunk_params_default();
     int64_t min, avg, max, level, target, timeout_s;
-    if ((error = dv_config_get_int(&min, repo->config, "chunking.min", def.min)) < 0 ||
-        (error = dv_config_get_int(&avg, repo->config, "chunking.avg", def.avg)) < 0 ||
-        (error = dv_config_get_int(&max, repo->config, "chunking.max", def.max)) < 0 ||
-        (error = dv_config_get_int(&level, repo->config, "pack.compressionLevel", 3)) < 0 ||
-        (error = dv_config_get_int(&target, repo->config, "pack.targetSize",
-                                   (int64_t)DV_PACK_TARGET_BYTES_DEFAULT)) < 0 ||
-        (error = dv_config_get_int(&timeout_s, repo->config, "core.lockTimeout",
-                                   DV_LOCK_TIMEOUT_MS_DEFAULT / 1000)) < 0)
+    int from_env;
+    dv_config *cfg = repo->config;
+    if ((error = dv_config_get_int_range(&min, cfg, "chunking.min", def.min, DV_CHUNK_MIN_LIMIT,
+                                         DV_CHUNK_MAX_LIMIT)) < 0 ||
+        (error = dv_config_get_int_range(&avg, cfg, "chunking.avg", def.avg, DV_CHUNK_MIN_LIMIT,
+                                         DV_CHUNK_MAX_LIMIT)) < 0 ||
+        (error = dv_config_get_int_range(&max, cfg, "chunking.max", def.max, DV_CHUNK_MIN_LIMIT,
+                                         DV_CHUNK_MAX_LIMIT)) < 0 ||
+        (error = dv_config_get_int_range(&level, cfg, "pack.compressionLevel", 3, 1, 22)) < 0 ||
+        (error = dv_config_get_int_range(&target, cfg, "pack.targetSize",
+                                         (int64_t)DV_PACK_TARGET_BYTES_DEFAULT, 0,
+                                         DV_PACK_TARGET_BYTES_MAX)) < 0 ||
+        (error = dv_config_get_int_range(&timeout_s, cfg, "core.lockTimeout",
+                                         DV_LOCK_TIMEOUT_MS_DEFAULT / 1000, 0,
+                                         DV_LOCK_TIMEOUT_MAX_SECONDS)) < 0 ||
+        (error = dv_config_env_int_range(&timeout_s, &from_env, "DV_LOCK_TIMEOUT", 0,
+                                         DV_LOCK_TIMEOUT_MAX_SECONDS)) < 0)
         goto fail;
-    if (min < 0 || avg < 0 || max < 0 || min > UINT32_MAX || avg > UINT32_MAX || max > UINT32_MAX) {
-        error = dv_error_set(DV_EUSAGE, "chunking sizes in .dv/config are out of range");
-        goto fail;
-    }
     repo->chunk_params.min = (uint32_t)min;
     repo->chunk_params.avg = (uint32_t)avg;
     repo->chunk_params.max = (uint32_t)max;
@@ -245,25 +252,10 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
         error = dv_error_wrap(error, "%s/config", repo->dv_dir.ptr);
         goto fail;
     }
-    if (level < 1 || level > 22) {
-        error = dv_error_set(DV_EUSAGE, "pack.compressionLevel must be 1..22 (got %lld)",
-                             (long long)level);
-        goto fail;
-    }
     repo->compression_level = (int)level;
-    if (target > DV_PACK_TARGET_BYTES_MAX) {
-        /* a pack goes to a remote in one request; S3 takes at most 5 GiB per PUT */
-        error = dv_error_set(DV_EUSAGE, "pack.targetSize must be at most 4g (got %lld)",
-                             (long long)target);
-        goto fail;
-    }
+    /* a pack goes to a remote in one request; S3 takes at most 5 GiB per PUT */
     repo->pack_target_bytes = target < (1 << 20) ? (1 << 20) : (uint64_t)target;
-    const char *env_timeout = getenv("DV_LOCK_TIMEOUT");
-    if (env_timeout && *env_timeout)
-        timeout_s = strtoll(env_timeout, NULL, 10);
-    if (timeout_s > LONG_MAX / 1000) /* waits for ever rather than overflow */
-        timeout_s = LONG_MAX / 1000;
-    repo->lock_timeout_ms = timeout_s < 0 ? 0 : (long)(timeout_s * 1000);
+    repo->lock_timeout_ms = (long)(timeout_s * 1000);
     /* Where the store lives decides where dv writes and deletes: never taken from the
      * committed .dv/config, which anyone who can push to the repository controls. */
     const char *env_cache = getenv("DV_CACHE_DIR");
@@ -667,6 +659,11 @@ int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_rel
     int fd = -1;
     memset(out, 0, sizeof(*out));
     int error = dv_wtfs_open_regular(&fd, repo->workdir_fd, pointer_relpath);
+    struct stat st;
+    if (error == DV_EUSAGE && dv_wtfs_lstat(&st, repo->workdir_fd, pointer_relpath) == 0)
+        return dv_error_set(DV_ECORRUPT, "%s: %s; expected a pointer file (a regular file)",
+                            pointer_relpath,
+                            S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
     if (error == DV_EUSAGE)
         return dv_error_wrap(DV_ECORRUPT, "pointer file");
     if (error < 0)

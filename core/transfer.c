@@ -102,15 +102,19 @@ done:
     return error;
 }
 
-static int transfer_jobs(dv_repo *repo, const dv_transfer_options *opts)
+/* Requests in flight: -j, else transfer.jobs (1..64, refused outside). *out is usable
+ * (the default) even on failure, for the cleanup paths. */
+static int transfer_jobs(int *out, dv_repo *repo, const dv_transfer_options *opts)
 {
+    int64_t jobs = DV_TRANSFER_JOBS_DEFAULT;
+    int error = 0;
     if (opts && opts->jobs > 0)
-        return opts->jobs;
-    int64_t jobs;
-    if (dv_config_get_int(&jobs, repo->config, "transfer.jobs", DV_TRANSFER_JOBS_DEFAULT) < 0 ||
-        jobs < 1 || jobs > 64)
-        jobs = DV_TRANSFER_JOBS_DEFAULT;
-    return (int)jobs;
+        jobs = opts->jobs;
+    else
+        error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
+                                        DV_TRANSFER_JOBS_DEFAULT, 1, 64);
+    *out = error < 0 ? DV_TRANSFER_JOBS_DEFAULT : (int)jobs;
+    return error;
 }
 
 /* ---- push ---- */
@@ -407,8 +411,8 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
         (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
         goto done;
-    int jobs = transfer_jobs(repo, opts);
-    if ((error = dv_pool_new(&pool, jobs)) < 0 ||
+    int jobs;
+    if ((error = transfer_jobs(&jobs, repo, opts)) < 0 || (error = dv_pool_new(&pool, jobs)) < 0 ||
         (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0)
         goto done;
     /* What pushes killed half-way left on the remote goes first (never what another push
@@ -743,14 +747,15 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     f.remote = remote;
     f.opts = opts;
     f.result = result;
-    f.jobs = transfer_jobs(repo, opts);
+    int jobs_error = transfer_jobs(&f.jobs, repo, opts);
     f.range_bytes = DV_FETCH_BUFFER_BYTES / (uint64_t)f.jobs;
     if (f.range_bytes > DV_FETCH_RANGE_BYTES)
         f.range_bytes = DV_FETCH_RANGE_BYTES;
     if (f.range_bytes < (1u << 20))
         f.range_bytes = 1u << 20;
     pthread_mutex_init(&f.lock, NULL);
-    if ((error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
+    if ((error = jobs_error) < 0 ||
+        (error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
         goto out;
     f.roots_ref = &r;
     f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));

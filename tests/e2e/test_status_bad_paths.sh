@@ -31,6 +31,15 @@ assert_eq clean "$(json_get "$OUT" "[p['state'] for p in j['paths'] if p['path']
 rm b.bin.dv
 git checkout -q -- b.bin.dv
 
+step "b.bin.dv is a FIFO: refused, not waited on"
+rm b.bin.dv
+mkfifo b.bin.dv
+assert_exit 5 timeout 20 "$DV" status
+assert_contains "$ERR" "b.bin.dv: not a regular file; expected a pointer file"
+assert_match "$OUT" "modified: +d\.bin"
+rm b.bin.dv
+git checkout -q -- b.bin.dv
+
 step "dir.dv names a file's manifest as its tree"
 file_oid=$(sed -n 's/^oid: //p' c.bin.dv)
 sed -i "s/^oid: .*/oid: $file_oid/" dir.dv
