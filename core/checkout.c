@@ -17,6 +17,7 @@
 #include "object.h"
 #include "pointer.h"
 #include "status.h"
+#include "tempfile.h"
 #include "worktree.h"
 #include "wtfs.h"
 
@@ -682,6 +683,30 @@ static int make_temp(walker *w, int *fd, int *tmp_dirfd, dv_buf *tmp, int dirfd,
     return error;
 }
 
+/* The full path of the temp file name in tmp_dirfd (.dv/tmp, or the directory of
+ * relpath), for the registry that removes temp files on a signal. */
+static int register_temp(dv_buf *full, walker *w, int tmp_dirfd, const char *relpath,
+                         const char *name)
+{
+    int error;
+    dv_buf_clear(full);
+    if (tmp_dirfd == w->tmp_fd) {
+        error = dv_buf_printf(full, "%s/%s", w->tmp_dir.ptr, name);
+    } else {
+        const char *slash = strrchr(relpath, '/');
+        dv_buf dir = DV_BUF_INIT;
+        error = dv_buf_put(&dir, relpath, slash ? (size_t)(slash - relpath) : 0);
+        if (!error)
+            error = dv_repo_abspath(full, w->repo, dir.ptr);
+        if (!error)
+            error = dv_buf_printf(full, "/%s", name);
+        dv_buf_release(&dir);
+    }
+    if (!error)
+        error = dv_tempfile_register(full->ptr);
+    return error;
+}
+
 static int note_restored(walker *w, const char *relpath, const dv_oid *id, const struct stat *st)
 {
     if (w->n_restored == w->alloc_restored) {
@@ -798,7 +823,7 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
                         const struct stat *old_st)
 {
     int error, fd = -1, tmp_dirfd = -1;
-    dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT;
+    dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT, full = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
     dv_manifest_list list = DV_MANIFEST_LIST_INIT;
     old_file old = {-1, NULL};
@@ -808,6 +833,11 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
     int64_t started_ns = dv_fs_now_ns();
     if ((error = make_temp(w, &fd, &tmp_dirfd, &tmp, dirfd, name, bits)) < 0)
         goto done;
+    if ((error = register_temp(&full, w, tmp_dirfd, relpath, tmp.ptr)) < 0) {
+        close(fd);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
+        goto done;
+    }
     struct stat st, now_st;
     int replacing = fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 &&
                     S_ISREG(now_st.st_mode);
@@ -842,9 +872,12 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
     w->result->files_restored++;
     w->result->bytes_restored += list.n_parts ? list.size : m.size;
 done:
+    if (full.len)
+        dv_tempfile_forget(full.ptr); /* renamed into place, or unlinked above */
     close_old(&old);
     dv_buf_release(&raw);
     dv_buf_release(&tmp);
+    dv_buf_release(&full);
     dv_manifest_release(&m);
     dv_manifest_list_release(&list);
     if (error < 0)
@@ -856,7 +889,7 @@ static int restore_link(walker *w, int dirfd, const char *name, const char *relp
                         const dv_oid *id)
 {
     int error;
-    dv_buf target = DV_BUF_INIT, tmp = DV_BUF_INIT;
+    dv_buf target = DV_BUF_INIT, tmp = DV_BUF_INIT, full = DV_BUF_INIT;
     if ((error = dv_odb_read(&target, NULL, w->odb, id)) < 0)
         goto done;
     if (memchr(target.ptr, '\0', target.len)) {
@@ -868,8 +901,13 @@ static int restore_link(walker *w, int dirfd, const char *name, const char *relp
     for (int attempt = 0;; attempt++) {
         if ((error = dv_buf_printf(&tmp, ".dv-link-%ld-%d", (long)getpid(), attempt)) < 0)
             goto done;
-        if (symlinkat(target.ptr, link_dirfd, tmp.ptr) == 0)
+        if (symlinkat(target.ptr, link_dirfd, tmp.ptr) == 0) {
+            if ((error = register_temp(&full, w, link_dirfd, relpath, tmp.ptr)) < 0) {
+                unlinkat(link_dirfd, tmp.ptr, 0);
+                goto done;
+            }
             break;
+        }
         if (errno != EEXIST || attempt > 100) {
             error = dv_error_errno("cannot create symlink %s", relpath);
             goto done;
@@ -883,8 +921,11 @@ static int restore_link(walker *w, int dirfd, const char *name, const char *relp
     }
     w->result->files_restored++;
 done:
+    if (full.len)
+        dv_tempfile_forget(full.ptr);
     dv_buf_release(&target);
     dv_buf_release(&tmp);
+    dv_buf_release(&full);
     return error;
 }
 
