@@ -188,6 +188,14 @@ static int prune_cache(dv_remote_index *index, listing *l)
     while ((de = readdir(d)) != NULL) {
         dv_oid id;
         size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' && strstr(de->d_name, ".idx.tmp-")) {
+            /* a copy a killed command was writing (this runs with the lock held) */
+            dv_buf_clear(&path);
+            if ((error = dv_buf_printf(&path, "%s/%s", index->dir.ptr, de->d_name)) < 0)
+                break;
+            unlink(path.ptr);
+            continue;
+        }
         if (len != DV_OID_HEX_CHARS + 4 || strcmp(de->d_name + DV_OID_HEX_CHARS, ".idx") ||
             dv_oid_fromhex(&id, de->d_name, DV_OID_HEX_CHARS) < 0) {
             dv_error_clear();
