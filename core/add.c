@@ -208,8 +208,10 @@ int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, si
         goto done;
     }
     if ((error = dv_odb_remove_stale_tmp(dv_worktree_odb(wt))) < 0 ||
-        (error = dv_repo_clean_tmp(repo)) < 0)
+        (error = dv_repo_clean_tmp(repo)) < 0) {
+        free(stats);
         goto done;
+    }
     dv_odb_stats_get(dv_worktree_odb(wt), &before);
     for (size_t i = 0; i < n && !error; i++) {
         error = dv_worktree_scan(&items[i], wt, relpaths[i], &stats[i]);

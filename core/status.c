@@ -126,7 +126,8 @@ static int check_pointer_paths(char **paths, size_t n)
                                  paths[i], DV_POINTER_SUFFIX, (int)len, paths[i] + at, problem,
                                  paths[i], DV_POINTER_SUFFIX);
     }
-    qsort(paths, n, sizeof(*paths), cmp_paths);
+    if (n > 1)
+        qsort(paths, n, sizeof(*paths), cmp_paths);
     for (size_t i = 0; i < n && !error; i++) {
         for (const char *slash = strchr(paths[i], '/'); slash && !error;
              slash = strchr(slash + 1, '/')) {
@@ -134,7 +135,7 @@ static int check_pointer_paths(char **paths, size_t n)
             if ((error = dv_buf_put(&prefix, paths[i], (size_t)(slash - paths[i]))) < 0)
                 break;
             char *key = prefix.ptr;
-            if (bsearch(&key, paths, n, sizeof(*paths), cmp_paths))
+            if (n && bsearch(&key, paths, n, sizeof(*paths), cmp_paths))
                 error = dv_error_set(DV_ECORRUPT,
                                      "pointer files %s%s and %s%s overlap: %s lies inside %s, "
                                      "which %s%s tracks (remove one of them from git)",
