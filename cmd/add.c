@@ -1,8 +1,8 @@
 /* dv add: store paths and write their pointer files. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/add.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/ops/add.h"
 
 #include <stdlib.h>
 #include <string.h>

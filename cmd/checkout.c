@@ -1,7 +1,7 @@
 /* dv checkout: make the work tree match the pointer files. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 #include <stdlib.h>
 #include <string.h>

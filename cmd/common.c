@@ -1,12 +1,12 @@
 /* common: shared command-line helpers. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/checkout.h"
-#include "core/remoteconf.h"
-#include "core/transfer.h"
+#include "core/ops/checkout.h"
+#include "core/ops/transfer.h"
+#include "core/repo/remoteconf.h"
 
-#include "core/error.h"
-#include "core/fs.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

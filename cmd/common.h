@@ -5,9 +5,9 @@
 #ifndef DV_CMD_COMMON_H
 #define DV_CMD_COMMON_H
 
-#include "core/buf.h"
-#include "core/checkout.h"
-#include "core/repo.h"
+#include "core/base/buf.h"
+#include "core/ops/checkout.h"
+#include "core/repo/repo.h"
 #include "remotes/remote.h"
 
 #include <stdint.h>

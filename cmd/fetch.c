@@ -1,7 +1,7 @@
 /* dv fetch: bring the data named by the pointer files into the local store. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 const char cmd_fetch_usage[] =
     "usage: dv fetch [-r <remote>] [-j <n>] [-q] [--stats] [<path>...]\n"

@@ -1,9 +1,9 @@
 /* dv fsck: verify the store. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
-#include "core/fsck.h"
-#include "core/object.h"
+#include "core/base/error.h"
+#include "core/object/object.h"
+#include "core/ops/fsck.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* dv init: set up .dv in a git work tree. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,8 +1,8 @@
 /* main: global options and dispatch to one command. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
-#include "core/tempfile.h"
+#include "core/base/error.h"
+#include "core/base/tempfile.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* dv pull: fetch, then make the work tree match the pointer files. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 const char cmd_pull_usage[] =
     "usage: dv pull [-r <remote>] [-j <n>] [-f] [-q] [--stats] [<path>...]\n"

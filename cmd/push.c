@@ -1,8 +1,8 @@
 /* dv push: send the data named by the pointer files to a remote. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
-#include "core/transfer.h"
+#include "core/base/error.h"
+#include "core/ops/transfer.h"
 
 #include <stdio.h>
 

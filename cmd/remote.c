@@ -1,8 +1,8 @@
 /* dv remote: add, list and remove the remotes of a repository. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
-#include "core/remoteconf.h"
+#include "core/base/error.h"
+#include "core/repo/remoteconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* dv status: which tracked paths differ from their pointer files. */
-#include "common.h"
+#include "cmd/common.h"
 
-#include "core/error.h"
-#include "core/status.h"
+#include "core/base/error.h"
+#include "core/ops/status.h"
 
 #include <stdlib.h>
 #include <string.h>

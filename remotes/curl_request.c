@@ -4,10 +4,10 @@
  * failures are retried with exponential backoff; easy handles are pooled so that connections
  * stay warm between requests of many threads.
  */
-#include "curl_request.h"
+#include "remotes/curl_request.h"
 
-#include "core/error.h"
-#include "core/text.h"
+#include "core/base/error.h"
+#include "core/base/text.h"
 
 #include <assert.h>
 #include <ctype.h>

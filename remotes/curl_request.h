@@ -9,9 +9,9 @@
 #ifndef DV_CURL_REQUEST_H
 #define DV_CURL_REQUEST_H
 
-#include "remote.h"
+#include "remotes/remote.h"
 
-#include "core/buf.h"
+#include "core/base/buf.h"
 
 #include <curl/curl.h>
 #include <stddef.h>

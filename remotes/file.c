@@ -5,11 +5,11 @@
  * The put holds an flock(2) on its temp file until the rename, so the temp files
  * of puts that were killed are the ones that can be locked, and clean removes them.
  */
-#include "remote.h"
+#include "remotes/remote.h"
 
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/fs.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
 
 #include <dirent.h>
 #include <errno.h>

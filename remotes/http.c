@@ -4,14 +4,14 @@
  * reading the HTML listing of packs/, objects are read with ranged GETs through curl_request;
  * nothing is signed and nothing can be written.
  */
-#include "remote.h"
+#include "remotes/remote.h"
 
-#include "curl_request.h"
+#include "remotes/curl_request.h"
 
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/hash.h"
-#include "core/text.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/text.h"
+#include "core/object/hash.h"
 
 #include <assert.h>
 #include <stdlib.h>

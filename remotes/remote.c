@@ -1,9 +1,9 @@
 /*
  * remote: what every backend shares (allocation and freeing).
  */
-#include "remote.h"
+#include "remotes/remote.h"
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 #include <stdlib.h>
 #include <string.h>

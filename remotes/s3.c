@@ -4,14 +4,14 @@
  * backoff, ranged reads into the caller's buffer) go through curl_request; this file holds
  * what is S3's own: key encoding, signing, ListObjectsV2, error bodies and credentials.
  */
-#include "remote.h"
+#include "remotes/remote.h"
 
-#include "curl_request.h"
+#include "remotes/curl_request.h"
 
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/hash.h"
-#include "core/text.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/text.h"
+#include "core/object/hash.h"
 
 #include <assert.h>
 #include <curl/curl.h>

@@ -1,8 +1,8 @@
 /* compress: per-thread zstd compression with a raw fallback. */
-#include "compress.h"
+#include "storage/compress.h"
 
-#include "core/error.h"
-#include "pack.h"
+#include "core/base/error.h"
+#include "storage/pack.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef DV_COMPRESS_H
 #define DV_COMPRESS_H
 
-#include "core/buf.h"
+#include "core/base/buf.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 /* odb: object database over packs in a cache directory. */
-#include "odb.h"
+#include "storage/odb.h"
 
-#include "compress.h"
-#include "core/crc32c.h"
-#include "core/error.h"
-#include "core/fs.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+#include "core/simd/crc32c.h"
+#include "storage/compress.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -7,9 +7,9 @@
 #ifndef DV_ODB_H
 #define DV_ODB_H
 
-#include "core/buf.h"
-#include "core/hash.h"
-#include "pack.h"
+#include "core/base/buf.h"
+#include "core/object/hash.h"
+#include "storage/pack.h"
 
 #include <stdint.h>
 

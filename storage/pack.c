@@ -1,10 +1,10 @@
 /* pack: pack files and their mmapped indexes. */
-#include "pack.h"
+#include "storage/pack.h"
 
-#include "core/bytes.h"
-#include "core/crc32c.h"
-#include "core/error.h"
-#include "core/fs.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+#include "core/simd/crc32c.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -8,8 +8,9 @@
 #ifndef DV_PACK_H
 #define DV_PACK_H
 
-#include "core/buf.h"
-#include "core/hash.h"
+#include "core/base/buf.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,6 @@
 #define DV_INDEX_FANOUT_BYTES 1024
 #define DV_INDEX_RECORD_BYTES 20
 #define DV_INDEX_TRAILER_BYTES 32
-#define DV_OBJECT_MAX_BYTES (64u * 1024 * 1024) /* no single object may be larger */
 
 /* Entry flags */
 enum {

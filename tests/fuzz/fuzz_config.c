@@ -5,11 +5,11 @@
  * remotes listed, and each of them opened (which makes no request). A repository that
  * opens has settings in their documented ranges.
  */
-#include "core/buf.h"
-#include "core/chunker.h"
-#include "core/error.h"
-#include "core/remoteconf.h"
-#include "core/repo.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/data/chunker.h"
+#include "core/repo/remoteconf.h"
+#include "core/repo/repo.h"
 #include "remotes/remote.h"
 #include "storage/odb.h"
 

@@ -3,8 +3,8 @@
  * only skips it; every name it reports is "<64 lowercase hex>.pack" or ".idx" with an
  * unknown size; the callback's non-zero return stops the parse and is returned.
  */
-#include "core/error.h"
-#include "core/hash.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
 #include "remotes/remote.h"
 
 #include <stddef.h>

@@ -3,9 +3,9 @@
  * manifest the decoder accepts must encode to exactly the bytes it came from, and its
  * size must be the sum of its chunk lengths, none of them zero.
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/object.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/object/object.h"
 
 #include <stddef.h>
 #include <stdint.h>

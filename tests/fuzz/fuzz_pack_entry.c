@@ -4,10 +4,10 @@
  * zstd frame). What decodes has exactly the raw length (and, raw, the stored bytes); its
  * SHA-256 then passes dv_pack_decode's check and any other id fails it.
  */
-#include "core/buf.h"
-#include "core/bytes.h"
-#include "core/error.h"
-#include "core/hash.h"
+#include "core/base/buf.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
 #include "storage/pack.h"
 
 #include <stddef.h>

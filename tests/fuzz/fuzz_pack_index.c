@@ -6,8 +6,8 @@
  * gets past that too. An index that opens must give lookups that stay inside it, and
  * entries that dv_pack_check_bounds accepts must lie inside the pack.
  */
-#include "core/error.h"
-#include "core/hash.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
 #include "storage/pack.h"
 
 #include <stddef.h>

@@ -3,9 +3,9 @@
  * consistent pointer, and what dv writes for that pointer must parse back to the same
  * pointer and be written again byte for byte (the writer's text is canonical).
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/pointer.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/object/pointer.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * non-empty C string; a continuation token is non-empty; the callback's non-zero return
  * stops the parse after exactly that entry and is what the parse returns.
  */
-#include "core/error.h"
+#include "core/base/error.h"
 #include "remotes/remote.h"
 
 #include <stddef.h>

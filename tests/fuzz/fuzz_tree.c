@@ -3,9 +3,9 @@
  * modes in strictly increasing name order, every entry must be found by name, and,
  * the encoding being canonical, it must encode to exactly the bytes it came from.
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/object.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/object/object.h"
 
 #include <stddef.h>
 #include <stdint.h>

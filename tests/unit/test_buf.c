@@ -1,5 +1,5 @@
-#include "core/buf.h"
-#include "core/error.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>

@@ -5,11 +5,11 @@
  */
 #include <criterion/criterion.h>
 
-#include "core/bytes.h"
-#include "core/chunker.h"
-#include "core/error.h"
-#include "core/gearx8.h"
-#include "core/hash.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/data/chunker.h"
+#include "core/object/hash.h"
+#include "core/simd/gearx8.h"
 
 #include <pthread.h>
 #include <stdio.h>

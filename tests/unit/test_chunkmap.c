@@ -5,8 +5,8 @@
  */
 #include "testutil.h"
 
-#include "core/chunkmap.h"
-#include "core/hash.h"
+#include "core/data/chunkmap.h"
+#include "core/object/hash.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
-#include "core/config.h"
-#include "core/error.h"
-#include "core/lock.h"
+#include "core/base/error.h"
+#include "core/base/lock.h"
+#include "core/repo/config.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

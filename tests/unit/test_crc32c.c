@@ -1,5 +1,5 @@
 /* Unit tests for core/crc32c: the checksum of every stored object in a pack. */
-#include "core/crc32c.h"
+#include "core/simd/crc32c.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

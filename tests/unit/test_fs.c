@@ -4,8 +4,8 @@
  */
 #include "testutil.h"
 
-#include "core/error.h"
-#include "core/fs.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -5,8 +5,8 @@
  */
 #include <criterion/criterion.h>
 
-#include "core/chunker.h"
-#include "core/gearx8.h"
+#include "core/data/chunker.h"
+#include "core/simd/gearx8.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Unit tests for core/hash: SHA-256 ids, one buffer at a time and many side by side. */
-#include "core/hash.h"
-#include "core/sha256ni.h"
-#include "core/sha256x16.h"
+#include "core/object/hash.h"
+#include "core/simd/sha256ni.h"
+#include "core/simd/sha256x16.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

@@ -4,13 +4,13 @@
  * the stored manifest and chunks give back the file; a second ingest stores nothing;
  * an inserted byte changes only the chunks around it.
  */
-#include "core/buf.h"
-#include "core/chunker.h"
-#include "core/error.h"
-#include "core/hash.h"
-#include "core/ingest.h"
-#include "core/object.h"
-#include "core/pool.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/pool.h"
+#include "core/data/chunker.h"
+#include "core/data/ingest.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
 #include "storage/odb.h"
 
 #include "testutil.h"

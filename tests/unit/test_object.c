@@ -1,7 +1,7 @@
 /* Tests for core/object.c: manifest and tree encodings, their ids, and decode checks. */
-#include "core/bytes.h"
-#include "core/error.h"
-#include "core/object.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/object/object.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

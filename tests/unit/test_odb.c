@@ -3,11 +3,11 @@
  * (by flush and by pack_target_bytes), reopening, abandoned writes and temp files, and
  * reads from other threads while the writer keeps putting and sealing.
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/hash.h"
-#include "core/object.h"
-#include "core/crc32c.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
+#include "core/simd/crc32c.h"
 #include "storage/odb.h"
 #include "storage/pack.h"
 

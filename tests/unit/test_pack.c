@@ -4,12 +4,12 @@
  * boundaries of its write buffer with and without O_DIRECT, and the checks that catch
  * damaged packs and indexes.
  */
-#include "core/buf.h"
-#include "core/bytes.h"
-#include "core/crc32c.h"
-#include "core/error.h"
-#include "core/hash.h"
-#include "core/object.h"
+#include "core/base/buf.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
+#include "core/simd/crc32c.h"
 #include "storage/pack.h"
 
 #include "testutil.h"

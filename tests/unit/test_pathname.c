@@ -5,7 +5,7 @@
  */
 #include "testutil.h"
 
-#include "core/pathname.h"
+#include "core/base/pathname.h"
 
 static int refused(const char *name)
 {

@@ -1,6 +1,6 @@
 /* Tests for core/pointer.c: pointer file text, its parser's checks and messages. */
-#include "core/error.h"
-#include "core/pointer.h"
+#include "core/base/error.h"
+#include "core/object/pointer.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

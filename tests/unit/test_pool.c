@@ -1,5 +1,5 @@
-#include "core/error.h"
-#include "core/pool.h"
+#include "core/base/error.h"
+#include "core/base/pool.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -4,10 +4,10 @@
  * repeated and unrelated data; the ids it reports are the chunks' SHA-256; and where the
  * data is unchanged it proves chunks by their hashes instead of scanning.
  */
-#include "core/chunker.h"
-#include "core/hash.h"
-#include "core/object.h"
-#include "core/prevchunks.h"
+#include "core/data/chunker.h"
+#include "core/data/prevchunks.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
 
 #include "testutil.h"
 

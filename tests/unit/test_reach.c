@@ -2,12 +2,12 @@
  * Tests for core/reach: the objects reachable from roots, level by level, with a fetch
  * callback for what the store lacks (and trees/manifests it holds aside).
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/hash.h"
-#include "core/object.h"
-#include "core/oidset.h"
-#include "core/reach.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
+#include "core/object/oidset.h"
+#include "core/ops/reach.h"
 #include "storage/odb.h"
 
 #include "testutil.h"

@@ -2,14 +2,14 @@
  * Tests for remotes/file (the directory backend), core/remote_index (what a remote holds,
  * through its cached pack indexes) and core/oidset.
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/fs.h"
-#include "core/hash.h"
-#include "core/oidset.h"
-#include "core/pool.h"
-#include "core/remote_index.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+#include "core/base/pool.h"
+#include "core/object/hash.h"
+#include "core/object/oidset.h"
 #include "remotes/remote.h"
+#include "remotes/remote_index.h"
 #include "storage/pack.h"
 
 #include "testutil.h"

@@ -2,13 +2,13 @@
  * Tests for remotes/http (the read-only HTTP mirror: its parser of HTML listings, opening,
  * refusing writes) and for core/remote_index over a remote that does not tell sizes.
  */
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/fs.h"
-#include "core/hash.h"
-#include "core/pool.h"
-#include "core/remote_index.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+#include "core/base/pool.h"
+#include "core/object/hash.h"
 #include "remotes/remote.h"
+#include "remotes/remote_index.h"
 #include "storage/pack.h"
 
 #include "testutil.h"

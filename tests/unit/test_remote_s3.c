@@ -4,8 +4,8 @@
  * (tests/s3/rig.sh), puts, lists, ranged gets, removes, errors, retries and request counts
  * against a real S3-compatible server behind a proxy that checks SigV4 signatures.
  */
-#include "core/buf.h"
-#include "core/error.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
 #include "remotes/remote.h"
 
 #include "testutil.h"

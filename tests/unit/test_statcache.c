@@ -1,10 +1,10 @@
 /* Tests for core/statcache.c: lookups, the racy rule, removal, the file format and its checks. */
-#include "core/buf.h"
-#include "core/bytes.h"
-#include "core/error.h"
-#include "core/fs.h"
-#include "core/hash.h"
-#include "core/statcache.h"
+#include "core/base/buf.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+#include "core/object/hash.h"
+#include "core/repo/statcache.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

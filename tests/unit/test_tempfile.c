@@ -1,6 +1,6 @@
-#include "core/buf.h"
-#include "core/fs.h"
-#include "core/tempfile.h"
+#include "core/base/buf.h"
+#include "core/base/fs.h"
+#include "core/base/tempfile.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

@@ -1,6 +1,6 @@
-#include "core/error.h"
-#include "core/repo.h"
-#include "core/worktree.h"
+#include "core/base/error.h"
+#include "core/repo/repo.h"
+#include "core/repo/worktree.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

@@ -5,9 +5,9 @@
  */
 #include "testutil.h"
 
-#include "core/buf.h"
-#include "core/error.h"
-#include "core/wtfs.h"
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/wtfs.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,0 +1,64 @@
+/*
+ * ingest: the write data path. A file is read in large batches; the workers
+ * of a pool read and chunk batches ahead, the calling thread joins their cuts
+ * into the one chain of chunks a sequential chunker would give, the workers hash
+ * and compress the chunks, and the results are appended to the store in file
+ * order. The file's manifest is stored last. Memory is
+ * bounded by two batches whatever the file size. Without a store, ingest only
+ * computes the manifest id (used by status).
+ */
+#ifndef DV_INGEST_H
+#define DV_INGEST_H
+
+#include "core/base/pool.h"
+#include "core/data/chunker.h"
+#include "core/object/hash.h"
+#include "core/object/object.h"
+#include "storage/odb.h"
+
+#include <stdint.h>
+
+typedef struct dv_ingest dv_ingest;
+
+typedef struct dv_ingest_stats {
+    uint64_t files;
+    uint64_t bytes_read;
+    uint64_t chunks;
+    uint64_t chunks_new;
+    uint64_t bytes_new;     /* object bytes of chunks not in the store before */
+    uint64_t bytes_reused;  /* bytes of chunks the store already had */
+    uint64_t bytes_scanned; /* bytes scanned for cuts; the rest were proven by hashes */
+} dv_ingest_stats;
+
+/** Progress callback: bytes more were processed. Called from the calling thread, or, for a
+ *  large file, from ingest's own thread while dv_ingest_fd runs; never two at once. */
+typedef void (*dv_ingest_progress_fn)(void *ctx, uint64_t bytes);
+
+/**
+ * Make an ingester. odb NULL: hash only, store nothing. pool is lent (it must
+ * outlive the ingester); NULL runs everything in the calling thread.
+ */
+int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, dv_pool *pool);
+void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx);
+
+/* Files at least this large are cut along their previous version's chunks when the
+ * caller has that version's manifest (see prevchunks.h); below, scanning costs little. */
+#define DV_INGEST_PREVIOUS_MIN_BYTES (4u * 1024 * 1024)
+
+/**
+ * Chunk, hash (and store) everything read from fd until end of file. The manifest id
+ * goes to manifest_id and the byte count to size. path is for messages. previous, if not
+ * NULL, is the manifest of an earlier version of the file: where the new version holds
+ * the same chunks, proving them by their hashes saves scanning for the cuts. The result
+ * is the same with or without it.
+ */
+int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path,
+                 const dv_manifest *previous);
+
+/** Store a small buffer (e.g. a symlink target) as a single chunk object. */
+int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);
+
+void dv_ingest_stats_get(const dv_ingest *ing, dv_ingest_stats *out);
+void dv_ingest_free(dv_ingest *ing);
+
+#endif

@@ -1,0 +1,1069 @@
+/*
+ * checkout: restore work-tree data from the store.
+ *
+ * Two walks over the same trees: the first checks everything (names, depth, the total
+ * number of entries, what would be overwritten) and writes nothing; the second makes
+ * the changes as it goes. Each holds one decoded tree and one directory listing a
+ * level, so memory is bounded by the tree depth times one level, whatever a tree DAG
+ * expands to. Every change is made relative to the open directory that holds it, a
+ * directory opened from its parent with O_NOFOLLOW: nothing is written through a
+ * symbolic link, including one this checkout made itself.
+ */
+#include "core/ops/checkout.h"
+
+#include "core/base/error.h"
+#include "core/base/fs.h"
+#include "core/base/tempfile.h"
+#include "core/base/wtfs.h"
+#include "core/data/chunkmap.h"
+#include "core/data/objread.h"
+#include "core/object/object.h"
+#include "core/object/pointer.h"
+#include "core/ops/status.h"
+#include "core/repo/worktree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SETTLE_WAIT_NS (100 * 1000000ll) /* longest wait for the file clock to move on */
+
+typedef struct restored {
+    char *relpath;
+    dv_oid id;
+    struct stat st;
+} restored;
+
+/* Entries below each tree, counted once per distinct tree. */
+typedef struct tree_count {
+    dv_oid id;
+    uint64_t entries;
+} tree_count;
+
+typedef struct walker {
+    dv_repo *repo;
+    dv_worktree *wt;
+    dv_odb *odb;
+    const dv_checkout_options *opts;
+    dv_checkout_result *result;
+    int applying;            /* 0: the walk that checks, 1: the walk that writes */
+    uint64_t bytes_to_write; /* found by the walk that checks */
+    mode_t umask_bits;
+    dv_buf tmp_dir; /* .dv/tmp */
+    int tmp_fd;
+    dev_t tmp_dev;
+    restored *restored; /* files written, for their stat-cache entries */
+    size_t n_restored, alloc_restored;
+    dv_pool *pool;
+    tree_count *counts; /* open addressing, cap a power of two */
+    size_t n_counts, cap_counts;
+    uint64_t entries; /* entries the pointers expand to */
+} walker;
+
+int dv_path_list_add(dv_path_list *list, const char *path)
+{
+    if (list->n == list->alloc) {
+        size_t n = list->alloc ? list->alloc * 2 : 16;
+        char **p = realloc(list->paths, n * sizeof(*p));
+        if (!p)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        list->paths = p;
+        list->alloc = n;
+    }
+    if (!(list->paths[list->n] = strdup(path)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    list->n++;
+    return 0;
+}
+
+void dv_path_list_free(dv_path_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        free(list->paths[i]);
+    free(list->paths);
+    memset(list, 0, sizeof(*list));
+}
+
+void dv_checkout_result_free(dv_checkout_result *r)
+{
+    dv_path_list_free(&r->conflicts);
+    dv_path_list_free(&r->overwritten);
+    dv_path_list_free(&r->bad_pointers);
+}
+
+/* ---- the size of what the pointers name ---- */
+
+static size_t count_slot(const walker *w, const dv_oid *id)
+{
+    size_t s = 0;
+    memcpy(&s, id->id, sizeof(s));
+    return s & (w->cap_counts - 1);
+}
+
+static tree_count *count_find(walker *w, const dv_oid *id)
+{
+    if (!w->cap_counts)
+        return NULL;
+    for (size_t s = count_slot(w, id);; s = (s + 1) & (w->cap_counts - 1)) {
+        tree_count *c = &w->counts[s];
+        if (c->entries == UINT64_MAX)
+            return NULL; /* empty slot */
+        if (!dv_oid_cmp(&c->id, id))
+            return c;
+    }
+}
+
+static int count_put(walker *w, const dv_oid *id, uint64_t entries)
+{
+    if ((w->n_counts + 1) * 2 > w->cap_counts) {
+        size_t cap = w->cap_counts ? w->cap_counts * 2 : 256;
+        tree_count *old = w->counts;
+        size_t old_cap = w->cap_counts;
+        if (!(w->counts = malloc(cap * sizeof(*w->counts)))) {
+            w->counts = old;
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < cap; i++)
+            w->counts[i].entries = UINT64_MAX;
+        w->cap_counts = cap;
+        for (size_t i = 0; i < old_cap; i++) {
+            if (old[i].entries == UINT64_MAX)
+                continue;
+            size_t s = count_slot(w, &old[i].id);
+            while (w->counts[s].entries != UINT64_MAX)
+                s = (s + 1) & (cap - 1);
+            w->counts[s] = old[i];
+        }
+        free(old);
+    }
+    size_t s = count_slot(w, id);
+    while (w->counts[s].entries != UINT64_MAX)
+        s = (s + 1) & (w->cap_counts - 1);
+    w->counts[s].id = *id;
+    w->counts[s].entries = entries;
+    w->n_counts++;
+    return 0;
+}
+
+static int read_tree(dv_tree *tree, walker *w, const dv_oid *id, const char *relpath)
+{
+    dv_buf raw = DV_BUF_INIT;
+    int error = dv_odb_read(&raw, NULL, w->odb, id);
+    if (!error)
+        error = dv_tree_decode_in(tree, raw.ptr, raw.len, relpath);
+    dv_buf_release(&raw);
+    if (error < 0)
+        error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));
+    return error;
+}
+
+/*
+ * The entries below the tree id, each distinct tree decoded once, so a small DAG that
+ * names one subtree many times is measured without being expanded. Decoding checks
+ * every name, so a tree holding a name dv never writes is refused here, before the
+ * walks.
+ */
+static int count_tree(uint64_t *out, walker *w, const dv_oid *id, const char *relpath,
+                      unsigned depth)
+{
+    const tree_count *known = count_find(w, id);
+    if (known) {
+        *out = known->entries;
+        return 0;
+    }
+    if (depth > DV_CHECKOUT_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT,
+                            "%s: directories nested more than %d deep (tree %s); dv refuses to "
+                            "restore it",
+                            relpath, DV_CHECKOUT_MAX_DEPTH, dv_oid_hex(id));
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    uint64_t total = 0;
+    int error = read_tree(&tree, w, id, relpath);
+    for (size_t i = 0; !error && i < tree.n_entries; i++) {
+        const dv_tree_entry *e = &tree.entries[i];
+        uint64_t below = 0;
+        if (e->mode == DV_MODE_DIR &&
+            ((error = dv_worktree_child(&child, relpath, e->name)) < 0 ||
+             (error = count_tree(&below, w, &e->id, child.ptr, depth + 1)) < 0))
+            break;
+        total += 1 + below; /* both at most DV_CHECKOUT_MAX_ENTRIES + 1: no overflow */
+        if (total > DV_CHECKOUT_MAX_ENTRIES)
+            break;
+    }
+    if (!error && total > DV_CHECKOUT_MAX_ENTRIES)
+        total = DV_CHECKOUT_MAX_ENTRIES + 1; /* saturated: the caller refuses */
+    if (!error)
+        error = count_put(w, id, total);
+    if (!error)
+        *out = total;
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    return error;
+}
+
+/* ---- the two walks ---- */
+
+/* Unsaved data at relpath. The walk that checks lists it (a conflict, or with force
+ * what is overwritten); found only by the walk that writes, it changed meanwhile. */
+static int unsaved(walker *w, const char *relpath)
+{
+    if (!w->applying)
+        return dv_path_list_add(w->opts->force ? &w->result->overwritten : &w->result->conflicts,
+                                relpath);
+    if (w->opts->force)
+        return 0;
+    return dv_error_set(DV_ECONFLICT,
+                        "%s changed while dv checkout ran and its content is not in the store; "
+                        "run dv add to keep it, or dv checkout --force to discard it",
+                        relpath);
+}
+
+/* Open the directory name in dirfd, which must not be a symlink. */
+static int open_child_dir(int *out, int dirfd, const char *name, const char *relpath)
+{
+    *out = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*out >= 0)
+        return 0;
+    if (errno == ELOOP || errno == ENOTDIR)
+        return dv_error_set(DV_ECORRUPT,
+                            "%s is no longer a directory (a symbolic link or a file appeared "
+                            "there); dv never writes through it",
+                            relpath);
+    return dv_error_errno("cannot open directory %s", relpath);
+}
+
+/* Can the item name in dirfd (lstat st) be removed without losing data that is not in
+ * the store? */
+static int check_removable(walker *w, int dirfd, const char *name, const char *relpath,
+                           const struct stat *st)
+{
+    int error = 0;
+    dv_oid id;
+    uint64_t size;
+    if (S_ISREG(st->st_mode)) {
+        if ((error = dv_worktree_file_id(&id, &size, w->wt, relpath, st)) < 0)
+            return error;
+        return dv_odb_has(w->odb, &id) ? 0 : unsaved(w, relpath);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        if ((error = dv_worktree_link_id(&id, &size, w->wt, relpath)) < 0)
+            return error;
+        return dv_odb_has(w->odb, &id) ? 0 : unsaved(w, relpath);
+    }
+    if (!S_ISDIR(st->st_mode))
+        return unsaved(w, relpath);
+    int fd;
+    dv_worktree_names names;
+    dv_buf child = DV_BUF_INIT;
+    if ((error = open_child_dir(&fd, dirfd, name, relpath)) < 0 ||
+        (error = dv_worktree_list_fd(&names, fd, relpath)) < 0)
+        return error;
+    for (size_t i = 0; i < names.n && !error; i++) {
+        struct stat cst;
+        if ((error = dv_worktree_child(&child, relpath, names.names[i])) < 0)
+            break;
+        if (fstatat(names.dirfd, names.names[i], &cst, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        error = check_removable(w, names.dirfd, names.names[i], child.ptr, &cst);
+    }
+    dv_worktree_names_free(&names);
+    dv_buf_release(&child);
+    return error;
+}
+
+static int remove_item(walker *w, int dirfd, const char *name, const char *relpath,
+                       const struct stat *st)
+{
+    int error;
+    if ((error = check_removable(w, dirfd, name, relpath, st)) < 0 || !w->applying)
+        return error;
+    if ((error = dv_wtfs_remove_tree(dirfd, name, relpath)) < 0)
+        return error;
+    w->result->removed++;
+    dv_statcache_remove(dv_worktree_statcache(w->wt), relpath);
+    dv_statcache_remove_under(dv_worktree_statcache(w->wt), relpath);
+    return 0;
+}
+
+static int restore_file(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id, uint8_t mode, const dv_oid *old_id,
+                        const struct stat *old_st);
+static int restore_link(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id);
+static int walk_item(walker *w, int dirfd, const char *name, const char *relpath, uint8_t mode,
+                     const dv_oid *id, uint64_t size, unsigned depth);
+
+/*
+ * The directory name in dirfd holds tree_id. dirfd is -1 in the walk that checks when
+ * the directory above does not exist yet; exists says whether this one does.
+ */
+static int walk_dir(walker *w, int dirfd, const char *name, const char *relpath,
+                    const dv_oid *tree_id, int exists, unsigned depth)
+{
+    int error, fd = -1;
+    dv_buf child = DV_BUF_INIT;
+    dv_tree tree = DV_TREE_INIT;
+    dv_worktree_names names = DV_WORKTREE_NAMES_INIT;
+    if ((error = read_tree(&tree, w, tree_id, relpath)) < 0)
+        goto done;
+    if (exists || w->applying) {
+        if ((error = open_child_dir(&fd, dirfd, name, relpath)) < 0)
+            goto done;
+        if ((error = dv_worktree_list_fd(&names, fd, relpath)) < 0)
+            goto done;
+    }
+    dv_worktree_walk walk = {0, 0};
+    const dv_tree_entry *e;
+    const char *on_disk;
+    while (dv_worktree_walk_next(&walk, &tree, &names, &e, &on_disk)) {
+        const char *child_name = e ? e->name : on_disk;
+        if ((error = dv_worktree_child(&child, relpath, child_name)) < 0)
+            goto done;
+        if (e) {
+            error = walk_item(w, names.dirfd, e->name, child.ptr, e->mode, &e->id, e->size,
+                              depth + 1);
+        } else {
+            /* Not in the recorded version: remove it, unless it is something dv add
+             * skips (fifos, sockets, devices), which is not ours to remove. */
+            struct stat st;
+            if (fstatat(names.dirfd, on_disk, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
+                error = remove_item(w, names.dirfd, on_disk, child.ptr, &st);
+        }
+        if (error < 0)
+            goto done;
+    }
+done:
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    dv_worktree_names_free(&names);
+    return error;
+}
+
+/* Make name in dirfd (work-tree path relpath) hold (mode, id). dirfd is -1 when its
+ * directory does not exist yet (in the walk that checks). */
+static int walk_item(walker *w, int dirfd, const char *name, const char *relpath, uint8_t mode,
+                     const dv_oid *id, uint64_t size, unsigned depth)
+{
+    int error;
+    struct stat st;
+    int present = dirfd >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!present && dirfd >= 0 && errno != ENOENT)
+        return dv_error_errno("cannot stat %s", relpath);
+    if (present) {
+        dv_oid current;
+        uint64_t current_size;
+        if ((mode == DV_MODE_FILE || mode == DV_MODE_EXEC) && S_ISREG(st.st_mode)) {
+            if ((error = dv_worktree_file_id(&current, &current_size, w->wt, relpath, &st)) < 0)
+                return error;
+            if (!dv_oid_cmp(&current, id)) {
+                int want_exec = mode == DV_MODE_EXEC, is_exec = (st.st_mode & S_IXUSR) != 0;
+                if (want_exec == is_exec) {
+                    w->result->unchanged += w->applying;
+                    return 0;
+                }
+                if (!w->applying)
+                    return 0;
+                int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                mode_t bits = (want_exec ? 0777 : 0666) & ~w->umask_bits;
+                if (fd < 0 || fchmod(fd, bits) < 0) {
+                    error = dv_error_errno("cannot change the mode of %s", relpath);
+                    if (fd >= 0)
+                        close(fd);
+                    return error;
+                }
+                close(fd);
+                w->result->files_restored++;
+                return 0;
+            }
+            int saved = dv_odb_has(w->odb, &current);
+            if (!saved && (error = unsaved(w, relpath)) < 0)
+                return error;
+            if (!w->applying) {
+                w->bytes_to_write += size;
+                return 0;
+            }
+            return restore_file(w, dirfd, name, relpath, id, mode, saved ? &current : NULL, &st);
+        }
+        if (mode == DV_MODE_SYMLINK && S_ISLNK(st.st_mode)) {
+            if ((error = dv_worktree_link_id(&current, &current_size, w->wt, relpath)) < 0)
+                return error;
+            if (!dv_oid_cmp(&current, id)) {
+                w->result->unchanged += w->applying;
+                return 0;
+            }
+            if (!dv_odb_has(w->odb, &current) && (error = unsaved(w, relpath)) < 0)
+                return error;
+            return w->applying ? restore_link(w, dirfd, name, relpath, id) : 0;
+        }
+        if (mode == DV_MODE_DIR && S_ISDIR(st.st_mode))
+            return walk_dir(w, dirfd, name, relpath, id, 1, depth);
+        /* The type changed: remove what is there first. */
+        if ((error = remove_item(w, dirfd, name, relpath, &st)) < 0)
+            return error;
+    }
+    switch (mode) {
+    case DV_MODE_DIR:
+        if (w->applying && mkdirat(dirfd, name, 0777 & ~w->umask_bits) < 0 && errno != EEXIST)
+            return dv_error_errno("cannot create directory %s", relpath);
+        return walk_dir(w, dirfd, name, relpath, id, 0, depth);
+    case DV_MODE_SYMLINK:
+        return w->applying ? restore_link(w, dirfd, name, relpath, id) : 0;
+    default:
+        if (!w->applying) {
+            w->bytes_to_write += size;
+            return 0;
+        }
+        return restore_file(w, dirfd, name, relpath, id, mode, NULL, NULL);
+    }
+}
+
+/* ---- executing the plan ---- */
+
+/*
+ * Restoring a file goes group by group of consecutive chunks. A worker locates a
+ * group's chunks, reads each run of neighbouring pack entries (the chunks of a file
+ * added at once sit side by side) with one read, checks every entry's header and
+ * CRC-32C and decompresses what is compressed; raw chunks are written straight from
+ * the bytes read. The calling thread writes the groups in order while the workers
+ * prepare the next ones.
+ */
+#define RESTORE_GROUP_CHUNKS 32
+#define RESTORE_GROUPS 4
+
+/* The file a restore replaces, when its content is known: the chunks the new version
+ * shares with it are read from it (verified by their ids) instead of from packs. */
+typedef struct old_file {
+    int fd; /* -1: none */
+    dv_chunkmap *map;
+} old_file;
+
+typedef struct restore_group {
+    const dv_manifest_entry *chunks;
+    size_t n;
+    dv_odb *odb;
+    const old_file *old;
+    int from_old[RESTORE_GROUP_CHUNKS];   /* read from the old file, and verified */
+    dv_buf old_bytes;                     /* those chunks */
+    dv_pack *packs[RESTORE_GROUP_CHUNKS]; /* NULL: not in a sealed pack */
+    dv_pack_entry entries[RESTORE_GROUP_CHUNKS];
+    const uint8_t *bytes[RESTORE_GROUP_CHUNKS]; /* the entry as read, inside runs */
+    const uint8_t *out[RESTORE_GROUP_CHUNKS];
+    uint8_t *runs; /* the entries' bytes as read: aligned, a dv_pack_read_run buffer a run */
+    size_t runs_capacity;
+    dv_buf bufs[RESTORE_GROUP_CHUNKS]; /* decompressed chunks */
+    dv_pool_task task;
+    int submitted;
+} restore_group;
+
+static int wrong_chunk(const dv_oid *id)
+{
+    return dv_error_set(DV_ECORRUPT,
+                        "object %s is not the chunk its manifest expects (run dv fsck)",
+                        dv_oid_hex(id));
+}
+
+/* Make room for runs of total bytes in n_runs runs (each run's buffer aligned). */
+static int grow_runs(restore_group *g, size_t total, size_t n_runs)
+{
+    size_t need = total + n_runs * DV_PACK_RUN_BUFFER_BYTES(0);
+    if (need <= g->runs_capacity)
+        return 0;
+    free(g->runs);
+    g->runs = NULL;
+    g->runs_capacity = 0;
+    void *p;
+    if (posix_memalign(&p, DV_PACK_READ_ALIGN, need) != 0)
+        return dv_error_set(DV_ENOMEM, "out of memory for %zu bytes of read buffer", need);
+    g->runs = p;
+    g->runs_capacity = need;
+    return 0;
+}
+
+/* The group's chunks that the old file holds, read from it and verified; the rest
+ * are read from the store. */
+static int read_old(restore_group *g)
+{
+    if (g->old->fd < 0) {
+        memset(g->from_old, 0, sizeof(g->from_old));
+        return 0;
+    }
+    return dv_chunkmap_read(g->old->map, g->old->fd, g->chunks, g->n, &g->old_bytes, g->from_old,
+                            g->out);
+}
+
+/* Locate the chunks and read their entries, a run of neighbours at a time. */
+static int read_runs(restore_group *g)
+{
+    int error;
+    size_t total = 0, n_runs = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->from_old[i] ||
+            !dv_odb_locate(&g->packs[i], &g->entries[i], g->odb, &g->chunks[i].id)) {
+            g->packs[i] = NULL;
+            continue;
+        }
+        if ((error = dv_pack_check_bounds(g->packs[i], &g->entries[i])) < 0)
+            return error;
+        total += DV_PACK_ENTRY_HEADER_BYTES + (size_t)g->entries[i].stored_len;
+        n_runs++; /* at most one run an entry */
+    }
+    if ((error = grow_runs(g, total, n_runs)) < 0)
+        return error;
+    size_t at = 0;
+    for (size_t i = 0, j; i < g->n; i = j) {
+        j = i + 1;
+        if (!g->packs[i])
+            continue;
+        uint64_t start = g->entries[i].offset;
+        uint64_t end = start + DV_PACK_ENTRY_HEADER_BYTES + g->entries[i].stored_len;
+        for (; j < g->n && g->packs[j] == g->packs[i] && g->entries[j].offset == end; j++)
+            end += DV_PACK_ENTRY_HEADER_BYTES + g->entries[j].stored_len;
+        size_t len = (size_t)(end - start);
+        const uint8_t *run;
+        if ((error = dv_pack_read_run(g->packs[i], g->runs + at, len, start, &run)) < 0)
+            return error;
+        for (size_t k = i; k < j; k++)
+            g->bytes[k] = run + (size_t)(g->entries[k].offset - start);
+        at += DV_PACK_RUN_BUFFER_BYTES(len) & ~(size_t)(DV_PACK_READ_ALIGN - 1);
+    }
+    return 0;
+}
+
+/* The pool task of a group (one item): read, check and unpack its chunks. */
+static int prepare_group(void *ctx, size_t item, int worker)
+{
+    restore_group *g = ctx;
+    int error;
+    (void)item;
+    (void)worker;
+    if ((error = read_old(g)) < 0 || (error = read_runs(g)) < 0)
+        return error;
+    for (size_t i = 0; i < g->n; i++) {
+        const dv_manifest_entry *c = &g->chunks[i];
+        const dv_pack_entry *e = &g->entries[i];
+        if (g->from_old[i])
+            continue;
+        if (!g->packs[i]) {
+            /* Not in a sealed pack: the general read path says why. */
+            uint8_t type;
+            if ((error = dv_odb_read_crc_checked(&g->bufs[i], &type, g->odb, &c->id)) < 0)
+                return error;
+            if (type != DV_OBJ_CHUNK || g->bufs[i].len != c->len)
+                return wrong_chunk(&c->id);
+            g->out[i] = (const uint8_t *)g->bufs[i].ptr;
+            continue;
+        }
+        const uint8_t *bytes = g->bytes[i];
+        if ((error = dv_pack_check_entry(g->packs[i], e, bytes)) < 0)
+            return error;
+        if (e->type != DV_OBJ_CHUNK || e->raw_len != c->len)
+            return wrong_chunk(&c->id);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        if (e->flags == DV_PACK_RAW && e->stored_len == e->raw_len) {
+            g->out[i] = stored;
+            continue;
+        }
+        if ((error = dv_odb_unpack(&g->bufs[i], e, stored, e->stored_len,
+                                   dv_pack_path(g->packs[i]))) < 0)
+            return error;
+        g->out[i] = (const uint8_t *)g->bufs[i].ptr;
+    }
+    return 0;
+}
+
+static int write_group(int fd, const restore_group *g, const char *path)
+{
+    struct iovec iov[RESTORE_GROUP_CHUNKS];
+    for (size_t i = 0; i < g->n; i++) {
+        iov[i].iov_base = (void *)g->out[i];
+        iov[i].iov_len = g->chunks[i].len;
+    }
+    return dv_fs_writev_all(fd, iov, (int)g->n, path);
+}
+
+/* Write-back is started every this many bytes of a file that replaces another. */
+#define RESTORE_WRITEBACK_BYTES (8u << 20)
+
+static int restore_content(int fd, walker *p, const dv_manifest *m, const char *tmp_path,
+                           dv_pool *pool, const old_file *old, int replacing)
+{
+    int error = 0;
+    uint64_t written = 0, flushed = 0;
+    restore_group groups[RESTORE_GROUPS];
+    memset(groups, 0, sizeof(groups));
+    for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
+        groups[gi].odb = p->odb;
+        groups[gi].old = old;
+        groups[gi].old_bytes = (dv_buf)DV_BUF_INIT;
+        for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
+            groups[gi].bufs[i] = (dv_buf)DV_BUF_INIT;
+    }
+    /* A file of one group is prepared here: no hand-off for small files. */
+    if (m->n_chunks <= RESTORE_GROUP_CHUNKS)
+        pool = NULL;
+    size_t next = 0;                  /* first chunk not yet in a group */
+    size_t started = 0, finished = 0; /* groups */
+    while (next < m->n_chunks || finished < started) {
+        while (next < m->n_chunks && started - finished < RESTORE_GROUPS) {
+            restore_group *g = &groups[started % RESTORE_GROUPS];
+            g->chunks = m->chunks + next;
+            g->n = m->n_chunks - next < RESTORE_GROUP_CHUNKS ? m->n_chunks - next
+                                                             : RESTORE_GROUP_CHUNKS;
+            next += g->n;
+            started++;
+            if (pool) {
+                dv_pool_submit(pool, &g->task, prepare_group, g, 1);
+                g->submitted = 1;
+            } else if ((error = prepare_group(g, 0, 0)) < 0) {
+                goto done;
+            }
+        }
+        restore_group *g = &groups[finished % RESTORE_GROUPS];
+        finished++;
+        if (g->submitted) {
+            g->submitted = 0;
+            if ((error = dv_pool_wait(pool, &g->task)) < 0)
+                goto done;
+        }
+        if ((error = write_group(fd, g, tmp_path)) < 0)
+            goto done;
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < g->n; i++)
+            bytes += g->chunks[i].len;
+        written += bytes;
+        /*
+         * Renamed over an existing file, a file whose data is not on disk yet has all
+         * of it written out inside the rename on ext4 (auto_da_alloc): 0.5 s for 1 GiB,
+         * with nothing else to do meanwhile. Started as the file is written, the
+         * write-back runs beside the restore instead. A hint only: errors are ignored.
+         */
+        if (replacing && written - flushed >= RESTORE_WRITEBACK_BYTES) {
+            sync_file_range(fd, (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
+            flushed = written;
+        }
+        if (p->opts->progress)
+            p->opts->progress(p->opts->progress_ctx, bytes);
+    }
+done:
+    for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
+        if (groups[gi].submitted)
+            dv_pool_wait(pool, &groups[gi].task);
+        free(groups[gi].runs);
+        dv_buf_release(&groups[gi].old_bytes);
+        for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
+            dv_buf_release(&groups[gi].bufs[i]);
+    }
+    return error;
+}
+
+/* A temp file to be renamed to name in dirfd: in .dv/tmp when that is on the same file
+ * system (so an interrupted checkout leaves nothing in the work tree), else beside it.
+ * *tmp_dirfd is the directory the temp file is in (not to be closed). */
+static int make_temp(walker *w, int *fd, int *tmp_dirfd, dv_buf *tmp, int dirfd, const char *name,
+                     mode_t mode)
+{
+    struct stat st;
+    if (fstat(dirfd, &st) == 0 && st.st_dev == w->tmp_dev) {
+        *tmp_dirfd = w->tmp_fd;
+        return dv_wtfs_tmpfile(fd, tmp, w->tmp_fd, "restore-", mode);
+    }
+    dv_buf prefix = DV_BUF_INIT;
+    int error = dv_buf_printf(&prefix, ".%s.tmp-", name);
+    *tmp_dirfd = dirfd;
+    if (!error)
+        error = dv_wtfs_tmpfile(fd, tmp, dirfd, prefix.ptr, mode);
+    dv_buf_release(&prefix);
+    return error;
+}
+
+/* The full path of the temp file name in tmp_dirfd (.dv/tmp, or the directory of
+ * relpath), for the registry that removes temp files on a signal. */
+static int register_temp(dv_buf *full, walker *w, int tmp_dirfd, const char *relpath,
+                         const char *name)
+{
+    int error;
+    dv_buf_clear(full);
+    if (tmp_dirfd == w->tmp_fd) {
+        error = dv_buf_printf(full, "%s/%s", w->tmp_dir.ptr, name);
+    } else {
+        const char *slash = strrchr(relpath, '/');
+        dv_buf dir = DV_BUF_INIT;
+        error = dv_buf_put(&dir, relpath, slash ? (size_t)(slash - relpath) : 0);
+        if (!error)
+            error = dv_repo_abspath(full, w->repo, dir.ptr);
+        if (!error)
+            error = dv_buf_printf(full, "/%s", name);
+        dv_buf_release(&dir);
+    }
+    if (!error)
+        error = dv_tempfile_register(full->ptr);
+    return error;
+}
+
+static int note_restored(walker *w, const char *relpath, const dv_oid *id, const struct stat *st)
+{
+    if (w->n_restored == w->alloc_restored) {
+        size_t n = w->alloc_restored ? w->alloc_restored * 2 : 64;
+        restored *grown = realloc(w->restored, n * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        w->restored = grown;
+        w->alloc_restored = n;
+    }
+    restored *r = &w->restored[w->n_restored];
+    if (!(r->relpath = strdup(relpath)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    r->id = *id;
+    r->st = *st;
+    w->n_restored++;
+    return 0;
+}
+
+/* The entries of the files just written were recorded as racy (they would be hashed
+ * again by the next status). Wait until the file clock has moved past their times, at
+ * most SETTLE_WAIT_NS, and record them as trusted (see statcache.h). */
+static int settle_restored(walker *w)
+{
+    int64_t deadline = 0;
+    for (size_t i = 0; i < w->n_restored; i++) {
+        int64_t visible = dv_statcache_change_visible_ns(&w->restored[i].st);
+        if (visible > deadline)
+            deadline = visible;
+    }
+    int64_t now = dv_statcache_file_clock_ns();
+    for (int64_t waited = 0; now < deadline && waited < SETTLE_WAIT_NS; waited += 1000000) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        now = dv_statcache_file_clock_ns();
+    }
+    for (size_t i = 0; i < w->n_restored; i++) {
+        const restored *r = &w->restored[i];
+        int64_t visible = dv_statcache_change_visible_ns(&r->st);
+        if (!visible || visible > now)
+            continue; /* stays racy: the next status hashes it once */
+        int error =
+            dv_statcache_update_written(dv_worktree_statcache(w->wt), r->relpath, &r->st, &r->id);
+        if (error < 0)
+            return error;
+    }
+    return 0;
+}
+
+/*
+ * The file restore_file replaces, if it is still as planned and its manifest is at
+ * hand; a missed chance to read from it costs only speed, so failures leave old
+ * without a file and no error.
+ */
+static int open_old(old_file *old, walker *w, int dirfd, const char *name, const char *relpath,
+                    const dv_oid *old_id, const struct stat *old_st)
+{
+    int error = 0;
+    struct stat st;
+    dv_buf raw = DV_BUF_INIT;
+    dv_manifest m = DV_MANIFEST_INIT;
+    old->fd = -1;
+    old->map = NULL;
+    if (!old_id)
+        return 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !dv_fs_same_file(&st, old_st))
+        goto done;
+    if (dv_manifest_read(&m, &raw, w->odb, old_id, relpath) < 0 ||
+        m.size != (uint64_t)st.st_size)
+        goto done;
+    if ((error = dv_chunkmap_new(&old->map, &m)) < 0)
+        goto done;
+    old->fd = fd;
+    fd = -1;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (!error)
+        dv_error_clear();
+    dv_buf_release(&raw);
+    dv_manifest_release(&m);
+    return error;
+}
+
+static void close_old(old_file *old)
+{
+    if (old->fd >= 0)
+        close(old->fd);
+    dv_chunkmap_free(old->map);
+    old->fd = -1;
+    old->map = NULL;
+}
+
+/* The content of a plain manifest m, or of each part of list in turn (one part's
+ * chunk list in memory at a time). */
+static int restore_parts(int fd, walker *w, dv_manifest *m, const dv_manifest_list *list,
+                         const dv_oid *list_id, dv_buf *raw, const char *tmp_path,
+                         const old_file *old, int replacing)
+{
+    int error = 0;
+    if (!list->n_parts)
+        return restore_content(fd, w, m, tmp_path, w->pool, old, replacing);
+    for (size_t i = 0; i < list->n_parts && !error; i++)
+        if (!(error = dv_manifest_read_part(m, raw, w->odb, list, i, list_id, tmp_path)))
+            error = restore_content(fd, w, m, tmp_path, w->pool, old, replacing);
+    return error;
+}
+
+/* Write the content id (mode) to name in dirfd, through a temp file renamed over it.
+ * old_id, when set, is the content of the file there now (lstat old_st), in the store. */
+static int restore_file(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id, uint8_t mode, const dv_oid *old_id,
+                        const struct stat *old_st)
+{
+    int error, fd = -1, tmp_dirfd = -1;
+    dv_buf raw = DV_BUF_INIT, tmp = DV_BUF_INIT, full = DV_BUF_INIT;
+    dv_manifest m = DV_MANIFEST_INIT;
+    dv_manifest_list list = DV_MANIFEST_LIST_INIT;
+    old_file old = {-1, NULL};
+    if ((error = dv_manifest_read_top(&m, &list, &raw, w->odb, id, relpath)) < 0)
+        goto done;
+    mode_t bits = (mode == DV_MODE_EXEC ? 0777 : 0666) & ~w->umask_bits;
+    int64_t started_ns = dv_fs_now_ns();
+    if ((error = make_temp(w, &fd, &tmp_dirfd, &tmp, dirfd, name, bits)) < 0)
+        goto done;
+    if ((error = register_temp(&full, w, tmp_dirfd, relpath, tmp.ptr)) < 0) {
+        close(fd);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
+        goto done;
+    }
+    struct stat st, now_st;
+    int replacing = fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(now_st.st_mode);
+    if ((error = open_old(&old, w, dirfd, name, relpath, old_id, old_st)) < 0 ||
+        (error = restore_parts(fd, w, &m, &list, id, &raw, tmp.ptr, &old, replacing)) < 0 ||
+        (fchmod(fd, bits) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0) ||
+        (fstat(fd, &st) < 0 && (error = dv_error_errno("cannot stat %s", tmp.ptr)) < 0)) {
+        close(fd);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
+        goto done;
+    }
+    close_old(&old);
+    if (close(fd) < 0) {
+        error = dv_error_errno("cannot write %s", relpath);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
+        goto done;
+    }
+    if (renameat(tmp_dirfd, tmp.ptr, dirfd, name) < 0) {
+        error = dv_error_errno("cannot rename a temp file to %s", relpath);
+        unlinkat(tmp_dirfd, tmp.ptr, 0);
+        goto done;
+    }
+    /* the rename may change the ctime (ext4 does): stat the final name */
+    struct stat final_st;
+    if (fstatat(dirfd, name, &final_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        final_st.st_ino == st.st_ino && final_st.st_dev == st.st_dev)
+        st = final_st;
+    if ((error = dv_statcache_update(dv_worktree_statcache(w->wt), relpath, &st, id,
+                                     started_ns)) < 0 ||
+        (error = note_restored(w, relpath, id, &st)) < 0)
+        goto done;
+    w->result->files_restored++;
+    w->result->bytes_restored += list.n_parts ? list.size : m.size;
+done:
+    if (full.len)
+        dv_tempfile_forget(full.ptr); /* renamed into place, or unlinked above */
+    close_old(&old);
+    dv_buf_release(&raw);
+    dv_buf_release(&tmp);
+    dv_buf_release(&full);
+    dv_manifest_release(&m);
+    dv_manifest_list_release(&list);
+    if (error < 0)
+        error = dv_error_wrap(error, "cannot restore %s", relpath);
+    return error;
+}
+
+static int restore_link(walker *w, int dirfd, const char *name, const char *relpath,
+                        const dv_oid *id)
+{
+    int error;
+    dv_buf target = DV_BUF_INIT, tmp = DV_BUF_INIT, full = DV_BUF_INIT;
+    if ((error = dv_odb_read(&target, NULL, w->odb, id)) < 0)
+        goto done;
+    if (memchr(target.ptr, '\0', target.len)) {
+        error = dv_error_set(DV_ECORRUPT, "symlink target for %s contains a NUL byte", relpath);
+        goto done;
+    }
+    struct stat st;
+    int link_dirfd = fstat(dirfd, &st) == 0 && st.st_dev == w->tmp_dev ? w->tmp_fd : dirfd;
+    for (int attempt = 0;; attempt++) {
+        if ((error = dv_buf_printf(&tmp, ".dv-link-%ld-%d", (long)getpid(), attempt)) < 0)
+            goto done;
+        if (symlinkat(target.ptr, link_dirfd, tmp.ptr) == 0) {
+            if ((error = register_temp(&full, w, link_dirfd, relpath, tmp.ptr)) < 0) {
+                unlinkat(link_dirfd, tmp.ptr, 0);
+                goto done;
+            }
+            break;
+        }
+        if (errno != EEXIST || attempt > 100) {
+            error = dv_error_errno("cannot create symlink %s", relpath);
+            goto done;
+        }
+        dv_buf_clear(&tmp);
+    }
+    if (renameat(link_dirfd, tmp.ptr, dirfd, name) < 0) {
+        error = dv_error_errno("cannot rename a new symlink to %s", relpath);
+        unlinkat(link_dirfd, tmp.ptr, 0);
+        goto done;
+    }
+    w->result->files_restored++;
+done:
+    if (full.len)
+        dv_tempfile_forget(full.ptr);
+    dv_buf_release(&target);
+    dv_buf_release(&tmp);
+    dv_buf_release(&full);
+    return error;
+}
+
+typedef struct checkout_root {
+    char *path; /* the data path: the pointer path without ".dv" */
+    dv_pointer ptr;
+} checkout_root;
+
+/* One walk over every pointer's data. */
+static int walk_roots(walker *w, const checkout_root *roots, size_t n)
+{
+    int error = 0;
+    for (size_t i = 0; i < n && !error; i++) {
+        int dirfd = -1;
+        const char *leaf;
+        if ((error = dv_wtfs_open_parent(&dirfd, &leaf, w->repo->workdir_fd, roots[i].path, 0)) <
+            0) {
+            error = dv_error_wrap(DV_ECORRUPT, "cannot restore %s", roots[i].path);
+            break;
+        }
+        error = walk_item(w, dirfd, leaf, roots[i].path, dv_pointer_mode(&roots[i].ptr),
+                          &roots[i].ptr.oid, roots[i].ptr.size, 0);
+        close(dirfd);
+    }
+    return error;
+}
+
+/* Read the pointers, refusing any whose data the store lacks or that expands to more
+ * than the checkout may write. */
+static int read_roots(walker *w, checkout_root *roots, size_t *n_roots, char **pointers,
+                      size_t n_pointers)
+{
+    int error = 0;
+    for (size_t i = 0; i < n_pointers; i++) {
+        checkout_root *r = &roots[*n_roots];
+        error = dv_repo_read_pointer(&r->ptr, w->repo, pointers[i]);
+        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+            if ((error = dv_path_list_add(&w->result->bad_pointers, dv_error_last())) < 0)
+                return error;
+            continue;
+        }
+        if (error < 0)
+            return error;
+        if (!(r->path = strndup(pointers[i], strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX))))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        (*n_roots)++;
+        if (!dv_odb_has(w->odb, &r->ptr.oid))
+            return dv_error_set(DV_ENOTFOUND,
+                                "the content of %s (%s %s) is not in the local store "
+                                "(run dv pull, or dv add it from a work tree that has it)",
+                                r->path, dv_pointer_kind_name(r->ptr.kind),
+                                dv_oid_hex(&r->ptr.oid));
+        uint64_t below = 0;
+        if (r->ptr.kind == DV_KIND_DIR &&
+            (error = count_tree(&below, w, &r->ptr.oid, r->path, 0)) < 0)
+            return error;
+        w->entries += 1 + below;
+        if (w->entries > DV_CHECKOUT_MAX_ENTRIES)
+            return dv_error_set(DV_ECORRUPT,
+                                "%s (%s) expands to more than %llu files and directories, the "
+                                "limit of one checkout; dv refuses to restore it (a tree that "
+                                "names the same subtree over and over?)",
+                                r->path, dv_oid_hex(&r->ptr.oid),
+                                (unsigned long long)DV_CHECKOUT_MAX_ENTRIES);
+    }
+    return 0;
+}
+
+int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
+                size_t n_filters, const dv_checkout_options *opts)
+{
+    int error;
+    char **pointers = NULL;
+    size_t n_pointers = 0, n_roots = 0;
+    checkout_root *roots = NULL;
+    walker w = {0};
+    dv_checkout_options default_opts = {0};
+    memset(result, 0, sizeof(*result));
+    w.repo = repo;
+    w.opts = opts ? opts : &default_opts;
+    w.result = result;
+    w.tmp_dir = (dv_buf)DV_BUF_INIT;
+    w.tmp_fd = -1;
+    w.umask_bits = umask(022);
+    umask(w.umask_bits);
+    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
+        return error;
+    dv_worktree_options wopts = {0};
+    struct stat tmp_st;
+    if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 ||
+        (error = dv_repo_odb(&w.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
+        (error = dv_repo_tmp_dir(&w.tmp_dir, repo)) < 0)
+        goto done;
+    if ((w.tmp_fd = open(w.tmp_dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+        fstat(w.tmp_fd, &tmp_st) < 0) {
+        error = dv_error_errno("cannot open %s", w.tmp_dir.ptr);
+        goto done;
+    }
+    w.tmp_dev = tmp_st.st_dev;
+    if (!(roots = calloc(n_pointers ? n_pointers : 1, sizeof(*roots)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((error = read_roots(&w, roots, &n_roots, pointers, n_pointers)) < 0 ||
+        (error = walk_roots(&w, roots, n_roots)) < 0)
+        goto done;
+    if (result->conflicts.n) {
+        error = dv_error_set(DV_ECONFLICT,
+                             "%zu path%s with changes that are not in the store would be "
+                             "overwritten; run dv add to keep them, or dv checkout --force to "
+                             "discard them",
+                             result->conflicts.n, result->conflicts.n == 1 ? "" : "s");
+        goto done;
+    }
+    if (w.opts->planned)
+        w.opts->planned(w.opts->progress_ctx, w.bytes_to_write);
+    w.applying = 1;
+    if ((error = dv_pool_new(&w.pool, dv_pool_default_threads())) < 0 ||
+        (error = walk_roots(&w, roots, n_roots)) < 0 || (error = settle_restored(&w)) < 0)
+        goto done;
+done:
+    if (w.wt)
+        dv_worktree_save(w.wt);
+    for (size_t i = 0; i < n_pointers; i++)
+        free(pointers[i]);
+    free(pointers);
+    for (size_t i = 0; i < n_roots; i++)
+        free(roots[i].path);
+    free(roots);
+    for (size_t i = 0; i < w.n_restored; i++)
+        free(w.restored[i].relpath);
+    free(w.restored);
+    free(w.counts);
+    dv_pool_free(w.pool);
+    dv_worktree_free(w.wt);
+    if (w.tmp_fd >= 0)
+        close(w.tmp_fd);
+    dv_buf_release(&w.tmp_dir);
+    return error;
+}

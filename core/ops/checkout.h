@@ -1,0 +1,54 @@
+/*
+ * checkout: make the work tree match the pointer files. Plans every change
+ * first; refuses (DV_ECONFLICT) when a change would lose data whose content is
+ * not in the store, unless forced; then writes each file to a temp file in its
+ * directory and renames it into place.
+ */
+#ifndef DV_CHECKOUT_H
+#define DV_CHECKOUT_H
+
+#include "core/data/ingest.h"
+#include "core/repo/repo.h"
+
+/* Deepest directory nesting a checkout restores, and most files and directories. */
+#define DV_CHECKOUT_MAX_DEPTH 1024
+#define DV_CHECKOUT_MAX_ENTRIES 100000000ull
+
+typedef struct dv_checkout_options {
+    int force;
+    dv_ingest_progress_fn progress; /* bytes restored so far, as files are written */
+    void *progress_ctx;
+    /* Called once the plan is made, with the bytes it will write (may be NULL). */
+    void (*planned)(void *progress_ctx, uint64_t bytes_to_write);
+} dv_checkout_options;
+
+typedef struct dv_path_list {
+    char **paths;
+    size_t n, alloc;
+} dv_path_list;
+
+typedef struct dv_checkout_result {
+    uint64_t files_restored;
+    uint64_t bytes_restored;
+    uint64_t unchanged;
+    uint64_t removed;
+    dv_path_list conflicts;    /* paths with unsaved data (the checkout did nothing) */
+    dv_path_list overwritten;  /* with force: paths whose unsaved data was replaced */
+    dv_path_list bad_pointers; /* pointer files that could not be read (skipped) */
+} dv_checkout_result;
+
+/**
+ * Make the work-tree data of every pointer file staged in git (or of those under the
+ * work-tree paths in filters) match it. The caller holds the lock. DV_ECONFLICT, with
+ * result->conflicts listing the paths and nothing touched, when unsaved data would be
+ * lost and opts->force is not set; DV_ENOTFOUND when the store lacks content a pointer
+ * names. Unreadable pointer files are listed in result->bad_pointers and skipped.
+ */
+int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
+                size_t n_filters, const dv_checkout_options *opts);
+void dv_checkout_result_free(dv_checkout_result *result);
+
+int dv_path_list_add(dv_path_list *list, const char *path);
+void dv_path_list_free(dv_path_list *list);
+
+#endif

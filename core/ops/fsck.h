@@ -1,0 +1,38 @@
+/*
+ * fsck: verify the store: every pack's checksum and index, every object's
+ * hash, and that every manifest's chunks and every tree's entries exist.
+ */
+#ifndef DV_FSCK_H
+#define DV_FSCK_H
+
+#include "core/object/hash.h"
+#include "storage/odb.h"
+
+#include <stdint.h>
+
+/** One problem: object may be NULL (a pack-level problem); type 0 when unknown; pack_path
+ *  is "" for a pack that could not be opened at all (the message names it). */
+typedef void (*dv_fsck_problem_fn)(void *ctx, const char *pack_path, const dv_oid *object, int type,
+                                   const char *message);
+
+/** An index whose pack file is gone: it lists objects, of which lost are in no other
+ *  pack. lost 0 makes it a leftover, safe to remove; else the objects are lost from this
+ *  store (a problem) until they are added or fetched again. message is set (and the
+ *  counts 0) when the index itself cannot be read. */
+typedef void (*dv_fsck_orphan_fn)(void *ctx, const char *idx_path, uint64_t objects, uint64_t lost,
+                                  const char *message);
+
+typedef struct dv_fsck_result {
+    uint64_t packs;
+    uint64_t objects;
+    uint64_t bytes;
+    uint64_t problems;  /* includes indexes whose pack held objects now lost */
+    uint64_t leftovers; /* indexes whose pack is gone but whose objects all are elsewhere */
+} dv_fsck_result;
+
+/** Check the store, calling problem for each problem and orphan for each index whose pack
+ *  is gone (both with ctx). Returns < 0 only when the check itself could not go on. */
+int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
+            dv_fsck_orphan_fn orphan, void *ctx);
+
+#endif

@@ -1,0 +1,817 @@
+/* transfer: push and fetch of objects between the local store and a remote. */
+#include "core/ops/transfer.h"
+
+#include "core/base/buf.h"
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/base/pool.h"
+#include "core/object/object.h"
+#include "core/object/oidset.h"
+#include "core/object/pointer.h"
+#include "core/ops/reach.h"
+#include "core/ops/status.h"
+#include "remotes/remote_index.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* ---- shared: the roots named by pointer files ---- */
+
+typedef struct roots {
+    dv_reach_item *items;
+    char **paths; /* pointer paths, for messages (items[i].root indexes them) */
+    size_t n, n_paths;
+} roots;
+
+static void roots_release(roots *r)
+{
+    for (size_t i = 0; i < r->n_paths; i++)
+        free(r->paths[i]);
+    free(r->paths);
+    free(r->items);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ctx is a pusher or fetcher, whose first member points at the roots */
+static const char *root_name(void *ctx, uint32_t root)
+{
+    const roots *r = *(const roots **)ctx;
+    return r->paths[root];
+}
+
+static uint8_t type_of_kind(int kind)
+{
+    return kind == DV_KIND_DIR       ? DV_OBJ_TREE
+           : kind == DV_KIND_SYMLINK ? DV_OBJ_CHUNK
+                                     : DV_OBJ_MANIFEST;
+}
+
+void dv_transfer_result_free(dv_transfer_result *result)
+{
+    dv_path_list_free(&result->bad_pointers);
+}
+
+/* The roots of the pointer files; one that cannot be read is listed in bad and skipped,
+ * so one damaged pointer does not keep the others' data from moving. */
+static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters,
+                         dv_path_list *bad)
+{
+    char **pointers = NULL;
+    size_t n_pointers = 0;
+    memset(out, 0, sizeof(*out));
+    int error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters);
+    if (error < 0)
+        return error;
+    out->items = calloc(n_pointers ? n_pointers : 1, sizeof(*out->items));
+    if (!out->items) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    out->paths = pointers;
+    out->n_paths = n_pointers;
+    for (size_t i = 0; i < n_pointers; i++) {
+        dv_pointer ptr;
+        error = dv_repo_read_pointer(&ptr, repo, pointers[i]);
+        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+            if ((error = dv_path_list_add(bad, dv_error_last())) < 0)
+                break;
+            continue;
+        }
+        if (error < 0) {
+            error = dv_error_wrap(error, "cannot read pointer file %s", pointers[i]);
+            break;
+        }
+        out->items[out->n].id = ptr.oid;
+        out->items[out->n].type = type_of_kind(ptr.kind);
+        out->items[out->n].root = (uint32_t)i;
+        out->n++;
+    }
+    pointers = NULL;
+done:
+    if (pointers) {
+        for (size_t i = 0; i < n_pointers; i++)
+            free(pointers[i]);
+        free(pointers);
+    }
+    if (error < 0)
+        roots_release(out);
+    return error;
+}
+
+/* Requests in flight: -j, else transfer.jobs (1..64, refused outside). *out is usable
+ * (the default) even on failure, for the cleanup paths. */
+static int transfer_jobs(int *out, dv_repo *repo, const dv_transfer_options *opts)
+{
+    int64_t jobs = DV_TRANSFER_JOBS_DEFAULT;
+    int error = 0;
+    if (opts && opts->jobs > 0)
+        jobs = opts->jobs;
+    else
+        error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
+                                        DV_TRANSFER_JOBS_DEFAULT, 1, 64);
+    *out = error < 0 ? DV_TRANSFER_JOBS_DEFAULT : (int)jobs;
+    return error;
+}
+
+/* ---- push ---- */
+
+typedef struct upload {
+    dv_oid pack_id;
+    uint64_t pack_bytes;
+    int names_objects; /* holds trees or manifests: its index goes up after the others */
+    dv_pack *local;    /* the store's pack when it is sent as it is (lent), else NULL */
+    dv_buf pack_path, idx_path;
+} upload;
+
+typedef struct pusher {
+    const roots *roots_ref; /* first, for root_name */
+    dv_repo *repo;
+    dv_remote *remote;
+    dv_odb *odb;
+    const dv_transfer_options *opts;
+    dv_transfer_result *result;
+    dv_oidset needed;
+    dv_oidset sending;
+    dv_remote_index *remote_index;
+    dv_pack_writer *writer; /* the pack being built from parts of local packs */
+    int writer_names_objects;
+    ZSTD_DCtx *dctx; /* for the hash check of copied objects */
+    dv_buf decoded;
+    dv_buf tmp_dir;
+    upload *uploads;
+    size_t n_uploads, alloc_uploads;
+    pthread_mutex_t progress_lock;
+    uint64_t progress_bytes;
+} pusher;
+
+typedef struct local_pack {
+    dv_pack *pack;
+    struct stat st;
+} local_pack;
+
+static int note_needed(void *ctx, const dv_reach_item *item)
+{
+    pusher *p = ctx;
+    int added = dv_oidset_add(&p->needed, &item->id);
+    return added < 0 ? added : 0;
+}
+
+/* An object this store lacks (a clone that pulled only part of the data) is fine when the
+ * remote has it: there, what it names is whole too. */
+static int on_remote(void *ctx, const dv_reach_item *item)
+{
+    pusher *p = ctx;
+    return dv_remote_index_find(p->remote_index, &item->id, NULL, NULL);
+}
+
+static int add_upload(pusher *p, const dv_oid *pack_id, dv_pack *local, const char *pack_path,
+                      const char *idx_path, int names_objects)
+{
+    struct stat st;
+    if (stat(pack_path, &st) < 0)
+        return dv_error_errno("cannot stat %s", pack_path);
+    if (p->n_uploads == p->alloc_uploads) {
+        size_t alloc = p->alloc_uploads ? p->alloc_uploads * 2 : 16;
+        upload *grown = realloc(p->uploads, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->uploads = grown;
+        p->alloc_uploads = alloc;
+    }
+    upload *u = &p->uploads[p->n_uploads];
+    u->pack_id = *pack_id;
+    u->pack_bytes = (uint64_t)st.st_size;
+    u->names_objects = names_objects;
+    u->local = local;
+    u->pack_path = (dv_buf)DV_BUF_INIT;
+    u->idx_path = (dv_buf)DV_BUF_INIT;
+    p->n_uploads++;
+    int error;
+    if ((error = dv_buf_puts(&u->pack_path, pack_path)) < 0 ||
+        (error = dv_buf_puts(&u->idx_path, idx_path)) < 0)
+        return error;
+    return 0;
+}
+
+/* Seal the pack being built and queue it for upload. */
+static int seal_built(pusher *p)
+{
+    if (!p->writer)
+        return 0;
+    dv_oid pack_id;
+    dv_pack_writer *w = p->writer;
+    p->writer = NULL;
+    dv_buf pack_path = DV_BUF_INIT, idx_path = DV_BUF_INIT;
+    int error = dv_pack_writer_finish(&pack_id, w, p->tmp_dir.ptr);
+    if (error == 0 && !dv_oid_is_zero(&pack_id)) {
+        const char *hex = dv_oid_hex(&pack_id);
+        if ((error = dv_buf_printf(&pack_path, "%s/%s.pack", p->tmp_dir.ptr, hex)) == 0 &&
+            (error = dv_buf_printf(&idx_path, "%s/%s.idx", p->tmp_dir.ptr, hex)) == 0)
+            error =
+                add_upload(p, &pack_id, NULL, pack_path.ptr, idx_path.ptr, p->writer_names_objects);
+        p->writer_names_objects = 0;
+    }
+    dv_buf_release(&pack_path);
+    dv_buf_release(&idx_path);
+    return error;
+}
+
+/* Copy entry e of pack into the pack being built, as stored (no recompression), once its
+ * CRC-32C and its SHA-256 show that it is the object its id names: a damaged object must
+ * not be spread to the remote under a fresh pack checksum. */
+static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *stored)
+{
+    int error;
+    if (!p->writer && (error = dv_pack_writer_new(&p->writer, p->tmp_dir.ptr)) < 0)
+        return error;
+    if (e->type != DV_OBJ_CHUNK)
+        p->writer_names_objects = 1;
+    if (!p->dctx && !(p->dctx = ZSTD_createDCtx()))
+        return dv_error_set(DV_ENOMEM, "out of memory for zstd");
+    if ((error = dv_pack_read_stored(stored, pack, e)) < 0)
+        return error;
+    if ((error = dv_pack_decode(&p->decoded, e, stored->ptr, stored->len, p->dctx,
+                                dv_pack_path(pack))) < 0) {
+        if (error == DV_ENOMEM)
+            return error;
+        dv_buf why = DV_BUF_INIT;
+        dv_buf_puts(&why, dv_error_last());
+        error =
+            dv_error_set(error, "pack %s is damaged: %s; run dv fsck", dv_pack_path(pack), why.ptr);
+        dv_buf_release(&why);
+        return error;
+    }
+    if ((error = dv_pack_writer_append(p->writer, &e->id, e->type, e->flags, e->raw_len,
+                                       stored->ptr, (uint32_t)stored->len)) < 0)
+        return error;
+    if (dv_pack_writer_bytes(p->writer) >= p->repo->pack_target_bytes)
+        return seal_built(p);
+    return 0;
+}
+
+static int compare_mtime(const void *a, const void *b)
+{
+    const struct stat *x = &((const local_pack *)a)->st, *y = &((const local_pack *)b)->st;
+    if (x->st_mtim.tv_sec != y->st_mtim.tv_sec)
+        return x->st_mtim.tv_sec < y->st_mtim.tv_sec ? -1 : 1;
+    return (x->st_mtim.tv_nsec > y->st_mtim.tv_nsec) - (x->st_mtim.tv_nsec < y->st_mtim.tv_nsec);
+}
+
+/* Decide, pack by pack in the order they were written (so what names comes after what
+ * it names), what to send: whole local packs where every object is wanted, the wanted
+ * objects of the others copied into new packs. */
+static int plan_push(pusher *p)
+{
+    int error = 0;
+    dv_buf stored = DV_BUF_INIT, idx_path = DV_BUF_INIT;
+    size_t n_packs = dv_odb_pack_count(p->odb);
+    local_pack *packs = calloc(n_packs ? n_packs : 1, sizeof(*packs));
+    if (!packs)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_packs; i++) {
+        packs[i].pack = dv_odb_pack_at(p->odb, i);
+        if (stat(dv_pack_path(packs[i].pack), &packs[i].st) < 0) {
+            error = dv_error_errno("cannot stat %s", dv_pack_path(packs[i].pack));
+            goto done;
+        }
+    }
+    qsort(packs, n_packs, sizeof(*packs), compare_mtime);
+    for (size_t i = 0; i < n_packs && error == 0; i++) {
+        dv_pack *pack = packs[i].pack;
+        size_t count = dv_pack_count(pack), n_send = 0;
+        int names_objects = 0;
+        dv_pack_entry e;
+        for (size_t j = 0; j < count; j++) {
+            dv_pack_entry_at(pack, j, &e);
+            if (dv_oidset_has(&p->needed, &e.id) && !dv_oidset_has(&p->sending, &e.id) &&
+                !dv_remote_index_find(p->remote_index, &e.id, NULL, NULL)) {
+                n_send++;
+                names_objects |= e.type != DV_OBJ_CHUNK;
+            }
+        }
+        if (n_send == 0)
+            continue;
+        if (n_send == count) {
+            dv_buf_clear(&idx_path);
+            if ((error = dv_buf_printf(&idx_path, "%s/%s.idx", dv_odb_packs_dir(p->odb),
+                                       dv_oid_hex(dv_pack_id(pack)))) < 0 ||
+                (error = add_upload(p, dv_pack_id(pack), pack, dv_pack_path(pack), idx_path.ptr,
+                                    names_objects)) < 0)
+                break;
+        }
+        for (size_t j = 0; j < count && error == 0; j++) {
+            dv_pack_entry_at(pack, j, &e);
+            if (!dv_oidset_has(&p->needed, &e.id) || dv_oidset_has(&p->sending, &e.id) ||
+                dv_remote_index_find(p->remote_index, &e.id, NULL, NULL))
+                continue;
+            if ((error = dv_oidset_add(&p->sending, &e.id)) < 0)
+                break;
+            error = n_send == count ? 0 : copy_entry(p, pack, &e, &stored);
+        }
+    }
+    if (error == 0)
+        error = seal_built(p);
+done:
+    free(packs);
+    dv_buf_release(&stored);
+    dv_buf_release(&idx_path);
+    return error;
+}
+
+static void push_progress(pusher *p, uint64_t bytes)
+{
+    if (!p->opts || !p->opts->progress)
+        return;
+    pthread_mutex_lock(&p->progress_lock);
+    p->progress_bytes += bytes;
+    p->opts->progress(p->opts->progress_ctx, p->progress_bytes);
+    pthread_mutex_unlock(&p->progress_lock);
+}
+
+/* Upload a pack's index, the commit point of its upload, and remember it. */
+static int commit_upload(pusher *p, const upload *u)
+{
+    dv_buf name = DV_BUF_INIT;
+    int error;
+    if ((error = dv_remote_pack_name(&name, &u->pack_id, ".idx")) == 0 &&
+        (error = p->remote->ops->put_file(p->remote, name.ptr, u->idx_path.ptr)) == 0)
+        error = dv_remote_index_add(p->remote_index, u->idx_path.ptr, &u->pack_id, u->pack_bytes);
+    dv_buf_release(&name);
+    return error;
+}
+
+/* Check every byte of a pack that is about to be uploaded against its checksums (see
+ * dv_pack_check_whole): the remote gets the pack under its name, and a reader there trusts
+ * that name. Packs built by this push were made from checked objects; they are read back
+ * too, which costs one read of a file that is still in the page cache. */
+static int check_upload(pusher *p, const upload *u)
+{
+    dv_pack *built = NULL;
+    int error;
+    if (!u->local && (error = dv_pack_open(&built, p->tmp_dir.ptr, &u->pack_id)) < 0)
+        return error;
+    error = dv_pack_check_whole(u->local ? u->local : built);
+    dv_pack_free(built);
+    return error;
+}
+
+/* Upload one pack, once checked, then its index (the commit point) unless the pack holds
+ * trees or manifests: those indexes go up after every other, in order, so that whatever the
+ * remote shows, it also has everything that it names. */
+static int upload_one(void *ctx, size_t item, int worker)
+{
+    pusher *p = ctx;
+    const upload *u = &p->uploads[item];
+    dv_buf name = DV_BUF_INIT;
+    int error;
+    (void)worker;
+    if ((error = check_upload(p, u)) < 0 ||
+        (error = dv_remote_pack_name(&name, &u->pack_id, ".pack")) < 0 ||
+        (error = p->remote->ops->put_file(p->remote, name.ptr, u->pack_path.ptr)) < 0)
+        goto done;
+    push_progress(p, u->pack_bytes);
+    if (!u->names_objects)
+        error = commit_upload(p, u);
+done:
+    if (error < 0)
+        error = dv_error_wrap(error, "cannot upload pack %s to %s", dv_oid_short(&u->pack_id),
+                              p->remote->name);
+    dv_buf_release(&name);
+    return error;
+}
+
+int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+            const char *const *filters, size_t n_filters, const dv_transfer_options *opts)
+{
+    int error;
+    roots r;
+    dv_pool *pool = NULL;
+    pusher p;
+    memset(result, 0, sizeof(*result));
+    if (remote->ops->read_only)
+        return dv_error_set(DV_EUSAGE,
+                            "remote %s (%s) is a read-only %s mirror; push to the remote it "
+                            "mirrors",
+                            remote->name, remote->display, remote->ops->kind);
+    memset(&p, 0, sizeof(p));
+    p.repo = repo;
+    p.remote = remote;
+    p.opts = opts;
+    p.result = result;
+    p.tmp_dir = (dv_buf)DV_BUF_INIT;
+    p.decoded = (dv_buf)DV_BUF_INIT;
+    pthread_mutex_init(&p.progress_lock, NULL);
+    if ((error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
+        goto out;
+    p.roots_ref = &r;
+    if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
+        (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
+        goto done;
+    int jobs;
+    if ((error = transfer_jobs(&jobs, repo, opts)) < 0 || (error = dv_pool_new(&pool, jobs)) < 0 ||
+        (error = dv_remote_index_load(&p.remote_index, remote, repo->cache_dir.ptr, pool)) < 0)
+        goto done;
+    /* What pushes killed half-way left on the remote goes first (never what another push
+     * is still writing: the backend tells them apart). */
+    uint64_t leftovers = 0;
+    if (remote->ops->clean && (error = remote->ops->clean(remote, "packs/", &leftovers)) < 0)
+        goto done;
+    dv_reach_ops walk = {NULL, NULL, on_remote, note_needed, root_name, &p};
+    if ((error = dv_reach_walk(p.odb, r.items, r.n, &walk)) < 0)
+        goto done;
+    result->objects_reachable = dv_oidset_count(&p.needed);
+    if ((error = plan_push(&p)) < 0)
+        goto done;
+    uint64_t total = 0;
+    for (size_t i = 0; i < p.n_uploads; i++)
+        total += p.uploads[i].pack_bytes;
+    if (opts && opts->planned)
+        opts->planned(opts->progress_ctx, total);
+    if (p.n_uploads) {
+        dv_pool_task task;
+        dv_pool_submit(pool, &task, upload_one, &p, p.n_uploads);
+        if ((error = dv_pool_wait(pool, &task)) < 0)
+            goto done;
+        for (size_t i = 0; i < p.n_uploads; i++)
+            if (p.uploads[i].names_objects && (error = commit_upload(&p, &p.uploads[i])) < 0) {
+                error = dv_error_wrap(error, "cannot upload pack %s to %s",
+                                      dv_oid_short(&p.uploads[i].pack_id), remote->name);
+                goto done;
+            }
+    }
+    result->objects_moved = dv_oidset_count(&p.sending);
+    result->packs_moved = p.n_uploads;
+    result->bytes_moved = total;
+done:
+    dv_pool_free(pool);
+    dv_pack_writer_free(p.writer);
+    ZSTD_freeDCtx(p.dctx);
+    dv_buf_release(&p.decoded);
+    for (size_t i = 0; i < p.n_uploads; i++) {
+        dv_buf_release(&p.uploads[i].pack_path);
+        dv_buf_release(&p.uploads[i].idx_path);
+    }
+    free(p.uploads);
+    dv_remote_index_free(p.remote_index);
+    dv_oidset_release(&p.needed);
+    dv_oidset_release(&p.sending);
+    if (p.tmp_dir.len)
+        dv_repo_clean_tmp(repo);
+    dv_buf_release(&p.tmp_dir);
+    roots_release(&r);
+out:
+    pthread_mutex_destroy(&p.progress_lock);
+    return error;
+}
+
+/* ---- fetch ---- */
+
+typedef struct wanted {
+    dv_pack *pack; /* a remote pack's index */
+    dv_pack_entry entry;
+} wanted;
+
+typedef struct range {
+    dv_pack *pack;
+    uint64_t offset, len;
+    size_t first, n; /* entries wanted[first .. first+n) */
+} range;
+
+/* A fetched tree or manifest, held until everything below it is stored. */
+typedef struct held {
+    dv_pack_entry entry;
+    uint32_t crc;
+    dv_buf stored, decoded;
+} held;
+
+typedef struct fetcher {
+    const roots *roots_ref; /* first, for root_name */
+    dv_repo *repo;
+    dv_remote *remote;
+    dv_odb *odb;
+    const dv_transfer_options *opts;
+    dv_transfer_result *result;
+    dv_pool *pool;
+    int jobs;
+    uint64_t range_bytes; /* largest range, so that jobs ranges fit DV_FETCH_BUFFER_BYTES */
+    dv_remote_index *remote_index;
+    ZSTD_DCtx **dctx;   /* one per worker */
+    dv_buf *decoded;    /* DV_FETCH_HASH_GROUP per worker */
+    dv_buf *range_bufs; /* one per worker */
+    wanted *want;
+    range *ranges;
+    pthread_mutex_t lock; /* the odb's writes, held, progress and the result */
+    uint64_t progress_bytes;
+    held *held;
+    size_t n_held, alloc_held;
+} fetcher;
+
+static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint32_t crc,
+                const uint8_t *decoded, size_t decoded_len)
+{
+    if (f->n_held == f->alloc_held) {
+        size_t alloc = f->alloc_held ? f->alloc_held * 2 : 64;
+        held *grown = realloc(f->held, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        f->held = grown;
+        f->alloc_held = alloc;
+    }
+    held *h = &f->held[f->n_held++];
+    h->entry = *e;
+    h->crc = crc;
+    h->stored = (dv_buf)DV_BUF_INIT;
+    h->decoded = (dv_buf)DV_BUF_INIT;
+    int error = dv_buf_put(&h->stored, stored, e->stored_len);
+    if (error == 0)
+        error = dv_buf_put(&h->decoded, decoded, decoded_len);
+    return error;
+}
+
+static int read_held(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type)
+{
+    fetcher *f = ctx;
+    for (size_t i = f->n_held; i > 0; i--) { /* the level just fetched is at the end */
+        const held *h = &f->held[i - 1];
+        if (memcmp(h->entry.id.id, item->id.id, DV_OID_BYTES))
+            continue;
+        dv_buf_clear(out);
+        *type = h->entry.type;
+        int error = dv_buf_put(out, h->decoded.ptr, h->decoded.len);
+        return error < 0 ? error : 1;
+    }
+    return 0;
+}
+
+/* Store the held trees and manifests, deepest level first, once all they name is stored. */
+static int store_held(fetcher *f)
+{
+    for (size_t i = f->n_held; i > 0; i--) {
+        const held *h = &f->held[i - 1];
+        int added = 0;
+        int error =
+            dv_odb_put_stored(f->odb, &h->entry.id, h->entry.type, h->entry.raw_len, h->entry.flags,
+                              h->stored.ptr, (uint32_t)h->stored.len, h->crc, &added);
+        if (error < 0)
+            return error;
+        if (added) {
+            f->result->objects_moved++;
+            f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)h->stored.len;
+        }
+    }
+    return 0;
+}
+
+static int compare_wanted(const void *a, const void *b)
+{
+    const wanted *x = a, *y = b;
+    if (x->pack != y->pack)
+        return x->pack < y->pack ? -1 : 1;
+    return x->entry.offset < y->entry.offset ? -1 : x->entry.offset > y->entry.offset;
+}
+
+static uint64_t entry_end(const dv_pack_entry *e)
+{
+    return e->offset + DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+}
+
+/* Check the entries want[first .. first+n) of a range read into buf (header, CRC-32C,
+ * decoding), hash them side by side, and store them (chunks) or hold them (the rest). */
+static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t first, size_t n,
+                       int worker)
+{
+    const uint8_t *data[DV_FETCH_HASH_GROUP];
+    size_t lens[DV_FETCH_HASH_GROUP];
+    dv_oid ids[DV_FETCH_HASH_GROUP];
+    dv_buf *slots = &f->decoded[(size_t)worker * DV_FETCH_HASH_GROUP];
+    const char *where = dv_pack_path(rg->pack);
+    int error;
+    for (size_t k = 0; k < n; k++) {
+        const dv_pack_entry *e = &f->want[first + k].entry;
+        const uint8_t *bytes = buf + (e->offset - rg->offset);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        if ((error = dv_pack_check_entry(rg->pack, e, bytes)) < 0)
+            return error;
+        if (e->flags == DV_PACK_RAW && e->stored_len == e->raw_len) {
+            data[k] = stored; /* hashed where it lies */
+            lens[k] = e->raw_len;
+            continue;
+        }
+        if ((error = dv_pack_unpack(&slots[k], e, stored, e->stored_len, f->dctx[worker], where)) <
+            0)
+            return error;
+        data[k] = (const uint8_t *)slots[k].ptr;
+        lens[k] = slots[k].len;
+    }
+    if ((error = dv_hash_many(ids, data, lens, n)) < 0)
+        return error;
+    for (size_t k = 0; k < n; k++)
+        if (dv_oid_cmp(&ids[k], &f->want[first + k].entry.id))
+            return dv_error_set(DV_ECORRUPT,
+                                "object %s in %s is corrupt: its content hashes to %s (push it "
+                                "again from a clone that has it)",
+                                dv_oid_hex(&f->want[first + k].entry.id), where,
+                                dv_oid_hex(&ids[k]));
+    pthread_mutex_lock(&f->lock);
+    for (size_t k = 0; k < n && error == 0; k++) {
+        const dv_pack_entry *e = &f->want[first + k].entry;
+        const uint8_t *bytes = buf + (e->offset - rg->offset);
+        const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
+        uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
+        int added = 0;
+        if (e->type != DV_OBJ_CHUNK) /* stored last, so nothing names what is absent */
+            error = hold(f, e, stored, crc, data[k], lens[k]);
+        else
+            error = dv_odb_put_stored(f->odb, &e->id, e->type, e->raw_len, e->flags, stored,
+                                      e->stored_len, crc, &added);
+        if (error == 0 && added) {
+            f->result->objects_moved++;
+            f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return error;
+}
+
+/* Read one range and store its entries. */
+static int fetch_range(void *ctx, size_t item, int worker)
+{
+    fetcher *f = ctx;
+    const range *rg = &f->ranges[item];
+    dv_buf name = DV_BUF_INIT;
+    int error;
+    /* one buffer per worker, kept from range to range: freeing and allocating ranges of
+     * many MiB on several threads leaves the allocator's arenas holding them */
+    dv_buf *range_buf = &f->range_bufs[worker];
+    if ((error = dv_buf_grow(range_buf, rg->len)) < 0)
+        return error;
+    uint8_t *buf = (uint8_t *)range_buf->ptr;
+    if ((error = dv_remote_pack_name(&name, dv_pack_id(rg->pack), ".pack")) < 0 ||
+        (error = f->remote->ops->get(f->remote, name.ptr, rg->offset, rg->len, buf)) < 0)
+        goto done;
+    for (size_t i = rg->first; i < rg->first + rg->n; i += DV_FETCH_HASH_GROUP) {
+        size_t n = rg->first + rg->n - i;
+        if ((error = store_group(f, rg, buf, i, n < DV_FETCH_HASH_GROUP ? n : DV_FETCH_HASH_GROUP,
+                                 worker)) < 0)
+            goto done;
+    }
+    if (f->opts && f->opts->progress) {
+        pthread_mutex_lock(&f->lock);
+        f->progress_bytes += rg->len;
+        f->opts->progress(f->opts->progress_ctx, f->progress_bytes);
+        pthread_mutex_unlock(&f->lock);
+    }
+done:
+    if (error < 0)
+        error = dv_error_wrap(error, "fetching from %s", f->remote->name);
+    dv_buf_release(&name);
+    return error;
+}
+
+/* Fetch one level's missing objects: find each in the remote's indexes, merge neighbours
+ * of one pack into ranged reads, and run the reads in parallel. */
+static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
+{
+    fetcher *f = ctx;
+    int error = 0;
+    size_t n_ranges = 0;
+    if (!f->remote_index && (error = dv_remote_index_load(&f->remote_index, f->remote,
+                                                          f->repo->cache_dir.ptr, f->pool)) < 0)
+        return error;
+    free(f->want);
+    free(f->ranges);
+    f->want = calloc(n, sizeof(*f->want));
+    f->ranges = calloc(n, sizeof(*f->ranges));
+    if (!f->want || !f->ranges)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!dv_remote_index_find(f->remote_index, &items[i].id, &f->want[i].pack,
+                                  &f->want[i].entry))
+            return dv_error_set(DV_ENOTFOUND,
+                                "%s %s, part of %s, is neither in the local store nor on remote "
+                                "%s (push it from a clone that has it: dv push)",
+                                dv_object_type_name(items[i].type), dv_oid_hex(&items[i].id),
+                                f->roots_ref->paths[items[i].root], f->remote->name);
+        if ((error = dv_pack_check_bounds(f->want[i].pack, &f->want[i].entry)) < 0)
+            return error;
+    }
+    qsort(f->want, n, sizeof(*f->want), compare_wanted);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const dv_pack_entry *e = &f->want[i].entry;
+        range *last = n_ranges ? &f->ranges[n_ranges - 1] : NULL;
+        if (last && last->pack == f->want[i].pack && e->offset >= last->offset + last->len &&
+            e->offset - (last->offset + last->len) <= DV_FETCH_GAP_BYTES &&
+            entry_end(e) - last->offset <= f->range_bytes) {
+            total += entry_end(e) - (last->offset + last->len);
+            last->len = entry_end(e) - last->offset;
+            last->n++;
+            continue;
+        }
+        range *rg = &f->ranges[n_ranges++];
+        rg->pack = f->want[i].pack;
+        rg->offset = e->offset;
+        rg->len = entry_end(e) - e->offset;
+        rg->first = i;
+        rg->n = 1;
+        total += rg->len;
+    }
+    if (f->opts && f->opts->planned)
+        f->opts->planned(f->opts->progress_ctx, f->progress_bytes + total);
+    dv_pool_task task;
+    dv_pool_submit(f->pool, &task, fetch_range, f, n_ranges);
+    return dv_pool_wait(f->pool, &task);
+}
+
+static int count_reachable(void *ctx, const dv_reach_item *item)
+{
+    fetcher *f = ctx;
+    (void)item;
+    f->result->objects_reachable++;
+    return 0;
+}
+
+int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+             const char *const *filters, size_t n_filters, const dv_transfer_options *opts)
+{
+    int error;
+    roots r;
+    fetcher f;
+    memset(result, 0, sizeof(*result));
+    memset(&f, 0, sizeof(f));
+    f.repo = repo;
+    f.remote = remote;
+    f.opts = opts;
+    f.result = result;
+    int jobs_error = transfer_jobs(&f.jobs, repo, opts);
+    f.range_bytes = DV_FETCH_BUFFER_BYTES / (uint64_t)f.jobs;
+    if (f.range_bytes > DV_FETCH_RANGE_BYTES)
+        f.range_bytes = DV_FETCH_RANGE_BYTES;
+    if (f.range_bytes < (1u << 20))
+        f.range_bytes = 1u << 20;
+    pthread_mutex_init(&f.lock, NULL);
+    if ((error = jobs_error) < 0 ||
+        (error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
+        goto out;
+    f.roots_ref = &r;
+    f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));
+    size_t n_slots = (size_t)f.jobs * DV_FETCH_HASH_GROUP;
+    f.decoded = calloc(n_slots, sizeof(*f.decoded));
+    f.range_bufs = calloc((size_t)f.jobs, sizeof(*f.range_bufs));
+    if (!f.dctx || !f.decoded || !f.range_bufs) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_slots; i++)
+        f.decoded[i] = (dv_buf)DV_BUF_INIT;
+    for (int i = 0; i < f.jobs; i++) {
+        f.range_bufs[i] = (dv_buf)DV_BUF_INIT;
+        if (!(f.dctx[i] = ZSTD_createDCtx())) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if ((error = dv_repo_odb(&f.odb, repo)) < 0 || (error = dv_pool_new(&f.pool, f.jobs)) < 0)
+        goto done;
+    dv_reach_ops walk = {fetch_missing, read_held, NULL, count_reachable, root_name, &f};
+    error = dv_reach_walk(f.odb, r.items, r.n, &walk);
+    if (error == 0)
+        error = store_held(&f);
+    /* What was fetched is verified: keep it even when the walk failed, so that a retry
+     * does not fetch it again. Only chunks are stored then, which name nothing. */
+    if (f.odb) {
+        int flushed = dv_odb_flush(f.odb);
+        if (error == 0)
+            error = flushed;
+    }
+done:
+    dv_pool_free(f.pool);
+    if (f.dctx)
+        for (int i = 0; i < f.jobs; i++)
+            ZSTD_freeDCtx(f.dctx[i]);
+    if (f.decoded)
+        for (size_t i = 0; i < (size_t)f.jobs * DV_FETCH_HASH_GROUP; i++)
+            dv_buf_release(&f.decoded[i]);
+    if (f.range_bufs)
+        for (int i = 0; i < f.jobs; i++)
+            dv_buf_release(&f.range_bufs[i]);
+    free(f.range_bufs);
+    free(f.dctx);
+    free(f.decoded);
+    free(f.want);
+    free(f.ranges);
+    for (size_t i = 0; i < f.n_held; i++) {
+        dv_buf_release(&f.held[i].stored);
+        dv_buf_release(&f.held[i].decoded);
+    }
+    free(f.held);
+    dv_remote_index_free(f.remote_index);
+    roots_release(&r);
+out:
+    pthread_mutex_destroy(&f.lock);
+    return error;
+}

@@ -1,0 +1,61 @@
+/*
+ * transfer: moving objects between the local store and a remote.
+ *
+ * push: the objects reachable from the pointer files that the remote lacks (learned
+ * from its pack indexes) are sent as packs: a local pack whose objects are all wanted
+ * is uploaded as it is; the wanted objects of other packs are copied, still
+ * compressed, into new packs first. Each pack is uploaded before its index, so a
+ * reader never sees a pack that is not whole.
+ *
+ * fetch: the objects reachable from the pointer files that the store lacks are found
+ * in the remote's pack indexes, level by level; neighbouring entries of one remote
+ * pack are read with one ranged request; every object's CRC-32C and SHA-256 are
+ * checked before it is written into a local pack.
+ */
+#ifndef DV_TRANSFER_H
+#define DV_TRANSFER_H
+
+#include "core/data/ingest.h"
+#include "core/ops/checkout.h"
+#include "core/repo/repo.h"
+#include "remotes/remote.h"
+
+#include <stdint.h>
+
+#define DV_TRANSFER_JOBS_DEFAULT 4
+#define DV_FETCH_RANGE_BYTES (16u << 20) /* largest ranged read (unless one object is larger) */
+#define DV_FETCH_BUFFER_BYTES                                                                      \
+    (64u << 20)                       /* ranges in flight at once, in all: with more jobs,         \
+                                         each range is smaller (at least 1 MiB) */
+#define DV_FETCH_GAP_BYTES (1u << 20) /* read across a gap up to this between wanted entries */
+#define DV_FETCH_HASH_GROUP 32 /* objects verified together: dv_hash_many runs 16 side by side */
+
+typedef struct dv_transfer_options {
+    int jobs; /* requests in flight; 0 = transfer.jobs from the configuration, or the default */
+    dv_ingest_progress_fn progress; /* bytes moved so far */
+    void *progress_ctx;
+    void (*planned)(void *progress_ctx, uint64_t bytes_to_move); /* may be NULL */
+} dv_transfer_options;
+
+typedef struct dv_transfer_result {
+    uint64_t objects_reachable; /* objects the pointer files name, directly or below */
+    uint64_t objects_moved;     /* sent or fetched */
+    uint64_t packs_moved;       /* packs uploaded (push) */
+    uint64_t bytes_moved;       /* pack bytes sent or received */
+    dv_path_list bad_pointers;  /* pointer files that could not be read (skipped) */
+} dv_transfer_result;
+
+void dv_transfer_result_free(dv_transfer_result *result);
+
+/** Send what the remote lacks of the data named by the pointer files (all, or those under
+ *  the work-tree paths in filters). Unreadable pointer files are listed in
+ *  result->bad_pointers and skipped (so are they by dv_fetch); free the result. */
+int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+            const char *const *filters, size_t n_filters, const dv_transfer_options *opts);
+
+/** Bring into the local store what it lacks of the data named by the pointer files (all,
+ *  or those under filters). The caller holds the lock. */
+int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+             const char *const *filters, size_t n_filters, const dv_transfer_options *opts);
+
+#endif

@@ -1,0 +1,314 @@
+/* config: git-config syntax settings through libgit2. */
+#include "core/repo/config.h"
+
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+
+#include <errno.h>
+#include <git2.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dv_config {
+    git_config *cfg;
+};
+
+static int git_failure(int code, const char *what)
+{
+    const git_error *e = git_error_last();
+    return dv_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+/* The repository's config files are read as they are, never through a symlink (which a
+ * commit can carry) to some other file of the user's. */
+static int regular_or_absent(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : dv_error_errno("cannot stat %s", path);
+    if (S_ISREG(st.st_mode))
+        return 0;
+    return dv_error_set(DV_EUSAGE, "%s is %s; expected a regular file (replace it with one)", path,
+                        S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+}
+
+int dv_config_open(dv_config **out, const char *dv_dir)
+{
+    int error = 0;
+    dv_buf path = DV_BUF_INIT;
+    dv_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if (git_config_new(&c->cfg) < 0) {
+        error = git_failure(DV_ERROR, "cannot create configuration");
+        goto fail;
+    }
+    const char *home = getenv("HOME");
+    if (home && *home) {
+        if ((error = dv_buf_printf(&path, "%s/.config/dv/config", home)) < 0)
+            goto fail;
+        if (dv_fs_exists(path.ptr) == 1 &&
+            git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_GLOBAL, NULL, 0) < 0) {
+            error = git_failure(DV_EUSAGE, path.ptr);
+            goto fail;
+        }
+    }
+    dv_buf_clear(&path);
+    if ((error = dv_buf_joinpath(&path, dv_dir, "config")) < 0)
+        goto fail;
+    if (dv_fs_exists(path.ptr) != 1) {
+        error = dv_error_set(DV_ENOREPO, "%s does not exist (run dv init)", path.ptr);
+        goto fail;
+    }
+    if ((error = regular_or_absent(path.ptr)) < 0)
+        goto fail;
+    if (git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_LOCAL, NULL, 0) < 0) {
+        error = git_failure(DV_EUSAGE, path.ptr);
+        goto fail;
+    }
+    if ((error = dv_buf_joinpath(&path, dv_dir, "config.local")) < 0 ||
+        (error = regular_or_absent(path.ptr)) < 0)
+        goto fail;
+    if (dv_fs_exists(path.ptr) == 1 &&
+        git_config_add_file_ondisk(c->cfg, path.ptr, GIT_CONFIG_LEVEL_APP, NULL, 0) < 0) {
+        error = git_failure(DV_EUSAGE, path.ptr);
+        goto fail;
+    }
+    dv_buf_release(&path);
+    *out = c;
+    return 0;
+fail:
+    dv_buf_release(&path);
+    dv_config_free(c);
+    return error;
+}
+
+void dv_config_free(dv_config *c)
+{
+    if (!c)
+        return;
+    git_config_free(c->cfg);
+    free(c);
+}
+
+/* A decimal integer with an optional k, m or g suffix (powers of 1024), as git config
+ * writes them, without wrapping around: libgit2 multiplies the suffix unchecked. 0, or -1
+ * for text that is no such number or does not fit in 64 bits. */
+static int parse_int64(int64_t *out, const char *text)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 0); /* base 0, as git and libgit2: 0x10, 010 */
+    if (errno || end == text)
+        return -1;
+    int64_t scale = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        scale = 1024;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        scale = 1024 * 1024;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        scale = 1024 * 1024 * 1024;
+        end++;
+        break;
+    }
+    if (*end || __builtin_mul_overflow((int64_t)v, scale, out))
+        return -1;
+    return 0;
+}
+
+/* The integer under key: 0, GIT_ENOTFOUND, or DV_EUSAGE naming the key (what says which
+ * numbers are wanted). */
+static int get_int64(int64_t *out, dv_config *c, const char *key, const char *what)
+{
+    git_buf value = GIT_BUF_INIT;
+    int rc = git_config_get_string_buf(&value, c->cfg, key);
+    if (rc == GIT_ENOTFOUND)
+        return rc;
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    if (parse_int64(out, value.ptr) < 0)
+        rc = dv_error_set(DV_EUSAGE, "%s in dv configuration must be %s (got '%s')", key, what,
+                          value.ptr);
+    git_buf_dispose(&value);
+    return rc;
+}
+
+int dv_config_get_int(int64_t *out, dv_config *c, const char *key, int64_t def)
+{
+    int rc = get_int64(out, c, key, "a number");
+    if (rc == GIT_ENOTFOUND) {
+        *out = def;
+        return 0;
+    }
+    return rc;
+}
+
+int dv_config_get_int_range(int64_t *out, dv_config *c, const char *key, int64_t def, int64_t min,
+                            int64_t max)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "a number from %lld to %lld", (long long)min, (long long)max);
+    int64_t v;
+    int rc = get_int64(&v, c, key, what);
+    if (rc == GIT_ENOTFOUND) {
+        *out = def;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if (v < min || v > max)
+        return dv_error_set(DV_EUSAGE, "%s in dv configuration must be %lld..%lld (got %lld)", key,
+                            (long long)min, (long long)max, (long long)v);
+    *out = v;
+    return 0;
+}
+
+int dv_config_env_int_range(int64_t *out, int *found, const char *name, int64_t min, int64_t max)
+{
+    const char *text = getenv(name);
+    *found = 0;
+    if (!text || !*text)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *end || end == text || v < min || v > max)
+        return dv_error_set(DV_EUSAGE, "%s must be a number from %lld to %lld (got '%s')", name,
+                            (long long)min, (long long)max, text);
+    *out = v;
+    *found = 1;
+    return 0;
+}
+
+int dv_config_get_string(char **out, dv_config *c, const char *key)
+{
+    git_buf value = GIT_BUF_INIT;
+    *out = NULL;
+    int rc = git_config_get_string_buf(&value, c->cfg, key);
+    if (rc == GIT_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    *out = strdup(value.ptr);
+    git_buf_dispose(&value);
+    return *out ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
+}
+
+int dv_config_get_string_uncommitted(char **out, dv_config *c, const char *key)
+{
+    static const git_config_level_t levels[] = {GIT_CONFIG_LEVEL_APP, GIT_CONFIG_LEVEL_GLOBAL};
+    *out = NULL;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        git_config *level = NULL;
+        git_buf value = GIT_BUF_INIT;
+        int rc = git_config_open_level(&level, c->cfg, levels[i]);
+        if (rc == GIT_ENOTFOUND)
+            continue;
+        if (rc < 0)
+            return git_failure(DV_EUSAGE, "cannot read dv configuration");
+        rc = git_config_get_string_buf(&value, level, key);
+        git_config_free(level);
+        if (rc == GIT_ENOTFOUND)
+            continue;
+        if (rc < 0)
+            return git_failure(DV_EUSAGE, "bad value in dv configuration");
+        *out = strdup(value.ptr);
+        git_buf_dispose(&value);
+        return *out ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int dv_config_set_int_in_file(const char *path, const char *key, int64_t value)
+{
+    git_config *cfg = NULL;
+    int error = 0;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EIO, path);
+    if (git_config_set_int64(cfg, key, value) < 0)
+        error = git_failure(DV_EIO, path);
+    git_config_free(cfg);
+    return error;
+}
+
+int dv_config_get_bool(int *out, dv_config *c, const char *key, int def)
+{
+    int rc = git_config_get_bool(out, c->cfg, key);
+    if (rc == GIT_ENOTFOUND) {
+        *out = def;
+        return 0;
+    }
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "bad value in dv configuration");
+    return 0;
+}
+
+typedef struct each_ctx {
+    dv_config_entry_fn fn;
+    void *ctx;
+    int error;
+} each_ctx;
+
+static int each_entry(const git_config_entry *entry, void *payload)
+{
+    each_ctx *e = payload;
+    e->error = e->fn(e->ctx, entry->name, entry->value);
+    return e->error ? GIT_EUSER : 0;
+}
+
+int dv_config_each(dv_config *c, dv_config_entry_fn fn, void *ctx)
+{
+    each_ctx e = {fn, ctx, 0};
+    /* every entry, filtered by the caller: libgit2's regex matching leaks (pcre2 match
+     * data) in the version Debian 12 ships */
+    int rc = git_config_foreach(c->cfg, each_entry, &e);
+    if (rc == GIT_EUSER)
+        return e.error;
+    if (rc < 0)
+        return git_failure(DV_EUSAGE, "cannot read dv configuration");
+    return 0;
+}
+
+int dv_config_set_string_in_file(const char *path, const char *key, const char *value)
+{
+    git_config *cfg = NULL;
+    int error = 0;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EIO, path);
+    int rc = value ? git_config_set_string(cfg, key, value) : git_config_delete_entry(cfg, key);
+    if (rc < 0 && !(rc == GIT_ENOTFOUND && !value))
+        error = git_failure(DV_EIO, path);
+    git_config_free(cfg);
+    return error;
+}
+
+int dv_config_get_string_in_file(char **out, const char *path, const char *key)
+{
+    git_config *cfg = NULL;
+    git_buf value = GIT_BUF_INIT;
+    int error = 0;
+    *out = NULL;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EIO, path);
+    int rc = git_config_get_string_buf(&value, cfg, key);
+    if (rc == 0) {
+        if (!(*out = strdup(value.ptr)))
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+    } else if (rc != GIT_ENOTFOUND) {
+        error = git_failure(DV_EUSAGE, path);
+    }
+    git_buf_dispose(&value);
+    git_config_free(cfg);
+    return error;
+}

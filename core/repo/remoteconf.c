@@ -1,0 +1,482 @@
+/* remoteconf: configured remotes and opening them. */
+#include "core/repo/remoteconf.h"
+
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/fs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S3_SCHEME "s3://"
+#define FILE_SCHEME "file://"
+#define HTTP_SCHEME "http://"
+#define HTTPS_SCHEME "https://"
+
+int dv_remoteconf_check_name(const char *name)
+{
+    if (!*name || name[0] == '-' || name[0] == '.')
+        goto bad;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_' || *c == '.'))
+            goto bad;
+    return 0;
+bad:
+    return dv_error_set(
+        DV_EUSAGE, "'%s' is not a valid remote name (use letters, digits, '-', '_' and '.')", name);
+}
+
+int dv_remoteconf_check_url(const char **kind, const char *url)
+{
+    if (!strncmp(url, S3_SCHEME, strlen(S3_SCHEME))) {
+        const char *bucket = url + strlen(S3_SCHEME);
+        size_t len = strcspn(bucket, "/");
+        if (len < 3 || len > 63)
+            return dv_error_set(DV_EUSAGE, "%s does not name a bucket (s3://<bucket>[/<prefix>])",
+                                url);
+        for (size_t i = 0; i < len; i++) {
+            char c = bucket[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+                return dv_error_set(DV_EUSAGE,
+                                    "bucket name in %s may hold only lowercase letters, digits, "
+                                    "'-' and '.'",
+                                    url);
+        }
+        *kind = "s3";
+        return 0;
+    }
+    if (!strncmp(url, HTTP_SCHEME, strlen(HTTP_SCHEME)) ||
+        !strncmp(url, HTTPS_SCHEME, strlen(HTTPS_SCHEME))) {
+        const char *host = strstr(url, "://") + 3;
+        if (!*host || *host == '/' || strpbrk(host, "?#"))
+            return dv_error_set(DV_EUSAGE,
+                                "%s does not name a server (http[s]://<host>[:<port>][/<path>], "
+                                "no query)",
+                                url);
+        *kind = "http";
+        return 0;
+    }
+    if (strstr(url, "://") && strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)))
+        return dv_error_set(DV_EUSAGE,
+                            "%s: unknown kind of remote (use s3://, http://, https://, file:// or "
+                            "a path)",
+                            url);
+    if (!strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)) && url[strlen(FILE_SCHEME)] != '/')
+        return dv_error_set(DV_EUSAGE, "%s: a file:// URL needs an absolute path (file:///dir)",
+                            url);
+    if (!*url)
+        return dv_error_set(DV_EUSAGE, "empty remote URL");
+    *kind = "file";
+    return 0;
+}
+
+static int config_path(dv_buf *out, dv_repo *repo)
+{
+    dv_buf_clear(out);
+    return dv_buf_joinpath(out, repo->dv_dir.ptr, "config");
+}
+
+static int set_key(dv_repo *repo, const char *path, const char *name, const char *var,
+                   const char *value)
+{
+    (void)repo;
+    dv_buf key = DV_BUF_INIT;
+    int error = dv_buf_printf(&key, "remote.%s.%s", name, var);
+    if (error == 0)
+        error = dv_config_set_string_in_file(path, key.ptr, value);
+    dv_buf_release(&key);
+    return error;
+}
+
+static int reload_config(dv_repo *repo)
+{
+    dv_config *cfg;
+    int error = dv_config_open(&cfg, repo->dv_dir.ptr);
+    if (error < 0)
+        return error;
+    dv_config_free(repo->config);
+    repo->config = cfg;
+    return 0;
+}
+
+int dv_remoteconf_add(dv_repo *repo, const char *name, const dv_remote_settings *s,
+                      int make_default)
+{
+    const char *kind;
+    char *existing = NULL;
+    dv_buf path = DV_BUF_INIT, key = DV_BUF_INIT;
+    int error;
+    if ((error = dv_remoteconf_check_name(name)) < 0 ||
+        (error = dv_remoteconf_check_url(&kind, s->url)) < 0)
+        return error;
+    if (strcmp(kind, "s3") && (s->endpoint || s->region || s->path_style || s->profile))
+        return dv_error_set(DV_EUSAGE, "--endpoint, --region, --path-style and --profile are for "
+                                       "s3:// remotes only");
+    if ((error = dv_buf_printf(&key, "remote.%s.url", name)) < 0 ||
+        (error = dv_config_get_string(&existing, repo->config, key.ptr)) < 0)
+        goto done;
+    if (existing) {
+        error = dv_error_set(DV_EUSAGE,
+                             "remote %s already exists (%s); remove it first with dv remote "
+                             "remove %s",
+                             name, existing, name);
+        goto done;
+    }
+    if ((error = config_path(&path, repo)) < 0 ||
+        (error = set_key(repo, path.ptr, name, "url", s->url)) < 0 ||
+        (s->endpoint && (error = set_key(repo, path.ptr, name, "endpoint", s->endpoint)) < 0) ||
+        (s->region && (error = set_key(repo, path.ptr, name, "region", s->region)) < 0) ||
+        (s->path_style && (error = set_key(repo, path.ptr, name, "path-style", "true")) < 0) ||
+        (s->profile && (error = set_key(repo, path.ptr, name, "profile", s->profile)) < 0) ||
+        (make_default && (error = dv_config_set_string_in_file(path.ptr, "core.remote", name)) < 0))
+        goto done;
+    error = reload_config(repo);
+done:
+    free(existing);
+    dv_buf_release(&path);
+    dv_buf_release(&key);
+    return error;
+}
+
+typedef struct collect_ctx {
+    dv_buf prefix; /* "remote.<name>." */
+    dv_remote_list keys;
+} collect_ctx;
+
+static int push_str(char ***arr, size_t n, const char *s)
+{
+    char **grown = realloc(*arr, (n + 1) * sizeof(char *));
+    if (!grown)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    *arr = grown;
+    if (!(grown[n] = strdup(s)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int collect_key(void *ctx, const char *key, const char *value)
+{
+    collect_ctx *c = ctx;
+    (void)value;
+    if (strncmp(key, c->prefix.ptr, c->prefix.len))
+        return 0;
+    int error = push_str(&c->keys.names, c->keys.n, key);
+    if (error == 0)
+        c->keys.n++;
+    return error;
+}
+
+int dv_remoteconf_remove(dv_repo *repo, const char *name)
+{
+    collect_ctx c = {DV_BUF_INIT, {0}};
+    dv_buf path = DV_BUF_INIT;
+    char *def = NULL;
+    int error;
+    if ((error = dv_remoteconf_check_name(name)) < 0 ||
+        (error = dv_buf_printf(&c.prefix, "remote.%s.", name)) < 0 ||
+        (error = dv_config_each(repo->config, collect_key, &c)) < 0 ||
+        (error = config_path(&path, repo)) < 0)
+        goto done;
+    if (c.keys.n == 0) {
+        error = dv_error_set(DV_EUSAGE, "there is no remote called %s (see dv remote list)", name);
+        goto done;
+    }
+    for (size_t i = 0; i < c.keys.n; i++)
+        if ((error = dv_config_set_string_in_file(path.ptr, c.keys.names[i], NULL)) < 0)
+            goto done;
+    dv_buf_clear(&path);
+    if ((error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config.local")) < 0)
+        goto done;
+    if (dv_fs_exists(path.ptr) == 1)
+        for (size_t i = 0; i < c.keys.n; i++)
+            if ((error = dv_config_set_string_in_file(path.ptr, c.keys.names[i], NULL)) < 0)
+                goto done;
+    if ((error = config_path(&path, repo)) < 0)
+        goto done;
+    if ((error = dv_config_get_string(&def, repo->config, "core.remote")) < 0)
+        goto done;
+    if (def && !strcmp(def, name) &&
+        (error = dv_config_set_string_in_file(path.ptr, "core.remote", NULL)) < 0)
+        goto done;
+    error = reload_config(repo);
+done:
+    free(def);
+    for (size_t i = 0; i < c.keys.n; i++)
+        free(c.keys.names[i]);
+    free(c.keys.names);
+    dv_buf_release(&c.prefix);
+    dv_buf_release(&path);
+    return error;
+}
+
+static int collect_url(void *ctx, const char *key, const char *value)
+{
+    dv_remote_list *list = ctx;
+    size_t key_len = strlen(key);
+    /* only "remote.<name>.url" */
+    if (strncmp(key, "remote.", 7) || key_len <= strlen("remote..url") ||
+        strcmp(key + key_len - 4, ".url"))
+        return 0;
+    size_t name_len = key_len - strlen("remote.") - strlen(".url");
+    if (!value) /* "url" alone on its line, which git-config reads as a boolean */
+        return dv_error_set(DV_EUSAGE, "%s has no value; expected %s = <url>", key, key);
+    char *name = strndup(key + strlen("remote."), name_len);
+    if (!name)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < list->n; i++) {
+        if (!strcmp(list->names[i], name)) { /* a higher-priority file overrides */
+            free(name);
+            char *url = strdup(value);
+            if (!url)
+                return dv_error_set(DV_ENOMEM, "out of memory");
+            free(list->urls[i]);
+            list->urls[i] = url;
+            return 0;
+        }
+    }
+    int error = push_str(&list->names, list->n, name);
+    free(name);
+    if (error == 0 && (error = push_str(&list->urls, list->n, value)) == 0)
+        list->n++;
+    else if (error == 0)
+        free(list->names[list->n]);
+    return error;
+}
+
+int dv_remoteconf_list(dv_remote_list *out, dv_repo *repo)
+{
+    memset(out, 0, sizeof(*out));
+    int error = dv_config_each(repo->config, collect_url, out);
+    if (error < 0) {
+        dv_remote_list_release(out);
+        return error;
+    }
+    /* name order, for stable output */
+    for (size_t i = 1; i < out->n; i++)
+        for (size_t j = i; j > 0 && strcmp(out->names[j - 1], out->names[j]) > 0; j--) {
+            char *t = out->names[j];
+            out->names[j] = out->names[j - 1];
+            out->names[j - 1] = t;
+            t = out->urls[j];
+            out->urls[j] = out->urls[j - 1];
+            out->urls[j - 1] = t;
+        }
+    return 0;
+}
+
+void dv_remote_list_release(dv_remote_list *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        free(list->names[i]);
+        free(list->urls[i]);
+    }
+    free(list->names);
+    free(list->urls);
+    memset(list, 0, sizeof(*list));
+}
+
+int dv_remoteconf_default(char **out, dv_repo *repo)
+{
+    dv_remote_list list;
+    int error = dv_config_get_string(out, repo->config, "core.remote");
+    if (error < 0 || *out)
+        return error;
+    if ((error = dv_remoteconf_list(&list, repo)) < 0)
+        return error;
+    if (list.n == 1) {
+        *out = list.names[0];
+        list.names[0] = NULL;
+        free(list.urls[0]);
+        list.urls[0] = NULL;
+        list.n = 0;
+    } else {
+        error = dv_error_set(DV_EUSAGE,
+                             list.n == 0 ? "no remote is configured (add one with dv remote add "
+                                           "<name> <url>)"
+                                         : "several remotes are configured and none is the "
+                                           "default; name one with -r <name> or set core.remote");
+    }
+    dv_remote_list_release(&list);
+    return error;
+}
+
+static int get_remote_string(char **out, dv_repo *repo, const char *name, const char *var)
+{
+    dv_buf key = DV_BUF_INIT;
+    int error = dv_buf_printf(&key, "remote.%s.%s", name, var);
+    if (error == 0)
+        error = dv_config_get_string(out, repo->config, key.ptr);
+    dv_buf_release(&key);
+    return error;
+}
+
+/* A credential, read only from .dv/config.local: the committed .dv/config must not hold
+ * one, and one found there is refused rather than used. */
+static int get_local_secret(char **out, dv_repo *repo, const char *name, const char *var)
+{
+    dv_buf key = DV_BUF_INIT, path = DV_BUF_INIT;
+    char *committed = NULL;
+    int error;
+    *out = NULL;
+    if ((error = dv_buf_printf(&key, "remote.%s.%s", name, var)) < 0 ||
+        (error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config")) < 0 ||
+        (error = dv_config_get_string_in_file(&committed, path.ptr, key.ptr)) < 0)
+        goto done;
+    if (committed) {
+        error = dv_error_set(DV_EUSAGE,
+                             "%s holds %s, which is committed to git; move it to "
+                             ".dv/config.local (and change the key: it may be public now)",
+                             path.ptr, key.ptr);
+        goto done;
+    }
+    dv_buf_clear(&path);
+    if ((error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config.local")) < 0)
+        goto done;
+    if (dv_fs_exists(path.ptr) == 1)
+        error = dv_config_get_string_in_file(out, path.ptr, key.ptr);
+done:
+    if (committed)
+        explicit_bzero(committed, strlen(committed));
+    free(committed);
+    dv_buf_release(&key);
+    dv_buf_release(&path);
+    return error;
+}
+
+static int open_s3(dv_remote **out, dv_repo *repo, const char *name, const char *url)
+{
+    char *endpoint = NULL, *region = NULL, *profile = NULL, *key_id = NULL, *secret = NULL;
+    char *bucket = NULL;
+    int path_style = 0, error;
+    dv_buf key = DV_BUF_INIT;
+    dv_s3_credentials creds;
+    memset(&creds, 0, sizeof(creds));
+    const char *rest = url + strlen(S3_SCHEME);
+    size_t bucket_len = strcspn(rest, "/");
+    const char *prefix = rest + bucket_len;
+    while (*prefix == '/')
+        prefix++;
+    if (!(bucket = strndup(rest, bucket_len))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((error = get_remote_string(&endpoint, repo, name, "endpoint")) < 0 ||
+        (error = get_remote_string(&region, repo, name, "region")) < 0 ||
+        (error = get_remote_string(&profile, repo, name, "profile")) < 0 ||
+        (error = get_local_secret(&key_id, repo, name, "access-key-id")) < 0 ||
+        (error = get_local_secret(&secret, repo, name, "secret-access-key")) < 0 ||
+        (error = dv_buf_printf(&key, "remote.%s.path-style", name)) < 0 ||
+        (error = dv_config_get_bool(&path_style, repo->config, key.ptr, 0)) < 0)
+        goto done;
+    if (!key_id != !secret) {
+        error = dv_error_set(DV_EUSAGE,
+                             "remote %s: .dv/config.local sets only one of "
+                             "remote.%s.access-key-id and remote.%s.secret-access-key (set both)",
+                             name, name, name);
+        goto done;
+    }
+    if (!key_id && (error = dv_s3_credentials_load(&creds, profile)) < 0) {
+        /* missing credentials are a setup problem, like a bad option */
+        error = dv_error_wrap(error == DV_ENOTFOUND ? DV_EUSAGE : error, "remote %s", name);
+        goto done;
+    }
+    const char *env_endpoint = getenv("AWS_ENDPOINT_URL");
+    const char *env_region = getenv("AWS_REGION");
+    if (!env_region || !*env_region)
+        env_region = getenv("AWS_DEFAULT_REGION");
+    dv_s3_options opts = {
+        .bucket = bucket,
+        .prefix = prefix,
+        .endpoint = endpoint ? endpoint : (env_endpoint && *env_endpoint ? env_endpoint : NULL),
+        .region = region ? region : (env_region && *env_region ? env_region : NULL),
+        .path_style = path_style,
+        .access_key_id = key_id && secret ? key_id : creds.access_key_id,
+        .secret_access_key = key_id && secret ? secret : creds.secret_access_key,
+        .session_token = key_id && secret ? NULL : creds.session_token,
+    };
+    error = dv_remote_s3_open(out, &opts);
+done:
+    dv_s3_credentials_release(&creds);
+    free(bucket);
+    free(endpoint);
+    free(region);
+    free(profile);
+    free(key_id);
+    free(secret);
+    dv_buf_release(&key);
+    return error;
+}
+
+int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
+{
+    char *chosen = NULL, *url = NULL;
+    const char *kind;
+    dv_buf dir = DV_BUF_INIT;
+    int error;
+    if (!name) {
+        if ((error = dv_remoteconf_default(&chosen, repo)) < 0)
+            return error;
+        name = chosen;
+    }
+    if ((error = dv_remoteconf_check_name(name)) < 0 ||
+        (error = get_remote_string(&url, repo, name, "url")) < 0)
+        goto done;
+    if (!url) {
+        error = dv_error_set(DV_EUSAGE,
+                             "there is no remote called %s (see dv remote list, or add it with "
+                             "dv remote add %s <url>)",
+                             name, name);
+        goto done;
+    }
+    int64_t timeout;
+    if ((error = dv_remoteconf_check_url(&kind, url)) < 0)
+        goto done;
+    if (dv_config_get_int(&timeout, repo->config, "transfer.timeout",
+                          DV_REMOTE_TIMEOUT_DEFAULT_SECONDS) < 0) {
+        error =
+            dv_error_set(DV_EUSAGE, "transfer.timeout must be a whole number of seconds (%d..%d)",
+                         DV_REMOTE_TIMEOUT_MIN_SECONDS, DV_REMOTE_TIMEOUT_MAX_SECONDS);
+        goto done;
+    }
+    if (timeout < DV_REMOTE_TIMEOUT_MIN_SECONDS || timeout > DV_REMOTE_TIMEOUT_MAX_SECONDS) {
+        error = dv_error_set(DV_EUSAGE, "transfer.timeout must be %d..%d seconds (got %lld)",
+                             DV_REMOTE_TIMEOUT_MIN_SECONDS, DV_REMOTE_TIMEOUT_MAX_SECONDS,
+                             (long long)timeout);
+        goto done;
+    }
+    if (!strcmp(kind, "s3")) {
+        error = open_s3(out, repo, name, url);
+    } else if (!strcmp(kind, "http")) {
+        error = dv_remote_http_open(out, url);
+    } else {
+        const char *path = url;
+        if (!strncmp(path, FILE_SCHEME, strlen(FILE_SCHEME)))
+            path += strlen(FILE_SCHEME);
+        if (path[0] == '/')
+            error = dv_buf_puts(&dir, path);
+        else
+            error = dv_buf_joinpath(&dir, repo->workdir.ptr, path);
+        char *resolved = error == 0 ? realpath(dir.ptr, NULL) : NULL;
+        if (error == 0)
+            error = dv_remote_file_open(out, resolved ? resolved : dir.ptr);
+        free(resolved);
+    }
+    if (error == 0) {
+        char *copy = strdup(name);
+        if (!copy) {
+            dv_remote_free(*out);
+            *out = NULL;
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+        } else {
+            free((*out)->name);
+            (*out)->name = copy;
+            (*out)->timeout_seconds = (int)timeout;
+        }
+    }
+done:
+    free(chosen);
+    free(url);
+    dv_buf_release(&dir);
+    return error;
+}

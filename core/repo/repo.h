@@ -1,0 +1,110 @@
+/*
+ * repo: a dv repository: the git work tree it lives in (through libgit2), its
+ * .dv directory, settings, store and lock. Also the git glue: staging paths,
+ * editing .gitignore files, and turning user paths into work-tree paths.
+ */
+#ifndef DV_REPO_H
+#define DV_REPO_H
+
+#include "core/base/buf.h"
+#include "core/base/lock.h"
+#include "core/data/chunker.h"
+#include "core/object/pointer.h"
+#include "core/repo/config.h"
+#include "storage/odb.h"
+
+#include <git2.h>
+#include <stdint.h>
+
+#define DV_DIR_NAME ".dv"
+#define DV_FORMAT_VERSION 1
+#define DV_LOCK_TIMEOUT_MS_DEFAULT 30000
+
+typedef struct dv_repo {
+    git_repository *git;
+    dv_buf workdir;   /* absolute, no trailing slash */
+    int workdir_fd;   /* the work tree's top, open: every work-tree path is walked from it */
+    dv_buf dv_dir;    /* <workdir>/.dv */
+    dv_buf cache_dir; /* <workdir>/.dv/cache or cache.dir */
+    dv_config *config;
+    dv_chunk_params chunk_params;
+    int compression_level;
+    uint64_t pack_target_bytes;
+    long lock_timeout_ms;
+    dv_odb *odb;   /* opened by dv_repo_odb */
+    dv_lock *lock; /* held after dv_repo_lock */
+} dv_repo;
+
+/** Initialise libgit2 once per process. */
+int dv_repo_global_init(void);
+
+/** Find the git work tree containing start_dir. DV_ENOREPO outside a repository or in a bare one.
+ */
+int dv_repo_discover_git(git_repository **out, const char *start_dir);
+
+/**
+ * Create .dv (config with chunking parameters, .gitignore) at the top of the work tree
+ * containing start_dir and stage the committed files. *already is set when dv was
+ * initialised before (nothing is changed then).
+ */
+int dv_repo_init(int *already, dv_buf *top, const char *start_dir, const dv_chunk_params *params);
+
+/** Open the dv repository containing start_dir. DV_ENOREPO if there is none. */
+int dv_repo_open(dv_repo **out, const char *start_dir);
+void dv_repo_free(dv_repo *repo);
+
+/** The store (opened on first use). */
+int dv_repo_odb(dv_odb **out, dv_repo *repo);
+
+/** <workdir>/.dv/tmp (created if missing): where restored files are written before
+ *  they are renamed into place, so an interrupted command leaves nothing in the
+ *  work tree. */
+int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo);
+/** <workdir>/.dv/tmp open as a directory (created if missing), for temp files renamed
+ *  into the work tree; the caller closes *fd. */
+int dv_repo_tmp_fd(int *fd, dv_repo *repo);
+/** Remove what interrupted commands left in .dv/tmp. Only with the lock held. */
+int dv_repo_clean_tmp(dv_repo *repo);
+
+/** Take the repository lock for a mutating command. */
+int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx);
+
+/**
+ * Turn a user-supplied path (relative to the current directory, or absolute) into a path
+ * relative to the work tree top ('/'-separated, no trailing '/'). "" is the top itself.
+ * DV_EUSAGE if it lies outside the work tree or inside .git or .dv.
+ */
+int dv_repo_relpath(dv_buf *out, dv_repo *repo, const char *user_path);
+/** <workdir>/<relpath> into out. */
+int dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath);
+/** Path for messages: relative to the current directory where possible. */
+int dv_repo_display_path(dv_buf *out, const dv_repo *repo, const char *relpath);
+
+/** Stage the work-tree paths in git's index (git add). */
+int dv_repo_stage(dv_repo *repo, const char *const *relpaths, size_t n);
+/** 1 if git's index tracks relpath itself or anything below it. */
+int dv_repo_git_tracks(dv_repo *repo, const char *relpath);
+/** Make sure the .gitignore beside relpath ignores it (exactly "/<name>"); *changed says if
+ *  the file was written, and its work-tree path goes to gitignore_relpath. */
+int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath);
+
+/**
+ * List the pointer files staged in git's index (paths ending in ".dv" outside .dv/) and the
+ * ones present in the work tree but not yet staged are not listed. Calls fn for each
+ * work-tree-relative pointer path in index order; stops at fn's first error.
+ */
+typedef int (*dv_repo_pointer_fn)(void *ctx, const char *pointer_relpath);
+int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx);
+
+/**
+ * Read the pointer file at the work-tree path pointer_relpath, walking to it from the
+ * top without following a symlink and opening it without blocking: DV_ECORRUPT when it,
+ * or a directory on the way, is a symlink or it is not a regular file; DV_ENOTFOUND
+ * when it is missing.
+ */
+int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_relpath);
+
+/** Map the libgit2 error in flight to a dv error with what as context. */
+int dv_repo_git_error(int code, const char *what);
+
+#endif
