@@ -188,7 +188,6 @@ typedef struct status_walk {
     dv_worktree *wt;
     dv_odb *odb;
     dv_status_path *current;
-    dv_buf abs;
 } status_walk;
 
 static int add_change(dv_status_path *p, const char *path, int is_dir, int change)
@@ -368,7 +367,7 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
     int error;
     char **pointers = NULL;
     size_t n_pointers = 0;
-    status_walk w = {repo, NULL, NULL, NULL, DV_BUF_INIT};
+    status_walk w = {repo, NULL, NULL, NULL};
     memset(out, 0, sizeof(*out));
     if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
@@ -421,7 +420,6 @@ done:
         free(pointers[i]);
     free(pointers);
     dv_worktree_free(w.wt);
-    dv_buf_release(&w.abs);
     if (error < 0)
         dv_status_report_free(out);
     return error;

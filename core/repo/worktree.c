@@ -26,7 +26,6 @@ struct dv_worktree {
     dv_ingest *ingest;
     dv_odb *odb;     /* NULL when only hashing */
     dv_odb *history; /* the store, to read earlier versions' manifests from */
-    dv_buf abs;      /* scratch */
     dv_manifest previous;
 };
 
@@ -38,7 +37,6 @@ int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options
         return dv_error_set(DV_ENOMEM, "out of memory");
     wt->repo = repo;
     wt->cache_path = (dv_buf)DV_BUF_INIT;
-    wt->abs = (dv_buf)DV_BUF_INIT;
     wt->previous = (dv_manifest)DV_MANIFEST_INIT;
     if (opts)
         wt->opts = *opts;
@@ -68,7 +66,6 @@ void dv_worktree_free(dv_worktree *wt)
     dv_pool_free(wt->pool);
     dv_statcache_free(wt->cache);
     dv_buf_release(&wt->cache_path);
-    dv_buf_release(&wt->abs);
     dv_manifest_release(&wt->previous);
     free(wt);
 }
@@ -190,7 +187,8 @@ static const dv_manifest *previous_version(dv_worktree *wt, const char *relpath,
     return &wt->previous;
 }
 
-/* Read the file at wt->abs once. *changed says that it changed while it was read (its
+/* Read the file relpath once, opened through the work tree's directories (never through
+ * a symlink). *changed says that it changed while it was read (its
  * size, mtime or ctime moved, or the bytes read are not its size), so what was read may
  * mix two versions and must not be recorded. */
 static int read_file_once(int *changed, dv_oid *id, uint64_t *size, dv_worktree *wt,
@@ -198,9 +196,9 @@ static int read_file_once(int *changed, dv_oid *id, uint64_t *size, dv_worktree 
 {
     int error = 0;
     int64_t hashed_ns = dv_fs_now_ns();
-    int fd = open(wt->abs.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return dv_error_errno("cannot open %s", relpath);
+    int fd;
+    if ((error = dv_wtfs_open_regular(&fd, wt->repo->workdir_fd, relpath)) < 0)
+        return error;
     struct stat before, after;
     if (fstat(fd, &before) < 0) {
         error = dv_error_errno("cannot stat %s", relpath);
@@ -235,8 +233,6 @@ int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
             wt->opts.progress(wt->opts.progress_ctx, (uint64_t)st->st_size);
         return 0;
     }
-    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0)
-        return error;
     for (int attempt = 1;; attempt++) {
         int changed = 0;
         if ((error = read_file_once(&changed, id, size, wt, relpath)) < 0 || !changed)
@@ -251,13 +247,14 @@ int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
 
 int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath)
 {
-    int error;
+    int error, dirfd = -1;
+    const char *leaf;
     dv_buf target = DV_BUF_INIT;
-    if ((error = dv_repo_abspath(&wt->abs, wt->repo, relpath)) < 0 ||
+    if ((error = dv_wtfs_open_parent(&dirfd, &leaf, wt->repo->workdir_fd, relpath, 0)) < 0 ||
         (error = dv_buf_grow(&target, 4096)) < 0)
         goto done;
     for (;;) {
-        ssize_t n = readlink(wt->abs.ptr, target.ptr, target.alloc);
+        ssize_t n = readlinkat(dirfd, leaf, target.ptr, target.alloc);
         if (n < 0) {
             error = dv_error_errno("cannot read symlink %s", relpath);
             goto done;
@@ -273,6 +270,8 @@ int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char 
     *size = target.len;
     error = dv_ingest_blob(id, wt->ingest, target.ptr, target.len);
 done:
+    if (dirfd >= 0)
+        close(dirfd);
     dv_buf_release(&target);
     return error;
 }

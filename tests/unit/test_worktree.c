@@ -142,3 +142,35 @@ Test(worktree, a_change_that_keeps_size_and_mtime_is_seen_by_the_ctime)
     cr_assert_eq(dv_oid_cmp(&id, &expected), 0);
     dv_worktree_free(wt);
 }
+
+/* A directory that became a symlink to somewhere outside after the scan saw it: hashing a
+ * file or a link below it reads nothing out there. */
+Test(worktree, hashing_never_reads_through_a_directory_that_became_a_symlink)
+{
+    char outside[256], path[600];
+    testutil_make_root(outside, sizeof(outside), "worktree-outside");
+    snprintf(path, sizeof(path), "%s/secret", outside);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "outside bytes\n", 14), 14);
+    close(fd);
+    snprintf(path, sizeof(path), "%s/link", outside);
+    cr_assert_eq(symlink("target-outside", path), 0);
+    snprintf(path, sizeof(path), "%s/d", root);
+    cr_assert_eq(symlink(outside, path), 0);
+
+    dv_worktree_options opts = {.store = 1};
+    dv_worktree *wt;
+    cr_assert_eq(dv_worktree_open(&wt, repo, &opts), 0, "%s", dv_error_last());
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/secret", outside);
+    cr_assert_eq(stat(path, &st), 0);
+    dv_oid id;
+    uint64_t size = 0;
+    cr_assert_eq(dv_worktree_file_id(&id, &size, wt, "d/secret", &st), DV_EUSAGE);
+    cr_assert(strstr(dv_error_last(), "symbolic link"), "%s", dv_error_last());
+    cr_assert_eq(dv_worktree_link_id(&id, &size, wt, "d/link"), DV_EUSAGE);
+    cr_assert(strstr(dv_error_last(), "symbolic link"), "%s", dv_error_last());
+    dv_worktree_free(wt);
+    testutil_remove_tree(outside);
+}
