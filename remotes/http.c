@@ -4,7 +4,7 @@
  * reading the HTML listing of packs/, objects are read with ranged GETs through curl_request;
  * nothing is signed and nothing can be written.
  */
-#include "remotes/remote.h"
+#include "remotes/http.h"
 
 #include "remotes/curl_request.h"
 

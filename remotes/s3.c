@@ -4,7 +4,7 @@
  * backoff, ranged reads into the caller's buffer) go through curl_request; this file holds
  * what is S3's own: key encoding, signing, ListObjectsV2, error bodies and credentials.
  */
-#include "remotes/remote.h"
+#include "remotes/s3.h"
 
 #include "remotes/curl_request.h"
 

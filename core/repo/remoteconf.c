@@ -4,6 +4,9 @@
 #include "core/base/buf.h"
 #include "core/base/error.h"
 #include "core/base/fs.h"
+#include "remotes/file.h"
+#include "remotes/http.h"
+#include "remotes/s3.h"
 
 #include <stdlib.h>
 #include <string.h>
