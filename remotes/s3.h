@@ -7,6 +7,8 @@
 
 #include "remotes/remote.h"
 
+struct dv_buf;
+
 #include <stddef.h>
 
 /** Settings of an S3 remote, from the URL s3://<bucket>[/<prefix>] and the configuration. */
@@ -52,5 +54,9 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
 void dv_s3__set_list_page_keys(dv_remote *remote, int max_keys);
 /** The URL of object name on an S3 remote, malloc'd into *out. Returns 0 or DV_ENOMEM. */
 int dv_s3__object_url(char **out, dv_remote *remote, const char *name);
+
+/** The unescaped text of the first <tag> of an S3 error body into out ("" if there is none;
+ *  the raw text when it holds a bad entity). */
+void dv_s3__error_field(struct dv_buf *out, const struct dv_buf *body, const char *tag);
 
 #endif
