@@ -7,6 +7,7 @@
 #include "remotes/http.h"
 
 #include "remotes/curl_request.h"
+#include "remotes/url.h"
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
@@ -16,7 +17,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* A listing names each pack twice in a line of markup: 10 MiB is some 20000 packs. */
 #define HTTP_LIST_BODY_MAX_BYTES (64 * 1024 * 1024)
@@ -124,30 +124,13 @@ done:
 
 /* ---- naming ---- */
 
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~' || c == '/';
-}
-
 /* <base>/<name>, with name percent-encoded where a URL needs it. */
 static int object_url(dv_buf *out, const char *base, const char *name)
 {
-    static const char hex[] = "0123456789ABCDEF";
     int error;
     if ((error = dv_buf_printf(out, "%s/", base)) < 0)
         return error;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (is_unreserved(*p)) {
-            error = dv_buf_putc(out, (char)*p);
-        } else {
-            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            error = dv_buf_put(out, escaped, 3);
-        }
-        if (error < 0)
-            return error;
-    }
-    return 0;
+    return dv_url_encode(out, name, DV_URL_ENCODE_KEEP_SLASH);
 }
 
 static dv_curl_request http_request(const char *verb, const char *url, const char *what)
@@ -328,29 +311,21 @@ int dv_remote_http_open(dv_remote **out, const char *url)
 {
     http_backend *backend = NULL;
     dv_buf base = DV_BUF_INIT, display = DV_BUF_INIT;
+    dv_url parts = DV_URL_INIT;
     int error;
 
     assert(out && url);
-    if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-        return dv_error_set(DV_EUSAGE, "%s: an HTTP remote's URL starts with http:// or https://",
-                            url);
-    const char *host = strstr(url, "://") + 3;
-    size_t host_len = strcspn(host, "/?#");
-    if (host_len == 0)
-        return dv_error_set(DV_EUSAGE, "%s: no host", url);
-    if (strpbrk(host, "?#"))
-        return dv_error_set(DV_EUSAGE, "%s: an HTTP remote's URL has no query or fragment", url);
+    if ((error = dv_url_parse_http(&parts, url)) < 0)
+        goto done;
     if ((error = dv_curl_request_global_init()) < 0)
-        return error;
+        goto done;
 
     /* messages never show a password given in the URL */
-    const char *at = memrchr(host, '@', host_len);
-    if ((error = dv_buf_put(&base, url, (size_t)(host - url) + host_len)) < 0 ||
-        (error = dv_buf_put(&display, url, (size_t)(host - url))) < 0 ||
-        (error = dv_buf_put(&display, at ? at + 1 : host,
-                            host_len - (at ? (size_t)(at + 1 - host) : 0))) < 0 ||
-        (error = append_path(&base, host + host_len)) < 0 ||
-        (error = append_path(&display, host + host_len)) < 0)
+    if ((error = dv_buf_printf(&base, "%s://%s%s%s", parts.scheme.ptr, parts.userinfo.ptr,
+                               parts.has_userinfo ? "@" : "", parts.host.ptr)) < 0 ||
+        (error = dv_buf_printf(&display, "%s://%s", parts.scheme.ptr, parts.host.ptr)) < 0 ||
+        (error = append_path(&base, parts.path.ptr)) < 0 ||
+        (error = append_path(&display, parts.path.ptr)) < 0)
         goto done;
 
     if (!(backend = calloc(1, sizeof(*backend)))) {
@@ -379,6 +354,7 @@ int dv_remote_http_open(dv_remote **out, const char *url)
 
 done:
     backend_free(backend);
+    dv_url_release(&parts);
     dv_buf_release(&display);
     dv_buf_release(&base);
     return error;

@@ -8,6 +8,7 @@
 #include "remotes/s3.h"
 
 #include "remotes/curl_request.h"
+#include "remotes/url.h"
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
@@ -20,7 +21,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,32 +53,6 @@ typedef struct s3_signing {
     s3_backend *backend;
     const char *payload_sha256;
 } s3_signing;
-
-/* ---- encoding ---- */
-
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-/* Percent-encode text as SigV4 wants it: all but A-Z a-z 0-9 - . _ ~ (and '/' if keep_slash). */
-static int uri_encode(dv_buf *out, const char *text, int keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    int error;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (is_unreserved(*p) || (keep_slash && *p == '/')) {
-            error = dv_buf_putc(out, (char)*p);
-        } else {
-            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            error = dv_buf_put(out, escaped, 3);
-        }
-        if (error < 0)
-            return error;
-    }
-    return 0;
-}
 
 /* ---- requests ---- */
 
@@ -182,7 +156,7 @@ static int object_url(dv_buf *out, const s3_backend *backend, const char *key)
     int error;
     if ((error = dv_buf_puts(out, backend->base_url)) < 0 || (error = dv_buf_putc(out, '/')) < 0)
         return error;
-    return uri_encode(out, key, 1);
+    return dv_url_encode(out, key, DV_URL_ENCODE_KEEP_SLASH);
 }
 
 int dv_s3__object_url(char **out, dv_remote *remote, const char *name)
@@ -250,13 +224,13 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
             goto done;
         if (token &&
             ((error = dv_buf_puts(&url, "continuation-token=")) < 0 ||
-             (error = uri_encode(&url, token, 0)) < 0 || (error = dv_buf_putc(&url, '&')) < 0))
+             (error = dv_url_encode(&url, token, 0)) < 0 || (error = dv_buf_putc(&url, '&')) < 0))
             goto done;
         if ((error = dv_buf_puts(&url, "list-type=2")) < 0 ||
             (backend->list_page_keys > 0 &&
              (error = dv_buf_printf(&url, "&max-keys=%d", backend->list_page_keys)) < 0) ||
             (error = dv_buf_puts(&url, "&prefix=")) < 0 ||
-            (error = uri_encode(&url, full_prefix.ptr, 0)) < 0)
+            (error = dv_url_encode(&url, full_prefix.ptr, 0)) < 0)
             goto done;
 
         dv_curl_request req = s3_request(backend, &signing, "LIST", url.ptr, what.ptr);
@@ -505,53 +479,29 @@ static const dv_remote_ops s3_ops = {
 
 static int build_base_url(dv_buf *out, const dv_s3_options *opts, const char *region)
 {
-    dv_buf endpoint = DV_BUF_INIT;
+    dv_buf aws = DV_BUF_INIT;
+    dv_url endpoint;
     int error;
 
-    if (opts->endpoint && opts->endpoint[0])
-        error = dv_buf_puts(&endpoint, opts->endpoint);
+    if (!(opts->endpoint && opts->endpoint[0]) &&
+        (error = dv_buf_printf(&aws, "https://s3.%s.amazonaws.com", region)) < 0) {
+        dv_buf_release(&aws);
+        return error;
+    }
+    if ((error = dv_url_parse_endpoint(&endpoint, aws.len ? aws.ptr : opts->endpoint)) < 0)
+        goto done;
+    if (opts->path_style)
+        error = dv_buf_printf(out, "%s://%s/", endpoint.scheme.ptr, endpoint.host.ptr);
     else
-        error = dv_buf_printf(&endpoint, "https://s3.%s.amazonaws.com", region);
-    if (error < 0)
-        goto done;
-    while (endpoint.len > 0 && endpoint.ptr[endpoint.len - 1] == '/')
-        dv_buf_truncate(&endpoint, endpoint.len - 1);
-    const char *host = strstr(endpoint.ptr, "://");
-    if (!host ||
-        (strncasecmp(endpoint.ptr, "http://", 7) && strncasecmp(endpoint.ptr, "https://", 8))) {
-        error = dv_error_set(DV_EUSAGE, "s3 endpoint %s: must start with http:// or https://",
-                             endpoint.ptr);
-        goto done;
-    }
-    host += 3;
-    if (!*host) {
-        error = dv_error_set(DV_EUSAGE, "s3 endpoint %s: no host", endpoint.ptr);
-        goto done;
-    }
-    if (opts->path_style) {
-        if ((error = dv_buf_printf(out, "%s/", endpoint.ptr)) < 0 ||
-            (error = uri_encode(out, opts->bucket, 0)) < 0)
-            goto done;
-    } else {
-        if ((error = dv_buf_put(out, endpoint.ptr, (size_t)(host - endpoint.ptr))) < 0 ||
-            (error = dv_buf_printf(out, "%s.%s", opts->bucket, host)) < 0)
-            goto done;
-    }
+        error =
+            dv_buf_printf(out, "%s://%s.%s", endpoint.scheme.ptr, opts->bucket, endpoint.host.ptr);
+    if (error == 0 && opts->path_style)
+        error = dv_url_encode(out, opts->bucket, 0);
 
 done:
-    dv_buf_release(&endpoint);
+    dv_url_release(&endpoint);
+    dv_buf_release(&aws);
     return error;
-}
-
-static int valid_bucket_name(const char *bucket)
-{
-    if (!bucket[0])
-        return 0;
-    for (const char *p = bucket; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '.' || *p == '_'))
-            return 0;
-    return 1;
 }
 
 int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
@@ -565,7 +515,8 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
     assert(out && opts);
     if ((error = dv_curl_request_global_init()) < 0)
         return error;
-    if (!opts->bucket || !valid_bucket_name(opts->bucket))
+    if (!opts->bucket ||
+        dv_url_check_bucket(opts->bucket, strlen(opts->bucket), DV_URL_BUCKET_LEGACY) != 0)
         return dv_error_set(DV_EUSAGE, "s3 remote: bad bucket name '%s'",
                             opts->bucket ? opts->bucket : "");
     if (!opts->access_key_id || !opts->access_key_id[0] || !opts->secret_access_key ||

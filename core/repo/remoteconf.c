@@ -7,6 +7,7 @@
 #include "remotes/file.h"
 #include "remotes/http.h"
 #include "remotes/s3.h"
+#include "remotes/url.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,46 +33,14 @@ bad:
 
 int dv_remoteconf_check_url(const char **kind, const char *url)
 {
-    if (!strncmp(url, S3_SCHEME, strlen(S3_SCHEME))) {
-        const char *bucket = url + strlen(S3_SCHEME);
-        size_t len = strcspn(bucket, "/");
-        if (len < 3 || len > 63)
-            return dv_error_set(DV_EUSAGE, "%s does not name a bucket (s3://<bucket>[/<prefix>])",
-                                url);
-        for (size_t i = 0; i < len; i++) {
-            char c = bucket[i];
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-                return dv_error_set(DV_EUSAGE,
-                                    "bucket name in %s may hold only lowercase letters, digits, "
-                                    "'-' and '.'",
-                                    url);
-        }
-        *kind = "s3";
-        return 0;
-    }
-    if (!strncmp(url, HTTP_SCHEME, strlen(HTTP_SCHEME)) ||
-        !strncmp(url, HTTPS_SCHEME, strlen(HTTPS_SCHEME))) {
-        const char *host = strstr(url, "://") + 3;
-        if (!*host || *host == '/' || strpbrk(host, "?#"))
-            return dv_error_set(DV_EUSAGE,
-                                "%s does not name a server (http[s]://<host>[:<port>][/<path>], "
-                                "no query)",
-                                url);
-        *kind = "http";
-        return 0;
-    }
-    if (strstr(url, "://") && strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)))
-        return dv_error_set(DV_EUSAGE,
-                            "%s: unknown kind of remote (use s3://, http://, https://, file:// or "
-                            "a path)",
-                            url);
-    if (!strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)) && url[strlen(FILE_SCHEME)] != '/')
-        return dv_error_set(DV_EUSAGE, "%s: a file:// URL needs an absolute path (file:///dir)",
-                            url);
-    if (!*url)
-        return dv_error_set(DV_EUSAGE, "empty remote URL");
-    *kind = "file";
-    return 0;
+    static const char *const kinds[] = {
+        [DV_URL_PATH] = "file", [DV_URL_FILE] = "file", [DV_URL_S3] = "s3", [DV_URL_HTTP] = "http"};
+    dv_url parts;
+    int error = dv_url_parse(&parts, url);
+    if (error == 0)
+        *kind = kinds[parts.kind];
+    dv_url_release(&parts);
+    return error;
 }
 
 static int config_path(dv_buf *out, dv_repo *repo)
@@ -106,7 +75,7 @@ static int reload_config(dv_repo *repo)
 int dv_remoteconf_add(dv_repo *repo, const char *name, const dv_remote_settings *s,
                       int make_default)
 {
-    const char *kind;
+    const char *kind = NULL;
     char *existing = NULL;
     dv_buf path = DV_BUF_INIT, key = DV_BUF_INIT;
     int error;
@@ -414,7 +383,7 @@ done:
 int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
 {
     char *chosen = NULL, *url = NULL;
-    const char *kind;
+    const char *kind = NULL;
     dv_buf dir = DV_BUF_INIT;
     int error;
     if (!name) {
