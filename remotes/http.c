@@ -24,9 +24,9 @@
     "the server must list packs/ as an HTML page of links, e.g. nginx with autoindex on"
 
 typedef struct http_backend {
-    char *base_url; /* as given, without trailing '/' */
-    char *display;  /* base_url without user:password@ */
-    dv_curl_request_pool *pool;
+    dv_curl_backend curl; /* first, for the gets of curl_request */
+    char *base_url;       /* as given, without trailing '/' */
+    char *display;        /* base_url without user:password@ */
 } http_backend;
 
 /* ---- the listing ---- */
@@ -184,7 +184,7 @@ static int http_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn f
     dv_curl_request req = http_request("LIST", url.ptr, what.ptr);
     req.body = &body;
     req.body_max = HTTP_LIST_BODY_MAX_BYTES;
-    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+    if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
         goto done;
     if (resp.status == 404 || resp.status == 403) {
         /* 404: most likely a wrong URL or path prefix; 403: a server that will not list */
@@ -231,42 +231,23 @@ static int http_remove(dv_remote *remote, const char *name)
     return read_only(remote);
 }
 
-/* A ranged GET of name (len bytes at offset into buf) or, with whole set, a GET of all of
- * it into whole (at most max bytes). */
-static int get_object(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
-                      dv_buf *whole, size_t max)
+static int get_request(dv_remote *remote, const char *name, dv_buf *url, dv_buf *what,
+                       dv_curl_request *req)
 {
     http_backend *backend = remote->backend;
-    dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
     int error;
-
-    if ((error = object_url(&url, backend->base_url, name)) < 0 ||
-        (error = object_url(&what, backend->display, name)) < 0)
-        goto done;
-    dv_curl_request req = http_request("GET", url.ptr, what.ptr);
-    error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
-                  : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
-done:
-    dv_buf_release(&what);
-    dv_buf_release(&url);
-    return error;
-}
-
-static int http_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
-{
-    return get_object(remote, name, offset, len, buf, NULL, 0);
-}
-
-static int http_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
-{
-    return get_object(remote, name, 0, 0, NULL, out, max);
+    if ((error = object_url(url, backend->base_url, name)) < 0 ||
+        (error = object_url(what, backend->display, name)) < 0)
+        return error;
+    *req = http_request("GET", url->ptr, what->ptr);
+    return 0;
 }
 
 static void backend_free(http_backend *backend)
 {
     if (!backend)
         return;
-    dv_curl_request_pool_free(backend->pool);
+    dv_curl_request_pool_free(backend->curl.pool);
     free(backend->base_url);
     free(backend->display);
     free(backend);
@@ -283,8 +264,8 @@ static const dv_remote_ops http_ops = {
     .read_only = 1,
     .list = http_list,
     .put_file = http_put_file,
-    .get = http_get,
-    .get_all = http_get_all,
+    .get = dv_curl_request_remote_get,
+    .get_all = dv_curl_request_remote_get_all,
     .remove = http_remove,
     .free = http_free,
 };
@@ -332,8 +313,9 @@ int dv_remote_http_open(dv_remote **out, const char *url)
         error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
         goto done;
     }
-    if ((error = dv_curl_request_pool_new(&backend->pool)) < 0)
+    if ((error = dv_curl_request_pool_new(&backend->curl.pool)) < 0)
         goto done;
+    backend->curl.get_request = get_request;
     if (!(backend->base_url = strdup(base.ptr)) || !(backend->display = strdup(display.ptr))) {
         error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
         goto done;

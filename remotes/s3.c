@@ -34,7 +34,19 @@
     "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in "       \
     "~/.aws/credentials"
 
-typedef struct s3_backend {
+typedef struct s3_signing s3_signing;
+
+typedef struct s3_backend s3_backend;
+
+/* What signing needs of one request: the backend and the body's SHA-256 in hex. */
+struct s3_signing {
+    s3_backend *backend;
+    const char *payload_sha256;
+};
+
+struct s3_backend {
+    dv_curl_backend curl;  /* first, for the gets of curl_request */
+    s3_signing no_payload; /* for the requests without a body */
     char *bucket;
     char *prefix;   /* "" or "a/b", without leading or trailing '/' */
     char *base_url; /* everything before "/<key>": ".../<bucket>" or "<scheme>://<bucket>.<host>" */
@@ -45,14 +57,7 @@ typedef struct s3_backend {
     char *token_header; /* "x-amz-security-token: ..." or NULL */
     int max_attempts;
     int list_page_keys; /* 0: the server's default */
-    dv_curl_request_pool *pool;
-} s3_backend;
-
-/* What signing needs of one request: the backend and the body's SHA-256 in hex. */
-typedef struct s3_signing {
-    s3_backend *backend;
-    const char *payload_sha256;
-} s3_signing;
+};
 
 /* ---- requests ---- */
 
@@ -237,7 +242,7 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
         req.method = "GET";
         req.body = &body;
         req.body_max = S3_LIST_BODY_MAX_BYTES;
-        if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+        if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
             goto done;
         if (resp.status != 200) {
             error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
@@ -366,7 +371,7 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
     req.upload_path = path;
     req.upload_fd = fd;
     req.upload_len = len;
-    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+    if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
         goto done;
     if (resp.status != 200)
         error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
@@ -381,37 +386,16 @@ done:
     return error;
 }
 
-/* A ranged GET of name (len bytes at offset into buf) or, with whole set, a GET of all of
- * it into whole (at most max bytes). */
-static int get_object(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
-                      dv_buf *whole, size_t max)
+static int get_request(dv_remote *remote, const char *name, dv_buf *url, dv_buf *what,
+                       dv_curl_request *req)
 {
     s3_backend *backend = remote->backend;
-    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
-    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
-    int error;
-
-    if ((error = object_names(&key, &what, &url, backend, name)) < 0)
-        goto done;
-    dv_curl_request req = s3_request(backend, &signing, "GET", url.ptr, what.ptr);
-    error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
-                  : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
-
-done:
-    dv_buf_release(&url);
-    dv_buf_release(&what);
+    dv_buf key = DV_BUF_INIT;
+    int error = object_names(&key, what, url, backend, name);
+    if (error == 0)
+        *req = s3_request(backend, &backend->no_payload, "GET", url->ptr, what->ptr);
     dv_buf_release(&key);
     return error;
-}
-
-static int s3_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
-{
-    return get_object(remote, name, offset, len, buf, NULL, 0);
-}
-
-static int s3_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
-{
-    return get_object(remote, name, 0, 0, NULL, out, max);
 }
 
 static int s3_remove(dv_remote *remote, const char *name)
@@ -425,7 +409,7 @@ static int s3_remove(dv_remote *remote, const char *name)
     if ((error = object_names(&key, &what, &url, backend, name)) < 0)
         goto done;
     dv_curl_request req = s3_request(backend, &signing, "DELETE", url.ptr, what.ptr);
-    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+    if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
         goto done;
     if (resp.status != 204 && resp.status != 200 && resp.status != 404)
         error = s3_fail(DV_EIO, &req, &resp);
@@ -442,7 +426,7 @@ static void backend_free(s3_backend *backend)
 {
     if (!backend)
         return;
-    dv_curl_request_pool_free(backend->pool);
+    dv_curl_request_pool_free(backend->curl.pool);
     free(backend->bucket);
     free(backend->prefix);
     free(backend->base_url);
@@ -469,8 +453,8 @@ static const dv_remote_ops s3_ops = {
     .kind = "s3",
     .list = s3_list,
     .put_file = s3_put_file,
-    .get = s3_get,
-    .get_all = s3_get_all,
+    .get = dv_curl_request_remote_get,
+    .get_all = dv_curl_request_remote_get_all,
     .remove = s3_remove,
     .free = s3_free,
 };
@@ -530,7 +514,9 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
         error = dv_error_set(DV_ENOMEM, "out of memory opening s3://%s", opts->bucket);
         goto done;
     }
-    if ((error = dv_curl_request_pool_new(&backend->pool)) < 0) {
+    backend->curl.get_request = get_request;
+    backend->no_payload = (s3_signing){backend, S3_EMPTY_SHA256_HEX};
+    if ((error = dv_curl_request_pool_new(&backend->curl.pool)) < 0) {
         free(backend);
         backend = NULL;
         dv_error_wrap(error, "opening s3://%s", opts->bucket);
