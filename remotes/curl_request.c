@@ -716,3 +716,32 @@ done:
     dv_curl_request_response_release(&resp);
     return error;
 }
+
+/* A GET of object name: a ranged one of len bytes at offset into buf or, with whole set, of
+ * all of it into whole (at most max bytes). */
+static int remote_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
+                      dv_buf *whole, size_t max)
+{
+    dv_curl_backend *backend = remote->backend;
+    dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
+    dv_curl_request req;
+    int error;
+
+    if ((error = backend->get_request(remote, name, &url, &what, &req)) == 0)
+        error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
+                      : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
+    dv_buf_release(&what);
+    dv_buf_release(&url);
+    return error;
+}
+
+int dv_curl_request_remote_get(dv_remote *remote, const char *name, uint64_t offset, size_t len,
+                               void *buf)
+{
+    return remote_get(remote, name, offset, len, buf, NULL, 0);
+}
+
+int dv_curl_request_remote_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
+{
+    return remote_get(remote, name, 0, 0, NULL, out, max);
+}

@@ -112,6 +112,25 @@ int dv_curl_request_get_range(dv_remote *remote, dv_curl_request_pool *pool, dv_
 int dv_curl_request_get_all(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
                             dv_buf *out, size_t max);
 
+/** Build the request of a GET of object name: its URL into url and its name for messages
+ *  into what, both lent to *req for the length of the call. Returns 0 or DV_ENOMEM. */
+typedef int (*dv_curl_get_request_fn)(dv_remote *remote, const char *name, dv_buf *url,
+                                      dv_buf *what, dv_curl_request *req);
+
+/** The first member of the state (remote->backend) of a backend that speaks HTTP: the gets
+ *  of the remote interface below are the same for all of them but for the request. */
+typedef struct dv_curl_backend {
+    dv_curl_request_pool *pool;
+    dv_curl_get_request_fn get_request;
+} dv_curl_backend;
+
+/** The get of the remote interface (dv_remote_ops) for a backend whose state starts with a
+ *  dv_curl_backend: dv_curl_request_get_range on the request it builds. */
+int dv_curl_request_remote_get(dv_remote *remote, const char *name, uint64_t offset, size_t len,
+                               void *buf);
+/** The get_all of the remote interface, likewise: dv_curl_request_get_all. */
+int dv_curl_request_remote_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max);
+
 /** The default message for an answer the operation cannot accept: "<backend> <verb> <what>:
  *  HTTP <status>[ <code>][: <message>][ after n attempts]". Returns code. */
 int dv_curl_request_fail(int code, const dv_curl_request *req, const dv_curl_response *resp);

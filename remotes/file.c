@@ -5,7 +5,7 @@
  * The put holds an flock(2) on its temp file until the rename, so the temp files
  * of puts that were killed are the ones that can be locked, and clean removes them.
  */
-#include "remotes/remote.h"
+#include "remotes/file.h"
 
 #include "core/base/buf.h"
 #include "core/base/error.h"

@@ -4,9 +4,10 @@
  * reading the HTML listing of packs/, objects are read with ranged GETs through curl_request;
  * nothing is signed and nothing can be written.
  */
-#include "remotes/remote.h"
+#include "remotes/http.h"
 
 #include "remotes/curl_request.h"
+#include "remotes/url.h"
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
@@ -16,7 +17,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* A listing names each pack twice in a line of markup: 10 MiB is some 20000 packs. */
 #define HTTP_LIST_BODY_MAX_BYTES (64 * 1024 * 1024)
@@ -24,9 +24,9 @@
     "the server must list packs/ as an HTML page of links, e.g. nginx with autoindex on"
 
 typedef struct http_backend {
-    char *base_url; /* as given, without trailing '/' */
-    char *display;  /* base_url without user:password@ */
-    dv_curl_request_pool *pool;
+    dv_curl_backend curl; /* first, for the gets of curl_request */
+    char *base_url;       /* as given, without trailing '/' */
+    char *display;        /* base_url without user:password@ */
 } http_backend;
 
 /* ---- the listing ---- */
@@ -124,30 +124,13 @@ done:
 
 /* ---- naming ---- */
 
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~' || c == '/';
-}
-
 /* <base>/<name>, with name percent-encoded where a URL needs it. */
 static int object_url(dv_buf *out, const char *base, const char *name)
 {
-    static const char hex[] = "0123456789ABCDEF";
     int error;
     if ((error = dv_buf_printf(out, "%s/", base)) < 0)
         return error;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (is_unreserved(*p)) {
-            error = dv_buf_putc(out, (char)*p);
-        } else {
-            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            error = dv_buf_put(out, escaped, 3);
-        }
-        if (error < 0)
-            return error;
-    }
-    return 0;
+    return dv_url_encode(out, name, DV_URL_ENCODE_KEEP_SLASH);
 }
 
 static dv_curl_request http_request(const char *verb, const char *url, const char *what)
@@ -201,7 +184,7 @@ static int http_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn f
     dv_curl_request req = http_request("LIST", url.ptr, what.ptr);
     req.body = &body;
     req.body_max = HTTP_LIST_BODY_MAX_BYTES;
-    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+    if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
         goto done;
     if (resp.status == 404 || resp.status == 403) {
         /* 404: most likely a wrong URL or path prefix; 403: a server that will not list */
@@ -248,42 +231,23 @@ static int http_remove(dv_remote *remote, const char *name)
     return read_only(remote);
 }
 
-/* A ranged GET of name (len bytes at offset into buf) or, with whole set, a GET of all of
- * it into whole (at most max bytes). */
-static int get_object(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
-                      dv_buf *whole, size_t max)
+static int get_request(dv_remote *remote, const char *name, dv_buf *url, dv_buf *what,
+                       dv_curl_request *req)
 {
     http_backend *backend = remote->backend;
-    dv_buf url = DV_BUF_INIT, what = DV_BUF_INIT;
     int error;
-
-    if ((error = object_url(&url, backend->base_url, name)) < 0 ||
-        (error = object_url(&what, backend->display, name)) < 0)
-        goto done;
-    dv_curl_request req = http_request("GET", url.ptr, what.ptr);
-    error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
-                  : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
-done:
-    dv_buf_release(&what);
-    dv_buf_release(&url);
-    return error;
-}
-
-static int http_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
-{
-    return get_object(remote, name, offset, len, buf, NULL, 0);
-}
-
-static int http_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
-{
-    return get_object(remote, name, 0, 0, NULL, out, max);
+    if ((error = object_url(url, backend->base_url, name)) < 0 ||
+        (error = object_url(what, backend->display, name)) < 0)
+        return error;
+    *req = http_request("GET", url->ptr, what->ptr);
+    return 0;
 }
 
 static void backend_free(http_backend *backend)
 {
     if (!backend)
         return;
-    dv_curl_request_pool_free(backend->pool);
+    dv_curl_request_pool_free(backend->curl.pool);
     free(backend->base_url);
     free(backend->display);
     free(backend);
@@ -300,8 +264,8 @@ static const dv_remote_ops http_ops = {
     .read_only = 1,
     .list = http_list,
     .put_file = http_put_file,
-    .get = http_get,
-    .get_all = http_get_all,
+    .get = dv_curl_request_remote_get,
+    .get_all = dv_curl_request_remote_get_all,
     .remove = http_remove,
     .free = http_free,
 };
@@ -328,37 +292,30 @@ int dv_remote_http_open(dv_remote **out, const char *url)
 {
     http_backend *backend = NULL;
     dv_buf base = DV_BUF_INIT, display = DV_BUF_INIT;
+    dv_url parts = DV_URL_INIT;
     int error;
 
     assert(out && url);
-    if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-        return dv_error_set(DV_EUSAGE, "%s: an HTTP remote's URL starts with http:// or https://",
-                            url);
-    const char *host = strstr(url, "://") + 3;
-    size_t host_len = strcspn(host, "/?#");
-    if (host_len == 0)
-        return dv_error_set(DV_EUSAGE, "%s: no host", url);
-    if (strpbrk(host, "?#"))
-        return dv_error_set(DV_EUSAGE, "%s: an HTTP remote's URL has no query or fragment", url);
+    if ((error = dv_url_parse_http(&parts, url)) < 0)
+        goto done;
     if ((error = dv_curl_request_global_init()) < 0)
-        return error;
+        goto done;
 
     /* messages never show a password given in the URL */
-    const char *at = memrchr(host, '@', host_len);
-    if ((error = dv_buf_put(&base, url, (size_t)(host - url) + host_len)) < 0 ||
-        (error = dv_buf_put(&display, url, (size_t)(host - url))) < 0 ||
-        (error = dv_buf_put(&display, at ? at + 1 : host,
-                            host_len - (at ? (size_t)(at + 1 - host) : 0))) < 0 ||
-        (error = append_path(&base, host + host_len)) < 0 ||
-        (error = append_path(&display, host + host_len)) < 0)
+    if ((error = dv_buf_printf(&base, "%s://%s%s%s", parts.scheme.ptr, parts.userinfo.ptr,
+                               parts.has_userinfo ? "@" : "", parts.host.ptr)) < 0 ||
+        (error = dv_buf_printf(&display, "%s://%s", parts.scheme.ptr, parts.host.ptr)) < 0 ||
+        (error = append_path(&base, parts.path.ptr)) < 0 ||
+        (error = append_path(&display, parts.path.ptr)) < 0)
         goto done;
 
     if (!(backend = calloc(1, sizeof(*backend)))) {
         error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
         goto done;
     }
-    if ((error = dv_curl_request_pool_new(&backend->pool)) < 0)
+    if ((error = dv_curl_request_pool_new(&backend->curl.pool)) < 0)
         goto done;
+    backend->curl.get_request = get_request;
     if (!(backend->base_url = strdup(base.ptr)) || !(backend->display = strdup(display.ptr))) {
         error = dv_error_set(DV_ENOMEM, "out of memory opening %s", display.ptr);
         goto done;
@@ -379,6 +336,7 @@ int dv_remote_http_open(dv_remote **out, const char *url)
 
 done:
     backend_free(backend);
+    dv_url_release(&parts);
     dv_buf_release(&display);
     dv_buf_release(&base);
     return error;

@@ -1,6 +1,7 @@
 /*
  * remote: the interface every remote backend implements (a directory, S3-compatible
- * object storage, a read-only HTTP mirror), and opening a remote by its configured name.
+ * object storage, a read-only HTTP mirror) and what they share. Each backend declares its
+ * own opening in its header (file.h, s3.h, http.h); remote_url opens one from a URL.
  *
  * A remote is a flat namespace of immutable objects named by '/'-separated paths
  * relative to the remote's root ("packs/<id>.pack", "packs/<id>.idx"). A put is
@@ -85,61 +86,6 @@ struct dv_remote {
 /** Count one event in a remote's statistics (thread-safe). */
 #define DV_REMOTE_COUNT(remote, field, n)                                                          \
     __atomic_fetch_add(&(remote)->stats.field, (uint64_t)(n), __ATOMIC_RELAXED)
-
-/** Settings of an S3 remote, from the URL s3://<bucket>[/<prefix>] and the configuration. */
-typedef struct dv_s3_options {
-    const char *bucket;
-    const char *prefix;        /* "" or a path without leading or trailing '/' */
-    const char *endpoint;      /* "https://s3.<region>.amazonaws.com" when NULL */
-    const char *region;        /* "us-east-1" when NULL */
-    int path_style;            /* 1: <endpoint>/<bucket>/<key>; 0: <bucket>.<host>/<key> */
-    const char *access_key_id; /* required */
-    const char *secret_access_key;
-    const char *session_token; /* may be NULL */
-    int max_attempts;          /* per request, for transient failures; 0 = default (5) */
-} dv_s3_options;
-
-/** A remote on a local (or network) directory; created if missing. */
-int dv_remote_file_open(dv_remote **out, const char *dir);
-/** An S3-compatible bucket. Makes no request. */
-int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts);
-/** A read-only mirror of a directory remote served over HTTP(S) at url (http:// or
- *  https://, with the server listing packs/ as HTML). Makes no request. */
-int dv_remote_http_open(dv_remote **out, const char *url);
-
-/** Parse an HTML directory listing (len bytes): call fn with the file name of every href
- *  whose last path segment, percent-decoded, is "<64 lowercase hex>.pack" or ".idx", and
- *  size DV_REMOTE_SIZE_UNKNOWN (a non-zero return stops the parse and is returned). Anything
- *  else is skipped. Returns 0, fn's value or DV_ENOMEM. */
-int dv_http__parse_listing(const char *html, size_t len, dv_remote_entry_fn fn, void *ctx);
-
-/** S3 credentials, each string malloc'd (session_token NULL when there is none). */
-typedef struct dv_s3_credentials {
-    char *access_key_id;
-    char *secret_access_key;
-    char *session_token;
-} dv_s3_credentials;
-
-/** Find S3 credentials. With a profile: its section of the shared credentials file
- *  (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials). Without: AWS_ACCESS_KEY_ID and
- *  AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN) from the environment, else that file's
- *  section named by AWS_PROFILE, or [default].
- *  On success out owns the strings (dv_s3_credentials_release). DV_ENOTFOUND when there are
- *  none, with a message saying where it looked; DV_EUSAGE for half-set credentials. */
-int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile);
-/** Free the strings of creds and zero it. NULL is fine. */
-void dv_s3_credentials_release(dv_s3_credentials *creds);
-
-/** Parse one ListObjectsV2 response (len bytes of XML): call fn with each object's key and
- *  size (a non-zero return stops the parse and is returned), set *truncated from
- *  <IsTruncated>, and *next_token to a malloc'd copy of <NextContinuationToken> (NULL when
- *  absent). Returns 0, fn's value, DV_ECORRUPT for a malformed response or DV_ENOMEM. */
-int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
-                      char **next_token);
-/** Ask for at most max_keys objects per list request (0: the server's default); for tests. */
-void dv_s3__set_list_page_keys(dv_remote *remote, int max_keys);
-/** The URL of object name on an S3 remote, malloc'd into *out. Returns 0 or DV_ENOMEM. */
-int dv_s3__object_url(char **out, dv_remote *remote, const char *name);
 
 /** The ops and the allocation shared by the backends: a dv_remote with name, url and
  *  display copied, stats zeroed and backend set. */

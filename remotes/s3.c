@@ -2,11 +2,13 @@
  * s3: a remote on an S3-compatible bucket, signed with AWS Signature Version 4 by libcurl,
  * with x-amz-content-sha256 on every request. Requests (pooled connections, retries with
  * backoff, ranged reads into the caller's buffer) go through curl_request; this file holds
- * what is S3's own: key encoding, signing, ListObjectsV2, error bodies and credentials.
+ * the requests that are S3's own: keys and their URLs, signing, listing pages, puts, gets and
+ * removes. The XML of the answers is read in s3_xml.c, the credentials found in s3_auth.c.
  */
-#include "remotes/remote.h"
+#include "remotes/s3.h"
 
 #include "remotes/curl_request.h"
+#include "remotes/url.h"
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
@@ -17,11 +19,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,7 +34,19 @@
     "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in "       \
     "~/.aws/credentials"
 
-typedef struct s3_backend {
+typedef struct s3_signing s3_signing;
+
+typedef struct s3_backend s3_backend;
+
+/* What signing needs of one request: the backend and the body's SHA-256 in hex. */
+struct s3_signing {
+    s3_backend *backend;
+    const char *payload_sha256;
+};
+
+struct s3_backend {
+    dv_curl_backend curl;  /* first, for the gets of curl_request */
+    s3_signing no_payload; /* for the requests without a body */
     char *bucket;
     char *prefix;   /* "" or "a/b", without leading or trailing '/' */
     char *base_url; /* everything before "/<key>": ".../<bucket>" or "<scheme>://<bucket>.<host>" */
@@ -46,274 +57,7 @@ typedef struct s3_backend {
     char *token_header; /* "x-amz-security-token: ..." or NULL */
     int max_attempts;
     int list_page_keys; /* 0: the server's default */
-    dv_curl_request_pool *pool;
-} s3_backend;
-
-/* What signing needs of one request: the backend and the body's SHA-256 in hex. */
-typedef struct s3_signing {
-    s3_backend *backend;
-    const char *payload_sha256;
-} s3_signing;
-
-/* ---- encoding ---- */
-
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-/* Percent-encode text as SigV4 wants it: all but A-Z a-z 0-9 - . _ ~ (and '/' if keep_slash). */
-static int uri_encode(dv_buf *out, const char *text, int keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    int error;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (is_unreserved(*p) || (keep_slash && *p == '/')) {
-            error = dv_buf_putc(out, (char)*p);
-        } else {
-            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            error = dv_buf_put(out, escaped, 3);
-        }
-        if (error < 0)
-            return error;
-    }
-    return 0;
-}
-
-/* ---- XML of S3 responses ---- */
-
-static int put_utf8(dv_buf *out, uint32_t cp)
-{
-    char bytes[4];
-    size_t n;
-    if (cp < 0x80) {
-        bytes[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        bytes[0] = (char)(0xc0 | (cp >> 6));
-        bytes[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        bytes[0] = (char)(0xe0 | (cp >> 12));
-        bytes[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        bytes[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        bytes[0] = (char)(0xf0 | (cp >> 18));
-        bytes[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        bytes[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        bytes[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    return dv_buf_put(out, bytes, n);
-}
-
-/* Append the text of an element with its entities replaced; DV_ECORRUPT (no message) for an
- * entity that is unknown, malformed or a character that cannot be in a name (NUL). */
-static int xml_unescape(dv_buf *out, const char *text, size_t len)
-{
-    static const struct {
-        const char *name;
-        char c;
-    } named[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
-    const char *p = text, *end = text + len;
-    int error;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        if (!amp)
-            return dv_buf_put(out, p, (size_t)(end - p));
-        if ((error = dv_buf_put(out, p, (size_t)(amp - p))) < 0)
-            return error;
-        p = amp + 1;
-        const char *semi = memchr(p, ';', (size_t)(end - p));
-        if (!semi || semi - p > 10)
-            return DV_ECORRUPT;
-        if (*p == '#') {
-            uint32_t cp = 0;
-            const char *digit = p + 1;
-            int base = 10;
-            if (digit < semi && (*digit == 'x' || *digit == 'X')) {
-                base = 16;
-                digit++;
-            }
-            if (digit == semi)
-                return DV_ECORRUPT;
-            for (; digit < semi; digit++) {
-                int v;
-                if (*digit >= '0' && *digit <= '9')
-                    v = *digit - '0';
-                else if (base == 16 && *digit >= 'a' && *digit <= 'f')
-                    v = *digit - 'a' + 10;
-                else if (base == 16 && *digit >= 'A' && *digit <= 'F')
-                    v = *digit - 'A' + 10;
-                else
-                    return DV_ECORRUPT;
-                cp = cp * (uint32_t)base + (uint32_t)v;
-                if (cp > 0x10ffff)
-                    return DV_ECORRUPT;
-            }
-            if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
-                return DV_ECORRUPT;
-            if ((error = put_utf8(out, cp)) < 0)
-                return error;
-        } else {
-            size_t i, n = (size_t)(semi - p) + 1;
-            for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-                if (strlen(named[i].name) == n && !memcmp(p, named[i].name, n))
-                    break;
-            if (i == sizeof(named) / sizeof(named[0]))
-                return DV_ECORRUPT;
-            if ((error = dv_buf_putc(out, named[i].c)) < 0)
-                return error;
-        }
-        p = semi + 1;
-    }
-    return 0;
-}
-
-/* Find the first element <tag>...</tag> (or <tag/>) in [p, end): its content in *text and
- * *text_len, and where it ends in *after. Returns 1 if found, 0 if not, DV_ECORRUPT for an
- * element that is not closed. Element content never holds a literal '<', so a plain search
- * cannot be fooled by a key that looks like a tag. */
-static int xml_element(const char *p, const char *end, const char *tag, const char **text,
-                       size_t *text_len, const char **after)
-{
-    size_t tag_len = strlen(tag);
-    while (p < end) {
-        const char *lt = memchr(p, '<', (size_t)(end - p));
-        if (!lt)
-            return 0;
-        p = lt + 1;
-        if ((size_t)(end - p) < tag_len + 1 || memcmp(p, tag, tag_len) != 0)
-            continue;
-        const char *q = p + tag_len;
-        if (*q == '/' && q + 1 < end && q[1] == '>') {
-            *text = q + 2;
-            *text_len = 0;
-            *after = q + 2;
-            return 1;
-        }
-        if (*q != '>')
-            continue;
-        const char *start = q + 1;
-        for (const char *r = start; r < end; r++) {
-            r = memchr(r, '<', (size_t)(end - r));
-            if (!r)
-                break;
-            if ((size_t)(end - r) >= tag_len + 3 && r[1] == '/' && !memcmp(r + 2, tag, tag_len) &&
-                r[2 + tag_len] == '>') {
-                *text = start;
-                *text_len = (size_t)(r - start);
-                *after = r + 3 + tag_len;
-                return 1;
-            }
-        }
-        return DV_ECORRUPT;
-    }
-    return 0;
-}
-
-int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
-                      char **next_token)
-{
-    const char *end = xml + len, *p = xml, *text, *after, *contents, *contents_end;
-    size_t text_len, contents_len;
-    dv_buf key = DV_BUF_INIT;
-    int error = 0, found;
-
-    *truncated = 0;
-    *next_token = NULL;
-    if (!memmem(xml, len, "<ListBucketResult", strlen("<ListBucketResult"))) {
-        error = dv_error_set(DV_ECORRUPT, "not a ListBucketResult");
-        goto done;
-    }
-    while ((found = xml_element(p, end, "Contents", &contents, &contents_len, &after)) == 1) {
-        const char *key_text, *size_text, *ignored;
-        size_t key_len, size_len;
-        uint64_t size;
-        contents_end = contents + contents_len;
-        p = after;
-        if (xml_element(contents, contents_end, "Key", &key_text, &key_len, &ignored) != 1 ||
-            xml_element(contents, contents_end, "Size", &size_text, &size_len, &ignored) != 1) {
-            error = dv_error_set(DV_ECORRUPT, "an entry without Key or Size");
-            goto done;
-        }
-        dv_buf_clear(&key);
-        if ((error = xml_unescape(&key, key_text, key_len)) < 0) {
-            if (error == DV_ECORRUPT)
-                dv_error_set(error, "a Key with a bad character reference: %.*s",
-                             (int)(key_len > 200 ? 200 : key_len), key_text);
-            goto done;
-        }
-        /* a raw NUL would cut the key short of the name the object has */
-        if (key.len == 0 || memchr(key.ptr, '\0', key.len) ||
-            (error = dv_text_parse_u64(&size, size_text, size_len)) < 0 ||
-            size > DV_REMOTE_SIZE_MAX) {
-            error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
-            goto done;
-        }
-        if ((error = fn(ctx, key.ptr, size)) != 0)
-            goto done;
-    }
-    if (found < 0) {
-        error = dv_error_set(DV_ECORRUPT, "an unclosed Contents element");
-        goto done;
-    }
-    if ((found = xml_element(xml, end, "IsTruncated", &text, &text_len, &after)) < 0) {
-        error = dv_error_set(DV_ECORRUPT, "an unclosed IsTruncated element");
-        goto done;
-    }
-    if (found) {
-        if (text_len == 4 && !memcmp(text, "true", 4)) {
-            *truncated = 1;
-        } else if (!(text_len == 5 && !memcmp(text, "false", 5))) {
-            error = dv_error_set(DV_ECORRUPT, "IsTruncated is neither true nor false");
-            goto done;
-        }
-    }
-    found = xml_element(xml, end, "NextContinuationToken", &text, &text_len, &after);
-    if (found < 0) {
-        error = dv_error_set(DV_ECORRUPT, "an unclosed NextContinuationToken element");
-        goto done;
-    }
-    if (found && text_len > 0) {
-        dv_buf token = DV_BUF_INIT;
-        if ((error = xml_unescape(&token, text, text_len)) < 0) {
-            dv_buf_release(&token);
-            if (error == DV_ECORRUPT)
-                dv_error_set(error, "a NextContinuationToken with a bad character reference");
-            goto done;
-        }
-        if (memchr(token.ptr, '\0', token.len)) { /* it would be sent back cut short */
-            dv_buf_release(&token);
-            error = dv_error_set(DV_ECORRUPT, "a NextContinuationToken with a NUL byte");
-            goto done;
-        }
-        if (!(*next_token = dv_buf_detach(&token))) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-
-done:
-    dv_buf_release(&key);
-    return error;
-}
-
-/* The unescaped text of the first <tag> of an error body into out ("" if there is none). */
-static void error_field(dv_buf *out, const dv_buf *body, const char *tag)
-{
-    const char *text, *after;
-    size_t text_len;
-    dv_buf_clear(out);
-    if (xml_element(body->ptr, body->ptr + body->len, tag, &text, &text_len, &after) != 1)
-        return;
-    if (xml_unescape(out, text, text_len) < 0) {
-        dv_buf_clear(out);
-        dv_buf_put(out, text, text_len);
-    }
-}
+};
 
 /* ---- requests ---- */
 
@@ -358,8 +102,8 @@ static CURLcode s3_setup(void *ctx, const dv_curl_request *req, CURL *curl,
 
 static void s3_error_body(dv_curl_response *resp, const dv_buf *body)
 {
-    error_field(&resp->code, body, "Code");
-    error_field(&resp->message, body, "Message");
+    dv_s3__error_field(&resp->code, body, "Code");
+    dv_s3__error_field(&resp->message, body, "Message");
 }
 
 /* The message for an HTTP answer the operation cannot accept; returns code. */
@@ -417,7 +161,7 @@ static int object_url(dv_buf *out, const s3_backend *backend, const char *key)
     int error;
     if ((error = dv_buf_puts(out, backend->base_url)) < 0 || (error = dv_buf_putc(out, '/')) < 0)
         return error;
-    return uri_encode(out, key, 1);
+    return dv_url_encode(out, key, DV_URL_ENCODE_KEEP_SLASH);
 }
 
 int dv_s3__object_url(char **out, dv_remote *remote, const char *name)
@@ -485,20 +229,20 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
             goto done;
         if (token &&
             ((error = dv_buf_puts(&url, "continuation-token=")) < 0 ||
-             (error = uri_encode(&url, token, 0)) < 0 || (error = dv_buf_putc(&url, '&')) < 0))
+             (error = dv_url_encode(&url, token, 0)) < 0 || (error = dv_buf_putc(&url, '&')) < 0))
             goto done;
         if ((error = dv_buf_puts(&url, "list-type=2")) < 0 ||
             (backend->list_page_keys > 0 &&
              (error = dv_buf_printf(&url, "&max-keys=%d", backend->list_page_keys)) < 0) ||
             (error = dv_buf_puts(&url, "&prefix=")) < 0 ||
-            (error = uri_encode(&url, full_prefix.ptr, 0)) < 0)
+            (error = dv_url_encode(&url, full_prefix.ptr, 0)) < 0)
             goto done;
 
         dv_curl_request req = s3_request(backend, &signing, "LIST", url.ptr, what.ptr);
         req.method = "GET";
         req.body = &body;
         req.body_max = S3_LIST_BODY_MAX_BYTES;
-        if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+        if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
             goto done;
         if (resp.status != 200) {
             error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
@@ -627,7 +371,7 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
     req.upload_path = path;
     req.upload_fd = fd;
     req.upload_len = len;
-    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+    if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
         goto done;
     if (resp.status != 200)
         error = s3_fail(resp.status == 404 ? DV_ENOTFOUND : DV_EIO, &req, &resp);
@@ -642,37 +386,16 @@ done:
     return error;
 }
 
-/* A ranged GET of name (len bytes at offset into buf) or, with whole set, a GET of all of
- * it into whole (at most max bytes). */
-static int get_object(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf,
-                      dv_buf *whole, size_t max)
+static int get_request(dv_remote *remote, const char *name, dv_buf *url, dv_buf *what,
+                       dv_curl_request *req)
 {
     s3_backend *backend = remote->backend;
-    dv_buf key = DV_BUF_INIT, what = DV_BUF_INIT, url = DV_BUF_INIT;
-    s3_signing signing = {backend, S3_EMPTY_SHA256_HEX};
-    int error;
-
-    if ((error = object_names(&key, &what, &url, backend, name)) < 0)
-        goto done;
-    dv_curl_request req = s3_request(backend, &signing, "GET", url.ptr, what.ptr);
-    error = whole ? dv_curl_request_get_all(remote, backend->pool, &req, whole, max)
-                  : dv_curl_request_get_range(remote, backend->pool, &req, offset, len, buf);
-
-done:
-    dv_buf_release(&url);
-    dv_buf_release(&what);
+    dv_buf key = DV_BUF_INIT;
+    int error = object_names(&key, what, url, backend, name);
+    if (error == 0)
+        *req = s3_request(backend, &backend->no_payload, "GET", url->ptr, what->ptr);
     dv_buf_release(&key);
     return error;
-}
-
-static int s3_get(dv_remote *remote, const char *name, uint64_t offset, size_t len, void *buf)
-{
-    return get_object(remote, name, offset, len, buf, NULL, 0);
-}
-
-static int s3_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max)
-{
-    return get_object(remote, name, 0, 0, NULL, out, max);
 }
 
 static int s3_remove(dv_remote *remote, const char *name)
@@ -686,7 +409,7 @@ static int s3_remove(dv_remote *remote, const char *name)
     if ((error = object_names(&key, &what, &url, backend, name)) < 0)
         goto done;
     dv_curl_request req = s3_request(backend, &signing, "DELETE", url.ptr, what.ptr);
-    if ((error = dv_curl_request_perform(remote, backend->pool, &req, &resp)) < 0)
+    if ((error = dv_curl_request_perform(remote, backend->curl.pool, &req, &resp)) < 0)
         goto done;
     if (resp.status != 204 && resp.status != 200 && resp.status != 404)
         error = s3_fail(DV_EIO, &req, &resp);
@@ -703,7 +426,7 @@ static void backend_free(s3_backend *backend)
 {
     if (!backend)
         return;
-    dv_curl_request_pool_free(backend->pool);
+    dv_curl_request_pool_free(backend->curl.pool);
     free(backend->bucket);
     free(backend->prefix);
     free(backend->base_url);
@@ -730,8 +453,8 @@ static const dv_remote_ops s3_ops = {
     .kind = "s3",
     .list = s3_list,
     .put_file = s3_put_file,
-    .get = s3_get,
-    .get_all = s3_get_all,
+    .get = dv_curl_request_remote_get,
+    .get_all = dv_curl_request_remote_get_all,
     .remove = s3_remove,
     .free = s3_free,
 };
@@ -740,53 +463,29 @@ static const dv_remote_ops s3_ops = {
 
 static int build_base_url(dv_buf *out, const dv_s3_options *opts, const char *region)
 {
-    dv_buf endpoint = DV_BUF_INIT;
+    dv_buf aws = DV_BUF_INIT;
+    dv_url endpoint;
     int error;
 
-    if (opts->endpoint && opts->endpoint[0])
-        error = dv_buf_puts(&endpoint, opts->endpoint);
+    if (!(opts->endpoint && opts->endpoint[0]) &&
+        (error = dv_buf_printf(&aws, "https://s3.%s.amazonaws.com", region)) < 0) {
+        dv_buf_release(&aws);
+        return error;
+    }
+    if ((error = dv_url_parse_endpoint(&endpoint, aws.len ? aws.ptr : opts->endpoint)) < 0)
+        goto done;
+    if (opts->path_style)
+        error = dv_buf_printf(out, "%s://%s/", endpoint.scheme.ptr, endpoint.host.ptr);
     else
-        error = dv_buf_printf(&endpoint, "https://s3.%s.amazonaws.com", region);
-    if (error < 0)
-        goto done;
-    while (endpoint.len > 0 && endpoint.ptr[endpoint.len - 1] == '/')
-        dv_buf_truncate(&endpoint, endpoint.len - 1);
-    const char *host = strstr(endpoint.ptr, "://");
-    if (!host ||
-        (strncasecmp(endpoint.ptr, "http://", 7) && strncasecmp(endpoint.ptr, "https://", 8))) {
-        error = dv_error_set(DV_EUSAGE, "s3 endpoint %s: must start with http:// or https://",
-                             endpoint.ptr);
-        goto done;
-    }
-    host += 3;
-    if (!*host) {
-        error = dv_error_set(DV_EUSAGE, "s3 endpoint %s: no host", endpoint.ptr);
-        goto done;
-    }
-    if (opts->path_style) {
-        if ((error = dv_buf_printf(out, "%s/", endpoint.ptr)) < 0 ||
-            (error = uri_encode(out, opts->bucket, 0)) < 0)
-            goto done;
-    } else {
-        if ((error = dv_buf_put(out, endpoint.ptr, (size_t)(host - endpoint.ptr))) < 0 ||
-            (error = dv_buf_printf(out, "%s.%s", opts->bucket, host)) < 0)
-            goto done;
-    }
+        error =
+            dv_buf_printf(out, "%s://%s.%s", endpoint.scheme.ptr, opts->bucket, endpoint.host.ptr);
+    if (error == 0 && opts->path_style)
+        error = dv_url_encode(out, opts->bucket, 0);
 
 done:
-    dv_buf_release(&endpoint);
+    dv_url_release(&endpoint);
+    dv_buf_release(&aws);
     return error;
-}
-
-static int valid_bucket_name(const char *bucket)
-{
-    if (!bucket[0])
-        return 0;
-    for (const char *p = bucket; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '.' || *p == '_'))
-            return 0;
-    return 1;
 }
 
 int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
@@ -800,7 +499,8 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
     assert(out && opts);
     if ((error = dv_curl_request_global_init()) < 0)
         return error;
-    if (!opts->bucket || !valid_bucket_name(opts->bucket))
+    if (!opts->bucket ||
+        dv_url_check_bucket(opts->bucket, strlen(opts->bucket), DV_URL_BUCKET_LEGACY) != 0)
         return dv_error_set(DV_EUSAGE, "s3 remote: bad bucket name '%s'",
                             opts->bucket ? opts->bucket : "");
     if (!opts->access_key_id || !opts->access_key_id[0] || !opts->secret_access_key ||
@@ -814,7 +514,9 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
         error = dv_error_set(DV_ENOMEM, "out of memory opening s3://%s", opts->bucket);
         goto done;
     }
-    if ((error = dv_curl_request_pool_new(&backend->pool)) < 0) {
+    backend->curl.get_request = get_request;
+    backend->no_payload = (s3_signing){backend, S3_EMPTY_SHA256_HEX};
+    if ((error = dv_curl_request_pool_new(&backend->curl.pool)) < 0) {
         free(backend);
         backend = NULL;
         dv_error_wrap(error, "opening s3://%s", opts->bucket);
@@ -869,203 +571,5 @@ done:
     dv_buf_release(&prefix);
     dv_buf_release(&sigv4);
     dv_buf_release(&base_url);
-    return error;
-}
-
-/* ---- credentials ---- */
-
-void dv_s3_credentials_release(dv_s3_credentials *creds)
-{
-    if (!creds)
-        return;
-    free(creds->access_key_id);
-    if (creds->secret_access_key) {
-        explicit_bzero(creds->secret_access_key, strlen(creds->secret_access_key));
-        free(creds->secret_access_key);
-    }
-    if (creds->session_token) {
-        explicit_bzero(creds->session_token, strlen(creds->session_token));
-        free(creds->session_token);
-    }
-    memset(creds, 0, sizeof(*creds));
-}
-
-static char *trim(char *text)
-{
-    while (*text == ' ' || *text == '\t')
-        text++;
-    size_t len = strlen(text);
-    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' ||
-                       text[len - 1] == '\r'))
-        text[--len] = '\0';
-    return text;
-}
-
-/* Does the section header "[...]" (brackets stripped, trimmed) name profile? The credentials
- * file says "[name]"; "[profile name]", the config file's form, is accepted too. */
-static int section_is(const char *section, const char *profile)
-{
-    if (!strcmp(section, profile))
-        return 1;
-    if (!strncmp(section, "profile", 7) && (section[7] == ' ' || section[7] == '\t')) {
-        const char *name = section + 8;
-        while (*name == ' ' || *name == '\t')
-            name++;
-        return !strcmp(name, profile);
-    }
-    return 0;
-}
-
-static int set_string(char **field, const char *value)
-{
-    char *copy = strdup(value);
-    if (!copy)
-        return dv_error_set(DV_ENOMEM, "out of memory reading credentials");
-    free(*field);
-    *field = copy;
-    return 0;
-}
-
-/* Read [profile] of the credentials file at path into out. 1 if the file does not exist. */
-static int load_credentials_file(dv_s3_credentials *out, const char *path, const char *profile)
-{
-    FILE *file = fopen(path, "re");
-    char *line = NULL;
-    size_t line_alloc = 0;
-    int in_section = 0, found_section = 0, error = 0;
-    unsigned line_no = 0;
-
-    if (!file) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 1;
-        return dv_error_errno("reading AWS credentials file %s", path);
-    }
-    errno = 0;
-    while (getline(&line, &line_alloc, file) >= 0) {
-        char *text = trim(line);
-        line_no++;
-        if (!*text || *text == '#' || *text == ';')
-            continue;
-        if (*text == '[') {
-            char *close = strchr(text, ']');
-            if (!close) {
-                error = dv_error_set(DV_EUSAGE,
-                                     "AWS credentials file %s, line %u: bad section "
-                                     "header",
-                                     path, line_no);
-                goto done;
-            }
-            *close = '\0';
-            in_section = section_is(trim(text + 1), profile);
-            found_section |= in_section;
-            continue;
-        }
-        if (!in_section)
-            continue;
-        char *eq = strchr(text, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *name = trim(text), *value = trim(eq + 1);
-        if (!strcasecmp(name, "aws_access_key_id"))
-            error = set_string(&out->access_key_id, value);
-        else if (!strcasecmp(name, "aws_secret_access_key"))
-            error = set_string(&out->secret_access_key, value);
-        else if (!strcasecmp(name, "aws_session_token"))
-            error = set_string(&out->session_token, value);
-        if (error < 0)
-            goto done;
-    }
-    if (ferror(file)) {
-        error = dv_error_errno("reading AWS credentials file %s", path);
-        goto done;
-    }
-    if (!found_section) {
-        error = dv_error_set(DV_ENOTFOUND,
-                             "no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
-                             "not set, and %s has no [%s] section (set those variables, add the "
-                             "section, or choose another profile with AWS_PROFILE)",
-                             path, profile);
-        goto done;
-    }
-    if (!out->access_key_id || !out->access_key_id[0] || !out->secret_access_key ||
-        !out->secret_access_key[0]) {
-        error = dv_error_set(DV_ENOTFOUND,
-                             "no S3 credentials: section [%s] of %s lacks %s (add it, or set "
-                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
-                             profile, path,
-                             out->access_key_id && out->access_key_id[0] ? "aws_secret_access_key"
-                                                                         : "aws_access_key_id");
-        goto done;
-    }
-    if (out->session_token && !out->session_token[0]) {
-        free(out->session_token);
-        out->session_token = NULL;
-    }
-
-done:
-    if (line) {
-        explicit_bzero(line, line_alloc);
-        free(line);
-    }
-    fclose(file);
-    return error;
-}
-
-int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile)
-{
-    const char *key_id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
-    const char *token = getenv("AWS_SESSION_TOKEN");
-    dv_buf path = DV_BUF_INIT;
-    int error = 0;
-
-    memset(out, 0, sizeof(*out));
-    if (profile && profile[0])
-        key_id = secret = token = NULL; /* a profile named for this remote is a choice */
-    if (key_id && key_id[0] && secret && secret[0]) {
-        if ((error = set_string(&out->access_key_id, key_id)) < 0 ||
-            (error = set_string(&out->secret_access_key, secret)) < 0 ||
-            (token && token[0] && (error = set_string(&out->session_token, token)) < 0))
-            goto done;
-        return 0;
-    }
-    if ((key_id && key_id[0]) || (secret && secret[0]))
-        return dv_error_set(DV_EUSAGE,
-                            "%s is set but %s is not (set both, or neither to use "
-                            "~/.aws/credentials)",
-                            key_id && key_id[0] ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                            key_id && key_id[0] ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-
-    if (!profile || !profile[0])
-        profile = getenv("AWS_PROFILE");
-    if (!profile || !profile[0])
-        profile = "default";
-    const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
-    if (file && file[0]) {
-        error = dv_buf_puts(&path, file);
-    } else {
-        const char *home = getenv("HOME");
-        if (!home || !home[0]) {
-            error = dv_error_set(DV_ENOTFOUND,
-                                 "no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                                 "are not set, and HOME is not set to find ~/.aws/credentials");
-            goto done;
-        }
-        error = dv_buf_printf(&path, "%s/.aws/credentials", home);
-    }
-    if (error < 0)
-        goto done;
-    error = load_credentials_file(out, path.ptr, profile);
-    if (error == 1)
-        error = dv_error_set(DV_ENOTFOUND,
-                             "no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
-                             "not set, and %s does not exist (set those variables, or write "
-                             "aws_access_key_id and aws_secret_access_key under [%s] in that file)",
-                             path.ptr, profile);
-
-done:
-    if (error < 0)
-        dv_s3_credentials_release(out);
-    dv_buf_release(&path);
     return error;
 }

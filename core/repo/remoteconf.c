@@ -1,17 +1,14 @@
-/* remoteconf: configured remotes and opening them. */
+/* remoteconf: configured remotes, and opening one with its settings through remote_url. */
 #include "core/repo/remoteconf.h"
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
 #include "core/base/fs.h"
+#include "remotes/remote_url.h"
+#include "remotes/url.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define S3_SCHEME "s3://"
-#define FILE_SCHEME "file://"
-#define HTTP_SCHEME "http://"
-#define HTTPS_SCHEME "https://"
 
 int dv_remoteconf_check_name(const char *name)
 {
@@ -29,46 +26,14 @@ bad:
 
 int dv_remoteconf_check_url(const char **kind, const char *url)
 {
-    if (!strncmp(url, S3_SCHEME, strlen(S3_SCHEME))) {
-        const char *bucket = url + strlen(S3_SCHEME);
-        size_t len = strcspn(bucket, "/");
-        if (len < 3 || len > 63)
-            return dv_error_set(DV_EUSAGE, "%s does not name a bucket (s3://<bucket>[/<prefix>])",
-                                url);
-        for (size_t i = 0; i < len; i++) {
-            char c = bucket[i];
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-                return dv_error_set(DV_EUSAGE,
-                                    "bucket name in %s may hold only lowercase letters, digits, "
-                                    "'-' and '.'",
-                                    url);
-        }
-        *kind = "s3";
-        return 0;
-    }
-    if (!strncmp(url, HTTP_SCHEME, strlen(HTTP_SCHEME)) ||
-        !strncmp(url, HTTPS_SCHEME, strlen(HTTPS_SCHEME))) {
-        const char *host = strstr(url, "://") + 3;
-        if (!*host || *host == '/' || strpbrk(host, "?#"))
-            return dv_error_set(DV_EUSAGE,
-                                "%s does not name a server (http[s]://<host>[:<port>][/<path>], "
-                                "no query)",
-                                url);
-        *kind = "http";
-        return 0;
-    }
-    if (strstr(url, "://") && strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)))
-        return dv_error_set(DV_EUSAGE,
-                            "%s: unknown kind of remote (use s3://, http://, https://, file:// or "
-                            "a path)",
-                            url);
-    if (!strncmp(url, FILE_SCHEME, strlen(FILE_SCHEME)) && url[strlen(FILE_SCHEME)] != '/')
-        return dv_error_set(DV_EUSAGE, "%s: a file:// URL needs an absolute path (file:///dir)",
-                            url);
-    if (!*url)
-        return dv_error_set(DV_EUSAGE, "empty remote URL");
-    *kind = "file";
-    return 0;
+    static const char *const kinds[] = {
+        [DV_URL_PATH] = "file", [DV_URL_FILE] = "file", [DV_URL_S3] = "s3", [DV_URL_HTTP] = "http"};
+    dv_url parts;
+    int error = dv_url_parse(&parts, url);
+    if (error == 0)
+        *kind = kinds[parts.kind];
+    dv_url_release(&parts);
+    return error;
 }
 
 static int config_path(dv_buf *out, dv_repo *repo)
@@ -103,7 +68,7 @@ static int reload_config(dv_repo *repo)
 int dv_remoteconf_add(dv_repo *repo, const char *name, const dv_remote_settings *s,
                       int make_default)
 {
-    const char *kind;
+    const char *kind = NULL;
     char *existing = NULL;
     dv_buf path = DV_BUF_INIT, key = DV_BUF_INIT;
     int error;
@@ -344,66 +309,47 @@ done:
     return error;
 }
 
-static int open_s3(dv_remote **out, dv_repo *repo, const char *name, const char *url)
+/* The settings of an s3 remote: endpoint, region, profile and path style from the
+ * configuration, keys from .dv/config.local. The strings are malloc'd into *owned. */
+typedef struct s3_settings {
+    char *endpoint, *region, *profile, *key_id, *secret;
+} s3_settings;
+
+static void s3_settings_release(s3_settings *s)
 {
-    char *endpoint = NULL, *region = NULL, *profile = NULL, *key_id = NULL, *secret = NULL;
-    char *bucket = NULL;
-    int path_style = 0, error;
+    free(s->endpoint);
+    free(s->region);
+    free(s->profile);
+    free(s->key_id);
+    free(s->secret);
+}
+
+static int read_s3_settings(dv_remote_url_options *opts, s3_settings *owned, dv_repo *repo,
+                            const char *name)
+{
     dv_buf key = DV_BUF_INIT;
-    dv_s3_credentials creds;
-    memset(&creds, 0, sizeof(creds));
-    const char *rest = url + strlen(S3_SCHEME);
-    size_t bucket_len = strcspn(rest, "/");
-    const char *prefix = rest + bucket_len;
-    while (*prefix == '/')
-        prefix++;
-    if (!(bucket = strndup(rest, bucket_len))) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((error = get_remote_string(&endpoint, repo, name, "endpoint")) < 0 ||
-        (error = get_remote_string(&region, repo, name, "region")) < 0 ||
-        (error = get_remote_string(&profile, repo, name, "profile")) < 0 ||
-        (error = get_local_secret(&key_id, repo, name, "access-key-id")) < 0 ||
-        (error = get_local_secret(&secret, repo, name, "secret-access-key")) < 0 ||
+    int error;
+    if ((error = get_remote_string(&owned->endpoint, repo, name, "endpoint")) < 0 ||
+        (error = get_remote_string(&owned->region, repo, name, "region")) < 0 ||
+        (error = get_remote_string(&owned->profile, repo, name, "profile")) < 0 ||
+        (error = get_local_secret(&owned->key_id, repo, name, "access-key-id")) < 0 ||
+        (error = get_local_secret(&owned->secret, repo, name, "secret-access-key")) < 0 ||
         (error = dv_buf_printf(&key, "remote.%s.path-style", name)) < 0 ||
-        (error = dv_config_get_bool(&path_style, repo->config, key.ptr, 0)) < 0)
+        (error = dv_config_get_bool(&opts->path_style, repo->config, key.ptr, 0)) < 0)
         goto done;
-    if (!key_id != !secret) {
+    if (!owned->key_id != !owned->secret) {
         error = dv_error_set(DV_EUSAGE,
                              "remote %s: .dv/config.local sets only one of "
                              "remote.%s.access-key-id and remote.%s.secret-access-key (set both)",
                              name, name, name);
         goto done;
     }
-    if (!key_id && (error = dv_s3_credentials_load(&creds, profile)) < 0) {
-        /* missing credentials are a setup problem, like a bad option */
-        error = dv_error_wrap(error == DV_ENOTFOUND ? DV_EUSAGE : error, "remote %s", name);
-        goto done;
-    }
-    const char *env_endpoint = getenv("AWS_ENDPOINT_URL");
-    const char *env_region = getenv("AWS_REGION");
-    if (!env_region || !*env_region)
-        env_region = getenv("AWS_DEFAULT_REGION");
-    dv_s3_options opts = {
-        .bucket = bucket,
-        .prefix = prefix,
-        .endpoint = endpoint ? endpoint : (env_endpoint && *env_endpoint ? env_endpoint : NULL),
-        .region = region ? region : (env_region && *env_region ? env_region : NULL),
-        .path_style = path_style,
-        .access_key_id = key_id && secret ? key_id : creds.access_key_id,
-        .secret_access_key = key_id && secret ? secret : creds.secret_access_key,
-        .session_token = key_id && secret ? NULL : creds.session_token,
-    };
-    error = dv_remote_s3_open(out, &opts);
+    opts->endpoint = owned->endpoint;
+    opts->region = owned->region;
+    opts->profile = owned->profile;
+    opts->access_key_id = owned->key_id;
+    opts->secret_access_key = owned->secret;
 done:
-    dv_s3_credentials_release(&creds);
-    free(bucket);
-    free(endpoint);
-    free(region);
-    free(profile);
-    free(key_id);
-    free(secret);
     dv_buf_release(&key);
     return error;
 }
@@ -411,8 +357,8 @@ done:
 int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
 {
     char *chosen = NULL, *url = NULL;
-    const char *kind;
-    dv_buf dir = DV_BUF_INIT;
+    const char *kind = NULL;
+    s3_settings owned = {0};
     int error;
     if (!name) {
         if ((error = dv_remoteconf_default(&chosen, repo)) < 0)
@@ -445,38 +391,14 @@ int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
                              (long long)timeout);
         goto done;
     }
-    if (!strcmp(kind, "s3")) {
-        error = open_s3(out, repo, name, url);
-    } else if (!strcmp(kind, "http")) {
-        error = dv_remote_http_open(out, url);
-    } else {
-        const char *path = url;
-        if (!strncmp(path, FILE_SCHEME, strlen(FILE_SCHEME)))
-            path += strlen(FILE_SCHEME);
-        if (path[0] == '/')
-            error = dv_buf_puts(&dir, path);
-        else
-            error = dv_buf_joinpath(&dir, repo->workdir.ptr, path);
-        char *resolved = error == 0 ? realpath(dir.ptr, NULL) : NULL;
-        if (error == 0)
-            error = dv_remote_file_open(out, resolved ? resolved : dir.ptr);
-        free(resolved);
-    }
-    if (error == 0) {
-        char *copy = strdup(name);
-        if (!copy) {
-            dv_remote_free(*out);
-            *out = NULL;
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-        } else {
-            free((*out)->name);
-            (*out)->name = copy;
-            (*out)->timeout_seconds = (int)timeout;
-        }
-    }
+    dv_remote_url_options opts = {
+        .name = name, .base_dir = repo->workdir.ptr, .timeout_seconds = (int)timeout};
+    if (!strcmp(kind, "s3") && (error = read_s3_settings(&opts, &owned, repo, name)) < 0)
+        goto done;
+    error = dv_remote_url_open(out, url, &opts);
 done:
+    s3_settings_release(&owned);
     free(chosen);
     free(url);
-    dv_buf_release(&dir);
     return error;
 }

@@ -5,7 +5,7 @@
  */
 #include "core/base/error.h"
 #include "core/object/hash.h"
-#include "remotes/remote.h"
+#include "remotes/http.h"
 
 #include <stddef.h>
 #include <stdint.h>

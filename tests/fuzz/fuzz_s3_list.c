@@ -4,7 +4,7 @@
  * stops the parse after exactly that entry and is what the parse returns.
  */
 #include "core/base/error.h"
-#include "remotes/remote.h"
+#include "remotes/s3.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include "core/base/pool.h"
 #include "core/object/hash.h"
 #include "core/object/oidset.h"
-#include "remotes/remote.h"
+#include "remotes/file.h"
 #include "remotes/remote_index.h"
 #include "storage/pack.h"
 

@@ -7,7 +7,8 @@
 #include "core/base/fs.h"
 #include "core/base/pool.h"
 #include "core/object/hash.h"
-#include "remotes/remote.h"
+#include "remotes/file.h"
+#include "remotes/http.h"
 #include "remotes/remote_index.h"
 #include "storage/pack.h"
 

@@ -6,7 +6,7 @@
  */
 #include "core/base/buf.h"
 #include "core/base/error.h"
-#include "remotes/remote.h"
+#include "remotes/s3.h"
 
 #include "testutil.h"
 
