@@ -51,6 +51,8 @@ const cmd_command cmd_commands[] = {
     {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
      &cmd_fsck_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},
+    {"completion", cmd_completion, CMD_RAW_ARGS | CMD_HIDDEN,
+     "print the shell completion script, or what it is made from", &cmd_completion_syntax, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
