@@ -8,6 +8,7 @@
 #include "core/base/error.h"
 #include "core/base/fs.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ int cmd_fail(int code)
     return cmd_exit_code(code);
 }
 
-int cmd_usage_error(const char *usage, const char *fmt, ...)
+int cmd_usage_error(const cmd_command *command, const char *fmt, ...)
 {
     va_list ap;
     fputs("dv: error: ", stderr);
@@ -44,8 +45,10 @@ int cmd_usage_error(const char *usage, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    if (usage)
-        fprintf(stderr, "\n%s", usage);
+    dv_buf usage = DV_BUF_INIT;
+    if (command && cmd_usage_text(&usage, command) == 0)
+        fprintf(stderr, "\n%s", usage.ptr);
+    dv_buf_release(&usage);
     return DV_EXIT_USAGE;
 }
 
@@ -283,25 +286,109 @@ void cmd_progress_end(cmd_progress *p)
     fflush(stderr);
 }
 
-int cmd_print_usage(const char *usage)
+/* The most option tables one usage text lists: a command's own, or one per subcommand. */
+#define CMD_MAX_OPTION_TABLES 8
+
+/* The option tables of command into tables: its own, or each of its subcommands' once. */
+static size_t option_tables(const cmd_option **tables, const cmd_command *command)
 {
-    fputs(usage, stdout);
-    return 0;
+    size_t n = 0;
+    if (!command->subcommands) {
+        if (command->syntax && command->syntax->options)
+            tables[n++] = command->syntax->options;
+        return n;
+    }
+    for (const cmd_command *sub = command->subcommands; sub->name; sub++) {
+        const cmd_option *options = sub->syntax->options;
+        int seen = !options;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = tables[i] == options;
+        assert(seen || n < CMD_MAX_OPTION_TABLES);
+        if (!seen)
+            tables[n++] = options;
+    }
+    return n;
+}
+
+/* The left column of an option's line in a usage text: "-r, --remote <name>", "    --stats". */
+static void option_synopsis(dv_buf *out, const cmd_option *option)
+{
+    dv_buf_clear(out);
+    if (option->short_name)
+        dv_buf_printf(out, "-%c, ", option->short_name);
+    else
+        dv_buf_puts(out, "    ");
+    dv_buf_printf(out, "--%s", option->long_name);
+    if (option->value_name)
+        dv_buf_printf(out, " %s", option->value_name);
+}
+
+int cmd_usage_text(dv_buf *out, const cmd_command *command)
+{
+    const cmd_option *tables[CMD_MAX_OPTION_TABLES];
+    size_t n_tables = option_tables(tables, command), width = 0;
+    dv_buf left = DV_BUF_INIT;
+    for (size_t t = 0; t < n_tables; t++)
+        for (const cmd_option *o = tables[t]; o->long_name; o++) {
+            option_synopsis(&left, o);
+            if (left.len > width)
+                width = left.len;
+        }
+    dv_buf_clear(out);
+    dv_buf_puts(out, command->syntax->usage);
+    if (n_tables)
+        dv_buf_putc(out, '\n');
+    for (size_t t = 0; t < n_tables; t++)
+        for (const cmd_option *o = tables[t]; o->long_name; o++) {
+            option_synopsis(&left, o);
+            dv_buf_printf(out, "  %-*s  ", (int)width, left.ptr);
+            for (const char *h = o->help; *h; h++) {
+                if (*h == '\n')
+                    dv_buf_printf(out, "\n%*s", (int)width + 4, "");
+                else
+                    dv_buf_putc(out, *h);
+            }
+            dv_buf_putc(out, '\n');
+        }
+    int oom = dv_buf_oom(out) || dv_buf_oom(&left);
+    dv_buf_release(&left);
+    return oom ? dv_error_set(DV_ENOMEM, "out of memory building the usage text") : 0;
+}
+
+int cmd_print_usage(const cmd_command *command)
+{
+    dv_buf usage = DV_BUF_INIT;
+    int error = cmd_usage_text(&usage, command);
+    if (!error)
+        fputs(usage.ptr, stdout);
+    dv_buf_release(&usage);
+    return error < 0 ? cmd_fail(error) : 0;
 }
 
 /* The option named long_name (or short_name) or NULL. */
-static const cmd_flag *find_flag(const cmd_flag *flags, const char *long_name, size_t long_len,
-                                 char short_name)
+static const cmd_option *find_option(const cmd_option *options, const char *long_name,
+                                     size_t long_len, char short_name)
 {
-    for (const cmd_flag *f = flags; f->long_name; f++)
-        if ((long_name && strlen(f->long_name) == long_len &&
-             !memcmp(long_name, f->long_name, long_len)) ||
-            (!long_name && short_name && short_name == f->short_name))
-            return f;
+    for (const cmd_option *o = options; o && o->long_name; o++)
+        if ((long_name && strlen(o->long_name) == long_len &&
+             !memcmp(long_name, o->long_name, long_len)) ||
+            (!long_name && short_name && short_name == o->short_name))
+            return o;
     return NULL;
 }
 
-int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage, const cmd_flag *flags)
+static void set_flag(void *dest, const cmd_option *option)
+{
+    *(int *)((char *)dest + option->offset) = 1;
+}
+
+static void set_value(void *dest, const cmd_option *option, const char *value)
+{
+    *(const char **)((char *)dest + option->offset) = value;
+}
+
+int cmd_parse_options(int *first_arg, int argc, char **argv, const cmd_command *usage_of,
+                      const cmd_option *options, void *dest)
 {
     /* Options may come before, between or after the arguments (until "--"); the
      * arguments are moved, in order, to the end of argv. */
@@ -321,49 +408,49 @@ int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage, co
             break;
         }
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            rc = cmd_print_usage(usage);
+            rc = cmd_print_usage(usage_of);
             goto done;
         }
         if (arg[1] == '-') {
             const char *eq = strchr(arg + 2, '=');
             size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-            const cmd_flag *f = find_flag(flags, arg + 2, len, 0);
-            if (!f) {
-                rc = cmd_usage_error(usage, "unknown option %s", arg);
+            const cmd_option *o = find_option(options, arg + 2, len, 0);
+            if (!o) {
+                rc = cmd_usage_error(usage_of, "unknown option %s", arg);
                 goto done;
             }
-            if (!f->text) {
+            if (!o->value_name) {
                 if (eq) {
-                    rc = cmd_usage_error(usage, "option --%s takes no value", f->long_name);
+                    rc = cmd_usage_error(usage_of, "option --%s takes no value", o->long_name);
                     goto done;
                 }
-                *f->value = 1;
+                set_flag(dest, o);
             } else if (eq) {
-                *f->text = eq + 1;
+                set_value(dest, o, eq + 1);
             } else if (i + 1 < argc) {
-                *f->text = argv[++i];
+                set_value(dest, o, argv[++i]);
             } else {
-                rc = cmd_usage_error(usage, "option --%s needs a value", f->long_name);
+                rc = cmd_usage_error(usage_of, "option --%s needs a value", o->long_name);
                 goto done;
             }
             continue;
         }
         for (const char *c = arg + 1; *c; c++) {
-            const cmd_flag *f = find_flag(flags, NULL, 0, *c);
-            if (!f) {
-                rc = cmd_usage_error(usage, "unknown option -%c", *c);
+            const cmd_option *o = find_option(options, NULL, 0, *c);
+            if (!o) {
+                rc = cmd_usage_error(usage_of, "unknown option -%c", *c);
                 goto done;
             }
-            if (!f->text) {
-                *f->value = 1;
+            if (!o->value_name) {
+                set_flag(dest, o);
                 continue;
             }
             if (c[1]) { /* -rorigin */
-                *f->text = c + 1;
+                set_value(dest, o, c + 1);
             } else if (i + 1 < argc) {
-                *f->text = argv[++i];
+                set_value(dest, o, argv[++i]);
             } else {
-                rc = cmd_usage_error(usage, "option -%c needs a value", *c);
+                rc = cmd_usage_error(usage_of, "option -%c needs a value", *c);
                 goto done;
             }
             break;
@@ -450,22 +537,41 @@ void cmd_warn_bad_pointers(const dv_path_list *bad)
         cmd_warn("skipping a pointer file that cannot be read: %s", bad->paths[i]);
 }
 
-int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *paths, size_t n,
-                       int jobs, const cmd_transfer_args *args, int warn_bad, size_t *n_bad)
+int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote, cmd_context *ctx,
+                     const char *label, cmd_transfer_fn transfer)
 {
+    const cmd_transfer_args *args = ctx->options;
+    int jobs, rc = cmd_transfer_open(remote, &jobs, ctx->repo, args);
+    if (rc) {
+        dv_remote_free(*remote);
+        *remote = NULL;
+        return rc;
+    }
     cmd_progress progress;
-    cmd_progress_start(&progress, "downloading", 0, args->quiet);
+    cmd_progress_start(&progress, label, 0, args->quiet);
     dv_transfer_options topts = {jobs, cmd_progress_update, &progress, cmd_progress_set_total};
-    dv_transfer_result result;
-    int error = dv_fetch(&result, repo, remote, paths, n, &topts);
+    *error = transfer(result, ctx->repo, *remote, (const char *const *)ctx->paths,
+                      (size_t)ctx->n_args, &topts);
     cmd_progress_end(&progress);
-    cmd_transfer_stats(remote, args);
+    cmd_transfer_stats(*remote, args);
+    return 0;
+}
+
+int cmd_transfer_fetch(cmd_context *ctx, int warn_bad, size_t *n_bad)
+{
+    *n_bad = 0;
+    dv_remote *remote = NULL;
+    dv_transfer_result result;
+    int error, rc = cmd_transfer_run(&result, &error, &remote, ctx, "downloading", dv_fetch);
+    if (rc)
+        return rc;
+    const cmd_transfer_args *args = ctx->options;
     *n_bad = result.bad_pointers.n;
     if (warn_bad)
         cmd_warn_bad_pointers(&result.bad_pointers);
     if (error < 0) {
-        dv_transfer_result_free(&result);
-        return cmd_fail(error);
+        rc = cmd_fail(error);
+        goto done;
     }
     if (!args->quiet) {
         if (result.objects_moved)
@@ -477,6 +583,8 @@ int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *path
                    (unsigned long long)result.objects_reachable,
                    result.objects_reachable == 1 ? "" : "s");
     }
+done:
     dv_transfer_result_free(&result);
-    return 0;
+    dv_remote_free(remote);
+    return rc;
 }

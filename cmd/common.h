@@ -7,11 +7,15 @@
 
 #include "core/base/buf.h"
 #include "core/ops/checkout.h"
+#include "core/ops/transfer.h"
 #include "core/repo/repo.h"
 #include "remotes/remote.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+typedef struct cmd_command cmd_command;
 
 /* Exit codes (documented in dv(1)). */
 enum {
@@ -25,8 +29,10 @@ enum {
 
 /** Print "dv: error: <last error>" and return the exit code for code. */
 int cmd_fail(int code);
-/** Print "dv: error: <message>" and return DV_EXIT_USAGE. */
-int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Print "dv: error: <message>", then the usage of command (unless NULL), and return
+ *  DV_EXIT_USAGE. */
+int cmd_usage_error(const cmd_command *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_exit_code(int code);
 
@@ -66,43 +72,122 @@ void cmd_progress_set_total(void *p, uint64_t total);
 void cmd_progress_update(void *p, uint64_t bytes);
 void cmd_progress_end(cmd_progress *p);
 
-/** A command's option: --long_name or -short_name sets *value to 1; or, when text is set,
- *  the option takes a value (--name VALUE, --name=VALUE, -n VALUE) that goes to *text. */
-typedef struct cmd_flag {
+/* What completion offers for an argument or an option's value. */
+typedef enum cmd_complete {
+    CMD_COMPLETE_NONE,     /* nothing (a name, a number, a URL) */
+    CMD_COMPLETE_FILES,    /* files and directories of the work tree */
+    CMD_COMPLETE_TRACKED,  /* the data paths of the pointer files git tracks */
+    CMD_COMPLETE_REMOTES,  /* the names dv remote list prints */
+    CMD_COMPLETE_COMMANDS, /* dv's commands */
+} cmd_complete;
+
+/** One option of a command: --long_name or -short_name. A flag sets an int to 1; an option
+ *  with a value_name takes a value (--name VALUE, --name=VALUE, -n VALUE) that goes to a
+ *  const char *. Either lives at offset in the command's options struct. */
+typedef struct cmd_option {
     const char *long_name;
-    char short_name; /* 0 for none */
-    int *value;
-    const char **text;
-} cmd_flag;
+    char short_name;        /* 0 for none */
+    const char *value_name; /* "<name>" for an option with a value, NULL for a flag */
+    size_t offset;
+    const char *help;      /* for the usage text; a line after a '\n' is indented under the first */
+    cmd_complete complete; /* what the value is, for completion */
+} cmd_option;
+
+#define CMD_FLAG(type, field, long_name, short_name, help)                                         \
+    {                                                                                              \
+        long_name, short_name, NULL, offsetof(type, field), help, CMD_COMPLETE_NONE                \
+    }
+#define CMD_VALUE(type, field, long_name, short_name, value_name, help, complete)                  \
+    {                                                                                              \
+        long_name, short_name, value_name, offsetof(type, field), help, complete                   \
+    }
+#define CMD_OPTIONS_END                                                                            \
+    {                                                                                              \
+        NULL, 0, NULL, 0, NULL, CMD_COMPLETE_NONE                                                  \
+    }
+
+/** A command's options and arguments, defined in its file beside the command. */
+typedef struct cmd_syntax {
+    /** The synopsis and the description, ending in a newline; the options are listed below it
+     *  from the table. NULL for a subcommand, which shows its command's usage. */
+    const char *usage;
+    const cmd_option *options; /* ends with CMD_OPTIONS_END; NULL for none */
+    size_t options_size;       /* of the struct that options point into */
+    int min_args, max_args;    /* arguments after the options; max_args -1 for any number */
+    const char *args_error;    /* the usage error when their number is out of range */
+    cmd_complete args;         /* what the arguments are, for completion */
+} cmd_syntax;
+
+/* What main does before it runs a command, as git's RUN_SETUP flags. */
+enum {
+    CMD_NEEDS_REPO = 1 << 0, /* open the repository of the current directory */
+    CMD_RELPATHS = 1 << 1,   /* the arguments are paths: turn them into work-tree paths */
+    CMD_TAKES_LOCK = 1 << 2, /* hold the repository lock while the command runs */
+    CMD_RAW_ARGS = 1 << 3,   /* no option parsing: the arguments are passed on as they are */
+    CMD_HIDDEN = 1 << 4,     /* not in dv --help, the completion or the man page check */
+};
+
+typedef struct cmd_context cmd_context;
+
+/** An entry of the dispatch table (cmd/main.c), or of a command's subcommands. */
+struct cmd_command {
+    const char *name; /* NULL ends a table */
+    int (*fn)(cmd_context *ctx);
+    unsigned flags;      /* CMD_NEEDS_REPO, ... */
+    const char *summary; /* one line for dv --help */
+    const cmd_syntax *syntax;
+    /** With subcommands the first argument names one (after the repository is opened, when
+     *  the command needs one); fn is not used. Ends with a NULL name. */
+    const cmd_command *subcommands;
+};
+
+/** What a command gets from main: its options parsed and its preamble done. */
+struct cmd_context {
+    const cmd_command *command; /* the top-level command, for its usage text */
+    void *options;              /* the struct its option table fills, zeroed first */
+    char **args;                /* the arguments after the options (all, with CMD_RAW_ARGS) */
+    int n_args;
+    dv_repo *repo; /* with CMD_NEEDS_REPO (for a subcommand: when its command has it) */
+    char **paths;  /* with CMD_RELPATHS: args as work-tree paths, n_args of them */
+};
+
+/** The dispatch table: dv's commands, ending with a NULL name. */
+extern const cmd_command cmd_commands[];
+/** The command of that name in a table (hidden ones too), or NULL. */
+const cmd_command *cmd_find(const cmd_command *table, const char *name);
 
 /**
  * Parse options (flags, valued options and --help) wherever they are among the
- * arguments, until "--"; the arguments are moved, in order, to the end of argv. Returns -1 with
- * *first_arg set to continue, or an exit code for the command to return (usage printed).
+ * arguments, until "--", into dest; the arguments are moved, in order, to the end of argv.
+ * Returns -1 with *first_arg set to continue, or an exit code for the command to return
+ * (usage printed).
  */
-int cmd_parse_flags(int *first_arg, int argc, char **argv, const char *usage,
-                    const cmd_flag *flags);
+int cmd_parse_options(int *first_arg, int argc, char **argv, const cmd_command *usage_of,
+                      const cmd_option *options, void *dest);
 
-/** Commands report --help through this: prints usage to stdout, returns 0. */
-int cmd_print_usage(const char *usage);
+/** The usage text of a command: its synopsis and description, then its options (those of
+ *  every subcommand) from the tables. Returns 0 or DV_ENOMEM. */
+int cmd_usage_text(dv_buf *out, const cmd_command *command);
+
+/** Commands report --help through this: prints the usage to stdout, returns 0. */
+int cmd_print_usage(const cmd_command *command);
 
 /* Commands */
-int cmd_init(int argc, char **argv);
-int cmd_add(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_checkout(int argc, char **argv);
-int cmd_fsck(int argc, char **argv);
-int cmd_remote(int argc, char **argv);
-int cmd_push(int argc, char **argv);
-int cmd_fetch(int argc, char **argv);
-int cmd_pull(int argc, char **argv);
-int cmd_help(int argc, char **argv);
+int cmd_init(cmd_context *ctx);
+int cmd_add(cmd_context *ctx);
+int cmd_status(cmd_context *ctx);
+int cmd_checkout(cmd_context *ctx);
+int cmd_fsck(cmd_context *ctx);
+int cmd_push(cmd_context *ctx);
+int cmd_fetch(cmd_context *ctx);
+int cmd_pull(cmd_context *ctx);
+int cmd_help(cmd_context *ctx);
+int cmd_completion(cmd_context *ctx);
 
-/** Usage text of a command for `dv help`, or NULL. */
-const char *cmd_usage_of(const char *name);
-
-extern const char cmd_init_usage[], cmd_add_usage[], cmd_status_usage[], cmd_checkout_usage[],
-    cmd_fsck_usage[], cmd_remote_usage[], cmd_push_usage[], cmd_fetch_usage[], cmd_pull_usage[];
+extern const cmd_syntax cmd_init_syntax, cmd_add_syntax, cmd_status_syntax, cmd_checkout_syntax,
+    cmd_fsck_syntax, cmd_remote_syntax, cmd_push_syntax, cmd_fetch_syntax, cmd_pull_syntax,
+    cmd_completion_syntax;
+extern const cmd_command cmd_remote_subcommands[];
 
 /* Push, fetch and pull share their options and their report. */
 typedef struct cmd_transfer_args {
@@ -111,9 +196,39 @@ typedef struct cmd_transfer_args {
     int quiet, stats, force;
 } cmd_transfer_args;
 
+/* Their option table's entries. */
+#define CMD_TRANSFER_REMOTE                                                                        \
+    CMD_VALUE(cmd_transfer_args, remote_name, "remote", 'r', "<name>",                             \
+              "the remote (default: core.remote, or the only one)", CMD_COMPLETE_REMOTES)
+#define CMD_TRANSFER_JOBS(what)                                                                    \
+    CMD_VALUE(cmd_transfer_args, jobs_text, "jobs", 'j', "<n>",                                    \
+              what " in flight (default: transfer.jobs, or 4)", CMD_COMPLETE_NONE)
+#define CMD_TRANSFER_FORCE                                                                         \
+    CMD_FLAG(cmd_transfer_args, force, "force", 'f', "overwrite unsaved changes (and say which)")
+#define CMD_TRANSFER_QUIET                                                                         \
+    CMD_FLAG(cmd_transfer_args, quiet, "quiet", 'q', "print only warnings and errors")
+#define CMD_TRANSFER_STATS                                                                         \
+    CMD_FLAG(cmd_transfer_args, stats, "stats", 0, "print the requests made to the remote")
+/* Their syntax: the usage text, then the entries of the option table; any paths. */
+#define CMD_TRANSFER_SYNTAX(usage, ...)                                                            \
+    {                                                                                              \
+        usage, (const cmd_option[]){__VA_ARGS__, CMD_OPTIONS_END}, sizeof(cmd_transfer_args), 0,   \
+            -1, NULL, CMD_COMPLETE_TRACKED                                                         \
+    }
+
 /** Open the remote named in args (or the default one) and turn --jobs into *jobs (0 when not
  *  given). Returns 0 or an exit code (error printed). */
 int cmd_transfer_open(dv_remote **out, int *jobs, dv_repo *repo, const cmd_transfer_args *args);
+/** dv_push or dv_fetch. */
+typedef int (*cmd_transfer_fn)(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+                               const char *const *filters, size_t n_filters,
+                               const dv_transfer_options *opts);
+/** Open the remote that ctx's options (cmd_transfer_args) name and run transfer over ctx's
+ *  paths with a progress bar labelled label, then print --stats. Returns 0 with *error set to
+ *  what transfer returned (the caller frees *result and *remote), or an exit code when the
+ *  remote could not be opened (error printed, nothing to free). */
+int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote, cmd_context *ctx,
+                     const char *label, cmd_transfer_fn transfer);
 /** With --stats, print the remote's request counters to stderr. */
 void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args);
 
@@ -123,10 +238,10 @@ int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, in
 
 /** Warn about each pointer file that could not be read and was skipped. */
 void cmd_warn_bad_pointers(const dv_path_list *bad);
-/** Fetch (as dv fetch does) and report. The caller holds the lock. Returns an exit code;
- *  unreadable pointer files are skipped and counted in *n_bad (and warned about when
- *  warn_bad is set), for the caller to exit non-zero. */
-int cmd_transfer_fetch(dv_repo *repo, dv_remote *remote, const char *const *paths, size_t n,
-                       int jobs, const cmd_transfer_args *args, int warn_bad, size_t *n_bad);
+/** Fetch the data of ctx's paths from the remote its options (cmd_transfer_args) name, as
+ *  dv fetch does, and report. The caller holds the lock. Returns an exit code; unreadable
+ *  pointer files are skipped and counted in *n_bad (and warned about when warn_bad is set),
+ *  for the caller to exit non-zero. */
+int cmd_transfer_fetch(cmd_context *ctx, int warn_bad, size_t *n_bad);
 
 #endif

@@ -7,14 +7,28 @@
 
 #include <string.h>
 
-const char cmd_fsck_usage[] =
+typedef struct fsck_options {
+    int quiet;
+} fsck_options;
+
+static const cmd_option fsck_option_table[] = {
+    CMD_FLAG(fsck_options, quiet, "quiet", 'q', "print only the problems"),
+    CMD_OPTIONS_END,
+};
+
+const cmd_syntax cmd_fsck_syntax = {
     "usage: dv fsck [-q]\n"
     "\n"
     "Re-read every pack: check its checksum and index, decompress every object\n"
     "and verify its SHA-256, and check that every manifest's chunks and every\n"
-    "tree's entries exist. Exit status 1 if anything is wrong.\n"
-    "\n"
-    "  -q, --quiet  print only the problems\n";
+    "tree's entries exist. Exit status 1 if anything is wrong.\n",
+    fsck_option_table,
+    sizeof(fsck_options),
+    0,
+    0,
+    "dv fsck takes no paths",
+    CMD_COMPLETE_NONE,
+};
 
 static const char *base_name(const char *path)
 {
@@ -60,23 +74,13 @@ static void orphan(void *ctx, const char *idx_path, uint64_t objects, uint64_t l
     }
 }
 
-int cmd_fsck(int argc, char **argv)
+int cmd_fsck(cmd_context *ctx)
 {
-    int quiet = 0;
-    const cmd_flag flags[] = {{"quiet", 'q', &quiet, NULL}, {NULL, 0, NULL, NULL}};
-    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_fsck_usage, flags);
-    if (rc >= 0)
-        return rc;
-    if (first < argc)
-        return cmd_usage_error(cmd_fsck_usage, "dv fsck takes no paths");
-    dv_repo *repo = NULL;
+    int quiet = ((const fsck_options *)ctx->options)->quiet, rc;
     dv_odb *odb;
     dv_fsck_result result;
     fsck_output out = {DV_BUF_INIT, 0};
-    rc = cmd_open_repo(&repo);
-    if (rc)
-        return rc;
-    int error = dv_repo_odb(&odb, repo);
+    int error = dv_repo_odb(&odb, ctx->repo);
     if (!error)
         error = dv_fsck(&result, odb, problem, orphan, &out);
     if (error < 0) {
@@ -102,6 +106,5 @@ int cmd_fsck(int argc, char **argv)
     rc = result.problems ? DV_EXIT_NO : DV_EXIT_OK;
 done:
     dv_buf_release(&out.quoted);
-    dv_repo_free(repo);
     return rc;
 }

@@ -4,78 +4,69 @@
 #include "core/base/error.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char cmd_init_usage[] =
+typedef struct init_options {
+    int quiet;
+    const char *chunk_min, *chunk_avg, *chunk_max;
+} init_options;
+
+static const cmd_option init_option_table[] = {
+    CMD_FLAG(init_options, quiet, "quiet", 'q', "print nothing on success"),
+    CMD_VALUE(init_options, chunk_min, "chunk-min", 0, "<bytes>", "smallest chunk (default 16384)",
+              CMD_COMPLETE_NONE),
+    CMD_VALUE(init_options, chunk_avg, "chunk-avg", 0, "<bytes>",
+              "average chunk, a power of two (default 65536)", CMD_COMPLETE_NONE),
+    CMD_VALUE(init_options, chunk_max, "chunk-max", 0, "<bytes>", "largest chunk (default 262144)",
+              CMD_COMPLETE_NONE),
+    CMD_OPTIONS_END,
+};
+
+const cmd_syntax cmd_init_syntax = {
     "usage: dv init [-q] [--chunk-min <bytes>] [--chunk-avg <bytes>] [--chunk-max <bytes>]\n"
     "\n"
     "Create .dv/ at the top of the current git work tree (config, .gitignore)\n"
-    "and stage its committed files. Harmless when run again.\n"
-    "\n"
-    "  -q, --quiet          print nothing on success\n"
-    "  --chunk-min <bytes>  smallest chunk (default 16384)\n"
-    "  --chunk-avg <bytes>  average chunk, a power of two (default 65536)\n"
-    "  --chunk-max <bytes>  largest chunk (default 262144)\n";
+    "and stage its committed files. Harmless when run again.\n",
+    init_option_table,
+    sizeof(init_options),
+    0,
+    0,
+    "dv init takes no paths",
+    CMD_COMPLETE_NONE,
+};
 
-static int parse_size(uint32_t *out, const char *text, const char *what)
+/* A chunk size given as text (NULL: not given, *out keeps its default). */
+static int parse_size(uint32_t *out, const char *text, const char *what, const cmd_command *usage)
 {
     char *end;
+    if (!text)
+        return 0;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (errno || *end || !*text || v > UINT32_MAX)
-        return cmd_usage_error(cmd_init_usage, "%s needs a number of bytes, not '%s'", what, text);
+        return cmd_usage_error(usage, "%s needs a number of bytes, not '%s'", what, text);
     *out = (uint32_t)v;
     return 0;
 }
 
-int cmd_init(int argc, char **argv)
+int cmd_init(cmd_context *ctx)
 {
-    struct {
-        int quiet;
-        dv_chunk_params params;
-    } opts = {0, dv_chunk_params_default()};
-    static const struct option longopts[] = {
-        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
-        {"chunk-min", required_argument, NULL, 1}, {"chunk-avg", required_argument, NULL, 2},
-        {"chunk-max", required_argument, NULL, 3}, {NULL, 0, NULL, 0}};
-    int c, rc;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'q':
-            opts.quiet = 1;
-            break;
-        case 'h':
-            return cmd_print_usage(cmd_init_usage);
-        case 1:
-            if ((rc = parse_size(&opts.params.min, optarg, "--chunk-min")))
-                return rc;
-            break;
-        case 2:
-            if ((rc = parse_size(&opts.params.avg, optarg, "--chunk-avg")))
-                return rc;
-            break;
-        case 3:
-            if ((rc = parse_size(&opts.params.max, optarg, "--chunk-max")))
-                return rc;
-            break;
-        default:
-            return cmd_usage_error(cmd_init_usage, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cmd_usage_error(cmd_init_usage, "dv init takes no paths");
+    const init_options *opts = ctx->options;
+    dv_chunk_params params = dv_chunk_params_default();
+    int rc;
+    if ((rc = parse_size(&params.min, opts->chunk_min, "--chunk-min", ctx->command)) ||
+        (rc = parse_size(&params.avg, opts->chunk_avg, "--chunk-avg", ctx->command)) ||
+        (rc = parse_size(&params.max, opts->chunk_max, "--chunk-max", ctx->command)))
+        return rc;
     int already = 0;
     dv_buf top = DV_BUF_INIT;
-    int error = dv_repo_init(&already, &top, ".", &opts.params);
+    int error = dv_repo_init(&already, &top, ".", &params);
     if (error < 0) {
         dv_buf_release(&top);
         return cmd_fail(error);
     }
-    if (!opts.quiet) {
+    if (!opts->quiet) {
         if (already)
             printf("dv is already initialised in %s/.dv\n", top.ptr);
         else

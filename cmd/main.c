@@ -11,68 +11,158 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char main_usage[] =
+static const char main_usage_head[] =
     "usage: dv [-C <dir>] [--version] [--help] <command> [<args>]\n"
     "\n"
     "Version large files and directories next to git: git holds small pointer\n"
     "files, dv keeps the content in a deduplicating, compressed store.\n"
     "\n"
-    "commands:\n"
-    "  init       set up dv in the current git repository\n"
-    "  add        store files or directories and write their pointer files\n"
-    "  status     show which tracked paths differ from their pointer files\n"
-    "  checkout   make the work tree match the pointer files\n"
-    "  push       send the data named by the pointer files to a remote\n"
-    "  fetch      bring the data named by the pointer files into the store\n"
-    "  pull       fetch, then check out\n"
-    "  remote     add, list and remove remotes\n"
-    "  fsck       verify every pack and object in the store\n"
-    "  help       show help for a command\n"
-    "\n"
-    "See 'dv help <command>' or 'man dv-<command>' for more.\n";
+    "commands:\n";
+static const char main_usage_tail[] = "\n"
+                                      "See 'dv help <command>' or 'man dv-<command>' for more.\n";
 
-struct command {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *usage;
+/* dv help takes a command's name. */
+static const cmd_syntax help_syntax = {
+    NULL, NULL, 0, 0, 1, NULL, CMD_COMPLETE_COMMANDS,
 };
 
-static const struct command commands[] = {
-    {"init", cmd_init, cmd_init_usage},       {"add", cmd_add, cmd_add_usage},
-    {"status", cmd_status, cmd_status_usage}, {"checkout", cmd_checkout, cmd_checkout_usage},
-    {"push", cmd_push, cmd_push_usage},       {"fetch", cmd_fetch, cmd_fetch_usage},
-    {"pull", cmd_pull, cmd_pull_usage},       {"remote", cmd_remote, cmd_remote_usage},
-    {"fsck", cmd_fsck, cmd_fsck_usage},       {"help", cmd_help, NULL},
+/*
+ * The dispatch table. The flags say what main does before it calls the command, in this order:
+ * parse its options (unless CMD_RAW_ARGS) and check the number of its arguments, open the
+ * repository (CMD_NEEDS_REPO), turn the arguments into work-tree paths (CMD_RELPATHS), take the
+ * lock (CMD_TAKES_LOCK); and after it, release them.
+ */
+const cmd_command cmd_commands[] = {
+    {"init", cmd_init, 0, "set up dv in the current git repository", &cmd_init_syntax, NULL},
+    {"add", cmd_add, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+     "store files or directories and write their pointer files", &cmd_add_syntax, NULL},
+    {"status", cmd_status, CMD_NEEDS_REPO | CMD_RELPATHS,
+     "show which tracked paths differ from their pointer files", &cmd_status_syntax, NULL},
+    {"checkout", cmd_checkout, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+     "make the work tree match the pointer files", &cmd_checkout_syntax, NULL},
+    {"push", cmd_push, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+     "send the data named by the pointer files to a remote", &cmd_push_syntax, NULL},
+    {"fetch", cmd_fetch, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+     "bring the data named by the pointer files into the store", &cmd_fetch_syntax, NULL},
+    {"pull", cmd_pull, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK, "fetch, then check out",
+     &cmd_pull_syntax, NULL},
+    {"remote", NULL, CMD_NEEDS_REPO, "add, list and remove remotes", &cmd_remote_syntax,
+     cmd_remote_subcommands},
+    {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
+     &cmd_fsck_syntax, NULL},
+    {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},
+    {"completion", cmd_completion, CMD_RAW_ARGS | CMD_HIDDEN,
+     "print the shell completion script, or what it is made from", &cmd_completion_syntax, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
-const char *cmd_usage_of(const char *name)
+const cmd_command *cmd_find(const cmd_command *table, const char *name)
 {
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(commands[i].name, name))
-            return commands[i].usage;
+    for (; table->name; table++)
+        if (!strcmp(table->name, name))
+            return table;
     return NULL;
 }
 
-int cmd_help(int argc, char **argv)
+/* dv's usage: the commands from the table. */
+static int print_main_usage(FILE *to)
 {
-    if (argc < 2) {
-        fputs(main_usage, stdout);
-        return 0;
-    }
-    const char *usage = cmd_usage_of(argv[1]);
-    if (!usage && strcmp(argv[1], "help"))
-        return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", argv[1]);
+    fputs(main_usage_head, to);
+    for (const cmd_command *c = cmd_commands; c->name; c++)
+        if (!(c->flags & CMD_HIDDEN))
+            fprintf(to, "  %-10s %s\n", c->name, c->summary);
+    fputs(main_usage_tail, to);
+    return 0;
+}
+
+/* After the message of a usage error (its exit code rc), dv's usage. */
+static int with_main_usage(int rc)
+{
+    fputc('\n', stderr);
+    print_main_usage(stderr);
+    return rc;
+}
+
+int cmd_help(cmd_context *ctx)
+{
+    if (ctx->n_args < 1)
+        return print_main_usage(stdout);
+    const char *name = ctx->args[0];
+    const cmd_command *command = cmd_find(cmd_commands, name);
+    if (!command)
+        return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", name);
     if (isatty(STDOUT_FILENO)) {
         /* The manual says more than the usage text; show it when one is installed. */
         char page[64], probe[128];
-        snprintf(page, sizeof(page), "dv-%s", argv[1]);
+        snprintf(page, sizeof(page), "dv-%s", name);
         snprintf(probe, sizeof(probe), "man -w %s >/dev/null 2>&1", page);
         fflush(stdout);
         if (system(probe) == 0)
             execlp("man", "man", page, (char *)NULL);
     }
-    fputs(usage ? usage : main_usage, stdout);
-    return 0;
+    return command->syntax->usage ? cmd_print_usage(command) : print_main_usage(stdout);
+}
+
+/* Run command with the preamble its flags ask for. usage_of is the top-level command whose
+ * usage text errors show; repo is its repository when command is one of its subcommands. */
+static int run_command(const cmd_command *command, const cmd_command *usage_of, dv_repo *repo,
+                       int argc, char **argv)
+{
+    const cmd_syntax *syntax = command->syntax;
+    cmd_context ctx = {usage_of, NULL, argv + 1, argc - 1, repo, NULL};
+    int rc = 0;
+    if (!(command->flags & CMD_RAW_ARGS)) {
+        int first;
+        if (syntax->options_size && !(ctx.options = calloc(1, syntax->options_size)))
+            return cmd_fail(dv_error_set(DV_ENOMEM, "out of memory"));
+        if ((rc = cmd_parse_options(&first, argc, argv, usage_of, syntax->options, ctx.options)) >=
+            0)
+            goto done;
+        rc = 0;
+        ctx.args = argv + first;
+        ctx.n_args = argc - first;
+        if (ctx.n_args < syntax->min_args ||
+            (syntax->max_args >= 0 && ctx.n_args > syntax->max_args)) {
+            rc = cmd_usage_error(usage_of, "%s", syntax->args_error);
+            goto done;
+        }
+    }
+    if ((command->flags & CMD_NEEDS_REPO) && (rc = cmd_open_repo(&ctx.repo)))
+        goto done;
+    if ((command->flags & CMD_RELPATHS) &&
+        (rc = cmd_relpaths(&ctx.paths, ctx.repo, ctx.n_args, ctx.args)))
+        goto done;
+    if ((command->flags & CMD_TAKES_LOCK) && (rc = cmd_lock_repo(ctx.repo)))
+        goto done;
+    rc = command->fn(&ctx);
+done:
+    cmd_relpaths_free(ctx.paths, ctx.n_args);
+    if (ctx.repo != repo)
+        dv_repo_free(ctx.repo);
+    free(ctx.options);
+    return rc;
+}
+
+/* A command with subcommands: the first argument names one, which runs in the command's
+ * repository. */
+static int run_subcommand(const cmd_command *command, int argc, char **argv)
+{
+    const char *name = argc > 1 ? argv[1] : NULL;
+    const cmd_command *sub = name ? cmd_find(command->subcommands, name) : NULL;
+    if (!name || (name[0] == '-' && !sub))
+        return name && (!strcmp(name, "--help") || !strcmp(name, "-h"))
+                   ? cmd_print_usage(command)
+                   : cmd_usage_error(command, "%s", command->syntax->args_error);
+    dv_repo *repo = NULL;
+    int rc = 0;
+    if ((command->flags & CMD_NEEDS_REPO) && (rc = cmd_open_repo(&repo)))
+        return rc;
+    if (sub)
+        rc = run_command(sub, command, repo, argc - 1, argv + 1);
+    else
+        rc = cmd_usage_error(command, "unknown dv %s subcommand '%s'", command->name, name);
+    dv_repo_free(repo);
+    return rc;
 }
 
 /* Signals that end the process: temp files go with it, as after an exit. */
@@ -123,34 +213,31 @@ int main(int argc, char **argv)
             printf("dv version %s\n", DV_VERSION);
             return 0;
         }
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            fputs(main_usage, stdout);
-            return 0;
-        }
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+            return print_main_usage(stdout);
         if (!strcmp(arg, "-C")) {
             if (i + 1 >= argc)
-                return cmd_usage_error(main_usage, "-C needs a directory");
+                return with_main_usage(cmd_usage_error(NULL, "-C needs a directory"));
             if (chdir(argv[++i]) < 0) {
                 fprintf(stderr, "dv: error: cannot change to %s: %s\n", argv[i], strerror(errno));
                 return DV_EXIT_USAGE;
             }
             continue;
         }
-        return cmd_usage_error(main_usage, "unknown option %s", arg);
+        return with_main_usage(cmd_usage_error(NULL, "unknown option %s", arg));
     }
     if (i >= argc) {
-        fputs(main_usage, stderr);
+        print_main_usage(stderr);
         return DV_EXIT_USAGE;
     }
-    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-        if (!strcmp(commands[c].name, argv[i])) {
-            int rc = commands[c].fn(argc - i, argv + i);
-            if (fflush(stdout) != 0 || ferror(stdout)) {
-                fprintf(stderr, "dv: error: cannot write output: %s\n", strerror(errno));
-                return DV_EXIT_FAILURE;
-            }
-            return rc;
-        }
+    const cmd_command *command = cmd_find(cmd_commands, argv[i]);
+    if (!command)
+        return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", argv[i]);
+    int rc = command->subcommands ? run_subcommand(command, argc - i, argv + i)
+                                  : run_command(command, command, NULL, argc - i, argv + i);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "dv: error: cannot write output: %s\n", strerror(errno));
+        return DV_EXIT_FAILURE;
     }
-    return cmd_usage_error(NULL, "'%s' is not a dv command (see dv help)", argv[i]);
+    return rc;
 }

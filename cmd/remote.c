@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char cmd_remote_usage[] =
+const cmd_syntax cmd_remote_syntax = {
     "usage: dv remote add [--default] [--endpoint <url>] [--region <r>] [--path-style]\n"
     "                     [--profile <p>] <name> <url>\n"
     "   or: dv remote list [-v]\n"
@@ -24,32 +24,69 @@ const char cmd_remote_usage[] =
     "~/.aws/credentials; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and\n"
     "AWS_SESSION_TOKEN); the AWS_PROFILE or [default] section of ~/.aws/credentials.\n"
     "AWS_ENDPOINT_URL and AWS_REGION (or AWS_DEFAULT_REGION) stand in for\n"
-    "--endpoint and --region when those are not configured.\n"
-    "\n"
-    "  --default         make it the remote push, fetch and pull use by default\n"
-    "  --endpoint <url>  S3: the service's address (e.g. http://127.0.0.1:9000)\n"
-    "  --region <r>      S3: the region to sign for (default: AWS_REGION,\n"
-    "                    AWS_DEFAULT_REGION, or us-east-1)\n"
-    "  --path-style      S3: address buckets as <endpoint>/<bucket> (most services\n"
-    "                    other than AWS need it)\n"
-    "  --profile <p>     S3: the section of ~/.aws/credentials to use\n"
-    "  -v, --verbose     list: show each remote's URL\n";
+    "--endpoint and --region when those are not configured.\n",
+    NULL,
+    0,
+    1,
+    -1,
+    "dv remote needs add, list or remove",
+    CMD_COMPLETE_NONE,
+};
 
-static int remote_add(dv_repo *repo, int argc, char **argv)
+/* The options of all the subcommands. */
+typedef struct remote_options {
+    int make_default; /* add */
+    dv_remote_settings settings;
+    int verbose; /* list */
+} remote_options;
+
+static const cmd_option remote_add_option_table[] = {
+    CMD_FLAG(remote_options, make_default, "default", 0,
+             "make it the remote push, fetch and pull use by default"),
+    CMD_VALUE(remote_options, settings.endpoint, "endpoint", 0, "<url>",
+              "S3: the service's address (e.g. http://127.0.0.1:9000)", CMD_COMPLETE_NONE),
+    CMD_VALUE(remote_options, settings.region, "region", 0, "<r>",
+              "S3: the region to sign for (default: AWS_REGION,\nAWS_DEFAULT_REGION, or us-east-1)",
+              CMD_COMPLETE_NONE),
+    CMD_FLAG(remote_options, settings.path_style, "path-style", 0,
+             "S3: address buckets as <endpoint>/<bucket> (most services\nother than AWS need it)"),
+    CMD_VALUE(remote_options, settings.profile, "profile", 0, "<p>",
+              "S3: the section of ~/.aws/credentials to use", CMD_COMPLETE_NONE),
+    CMD_OPTIONS_END,
+};
+
+static const cmd_syntax remote_add_syntax = {
+    NULL,
+    remote_add_option_table,
+    sizeof(remote_options),
+    2,
+    2,
+    "dv remote add needs a name and a URL",
+    CMD_COMPLETE_NONE,
+};
+
+static const cmd_option remote_list_option_table[] = {
+    CMD_FLAG(remote_options, verbose, "verbose", 'v', "list: show each remote's URL"),
+    CMD_OPTIONS_END,
+};
+
+static const cmd_syntax remote_list_syntax = {
+    NULL,
+    remote_list_option_table,
+    sizeof(remote_options),
+    0,
+    0,
+    "dv remote list takes no arguments",
+    CMD_COMPLETE_NONE,
+};
+
+static const cmd_syntax remote_remove_syntax = {
+    NULL, NULL, 0, 1, 1, "dv remote remove needs a name", CMD_COMPLETE_REMOTES,
+};
+
+/* After a change to .dv/config whose result is error: stage the file. */
+static int stage_config(dv_repo *repo, int error)
 {
-    dv_remote_settings s = {0};
-    int make_default = 0;
-    const cmd_flag flags[] = {
-        {"default", 0, &make_default, NULL}, {"endpoint", 0, NULL, &s.endpoint},
-        {"region", 0, NULL, &s.region},      {"path-style", 0, &s.path_style, NULL},
-        {"profile", 0, NULL, &s.profile},    {NULL, 0, NULL, NULL}};
-    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_remote_usage, flags);
-    if (rc >= 0)
-        return rc;
-    if (argc - first != 2)
-        return cmd_usage_error(cmd_remote_usage, "dv remote add needs a name and a URL");
-    s.url = argv[first + 1];
-    int error = dv_remoteconf_add(repo, argv[first], &s, make_default);
     if (error < 0)
         return cmd_fail(error);
     const char *config = DV_DIR_NAME "/config";
@@ -58,15 +95,18 @@ static int remote_add(dv_repo *repo, int argc, char **argv)
     return 0;
 }
 
-static int remote_list(dv_repo *repo, int argc, char **argv)
+static int remote_add(cmd_context *ctx)
 {
-    int verbose = 0;
-    const cmd_flag flags[] = {{"verbose", 'v', &verbose, NULL}, {NULL, 0, NULL, NULL}};
-    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_remote_usage, flags);
-    if (rc >= 0)
-        return rc;
-    if (first != argc)
-        return cmd_usage_error(cmd_remote_usage, "dv remote list takes no arguments");
+    remote_options *opts = ctx->options;
+    opts->settings.url = ctx->args[1];
+    return stage_config(
+        ctx->repo, dv_remoteconf_add(ctx->repo, ctx->args[0], &opts->settings, opts->make_default));
+}
+
+static int remote_list(cmd_context *ctx)
+{
+    int verbose = ((const remote_options *)ctx->options)->verbose;
+    dv_repo *repo = ctx->repo;
     dv_remote_list list;
     char *def = NULL;
     int error = dv_remoteconf_list(&list, repo);
@@ -86,44 +126,23 @@ static int remote_list(dv_repo *repo, int argc, char **argv)
     return 0;
 }
 
-static int remote_remove(dv_repo *repo, int argc, char **argv)
+static int remote_remove(cmd_context *ctx)
 {
-    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_remote_usage,
-                                    (const cmd_flag[]){{NULL, 0, NULL, NULL}});
-    if (rc >= 0)
-        return rc;
-    if (argc - first != 1)
-        return cmd_usage_error(cmd_remote_usage, "dv remote remove needs a name");
-    int error = dv_remoteconf_remove(repo, argv[first]);
-    if (error < 0)
-        return cmd_fail(error);
-    const char *config = DV_DIR_NAME "/config";
-    if (dv_repo_stage(repo, &config, 1) < 0)
-        cmd_warn("could not stage .dv/config: %s", dv_error_last());
-    return 0;
+    return stage_config(ctx->repo, dv_remoteconf_remove(ctx->repo, ctx->args[0]));
 }
 
-int cmd_remote(int argc, char **argv)
+/* dv remote -v, as git has it: dv remote list -v. */
+static int remote_list_verbose(cmd_context *ctx)
 {
-    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-v")))
-        return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-                   ? cmd_print_usage(cmd_remote_usage)
-                   : cmd_usage_error(cmd_remote_usage, "dv remote needs add, list or remove");
-    const char *sub = argv[1];
-    dv_repo *repo = NULL;
-    int rc = cmd_open_repo(&repo);
-    if (rc)
-        return rc;
-    if (!strcmp(sub, "add"))
-        rc = remote_add(repo, argc - 1, argv + 1);
-    else if (!strcmp(sub, "list"))
-        rc = remote_list(repo, argc - 1, argv + 1);
-    else if (!strcmp(sub, "-v")) /* dv remote -v, as git has it */
-        rc = remote_list(repo, argc, argv);
-    else if (!strcmp(sub, "remove") || !strcmp(sub, "rm"))
-        rc = remote_remove(repo, argc - 1, argv + 1);
-    else
-        rc = cmd_usage_error(cmd_remote_usage, "unknown dv remote subcommand '%s'", sub);
-    dv_repo_free(repo);
-    return rc;
+    ((remote_options *)ctx->options)->verbose = 1;
+    return remote_list(ctx);
 }
+
+const cmd_command cmd_remote_subcommands[] = {
+    {"add", remote_add, 0, "add a remote", &remote_add_syntax, NULL},
+    {"list", remote_list, 0, "list the remotes", &remote_list_syntax, NULL},
+    {"-v", remote_list_verbose, CMD_HIDDEN, NULL, &remote_list_syntax, NULL},
+    {"remove", remote_remove, 0, "remove a remote", &remote_remove_syntax, NULL},
+    {"rm", remote_remove, CMD_HIDDEN, NULL, &remote_remove_syntax, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};

@@ -7,16 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char cmd_status_usage[] =
+typedef struct status_options {
+    int json, quiet;
+} status_options;
+
+static const cmd_option status_option_table[] = {
+    CMD_FLAG(status_options, json, "json", 0, "one JSON object on stdout"),
+    CMD_FLAG(status_options, quiet, "quiet", 'q', "print nothing; the exit status is the answer"),
+    CMD_OPTIONS_END,
+};
+
+const cmd_syntax cmd_status_syntax = {
     "usage: dv status [--json] [-q] [<path>...]\n"
     "\n"
     "For each tracked path: clean, modified (with the files added, changed and\n"
     "removed), missing from the work tree, or not in the store.\n"
     "Exit status 0 when everything is clean, 1 when not, 5 when a pointer file\n"
-    "cannot be read or a path cannot be compared (the others are still shown).\n"
-    "\n"
-    "  --json       one JSON object on stdout\n"
-    "  -q, --quiet  print nothing; the exit status is the answer\n";
+    "cannot be read or a path cannot be compared (the others are still shown).\n",
+    status_option_table,
+    sizeof(status_options),
+    0,
+    -1,
+    NULL,
+    CMD_COMPLETE_TRACKED,
+};
 
 static int print_json(const dv_status_report *r, int clean)
 {
@@ -96,26 +110,13 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
     dv_buf_release(&shown);
 }
 
-int cmd_status(int argc, char **argv)
+int cmd_status(cmd_context *ctx)
 {
-    struct {
-        int json, quiet;
-    } opts = {0, 0};
-    const cmd_flag flags[] = {
-        {"json", 0, &opts.json, NULL}, {"quiet", 'q', &opts.quiet, NULL}, {NULL, 0, NULL, NULL}};
-    int first, rc = cmd_parse_flags(&first, argc, argv, cmd_status_usage, flags);
-    if (rc >= 0)
-        return rc;
-    int n = argc - first;
-    dv_repo *repo = NULL;
-    char **paths = NULL;
+    const status_options *opts = ctx->options;
+    dv_repo *repo = ctx->repo;
     dv_status_report report = {0};
-    rc = cmd_open_repo(&repo);
-    if (rc)
-        return rc;
-    if ((rc = cmd_relpaths(&paths, repo, n, argv + first)))
-        goto done;
-    int error = dv_status(&report, repo, (const char *const *)paths, (size_t)n);
+    int rc;
+    int error = dv_status(&report, repo, (const char *const *)ctx->paths, (size_t)ctx->n_args);
     if (error < 0) {
         rc = cmd_fail(error);
         goto done;
@@ -128,18 +129,16 @@ int cmd_status(int argc, char **argv)
             report.paths[i].state == DV_STATE_ERROR)
             bad_pointers++;
     }
-    if (opts.json && (error = print_json(&report, clean)) < 0) {
+    if (opts->json && (error = print_json(&report, clean)) < 0) {
         rc = cmd_fail(error);
         goto done;
     }
-    if (!opts.json && !opts.quiet)
+    if (!opts->json && !opts->quiet)
         print_human(&report, repo, clean);
     /* An unreadable pointer file, or a path that could not be compared, is an error, not a
      * difference; the other paths were still reported. */
     rc = bad_pointers ? DV_EXIT_FAILURE : clean ? DV_EXIT_OK : DV_EXIT_NO;
 done:
     dv_status_report_free(&report);
-    cmd_relpaths_free(paths, n);
-    dv_repo_free(repo);
     return rc;
 }
