@@ -2,6 +2,7 @@
 #include "cmd/common.h"
 
 #include "core/base/error.h"
+#include "core/base/json.h"
 #include "core/ops/status.h"
 
 #include <stdlib.h>
@@ -34,36 +35,50 @@ const cmd_syntax cmd_status_syntax = {
 
 static int print_json(const dv_status_report *r, int clean)
 {
-    /* Built whole, then checked once: a failed allocation sticks to the buffer. */
+    /* Built whole, then checked once: a failure sticks to the writer. */
     dv_buf out = DV_BUF_INIT;
-    dv_buf_printf(&out, "{\"clean\": %s, \"paths\": [", clean ? "true" : "false");
+    dv_json j;
+    dv_json_init(&j, &out);
+    dv_json_object_begin(&j);
+    dv_json_key(&j, "clean");
+    dv_json_bool(&j, clean);
+    dv_json_key(&j, "paths");
+    dv_json_array_begin(&j);
     for (size_t i = 0; i < r->n; i++) {
         const dv_status_path *p = &r->paths[i];
-        dv_buf_puts(&out, i ? ", {\"path\": " : "{\"path\": ");
-        cmd_json_string(&out, p->path);
-        dv_buf_puts(&out, ", \"pointer\": ");
-        cmd_json_string(&out, p->pointer);
-        dv_buf_printf(&out, ", \"state\": \"%s\", \"in_store\": %s", dv_status_state_name(p->state),
-                      p->in_store ? "true" : "false");
+        dv_json_object_begin(&j);
+        dv_json_key(&j, "path");
+        dv_json_string(&j, p->path);
+        dv_json_key(&j, "pointer");
+        dv_json_string(&j, p->pointer);
+        dv_json_key(&j, "state");
+        dv_json_string(&j, dv_status_state_name(p->state));
+        dv_json_key(&j, "in_store");
+        dv_json_bool(&j, p->in_store);
         if (p->message) {
-            dv_buf_puts(&out, ", \"message\": ");
-            cmd_json_string(&out, p->message);
+            dv_json_key(&j, "message");
+            dv_json_string(&j, p->message);
         }
-        dv_buf_puts(&out, ", \"changes\": [");
-        for (size_t j = 0; j < p->n_changes; j++) {
-            dv_buf_puts(&out, j ? ", {\"path\": " : "{\"path\": ");
-            cmd_json_string(&out, p->changes[j].path);
-            dv_buf_printf(&out, ", \"change\": \"%s\"}",
-                          dv_status_change_name(p->changes[j].change));
+        dv_json_key(&j, "changes");
+        dv_json_array_begin(&j);
+        for (size_t k = 0; k < p->n_changes; k++) {
+            dv_json_object_begin(&j);
+            dv_json_key(&j, "path");
+            dv_json_string(&j, p->changes[k].path);
+            dv_json_key(&j, "change");
+            dv_json_string(&j, dv_status_change_name(p->changes[k].change));
+            dv_json_object_end(&j);
         }
-        dv_buf_puts(&out, "]}");
+        dv_json_array_end(&j);
+        dv_json_object_end(&j);
     }
-    dv_buf_puts(&out, "]}\n");
-    int error = 0;
-    if (dv_buf_oom(&out))
+    dv_json_array_end(&j);
+    dv_json_object_end(&j);
+    int error = dv_json_finish(&j);
+    if (error == DV_ENOMEM)
         error = dv_error_set(DV_ENOMEM, "out of memory building the JSON report");
-    else
-        fputs(out.ptr, stdout);
+    else if (!error)
+        printf("%s\n", out.ptr);
     dv_buf_release(&out);
     return error;
 }

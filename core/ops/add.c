@@ -251,7 +251,8 @@ int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, si
                 0 ||
             (error = dv_repo_ignore(&changed, &stage[n_stage], repo, relpaths[i])) < 0)
             goto done;
-        n_stage++;
+        if (stage[n_stage].len) /* else ignored by a rule in no .gitignore beside it */
+            n_stage++;
         result->files += items[i].files;
         result->bytes += items[i].size;
     }

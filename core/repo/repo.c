@@ -536,6 +536,23 @@ static int escape_ignore_name(dv_buf *out, const char *name)
     return error;
 }
 
+/* Does content hold line as one of its lines (CRLF endings too)? */
+static int has_line(const dv_buf *content, const dv_buf *line)
+{
+    const char *p = content->ptr, *end = content->ptr + content->len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n == line->len && !memcmp(p, line->ptr, n))
+            return 1;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath)
 {
     dv_buf dir = DV_BUF_INIT, base = DV_BUF_INIT, line = DV_BUF_INIT, content = DV_BUF_INIT;
@@ -557,6 +574,7 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
      * symlink would copy its target's bytes into what git stages and publishes. */
     mode_t mode = 0644;
     struct stat st;
+    int gitignore_exists = 0;
     const char *leaf;
     if ((error = dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, gitignore_relpath->ptr, 0)) <
         0)
@@ -571,6 +589,7 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
             goto done;
         }
         mode = st.st_mode & 07777;
+        gitignore_exists = 1;
         int fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
             error = dv_error_errno("cannot read %s", gitignore_relpath->ptr);
@@ -591,17 +610,24 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
         error = dv_error_errno("cannot stat %s", gitignore_relpath->ptr);
         goto done;
     }
-    /* Already there? */
-    const char *p = content.ptr, *end = content.ptr + content.len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        size_t n = (size_t)(e - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        if (n == line.len && !memcmp(p, line.ptr, n))
-            goto done;
-        p = nl ? nl + 1 : end;
+    /* Already ignored, by any rule git would apply (any .gitignore on the way down, a
+     * directory rule, a negation, info/exclude, core.excludesFile)? Then nothing to add.
+     * libgit2 follows a symlink to see if a path is a directory, git does not: for a
+     * symlink to a directory, its answer would wrongly apply directory rules, so only
+     * the exact line counts there. */
+    int ignored = 0;
+    struct stat link_st, target_st;
+    if (fstatat(dirfd, base.ptr, &link_st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(link_st.st_mode) &&
+        fstatat(dirfd, base.ptr, &target_st, 0) == 0 && S_ISDIR(target_st.st_mode)) {
+        ignored = has_line(&content, &line);
+    } else if (git_ignore_path_is_ignored(&ignored, repo->git, relpath) < 0) {
+        error = dv_repo_git_error(DV_ERROR, "cannot read git's ignore rules");
+        goto done;
+    }
+    if (ignored) {
+        if (!gitignore_exists)
+            dv_buf_clear(gitignore_relpath); /* nothing beside relpath to stage */
+        goto done;
     }
     if (content.len && content.ptr[content.len - 1] != '\n' &&
         (error = dv_buf_putc(&content, '\n')) < 0)

@@ -84,8 +84,10 @@ int dv_repo_display_path(dv_buf *out, const dv_repo *repo, const char *relpath);
 int dv_repo_stage(dv_repo *repo, const char *const *relpaths, size_t n);
 /** 1 if git's index tracks relpath itself or anything below it. */
 int dv_repo_git_tracks(dv_repo *repo, const char *relpath);
-/** Make sure the .gitignore beside relpath ignores it (exactly "/<name>"); *changed says if
- *  the file was written, and its work-tree path goes to gitignore_relpath. */
+/** Make sure git ignores relpath: when no rule git applies does (git_ignore_path_is_ignored),
+ *  append "/<name>" to the .gitignore beside it. *changed says if the file was written; its
+ *  work-tree path goes to gitignore_relpath, which is left empty when that file does not
+ *  exist (relpath is ignored by a rule elsewhere): then there is nothing to stage. */
 int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath);
 
 /**
