@@ -82,57 +82,6 @@ const char *cmd_human_bytes(uint64_t bytes)
     return out;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if the bytes there are not one. */
-static size_t utf8_sequence(const unsigned char *p)
-{
-    size_t n;
-    uint32_t cp;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xe0) == 0xc0)
-        n = 2, cp = p[0] & 0x1f;
-    else if ((p[0] & 0xf0) == 0xe0)
-        n = 3, cp = p[0] & 0x0f;
-    else if ((p[0] & 0xf8) == 0xf0)
-        n = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    static const uint32_t smallest[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < smallest[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-int cmd_json_string(dv_buf *out, const char *s)
-{
-    int error = dv_buf_putc(out, '"');
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p && !error) {
-        size_t n = utf8_sequence(p);
-        if (n == 0) {
-            /* Not UTF-8: a lone surrogate escape per byte (U+DC80 + byte), which
-             * Python's surrogateescape and similar decoders map back to the byte. */
-            error = dv_buf_printf(out, "\\u%04x", 0xdc00 + *p);
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            error = dv_buf_printf(out, "\\%c", *p);
-            p++;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            error = dv_buf_printf(out, "\\u%04x", *p);
-            p++;
-        } else {
-            error = dv_buf_put(out, p, n);
-            p += n;
-        }
-    }
-    return error ? error : dv_buf_putc(out, '"');
-}
-
 const char *cmd_quote_path(dv_buf *out, const char *path)
 {
     int plain = 1;

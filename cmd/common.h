@@ -38,9 +38,6 @@ int cmd_exit_code(int code);
 
 /** 1024-based size ("1.5 GiB", "17 B") into a static per-thread ring. */
 const char *cmd_human_bytes(uint64_t bytes);
-/** Append s as a JSON string literal (with quotes). Bytes that are not UTF-8 become
- *  lone surrogate escapes \udc80..\udcff (the "surrogateescape" convention). */
-int cmd_json_string(dv_buf *out, const char *s);
 /** path as shown to people: as is, or C-quoted when it holds control characters or
  *  quotes (as git does). Returns out->ptr. */
 const char *cmd_quote_path(dv_buf *out, const char *path);
