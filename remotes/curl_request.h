@@ -9,6 +9,8 @@
 #ifndef DV_CURL_REQUEST_H
 #define DV_CURL_REQUEST_H
 
+#include "core/base/error.h"
+
 #include "remotes/remote.h"
 
 #include "core/base/buf.h"
@@ -80,10 +82,10 @@ struct dv_curl_request {
 };
 
 /** Initialise libcurl once for the process. Returns 0 or DV_ERROR with the message set. */
-int dv_curl_request_global_init(void);
+DV_NODISCARD int dv_curl_request_global_init(void);
 
 /** A new, empty pool. Returns 0, or DV_ENOMEM / DV_ERROR. */
-int dv_curl_request_pool_new(dv_curl_request_pool **out);
+DV_NODISCARD int dv_curl_request_pool_new(dv_curl_request_pool **out);
 /** Free the pool and its handles. NULL is fine. */
 void dv_curl_request_pool_free(dv_curl_request_pool *pool);
 
@@ -93,8 +95,8 @@ void dv_curl_request_pool_free(dv_curl_request_pool *pool);
  * caller judges resp->status, resp->code and resp->message), or a negative code with the
  * message set when none did, or when the answer could not be taken in.
  */
-int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
-                            dv_curl_response *resp);
+DV_NODISCARD int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool,
+                                         dv_curl_request *req, dv_curl_response *resp);
 
 /**
  * Read exactly len bytes of the object at req->url from offset into buf with a ranged GET (a
@@ -102,15 +104,16 @@ int dv_curl_request_perform(dv_remote *remote, dv_curl_request_pool *pool, dv_cu
  * Content-Range and the length: DV_ENOTFOUND on 404, DV_ECORRUPT when the object is too
  * short or the answer does not start at offset, DV_EIO for other failures.
  */
-int dv_curl_request_get_range(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
-                              uint64_t offset, size_t len, void *buf);
+DV_NODISCARD int dv_curl_request_get_range(dv_remote *remote, dv_curl_request_pool *pool,
+                                           dv_curl_request *req, uint64_t offset, size_t len,
+                                           void *buf);
 
 /**
  * Read the whole object at req->url into out (cleared first), at most max bytes: DV_ENOTFOUND
  * on 404, DV_ECORRUPT when it is larger than max, DV_EIO for other failures.
  */
-int dv_curl_request_get_all(dv_remote *remote, dv_curl_request_pool *pool, dv_curl_request *req,
-                            dv_buf *out, size_t max);
+DV_NODISCARD int dv_curl_request_get_all(dv_remote *remote, dv_curl_request_pool *pool,
+                                         dv_curl_request *req, dv_buf *out, size_t max);
 
 /** Build the request of a GET of object name: its URL into url and its name for messages
  *  into what, both lent to *req for the length of the call. Returns 0 or DV_ENOMEM. */
@@ -126,14 +129,16 @@ typedef struct dv_curl_backend {
 
 /** The get of the remote interface (dv_remote_ops) for a backend whose state starts with a
  *  dv_curl_backend: dv_curl_request_get_range on the request it builds. */
-int dv_curl_request_remote_get(dv_remote *remote, const char *name, uint64_t offset, size_t len,
-                               void *buf);
+DV_NODISCARD int dv_curl_request_remote_get(dv_remote *remote, const char *name, uint64_t offset,
+                                            size_t len, void *buf);
 /** The get_all of the remote interface, likewise: dv_curl_request_get_all. */
-int dv_curl_request_remote_get_all(dv_remote *remote, const char *name, dv_buf *out, size_t max);
+DV_NODISCARD int dv_curl_request_remote_get_all(dv_remote *remote, const char *name, dv_buf *out,
+                                                size_t max);
 
 /** The default message for an answer the operation cannot accept: "<backend> <verb> <what>:
  *  HTTP <status>[ <code>][: <message>][ after n attempts]". Returns code. */
-int dv_curl_request_fail(int code, const dv_curl_request *req, const dv_curl_response *resp);
+DV_NODISCARD int dv_curl_request_fail(int code, const dv_curl_request *req,
+                                      const dv_curl_response *resp);
 
 /** " after 3 attempts" into out when a request was retried, else "". */
 void dv_curl_request_attempts_note(char *out, size_t size, int attempts);

@@ -5,9 +5,11 @@
 #ifndef DV_REMOTE_FILE_H
 #define DV_REMOTE_FILE_H
 
+#include "core/base/error.h"
+
 #include "remotes/remote.h"
 
 /** A remote on a local (or network) directory; created if missing. */
-int dv_remote_file_open(dv_remote **out, const char *dir);
+DV_NODISCARD int dv_remote_file_open(dv_remote **out, const char *dir);
 
 #endif

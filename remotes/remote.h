@@ -11,6 +11,8 @@
 #ifndef DV_REMOTE_H
 #define DV_REMOTE_H
 
+#include "core/base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,8 +91,8 @@ struct dv_remote {
 
 /** The ops and the allocation shared by the backends: a dv_remote with name, url and
  *  display copied, stats zeroed and backend set. */
-int dv_remote__new(dv_remote **out, const dv_remote_ops *ops, const char *url, const char *display,
-                   void *backend);
+DV_NODISCARD int dv_remote__new(dv_remote **out, const dv_remote_ops *ops, const char *url,
+                                const char *display, void *backend);
 
 /** Free a remote of any kind. NULL is fine. */
 void dv_remote_free(dv_remote *remote);

@@ -7,6 +7,8 @@
 #ifndef DV_REMOTE_INDEX_H
 #define DV_REMOTE_INDEX_H
 
+#include "core/base/error.h"
+
 #include "core/base/pool.h"
 #include "core/object/hash.h"
 #include "remotes/remote.h"
@@ -18,20 +20,20 @@ typedef struct dv_remote_index dv_remote_index;
 
 /** List the remote's packs and bring their indexes into the cache under cache_dir,
  *  downloading new ones on pool. */
-int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *cache_dir,
-                         dv_pool *pool);
+DV_NODISCARD int dv_remote_index_load(dv_remote_index **out, dv_remote *remote,
+                                      const char *cache_dir, dv_pool *pool);
 void dv_remote_index_free(dv_remote_index *index);
 
 /** 1 with the pack (index only) and entry if the remote has id, else 0. */
-int dv_remote_index_find(dv_remote_index *index, const dv_oid *id, dv_pack **pack,
-                         dv_pack_entry *entry);
+DV_NODISCARD int dv_remote_index_find(dv_remote_index *index, const dv_oid *id, dv_pack **pack,
+                                      dv_pack_entry *entry);
 size_t dv_remote_index_pack_count(const dv_remote_index *index);
 
 /** Record a pack this command has just uploaded (its index is copied into the cache). */
-int dv_remote_index_add(dv_remote_index *index, const char *idx_path, const dv_oid *pack_id,
-                        uint64_t pack_bytes);
+DV_NODISCARD int dv_remote_index_add(dv_remote_index *index, const char *idx_path,
+                                     const dv_oid *pack_id, uint64_t pack_bytes);
 
 /** Remote object names of a pack and of its index ("packs/<hex>.pack", ".idx"). */
-int dv_remote_pack_name(dv_buf *out, const dv_oid *pack_id, const char *suffix);
+DV_NODISCARD int dv_remote_pack_name(dv_buf *out, const dv_oid *pack_id, const char *suffix);
 
 #endif

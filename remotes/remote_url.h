@@ -6,6 +6,8 @@
 #ifndef DV_REMOTE_URL_H
 #define DV_REMOTE_URL_H
 
+#include "core/base/error.h"
+
 #include "remotes/remote.h"
 
 typedef struct dv_remote_url_options {
@@ -24,6 +26,7 @@ typedef struct dv_remote_url_options {
 /** Open the remote at url with opts (which may be NULL). Makes no request; a directory is
  *  created if missing. DV_EUSAGE for a URL dv does not take or for missing credentials, with
  *  the message saying what to do; DV_ENOMEM. */
-int dv_remote_url_open(dv_remote **out, const char *url, const dv_remote_url_options *opts);
+DV_NODISCARD int dv_remote_url_open(dv_remote **out, const char *url,
+                                    const dv_remote_url_options *opts);
 
 #endif

@@ -251,7 +251,7 @@ static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn,
         error = dv_s3__parse_list(body.ptr, body.len, list_entry, &state, &truncated, &next_token);
         if (error < 0) {
             if (error != DV_ENOMEM)
-                dv_error_wrap(error, "s3 LIST %s: bad response", what.ptr);
+                error = dv_error_wrap(error, "s3 LIST %s: bad response", what.ptr);
             goto done;
         }
         if (error != 0)
@@ -358,7 +358,7 @@ static int s3_put_file(dv_remote *remote, const char *name, const char *path)
         goto done;
     }
     if ((error = hash_file(payload_hex, &len, fd, path)) < 0) {
-        dv_error_wrap(error, "s3 PUT %s", what.ptr);
+        error = dv_error_wrap(error, "s3 PUT %s", what.ptr);
         goto done;
     }
     if (len != (uint64_t)st.st_size) {
@@ -519,7 +519,7 @@ int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts)
     if ((error = dv_curl_request_pool_new(&backend->curl.pool)) < 0) {
         free(backend);
         backend = NULL;
-        dv_error_wrap(error, "opening s3://%s", opts->bucket);
+        error = dv_error_wrap(error, "opening s3://%s", opts->bucket);
         goto done;
     }
     const char *p = opts->prefix ? opts->prefix : "";

@@ -5,6 +5,8 @@
 #ifndef DV_REMOTE_S3_H
 #define DV_REMOTE_S3_H
 
+#include "core/base/error.h"
+
 #include "remotes/remote.h"
 
 struct dv_buf;
@@ -25,7 +27,7 @@ typedef struct dv_s3_options {
 } dv_s3_options;
 
 /** An S3-compatible bucket. Makes no request. */
-int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts);
+DV_NODISCARD int dv_remote_s3_open(dv_remote **out, const dv_s3_options *opts);
 
 /** S3 credentials, each string malloc'd (session_token NULL when there is none). */
 typedef struct dv_s3_credentials {
@@ -40,7 +42,7 @@ typedef struct dv_s3_credentials {
  *  section named by AWS_PROFILE, or [default].
  *  On success out owns the strings (dv_s3_credentials_release). DV_ENOTFOUND when there are
  *  none, with a message saying where it looked; DV_EUSAGE for half-set credentials. */
-int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile);
+DV_NODISCARD int dv_s3_credentials_load(dv_s3_credentials *out, const char *profile);
 /** Free the strings of creds and zero it. NULL is fine. */
 void dv_s3_credentials_release(dv_s3_credentials *creds);
 
@@ -48,12 +50,12 @@ void dv_s3_credentials_release(dv_s3_credentials *creds);
  *  size (a non-zero return stops the parse and is returned), set *truncated from
  *  <IsTruncated>, and *next_token to a malloc'd copy of <NextContinuationToken> (NULL when
  *  absent). Returns 0, fn's value, DV_ECORRUPT for a malformed response or DV_ENOMEM. */
-int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
-                      char **next_token);
+DV_NODISCARD int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx,
+                                   int *truncated, char **next_token);
 /** Ask for at most max_keys objects per list request (0: the server's default); for tests. */
 void dv_s3__set_list_page_keys(dv_remote *remote, int max_keys);
 /** The URL of object name on an S3 remote, malloc'd into *out. Returns 0 or DV_ENOMEM. */
-int dv_s3__object_url(char **out, dv_remote *remote, const char *name);
+DV_NODISCARD int dv_s3__object_url(char **out, dv_remote *remote, const char *name);
 
 /** The unescaped text of the first <tag> of an S3 error body into out ("" if there is none;
  *  the raw text when it holds a bad entity). */

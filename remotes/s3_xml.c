@@ -171,8 +171,8 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
         dv_buf_clear(&key);
         if ((error = xml_unescape(&key, key_text, key_len)) < 0) {
             if (error == DV_ECORRUPT)
-                dv_error_set(error, "a Key with a bad character reference: %.*s",
-                             (int)(key_len > 200 ? 200 : key_len), key_text);
+                error = dv_error_set(error, "a Key with a bad character reference: %.*s",
+                                     (int)(key_len > 200 ? 200 : key_len), key_text);
             goto done;
         }
         /* a raw NUL would cut the key short of the name the object has */
@@ -211,7 +211,8 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
         if ((error = xml_unescape(&token, text, text_len)) < 0) {
             dv_buf_release(&token);
             if (error == DV_ECORRUPT)
-                dv_error_set(error, "a NextContinuationToken with a bad character reference");
+                error =
+                    dv_error_set(error, "a NextContinuationToken with a bad character reference");
             goto done;
         }
         if (memchr(token.ptr, '\0', token.len)) { /* it would be sent back cut short */
@@ -240,6 +241,7 @@ void dv_s3__error_field(dv_buf *out, const dv_buf *body, const char *tag)
         return;
     if (xml_unescape(out, text, text_len) < 0) {
         dv_buf_clear(out);
-        dv_buf_put(out, text, text_len);
+        if (dv_buf_put(out, text, text_len) < 0)
+            dv_buf_clear(out);
     }
 }

@@ -8,6 +8,8 @@
 #ifndef DV_URL_H
 #define DV_URL_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 
 #include <stddef.h>
@@ -37,15 +39,15 @@ typedef struct dv_url {
  *  DV_URL_BUCKET_STRICT, http(s) URLs with a host and no query or fragment. out is
  *  initialised here (dv_url_release it, also after an error). DV_EUSAGE saying what is wrong,
  *  or DV_ENOMEM. */
-int dv_url_parse(dv_url *out, const char *text);
+DV_NODISCARD int dv_url_parse(dv_url *out, const char *text);
 
 /** Read the URL of an HTTP mirror as the http backend takes it: http:// or https:// in any
  *  case, a host, no query or fragment. DV_EUSAGE or DV_ENOMEM. */
-int dv_url_parse_http(dv_url *out, const char *text);
+DV_NODISCARD int dv_url_parse_http(dv_url *out, const char *text);
 
 /** Read an S3 endpoint ("http[s]://<host>[:<port>][/<path>]", any case, a trailing '/'
  *  dropped): host gets everything after "://" as written, path "". DV_EUSAGE or DV_ENOMEM. */
-int dv_url_parse_endpoint(dv_url *out, const char *text);
+DV_NODISCARD int dv_url_parse_endpoint(dv_url *out, const char *text);
 
 /** Free the parts of url. NULL is fine. */
 void dv_url_release(dv_url *url);
@@ -60,7 +62,7 @@ void dv_url_release(dv_url *url);
  *  DV_URL_BUCKET_BAD_LENGTH or DV_URL_BUCKET_BAD_CHAR when not. */
 #define DV_URL_BUCKET_BAD_LENGTH 1
 #define DV_URL_BUCKET_BAD_CHAR 2
-int dv_url_check_bucket(const char *bucket, size_t len, int rule);
+DV_NODISCARD int dv_url_check_bucket(const char *bucket, size_t len, int rule);
 
 /** Keep '/' as it is when percent-encoding a path (an object key in a URL's path). */
 #define DV_URL_ENCODE_KEEP_SLASH 1u
@@ -68,6 +70,6 @@ int dv_url_check_bucket(const char *bucket, size_t len, int rule);
 /** Append text to out percent-encoded as SigV4 and URL paths want it: every byte but the
  *  RFC 3986 unreserved A-Z a-z 0-9 '-' '.' '_' '~' (and '/' with DV_URL_ENCODE_KEEP_SLASH)
  *  becomes %XX with uppercase hex. Returns 0 or DV_ENOMEM. */
-int dv_url_encode(dv_buf *out, const char *text, unsigned flags);
+DV_NODISCARD int dv_url_encode(dv_buf *out, const char *text, unsigned flags);
 
 #endif

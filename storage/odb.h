@@ -7,6 +7,8 @@
 #ifndef DV_ODB_H
 #define DV_ODB_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 #include "core/object/hash.h"
 #include "storage/pack.h"
@@ -31,43 +33,44 @@ typedef struct dv_odb_stats {
 } dv_odb_stats;
 
 /** Open (and create if needed) the store in cache_dir. */
-int dv_odb_open(dv_odb **out, const char *cache_dir, const dv_odb_options *opts);
+DV_NODISCARD int dv_odb_open(dv_odb **out, const char *cache_dir, const dv_odb_options *opts);
 /** Free the odb; an unsealed pack is abandoned (call dv_odb_flush first to keep it). */
 void dv_odb_free(dv_odb *odb);
 
 /** 1 if the store has id, 0 if not. Thread-safe. */
-int dv_odb_has(dv_odb *odb, const dv_oid *id);
+DV_NODISCARD int dv_odb_has(dv_odb *odb, const dv_oid *id);
 /** Read and verify an object. type may be NULL. DV_ENOTFOUND if absent. Thread-safe. */
-int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
+DV_NODISCARD int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
 /** As dv_odb_read, but an object from a sealed pack is checked by its entry's CRC-32C
  *  instead of being re-hashed: for restoring large files, where SHA-256 would cost more
  *  than the copy. fsck and every other read re-hash. */
-int dv_odb_read_crc_checked(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
+DV_NODISCARD int dv_odb_read_crc_checked(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id);
 /** Turn the stored bytes of entry e, read by the caller and checked with
  *  dv_pack_check_entry, into object bytes (with this thread's zstd context). where names
  *  the pack for messages. */
-int dv_odb_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,
-                  const char *where);
+DV_NODISCARD int dv_odb_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored,
+                               size_t stored_len, const char *where);
 /** Compress (at the odb's level) and store an object unless present. *added (may be NULL) says
  * which. */
-int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, size_t len,
-               int *added);
+DV_NODISCARD int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data,
+                            size_t len, int *added);
 /** Hash, then put; the id goes to id_out. */
-int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data, size_t len,
-                      int *added);
+DV_NODISCARD int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *data,
+                                   size_t len, int *added);
 /** Store an entry already compressed by the caller, unless present; crc is dv_crc32c of
  *  the stored bytes. */
-int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len, uint8_t flags,
-                      const void *stored, uint32_t stored_len, uint32_t crc, int *added);
+DV_NODISCARD int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, uint32_t raw_len,
+                                   uint8_t flags, const void *stored, uint32_t stored_len,
+                                   uint32_t crc, int *added);
 /** Remove leftovers of interrupted writes: temp files in tmp/ and packs/, and packs whose
  *  index was never written. Only for a caller holding the repository lock (nobody else
  *  may be writing a pack then). */
-int dv_odb_remove_stale_tmp(dv_odb *odb);
+DV_NODISCARD int dv_odb_remove_stale_tmp(dv_odb *odb);
 
 /** Seal the unsealed pack, if any, making everything written durable. */
-int dv_odb_flush(dv_odb *odb);
+DV_NODISCARD int dv_odb_flush(dv_odb *odb);
 
-int dv_odb_compression_level(const dv_odb *odb);
+DV_NODISCARD int dv_odb_compression_level(const dv_odb *odb);
 const char *dv_odb_packs_dir(const dv_odb *odb);
 void dv_odb_stats_get(const dv_odb *odb, dv_odb_stats *out);
 
@@ -86,6 +89,6 @@ const char *dv_odb_orphan_index_at(const dv_odb *odb, size_t i, dv_oid *pack_id)
 size_t dv_odb_pack_count(const dv_odb *odb);
 dv_pack *dv_odb_pack_at(const dv_odb *odb, size_t i);
 /** Where id lives among sealed packs: 1 with pack and entry set, or 0. */
-int dv_odb_locate(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id);
+DV_NODISCARD int dv_odb_locate(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id);
 
 #endif

@@ -591,8 +591,9 @@ int dv_pack_verify(dv_pack *p, unsigned flags, dv_pack_problem_fn problem, void 
             dv_pack__encode_entry_header(expect, &in_index);
         if (!found || in_index.offset != off || memcmp(expect, header, DV_PACK_ENTRY_CRC_OFFSET)) {
             dv_buf_clear(&msg);
-            dv_buf_printf(&msg, "the entry at offset %llu does not match the index",
-                          (unsigned long long)off);
+            if ((error = dv_buf_printf(&msg, "the entry at offset %llu does not match the index",
+                                       (unsigned long long)off)) < 0)
+                goto done;
             problem(ctx, p, &e.id, msg.ptr);
             n_problems++;
         }
@@ -606,8 +607,9 @@ int dv_pack_verify(dv_pack *p, unsigned flags, dv_pack_problem_fn problem, void 
         if (flags & DV_PACK_VERIFY_CRC) {
             if (e.stored_len > DV_OBJECT_MAX_BYTES + 1024) {
                 dv_buf_clear(&msg);
-                dv_buf_printf(&msg, "the entry at offset %llu claims %u stored bytes",
-                              (unsigned long long)off, e.stored_len);
+                if ((error = dv_buf_printf(&msg, "the entry at offset %llu claims %u stored bytes",
+                                           (unsigned long long)off, e.stored_len)) < 0)
+                    goto done;
                 problem(ctx, p, &e.id, msg.ptr);
                 n_problems++;
             } else {
@@ -616,10 +618,12 @@ int dv_pack_verify(dv_pack *p, unsigned flags, dv_pack_problem_fn problem, void 
                 if (dv_crc32c(bytes, e.stored_len) !=
                     dv_get_be32(header + DV_PACK_ENTRY_CRC_OFFSET)) {
                     dv_buf_clear(&msg);
-                    dv_buf_printf(&msg,
-                                  "the stored bytes of the entry at offset %llu fail their "
-                                  "CRC-32C check",
-                                  (unsigned long long)off);
+                    if ((error = dv_buf_printf(
+                             &msg,
+                             "the stored bytes of the entry at offset %llu fail their "
+                             "CRC-32C check",
+                             (unsigned long long)off)) < 0)
+                        goto done;
                     problem(ctx, p, &e.id, msg.ptr);
                     n_problems++;
                 }
@@ -629,8 +633,9 @@ int dv_pack_verify(dv_pack *p, unsigned flags, dv_pack_problem_fn problem, void 
     }
     if (n_entries != p->count) {
         dv_buf_clear(&msg);
-        dv_buf_printf(&msg, "the pack holds %zu entries but its index lists %u", n_entries,
-                      p->count);
+        if ((error = dv_buf_printf(&msg, "the pack holds %zu entries but its index lists %u",
+                                   n_entries, p->count)) < 0)
+            goto done;
         problem(ctx, p, NULL, msg.ptr);
         n_problems++;
     }
@@ -681,11 +686,11 @@ static void keep_first_problem(void *ctx, const dv_pack *p, const dv_oid *object
 {
     first_problem *f = ctx;
     (void)p;
-    if (f->n++ == 0) {
-        if (object)
-            dv_buf_printf(&f->text, "object %s: ", dv_oid_hex(object));
-        dv_buf_puts(&f->text, message);
-    }
+    /* Out of memory here leaves the text short; the pack is reported bad either way. */
+    if (f->n++ == 0 &&
+        !(object && dv_buf_printf(&f->text, "object %s: ", dv_oid_hex(object)) < 0) &&
+        dv_buf_puts(&f->text, message) < 0)
+        dv_buf_clear(&f->text);
 }
 
 int dv_pack_check_whole(dv_pack *p)

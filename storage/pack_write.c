@@ -120,7 +120,7 @@ static void *write_thread(void *arg)
             /* Everything is written: make it durable and visible, then stop. */
             int error = w->io_error;
             if (error < 0) {
-                dv_error_set(error, "%s", w->io_message);
+                error = dv_error_set(error, "%s", w->io_message);
             } else {
                 pthread_mutex_unlock(&w->mutex);
                 error = seal_files(w);
@@ -415,20 +415,23 @@ static int build_index(dv_buf *out, const dv_oid *pack_id, dv_pack_entry *entrie
                                       n * (DV_OID_BYTES + DV_INDEX_RECORD_BYTES) +
                                       DV_INDEX_TRAILER_BYTES)) < 0)
         return error;
-    dv_buf_put(out, DV_INDEX_MAGIC, 4);
-    dv_buf_put_be32(out, DV_PACK_VERSION);
-    dv_buf_put_be32(out, (uint32_t)n);
-    dv_buf_put(out, pack_id->id, DV_OID_BYTES);
+    if ((error = dv_buf_put(out, DV_INDEX_MAGIC, 4)) < 0 ||
+        (error = dv_buf_put_be32(out, DV_PACK_VERSION)) < 0 ||
+        (error = dv_buf_put_be32(out, (uint32_t)n)) < 0 ||
+        (error = dv_buf_put(out, pack_id->id, DV_OID_BYTES)) < 0)
+        return error;
     uint32_t fanout[256] = {0};
     for (size_t i = 0; i < n; i++)
         fanout[entries[i].id.id[0]]++;
     uint32_t running = 0;
     for (int b = 0; b < 256; b++) {
         running += fanout[b];
-        dv_buf_put_be32(out, running);
+        if ((error = dv_buf_put_be32(out, running)) < 0)
+            return error;
     }
     for (size_t i = 0; i < n; i++)
-        dv_buf_put(out, entries[i].id.id, DV_OID_BYTES);
+        if ((error = dv_buf_put(out, entries[i].id.id, DV_OID_BYTES)) < 0)
+            return error;
     for (size_t i = 0; i < n; i++) {
         uint8_t rec[DV_INDEX_RECORD_BYTES];
         dv_put_be64(rec, entries[i].offset);
@@ -437,7 +440,8 @@ static int build_index(dv_buf *out, const dv_oid *pack_id, dv_pack_entry *entrie
         rec[16] = entries[i].type;
         rec[17] = entries[i].flags;
         rec[18] = rec[19] = 0;
-        dv_buf_put(out, rec, sizeof(rec));
+        if ((error = dv_buf_put(out, rec, sizeof(rec))) < 0)
+            return error;
     }
     dv_oid checksum;
     if ((error = dv_hash_buffer(&checksum, out->ptr, out->len)) < 0)
@@ -528,7 +532,7 @@ int dv_pack_writer_finish_wait(dv_oid *pack_id, dv_pack_writer *w)
         pthread_cond_wait(&w->cond, &w->mutex);
     int error = w->seal_error;
     if (error < 0)
-        dv_error_set(error, "cannot seal pack %s: %s", w->pack_path.ptr, w->seal_message);
+        error = dv_error_set(error, "cannot seal pack %s: %s", w->pack_path.ptr, w->seal_message);
     pthread_mutex_unlock(&w->mutex);
     if (error < 0)
         memset(pack_id, 0, sizeof(*pack_id));

@@ -6,6 +6,10 @@
 #ifndef DV_ERROR_H
 #define DV_ERROR_H
 
+/* On every function that returns an error code or an answer: ignoring it is a build
+ * error (with -Werror), since a dropped error is how data gets lost quietly. */
+#define DV_NODISCARD __attribute__((warn_unused_result))
+
 enum {
     DV_OK = 0,
     DV_ERROR = -1,     /* generic failure */
@@ -22,21 +26,22 @@ enum {
 
 /** Record the message for the current failure; returns code so callers can `return
  * dv_error_set(...)`. */
-int dv_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+DV_NODISCARD int dv_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Record an errno-based I/O failure: "<what>: <strerror(errno)>"; returns DV_EIO (or
  * DV_ENOMEM/DV_ENOTFOUND). */
-int dv_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+DV_NODISCARD int dv_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** Prefix the current message with more context ("adding data/x: <old message>"); returns code. */
-int dv_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+DV_NODISCARD int dv_error_wrap(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /** The last message set on this thread, never NULL. Valid until the next dv_error_* call on this
  * thread. */
 const char *dv_error_last(void);
 
 /** The code of the last error set on this thread. */
-int dv_error_last_code(void);
+DV_NODISCARD int dv_error_last_code(void);
 
 void dv_error_clear(void);
 
@@ -54,9 +59,9 @@ typedef struct dv_error_state {
 } dv_error_state;
 
 /** Record code and this thread's last message in state; returns code. */
-int dv_error_state_capture(dv_error_state *state, int code);
+DV_NODISCARD int dv_error_state_capture(dv_error_state *state, int code);
 /** Make state this thread's last error; returns its code (0 when nothing was captured,
  *  and the thread's error is left alone then). */
-int dv_error_state_restore(const dv_error_state *state);
+DV_NODISCARD int dv_error_state_restore(const dv_error_state *state);
 
 #endif

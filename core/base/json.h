@@ -9,6 +9,8 @@
 #ifndef DV_JSON_H
 #define DV_JSON_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 
 #include <stdint.h>
@@ -47,10 +49,10 @@ void dv_json_bool(dv_json *j, int value);
  *  DV_ENOMEM when out ran out of memory, DV_EUSAGE for a call out of place (a value
  *  without a key in an object, a key in an array, closing a container that is not open,
  *  a container left open, a second top-level value), with the message set. */
-int dv_json_finish(dv_json *j);
+DV_NODISCARD int dv_json_finish(dv_json *j);
 
 /** Append s to out as a JSON string (quotes included), escaped as the header says.
  *  Returns 0 or DV_ENOMEM. */
-int dv_json_put_string(dv_buf *out, const char *s);
+DV_NODISCARD int dv_json_put_string(dv_buf *out, const char *s);
 
 #endif

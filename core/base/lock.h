@@ -6,6 +6,8 @@
 #ifndef DV_LOCK_H
 #define DV_LOCK_H
 
+#include "core/base/error.h"
+
 typedef struct dv_lock dv_lock;
 
 /* The longest wait core.lockTimeout and DV_LOCK_TIMEOUT may ask for: a year, which is
@@ -20,8 +22,8 @@ typedef void (*dv_lock_wait_fn)(void *ctx, long holder_pid);
  * DV_LOCK_TIMEOUT_MAX_SECONDS are waited). On timeout returns DV_ELOCKED with a message
  * naming the holder's pid.
  */
-int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wait_fn on_wait,
-                    void *ctx);
+DV_NODISCARD int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms,
+                                 dv_lock_wait_fn on_wait, void *ctx);
 /** Release and free; NULL is fine. */
 void dv_lock_release(dv_lock *lock);
 

@@ -10,6 +10,8 @@
 #ifndef DV_PATHNAME_H
 #define DV_PATHNAME_H
 
+#include "core/base/error.h"
+
 #include <stddef.h>
 
 /** NULL if name (len bytes, one path component) may be written, else what is wrong with
@@ -17,7 +19,7 @@
 const char *dv_pathname_problem(const char *name, size_t len);
 
 /** 1 if name is ".git" or ".dv" in one of the forms above (a name dv never enters). */
-int dv_pathname_reserved(const char *name, size_t len);
+DV_NODISCARD int dv_pathname_reserved(const char *name, size_t len);
 
 /**
  * Check every component of a '/'-separated relative path. NULL if all may be written,

@@ -108,16 +108,30 @@ void dv_pool_submit(dv_pool *pool, dv_pool_task *task, dv_pool_fn fn, void *ctx,
     pthread_mutex_unlock(&pool->mutex);
 }
 
+/* Wait for task with the pool's mutex held on return. */
+static void wait_locked(dv_pool *pool, dv_pool_task *task)
+{
+    pthread_mutex_lock(&pool->mutex);
+    while (task->done < task->n_items)
+        pthread_cond_wait(&pool->done, &pool->mutex);
+}
+
 int dv_pool_wait(dv_pool *pool, dv_pool_task *task)
 {
     if (task->n_items == 0)
         return 0;
-    pthread_mutex_lock(&pool->mutex);
-    while (task->done < task->n_items)
-        pthread_cond_wait(&pool->done, &pool->mutex);
+    wait_locked(pool, task);
     int error = task->error < 0 ? dv_error_state_restore(&task->error_state) : 0;
     pthread_mutex_unlock(&pool->mutex);
     return error;
+}
+
+void dv_pool_drain(dv_pool *pool, dv_pool_task *task)
+{
+    if (task->n_items == 0)
+        return;
+    wait_locked(pool, task);
+    pthread_mutex_unlock(&pool->mutex);
 }
 
 void dv_pool_free(dv_pool *pool)

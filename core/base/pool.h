@@ -27,17 +27,20 @@ typedef struct dv_pool_task {
 } dv_pool_task;
 
 /** Start n_threads workers (>= 1). */
-int dv_pool_new(dv_pool **out, int n_threads);
-int dv_pool_threads(const dv_pool *pool);
+DV_NODISCARD int dv_pool_new(dv_pool **out, int n_threads);
+DV_NODISCARD int dv_pool_threads(const dv_pool *pool);
 /** Queue task (which must stay alive until dv_pool_wait returns for it). */
 void dv_pool_submit(dv_pool *pool, dv_pool_task *task, dv_pool_fn fn, void *ctx, size_t n_items);
 /** Wait for task; returns its first item error, whose message becomes this thread's (each
  *  task keeps its own, so two failing tasks report their own messages). */
-int dv_pool_wait(dv_pool *pool, dv_pool_task *task);
+DV_NODISCARD int dv_pool_wait(dv_pool *pool, dv_pool_task *task);
+/** Wait for task and drop its result: for paths that have failed already, whose own
+ *  message must stay this thread's. */
+void dv_pool_drain(dv_pool *pool, dv_pool_task *task);
 /** Stop and join the workers; NULL is fine. */
 void dv_pool_free(dv_pool *pool);
 
 /** Worker threads to use by default: the number of online CPUs (at least 1). */
-int dv_pool_default_threads(void);
+DV_NODISCARD int dv_pool_default_threads(void);
 
 #endif

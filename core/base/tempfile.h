@@ -7,18 +7,20 @@
 #ifndef DV_TEMPFILE_H
 #define DV_TEMPFILE_H
 
+#include "core/base/error.h"
+
 #include <stddef.h>
 
 /** Remember path (just created by this process) for removal on exit or signal. Returns 0
  *  or DV_ENOMEM. Thread-safe. */
-int dv_tempfile_register(const char *path);
+DV_NODISCARD int dv_tempfile_register(const char *path);
 
 /** Stop remembering path: it was renamed into place or removed. Unknown paths are fine.
  *  Thread-safe. */
 void dv_tempfile_forget(const char *path);
 
 /** unlink(path) (a missing file is fine) and forget it. Returns 0 or DV_EIO. */
-int dv_tempfile_remove(const char *path);
+DV_NODISCARD int dv_tempfile_remove(const char *path);
 
 /**
  * unlink() every registered temp file of this process (not of a child that inherited the

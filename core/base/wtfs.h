@@ -9,6 +9,8 @@
 #ifndef DV_WTFS_H
 #define DV_WTFS_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 
 #include <sys/stat.h>
@@ -24,33 +26,35 @@ enum {
  * symlink, DV_EUSAGE when one is not a directory, DV_ENOTFOUND when one is missing
  * (without DV_WTFS_CREATE).
  */
-int dv_wtfs_open_dir(int *out, int dirfd, const char *relpath, int flags);
+DV_NODISCARD int dv_wtfs_open_dir(int *out, int dirfd, const char *relpath, int flags);
 
 /** Open the directory that holds relpath's last component, as dv_wtfs_open_dir does;
  *  *leaf points at that component inside relpath. */
-int dv_wtfs_open_parent(int *out, const char **leaf, int dirfd, const char *relpath, int flags);
+DV_NODISCARD int dv_wtfs_open_parent(int *out, const char **leaf, int dirfd, const char *relpath,
+                                     int flags);
 
 /**
  * Open the regular file relpath below dirfd for reading, never following a symlink and
  * never blocking on a FIFO: DV_EUSAGE when it (or a directory on the way) is a symlink
  * or it is not a regular file, DV_ENOTFOUND when missing.
  */
-int dv_wtfs_open_regular(int *out, int dirfd, const char *relpath);
+DV_NODISCARD int dv_wtfs_open_regular(int *out, int dirfd, const char *relpath);
 
 /** lstat of relpath below dirfd, through directories that are not symlinks. 0, or
  *  DV_ENOTFOUND when it (or a directory on the way) is missing. */
-int dv_wtfs_lstat(struct stat *st, int dirfd, const char *relpath);
+DV_NODISCARD int dv_wtfs_lstat(struct stat *st, int dirfd, const char *relpath);
 
 /**
  * Remove name in dirfd and, when it is a directory, everything below it, without ever
  * following a symlink (a symlink is removed itself). display names it in messages.
  * A missing name is success.
  */
-int dv_wtfs_remove_tree(int dirfd, const char *name, const char *display);
+DV_NODISCARD int dv_wtfs_remove_tree(int dirfd, const char *name, const char *display);
 
 /** Create a new file "<prefix><random>" in dirfd (O_EXCL, O_NOFOLLOW, mode); its name
  *  goes to name_out. */
-int dv_wtfs_tmpfile(int *fd_out, dv_buf *name_out, int dirfd, const char *prefix, mode_t mode);
+DV_NODISCARD int dv_wtfs_tmpfile(int *fd_out, dv_buf *name_out, int dirfd, const char *prefix,
+                                 mode_t mode);
 
 /**
  * Write data to name in dirfd whole: a temp file, fsync, renameat over it, fsync of the
@@ -59,7 +63,7 @@ int dv_wtfs_tmpfile(int *fd_out, dv_buf *name_out, int dirfd, const char *prefix
  * by the next command), else beside name. Refuses (DV_EUSAGE) when name is a symlink or
  * not a regular file. display names it in messages.
  */
-int dv_wtfs_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                         int tmp_dirfd, const char *display);
+DV_NODISCARD int dv_wtfs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
+                                      mode_t mode, int tmp_dirfd, const char *display);
 
 #endif

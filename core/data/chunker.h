@@ -7,6 +7,8 @@
 #ifndef DV_CHUNKER_H
 #define DV_CHUNKER_H
 
+#include "core/base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +30,7 @@ dv_chunk_params dv_chunk_params_default(void);
 
 /** 0 if p is usable: min >= 64, avg a power of two, min < avg < max <= 16 MiB; else DV_EUSAGE with
  * a message. */
-int dv_chunk_params_check(const dv_chunk_params *p);
+DV_NODISCARD int dv_chunk_params_check(const dv_chunk_params *p);
 
 /** The 256-entry gear table (see docs/formats.md); computed once, thread-safe. */
 const uint64_t *dv_chunker_gear_table(void);

@@ -6,6 +6,8 @@
 #ifndef DV_CHUNKMAP_H
 #define DV_CHUNKMAP_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 #include "core/object/object.h"
 
@@ -15,10 +17,10 @@
 typedef struct dv_chunkmap dv_chunkmap;
 
 /** The map of m's chunks (m is not kept). Returns 0 or DV_ENOMEM. */
-int dv_chunkmap_new(dv_chunkmap **out, const dv_manifest *m);
+DV_NODISCARD int dv_chunkmap_new(dv_chunkmap **out, const dv_manifest *m);
 
 /** 1 with *offset at the first place the chunk id starts in the file, else 0. */
-int dv_chunkmap_find(const dv_chunkmap *map, const dv_oid *id, uint64_t *offset);
+DV_NODISCARD int dv_chunkmap_find(const dv_chunkmap *map, const dv_oid *id, uint64_t *offset);
 
 /**
  * Read from fd, the file the map was made for, the chunks of wanted[0, n) that it holds,
@@ -27,8 +29,8 @@ int dv_chunkmap_find(const dv_chunkmap *map, const dv_oid *id, uint64_t *offset)
  * changes. found[i] = 0 where the file does not hold the chunk, or no longer holds it
  * (changed, shorter, unreadable). Returns 0, or < 0 (DV_ENOMEM) with found all 0.
  */
-int dv_chunkmap_read(const dv_chunkmap *map, int fd, const dv_manifest_entry *wanted, size_t n,
-                     dv_buf *buf, int *found, const uint8_t **data);
+DV_NODISCARD int dv_chunkmap_read(const dv_chunkmap *map, int fd, const dv_manifest_entry *wanted,
+                                  size_t n, dv_buf *buf, int *found, const uint8_t **data);
 
 void dv_chunkmap_free(dv_chunkmap *map);
 

@@ -113,10 +113,10 @@ struct dv_ingest {
     int stopping;
     int commit_error;
     dv_error_state commit_state; /* commit_error's message, from the committer thread */
-    dv_manifest manifest;      /* the chunks not yet in a sealed part */
-    dv_manifest_list parts;    /* a file of more chunks than one manifest holds */
-    dv_buf part_scratch;       /* the committer's encoding of a part */
-    dv_prevchunks *prev; /* the previous version's chunks, while a large file is read */
+    dv_manifest manifest;        /* the chunks not yet in a sealed part */
+    dv_manifest_list parts;      /* a file of more chunks than one manifest holds */
+    dv_buf part_scratch;         /* the committer's encoding of a part */
+    dv_prevchunks *prev;         /* the previous version's chunks, while a large file is read */
     dv_buf scratch;
     dv_ingest_stats stats;
     dv_ingest_progress_fn progress;
@@ -518,7 +518,7 @@ static void *committer_main(void *arg)
         if (failed) {
             /* Still let the workers finish with the buffer before it is reused. */
             if (b->submitted)
-                dv_pool_wait(ing->pool, &b->task);
+                dv_pool_drain(ing->pool, &b->task);
             b->submitted = 0;
             b->n_jobs = 0;
             error = 0;
@@ -684,7 +684,7 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
         }
         if ((error = hand_to_committer(ing, b)) < 0) {
             if (b->submitted) {
-                dv_pool_wait(ing->pool, &b->task);
+                dv_pool_drain(ing->pool, &b->task);
                 b->submitted = 0;
             }
             goto done;
@@ -731,7 +731,7 @@ done:
         for (int i = 0; i < DV_INGEST_BATCHES; i++) {
             batch *b = &ing->batches[i];
             if (b->submitted) {
-                dv_pool_wait(ing->pool, &b->task);
+                dv_pool_drain(ing->pool, &b->task);
                 b->submitted = 0;
             }
             b->n_jobs = 0;
@@ -780,7 +780,7 @@ void dv_ingest_free(dv_ingest *ing)
     for (int i = 0; i < DV_INGEST_BATCHES; i++) {
         batch *b = &ing->batches[i];
         if (b->submitted)
-            dv_pool_wait(ing->pool, &b->task);
+            dv_pool_drain(ing->pool, &b->task);
         free(b->cuts);
         free(b->cut_ids);
         free(b->cut_known);

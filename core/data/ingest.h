@@ -10,6 +10,8 @@
 #ifndef DV_INGEST_H
 #define DV_INGEST_H
 
+#include "core/base/error.h"
+
 #include "core/base/pool.h"
 #include "core/data/chunker.h"
 #include "core/object/hash.h"
@@ -38,7 +40,8 @@ typedef void (*dv_ingest_progress_fn)(void *ctx, uint64_t bytes);
  * Make an ingester. odb NULL: hash only, store nothing. pool is lent (it must
  * outlive the ingester); NULL runs everything in the calling thread.
  */
-int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params, dv_pool *pool);
+DV_NODISCARD int dv_ingest_new(dv_ingest **out, dv_odb *odb, const dv_chunk_params *params,
+                               dv_pool *pool);
 void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx);
 
 /* Files at least this large are cut along their previous version's chunks when the
@@ -52,11 +55,11 @@ void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx)
  * the same chunks, proving them by their hashes saves scanning for the cuts. The result
  * is the same with or without it.
  */
-int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path,
-                 const dv_manifest *previous);
+DV_NODISCARD int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd,
+                              const char *path, const dv_manifest *previous);
 
 /** Store a small buffer (e.g. a symlink target) as a single chunk object. */
-int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);
+DV_NODISCARD int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);
 
 void dv_ingest_stats_get(const dv_ingest *ing, dv_ingest_stats *out);
 void dv_ingest_free(dv_ingest *ing);

@@ -13,6 +13,8 @@
 #ifndef DV_PREVCHUNKS_H
 #define DV_PREVCHUNKS_H
 
+#include "core/base/error.h"
+
 #include "core/data/chunker.h"
 #include "core/object/hash.h"
 #include "core/object/object.h"
@@ -30,10 +32,11 @@ typedef struct dv_prevchunks dv_prevchunks;
  * params->max gives that away, and then the index holds nothing (every cut is scanned).
  * Returns 0 or DV_ENOMEM.
  */
-int dv_prevchunks_new(dv_prevchunks **out, const dv_manifest *prev, const dv_chunk_params *params);
+DV_NODISCARD int dv_prevchunks_new(dv_prevchunks **out, const dv_manifest *prev,
+                                   const dv_chunk_params *params);
 
 /** 1 if the index can propose chunks at all. */
-int dv_prevchunks_usable(const dv_prevchunks *p);
+DV_NODISCARD int dv_prevchunks_usable(const dv_prevchunks *p);
 
 /** Where the output of dv_prevchunks_cut goes; the arrays hold max_cuts entries. */
 typedef struct dv_prevchunks_cuts {
@@ -55,8 +58,8 @@ typedef struct dv_prevchunks_cuts {
  * chunk, so the chain likely starts on the file's true cuts; else it is 0. Calls for
  * different data may run at once. Returns 0 or < 0 with a message (a hashing failure).
  */
-int dv_prevchunks_cut(dv_prevchunks *p, const uint8_t *data, size_t len, uint64_t offset,
-                      dv_prevchunks_cuts *out, dv_chunker *tail);
+DV_NODISCARD int dv_prevchunks_cut(dv_prevchunks *p, const uint8_t *data, size_t len,
+                                   uint64_t offset, dv_prevchunks_cuts *out, dv_chunker *tail);
 
 void dv_prevchunks_free(dv_prevchunks *p);
 

@@ -6,6 +6,8 @@
 #ifndef DV_OBJECT_H
 #define DV_OBJECT_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 #include "core/object/hash.h"
 
@@ -42,13 +44,13 @@ typedef struct dv_manifest {
     }
 
 /** Append a chunk and add len to size. Returns 0 or DV_ENOMEM. */
-int dv_manifest_append(dv_manifest *m, const dv_oid *id, uint32_t len);
+DV_NODISCARD int dv_manifest_append(dv_manifest *m, const dv_oid *id, uint32_t len);
 /** Append the canonical encoding of m to out. */
-int dv_manifest_encode(dv_buf *out, const dv_manifest *m);
+DV_NODISCARD int dv_manifest_encode(dv_buf *out, const dv_manifest *m);
 /** Decode and validate (magic, lengths, size equal to the sum of chunk lengths, no zero-length
  * chunk). On failure returns DV_ECORRUPT with a message; out is left empty. out must be released.
  */
-int dv_manifest_decode(dv_manifest *out, const void *data, size_t len);
+DV_NODISCARD int dv_manifest_decode(dv_manifest *out, const void *data, size_t len);
 void dv_manifest_clear(dv_manifest *m);
 
 /*
@@ -78,18 +80,18 @@ typedef struct dv_manifest_list {
     }
 
 /** 1 if the object bytes are a manifest list (by their magic). */
-int dv_manifest_is_list(const void *data, size_t len);
-int dv_manifest_list_append(dv_manifest_list *l, const dv_oid *id, uint64_t size);
+DV_NODISCARD int dv_manifest_is_list(const void *data, size_t len);
+DV_NODISCARD int dv_manifest_list_append(dv_manifest_list *l, const dv_oid *id, uint64_t size);
 /** Append the canonical encoding of l (at least two parts) to out. */
-int dv_manifest_list_encode(dv_buf *out, const dv_manifest_list *l);
+DV_NODISCARD int dv_manifest_list_encode(dv_buf *out, const dv_manifest_list *l);
 /** Decode and validate (magic, exact length, at least two parts, no empty part, size the
  *  sum of the part sizes); DV_ECORRUPT with a message. out must be released. */
-int dv_manifest_list_decode(dv_manifest_list *out, const void *data, size_t len);
+DV_NODISCARD int dv_manifest_list_decode(dv_manifest_list *out, const void *data, size_t len);
 void dv_manifest_list_release(dv_manifest_list *l);
 /** Check that part i of l, decoded as m, is what the list says: its size, and exactly
  *  DV_MANIFEST_PART_CHUNKS chunks unless it is the last. DV_ECORRUPT names list_id. */
-int dv_manifest_list_check_part(const dv_manifest_list *l, size_t i, const dv_manifest *m,
-                                const dv_oid *list_id);
+DV_NODISCARD int dv_manifest_list_check_part(const dv_manifest_list *l, size_t i,
+                                             const dv_manifest *m, const dv_oid *list_id);
 
 void dv_manifest_release(dv_manifest *m);
 
@@ -122,22 +124,22 @@ typedef struct dv_tree {
 
 /** 0 if name is a valid entry name: 1..65535 bytes, no '/' or NUL, not "." or "..". Else DV_EUSAGE
  * with a message. */
-int dv_tree_check_name(const char *name, size_t len);
+DV_NODISCARD int dv_tree_check_name(const char *name, size_t len);
 /** Append an entry (name is copied). Does not sort. Returns 0, DV_EUSAGE (bad name or mode) or
  * DV_ENOMEM. */
-int dv_tree_add(dv_tree *t, const char *name, size_t name_len, uint8_t mode, const dv_oid *id,
-                uint64_t size);
+DV_NODISCARD int dv_tree_add(dv_tree *t, const char *name, size_t name_len, uint8_t mode,
+                             const dv_oid *id, uint64_t size);
 /** Sort entries by name bytes (memcmp, shorter first on a common prefix). DV_EUSAGE on a duplicate
  * name. */
-int dv_tree_sort(dv_tree *t);
+DV_NODISCARD int dv_tree_sort(dv_tree *t);
 /** Append the canonical encoding of a sorted tree to out. */
-int dv_tree_encode(dv_buf *out, const dv_tree *t);
+DV_NODISCARD int dv_tree_encode(dv_buf *out, const dv_tree *t);
 /** Decode and validate (magic, bounds, valid names, strictly increasing, known modes).
  *  On failure returns DV_ECORRUPT with a message. out must be released. */
-int dv_tree_decode(dv_tree *out, const void *data, size_t len);
+DV_NODISCARD int dv_tree_decode(dv_tree *out, const void *data, size_t len);
 /** The same for the tree of the work-tree directory dir ("" the top): a bad name is
  *  reported as the path it would have been written to ("data/.git: ..."). */
-int dv_tree_decode_in(dv_tree *out, const void *data, size_t len, const char *dir);
+DV_NODISCARD int dv_tree_decode_in(dv_tree *out, const void *data, size_t len, const char *dir);
 /** Binary search in a sorted tree; NULL if absent. The entry is lent until t changes. */
 const dv_tree_entry *dv_tree_find(const dv_tree *t, const char *name, size_t name_len);
 void dv_tree_release(dv_tree *t);

@@ -5,6 +5,8 @@
 #ifndef DV_OIDSET_H
 #define DV_OIDSET_H
 
+#include "core/base/error.h"
+
 #include "core/object/hash.h"
 
 #include <stddef.h>
@@ -21,9 +23,9 @@ typedef struct dv_oidset {
     }
 
 /** Add id: 1 if it was new, 0 if already there, < 0 on error. */
-int dv_oidset_add(dv_oidset *set, const dv_oid *id);
+DV_NODISCARD int dv_oidset_add(dv_oidset *set, const dv_oid *id);
 /** 1 if id is in the set. */
-int dv_oidset_has(const dv_oidset *set, const dv_oid *id);
+DV_NODISCARD int dv_oidset_has(const dv_oidset *set, const dv_oid *id);
 size_t dv_oidset_count(const dv_oidset *set);
 void dv_oidset_release(dv_oidset *set);
 

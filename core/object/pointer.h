@@ -5,6 +5,8 @@
 #ifndef DV_POINTER_H
 #define DV_POINTER_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 #include "core/object/hash.h"
 
@@ -40,16 +42,15 @@ const char *dv_pointer_kind_name(int kind);
  * Returns 0, or DV_ECORRUPT with a message naming the file and line and saying what
  * was expected. Never reads past len; data need not be NUL-terminated.
  */
-int dv_pointer_parse(dv_pointer *out, const char *data, size_t len, const char *name);
+DV_NODISCARD int dv_pointer_parse(dv_pointer *out, const char *data, size_t len, const char *name);
 
 /** Append the canonical text of p to out. */
-int dv_pointer_format(dv_buf *out, const dv_pointer *p);
+DV_NODISCARD int dv_pointer_format(dv_buf *out, const dv_pointer *p);
 
 /** Read and parse the pointer file at path (at most DV_POINTER_MAX_BYTES). DV_ENOTFOUND if absent;
  *  DV_ECORRUPT if it is a symlink or not a regular file (never followed, never waited on). */
-int dv_pointer_read(dv_pointer *out, const char *path);
+DV_NODISCARD int dv_pointer_read(dv_pointer *out, const char *path);
 /** Read and parse the pointer file open at fd (left open); path is for messages. */
-int dv_pointer_read_fd(dv_pointer *out, int fd, const char *path);
-
+DV_NODISCARD int dv_pointer_read_fd(dv_pointer *out, int fd, const char *path);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef DV_ADD_H
 #define DV_ADD_H
 
+#include "core/base/error.h"
+
 #include "core/repo/repo.h"
 #include "core/repo/worktree.h"
 
@@ -27,10 +29,11 @@ typedef struct dv_add_result {
 } dv_add_result;
 
 /** Total size of regular files under relpaths, for a progress bar (lstat only). */
-int dv_add_measure(uint64_t *bytes, dv_repo *repo, const char *const *relpaths, size_t n);
+DV_NODISCARD int dv_add_measure(uint64_t *bytes, dv_repo *repo, const char *const *relpaths,
+                                size_t n);
 
 /** Add the work-tree paths (relative to the top). The caller holds the lock. */
-int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, size_t n,
-           const dv_add_options *opts);
+DV_NODISCARD int dv_add(dv_add_result *result, dv_repo *repo, const char *const *relpaths, size_t n,
+                        const dv_add_options *opts);
 
 #endif

@@ -288,8 +288,7 @@ static int remove_item(walker *w, int dirfd, const char *name, const char *relpa
         return error;
     w->result->removed++;
     dv_statcache_remove(dv_worktree_statcache(w->wt), relpath);
-    dv_statcache_remove_under(dv_worktree_statcache(w->wt), relpath);
-    return 0;
+    return dv_statcache_remove_under(dv_worktree_statcache(w->wt), relpath);
 }
 
 static int restore_file(walker *w, int dirfd, const char *name, const char *relpath,
@@ -327,8 +326,8 @@ static int walk_dir(walker *w, int dirfd, const char *name, const char *relpath,
         if ((error = dv_worktree_child(&child, relpath, child_name)) < 0)
             goto done;
         if (e) {
-            error = walk_item(w, names.dirfd, e->name, child.ptr, e->mode, &e->id, e->size,
-                              depth + 1);
+            error =
+                walk_item(w, names.dirfd, e->name, child.ptr, e->mode, &e->id, e->size, depth + 1);
         } else {
             /* Not in the recorded version: remove it, unless it is something dv add
              * skips (fifos, sockets, devices), which is not ours to remove. */
@@ -655,7 +654,7 @@ static int restore_content(int fd, walker *p, const dv_manifest *m, const char *
 done:
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         if (groups[gi].submitted)
-            dv_pool_wait(pool, &groups[gi].task);
+            dv_pool_drain(pool, &groups[gi].task);
         free(groups[gi].runs);
         dv_buf_release(&groups[gi].old_bytes);
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
@@ -776,8 +775,7 @@ static int open_old(old_file *old, walker *w, int dirfd, const char *name, const
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0 || !dv_fs_same_file(&st, old_st))
         goto done;
-    if (dv_manifest_read(&m, &raw, w->odb, old_id, relpath) < 0 ||
-        m.size != (uint64_t)st.st_size)
+    if (dv_manifest_read(&m, &raw, w->odb, old_id, relpath) < 0 || m.size != (uint64_t)st.st_size)
         goto done;
     if ((error = dv_chunkmap_new(&old->map, &m)) < 0)
         goto done;
@@ -840,8 +838,8 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
         goto done;
     }
     struct stat st, now_st;
-    int replacing = fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISREG(now_st.st_mode);
+    int replacing =
+        fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(now_st.st_mode);
     if ((error = open_old(&old, w, dirfd, name, relpath, old_id, old_st)) < 0 ||
         (error = restore_parts(fd, w, &m, &list, id, &raw, tmp.ptr, &old, replacing)) < 0 ||
         (fchmod(fd, bits) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0) ||
@@ -863,11 +861,11 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
     }
     /* the rename may change the ctime (ext4 does): stat the final name */
     struct stat final_st;
-    if (fstatat(dirfd, name, &final_st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        final_st.st_ino == st.st_ino && final_st.st_dev == st.st_dev)
+    if (fstatat(dirfd, name, &final_st, AT_SYMLINK_NOFOLLOW) == 0 && final_st.st_ino == st.st_ino &&
+        final_st.st_dev == st.st_dev)
         st = final_st;
-    if ((error = dv_statcache_update(dv_worktree_statcache(w->wt), relpath, &st, id,
-                                     started_ns)) < 0 ||
+    if ((error = dv_statcache_update(dv_worktree_statcache(w->wt), relpath, &st, id, started_ns)) <
+            0 ||
         (error = note_restored(w, relpath, id, &st)) < 0)
         goto done;
     w->result->files_restored++;
@@ -1049,7 +1047,7 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
         goto done;
 done:
     if (w.wt)
-        dv_worktree_save(w.wt);
+        dv_worktree_save_cache(w.wt);
     for (size_t i = 0; i < n_pointers; i++)
         free(pointers[i]);
     free(pointers);

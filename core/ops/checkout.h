@@ -7,6 +7,8 @@
 #ifndef DV_CHECKOUT_H
 #define DV_CHECKOUT_H
 
+#include "core/base/error.h"
+
 #include "core/data/ingest.h"
 #include "core/repo/repo.h"
 
@@ -44,11 +46,11 @@ typedef struct dv_checkout_result {
  * lost and opts->force is not set; DV_ENOTFOUND when the store lacks content a pointer
  * names. Unreadable pointer files are listed in result->bad_pointers and skipped.
  */
-int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
-                size_t n_filters, const dv_checkout_options *opts);
+DV_NODISCARD int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
+                             size_t n_filters, const dv_checkout_options *opts);
 void dv_checkout_result_free(dv_checkout_result *result);
 
-int dv_path_list_add(dv_path_list *list, const char *path);
+DV_NODISCARD int dv_path_list_add(dv_path_list *list, const char *path);
 void dv_path_list_free(dv_path_list *list);
 
 #endif

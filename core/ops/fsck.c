@@ -5,6 +5,7 @@
 #include "core/object/object.h"
 #include "storage/pack.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -27,6 +28,21 @@ static void report(fsck_ctx *f, dv_pack *pack, const dv_oid *id, int type, const
     f->problem(f->ctx, dv_pack_path(pack), id, type, message);
 }
 
+/* report() with a message made from fmt in msg; DV_ENOMEM when it cannot be made. */
+__attribute__((format(printf, 5, 6))) static int
+reportf(fsck_ctx *f, dv_buf *msg, dv_pack *pack, const dv_pack_entry *e, const char *fmt, ...)
+{
+    va_list ap;
+    dv_buf_clear(msg);
+    va_start(ap, fmt);
+    int error = dv_buf_vprintf(msg, fmt, ap);
+    va_end(ap);
+    if (error < 0)
+        return error;
+    report(f, pack, &e->id, e->type, msg->ptr);
+    return 0;
+}
+
 static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_entry *e,
                       const dv_buf *raw)
 {
@@ -38,16 +54,14 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
             report(f, pack, &e->id, e->type, dv_error_last());
             return 0;
         }
-        for (size_t i = 0; i < l.n_parts; i++) {
+        for (size_t i = 0; i < l.n_parts && !error; i++) {
             dv_pack *where;
             dv_pack_entry pe;
-            if (!dv_odb_locate(&where, &pe, odb, &l.parts[i].id) || pe.type != DV_OBJ_MANIFEST) {
-                dv_buf_clear(&msg);
-                dv_buf_printf(&msg, "manifest list names part %zu, manifest %s, which is not in "
-                                    "the store",
-                              i, dv_oid_hex(&l.parts[i].id));
-                report(f, pack, &e->id, e->type, msg.ptr);
-            }
+            if (!dv_odb_locate(&where, &pe, odb, &l.parts[i].id) || pe.type != DV_OBJ_MANIFEST)
+                error = reportf(f, &msg, pack, e,
+                                "manifest list names part %zu, manifest %s, which is not in "
+                                "the store",
+                                i, dv_oid_hex(&l.parts[i].id));
         }
         dv_manifest_list_release(&l);
     } else if (e->type == DV_OBJ_MANIFEST) {
@@ -56,23 +70,19 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
             report(f, pack, &e->id, e->type, dv_error_last());
             return 0;
         }
-        for (size_t i = 0; i < m.n_chunks; i++) {
+        for (size_t i = 0; i < m.n_chunks && !error; i++) {
             dv_pack *where;
             dv_pack_entry ce;
-            if (!dv_odb_locate(&where, &ce, odb, &m.chunks[i].id)) {
-                dv_buf_clear(&msg);
-                dv_buf_printf(&msg, "manifest names chunk %s, which is not in the store",
-                              dv_oid_hex(&m.chunks[i].id));
-                report(f, pack, &e->id, e->type, msg.ptr);
-            } else if (ce.raw_len != m.chunks[i].len || ce.type != DV_OBJ_CHUNK) {
-                dv_buf_clear(&msg);
-                dv_buf_printf(
-                    &msg,
+            if (!dv_odb_locate(&where, &ce, odb, &m.chunks[i].id))
+                error =
+                    reportf(f, &msg, pack, e, "manifest names chunk %s, which is not in the store",
+                            dv_oid_hex(&m.chunks[i].id));
+            else if (ce.raw_len != m.chunks[i].len || ce.type != DV_OBJ_CHUNK)
+                error = reportf(
+                    f, &msg, pack, e,
                     "manifest names chunk %s with length %u, but the store has a %s of %u bytes",
                     dv_oid_hex(&m.chunks[i].id), m.chunks[i].len, dv_object_type_name(ce.type),
                     ce.raw_len);
-                report(f, pack, &e->id, e->type, msg.ptr);
-            }
         }
         dv_manifest_release(&m);
     } else if (e->type == DV_OBJ_TREE) {
@@ -81,19 +91,17 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
             report(f, pack, &e->id, e->type, dv_error_last());
             return 0;
         }
-        for (size_t i = 0; i < t.n_entries; i++) {
+        for (size_t i = 0; i < t.n_entries && !error; i++) {
             const dv_tree_entry *te = &t.entries[i];
             dv_pack *where;
             dv_pack_entry ce;
             int want = te->mode == DV_MODE_DIR       ? DV_OBJ_TREE
                        : te->mode == DV_MODE_SYMLINK ? DV_OBJ_CHUNK
                                                      : DV_OBJ_MANIFEST;
-            if (!dv_odb_locate(&where, &ce, odb, &te->id) || ce.type != want) {
-                dv_buf_clear(&msg);
-                dv_buf_printf(&msg, "tree entry '%s' names %s %s, which is not in the store",
-                              te->name, dv_object_type_name(want), dv_oid_hex(&te->id));
-                report(f, pack, &e->id, e->type, msg.ptr);
-            }
+            if (!dv_odb_locate(&where, &ce, odb, &te->id) || ce.type != want)
+                error = reportf(f, &msg, pack, e,
+                                "tree entry '%s' names %s %s, which is not in the store", te->name,
+                                dv_object_type_name(want), dv_oid_hex(&te->id));
         }
         dv_tree_release(&t);
     } else if (e->type != DV_OBJ_CHUNK) {

@@ -5,6 +5,8 @@
 #ifndef DV_FSCK_H
 #define DV_FSCK_H
 
+#include "core/base/error.h"
+
 #include "core/object/hash.h"
 #include "storage/odb.h"
 
@@ -32,7 +34,7 @@ typedef struct dv_fsck_result {
 
 /** Check the store, calling problem for each problem and orphan for each index whose pack
  *  is gone (both with ctx). Returns < 0 only when the check itself could not go on. */
-int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
-            dv_fsck_orphan_fn orphan, void *ctx);
+DV_NODISCARD int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
+                         dv_fsck_orphan_fn orphan, void *ctx);
 
 #endif

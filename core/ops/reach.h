@@ -7,6 +7,8 @@
 #ifndef DV_REACH_H
 #define DV_REACH_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 #include "core/object/hash.h"
 #include "storage/odb.h"
@@ -39,6 +41,7 @@ typedef struct dv_reach_ops {
     void *ctx;
 } dv_reach_ops;
 
-int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const dv_reach_ops *ops);
+DV_NODISCARD int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots,
+                               const dv_reach_ops *ops);
 
 #endif

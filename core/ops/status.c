@@ -398,7 +398,7 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
             sp->n_changes = 0;
             sp->state = DV_STATE_ERROR;
             sp->in_store = 0;
-            dv_error_wrap(error, "cannot compare %s with its pointer file", sp->path);
+            error = dv_error_wrap(error, "cannot compare %s with its pointer file", sp->path);
             if (!(sp->message = strdup(dv_error_last()))) {
                 error = dv_error_set(DV_ENOMEM, "out of memory");
                 goto done;
@@ -408,11 +408,11 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
     }
     /* Remember what was hashed, if no other command is busy with the repository. */
     if (!repo->lock && dv_repo_lock(repo, NULL, NULL) == 0) {
-        dv_worktree_save(w.wt);
+        dv_worktree_save_cache(w.wt);
         dv_lock_release(repo->lock);
         repo->lock = NULL;
     } else if (repo->lock) {
-        dv_worktree_save(w.wt);
+        dv_worktree_save_cache(w.wt);
     }
     dv_error_clear();
 done:

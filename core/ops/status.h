@@ -6,6 +6,8 @@
 #ifndef DV_STATUS_H
 #define DV_STATUS_H
 
+#include "core/base/error.h"
+
 #include "core/repo/repo.h"
 
 enum dv_path_state {
@@ -55,12 +57,13 @@ const char *dv_status_change_name(int change);
  * (DV_STATE_BAD_POINTER, DV_STATE_ERROR, with the message) and the others go on; only
  * running out of memory fails the whole status.
  */
-int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, size_t n_filters);
+DV_NODISCARD int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters,
+                           size_t n_filters);
 void dv_status_report_free(dv_status_report *report);
 
 /** Collect the pointer files that match filters (all if n_filters is 0), in index order.
  *  Shared by status and checkout. Free each string and the array. */
-int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
-                              size_t n_filters);
+DV_NODISCARD int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo,
+                                           const char *const *filters, size_t n_filters);
 
 #endif

@@ -239,9 +239,9 @@ static int copy_entry(pusher *p, dv_pack *pack, const dv_pack_entry *e, dv_buf *
         if (error == DV_ENOMEM)
             return error;
         dv_buf why = DV_BUF_INIT;
-        dv_buf_puts(&why, dv_error_last());
-        error =
-            dv_error_set(error, "pack %s is damaged: %s; run dv fsck", dv_pack_path(pack), why.ptr);
+        if (dv_buf_puts(&why, dv_error_last()) == 0)
+            error = dv_error_set(error, "pack %s is damaged: %s; run dv fsck", dv_pack_path(pack),
+                                 why.ptr);
         dv_buf_release(&why);
         return error;
     }
@@ -459,8 +459,18 @@ done:
     dv_remote_index_free(p.remote_index);
     dv_oidset_release(&p.needed);
     dv_oidset_release(&p.sending);
-    if (p.tmp_dir.len)
-        dv_repo_clean_tmp(repo);
+    if (p.tmp_dir.len) {
+        /* What stays behind the next command removes: this failure is not the push's, and
+         * the push's own error keeps its message. */
+        dv_error_state kept;
+        int code = dv_error_state_capture(&kept, error);
+        if (dv_repo_clean_tmp(repo) < 0) {
+            if (code < 0)
+                code = dv_error_state_restore(&kept);
+            else
+                dv_error_clear();
+        }
+    }
     dv_buf_release(&p.tmp_dir);
     roots_release(&r);
 out:

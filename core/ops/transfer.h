@@ -15,6 +15,8 @@
 #ifndef DV_TRANSFER_H
 #define DV_TRANSFER_H
 
+#include "core/base/error.h"
+
 #include "core/data/ingest.h"
 #include "core/ops/checkout.h"
 #include "core/repo/repo.h"
@@ -50,12 +52,14 @@ void dv_transfer_result_free(dv_transfer_result *result);
 /** Send what the remote lacks of the data named by the pointer files (all, or those under
  *  the work-tree paths in filters). Unreadable pointer files are listed in
  *  result->bad_pointers and skipped (so are they by dv_fetch); free the result. */
-int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
-            const char *const *filters, size_t n_filters, const dv_transfer_options *opts);
+DV_NODISCARD int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+                         const char *const *filters, size_t n_filters,
+                         const dv_transfer_options *opts);
 
 /** Bring into the local store what it lacks of the data named by the pointer files (all,
  *  or those under filters). The caller holds the lock. */
-int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
-             const char *const *filters, size_t n_filters, const dv_transfer_options *opts);
+DV_NODISCARD int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
+                          const char *const *filters, size_t n_filters,
+                          const dv_transfer_options *opts);
 
 #endif

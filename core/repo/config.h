@@ -6,54 +6,57 @@
 #ifndef DV_CONFIG_H
 #define DV_CONFIG_H
 
+#include "core/base/error.h"
+
 #include <stdint.h>
 
 typedef struct dv_config dv_config;
 
 /** Open the configuration of the .dv directory dv_dir. The committed file must exist. */
-int dv_config_open(dv_config **out, const char *dv_dir);
+DV_NODISCARD int dv_config_open(dv_config **out, const char *dv_dir);
 void dv_config_free(dv_config *cfg);
 
 /** Integer setting (accepts k/m/g suffixes) or def when unset. DV_EUSAGE names a bad value. */
-int dv_config_get_int(int64_t *out, dv_config *cfg, const char *key, int64_t def);
+DV_NODISCARD int dv_config_get_int(int64_t *out, dv_config *cfg, const char *key, int64_t def);
 /**
  * Integer setting (k/m/g suffixes) that must lie in [min, max], or def when unset. A value
  * that does not parse, overflows or is out of range is DV_EUSAGE with a message naming the
  * key, the allowed range and the value: "core.lockTimeout must be 0..31536000 (got ...)".
  */
-int dv_config_get_int_range(int64_t *out, dv_config *cfg, const char *key, int64_t def, int64_t min,
-                            int64_t max);
+DV_NODISCARD int dv_config_get_int_range(int64_t *out, dv_config *cfg, const char *key, int64_t def,
+                                         int64_t min, int64_t max);
 
 /**
  * Integer from the environment variable name, in [min, max] (decimal, no suffix). *found is
  * 0 (and *out untouched) when the variable is unset or empty. DV_EUSAGE names the variable
  * and the allowed range when the value is not a number in it.
  */
-int dv_config_env_int_range(int64_t *out, int *found, const char *name, int64_t min, int64_t max);
+DV_NODISCARD int dv_config_env_int_range(int64_t *out, int *found, const char *name, int64_t min,
+                                         int64_t max);
 
 /** String setting into a malloc'd *out, or NULL when unset. */
-int dv_config_get_string(char **out, dv_config *cfg, const char *key);
+DV_NODISCARD int dv_config_get_string(char **out, dv_config *cfg, const char *key);
 
 /** String setting from the files that are not committed (.dv/config.local, then the
  *  user's ~/.config/dv/config), for settings that decide where dv writes; NULL when unset. */
-int dv_config_get_string_uncommitted(char **out, dv_config *cfg, const char *key);
+DV_NODISCARD int dv_config_get_string_uncommitted(char **out, dv_config *cfg, const char *key);
 
 /** Boolean setting (true/false/yes/no/on/off/1/0) or def when unset. */
-int dv_config_get_bool(int *out, dv_config *cfg, const char *key, int def);
+DV_NODISCARD int dv_config_get_bool(int *out, dv_config *cfg, const char *key, int def);
 
 /** Call fn for every setting (key with lowercased section and name), from the
  *  lowest-priority file to the highest; fn's non-zero return stops and is returned.
  *  value is NULL for a key written without '=' (git-config's short form of true). */
 typedef int (*dv_config_entry_fn)(void *ctx, const char *key, const char *value);
-int dv_config_each(dv_config *cfg, dv_config_entry_fn fn, void *ctx);
+DV_NODISCARD int dv_config_each(dv_config *cfg, dv_config_entry_fn fn, void *ctx);
 
 /** A string setting from the one file at path (NULL when unset there). */
-int dv_config_get_string_in_file(char **out, const char *path, const char *key);
+DV_NODISCARD int dv_config_get_string_in_file(char **out, const char *path, const char *key);
 
 /** Set a string in the file at path (creating it), or delete the key when value is NULL. */
-int dv_config_set_string_in_file(const char *path, const char *key, const char *value);
+DV_NODISCARD int dv_config_set_string_in_file(const char *path, const char *key, const char *value);
 
 /** Set an integer in the committed file .dv/config (used by init). */
-int dv_config_set_int_in_file(const char *path, const char *key, int64_t value);
+DV_NODISCARD int dv_config_set_int_in_file(const char *path, const char *key, int64_t value);
 
 #endif

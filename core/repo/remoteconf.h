@@ -7,6 +7,8 @@
 #ifndef DV_REMOTECONF_H
 #define DV_REMOTECONF_H
 
+#include "core/base/error.h"
+
 #include "core/repo/repo.h"
 #include "remotes/remote.h"
 
@@ -19,15 +21,15 @@ typedef struct dv_remote_settings {
 } dv_remote_settings;
 
 /** Check a remote name: letters, digits, '-', '_' and '.', not starting with '-' or '.'. */
-int dv_remoteconf_check_name(const char *name);
+DV_NODISCARD int dv_remoteconf_check_name(const char *name);
 /** Check a URL and say which kind of remote it names ("s3", "http", "file"). */
-int dv_remoteconf_check_url(const char **kind, const char *url);
+DV_NODISCARD int dv_remoteconf_check_url(const char **kind, const char *url);
 
 /** Add a remote to the committed .dv/config; make_default also sets core.remote. */
-int dv_remoteconf_add(dv_repo *repo, const char *name, const dv_remote_settings *settings,
-                      int make_default);
+DV_NODISCARD int dv_remoteconf_add(dv_repo *repo, const char *name,
+                                   const dv_remote_settings *settings, int make_default);
 /** Remove a remote's section (and core.remote when it names it). */
-int dv_remoteconf_remove(dv_repo *repo, const char *name);
+DV_NODISCARD int dv_remoteconf_remove(dv_repo *repo, const char *name);
 
 /** Each configured remote's name and URL, in name order; *default_name (may be NULL) gets
  *  the remote used when none is named, or NULL. */
@@ -36,14 +38,14 @@ typedef struct dv_remote_list {
     char **urls;
     size_t n;
 } dv_remote_list;
-int dv_remoteconf_list(dv_remote_list *out, dv_repo *repo);
+DV_NODISCARD int dv_remoteconf_list(dv_remote_list *out, dv_repo *repo);
 void dv_remote_list_release(dv_remote_list *list);
 
 /** The remote to use when the user names none: core.remote, else the only one configured.
  *  DV_EUSAGE saying what to do when there is none. *out is malloc'd. */
-int dv_remoteconf_default(char **out, dv_repo *repo);
+DV_NODISCARD int dv_remoteconf_default(char **out, dv_repo *repo);
 
 /** Open the remote called name (NULL for the default one). */
-int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name);
+DV_NODISCARD int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name);
 
 #endif

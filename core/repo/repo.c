@@ -213,8 +213,8 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
         goto fail;
     if ((error = dv_config_open(&repo->config, repo->dv_dir.ptr)) < 0) {
         if (error == DV_ENOREPO)
-            dv_error_set(DV_ENOREPO, "dv is not initialised in %s (run dv init)",
-                         repo->workdir.ptr);
+            error = dv_error_set(DV_ENOREPO, "dv is not initialised in %s (run dv init)",
+                                 repo->workdir.ptr);
         goto fail;
     }
     if ((error = dv_config_get_int(&v, repo->config, "core.version", DV_FORMAT_VERSION)) < 0)
@@ -599,8 +599,8 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
         if ((uint64_t)st.st_size > 64u * 1024 * 1024)
             error = dv_error_set(DV_EUSAGE, "%s is larger than 64 MiB", gitignore_relpath->ptr);
         else if (!(error = dv_buf_grow(&content, (size_t)st.st_size)))
-            error = dv_fs_read_full(fd, content.ptr, (size_t)st.st_size, &got,
-                                    gitignore_relpath->ptr);
+            error =
+                dv_fs_read_full(fd, content.ptr, (size_t)st.st_size, &got, gitignore_relpath->ptr);
         close(fd);
         if (error < 0)
             goto done;
@@ -633,8 +633,7 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
         (error = dv_buf_putc(&content, '\n')) < 0)
         goto done;
     if ((error = dv_buf_put(&content, line.ptr, line.len)) < 0 ||
-        (error = dv_buf_putc(&content, '\n')) < 0 ||
-        (error = dv_repo_tmp_fd(&tmp_fd, repo)) < 0 ||
+        (error = dv_buf_putc(&content, '\n')) < 0 || (error = dv_repo_tmp_fd(&tmp_fd, repo)) < 0 ||
         (error = dv_wtfs_write_atomic(dirfd, leaf, content.ptr, content.len, mode, tmp_fd,
                                       gitignore_relpath->ptr)) < 0)
         goto done;

@@ -6,6 +6,8 @@
 #ifndef DV_REPO_H
 #define DV_REPO_H
 
+#include "core/base/error.h"
+
 #include "core/base/buf.h"
 #include "core/base/lock.h"
 #include "core/data/chunker.h"
@@ -36,59 +38,61 @@ typedef struct dv_repo {
 } dv_repo;
 
 /** Initialise libgit2 once per process. */
-int dv_repo_global_init(void);
+DV_NODISCARD int dv_repo_global_init(void);
 
 /** Find the git work tree containing start_dir. DV_ENOREPO outside a repository or in a bare one.
  */
-int dv_repo_discover_git(git_repository **out, const char *start_dir);
+DV_NODISCARD int dv_repo_discover_git(git_repository **out, const char *start_dir);
 
 /**
  * Create .dv (config with chunking parameters, .gitignore) at the top of the work tree
  * containing start_dir and stage the committed files. *already is set when dv was
  * initialised before (nothing is changed then).
  */
-int dv_repo_init(int *already, dv_buf *top, const char *start_dir, const dv_chunk_params *params);
+DV_NODISCARD int dv_repo_init(int *already, dv_buf *top, const char *start_dir,
+                              const dv_chunk_params *params);
 
 /** Open the dv repository containing start_dir. DV_ENOREPO if there is none. */
-int dv_repo_open(dv_repo **out, const char *start_dir);
+DV_NODISCARD int dv_repo_open(dv_repo **out, const char *start_dir);
 void dv_repo_free(dv_repo *repo);
 
 /** The store (opened on first use). */
-int dv_repo_odb(dv_odb **out, dv_repo *repo);
+DV_NODISCARD int dv_repo_odb(dv_odb **out, dv_repo *repo);
 
 /** <workdir>/.dv/tmp (created if missing): where restored files are written before
  *  they are renamed into place, so an interrupted command leaves nothing in the
  *  work tree. */
-int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo);
+DV_NODISCARD int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo);
 /** <workdir>/.dv/tmp open as a directory (created if missing), for temp files renamed
  *  into the work tree; the caller closes *fd. */
-int dv_repo_tmp_fd(int *fd, dv_repo *repo);
+DV_NODISCARD int dv_repo_tmp_fd(int *fd, dv_repo *repo);
 /** Remove what interrupted commands left in .dv/tmp. Only with the lock held. */
-int dv_repo_clean_tmp(dv_repo *repo);
+DV_NODISCARD int dv_repo_clean_tmp(dv_repo *repo);
 
 /** Take the repository lock for a mutating command. */
-int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx);
+DV_NODISCARD int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx);
 
 /**
  * Turn a user-supplied path (relative to the current directory, or absolute) into a path
  * relative to the work tree top ('/'-separated, no trailing '/'). "" is the top itself.
  * DV_EUSAGE if it lies outside the work tree or inside .git or .dv.
  */
-int dv_repo_relpath(dv_buf *out, dv_repo *repo, const char *user_path);
+DV_NODISCARD int dv_repo_relpath(dv_buf *out, dv_repo *repo, const char *user_path);
 /** <workdir>/<relpath> into out. */
-int dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath);
+DV_NODISCARD int dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath);
 /** Path for messages: relative to the current directory where possible. */
-int dv_repo_display_path(dv_buf *out, const dv_repo *repo, const char *relpath);
+DV_NODISCARD int dv_repo_display_path(dv_buf *out, const dv_repo *repo, const char *relpath);
 
 /** Stage the work-tree paths in git's index (git add). */
-int dv_repo_stage(dv_repo *repo, const char *const *relpaths, size_t n);
+DV_NODISCARD int dv_repo_stage(dv_repo *repo, const char *const *relpaths, size_t n);
 /** 1 if git's index tracks relpath itself or anything below it. */
-int dv_repo_git_tracks(dv_repo *repo, const char *relpath);
+DV_NODISCARD int dv_repo_git_tracks(dv_repo *repo, const char *relpath);
 /** Make sure git ignores relpath: when no rule git applies does (git_ignore_path_is_ignored),
  *  append "/<name>" to the .gitignore beside it. *changed says if the file was written; its
  *  work-tree path goes to gitignore_relpath, which is left empty when that file does not
  *  exist (relpath is ignored by a rule elsewhere): then there is nothing to stage. */
-int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const char *relpath);
+DV_NODISCARD int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo,
+                                const char *relpath);
 
 /**
  * List the pointer files staged in git's index (paths ending in ".dv" outside .dv/) and the
@@ -96,7 +100,7 @@ int dv_repo_ignore(int *changed, dv_buf *gitignore_relpath, dv_repo *repo, const
  * work-tree-relative pointer path in index order; stops at fn's first error.
  */
 typedef int (*dv_repo_pointer_fn)(void *ctx, const char *pointer_relpath);
-int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx);
+DV_NODISCARD int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx);
 
 /**
  * Read the pointer file at the work-tree path pointer_relpath, walking to it from the
@@ -104,9 +108,9 @@ int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void *ctx);
  * or a directory on the way, is a symlink or it is not a regular file; DV_ENOTFOUND
  * when it is missing.
  */
-int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_relpath);
+DV_NODISCARD int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_relpath);
 
 /** Map the libgit2 error in flight to a dv error with what as context. */
-int dv_repo_git_error(int code, const char *what);
+DV_NODISCARD int dv_repo_git_error(int code, const char *what);
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef DV_STATCACHE_H
 #define DV_STATCACHE_H
 
+#include "core/base/error.h"
+
 #include "core/object/hash.h"
 
 #include <stddef.h>
@@ -35,10 +37,10 @@ typedef struct dv_statcache dv_statcache;
  * dv_statcache_save replaces it. Returns 0, DV_ENOMEM, or DV_EIO if the file exists but
  * cannot be read.
  */
-int dv_statcache_load(dv_statcache **out, const char *path);
+DV_NODISCARD int dv_statcache_load(dv_statcache **out, const char *path);
 
 /** 1 if dv_statcache_load found a damaged file and discarded it, else 0. */
-int dv_statcache_was_discarded(const dv_statcache *c);
+DV_NODISCARD int dv_statcache_was_discarded(const dv_statcache *c);
 
 /**
  * Look relpath up. Returns 1 and sets *id if relpath has an entry whose size, mtime and
@@ -46,11 +48,12 @@ int dv_statcache_was_discarded(const dv_statcache *c);
  * at least DV_STATCACHE_RACY_NS before the time it was hashed). Returns 0 otherwise, and
  * *id is left alone. Never fails.
  */
-int dv_statcache_lookup(dv_oid *id, dv_statcache *c, const char *relpath, const struct stat *st);
+DV_NODISCARD int dv_statcache_lookup(dv_oid *id, dv_statcache *c, const char *relpath,
+                                     const struct stat *st);
 
 /** Returns 1 and sets *id if relpath has an entry, whatever its stat data; else 0. The id
  *  names what the file held when it was last hashed or written, a likely earlier version. */
-int dv_statcache_last_id(dv_oid *id, const dv_statcache *c, const char *relpath);
+DV_NODISCARD int dv_statcache_last_id(dv_oid *id, const dv_statcache *c, const char *relpath);
 
 /**
  * Record that relpath, with stat data st, hashed to id. hashed_ns is dv_fs_now_ns() taken
@@ -58,8 +61,8 @@ int dv_statcache_last_id(dv_oid *id, const dv_statcache *c, const char *relpath)
  * lookup until rehashed). relpath is copied. Returns 0, DV_ENOMEM, or DV_EUSAGE if relpath
  * is empty or longer than DV_STATCACHE_MAX_PATH_BYTES.
  */
-int dv_statcache_update(dv_statcache *c, const char *relpath, const struct stat *st,
-                        const dv_oid *id, int64_t hashed_ns);
+DV_NODISCARD int dv_statcache_update(dv_statcache *c, const char *relpath, const struct stat *st,
+                                     const dv_oid *id, int64_t hashed_ns);
 
 /*
  * Files dv wrote itself (dv checkout): their content is known without reading them. The
@@ -76,8 +79,8 @@ int64_t dv_statcache_change_visible_ns(const struct stat *st);
 /** Now, as the clock the kernel stamps file times with (CLOCK_REALTIME_COARSE). */
 int64_t dv_statcache_file_clock_ns(void);
 /** Record an entry for a file dv wrote, trusted from the start (see above). */
-int dv_statcache_update_written(dv_statcache *c, const char *relpath, const struct stat *st,
-                                const dv_oid *id);
+DV_NODISCARD int dv_statcache_update_written(dv_statcache *c, const char *relpath,
+                                             const struct stat *st, const dv_oid *id);
 
 /** Forget relpath. Returns 1 if it had an entry, 0 if not. */
 int dv_statcache_remove(dv_statcache *c, const char *relpath);
@@ -88,7 +91,7 @@ int dv_statcache_remove(dv_statcache *c, const char *relpath);
  * nor "data2/x"). A trailing '/' on dir_relpath is allowed; "" means the top, so every
  * entry goes. Returns 0 or DV_ENOMEM.
  */
-int dv_statcache_remove_under(dv_statcache *c, const char *dir_relpath);
+DV_NODISCARD int dv_statcache_remove_under(dv_statcache *c, const char *dir_relpath);
 
 /**
  * Write the cache to path atomically (temp file in the same directory, then rename; no
@@ -96,7 +99,7 @@ int dv_statcache_remove_under(dv_statcache *c, const char *dir_relpath);
  * Returns 0, DV_ENOMEM, DV_EIO, or DV_ERROR if the file would exceed
  * DV_STATCACHE_MAX_FILE_BYTES; on failure the old file is left as it was.
  */
-int dv_statcache_save(dv_statcache *c, const char *path);
+DV_NODISCARD int dv_statcache_save(dv_statcache *c, const char *path);
 
 /** Number of entries. */
 size_t dv_statcache_count(const dv_statcache *c);

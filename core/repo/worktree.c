@@ -80,6 +80,18 @@ dv_odb *dv_worktree_odb(dv_worktree *wt)
     return wt->odb;
 }
 
+void dv_worktree_save_cache(dv_worktree *wt)
+{
+    dv_error_state kept;
+    int code = dv_error_state_capture(&kept, dv_error_last_code());
+    if (dv_worktree_save(wt) < 0) {
+        if (code < 0)
+            code = dv_error_state_restore(&kept);
+        else
+            dv_error_clear();
+    }
+}
+
 int dv_worktree_save(dv_worktree *wt)
 {
     return dv_statcache_save(wt->cache, wt->cache_path.ptr);
@@ -389,7 +401,7 @@ int dv_worktree_name_stat(dv_worktree *wt, dv_worktree_names *names, size_t i, s
         } else {
             dv_pool_task task;
             dv_pool_submit(wt->pool, &task, stat_range, names, items);
-            dv_pool_wait(wt->pool, &task); /* stat_range reports through stat_errno */
+            dv_pool_drain(wt->pool, &task); /* stat_range reports through stat_errno */
         }
     }
     size_t k = i - names->window_start;

@@ -6,6 +6,8 @@
 #ifndef DV_WORKTREE_H
 #define DV_WORKTREE_H
 
+#include "core/base/error.h"
+
 #include "core/data/ingest.h"
 #include "core/object/object.h"
 #include "core/repo/repo.h"
@@ -40,7 +42,8 @@ typedef struct dv_worktree_item {
     uint64_t files; /* files and symlinks below (directories), else 1 */
 } dv_worktree_item;
 
-int dv_worktree_open(dv_worktree **out, dv_repo *repo, const dv_worktree_options *opts);
+DV_NODISCARD int dv_worktree_open(dv_worktree **out, dv_repo *repo,
+                                  const dv_worktree_options *opts);
 void dv_worktree_free(dv_worktree *wt);
 
 /** The stat cache (lent). */
@@ -54,15 +57,16 @@ dv_odb *dv_worktree_odb(dv_worktree *wt);
  * changes while it is read is read again, up to DV_WORKTREE_READ_ATTEMPTS times, then
  * refused with DV_ERROR naming it: the id is always that of a version the file had.
  */
-int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath,
-                        const struct stat *st);
+DV_NODISCARD int dv_worktree_file_id(dv_oid *id, uint64_t *size, dv_worktree *wt,
+                                     const char *relpath, const struct stat *st);
 
 /** Id of a symlink (the chunk id of its target). */
-int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt, const char *relpath);
+DV_NODISCARD int dv_worktree_link_id(dv_oid *id, uint64_t *size, dv_worktree *wt,
+                                     const char *relpath);
 
 /** Scan relpath (file, symlink or directory, recursively) into item. st is its lstat. */
-int dv_worktree_scan(dv_worktree_item *item, dv_worktree *wt, const char *relpath,
-                     const struct stat *st);
+DV_NODISCARD int dv_worktree_scan(dv_worktree_item *item, dv_worktree *wt, const char *relpath,
+                                  const struct stat *st);
 
 /** Sorted names in the directory relpath, without "." and "..". Free with dv_worktree_names_free.
  */
@@ -79,17 +83,18 @@ typedef struct dv_worktree_names {
     {                                                                                              \
         NULL, 0, -1, NULL, NULL, 0, 0                                                              \
     }
-int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
+DV_NODISCARD int dv_worktree_list(dv_worktree_names *out, dv_worktree *wt, const char *relpath);
 /** The same for the directory open at fd, which out takes over (closed by _free, also on
  *  failure); relpath is for messages. */
-int dv_worktree_list_fd(dv_worktree_names *out, int fd, const char *relpath);
+DV_NODISCARD int dv_worktree_list_fd(dv_worktree_names *out, int fd, const char *relpath);
 /**
  * lstat of names->names[i] into *st: 0, or the errno of the failed call. Names are
  * stat'ed a window at a time, by the worktree's pool when the directory is large (the
  * kernel's path lookups are most of the cost of a status), so memory stays bounded
  * whatever the directory's size. Cheapest when i only grows.
  */
-int dv_worktree_name_stat(dv_worktree *wt, dv_worktree_names *names, size_t i, struct stat *st);
+DV_NODISCARD int dv_worktree_name_stat(dv_worktree *wt, dv_worktree_names *names, size_t i,
+                                       struct stat *st);
 void dv_worktree_names_free(dv_worktree_names *names);
 
 /** Position in a side-by-side walk of a tree and a directory listing. */
@@ -102,20 +107,23 @@ typedef struct dv_worktree_walk {
  * never enters. Returns 1 with the next name and what stands under it: *entry the tree
  * entry or NULL, *on_disk the listed name or NULL (at least one is set); 0 at the end.
  */
-int dv_worktree_walk_next(dv_worktree_walk *walk, const dv_tree *tree,
-                          const dv_worktree_names *names, const dv_tree_entry **entry,
-                          const char **on_disk);
+DV_NODISCARD int dv_worktree_walk_next(dv_worktree_walk *walk, const dv_tree *tree,
+                                       const dv_worktree_names *names, const dv_tree_entry **entry,
+                                       const char **on_disk);
 
 /** "<relpath>/<name>" (or name when relpath is the top) into out. */
-int dv_worktree_child(dv_buf *out, const char *relpath, const char *name);
+DV_NODISCARD int dv_worktree_child(dv_buf *out, const char *relpath, const char *name);
 
 /** Names dv never enters inside a tracked directory. */
-int dv_worktree_skip_name(const char *name);
+DV_NODISCARD int dv_worktree_skip_name(const char *name);
 
 /** Bytes counted by the ingesters so far. */
 void dv_worktree_stats(dv_worktree *wt, dv_ingest_stats *out);
 
 /** Save the stat cache if it changed. */
-int dv_worktree_save(dv_worktree *wt);
+DV_NODISCARD int dv_worktree_save(dv_worktree *wt);
+/** Save the stat cache as a cache: a failure (a full disk) only costs the next command a
+ *  rehash, so it is dropped, and this thread's last error stays what it was. */
+void dv_worktree_save_cache(dv_worktree *wt);
 
 #endif

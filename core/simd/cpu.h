@@ -5,11 +5,13 @@
 #ifndef DV_CPU_H
 #define DV_CPU_H
 
+#include "core/base/error.h"
+
 /** 1 if AVX-512 F and BW can run here: the CPU has them and the OS saves the zmm state. */
-int dv_cpu_has_avx512(void);
+DV_NODISCARD int dv_cpu_has_avx512(void);
 
 /** 1 if VPCLMULQDQ (carry-less multiplies on 512-bit registers) can run here: AVX-512
  *  as above, and the CPU has it. */
-int dv_cpu_has_vpclmulqdq(void);
+DV_NODISCARD int dv_cpu_has_vpclmulqdq(void);
 
 #endif

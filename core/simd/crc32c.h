@@ -7,6 +7,8 @@
 #ifndef DV_CRC32C_H
 #define DV_CRC32C_H
 
+#include "core/base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +25,7 @@ typedef enum dv_crc32c_engine {
 } dv_crc32c_engine;
 
 /** 1 if this CPU and operating system run the engine. */
-int dv_crc32c_engine_usable(dv_crc32c_engine engine);
+DV_NODISCARD int dv_crc32c_engine_usable(dv_crc32c_engine engine);
 
 /** dv_crc32c with the given engine, which must be usable. */
 uint32_t dv_crc32c_with(dv_crc32c_engine engine, const void *data, size_t len);

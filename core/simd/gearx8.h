@@ -8,6 +8,8 @@
 #ifndef DV_GEARX8_H
 #define DV_GEARX8_H
 
+#include "core/base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +17,7 @@
 #define DV_GEARX8_STRETCH_BYTES(span) (8 * (size_t)(span) + 64)
 
 /** 1 if this CPU can run dv_gearx8_scan (see cpu.h). */
-int dv_gearx8_available(void);
+DV_NODISCARD int dv_gearx8_available(void);
 
 /**
  * Hash the stretch data[0, DV_GEARX8_STRETCH_BYTES(span)), span >= 64, continuing from
@@ -25,7 +27,7 @@ int dv_gearx8_available(void);
  * the stretch such that the first such position is at or before it; *hash is then
  * unchanged. Only when dv_gearx8_available().
  */
-int dv_gearx8_scan(const uint64_t *gear, const uint8_t *data, size_t span, uint64_t mask,
-                   uint64_t *hash, size_t *bound);
+DV_NODISCARD int dv_gearx8_scan(const uint64_t *gear, const uint8_t *data, size_t span,
+                                uint64_t mask, uint64_t *hash, size_t *bound);
 
 #endif

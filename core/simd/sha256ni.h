@@ -7,13 +7,15 @@
 #ifndef DV_SHA256NI_H
 #define DV_SHA256NI_H
 
+#include "core/base/error.h"
+
 #include "core/simd/sha256mb.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 /** 1 if this CPU has the SHA extensions (and the SSE levels the code uses). */
-int dv_sha256ni_available(void);
+DV_NODISCARD int dv_sha256ni_available(void);
 
 /** Run the jobs to the end, in their order, writing each digest to out[job->index].
  *  Jobs may have been started by another engine. Only when dv_sha256ni_available(). */

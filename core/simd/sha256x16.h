@@ -8,13 +8,15 @@
 #ifndef DV_SHA256X16_H
 #define DV_SHA256X16_H
 
+#include "core/base/error.h"
+
 #include "core/simd/sha256mb.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 /** 1 if this CPU and OS can run the AVX-512 code (F and BW, with the zmm state saved). */
-int dv_sha256x16_available(void);
+DV_NODISCARD int dv_sha256x16_available(void);
 
 /**
  * Run the jobs, starting them in their order as lanes free up, until all are done or
