@@ -83,6 +83,24 @@ int dv_pack_check_index(const uint8_t *data, size_t len, const dv_oid *pack_id, 
         return error;
     if (memcmp(sum.id, data + len - DV_INDEX_TRAILER_BYTES, DV_OID_BYTES))
         return dv_error_set(DV_ECORRUPT, "pack index %s fails its checksum", where);
+    /* An index made by someone else may have a good checksum and still be out of order, and
+     * a lookup would then miss what it lists: the ids must rise strictly, each in the fanout
+     * bucket of its first byte. */
+    const uint8_t *fanout = data + DV_INDEX_HEADER_BYTES;
+    const uint8_t *ids = fanout + DV_INDEX_FANOUT_BYTES;
+    uint32_t from = 0;
+    for (int b = 0; b < 256; b++) {
+        uint32_t to = dv_get_be32(fanout + 4 * b);
+        for (uint32_t i = from; i < to; i++) {
+            const uint8_t *id = ids + (size_t)i * DV_OID_BYTES;
+            if (id[0] != b || (i && memcmp(id - DV_OID_BYTES, id, DV_OID_BYTES) >= 0))
+                return dv_error_set(DV_ECORRUPT,
+                                    "pack index %s lists its objects out of order (entry %u); "
+                                    "it was not written by dv (run dv fsck)",
+                                    where, i);
+        }
+        from = to;
+    }
     return 0;
 }
 

@@ -1428,6 +1428,21 @@ Test(pack, check_whole_finds_a_flipped_byte_at_the_end_of_an_entry_larger_than_i
     check_flipped_stored_byte(N_SAMPLES, 9 * MIB - 1);
 }
 
+/* The index of a small pack, read whole (idx_path gets its path). */
+static uint8_t *read_small_index(char *idx_path, size_t size, size_t *len, const dv_oid *pack_id)
+{
+    path_in(idx_path, size, packs_dir, pack_id, "idx");
+    return read_whole_file(idx_path, len);
+}
+
+/* Compute an altered index's trailer again, so that only its content is wrong. */
+static void rehash_index(uint8_t *idx, size_t len)
+{
+    dv_oid sum;
+    cr_assert_eq(dv_hash_buffer(&sum, idx, len - DV_INDEX_TRAILER_BYTES), 0);
+    memcpy(idx + len - DV_INDEX_TRAILER_BYTES, sum.id, DV_OID_BYTES);
+}
+
 /* An index record that disagrees with its entry header, in an index whose trailer was
  * computed again: the index's own checksum passes, the comparison with the pack does not. */
 static void check_altered_record(size_t field_at, uint8_t xor_with)
@@ -1435,14 +1450,11 @@ static void check_altered_record(size_t field_at, uint8_t xor_with)
     sample s[N_SMALL];
     dv_oid pack_id = write_small_pack(s);
     char idx_path[256];
-    path_in(idx_path, sizeof(idx_path), packs_dir, &pack_id, "idx");
     size_t len;
-    uint8_t *idx = read_whole_file(idx_path, &len);
+    uint8_t *idx = read_small_index(idx_path, sizeof(idx_path), &len, &pack_id);
     idx[INDEX_RECORDS_AT + (size_t)N_SMALL * DV_OID_BYTES + 2 * DV_INDEX_RECORD_BYTES + field_at] ^=
         xor_with;
-    dv_oid sum;
-    cr_assert_eq(dv_hash_buffer(&sum, idx, len - DV_INDEX_TRAILER_BYTES), 0);
-    memcpy(idx + len - DV_INDEX_TRAILER_BYTES, sum.id, DV_OID_BYTES);
+    rehash_index(idx, len);
     cr_assert_eq(dv_pack_check_index(idx, len, &pack_id, idx_path), 0, "%s", dv_error_last());
     write_whole_file(idx_path, idx, len);
     free(idx);
@@ -1559,4 +1571,25 @@ Test(pack, an_entry_whose_end_wraps_around_64_bits_lies_outside_the_pack)
     assert_error(dv_pack_check_bounds(pack, &e), DV_ECORRUPT, "outside pack");
     dv_pack_free(pack);
     dv_buf_release(&idx);
+}
+
+/* Two ids of an index swapped, its trailer computed again: the checksum passes, and the
+ * order (which every lookup's binary search relies on) is what refuses it. */
+Test(pack, check_index_refuses_ids_out_of_order)
+{
+    sample s[N_SMALL];
+    dv_oid pack_id = write_small_pack(s);
+    char idx_path[256];
+    size_t len;
+    uint8_t *idx = read_small_index(idx_path, sizeof(idx_path), &len, &pack_id);
+    cr_assert_eq(dv_pack_check_index(idx, len, &pack_id, idx_path), 0, "%s", dv_error_last());
+    uint8_t held[DV_OID_BYTES];
+    uint8_t *first = idx + INDEX_RECORDS_AT, *second = first + DV_OID_BYTES;
+    memcpy(held, first, DV_OID_BYTES);
+    memcpy(first, second, DV_OID_BYTES);
+    memcpy(second, held, DV_OID_BYTES);
+    rehash_index(idx, len);
+    assert_error(dv_pack_check_index(idx, len, &pack_id, idx_path), DV_ECORRUPT, "out of order");
+    free(idx);
+    free_samples(s, N_SMALL);
 }
