@@ -6,18 +6,27 @@
 
 #include "core/base/error.h"
 
-int dv_manifest_read_top(dv_manifest *m, dv_manifest_list *list, dv_buf *raw, dv_odb *odb,
-                         const dv_oid *id, const char *what)
+/* Read id (verified by the store) into raw; DV_ECORRUPT unless it is a manifest. */
+static int read_manifest_object(dv_buf *raw, dv_odb *odb, const dv_oid *id, const char *what)
 {
     int error;
     uint8_t type = 0;
-    *m = (dv_manifest)DV_MANIFEST_INIT;
-    *list = (dv_manifest_list)DV_MANIFEST_LIST_INIT;
     if ((error = dv_odb_read(raw, &type, odb, id)) < 0)
         return error;
     if (type != DV_OBJ_MANIFEST)
         return dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
                             dv_oid_hex(id), what, dv_object_type_name(type));
+    return 0;
+}
+
+int dv_manifest_read_top(dv_manifest *m, dv_manifest_list *list, dv_buf *raw, dv_odb *odb,
+                         const dv_oid *id, const char *what)
+{
+    *m = (dv_manifest)DV_MANIFEST_INIT;
+    *list = (dv_manifest_list)DV_MANIFEST_LIST_INIT;
+    int error = read_manifest_object(raw, odb, id, what);
+    if (error < 0)
+        return error;
     if (dv_manifest_is_list(raw->ptr, raw->len))
         error = dv_manifest_list_decode(list, raw->ptr, raw->len);
     else
@@ -26,7 +35,6 @@ int dv_manifest_read_top(dv_manifest *m, dv_manifest_list *list, dv_buf *raw, dv
         error = dv_error_wrap(error, "%s (manifest %s)", what, dv_oid_hex(id));
     return error;
 }
-
 
 int dv_manifest_read_part(dv_manifest *m, dv_buf *raw, dv_odb *odb, const dv_manifest_list *list,
                           size_t i, const dv_oid *list_id, const char *what)
@@ -38,18 +46,14 @@ int dv_manifest_read_part(dv_manifest *m, dv_buf *raw, dv_odb *odb, const dv_man
     return error;
 }
 
-
 int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *id, const char *what)
 {
-    int error;
-    uint8_t type = 0;
-    if ((error = dv_odb_read(raw, &type, odb, id)) < 0)
+    int error = read_manifest_object(raw, odb, id, what);
+    if (error < 0)
         return error;
-    if (type != DV_OBJ_MANIFEST)
-        return dv_error_set(DV_ECORRUPT, "object %s for %s is a %s, not a file manifest",
-                            dv_oid_hex(id), what, dv_object_type_name(type));
     if (dv_manifest_is_list(raw->ptr, raw->len))
-        return dv_error_set(DV_ECORRUPT, "object %s for %s is a manifest list, not a plain "
-                                         "manifest", dv_oid_hex(id), what);
+        return dv_error_set(DV_ECORRUPT,
+                            "object %s for %s is a manifest list, not a plain manifest",
+                            dv_oid_hex(id), what);
     return dv_manifest_decode(out, raw->ptr, raw->len);
 }
