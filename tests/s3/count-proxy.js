@@ -285,6 +285,23 @@ function sendError(req, res, err) {
 
 // ---- forwarding ----
 
+// S3 shows an object only once its PUT has completed; s3rver writes it in place and lists it
+// while it is still being written. So a LIST waits until no PUT is on its way to s3rver.
+let putsInFlight = 0;
+let listsWaiting = [];
+function putDone() {
+  putsInFlight -= 1;
+  if (putsInFlight === 0) {
+    const ready = listsWaiting;
+    listsWaiting = [];
+    ready.forEach(run => run());
+  }
+}
+function whenNoPut(run) {
+  if (putsInFlight === 0) run();
+  else listsWaiting.push(run);
+}
+
 function forward(req, res, bodyFile, prefix) {
   const headers = { ...req.headers };
   delete headers['expect'];
@@ -296,6 +313,24 @@ function forward(req, res, bodyFile, prefix) {
     headers,
     agent: upstreamAgent,
   });
+  if (req.method === 'PUT') {
+    // Done when s3rver has answered (it answers once the object is stored) or failed; not
+    // when the client went away, since the spooled body is still being stored then.
+    putsInFlight += 1;
+    let done = false;
+    const once = () => {
+      if (!done) {
+        done = true;
+        putDone();
+      }
+    };
+    upstream.on('response', upRes => {
+      upRes.on('end', once);
+      upRes.on('close', once);
+    });
+    upstream.on('error', once);
+    upstream.on('close', once);
+  }
   const cleanup = () => {
     if (bodyFile) fs.rm(bodyFile, { force: true }, () => {});
   };
@@ -474,7 +509,8 @@ function handle(req, res) {
     spoolAndForward(req, res, payloadHash, info.prefix);
   } else {
     req.on('data', chunk => eachCounts(info.prefix, c => (c.bytes_in += chunk.length)));
-    forward(req, res, null, info.prefix);
+    if (info.op === 'list') whenNoPut(() => forward(req, res, null, info.prefix));
+    else forward(req, res, null, info.prefix);
   }
 }
 
