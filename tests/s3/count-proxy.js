@@ -7,6 +7,9 @@
 //     checks that the access key id exists: unsigned requests, unknown keys and wrong
 //     signatures get 403, and a PUT whose body does not hash to its x-amz-content-sha256
 //     gets 400 before anything reaches s3rver;
+//   - holds a LIST until no PUT is on its way to s3rver, since s3rver writes an object in
+//     place and would list it half-written, where S3 shows an object only once its PUT
+//     completed;
 //   - never answers "Expect: 100-continue" (as some servers and proxies do not), and records
 //     the longest time a client that sent it waited before sending its body anyway;
 //   - forwards everything else unchanged (the Host header included) and streams bodies.
