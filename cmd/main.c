@@ -48,6 +48,8 @@ const cmd_command cmd_commands[] = {
      &cmd_pull_syntax, NULL},
     {"remote", NULL, CMD_NEEDS_REPO, "add, list and remove remotes", &cmd_remote_syntax,
      cmd_remote_subcommands},
+    {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",
+     &cmd_ls_syntax, NULL},
     {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
      &cmd_fsck_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},
