@@ -50,6 +50,8 @@ const cmd_command cmd_commands[] = {
      cmd_remote_subcommands},
     {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",
      &cmd_ls_syntax, NULL},
+    {"cat", cmd_cat, CMD_NEEDS_REPO, "write one tracked file's bytes at a revision",
+     &cmd_cat_syntax, NULL},
     {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
      &cmd_fsck_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},
