@@ -188,3 +188,26 @@ Test(rev, path_matching_is_by_whole_components)
     cr_assert(!dv_rev_path_matches("data2", "data"));
     cr_assert(!dv_rev_path_matches("data", "data2"));
 }
+
+Test(rev, a_pointer_name_that_is_a_symlink_in_git_is_corrupt)
+{
+    sh("ln -s model.bin.dv link.dv && git add link.dv && git commit -q -m link");
+    dv_rev *rev = NULL;
+    cr_assert_eq(dv_rev_resolve(&rev, repo, "HEAD"), 0, "%s", dv_error_last());
+    seen s = {0};
+    cr_assert_eq(dv_rev_each_pointer(rev, NULL, 0, collect, &s), DV_ECORRUPT);
+    cr_assert(strstr(dv_error_last(), "HEAD:link.dv"), "%s", dv_error_last());
+    const char *filters[] = {"model.bin"};
+    s.n = 0;
+    cr_assert_eq(dv_rev_each_pointer(rev, filters, 1, collect, &s), 0, "%s", dv_error_last());
+    cr_assert_eq(s.n, 1);
+    dv_rev_free(rev);
+}
+
+Test(rev, a_revision_that_is_not_a_commit_is_refused)
+{
+    sh("git tag -a -m t treetag HEAD^{tree}");
+    dv_rev *rev = NULL;
+    cr_assert_eq(dv_rev_resolve(&rev, repo, "treetag"), DV_EUSAGE);
+    cr_assert(strstr(dv_error_last(), "treetag"), "%s", dv_error_last());
+}
