@@ -110,6 +110,11 @@ static int take_rev(dv_rev **rev, cmd_context *ctx)
     int error = dv_rev_resolve(rev, ctx->repo, arg);
     if (error == DV_EUSAGE && strchr(arg, '/'))
         return 0; /* a path inside data that is not checked out */
+    if (error == DV_EUSAGE)
+        error = dv_error_set(DV_EUSAGE,
+                             "'%s' is neither a revision (a branch, tag or commit) nor a path in "
+                             "the work tree",
+                             arg);
     return error;
 }
 
