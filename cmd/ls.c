@@ -1,0 +1,149 @@
+/* dv ls: the files inside tracked data, at a revision or in the work tree's pointer files. */
+#include "cmd/common.h"
+
+#include "core/base/error.h"
+#include "core/base/json.h"
+#include "core/object/object.h"
+#include "core/ops/ls.h"
+#include "core/repo/rev.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct ls_options {
+    int long_format, recursive, json;
+} ls_options;
+
+static const cmd_option ls_option_table[] = {
+    CMD_FLAG(ls_options, long_format, "long", 'l', "also show the mode, size and content id"),
+    CMD_FLAG(ls_options, recursive, "recursive", 'r',
+             "list every file below a directory that is named\n(the default without paths)"),
+    CMD_FLAG(ls_options, json, "json", 0, "one JSON object a line: path, kind, mode, size, id"),
+    CMD_OPTIONS_END,
+};
+
+const cmd_syntax cmd_ls_syntax = {
+    "usage: dv ls [-l] [-r] [--json] [<rev>] [--] [<path>...]\n"
+    "\n"
+    "List the files inside tracked data at a git revision (a branch, tag, commit,\n"
+    "HEAD~3, ...), or by default in the pointer files staged in git, from the store's\n"
+    "trees alone: the work tree's data is not read. Paths are relative to the top of\n"
+    "the repository. A directory that is named is listed one level unless -r is given.\n",
+    ls_option_table,
+    sizeof(ls_options),
+    0,
+    -1,
+    NULL,
+    CMD_COMPLETE_TRACKED,
+};
+
+/* Git's tree-entry modes, which people know from git ls-tree. */
+static const char *cmd_ls_mode_text(uint8_t mode)
+{
+    switch (mode) {
+    case DV_MODE_EXEC:
+        return "100755";
+    case DV_MODE_SYMLINK:
+        return "120000";
+    case DV_MODE_DIR:
+        return "040000";
+    default:
+        return "100644";
+    }
+}
+
+typedef struct ls_printer {
+    const ls_options *opts;
+    dv_buf line, quoted;
+} ls_printer;
+
+static int print_entry(void *ctx, const dv_ls_entry *e)
+{
+    ls_printer *p = ctx;
+    int error = 0;
+    dv_buf_truncate(&p->line, 0);
+    if (p->opts->json) {
+        dv_json j;
+        dv_json_init(&j, &p->line);
+        dv_json_object_begin(&j);
+        dv_json_key(&j, "path");
+        dv_json_string(&j, e->path);
+        dv_json_key(&j, "kind");
+        dv_json_string(&j, dv_pointer_kind_name(e->kind));
+        dv_json_key(&j, "mode");
+        dv_json_string(&j, cmd_ls_mode_text(e->mode));
+        dv_json_key(&j, "size");
+        dv_json_uint(&j, e->size);
+        dv_json_key(&j, "id");
+        dv_json_string(&j, dv_oid_hex(&e->id));
+        dv_json_object_end(&j);
+        if ((error = dv_json_finish(&j)) < 0)
+            return error == DV_ENOMEM ? dv_error_set(DV_ENOMEM, "out of memory") : error;
+        printf("%s\n", p->line.ptr);
+    } else if (p->opts->long_format) {
+        printf("%s %12" PRIu64 " %s\t%s\n", cmd_ls_mode_text(e->mode), e->size, dv_oid_hex(&e->id),
+               cmd_quote_path(&p->quoted, e->path));
+    } else {
+        printf("%s\n", cmd_quote_path(&p->quoted, e->path));
+    }
+    return 0;
+}
+
+/* The first argument names the revision when git resolves it and it is not a path in the
+ * work tree; an argument that is neither is refused here, naming it. */
+static int take_rev(dv_rev **rev, cmd_context *ctx)
+{
+    struct stat st;
+    *rev = NULL;
+    if (!ctx->n_args)
+        return 0;
+    const char *arg = ctx->args[0];
+    dv_buf pointer = DV_BUF_INIT;
+    int is_path = lstat(arg, &st) == 0;
+    if (!is_path && dv_buf_printf(&pointer, "%s%s", arg, DV_POINTER_SUFFIX) == 0)
+        is_path = lstat(pointer.ptr, &st) == 0;
+    dv_buf_release(&pointer);
+    if (is_path)
+        return 0;
+    int error = dv_rev_resolve(rev, ctx->repo, arg);
+    if (error == DV_EUSAGE && strchr(arg, '/'))
+        return 0; /* a path inside data that is not checked out */
+    if (error == DV_EUSAGE)
+        error = dv_error_set(DV_EUSAGE,
+                             "'%s' is neither a revision (a branch, tag or commit) nor a path in "
+                             "the work tree",
+                             arg);
+    return error;
+}
+
+int cmd_ls(cmd_context *ctx)
+{
+    const ls_options *opts = ctx->options;
+    ls_printer printer = {opts, DV_BUF_INIT, DV_BUF_INIT};
+    dv_rev *rev = NULL;
+    char **paths = NULL;
+    int rc = 0, n_paths = 0;
+    int error = take_rev(&rev, ctx);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    int first = rev ? 1 : 0;
+    n_paths = ctx->n_args - first;
+    if ((rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + first)))
+        goto done;
+    error = dv_ls(ctx->repo, rev, (const char *const *)paths, (size_t)n_paths, opts->recursive,
+                  print_entry, &printer);
+    if (fflush(stdout) != 0 && !error)
+        error = dv_error_errno("writing the listing");
+    if (error < 0)
+        rc = cmd_fail(error);
+done:
+    cmd_relpaths_free(paths, n_paths);
+    dv_rev_free(rev);
+    dv_buf_release(&printer.line);
+    dv_buf_release(&printer.quoted);
+    return rc;
+}
