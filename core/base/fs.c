@@ -131,17 +131,19 @@ int dv_fs_tmpfile_in(int *fd_out, dv_buf *tmp_path, const char *dir, const char 
         if ((error = dv_buf_printf(tmp_path, "%s%s%s%s", dir, dir[0] ? "/" : "", prefix, suffix)) <
             0)
             return error;
+        /* Registered before it exists, so that it is removed however the process ends
+         * (tempfile.h), even by a signal that arrives while open() creates it. A name that
+         * exists already (EEXIST: a file that is not ours) is forgotten at once. */
+        if ((error = dv_tempfile_register(tmp_path->ptr)) < 0)
+            return error;
         int fd = open(tmp_path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (fd >= 0) {
-            /* Registered, it is removed however the process ends (tempfile.h). */
-            if ((error = dv_tempfile_register(tmp_path->ptr)) < 0) {
-                close(fd);
-                unlink(tmp_path->ptr);
-                return error;
-            }
             *fd_out = fd;
             return 0;
         }
+        int open_errno = errno;
+        dv_tempfile_forget(tmp_path->ptr);
+        errno = open_errno;
         if (errno != EEXIST)
             return dv_error_errno("cannot create temporary file %s", tmp_path->ptr);
     }
