@@ -3,6 +3,7 @@
 #include "core/object/pointer.h"
 #include "core/ops/cat.h"
 #include "core/repo/repo.h"
+#include "testrepo.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -17,16 +18,7 @@ static dv_odb *odb;
 static void setup(void)
 {
     testutil_make_root(root, sizeof(root), "cat");
-    cr_assert_eq(dv_repo_global_init(), 0);
-    git_repository *git = NULL;
-    cr_assert_eq(git_repository_init(&git, root, 0), 0);
-    git_repository_free(git);
-    int already = 0;
-    dv_buf top = DV_BUF_INIT;
-    dv_chunk_params params = dv_chunk_params_default();
-    cr_assert_eq(dv_repo_init(&already, &top, root, &params), 0, "%s", dv_error_last());
-    dv_buf_release(&top);
-    cr_assert_eq(dv_repo_open(&repo, root), 0, "%s", dv_error_last());
+    repo = testrepo_init(root);
     cr_assert_eq(dv_repo_odb(&odb, repo), 0, "%s", dv_error_last());
 }
 

@@ -2,6 +2,7 @@
 #include "core/object/pointer.h"
 #include "core/repo/repo.h"
 #include "core/repo/rev.h"
+#include "testrepo.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -31,12 +32,7 @@ static void sh(const char *fmt, ...)
 
 static void write_file(const char *relpath, const char *data, size_t len)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", root, relpath);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
+    testrepo_write_file(root, relpath, data, len);
 }
 
 /* A pointer file for a file of size bytes whose id is all byte b. */
@@ -59,12 +55,7 @@ static void setup(void)
     testutil_make_root(root, sizeof(root), "rev");
     cr_assert_eq(dv_repo_global_init(), 0);
     sh("git init -q -b main .");
-    int already = 0;
-    dv_buf top = DV_BUF_INIT;
-    dv_chunk_params params = dv_chunk_params_default();
-    cr_assert_eq(dv_repo_init(&already, &top, root, &params), 0, "%s", dv_error_last());
-    dv_buf_release(&top);
-    cr_assert_eq(dv_repo_open(&repo, root), 0, "%s", dv_error_last());
+    repo = testrepo_init_dv(root);
     sh("mkdir -p a/b c");
     write_pointer("model.bin.dv", DV_KIND_FILE, 1, 10);
     write_pointer("a/b/data.dv", DV_KIND_DIR, 2, 20);

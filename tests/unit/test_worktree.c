@@ -1,6 +1,7 @@
 #include "core/base/error.h"
 #include "core/repo/repo.h"
 #include "core/repo/worktree.h"
+#include "testrepo.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -12,27 +13,13 @@ static dv_repo *repo;
 
 static void write_file(const char *relpath, const void *data, size_t len)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", root, relpath);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
+    testrepo_write_file(root, relpath, data, len);
 }
 
 static void setup(void)
 {
     testutil_make_root(root, sizeof(root), "worktree");
-    cr_assert_eq(dv_repo_global_init(), 0);
-    git_repository *git = NULL;
-    cr_assert_eq(git_repository_init(&git, root, 0), 0);
-    git_repository_free(git);
-    int already = 0;
-    dv_buf top = DV_BUF_INIT;
-    dv_chunk_params params = dv_chunk_params_default();
-    cr_assert_eq(dv_repo_init(&already, &top, root, &params), 0, "%s", dv_error_last());
-    dv_buf_release(&top);
-    cr_assert_eq(dv_repo_open(&repo, root), 0, "%s", dv_error_last());
+    repo = testrepo_init(root);
 }
 
 static void teardown(void)
