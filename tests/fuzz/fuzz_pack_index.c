@@ -60,6 +60,8 @@ static void check_opened(dv_pack *pack)
 static void check_index(const uint8_t *data, size_t size, const dv_oid *pack_id)
 {
     int checked = dv_pack_check_index(data, size, pack_id, "fuzz.idx");
+    /* Only the full check asks that the ids rise (the structural one of opening does not). */
+    int out_of_order = checked < 0 && strstr(dv_error_last(), "out of order") != NULL;
 
     if (ftruncate(index_fd, 0) < 0 || pwrite(index_fd, data, size, 0) != (ssize_t)size)
         abort();
@@ -78,8 +80,9 @@ static void check_index(const uint8_t *data, size_t size, const dv_oid *pack_id)
             dv_oid sum;
             if (dv_hash_buffer(&sum, data, size - DV_INDEX_TRAILER_BYTES) < 0)
                 abort();
-            if (!memcmp(sum.id, data + size - DV_INDEX_TRAILER_BYTES, DV_OID_BYTES))
-                abort(); /* the right checksum, yet the bytes were refused */
+            if (!memcmp(sum.id, data + size - DV_INDEX_TRAILER_BYTES, DV_OID_BYTES) &&
+                !out_of_order)
+                abort(); /* the right checksum and ids in order, yet the bytes were refused */
         }
         check_opened(pack);
         dv_pack_free(pack);
