@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cmd_exit_code(int code)
@@ -166,6 +167,42 @@ int cmd_relpaths(char ***out, dv_repo *repo, int argc, char **argv)
     }
     *out = paths;
     return 0;
+}
+
+/* 1 if arg is a path in the work tree, as it is or as a pointer file. */
+static int is_worktree_path(const char *arg)
+{
+    struct stat st;
+    dv_buf pointer = DV_BUF_INIT;
+    int is_path = lstat(arg, &st) == 0;
+    if (!is_path && dv_buf_printf(&pointer, "%s%s", arg, DV_POINTER_SUFFIX) == 0)
+        is_path = lstat(pointer.ptr, &st) == 0;
+    dv_buf_release(&pointer);
+    return is_path;
+}
+
+int cmd_take_rev(dv_rev **rev, cmd_context *ctx)
+{
+    *rev = NULL;
+    if (!ctx->n_args || ctx->n_before_dashdash == 0)
+        return 0;
+    const char *arg = ctx->args[0];
+    if (ctx->n_before_dashdash > 1)
+        return cmd_fail(dv_error_set(DV_EUSAGE,
+                                     "only one revision may come before '--' (got '%s' and "
+                                     "'%s')",
+                                     arg, ctx->args[1]));
+    if (ctx->n_before_dashdash < 0 && is_worktree_path(arg))
+        return 0;
+    int error = dv_rev_resolve(rev, ctx->repo, arg);
+    if (error == DV_EUSAGE && ctx->n_before_dashdash < 0 && strchr(arg, '/'))
+        return 0; /* a path inside data that is not checked out */
+    if (error == DV_EUSAGE && ctx->n_before_dashdash < 0)
+        error = dv_error_set(DV_EUSAGE,
+                             "'%s' is neither a revision (a branch, tag or commit) nor a path in "
+                             "the work tree (put '--' before paths)",
+                             arg);
+    return error < 0 ? cmd_fail(error) : 0;
 }
 
 void cmd_relpaths_free(char **paths, int n)
@@ -336,13 +373,14 @@ static void set_value(void *dest, const cmd_option *option, const char *value)
     *(const char **)((char *)dest + option->offset) = value;
 }
 
-int cmd_parse_options(int *first_arg, int argc, char **argv, const cmd_command *usage_of,
-                      const cmd_option *options, void *dest)
+int cmd_parse_options(int *first_arg, int *n_before_dashdash, int argc, char **argv,
+                      const cmd_command *usage_of, const cmd_option *options, void *dest)
 {
     /* Options may come before, between or after the arguments (until "--"); the
      * arguments are moved, in order, to the end of argv. */
     char **args = calloc((size_t)argc + 1, sizeof(*args));
     int n_args = 0, i = 1, rc = -1;
+    *n_before_dashdash = -1;
     if (!args)
         return cmd_usage_error(NULL, "out of memory");
     for (; i < argc; i++) {
@@ -352,6 +390,7 @@ int cmd_parse_options(int *first_arg, int argc, char **argv, const cmd_command *
             continue;
         }
         if (!strcmp(arg, "--")) {
+            *n_before_dashdash = n_args;
             for (i++; i < argc; i++)
                 args[n_args++] = argv[i];
             break;

@@ -9,6 +9,7 @@
 #include "core/ops/checkout.h"
 #include "core/ops/transfer.h"
 #include "core/repo/repo.h"
+#include "core/repo/rev.h"
 #include "remotes/remote.h"
 
 #include <stddef.h>
@@ -146,7 +147,17 @@ struct cmd_context {
     int n_args;
     dv_repo *repo; /* with CMD_NEEDS_REPO (for a subcommand: when its command has it) */
     char **paths;  /* with CMD_RELPATHS: args as work-tree paths, n_args of them */
+    int n_before_dashdash; /* arguments before "--", or -1 when there was none */
 };
+
+/**
+ * For a command taking [<rev>] [--] [<path>...]: whether its first argument names a
+ * revision, as git decides. Before "--" it does; with "--" first it does not; without
+ * "--", it does when it resolves and is not a path in the work tree (as is or with
+ * ".dv"), and an argument that is neither is refused naming it. *rev is NULL when there
+ * is none. Returns 0 or an exit code (error printed).
+ */
+int cmd_take_rev(dv_rev **rev, cmd_context *ctx);
 
 /** The dispatch table: dv's commands, ending with a NULL name. */
 extern const cmd_command cmd_commands[];
@@ -156,11 +167,12 @@ const cmd_command *cmd_find(const cmd_command *table, const char *name);
 /**
  * Parse options (flags, valued options and --help) wherever they are among the
  * arguments, until "--", into dest; the arguments are moved, in order, to the end of argv.
+ * *n_before_dashdash is the number of arguments before "--", or -1 without one.
  * Returns -1 with *first_arg set to continue, or an exit code for the command to return
  * (usage printed).
  */
-int cmd_parse_options(int *first_arg, int argc, char **argv, const cmd_command *usage_of,
-                      const cmd_option *options, void *dest);
+int cmd_parse_options(int *first_arg, int *n_before_dashdash, int argc, char **argv,
+                      const cmd_command *usage_of, const cmd_option *options, void *dest);
 
 /** The usage text of a command: its synopsis and description, then its options (those of
  *  every subcommand) from the tables. Returns 0 or DV_ENOMEM. */

@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct ls_options {
     int long_format, recursive, json;
@@ -91,33 +90,6 @@ static int print_entry(void *ctx, const dv_ls_entry *e)
     return 0;
 }
 
-/* The first argument names the revision when git resolves it and it is not a path in the
- * work tree; an argument that is neither is refused here, naming it. */
-static int take_rev(dv_rev **rev, cmd_context *ctx)
-{
-    struct stat st;
-    *rev = NULL;
-    if (!ctx->n_args)
-        return 0;
-    const char *arg = ctx->args[0];
-    dv_buf pointer = DV_BUF_INIT;
-    int is_path = lstat(arg, &st) == 0;
-    if (!is_path && dv_buf_printf(&pointer, "%s%s", arg, DV_POINTER_SUFFIX) == 0)
-        is_path = lstat(pointer.ptr, &st) == 0;
-    dv_buf_release(&pointer);
-    if (is_path)
-        return 0;
-    int error = dv_rev_resolve(rev, ctx->repo, arg);
-    if (error == DV_EUSAGE && strchr(arg, '/'))
-        return 0; /* a path inside data that is not checked out */
-    if (error == DV_EUSAGE)
-        error = dv_error_set(DV_EUSAGE,
-                             "'%s' is neither a revision (a branch, tag or commit) nor a path in "
-                             "the work tree",
-                             arg);
-    return error;
-}
-
 int cmd_ls(cmd_context *ctx)
 {
     const ls_options *opts = ctx->options;
@@ -125,11 +97,9 @@ int cmd_ls(cmd_context *ctx)
     dv_rev *rev = NULL;
     char **paths = NULL;
     int rc = 0, n_paths = 0;
-    int error = take_rev(&rev, ctx);
-    if (error < 0) {
-        rc = cmd_fail(error);
+    int error = 0;
+    if ((rc = cmd_take_rev(&rev, ctx)))
         goto done;
-    }
     int first = rev ? 1 : 0;
     n_paths = ctx->n_args - first;
     if ((rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + first)))

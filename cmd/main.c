@@ -113,14 +113,14 @@ static int run_command(const cmd_command *command, const cmd_command *usage_of, 
                        int argc, char **argv)
 {
     const cmd_syntax *syntax = command->syntax;
-    cmd_context ctx = {usage_of, NULL, argv + 1, argc - 1, repo, NULL};
+    cmd_context ctx = {usage_of, NULL, argv + 1, argc - 1, repo, NULL, -1};
     int rc = 0;
     if (!(command->flags & CMD_RAW_ARGS)) {
         int first;
         if (syntax->options_size && !(ctx.options = calloc(1, syntax->options_size)))
             return cmd_fail(dv_error_set(DV_ENOMEM, "out of memory"));
-        if ((rc = cmd_parse_options(&first, argc, argv, usage_of, syntax->options, ctx.options)) >=
-            0)
+        if ((rc = cmd_parse_options(&first, &ctx.n_before_dashdash, argc, argv, usage_of,
+                                    syntax->options, ctx.options)) >= 0)
             goto done;
         rc = 0;
         ctx.args = argv + first;
