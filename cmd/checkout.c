@@ -17,11 +17,15 @@ static const cmd_option checkout_option_table[] = {
 };
 
 const cmd_syntax cmd_checkout_syntax = {
-    "usage: dv checkout [-f] [-q] [<path>...]\n"
+    "usage: dv checkout [-f] [-q] [<rev>] [--] [<path>...]\n"
     "\n"
     "Restore tracked data so that it matches the pointer files (after git\n"
     "checkout, git pull or a clone). Files that already match are not touched.\n"
-    "Refuses to overwrite changes whose content is not in the store.\n",
+    "With <rev> (a branch, tag, commit, HEAD~3, ...), the pointer files of that\n"
+    "revision are written and staged first, as git checkout <rev> -- <pointer files>\n"
+    "would, and a tracked path that revision lacks is removed. Refuses to overwrite\n"
+    "changes whose content is not in the store, and writes nothing when the store\n"
+    "lacks data the revision names.\n",
     checkout_option_table,
     sizeof(checkout_options),
     0,
@@ -33,6 +37,17 @@ const cmd_syntax cmd_checkout_syntax = {
 int cmd_checkout(cmd_context *ctx)
 {
     const checkout_options *opts = ctx->options;
-    return cmd_restore(ctx->repo, (const char *const *)ctx->paths, (size_t)ctx->n_args, opts->force,
-                       opts->quiet);
+    dv_rev *rev = NULL;
+    char **paths = NULL;
+    int n_paths = 0;
+    int rc = cmd_take_rev(&rev, ctx);
+    if (rc)
+        return rc;
+    n_paths = ctx->n_args - (rev ? 1 : 0);
+    if (!(rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + (rev ? 1 : 0))))
+        rc = cmd_restore(ctx->repo, rev, (const char *const *)paths, (size_t)n_paths, opts->force,
+                         opts->quiet);
+    cmd_relpaths_free(paths, n_paths);
+    dv_rev_free(rev);
+    return rc;
 }

@@ -368,9 +368,18 @@ static void set_flag(void *dest, const cmd_option *option)
     *(int *)((char *)dest + option->offset) = 1;
 }
 
-static void set_value(void *dest, const cmd_option *option, const char *value)
+/* 0, or -1 when a repeatable option was given too often. */
+static int set_value(void *dest, const cmd_option *option, const char *value)
 {
-    *(const char **)((char *)dest + option->offset) = value;
+    if (!option->repeatable) {
+        *(const char **)((char *)dest + option->offset) = value;
+        return 0;
+    }
+    cmd_values *values = (cmd_values *)((char *)dest + option->offset);
+    if (values->n == CMD_VALUES_MAX)
+        return -1;
+    values->v[values->n++] = value;
+    return 0;
 }
 
 int cmd_parse_options(int *first_arg, int *n_before_dashdash, int argc, char **argv,
@@ -413,10 +422,12 @@ int cmd_parse_options(int *first_arg, int *n_before_dashdash, int argc, char **a
                     goto done;
                 }
                 set_flag(dest, o);
-            } else if (eq) {
-                set_value(dest, o, eq + 1);
-            } else if (i + 1 < argc) {
-                set_value(dest, o, argv[++i]);
+            } else if (eq || i + 1 < argc) {
+                if (set_value(dest, o, eq ? eq + 1 : argv[++i]) < 0) {
+                    rc = cmd_usage_error(usage_of, "option --%s given more than %d times",
+                                         o->long_name, CMD_VALUES_MAX);
+                    goto done;
+                }
             } else {
                 rc = cmd_usage_error(usage_of, "option --%s needs a value", o->long_name);
                 goto done;
@@ -433,12 +444,13 @@ int cmd_parse_options(int *first_arg, int *n_before_dashdash, int argc, char **a
                 set_flag(dest, o);
                 continue;
             }
-            if (c[1]) { /* -rorigin */
-                set_value(dest, o, c + 1);
-            } else if (i + 1 < argc) {
-                set_value(dest, o, argv[++i]);
-            } else {
+            if (!c[1] && i + 1 >= argc) {
                 rc = cmd_usage_error(usage_of, "option -%c needs a value", *c);
+                goto done;
+            }
+            if (set_value(dest, o, c[1] ? c + 1 : argv[++i]) < 0) { /* -rorigin, -r origin */
+                rc = cmd_usage_error(usage_of, "option -%c given more than %d times", *c,
+                                     CMD_VALUES_MAX);
                 goto done;
             }
             break;
@@ -480,14 +492,16 @@ void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args)
             (unsigned long long)s->bytes_received);
 }
 
-int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, int quiet)
+int cmd_restore(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n, int force,
+                int quiet)
 {
     int rc = 0;
     dv_checkout_result result;
     dv_buf shown = DV_BUF_INIT;
     cmd_progress progress;
     cmd_progress_start(&progress, "restoring", 0, quiet);
-    dv_checkout_options copts = {force, cmd_progress_update, &progress, cmd_progress_set_total};
+    dv_checkout_options copts = {force, cmd_progress_update, &progress, cmd_progress_set_total,
+                                 rev};
     int error = dv_checkout(&result, repo, paths, n, &copts);
     cmd_progress_end(&progress);
     cmd_warn_bad_pointers(&result.bad_pointers);
@@ -506,6 +520,11 @@ int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, in
         cmd_show_path(&shown, repo, result.overwritten.paths[i]);
         cmd_warn("overwrote unsaved changes in %s", shown.ptr);
     }
+    if (!quiet && rev)
+        printf("wrote %llu pointer file%s of %s, removed %llu\n",
+               (unsigned long long)result.pointers_written,
+               result.pointers_written == 1 ? "" : "s", dv_rev_name(rev),
+               (unsigned long long)result.pointers_removed);
     if (!quiet)
         printf("restored %llu file%s (%s), %llu unchanged, %llu removed\n",
                (unsigned long long)result.files_restored, result.files_restored == 1 ? "" : "s",
@@ -535,13 +554,44 @@ int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote,
         *remote = NULL;
         return rc;
     }
+    dv_revset *revs = NULL;
+    if ((rc = cmd_transfer_revs(&revs, ctx))) {
+        dv_remote_free(*remote);
+        *remote = NULL;
+        return rc;
+    }
     cmd_progress progress;
     cmd_progress_start(&progress, label, 0, args->quiet);
-    dv_transfer_options topts = {jobs, cmd_progress_update, &progress, cmd_progress_set_total};
+    dv_transfer_options topts = {jobs, cmd_progress_update, &progress, cmd_progress_set_total,
+                                 revs};
     *error = transfer(result, ctx->repo, *remote, (const char *const *)ctx->paths,
                       (size_t)ctx->n_args, &topts);
     cmd_progress_end(&progress);
     cmd_transfer_stats(*remote, args);
+    dv_revset_free(revs);
+    return 0;
+}
+
+int cmd_transfer_revs(dv_revset **out, cmd_context *ctx)
+{
+    const cmd_transfer_args *args = ctx->options;
+    unsigned refs = (args->all_branches ? DV_REVSET_BRANCHES : 0) |
+                    (args->all_tags ? DV_REVSET_TAGS : 0) |
+                    (args->all_commits ? DV_REVSET_COMMITS : 0);
+    int error = 0;
+    *out = NULL;
+    if (!args->revs.n && !refs)
+        return 0;
+    if ((error = dv_revset_new(out, ctx->repo)) < 0)
+        return cmd_fail(error);
+    dv_revset_add_refs(*out, refs);
+    for (int i = 0; i < args->revs.n && !error; i++)
+        error = dv_revset_add(*out, args->revs.v[i]);
+    if (error < 0) {
+        dv_revset_free(*out);
+        *out = NULL;
+        return cmd_fail(error);
+    }
     return 0;
 }
 

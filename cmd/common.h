@@ -89,19 +89,31 @@ typedef struct cmd_option {
     size_t offset;
     const char *help;      /* for the usage text; a line after a '\n' is indented under the first */
     cmd_complete complete; /* what the value is, for completion */
+    int repeatable;        /* the value goes to a cmd_values, once for each time it is given */
 } cmd_option;
+
+/** The values of an option that may be given more than once. */
+#define CMD_VALUES_MAX 64
+typedef struct cmd_values {
+    const char *v[CMD_VALUES_MAX];
+    int n;
+} cmd_values;
 
 #define CMD_FLAG(type, field, long_name, short_name, help)                                         \
     {                                                                                              \
-        long_name, short_name, NULL, offsetof(type, field), help, CMD_COMPLETE_NONE                \
+        long_name, short_name, NULL, offsetof(type, field), help, CMD_COMPLETE_NONE, 0             \
     }
 #define CMD_VALUE(type, field, long_name, short_name, value_name, help, complete)                  \
     {                                                                                              \
-        long_name, short_name, value_name, offsetof(type, field), help, complete                   \
+        long_name, short_name, value_name, offsetof(type, field), help, complete, 0                \
+    }
+#define CMD_VALUES(type, field, long_name, short_name, value_name, help, complete)                 \
+    {                                                                                              \
+        long_name, short_name, value_name, offsetof(type, field), help, complete, 1                \
     }
 #define CMD_OPTIONS_END                                                                            \
     {                                                                                              \
-        NULL, 0, NULL, 0, NULL, CMD_COMPLETE_NONE                                                  \
+        NULL, 0, NULL, 0, NULL, CMD_COMPLETE_NONE, 0                                               \
     }
 
 /** A command's options and arguments, defined in its file beside the command. */
@@ -205,6 +217,8 @@ typedef struct cmd_transfer_args {
     const char *remote_name; /* -r, --remote */
     const char *jobs_text;   /* -j, --jobs */
     int quiet, stats, force;
+    cmd_values revs; /* --rev */
+    int all_branches, all_tags, all_commits;
 } cmd_transfer_args;
 
 /* Their option table's entries. */
@@ -220,6 +234,18 @@ typedef struct cmd_transfer_args {
     CMD_FLAG(cmd_transfer_args, quiet, "quiet", 'q', "print only warnings and errors")
 #define CMD_TRANSFER_STATS                                                                         \
     CMD_FLAG(cmd_transfer_args, stats, "stats", 0, "print the requests made to the remote")
+#define CMD_TRANSFER_REV                                                                           \
+    CMD_VALUES(cmd_transfer_args, revs, "rev", 0, "<rev>",                                         \
+               "the data of this revision (a branch, tag, commit...)\ninstead of the work tree's " \
+               "(repeatable)",                                                                     \
+               CMD_COMPLETE_NONE)
+#define CMD_TRANSFER_REVS                                                                          \
+    CMD_TRANSFER_REV,                                                                              \
+        CMD_FLAG(cmd_transfer_args, all_branches, "all-branches", 0,                               \
+                 "the data of every branch"),                                                      \
+        CMD_FLAG(cmd_transfer_args, all_tags, "all-tags", 0, "the data of every tag"),             \
+        CMD_FLAG(cmd_transfer_args, all_commits, "all-commits", 0,                                 \
+                 "the data of every commit of the history")
 /* Their syntax: the usage text, then the entries of the option table; any paths. */
 #define CMD_TRANSFER_SYNTAX(usage, ...)                                                            \
     {                                                                                              \
@@ -240,12 +266,17 @@ typedef int (*cmd_transfer_fn)(dv_transfer_result *result, dv_repo *repo, dv_rem
  *  remote could not be opened (error printed, nothing to free). */
 int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote, cmd_context *ctx,
                      const char *label, cmd_transfer_fn transfer);
+/** The revisions that --rev, --all-branches, --all-tags and --all-commits name (NULL when
+ *  none: the work tree's pointers). Returns 0 or an exit code (error printed). */
+int cmd_transfer_revs(dv_revset **out, cmd_context *ctx);
 /** With --stats, print the remote's request counters to stderr. */
 void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args);
 
-/** Make the work-tree data under paths (all when n is 0) match the pointer files and
- *  report it, as dv checkout does. The caller holds the lock. Returns an exit code. */
-int cmd_restore(dv_repo *repo, const char *const *paths, size_t n, int force, int quiet);
+/** Make the work-tree data under paths (all when n is 0) match the pointer files (those of
+ *  rev when it is not NULL) and report it, as dv checkout does. The caller holds the lock.
+ *  Returns an exit code. */
+int cmd_restore(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n, int force,
+                int quiet);
 
 /** Warn about each pointer file that could not be read and was skipped. */
 void cmd_warn_bad_pointers(const dv_path_list *bad);

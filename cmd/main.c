@@ -38,7 +38,7 @@ const cmd_command cmd_commands[] = {
      "store files or directories and write their pointer files", &cmd_add_syntax, NULL},
     {"status", cmd_status, CMD_NEEDS_REPO | CMD_RELPATHS,
      "show which tracked paths differ from their pointer files", &cmd_status_syntax, NULL},
-    {"checkout", cmd_checkout, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+    {"checkout", cmd_checkout, CMD_NEEDS_REPO | CMD_TAKES_LOCK,
      "make the work tree match the pointer files", &cmd_checkout_syntax, NULL},
     {"push", cmd_push, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
      "send the data named by the pointer files to a remote", &cmd_push_syntax, NULL},

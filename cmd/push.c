@@ -7,13 +7,16 @@
 #include <stdio.h>
 
 const cmd_syntax cmd_push_syntax = CMD_TRANSFER_SYNTAX(
-    "usage: dv push [-r <remote>] [-j <n>] [-q] [--stats] [<path>...]\n"
+    "usage: dv push [-r <remote>] [-j <n>] [-q] [--stats] [--rev <rev>]... [--all-branches]\n"
+    "               [--all-tags] [--all-commits] [<path>...]\n"
     "\n"
     "Send to the remote the data that the pointer files in git's index name (all,\n"
-    "or those under the paths) and that the remote does not have yet. Packs are\n"
+    "or those under the paths), or those of the revisions given, and that the\n"
+    "remote does not have yet. Packs are\n"
     "uploaded whole, each before its index, so an interrupted push leaves nothing\n"
     "a reader would use.\n",
-    CMD_TRANSFER_REMOTE, CMD_TRANSFER_JOBS("uploads"), CMD_TRANSFER_QUIET, CMD_TRANSFER_STATS);
+    CMD_TRANSFER_REMOTE, CMD_TRANSFER_JOBS("uploads"), CMD_TRANSFER_QUIET, CMD_TRANSFER_STATS,
+    CMD_TRANSFER_REVS);
 
 int cmd_push(cmd_context *ctx)
 {

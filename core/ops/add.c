@@ -130,39 +130,13 @@ done:
 /* Write <relpath>.dv unless it already says exactly this. */
 static int write_pointer(int *written, dv_repo *repo, const char *relpath, const dv_pointer *p)
 {
-    dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT, old = DV_BUF_INIT;
-    int error, dirfd = -1, fd = -1, tmp_fd = -1;
-    const char *leaf;
-    *written = 0;
-    if ((error = dv_pointer_format(&text, p)) < 0 || (error = dv_buf_puts(&path, relpath)) < 0 ||
-        (error = dv_buf_puts(&path, DV_POINTER_SUFFIX)) < 0 ||
-        (error = dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, path.ptr, 0)) < 0)
-        goto done;
-    if ((fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
-        struct stat st;
-        size_t got = 0;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == (off_t)text.len &&
-            dv_buf_grow(&old, text.len) == 0 &&
-            dv_fs_read_full(fd, old.ptr, text.len, &got, path.ptr) == 0 && got == text.len &&
-            !memcmp(old.ptr, text.ptr, text.len))
-            goto done;
-        dv_error_clear();
-    }
-    if ((error = dv_repo_tmp_fd(&tmp_fd, repo)) < 0 ||
-        (error = dv_wtfs_write_atomic(dirfd, leaf, text.ptr, text.len, 0644, tmp_fd, path.ptr)) <
-            0)
-        goto done;
-    *written = 1;
-done:
-    if (tmp_fd >= 0)
-        close(tmp_fd);
-    if (fd >= 0)
-        close(fd);
-    if (dirfd >= 0)
-        close(dirfd);
+    dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT;
+    int error;
+    if ((error = dv_pointer_format(&text, p)) == 0 && (error = dv_buf_puts(&path, relpath)) == 0 &&
+        (error = dv_buf_puts(&path, DV_POINTER_SUFFIX)) == 0)
+        error = dv_repo_write_pointer_text(written, repo, path.ptr, text.ptr, text.len, 0);
     dv_buf_release(&text);
     dv_buf_release(&path);
-    dv_buf_release(&old);
     return error;
 }
 

@@ -13,12 +13,14 @@
 
 #include "core/base/error.h"
 #include "core/base/fs.h"
+#include "core/base/pathname.h"
 #include "core/base/tempfile.h"
 #include "core/base/wtfs.h"
 #include "core/data/chunkmap.h"
 #include "core/data/objread.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
+#include "core/ops/reach.h"
 #include "core/ops/status.h"
 #include "core/repo/worktree.h"
 
@@ -952,8 +954,39 @@ static int walk_roots(walker *w, const checkout_root *roots, size_t n)
     return error;
 }
 
-/* Read the pointers, refusing any whose data the store lacks or that expands to more
- * than the checkout may write. */
+/* Refuse a root whose data the store lacks or that expands to more than the checkout may
+ * write. */
+static int check_root(walker *w, const checkout_root *r)
+{
+    int error = 0;
+    if (!dv_odb_has(w->odb, &r->ptr.oid)) {
+        if (w->opts->rev)
+            return dv_error_set(DV_ENOTFOUND,
+                                "the content of %s at revision %s (%s %s) is not in the local "
+                                "store; run dv fetch --rev %s (or dv pull --rev %s)",
+                                r->path, dv_rev_name(w->opts->rev),
+                                dv_pointer_kind_name(r->ptr.kind), dv_oid_hex(&r->ptr.oid),
+                                dv_rev_name(w->opts->rev), dv_rev_name(w->opts->rev));
+        return dv_error_set(DV_ENOTFOUND,
+                            "the content of %s (%s %s) is not in the local store "
+                            "(run dv pull, or dv add it from a work tree that has it)",
+                            r->path, dv_pointer_kind_name(r->ptr.kind), dv_oid_hex(&r->ptr.oid));
+    }
+    uint64_t below = 0;
+    if (r->ptr.kind == DV_KIND_DIR && (error = count_tree(&below, w, &r->ptr.oid, r->path, 0)) < 0)
+        return error;
+    w->entries += 1 + below;
+    if (w->entries > DV_CHECKOUT_MAX_ENTRIES)
+        return dv_error_set(DV_ECORRUPT,
+                            "%s (%s) expands to more than %llu files and directories, the "
+                            "limit of one checkout; dv refuses to restore it (a tree that "
+                            "names the same subtree over and over?)",
+                            r->path, dv_oid_hex(&r->ptr.oid),
+                            (unsigned long long)DV_CHECKOUT_MAX_ENTRIES);
+    return 0;
+}
+
+/* Read the staged pointers; one that cannot be read is listed and skipped. */
 static int read_roots(walker *w, checkout_root *roots, size_t *n_roots, char **pointers,
                       size_t n_pointers)
 {
@@ -971,26 +1004,222 @@ static int read_roots(walker *w, checkout_root *roots, size_t *n_roots, char **p
         if (!(r->path = strndup(pointers[i], strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX))))
             return dv_error_set(DV_ENOMEM, "out of memory");
         (*n_roots)++;
-        if (!dv_odb_has(w->odb, &r->ptr.oid))
-            return dv_error_set(DV_ENOTFOUND,
-                                "the content of %s (%s %s) is not in the local store "
-                                "(run dv pull, or dv add it from a work tree that has it)",
-                                r->path, dv_pointer_kind_name(r->ptr.kind),
-                                dv_oid_hex(&r->ptr.oid));
-        uint64_t below = 0;
-        if (r->ptr.kind == DV_KIND_DIR &&
-            (error = count_tree(&below, w, &r->ptr.oid, r->path, 0)) < 0)
+        if ((error = check_root(w, r)) < 0)
             return error;
-        w->entries += 1 + below;
-        if (w->entries > DV_CHECKOUT_MAX_ENTRIES)
-            return dv_error_set(DV_ECORRUPT,
-                                "%s (%s) expands to more than %llu files and directories, the "
-                                "limit of one checkout; dv refuses to restore it (a tree that "
-                                "names the same subtree over and over?)",
-                                r->path, dv_oid_hex(&r->ptr.oid),
-                                (unsigned long long)DV_CHECKOUT_MAX_ENTRIES);
     }
     return 0;
+}
+
+/* ---- the pointer files of a revision ---- */
+
+/* What a checkout of a revision changes: its pointers (roots), and the staged pointers
+ * under the filters that it lacks (gone, data paths). */
+typedef struct rev_plan {
+    checkout_root *roots;
+    size_t n_roots, alloc_roots;
+    dv_path_list gone;
+    const char *const *filters;
+    size_t n_filters;
+    char *used; /* per filter: it names something at the revision or staged */
+} rev_plan;
+
+static void note_filters(rev_plan *p, const char *data_relpath)
+{
+    for (size_t i = 0; i < p->n_filters; i++)
+        if (dv_rev_path_matches(data_relpath, p->filters[i]))
+            p->used[i] = 1;
+}
+
+static int plan_rev_pointer(void *ctx, const char *data_relpath, const dv_pointer *ptr)
+{
+    rev_plan *p = ctx;
+    note_filters(p, data_relpath);
+    if (p->n_roots == p->alloc_roots) {
+        size_t alloc = p->alloc_roots ? p->alloc_roots * 2 : 16;
+        checkout_root *roots = realloc(p->roots, alloc * sizeof(*roots));
+        if (!roots)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->roots = roots;
+        p->alloc_roots = alloc;
+    }
+    if (!(p->roots[p->n_roots].path = strdup(data_relpath)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    p->roots[p->n_roots++].ptr = *ptr;
+    return 0;
+}
+
+static int cmp_root(const void *a, const void *b)
+{
+    return strcmp(((const checkout_root *)a)->path, ((const checkout_root *)b)->path);
+}
+
+static int plan_staged_pointer(void *ctx, const char *pointer_relpath)
+{
+    rev_plan *p = ctx;
+    size_t len = strlen(pointer_relpath) - strlen(DV_POINTER_SUFFIX);
+    char *data = strndup(pointer_relpath, len);
+    int error = 0, wanted = !p->n_filters;
+    if (!data)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n_filters; i++)
+        if (dv_rev_path_matches(data, p->filters[i]))
+            wanted = p->used[i] = 1;
+    checkout_root key = {data, {0}};
+    if (wanted && !(p->n_roots && bsearch(&key, p->roots, p->n_roots, sizeof(key), cmp_root))) {
+        const char *problem = dv_pathname_check_path(data, NULL, NULL);
+        error = problem ? dv_error_set(DV_ECORRUPT, "pointer file %s names a path dv never "
+                                                    "writes: %s",
+                                       pointer_relpath, problem)
+                        : dv_path_list_add(&p->gone, data);
+    }
+    free(data);
+    return error;
+}
+
+/* The plan of a checkout of w->opts->rev: its pointers under the filters, each path checked,
+ * every object they reach present; the staged ones it lacks. */
+static int plan_rev(rev_plan *p, walker *w)
+{
+    dv_rev *rev = w->opts->rev;
+    char **paths = NULL;
+    int error = dv_rev_each_pointer(rev, p->filters, p->n_filters, plan_rev_pointer, p);
+    if (!error && p->n_roots > 1)
+        qsort(p->roots, p->n_roots, sizeof(*p->roots), cmp_root);
+    if (!error)
+        error = dv_repo_each_pointer(w->repo, plan_staged_pointer, p);
+    for (size_t i = 0; !error && i < p->n_filters; i++)
+        if (!p->used[i])
+            error = dv_error_set(DV_EUSAGE,
+                                 "%s is not tracked by dv at revision %s, nor staged in git",
+                                 p->filters[i][0] ? p->filters[i] : ".", dv_rev_name(rev));
+    if (!error && !(paths = calloc(p->n_roots + 1, sizeof(*paths))))
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; !error && i < p->n_roots; i++)
+        paths[i] = p->roots[i].path;
+    if (!error)
+        error = dv_rev_check_data_paths(paths, p->n_roots);
+    free(paths);
+    for (size_t i = 0; !error && i < p->n_roots; i++)
+        error = check_root(w, &p->roots[i]);
+    return error;
+}
+
+/* Every object the roots reach must be in the store before anything is written. */
+typedef struct rev_reach {
+    const rev_plan *plan;
+    dv_buf name;
+} rev_reach;
+
+static const char *rev_root_name(void *ctx, uint32_t root)
+{
+    rev_reach *r = ctx;
+    dv_buf_truncate(&r->name, 0);
+    if (dv_buf_puts(&r->name, r->plan->roots[root].path) < 0)
+        return "the data";
+    return r->name.ptr;
+}
+
+static int check_reachable(walker *w, const rev_plan *p)
+{
+    dv_reach_item *items = calloc(p->n_roots + 1, sizeof(*items));
+    rev_reach r = {p, DV_BUF_INIT};
+    if (!items)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n_roots; i++) {
+        items[i].id = p->roots[i].ptr.oid;
+        items[i].type = p->roots[i].ptr.kind == DV_KIND_DIR       ? DV_OBJ_TREE
+                        : p->roots[i].ptr.kind == DV_KIND_SYMLINK ? DV_OBJ_CHUNK
+                                                                  : DV_OBJ_MANIFEST;
+        items[i].root = (uint32_t)i;
+    }
+    dv_reach_ops ops = {NULL, NULL, NULL, NULL, rev_root_name, &r};
+    int error = dv_reach_walk(w->odb, items, p->n_roots, &ops);
+    if (error == DV_ENOTFOUND) {
+        const char *name = dv_rev_name(w->opts->rev);
+        error = dv_error_set(DV_ENOTFOUND, "cannot check out revision %s: %s; run dv fetch --rev "
+                                           "%s (or dv pull --rev %s)",
+                             name, dv_error_last(), name, name);
+    }
+    free(items);
+    dv_buf_release(&r.name);
+    return error;
+}
+
+/* The walk that checks, for a path the revision lacks: can its data go? The walk that
+ * writes removes it. */
+static int walk_gone(walker *w, const dv_path_list *gone)
+{
+    int error = 0;
+    for (size_t i = 0; i < gone->n && !error; i++) {
+        int dirfd = -1;
+        const char *leaf;
+        struct stat st;
+        error = dv_wtfs_open_parent(&dirfd, &leaf, w->repo->workdir_fd, gone->paths[i], 0);
+        if (error == DV_ENOTFOUND) {
+            error = 0;
+            continue;
+        }
+        if (error < 0)
+            break;
+        if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            error = remove_item(w, dirfd, leaf, gone->paths[i], &st);
+        else if (errno != ENOENT)
+            error = dv_error_errno("cannot look at %s", gone->paths[i]);
+        close(dirfd);
+    }
+    return error;
+}
+
+/* Write the revision's pointer files and stage them (with any .gitignore line their data
+ * needs, as dv add writes); remove the pointer files of the paths it lacks, and unstage
+ * them. */
+static int write_rev_pointers(walker *w, const rev_plan *p)
+{
+    dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT, ignore = DV_BUF_INIT;
+    dv_path_list stage = {0}, unstage = {0};
+    int error = 0;
+    for (size_t i = 0; i < p->n_roots && !error; i++) {
+        dv_pointer check;
+        int written = 0, changed = 0;
+        dv_buf_truncate(&path, 0);
+        if ((error = dv_buf_printf(&path, "%s%s", p->roots[i].path, DV_POINTER_SUFFIX)) < 0 ||
+            (error = dv_rev_read_pointer_text(&check, &text, w->opts->rev, path.ptr)) < 0 ||
+            (error = dv_repo_write_pointer_text(&written, w->repo, path.ptr, text.ptr, text.len,
+                                                DV_WTFS_CREATE)) < 0 ||
+            (error = dv_path_list_add(&stage, path.ptr)) < 0 ||
+            (error = dv_repo_ignore(&changed, &ignore, w->repo, p->roots[i].path)) < 0)
+            break;
+        w->result->pointers_written += (uint64_t)written;
+        if (changed && ignore.len)
+            error = dv_path_list_add(&stage, ignore.ptr);
+    }
+    for (size_t i = 0; i < p->gone.n && !error; i++) {
+        int dirfd = -1;
+        const char *leaf;
+        dv_buf_truncate(&path, 0);
+        if ((error = dv_buf_printf(&path, "%s%s", p->gone.paths[i], DV_POINTER_SUFFIX)) < 0)
+            break;
+        error = dv_wtfs_open_parent(&dirfd, &leaf, w->repo->workdir_fd, path.ptr, 0);
+        if (!error && unlinkat(dirfd, leaf, 0) < 0 && errno != ENOENT)
+            error = dv_error_errno("cannot remove %s", path.ptr);
+        if (dirfd >= 0)
+            close(dirfd);
+        if (error == DV_ENOTFOUND)
+            error = 0;
+        if (!error)
+            error = dv_path_list_add(&unstage, path.ptr);
+        w->result->pointers_removed++;
+    }
+    if (!error && stage.n)
+        error = dv_repo_stage(w->repo, (const char *const *)stage.paths, stage.n);
+    if (!error && unstage.n)
+        error = dv_repo_unstage(w->repo, (const char *const *)unstage.paths, unstage.n);
+    dv_path_list_free(&stage);
+    dv_path_list_free(&unstage);
+    dv_buf_release(&text);
+    dv_buf_release(&path);
+    dv_buf_release(&ignore);
+    return error;
 }
 
 int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,
@@ -1002,6 +1231,7 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     checkout_root *roots = NULL;
     walker w = {0};
     dv_checkout_options default_opts = {0};
+    rev_plan plan = {0};
     memset(result, 0, sizeof(*result));
     w.repo = repo;
     w.opts = opts ? opts : &default_opts;
@@ -1010,7 +1240,8 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     w.tmp_fd = -1;
     w.umask_bits = umask(022);
     umask(w.umask_bits);
-    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
+    if (!w.opts->rev &&
+        (error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
     dv_worktree_options wopts = {0};
     struct stat tmp_st;
@@ -1024,12 +1255,26 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
         goto done;
     }
     w.tmp_dev = tmp_st.st_dev;
-    if (!(roots = calloc(n_pointers ? n_pointers : 1, sizeof(*roots)))) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
+    if (w.opts->rev) {
+        plan.filters = filters;
+        plan.n_filters = n_filters;
+        if (!(plan.used = calloc(n_filters + 1, 1))) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((error = plan_rev(&plan, &w)) < 0 || (error = check_reachable(&w, &plan)) < 0)
+            goto done;
+        roots = plan.roots; /* lent: freed with the plan */
+        n_roots = plan.n_roots;
+    } else {
+        if (!(roots = calloc(n_pointers ? n_pointers : 1, sizeof(*roots)))) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((error = read_roots(&w, roots, &n_roots, pointers, n_pointers)) < 0)
+            goto done;
     }
-    if ((error = read_roots(&w, roots, &n_roots, pointers, n_pointers)) < 0 ||
-        (error = walk_roots(&w, roots, n_roots)) < 0)
+    if ((error = walk_gone(&w, &plan.gone)) < 0 || (error = walk_roots(&w, roots, n_roots)) < 0)
         goto done;
     if (result->conflicts.n) {
         error = dv_error_set(DV_ECONFLICT,
@@ -1042,8 +1287,11 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     if (w.opts->planned)
         w.opts->planned(w.opts->progress_ctx, w.bytes_to_write);
     w.applying = 1;
+    if (w.opts->rev && (error = write_rev_pointers(&w, &plan)) < 0)
+        goto done;
     if ((error = dv_pool_new(&w.pool, dv_pool_default_threads())) < 0 ||
-        (error = walk_roots(&w, roots, n_roots)) < 0 || (error = settle_restored(&w)) < 0)
+        (error = walk_gone(&w, &plan.gone)) < 0 || (error = walk_roots(&w, roots, n_roots)) < 0 ||
+        (error = settle_restored(&w)) < 0)
         goto done;
 done:
     if (w.wt)
@@ -1051,9 +1299,15 @@ done:
     for (size_t i = 0; i < n_pointers; i++)
         free(pointers[i]);
     free(pointers);
-    for (size_t i = 0; i < n_roots; i++)
+    for (size_t i = 0; roots != plan.roots && i < n_roots; i++)
         free(roots[i].path);
-    free(roots);
+    if (roots != plan.roots)
+        free(roots);
+    for (size_t i = 0; i < plan.n_roots; i++)
+        free(plan.roots[i].path);
+    free(plan.roots);
+    free(plan.used);
+    dv_path_list_free(&plan.gone);
     for (size_t i = 0; i < w.n_restored; i++)
         free(w.restored[i].relpath);
     free(w.restored);

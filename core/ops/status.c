@@ -7,6 +7,7 @@
 #include "core/base/wtfs.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
+#include "core/repo/rev.h"
 #include "core/repo/worktree.h"
 
 #include <errno.h>
@@ -102,51 +103,6 @@ static int match_one(void *p, const char *pointer)
     return 0;
 }
 
-static int cmp_paths(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * Refuse pointer paths dv must never write: a name that is a form of .git or .dv (a
- * restored .git directory runs its config's commands), and a data path inside another
- * pointer's (evil.dv restoring a symlink, then evil/x.dv writing through it).
- */
-static int check_pointer_paths(char **paths, size_t n)
-{
-    dv_buf prefix = DV_BUF_INIT;
-    int error = 0;
-    for (size_t i = 0; i < n && !error; i++) {
-        size_t at, len;
-        const char *problem = dv_pathname_check_path(paths[i], &at, &len);
-        if (problem)
-            error = dv_error_set(DV_ECORRUPT,
-                                 "pointer file %s%s names a path dv never writes: '%.*s' %s "
-                                 "(remove it from git: git rm --cached %s%s)",
-                                 paths[i], DV_POINTER_SUFFIX, (int)len, paths[i] + at, problem,
-                                 paths[i], DV_POINTER_SUFFIX);
-    }
-    if (n > 1)
-        qsort(paths, n, sizeof(*paths), cmp_paths);
-    for (size_t i = 0; i < n && !error; i++) {
-        for (const char *slash = strchr(paths[i], '/'); slash && !error;
-             slash = strchr(slash + 1, '/')) {
-            dv_buf_clear(&prefix);
-            if ((error = dv_buf_put(&prefix, paths[i], (size_t)(slash - paths[i]))) < 0)
-                break;
-            char *key = prefix.ptr;
-            if (n && bsearch(&key, paths, n, sizeof(*paths), cmp_paths))
-                error = dv_error_set(DV_ECORRUPT,
-                                     "pointer files %s%s and %s%s overlap: %s lies inside %s, "
-                                     "which %s%s tracks (remove one of them from git)",
-                                     prefix.ptr, DV_POINTER_SUFFIX, paths[i], DV_POINTER_SUFFIX,
-                                     paths[i], prefix.ptr, prefix.ptr, DV_POINTER_SUFFIX);
-        }
-    }
-    dv_buf_release(&prefix);
-    return error;
-}
-
 int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
                               size_t n_filters)
 {
@@ -155,7 +111,7 @@ int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const c
     if (!(m.used = calloc(n_filters + 1, sizeof(*m.used))))
         return dv_error_set(DV_ENOMEM, "out of memory");
     if ((error = dv_repo_each_pointer(repo, match_one, &m)) < 0 ||
-        (error = check_pointer_paths(m.all, m.n_all)) < 0)
+        (error = dv_rev_check_data_paths(m.all, m.n_all)) < 0)
         goto done;
     for (size_t i = 0; i < n_filters; i++) {
         if (!m.used[i]) {

@@ -55,48 +55,73 @@ void dv_transfer_result_free(dv_transfer_result *result)
     dv_path_list_free(&result->bad_pointers);
 }
 
-/* The roots of the pointer files; one that cannot be read is listed in bad and skipped,
- * so one damaged pointer does not keep the others' data from moving. */
-static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters,
-                         dv_path_list *bad)
+typedef struct root_collector {
+    roots *out;
+    size_t alloc;
+    const char *const *filters;
+    size_t n_filters;
+    char *used; /* per filter: it matched a pointer */
+    dv_path_list *bad;
+} root_collector;
+
+static int add_root(void *ctx, const char *data_relpath, const dv_pointer *ptr)
 {
-    char **pointers = NULL;
-    size_t n_pointers = 0;
+    root_collector *c = ctx;
+    roots *r = c->out;
+    for (size_t i = 0; i < c->n_filters; i++)
+        if (dv_rev_path_matches(data_relpath, c->filters[i]))
+            c->used[i] = 1;
+    if (r->n == c->alloc) {
+        size_t alloc = c->alloc ? c->alloc * 2 : 16;
+        dv_reach_item *items = realloc(r->items, alloc * sizeof(*items));
+        if (items)
+            r->items = items;
+        char **paths = items ? realloc(r->paths, alloc * sizeof(*paths)) : NULL;
+        if (!paths)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        r->paths = paths;
+        c->alloc = alloc;
+    }
+    if (!(r->paths[r->n_paths] = malloc(strlen(data_relpath) + sizeof(DV_POINTER_SUFFIX))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    strcpy(r->paths[r->n_paths], data_relpath);
+    strcat(r->paths[r->n_paths], DV_POINTER_SUFFIX);
+    r->items[r->n].id = ptr->oid;
+    r->items[r->n].type = type_of_kind(ptr->kind);
+    r->items[r->n].root = (uint32_t)r->n_paths++;
+    r->n++;
+    return 0;
+}
+
+static int note_bad(void *ctx, const char *message)
+{
+    root_collector *c = ctx;
+    return dv_path_list_add(c->bad, message);
+}
+
+/* The roots of the pointer files, of the work tree or of the revisions asked for; one that
+ * cannot be read is listed in bad and skipped, so one damaged pointer does not keep the
+ * others' data from moving. A filter that matches no pointer is refused, naming it. */
+static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters,
+                         const dv_transfer_options *opts, dv_path_list *bad)
+{
+    dv_revset *revs = opts ? opts->revs : NULL;
+    root_collector c = {out, 0, filters, n_filters, calloc(n_filters + 1, 1), bad};
+    int error = 0;
     memset(out, 0, sizeof(*out));
-    int error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters);
-    if (error < 0)
-        return error;
-    out->items = calloc(n_pointers ? n_pointers : 1, sizeof(*out->items));
-    if (!out->items) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
-    }
-    out->paths = pointers;
-    out->n_paths = n_pointers;
-    for (size_t i = 0; i < n_pointers; i++) {
-        dv_pointer ptr;
-        error = dv_repo_read_pointer(&ptr, repo, pointers[i]);
-        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
-            if ((error = dv_path_list_add(bad, dv_error_last())) < 0)
-                break;
-            continue;
-        }
-        if (error < 0) {
-            error = dv_error_wrap(error, "cannot read pointer file %s", pointers[i]);
-            break;
-        }
-        out->items[out->n].id = ptr.oid;
-        out->items[out->n].type = type_of_kind(ptr.kind);
-        out->items[out->n].root = (uint32_t)i;
-        out->n++;
-    }
-    pointers = NULL;
-done:
-    if (pointers) {
-        for (size_t i = 0; i < n_pointers; i++)
-            free(pointers[i]);
-        free(pointers);
-    }
+    if (!c.used)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    error = dv_revset_each_pointer(repo, revs, filters, n_filters, add_root, note_bad, &c);
+    for (size_t i = 0; !error && i < n_filters; i++)
+        if (!c.used[i])
+            error = dv_error_set(DV_EUSAGE,
+                                 dv_revset_is_empty(revs)
+                                     ? "%s is not tracked by dv (no pointer file for it is staged "
+                                       "in git; run dv add %s)"
+                                     : "%s is not tracked by dv at the revisions asked for%s",
+                                 filters[i][0] ? filters[i] : ".",
+                                 dv_revset_is_empty(revs) ? (filters[i][0] ? filters[i] : ".") : "");
+    free(c.used);
     if (error < 0)
         roots_release(out);
     return error;
@@ -405,7 +430,7 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     p.tmp_dir = (dv_buf)DV_BUF_INIT;
     p.decoded = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&p.progress_lock, NULL);
-    if ((error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
+    if ((error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
         goto out;
     p.roots_ref = &r;
     if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
@@ -765,7 +790,7 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
         f.range_bytes = 1u << 20;
     pthread_mutex_init(&f.lock, NULL);
     if ((error = jobs_error) < 0 ||
-        (error = collect_roots(&r, repo, filters, n_filters, &result->bad_pointers)) < 0)
+        (error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
         goto out;
     f.roots_ref = &r;
     f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));

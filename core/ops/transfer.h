@@ -20,6 +20,7 @@
 #include "core/data/ingest.h"
 #include "core/ops/checkout.h"
 #include "core/repo/repo.h"
+#include "core/repo/rev.h"
 #include "remotes/remote.h"
 
 #include <stdint.h>
@@ -37,6 +38,8 @@ typedef struct dv_transfer_options {
     dv_ingest_progress_fn progress; /* bytes moved so far */
     void *progress_ctx;
     void (*planned)(void *progress_ctx, uint64_t bytes_to_move); /* may be NULL */
+    dv_revset *revs; /* the revisions whose pointers name the data; NULL or empty: the work
+                        tree's (the pointer files staged in git) */
 } dv_transfer_options;
 
 typedef struct dv_transfer_result {

@@ -697,3 +697,62 @@ int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_rel
     close(fd);
     return error;
 }
+
+int dv_repo_write_pointer_text(int *written, dv_repo *repo, const char *pointer_relpath,
+                               const char *text, size_t len, int wtfs_flags)
+{
+    dv_buf old = DV_BUF_INIT;
+    int error, dirfd = -1, fd = -1, tmp_fd = -1;
+    const char *leaf;
+    *written = 0;
+    if ((error = dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, pointer_relpath,
+                                     wtfs_flags)) < 0)
+        goto done;
+    if ((fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+        struct stat st;
+        size_t got = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == (off_t)len &&
+            dv_buf_grow(&old, len) == 0 &&
+            dv_fs_read_full(fd, old.ptr, len, &got, pointer_relpath) == 0 && got == len &&
+            !memcmp(old.ptr, text, len))
+            goto done;
+        dv_error_clear();
+    }
+    if ((error = dv_repo_tmp_fd(&tmp_fd, repo)) < 0 ||
+        (error = dv_wtfs_write_atomic(dirfd, leaf, text, len, 0644, tmp_fd, pointer_relpath)) < 0)
+        goto done;
+    *written = 1;
+done:
+    if (tmp_fd >= 0)
+        close(tmp_fd);
+    if (fd >= 0)
+        close(fd);
+    if (dirfd >= 0)
+        close(dirfd);
+    dv_buf_release(&old);
+    return error;
+}
+
+int dv_repo_unstage(dv_repo *repo, const char *const *relpaths, size_t n)
+{
+    git_index *index = NULL;
+    int error = 0;
+    if (git_repository_index(&index, repo->git) < 0)
+        return dv_repo_git_error(DV_ERROR, "cannot open git's index");
+    if (git_index_read(index, 0) < 0) {
+        error = dv_repo_git_error(DV_ERROR, "cannot read git's index");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (git_index_remove_bypath(index, relpaths[i]) < 0) {
+            error = dv_repo_git_error(DV_ERROR, relpaths[i]);
+            error = dv_error_wrap(error, "cannot remove from git's index");
+            goto done;
+        }
+    }
+    if (git_index_write(index) < 0)
+        error = dv_repo_git_error(DV_ERROR, "cannot write git's index");
+done:
+    git_index_free(index);
+    return error;
+}

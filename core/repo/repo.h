@@ -110,6 +110,16 @@ DV_NODISCARD int dv_repo_each_pointer(dv_repo *repo, dv_repo_pointer_fn fn, void
  */
 DV_NODISCARD int dv_repo_read_pointer(dv_pointer *out, dv_repo *repo, const char *pointer_relpath);
 
+/** Write the pointer file at pointer_relpath with text, as a whole (temp file in .dv/tmp,
+ *  renamed over it), unless it already holds exactly that; *written says which. wtfs_flags
+ *  (DV_WTFS_CREATE) for the directories on the way. */
+DV_NODISCARD int dv_repo_write_pointer_text(int *written, dv_repo *repo,
+                                            const char *pointer_relpath, const char *text,
+                                            size_t len, int wtfs_flags);
+
+/** Remove the work-tree paths from git's index (git rm --cached); the files stay. */
+DV_NODISCARD int dv_repo_unstage(dv_repo *repo, const char *const *relpaths, size_t n);
+
 /** Map the libgit2 error in flight to a dv error with what as context. */
 DV_NODISCARD int dv_repo_git_error(int code, const char *what);
 

@@ -3,6 +3,7 @@
 
 #include "core/base/buf.h"
 #include "core/base/pathname.h"
+#include "core/object/oidset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,9 @@ static int is_at_or_below(const char *b, const char *a)
 
 int dv_rev_path_matches(const char *data_relpath, const char *filter)
 {
+    size_t len = strlen(data_relpath);
+    if (!strncmp(filter, data_relpath, len) && !strcmp(filter + len, DV_POINTER_SUFFIX))
+        return 1; /* the pointer file itself */
     return is_at_or_below(data_relpath, filter) || is_at_or_below(filter, data_relpath);
 }
 
@@ -84,7 +88,8 @@ static int matches_any(const char *path, const char *const *filters, size_t n_fi
 
 /* Read the pointer blob id, its size checked against DV_POINTER_MAX_BYTES before its bytes are
  * read; name ("<rev>:<path>.dv") is for messages. */
-static int read_pointer_blob(dv_pointer *out, dv_rev *rev, const git_oid *id, const char *name)
+static int read_pointer_blob(dv_pointer *out, dv_buf *text, dv_rev *rev, const git_oid *id,
+                             const char *name)
 {
     git_odb *odb = NULL;
     git_blob *blob = NULL;
@@ -118,9 +123,54 @@ static int read_pointer_blob(dv_pointer *out, dv_rev *rev, const git_oid *id, co
         goto done;
     }
     error = dv_pointer_parse(out, git_blob_rawcontent(blob), (size_t)len, name);
+    if (!error && text)
+        {
+        dv_buf_truncate(text, 0);
+        error = dv_buf_put(text, git_blob_rawcontent(blob), (size_t)len);
+    }
 done:
     git_blob_free(blob);
     git_odb_free(odb);
+    return error;
+}
+
+static int cmp_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int dv_rev_check_data_paths(char **paths, size_t n)
+{
+    dv_buf prefix = DV_BUF_INIT;
+    int error = 0;
+    for (size_t i = 0; i < n && !error; i++) {
+        size_t at, len;
+        const char *problem = dv_pathname_check_path(paths[i], &at, &len);
+        if (problem)
+            error = dv_error_set(DV_ECORRUPT,
+                                 "pointer file %s%s names a path dv never writes: '%.*s' %s "
+                                 "(remove it from git: git rm --cached %s%s)",
+                                 paths[i], DV_POINTER_SUFFIX, (int)len, paths[i] + at, problem,
+                                 paths[i], DV_POINTER_SUFFIX);
+    }
+    if (n > 1)
+        qsort(paths, n, sizeof(*paths), cmp_paths);
+    for (size_t i = 0; i < n && !error; i++) {
+        for (const char *slash = strchr(paths[i], '/'); slash && !error;
+             slash = strchr(slash + 1, '/')) {
+            dv_buf_clear(&prefix);
+            if ((error = dv_buf_put(&prefix, paths[i], (size_t)(slash - paths[i]))) < 0)
+                break;
+            char *key = prefix.ptr;
+            if (n && bsearch(&key, paths, n, sizeof(*paths), cmp_paths))
+                error = dv_error_set(DV_ECORRUPT,
+                                     "pointer files %s%s and %s%s overlap: %s lies inside %s, "
+                                     "which %s%s tracks (remove one of them from git)",
+                                     prefix.ptr, DV_POINTER_SUFFIX, paths[i], DV_POINTER_SUFFIX,
+                                     paths[i], prefix.ptr, prefix.ptr, DV_POINTER_SUFFIX);
+        }
+    }
+    dv_buf_release(&prefix);
     return error;
 }
 
@@ -129,9 +179,35 @@ typedef struct rev_walk {
     const char *const *filters;
     size_t n_filters;
     dv_rev_pointer_fn fn;
+    dv_rev_bad_fn bad; /* NULL: a bad pointer ends the walk */
     void *ctx;
-    dv_buf name; /* "<rev>:<path>" for messages */
+    dv_buf name;     /* "<rev>:<path>" for messages */
+    dv_oidset *seen; /* for many revisions: (id, path) of the trees and pointers visited */
+    dv_buf key;
 } rev_walk;
+
+/* 1 the first time the git object id is met at path in a walk over many revisions. */
+static int first_visit(rev_walk *w, const git_oid *id, const char *path)
+{
+    if (!w->seen)
+        return 1;
+    dv_oid key;
+    dv_buf_truncate(&w->key, 0);
+    int error = dv_buf_put(&w->key, id->id, GIT_OID_RAWSZ);
+    if (!error)
+        error = dv_buf_puts(&w->key, path);
+    if (!error)
+        error = dv_hash_buffer(&key, w->key.ptr, w->key.len);
+    return error < 0 ? error : dv_oidset_add(w->seen, &key);
+}
+
+/* A pointer that cannot be used: the walk's error, or reported and passed over. */
+static int bad_pointer(rev_walk *w, int error)
+{
+    if (!w->bad || error != DV_ECORRUPT)
+        return error;
+    return w->bad(w->ctx, dv_error_last());
+}
 
 static int walk_tree(rev_walk *w, git_tree *tree, dv_buf *path, unsigned depth)
 {
@@ -155,6 +231,8 @@ static int walk_tree(rev_walk *w, git_tree *tree, dv_buf *path, unsigned depth)
         if (type == GIT_OBJECT_TREE) {
             if (!matches_any(path->ptr, w->filters, w->n_filters))
                 continue;
+            if ((error = first_visit(w, git_tree_entry_id(e), path->ptr)) <= 0)
+                continue;
             const char *problem = dv_pathname_problem(name, name_len);
             if (problem) {
                 error = dv_error_set(DV_ECORRUPT, "revision %s: %s/: %s", w->rev->name, path->ptr,
@@ -176,25 +254,25 @@ static int walk_tree(rev_walk *w, git_tree *tree, dv_buf *path, unsigned depth)
         int wanted = matches_any(path->ptr, w->filters, w->n_filters);
         const char *problem = dv_pathname_problem(name, name_len - suffix_len);
         path->ptr[path->len - suffix_len] = DV_POINTER_SUFFIX[0];
-        if (!wanted)
+        if (!wanted || (error = first_visit(w, git_tree_entry_id(e), path->ptr)) <= 0)
             continue;
         dv_buf_truncate(&w->name, 0);
         if ((error = dv_buf_printf(&w->name, "%s:%s", w->rev->name, path->ptr)) < 0)
             break;
-        if (problem) {
-            error = dv_error_set(DV_ECORRUPT, "%s: its data path %s", w->name.ptr, problem);
-            break;
-        }
         git_filemode_t mode = git_tree_entry_filemode(e);
-        if (type != GIT_OBJECT_BLOB ||
-            (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)) {
+        dv_pointer pointer;
+        if (problem)
+            error = dv_error_set(DV_ECORRUPT, "%s: its data path %s", w->name.ptr, problem);
+        else if (type != GIT_OBJECT_BLOB ||
+                 (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE))
             error = dv_error_set(DV_ECORRUPT, "%s: not a pointer file (not a regular file)",
                                  w->name.ptr);
-            break;
+        else
+            error = read_pointer_blob(&pointer, NULL, w->rev, git_tree_entry_id(e), w->name.ptr);
+        if (error < 0) {
+            error = bad_pointer(w, error);
+            continue;
         }
-        dv_pointer pointer;
-        if ((error = read_pointer_blob(&pointer, w->rev, git_tree_entry_id(e), w->name.ptr)) < 0)
-            break;
         path->ptr[path->len - suffix_len] = '\0';
         error = w->fn(w->ctx, path->ptr, &pointer);
     }
@@ -202,23 +280,35 @@ static int walk_tree(rev_walk *w, git_tree *tree, dv_buf *path, unsigned depth)
     return error;
 }
 
-int dv_rev_each_pointer(dv_rev *rev, const char *const *filters, size_t n_filters,
-                        dv_rev_pointer_fn fn, void *ctx)
+static int walk_commit(rev_walk *w)
 {
-    rev_walk w = {rev, filters, n_filters, fn, ctx, DV_BUF_INIT};
     dv_buf path = DV_BUF_INIT;
     git_tree *tree = NULL;
     int error = 0;
-    if (git_commit_tree(&tree, rev->commit) < 0)
+    if (git_commit_tree(&tree, w->rev->commit) < 0)
         return dv_repo_git_error(DV_ECORRUPT, "reading the tree of the revision");
-    error = walk_tree(&w, tree, &path, 0);
+    error = walk_tree(w, tree, &path, 0);
     git_tree_free(tree);
     dv_buf_release(&path);
+    return error;
+}
+
+int dv_rev_each_pointer(dv_rev *rev, const char *const *filters, size_t n_filters,
+                        dv_rev_pointer_fn fn, void *ctx)
+{
+    rev_walk w = {rev, filters, n_filters, fn, NULL, ctx, DV_BUF_INIT, NULL, DV_BUF_INIT};
+    int error = walk_commit(&w);
     dv_buf_release(&w.name);
     return error;
 }
 
 int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *pointer_relpath)
+{
+    return dv_rev_read_pointer_text(out, NULL, rev, pointer_relpath);
+}
+
+int dv_rev_read_pointer_text(dv_pointer *out, dv_buf *text, dv_rev *rev,
+                             const char *pointer_relpath)
 {
     git_tree *tree = NULL;
     git_tree_entry *e = NULL;
@@ -242,7 +332,7 @@ int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *pointer_relpat
         error = dv_error_set(DV_ECORRUPT, "%s: not a pointer file (not a regular file)", name.ptr);
         goto done;
     }
-    error = read_pointer_blob(out, rev, git_tree_entry_id(e), name.ptr);
+    error = read_pointer_blob(out, text, rev, git_tree_entry_id(e), name.ptr);
 done:
     git_tree_entry_free(e);
     git_tree_free(tree);
@@ -255,6 +345,7 @@ typedef struct worktree_walk {
     const char *const *filters;
     size_t n_filters;
     dv_rev_pointer_fn fn;
+    dv_rev_bad_fn bad; /* NULL: a bad pointer ends the walk */
     void *ctx;
     dv_buf data;
 } worktree_walk;
@@ -270,19 +361,187 @@ static int worktree_one(void *ctx, const char *pointer_relpath)
     if (!matches_any(w->data.ptr, w->filters, w->n_filters))
         return 0;
     const char *problem = dv_pathname_check_path(w->data.ptr, NULL, NULL);
-    if (problem)
-        return dv_error_set(DV_ECORRUPT, "%s: its data path %s", pointer_relpath, problem);
     dv_pointer pointer;
-    if ((error = dv_repo_read_pointer(&pointer, w->repo, pointer_relpath)) < 0)
+    if (problem)
+        error = dv_error_set(DV_ECORRUPT, "%s: its data path %s", pointer_relpath, problem);
+    else
+        error = dv_repo_read_pointer(&pointer, w->repo, pointer_relpath);
+    if (error == DV_ECORRUPT || error == DV_ENOTFOUND)
+        return w->bad ? w->bad(w->ctx, dv_error_last()) : error;
+    if (error < 0)
         return error;
     return w->fn(w->ctx, w->data.ptr, &pointer);
+}
+
+static int each_worktree_pointer(dv_repo *repo, const char *const *filters, size_t n_filters,
+                                 dv_rev_pointer_fn fn, dv_rev_bad_fn bad, void *ctx)
+{
+    worktree_walk w = {repo, filters, n_filters, fn, bad, ctx, DV_BUF_INIT};
+    int error = dv_repo_each_pointer(repo, worktree_one, &w);
+    dv_buf_release(&w.data);
+    return error;
 }
 
 int dv_rev_each_worktree_pointer(dv_repo *repo, const char *const *filters, size_t n_filters,
                                  dv_rev_pointer_fn fn, void *ctx)
 {
-    worktree_walk w = {repo, filters, n_filters, fn, ctx, DV_BUF_INIT};
-    int error = dv_repo_each_pointer(repo, worktree_one, &w);
-    dv_buf_release(&w.data);
+    return each_worktree_pointer(repo, filters, n_filters, fn, NULL, ctx);
+}
+
+/* ---- many revisions ---- */
+
+struct dv_revset {
+    dv_repo *repo;
+    dv_rev **revs; /* named one by one */
+    size_t n, alloc;
+    unsigned refs; /* DV_REVSET_* */
+};
+
+int dv_revset_new(dv_revset **out, dv_repo *repo)
+{
+    if (!(*out = calloc(1, sizeof(**out))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    (*out)->repo = repo;
+    return 0;
+}
+
+void dv_revset_free(dv_revset *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        dv_rev_free(set->revs[i]);
+    free(set->revs);
+    free(set);
+}
+
+int dv_revset_add(dv_revset *set, const char *spec)
+{
+    if (set->n == set->alloc) {
+        size_t alloc = set->alloc ? set->alloc * 2 : 4;
+        dv_rev **revs = realloc(set->revs, alloc * sizeof(*revs));
+        if (!revs)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        set->revs = revs;
+        set->alloc = alloc;
+    }
+    int error = dv_rev_resolve(&set->revs[set->n], set->repo, spec);
+    if (!error)
+        set->n++;
+    return error;
+}
+
+void dv_revset_add_refs(dv_revset *set, unsigned which)
+{
+    set->refs |= which;
+}
+
+int dv_revset_is_empty(const dv_revset *set)
+{
+    return !set || (!set->n && !set->refs);
+}
+
+/* Walk the commit id (named name in messages) as one more revision of the set. */
+static int walk_one(rev_walk *w, const git_oid *id, const char *name)
+{
+    dv_rev rev = {w->rev->repo, NULL, (char *)name};
+    if (git_commit_lookup(&rev.commit, rev.repo->git, id) < 0)
+        return dv_repo_git_error(DV_ECORRUPT, name);
+    dv_rev *outer = w->rev;
+    w->rev = &rev;
+    int error = walk_commit(w);
+    w->rev = outer;
+    git_commit_free(rev.commit);
+    return error;
+}
+
+typedef struct ref_walk {
+    rev_walk *w;
+    const char *prefix;
+    int error; /* the callback's own */
+} ref_walk;
+
+/* Each branch or tag that peels to a commit; a tag of a tree or blob holds no pointers
+ * dv can name and is passed over. */
+static int walk_ref(const char *refname, void *ctx)
+{
+    ref_walk *r = ctx;
+    git_reference *ref = NULL;
+    git_object *commit = NULL;
+    int error = 0;
+    if (git_reference_lookup(&ref, r->w->rev->repo->git, refname) < 0)
+        return r->error = dv_repo_git_error(DV_ECORRUPT, refname);
+    if (git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) == 0)
+        error = walk_one(r->w, git_object_id(commit), refname + strlen(r->prefix));
+    git_object_free(commit);
+    git_reference_free(ref);
+    return r->error = error;
+}
+
+static int walk_refs(rev_walk *w, const char *glob)
+{
+    ref_walk r = {w, "", 0};
+    const char *star = strchr(glob, '*');
+    dv_buf prefix = DV_BUF_INIT;
+    int error = dv_buf_put(&prefix, glob, (size_t)(star - glob));
+    r.prefix = prefix.ptr;
+    if (!error) {
+        int rc = git_reference_foreach_glob(w->rev->repo->git, glob, walk_ref, &r);
+        error = r.error       ? r.error
+                : rc < 0 ? dv_repo_git_error(DV_ECORRUPT, "listing the references")
+                         : 0;
+    }
+    dv_buf_release(&prefix);
+    return error;
+}
+
+/* Every commit reachable from a reference or HEAD. A shallow clone's history ends at its
+ * boundary, as git's own walks do. */
+static int walk_all_commits(rev_walk *w)
+{
+    git_revwalk *walk = NULL;
+    git_oid id;
+    int error = 0, rc;
+    git_repository *git = w->rev->repo->git;
+    if (git_revwalk_new(&walk, git) < 0 || git_revwalk_push_glob(walk, "refs/*") < 0 ||
+        (git_revwalk_push_head(walk) < 0 && !git_repository_head_unborn(git))) {
+        error = dv_repo_git_error(DV_ECORRUPT, "walking the history");
+        goto done;
+    }
+    char name[GIT_OID_HEXSZ + 1];
+    while (!error && (rc = git_revwalk_next(&id, walk)) == 0) {
+        git_oid_tostr(name, 13, &id);
+        error = walk_one(w, &id, name);
+    }
+    if (!error && rc != GIT_ITEROVER)
+        error = dv_repo_git_error(DV_ECORRUPT, "walking the history");
+done:
+    git_revwalk_free(walk);
+    return error;
+}
+
+int dv_revset_each_pointer(dv_repo *repo, dv_revset *set, const char *const *filters,
+                           size_t n_filters, dv_rev_pointer_fn fn, dv_rev_bad_fn bad, void *ctx)
+{
+    if (dv_revset_is_empty(set))
+        return each_worktree_pointer(repo, filters, n_filters, fn, bad, ctx);
+    dv_oidset seen = DV_OIDSET_INIT;
+    dv_rev top = {repo, NULL, (char *)"HEAD"};
+    rev_walk w = {&top, filters, n_filters, fn, bad, ctx, DV_BUF_INIT, &seen, DV_BUF_INIT};
+    int error = 0;
+    for (size_t i = 0; i < set->n && !error; i++) {
+        w.rev = set->revs[i];
+        error = walk_commit(&w);
+        w.rev = &top;
+    }
+    if (!error && (set->refs & DV_REVSET_COMMITS))
+        error = walk_all_commits(&w);
+    if (!error && (set->refs & DV_REVSET_BRANCHES) && !(set->refs & DV_REVSET_COMMITS))
+        error = walk_refs(&w, "refs/heads/*");
+    if (!error && (set->refs & DV_REVSET_TAGS) && !(set->refs & DV_REVSET_COMMITS))
+        error = walk_refs(&w, "refs/tags/*");
+    dv_oidset_release(&seen);
+    dv_buf_release(&w.name);
+    dv_buf_release(&w.key);
     return error;
 }

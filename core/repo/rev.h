@@ -33,9 +33,22 @@ const char *dv_rev_name(const dv_rev *rev);
  */
 typedef int (*dv_rev_pointer_fn)(void *ctx, const char *data_relpath, const dv_pointer *pointer);
 
+/** Called for a pointer file that cannot be used (message names the revision and path),
+ *  when a walk passes over it; a negative return stops the walk. */
+typedef int (*dv_rev_bad_fn)(void *ctx, const char *message);
+
 /** 1 if a pointer for data_relpath is of interest to a caller asking for filter: filter is ""
- *  (everything), names data_relpath, a directory above it, or a path inside its data. */
+ *  (everything), names data_relpath, its pointer file, a directory above it, or a path
+ *  inside its data. */
 DV_NODISCARD int dv_rev_path_matches(const char *data_relpath, const char *filter);
+
+/**
+ * Refuse data paths dv must never write: a name that is a form of .git or .dv (a restored
+ * .git directory runs its config's commands), and a data path inside another pointer's
+ * (evil.dv restoring a symlink, then evil/x.dv writing through it): DV_ECORRUPT naming
+ * them. Sorts paths.
+ */
+DV_NODISCARD int dv_rev_check_data_paths(char **paths, size_t n);
 
 /**
  * Call fn for each pointer file of the revision's tree whose data path matches one of
@@ -50,6 +63,10 @@ DV_NODISCARD int dv_rev_each_pointer(dv_rev *rev, const char *const *filters, si
 /** Read and parse the pointer blob at pointer_relpath ("<path>.dv") of the revision.
  *  DV_ENOTFOUND when the revision has no such file; DV_ECORRUPT as above. */
 DV_NODISCARD int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *pointer_relpath);
+/** The same, with the blob's bytes as they are into text (replaced), for writing the pointer
+ *  file as git would check it out. */
+DV_NODISCARD int dv_rev_read_pointer_text(dv_pointer *out, dv_buf *text, dv_rev *rev,
+                                          const char *pointer_relpath);
 
 /**
  * The same for the work tree: the pointer files staged in git's index whose data path
@@ -58,5 +75,37 @@ DV_NODISCARD int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *p
  */
 DV_NODISCARD int dv_rev_each_worktree_pointer(dv_repo *repo, const char *const *filters,
                                               size_t n_filters, dv_rev_pointer_fn fn, void *ctx);
+
+/**
+ * Many revisions walked as one: those named, and all branches, all tags or every commit
+ * reachable from a reference or HEAD. A tree or pointer blob met again at the same path
+ * in a later revision is passed over by id, so a history whose commits share most of
+ * their trees costs what its distinct trees cost, and memory is one id per distinct
+ * (tree or pointer, path).
+ */
+typedef struct dv_revset dv_revset;
+#define DV_REVSET_BRANCHES 1u /* refs/heads/ */
+#define DV_REVSET_TAGS 2u     /* refs/tags/, those that peel to a commit */
+#define DV_REVSET_COMMITS 4u  /* every commit of every reference and HEAD */
+
+DV_NODISCARD int dv_revset_new(dv_revset **out, dv_repo *repo);
+void dv_revset_free(dv_revset *set);
+/** Add the revision spec names (as dv_rev_resolve; its errors). */
+DV_NODISCARD int dv_revset_add(dv_revset *set, const char *spec);
+/** Add the references of which (DV_REVSET_*), listed when the set is walked. */
+void dv_revset_add_refs(dv_revset *set, unsigned which);
+/** 1 when nothing was added (set may be NULL): the work tree's pointers are meant. */
+DV_NODISCARD int dv_revset_is_empty(const dv_revset *set);
+
+/**
+ * The one list of pointers every command reads, from one of its two sources: call fn for
+ * each distinct (pointer, data path) of the set's revisions whose data path matches one of
+ * filters, or, when set is NULL or empty, for each pointer file staged in git (as
+ * dv_rev_each_worktree_pointer). A pointer that cannot be used goes to bad when it is
+ * given, and the walk goes on; without bad it ends the walk (its error as above).
+ */
+DV_NODISCARD int dv_revset_each_pointer(dv_repo *repo, dv_revset *set, const char *const *filters,
+                                        size_t n_filters, dv_rev_pointer_fn fn, dv_rev_bad_fn bad,
+                                        void *ctx);
 
 #endif
