@@ -3,28 +3,38 @@
 
 #include "core/base/error.h"
 #include "core/base/json.h"
+#include "core/ops/presence.h"
 #include "core/ops/status.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct status_options {
-    int json, quiet;
+    int json, quiet, remote;
+    const char *remote_name;
 } status_options;
 
 static const cmd_option status_option_table[] = {
     CMD_FLAG(status_options, json, "json", 0, "one JSON object on stdout"),
     CMD_FLAG(status_options, quiet, "quiet", 'q', "print nothing; the exit status is the answer"),
+    CMD_FLAG(status_options, remote, "remote", 'c',
+             "also say how much of each path's content the remote holds"),
+    CMD_VALUE(status_options, remote_name, "remote-name", 'r', "<name>",
+              "the remote for --remote (default: core.remote, or the only one)",
+              CMD_COMPLETE_REMOTES),
     CMD_OPTIONS_END,
 };
 
 const cmd_syntax cmd_status_syntax = {
-    "usage: dv status [--json] [-q] [<path>...]\n"
+    "usage: dv status [--json] [-q] [-c [-r <remote>]] [<path>...]\n"
     "\n"
     "For each tracked path: clean, modified (with the files added, changed and\n"
-    "removed), missing from the work tree, or not in the store.\n"
-    "Exit status 0 when everything is clean, 1 when not, 5 when a pointer file\n"
-    "cannot be read or a path cannot be compared (the others are still shown).\n",
+    "removed), missing from the work tree, or not in the store. With -c, also\n"
+    "whether the remote holds its content: all, partly (with the bytes missing) or\n"
+    "none, from the remote's pack indexes (cached) and one listing.\n"
+    "Exit status 0 when everything is clean (and with -c, all on the remote), 1 when\n"
+    "not, 5 when a pointer file cannot be read or a path cannot be compared (the\n"
+    "others are still shown).\n",
     status_option_table,
     sizeof(status_options),
     0,
@@ -33,7 +43,76 @@ const cmd_syntax cmd_status_syntax = {
     CMD_COMPLETE_TRACKED,
 };
 
-static int print_json(const dv_status_report *r, int clean)
+/* What the remote holds of each path, in the report's order (both are index order). */
+typedef struct remote_view {
+    const char *name; /* the remote's, NULL without --remote */
+    dv_presence *paths;
+    size_t n, alloc;
+    int all; /* every path wholly on the remote */
+} remote_view;
+
+static int note_presence(void *ctx, const dv_presence *p)
+{
+    remote_view *v = ctx;
+    if (v->n == v->alloc) {
+        size_t alloc = v->alloc ? v->alloc * 2 : 16;
+        dv_presence *paths = realloc(v->paths, alloc * sizeof(*paths));
+        if (!paths)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        v->paths = paths;
+        v->alloc = alloc;
+    }
+    dv_presence *copy = &v->paths[v->n];
+    *copy = *p;
+    copy->path = strdup(p->path);
+    copy->message = p->message ? strdup(p->message) : NULL;
+    if (!copy->path || (p->message && !copy->message))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    v->n++;
+    if (p->state != DV_PRESENCE_ALL)
+        v->all = 0;
+    return 0;
+}
+
+static void remote_view_free(remote_view *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free((char *)v->paths[i].path);
+        free((char *)v->paths[i].message);
+    }
+    free(v->paths);
+}
+
+static const dv_presence *presence_of(const remote_view *v, const char *path)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (!strcmp(v->paths[i].path, path))
+            return &v->paths[i];
+    return NULL;
+}
+
+static int load_remote_view(remote_view *v, cmd_context *ctx)
+{
+    const status_options *opts = ctx->options;
+    cmd_transfer_args args = {0};
+    dv_remote *remote = NULL;
+    int jobs;
+    args.remote_name = opts->remote_name;
+    int rc = cmd_transfer_open(&remote, &jobs, ctx->repo, &args);
+    if (rc) {
+        dv_remote_free(remote);
+        return rc;
+    }
+    v->all = 1;
+    int error = dv_presence_each(ctx->repo, remote, (const char *const *)ctx->paths,
+                                 (size_t)ctx->n_args, note_presence, v);
+    if (!error && !(v->name = strdup(remote->name)))
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+    dv_remote_free(remote);
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
+static int print_json(const dv_status_report *r, const remote_view *v, int clean)
 {
     /* Built whole, then checked once: a failure sticks to the writer. */
     dv_buf out = DV_BUF_INIT;
@@ -55,6 +134,20 @@ static int print_json(const dv_status_report *r, int clean)
         dv_json_string(&j, dv_status_state_name(p->state));
         dv_json_key(&j, "in_store");
         dv_json_bool(&j, p->in_store);
+        const dv_presence *on = v->name ? presence_of(v, p->path) : NULL;
+        if (on) {
+            dv_json_key(&j, "remote");
+            dv_json_object_begin(&j);
+            dv_json_key(&j, "name");
+            dv_json_string(&j, v->name);
+            dv_json_key(&j, "state");
+            dv_json_string(&j, dv_presence_state_name(on->state));
+            dv_json_key(&j, "bytes");
+            dv_json_uint(&j, on->bytes);
+            dv_json_key(&j, "missing_bytes");
+            dv_json_uint(&j, on->missing_bytes);
+            dv_json_object_end(&j);
+        }
         if (p->message) {
             dv_json_key(&j, "message");
             dv_json_string(&j, p->message);
@@ -81,6 +174,29 @@ static int print_json(const dv_status_report *r, int clean)
         printf("%s\n", out.ptr);
     dv_buf_release(&out);
     return error;
+}
+
+static void print_remote(const remote_view *v, dv_repo *repo)
+{
+    dv_buf shown = DV_BUF_INIT;
+    printf("on %s:\n", v->name);
+    for (size_t i = 0; i < v->n; i++) {
+        const dv_presence *p = &v->paths[i];
+        cmd_show_path(&shown, repo, p->path);
+        if (p->state == DV_PRESENCE_PARTLY)
+            printf("    partly   %s  (%s of ", shown.ptr, cmd_human_bytes(p->missing_bytes));
+        else
+            printf("    %-8s %s", dv_presence_state_name(p->state), shown.ptr);
+        if (p->state == DV_PRESENCE_PARTLY)
+            printf("%s missing: dv push)\n", cmd_human_bytes(p->bytes));
+        else if (p->state == DV_PRESENCE_NONE)
+            printf("  (dv push)\n");
+        else if (p->state == DV_PRESENCE_UNKNOWN)
+            printf("  (%s)\n", p->message);
+        else
+            printf("\n");
+    }
+    dv_buf_release(&shown);
 }
 
 static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
@@ -130,6 +246,7 @@ int cmd_status(cmd_context *ctx)
     const status_options *opts = ctx->options;
     dv_repo *repo = ctx->repo;
     dv_status_report report = {0};
+    remote_view view = {0};
     int rc;
     int error = dv_status(&report, repo, (const char *const *)ctx->paths, (size_t)ctx->n_args);
     if (error < 0) {
@@ -144,16 +261,25 @@ int cmd_status(cmd_context *ctx)
             report.paths[i].state == DV_STATE_ERROR)
             bad_pointers++;
     }
-    if (opts->json && (error = print_json(&report, clean)) < 0) {
+    if (opts->remote && (rc = load_remote_view(&view, ctx)))
+        goto done;
+    if (opts->json && (error = print_json(&report, &view, clean)) < 0) {
         rc = cmd_fail(error);
         goto done;
     }
-    if (!opts->json && !opts->quiet)
+    if (!opts->json && !opts->quiet) {
         print_human(&report, repo, clean);
+        if (view.name)
+            print_remote(&view, repo);
+    }
+    if (view.name && !view.all)
+        clean = 0;
     /* An unreadable pointer file, or a path that could not be compared, is an error, not a
      * difference; the other paths were still reported. */
     rc = bad_pointers ? DV_EXIT_FAILURE : clean ? DV_EXIT_OK : DV_EXIT_NO;
 done:
+    remote_view_free(&view);
+    free((char *)view.name);
     dv_status_report_free(&report);
     return rc;
 }
