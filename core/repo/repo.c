@@ -189,6 +189,33 @@ static int own_dir(const char *path, const char *shown, int required)
                         path, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file", shown);
 }
 
+/* The store of a linked worktree (git worktree add) is its main worktree's: one store for
+ * every worktree of a repository, as git has one object database. 1 with out set when
+ * start is a linked worktree whose main worktree has .dv, else 0. */
+static int linked_worktree_store(dv_buf *out, git_repository *git)
+{
+    if (!git_repository_is_worktree(git))
+        return 0;
+    dv_buf main = DV_BUF_INIT;
+    struct stat st;
+    int error = dv_buf_puts(&main, git_repository_commondir(git));
+    while (!error && main.len > 1 && main.ptr[main.len - 1] == '/')
+        dv_buf_truncate(&main, main.len - 1);
+    char *slash = error ? NULL : strrchr(main.ptr, '/');
+    if (!slash || slash == main.ptr) {
+        dv_buf_release(&main);
+        return error;
+    }
+    dv_buf_truncate(&main, (size_t)(slash - main.ptr));
+    if (!(error = dv_buf_joinpath(out, main.ptr, DV_DIR_NAME)) && lstat(out->ptr, &st) == 0 &&
+        S_ISDIR(st.st_mode) && !(error = dv_buf_puts(out, "/cache")))
+        error = 1;
+    else if (!error)
+        dv_buf_truncate(out, 0);
+    dv_buf_release(&main);
+    return error;
+}
+
 int dv_repo_open(dv_repo **out, const char *start_dir)
 {
     int error;
@@ -270,7 +297,9 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
         error = dv_buf_puts(&repo->cache_dir, cache_dir);
     else if (cache_dir)
         error = dv_buf_joinpath(&repo->cache_dir, repo->workdir.ptr, cache_dir);
-    else if (!(error = dv_buf_joinpath(&repo->cache_dir, repo->dv_dir.ptr, "cache")))
+    else if ((error = linked_worktree_store(&repo->cache_dir, repo->git)) == 1)
+        error = own_dir(repo->cache_dir.ptr, "the main worktree's " DV_DIR_NAME "/cache", 0);
+    else if (!error && !(error = dv_buf_joinpath(&repo->cache_dir, repo->dv_dir.ptr, "cache")))
         error = own_dir(repo->cache_dir.ptr, DV_DIR_NAME "/cache", 0);
     if (error < 0)
         goto fail;
