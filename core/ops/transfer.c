@@ -735,18 +735,23 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
             return error;
     }
     qsort(f->want, n, sizeof(*f->want), compare_wanted);
-    uint64_t total = 0;
+    uint64_t total = 0, last_wanted = 0;
     for (size_t i = 0; i < n; i++) {
         const dv_pack_entry *e = &f->want[i].entry;
         range *last = n_ranges ? &f->ranges[n_ranges - 1] : NULL;
+        /* A gap is read across when it is small, and never larger than what the range
+         * wants so far: at most half of what comes is bytes nobody asked for. */
+        uint64_t gap = last ? e->offset - (last->offset + last->len) : 0;
         if (last && last->pack == f->want[i].pack && e->offset >= last->offset + last->len &&
-            e->offset - (last->offset + last->len) <= DV_FETCH_GAP_BYTES &&
+            gap <= DV_FETCH_GAP_BYTES && gap <= last_wanted &&
             entry_end(e) - last->offset <= f->range_bytes) {
             total += entry_end(e) - (last->offset + last->len);
             last->len = entry_end(e) - last->offset;
             last->n++;
+            last_wanted += entry_end(e) - e->offset;
             continue;
         }
+        last_wanted = entry_end(e) - e->offset;
         range *rg = &f->ranges[n_ranges++];
         rg->pack = f->want[i].pack;
         rg->offset = e->offset;
