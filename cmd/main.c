@@ -46,6 +46,8 @@ const cmd_command cmd_commands[] = {
      "bring the data named by the pointer files into the store", &cmd_fetch_syntax, NULL},
     {"pull", cmd_pull, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK, "fetch, then check out",
      &cmd_pull_syntax, NULL},
+    {"commit", cmd_commit, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+     "add the data that changed, then make a git commit", &cmd_commit_syntax, NULL},
     {"remote", NULL, CMD_NEEDS_REPO, "add, list and remove remotes", &cmd_remote_syntax,
      cmd_remote_subcommands},
     {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",
