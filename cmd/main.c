@@ -81,7 +81,7 @@ static int print_main_usage(FILE *to)
     fputs(main_usage_head, to);
     for (const cmd_command *c = cmd_commands; c->name; c++)
         if (!(c->flags & CMD_HIDDEN))
-            fprintf(to, "  %-10s %s\n", c->name, c->summary);
+            fprintf(to, "  %-13s %s\n", c->name, c->summary);
     fputs(main_usage_tail, to);
     return 0;
 }
