@@ -46,6 +46,13 @@ const cmd_command cmd_commands[] = {
      "bring the data named by the pointer files into the store", &cmd_fetch_syntax, NULL},
     {"pull", cmd_pull, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK, "fetch, then check out",
      &cmd_pull_syntax, NULL},
+    {"commit", cmd_commit, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
+     "add the data that changed, then make a git commit", &cmd_commit_syntax, NULL},
+    {"install-hooks", cmd_install_hooks, CMD_NEEDS_REPO | CMD_TAKES_LOCK,
+     "install git hooks that keep the data in line with the pointer files",
+     &cmd_install_hooks_syntax, NULL},
+    {"hook", cmd_hook, CMD_RAW_ARGS | CMD_HIDDEN | CMD_NEEDS_REPO | CMD_TAKES_LOCK,
+     "what the hooks of dv install-hooks run", &cmd_hook_syntax, NULL},
     {"remote", NULL, CMD_NEEDS_REPO, "add, list and remove remotes", &cmd_remote_syntax,
      cmd_remote_subcommands},
     {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",
@@ -74,7 +81,7 @@ static int print_main_usage(FILE *to)
     fputs(main_usage_head, to);
     for (const cmd_command *c = cmd_commands; c->name; c++)
         if (!(c->flags & CMD_HIDDEN))
-            fprintf(to, "  %-10s %s\n", c->name, c->summary);
+            fprintf(to, "  %-13s %s\n", c->name, c->summary);
     fputs(main_usage_tail, to);
     return 0;
 }
