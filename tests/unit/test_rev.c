@@ -202,3 +202,91 @@ Test(rev, a_revision_that_is_not_a_commit_is_refused)
     cr_assert_eq(dv_rev_resolve(&rev, repo, "treetag"), DV_EUSAGE);
     cr_assert(strstr(dv_error_last(), "treetag"), "%s", dv_error_last());
 }
+
+/* The ids seen, by their first byte: each distinct (pointer, path) once. */
+static int count_first_bytes(const seen *s, uint8_t b)
+{
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        n += s->pointers[i].oid.id[0] == b;
+    return n;
+}
+
+Test(rev, a_revision_set_visits_each_distinct_pointer_once)
+{
+    /* A branch off "one" with a pointer of its own; then every commit. */
+    sh("git switch -q -c side HEAD~1");
+    write_pointer("side.dv", DV_KIND_FILE, 5, 50);
+    sh("git add -A && git commit -q -m side && git switch -q main");
+    dv_revset *set = NULL;
+    seen s = {0};
+    cr_assert_eq(dv_revset_new(&set, repo), 0);
+    dv_revset_add_refs(set, DV_REVSET_COMMITS);
+    cr_assert_eq(dv_revset_each_pointer(repo, set, NULL, 0, collect, NULL, &s), 0, "%s",
+                 dv_error_last());
+    /* one: model 1, data 2, x 3; two: model 4 (data unchanged); side: side 5 (the rest one's) */
+    cr_assert_eq(s.n, 5, "%d pointers", s.n);
+    for (uint8_t b = 1; b <= 5; b++)
+        cr_assert_eq(count_first_bytes(&s, b), 1, "pointer %d", b);
+    dv_revset_free(set);
+
+    /* The tips of the branches alone: main (model 4, data 2) and side (model 1, data 2, x 3,
+     * side 5); data 2 at a/b/data is the same blob at the same path: once. */
+    memset(&s, 0, sizeof(s));
+    cr_assert_eq(dv_revset_new(&set, repo), 0);
+    dv_revset_add_refs(set, DV_REVSET_BRANCHES);
+    cr_assert_eq(dv_revset_each_pointer(repo, set, NULL, 0, collect, NULL, &s), 0);
+    cr_assert_eq(s.n, 5, "%d pointers", s.n);
+    dv_revset_free(set);
+
+    /* A tag and a filter: v2 under c/ holds nothing; under a/ the data. */
+    memset(&s, 0, sizeof(s));
+    const char *filters[] = {"a"};
+    cr_assert_eq(dv_revset_new(&set, repo), 0);
+    cr_assert_eq(dv_revset_add(set, "v2"), 0);
+    cr_assert_eq(dv_revset_each_pointer(repo, set, filters, 1, collect, NULL, &s), 0);
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.paths[0], "a/b/data");
+    cr_assert_eq(dv_revset_add(set, "no-such-branch"), DV_EUSAGE);
+    dv_revset_free(set);
+
+    /* Empty: the work tree's staged pointers. */
+    memset(&s, 0, sizeof(s));
+    cr_assert_eq(dv_revset_new(&set, repo), 0);
+    cr_assert(dv_revset_is_empty(set));
+    cr_assert_eq(dv_revset_each_pointer(repo, set, NULL, 0, collect, NULL, &s), 0);
+    cr_assert_eq(s.n, 2, "%d staged pointers", s.n);
+    dv_revset_free(set);
+}
+
+static int count_bad(void *ctx, const char *message)
+{
+    int *n = ctx;
+    cr_assert(strstr(message, "bad.dv"), "%s", message);
+    (*n)++;
+    return 0;
+}
+
+static int ignore_pointer(void *ctx, const char *data_relpath, const dv_pointer *p)
+{
+    (void)ctx;
+    (void)data_relpath;
+    (void)p;
+    return 0;
+}
+
+Test(rev, a_bad_pointer_in_a_revision_set_is_reported_and_passed_over)
+{
+    write_file("bad.dv", "dv: 1\nkind: file\noid: nope\n", 27);
+    sh("git add -A && git commit -q -m bad");
+    dv_revset *set = NULL;
+    int bad = 0;
+    cr_assert_eq(dv_revset_new(&set, repo), 0);
+    cr_assert_eq(dv_revset_add(set, "HEAD"), 0);
+    cr_assert_eq(dv_revset_each_pointer(repo, set, NULL, 0, ignore_pointer, count_bad, &bad), 0,
+                 "%s", dv_error_last());
+    cr_assert_eq(bad, 1);
+    cr_assert_eq(dv_revset_each_pointer(repo, set, NULL, 0, ignore_pointer, NULL, &bad),
+                 DV_ECORRUPT);
+    dv_revset_free(set);
+}
