@@ -555,7 +555,7 @@ int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote,
         return rc;
     }
     dv_revset *revs = NULL;
-    if ((rc = cmd_transfer_revs(&revs, ctx))) {
+    if (!args->preset && (rc = cmd_transfer_revs(&revs, ctx))) {
         dv_remote_free(*remote);
         *remote = NULL;
         return rc;
@@ -563,7 +563,7 @@ int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote,
     cmd_progress progress;
     cmd_progress_start(&progress, label, 0, args->quiet);
     dv_transfer_options topts = {jobs, cmd_progress_update, &progress, cmd_progress_set_total,
-                                 revs};
+                                 args->preset ? args->preset : revs};
     *error = transfer(result, ctx->repo, *remote, (const char *const *)ctx->paths,
                       (size_t)ctx->n_args, &topts);
     cmd_progress_end(&progress);

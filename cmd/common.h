@@ -224,6 +224,8 @@ typedef struct cmd_transfer_args {
     int quiet, stats, force;
     cmd_values revs; /* --rev */
     int all_branches, all_tags, all_commits;
+    dv_revset *preset; /* revisions a caller made (the pre-push hook), instead of those options;
+                          lent */
 } cmd_transfer_args;
 
 /* Their option table's entries. */

@@ -5,6 +5,7 @@
 #include "core/ops/hooks.h"
 
 #include <errno.h>
+#include <git2.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,18 +169,77 @@ static void report_sync(dv_repo *repo, const dv_hooks_sync_result *r)
     }
 }
 
+/* 1 if text is a commit id of git's, all zeros (nothing: a new or deleted ref) or not. */
+static int is_commit_hex(const char *text)
+{
+    size_t n = strspn(text, "0123456789abcdef");
+    return !text[n] && (n == GIT_OID_HEXSZ || n == 64);
+}
+
+static int is_zero_hex(const char *text)
+{
+    return !text[strspn(text, "0")];
+}
+
+/* The commits a git push sends, from the lines git writes to pre-push's stdin:
+ * "<local ref> <local id> <remote ref> <remote id>". A ref being deleted sends nothing; a
+ * new one sends what no remote-tracking branch of that remote has. */
+static int pushed_commits(dv_revset *set, const char *remote_name, FILE *in, int *n_ranges)
+{
+    char line[4096], hide[512];
+    int error = 0;
+    *n_ranges = 0;
+    snprintf(hide, sizeof(hide), "refs/remotes/%s/*", remote_name);
+    while (!error && fgets(line, sizeof(line), in)) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (!len)
+            continue;
+        char local_ref[1024], local_id[128], remote_ref[1024], remote_id[128];
+        if (len >= sizeof(line) - 1 ||
+            sscanf(line, "%1023s %127s %1023s %127s", local_ref, local_id, remote_ref,
+                   remote_id) != 4 ||
+            !is_commit_hex(local_id) || !is_commit_hex(remote_id))
+            return dv_error_set(DV_EUSAGE, "pre-push: a line git wrote is not "
+                                           "\"<ref> <id> <ref> <id>\": %.80s",
+                                line);
+        if (is_zero_hex(local_id))
+            continue;
+        error = dv_revset_add_range(set, local_id, is_zero_hex(remote_id) ? NULL : remote_id,
+                                    strchr(remote_name, '/') ? NULL : hide);
+        (*n_ranges)++;
+    }
+    return error;
+}
+
 static int run_pre_push(cmd_context *ctx)
 {
     cmd_transfer_args args = {0};
     cmd_context push = *ctx;
-    push.options = &args;
-    push.args = NULL;
-    push.n_args = 0;
-    push.paths = NULL;
-    int rc = cmd_push(&push);
+    dv_revset *set = NULL;
+    int n_ranges = 0;
+    const char *remote_name = ctx->n_args > 1 ? ctx->args[1] : "origin";
+    int error = dv_revset_new(&set, ctx->repo);
+    if (!error)
+        error = pushed_commits(set, remote_name, stdin, &n_ranges);
+    if (error < 0) {
+        dv_revset_free(set);
+        return cmd_fail(error);
+    }
+    int rc = 0;
+    if (n_ranges) { /* nothing pushed (only deletions): nothing to send */
+        args.preset = set;
+        push.options = &args;
+        push.args = NULL;
+        push.n_args = 0;
+        push.paths = NULL;
+        rc = cmd_push(&push);
+    }
     if (rc)
         fprintf(stderr, "dv: the data could not be pushed, so git push stops here; fix that and "
                         "push again, or skip this check with git push --no-verify\n");
+    dv_revset_free(set);
     return rc;
 }
 

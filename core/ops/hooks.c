@@ -112,7 +112,8 @@ int dv_hooks_script(dv_buf *out, const char *name, const char *dv_bin)
                       "cannot be pushed (git push --no-verify skips this hook)\" >&2\n"
                       "    exit 1\n"
                       "fi\n"
-                      "\"$dv_bin\" hook %s \"$@\" </dev/null || exit $?\n",
+                      "dv_refs=$(cat)\n"
+                      "{ [ -z \"$dv_refs\" ] || printf '%%s\\n' \"$dv_refs\"; } | \"$dv_bin\" hook %s \"$@\" || exit $?\n",
                       name);
     else
         dv_buf_printf(out,
@@ -124,9 +125,11 @@ int dv_hooks_script(dv_buf *out, const char *name, const char *dv_bin)
                       "fi\n",
                       name);
     dv_buf_puts(out, "chained=\"$0" DV_HOOKS_CHAINED_SUFFIX "\"\n"
-                     "if [ -f \"$chained\" ] && [ -x \"$chained\" ]; then\n"
-                     "    exec \"$chained\" \"$@\"\n"
-                     "fi\n"
+                     "if [ -f \"$chained\" ] && [ -x \"$chained\" ]; then\n");
+    dv_buf_puts(out, blocking ? "    { [ -z \"$dv_refs\" ] || printf '%s\\n' \"$dv_refs\"; } | exec \"$chained\" \"$@\"\n"
+                                "    exit $?\n"
+                              : "    exec \"$chained\" \"$@\"\n");
+    dv_buf_puts(out, "fi\n"
                      "exit 0\n");
     return dv_buf_oom(out) ? dv_error_set(DV_ENOMEM, "out of memory") : 0;
 }

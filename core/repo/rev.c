@@ -390,10 +390,19 @@ int dv_rev_each_worktree_pointer(dv_repo *repo, const char *const *filters, size
 
 /* ---- many revisions ---- */
 
+/* Commits reachable from tip but not from base (nor from the references hide names). */
+typedef struct rev_range {
+    git_oid tip, base;
+    int has_base;
+    char *hide; /* a reference glob, or NULL */
+} rev_range;
+
 struct dv_revset {
     dv_repo *repo;
     dv_rev **revs; /* named one by one */
     size_t n, alloc;
+    rev_range *ranges;
+    size_t n_ranges, alloc_ranges;
     unsigned refs; /* DV_REVSET_* */
 };
 
@@ -412,6 +421,9 @@ void dv_revset_free(dv_revset *set)
     for (size_t i = 0; i < set->n; i++)
         dv_rev_free(set->revs[i]);
     free(set->revs);
+    for (size_t i = 0; i < set->n_ranges; i++)
+        free(set->ranges[i].hide);
+    free(set->ranges);
     free(set);
 }
 
@@ -431,6 +443,31 @@ int dv_revset_add(dv_revset *set, const char *spec)
     return error;
 }
 
+int dv_revset_add_range(dv_revset *set, const char *tip_hex, const char *base_hex,
+                        const char *hide_glob)
+{
+    rev_range r = {{{0}}, {{0}}, 0, NULL};
+    if (git_oid_fromstr(&r.tip, tip_hex) < 0)
+        return dv_error_set(DV_EUSAGE, "'%s' is not a commit id", tip_hex);
+    if (base_hex && git_oid_fromstr(&r.base, base_hex) < 0)
+        return dv_error_set(DV_EUSAGE, "'%s' is not a commit id", base_hex);
+    r.has_base = base_hex != NULL;
+    if (hide_glob && !(r.hide = strdup(hide_glob)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if (set->n_ranges == set->alloc_ranges) {
+        size_t alloc = set->alloc_ranges ? set->alloc_ranges * 2 : 4;
+        rev_range *ranges = realloc(set->ranges, alloc * sizeof(*ranges));
+        if (!ranges) {
+            free(r.hide);
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        }
+        set->ranges = ranges;
+        set->alloc_ranges = alloc;
+    }
+    set->ranges[set->n_ranges++] = r;
+    return 0;
+}
+
 void dv_revset_add_refs(dv_revset *set, unsigned which)
 {
     set->refs |= which;
@@ -438,7 +475,7 @@ void dv_revset_add_refs(dv_revset *set, unsigned which)
 
 int dv_revset_is_empty(const dv_revset *set)
 {
-    return !set || (!set->n && !set->refs);
+    return !set || (!set->n && !set->refs && !set->n_ranges);
 }
 
 /* Walk the commit id (named name in messages) as one more revision of the set. */
@@ -495,26 +532,56 @@ static int walk_refs(rev_walk *w, const char *glob)
     return error;
 }
 
-/* Every commit reachable from a reference or HEAD. A shallow clone's history ends at its
- * boundary, as git's own walks do. */
-static int walk_all_commits(rev_walk *w)
+/* Each commit the walk gives. A shallow clone's history ends at its boundary, as git's own
+ * walks do. */
+static int walk_commits(rev_walk *w, git_revwalk *walk)
 {
-    git_revwalk *walk = NULL;
     git_oid id;
-    int error = 0, rc;
-    git_repository *git = w->rev->repo->git;
-    if (git_revwalk_new(&walk, git) < 0 || git_revwalk_push_glob(walk, "refs/*") < 0 ||
-        (git_revwalk_push_head(walk) < 0 && !git_repository_head_unborn(git))) {
-        error = dv_repo_git_error(DV_ECORRUPT, "walking the history");
-        goto done;
-    }
     char name[GIT_OID_HEXSZ + 1];
+    int error = 0, rc;
     while (!error && (rc = git_revwalk_next(&id, walk)) == 0) {
         git_oid_tostr(name, 13, &id);
         error = walk_one(w, &id, name);
     }
     if (!error && rc != GIT_ITEROVER)
         error = dv_repo_git_error(DV_ECORRUPT, "walking the history");
+    return error;
+}
+
+/* Every commit reachable from a reference or HEAD. */
+static int walk_all_commits(rev_walk *w)
+{
+    git_revwalk *walk = NULL;
+    int error = 0;
+    git_repository *git = w->rev->repo->git;
+    if (git_revwalk_new(&walk, git) < 0 || git_revwalk_push_glob(walk, "refs/*") < 0 ||
+        (git_revwalk_push_head(walk) < 0 && !git_repository_head_unborn(git)))
+        error = dv_repo_git_error(DV_ECORRUPT, "walking the history");
+    else
+        error = walk_commits(w, walk);
+    git_revwalk_free(walk);
+    return error;
+}
+
+/* The commits of a range. A base or hidden reference this repository does not have (a
+ * remote's commit never fetched) hides nothing. */
+static int walk_range(rev_walk *w, const rev_range *r)
+{
+    git_revwalk *walk = NULL;
+    git_repository *git = w->rev->repo->git;
+    int error = 0;
+    char name[GIT_OID_HEXSZ + 1];
+    if (git_revwalk_new(&walk, git) < 0 || git_revwalk_push(walk, &r->tip) < 0) {
+        git_oid_tostr(name, sizeof(name), &r->tip);
+        error = dv_repo_git_error(DV_EUSAGE, name);
+        error = dv_error_wrap(error, "commit %s is not in this repository", name);
+        goto done;
+    }
+    if (r->has_base && git_revwalk_hide(walk, &r->base) < 0)
+        git_error_clear();
+    if (r->hide && git_revwalk_hide_glob(walk, r->hide) < 0)
+        git_error_clear();
+    error = walk_commits(w, walk);
 done:
     git_revwalk_free(walk);
     return error;
@@ -534,6 +601,8 @@ int dv_revset_each_pointer(dv_repo *repo, dv_revset *set, const char *const *fil
         error = walk_commit(&w);
         w.rev = &top;
     }
+    for (size_t i = 0; i < set->n_ranges && !error; i++)
+        error = walk_range(&w, &set->ranges[i]);
     if (!error && (set->refs & DV_REVSET_COMMITS))
         error = walk_all_commits(&w);
     if (!error && (set->refs & DV_REVSET_BRANCHES) && !(set->refs & DV_REVSET_COMMITS))

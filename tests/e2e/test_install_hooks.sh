@@ -168,6 +168,13 @@ rm "$T/remote-store"
 mv "$T/remote-store.away" "$T/remote-store"
 assert_exit 0 git push -q origin main
 
+step "pre-push sends the data of the commits pushed, not of the branch checked out"
+[ "$(git branch --show-current)" = main ] || fail "not on main"
+assert_exit 0 git push -q origin D
+git clone -q "$T/origin.git" "$T/clone-d"
+(cd "$T/clone-d" && "$DV" pull -q --rev origin/D) || fail "dv pull --rev origin/D in a clone"
+assert_file_sha "$T/clone-d/data/a.csv" "$d_a" "D's data/a.csv, pushed from main"
+
 step "in a clone with a remote: git switch fetches what the store lacks"
 cd "$T/repo"
 git switch -q B
