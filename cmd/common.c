@@ -197,11 +197,13 @@ int cmd_take_rev(dv_rev **rev, cmd_context *ctx)
     int error = dv_rev_resolve(rev, ctx->repo, arg);
     if (error == DV_EUSAGE && ctx->n_before_dashdash < 0 && strchr(arg, '/'))
         return 0; /* a path inside data that is not checked out */
-    if (error == DV_EUSAGE && ctx->n_before_dashdash < 0)
-        error = dv_error_set(DV_EUSAGE,
-                             "'%s' is neither a revision (a branch, tag or commit) nor a path in "
-                             "the work tree (put '--' before paths)",
-                             arg);
+    if (error == DV_EUSAGE && ctx->n_before_dashdash < 0) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", dv_error_last());
+        error = dv_error_set(DV_EUSAGE, "%s; nor is '%s' a path in the work tree (put '--' "
+                                        "before paths)",
+                             why, arg);
+    }
     return error < 0 ? cmd_fail(error) : 0;
 }
 

@@ -23,8 +23,12 @@ int dv_rev_resolve(dv_rev **out, dv_repo *repo, const char *spec)
     if (!spec[0] || git_revparse_single(&obj, repo->git, spec) < 0) {
         error = dv_error_set(DV_EUSAGE,
                              "unknown revision '%s' (not a branch, tag or commit of this "
-                             "repository)",
-                             spec);
+                             "repository%s)",
+                             spec,
+                             git_repository_is_shallow(repo->git) == 1
+                                 ? "; this is a shallow clone, whose history stops short: "
+                                   "the commit may lie beyond it (git fetch --unshallow)"
+                                 : "");
         goto done;
     }
     if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {

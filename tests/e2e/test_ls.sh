@@ -58,7 +58,7 @@ assert_eq "data/deep/er/e with space.txt" "$(cat "$OUT")" "a file inside a direc
 step "bad inputs: unknown revision, untracked path, tree not in the store"
 assert_exit 2 "$DV" ls no-such-rev
 assert_contains "$ERR" "no-such-rev"
-assert_contains "$ERR" "'no-such-rev' is neither a revision"
+assert_contains "$ERR" "unknown revision 'no-such-rev'"
 assert_exit 2 "$DV" ls no-such-rev data
 assert_contains "$ERR" "no-such-rev"
 assert_exit 2 "$DV" ls HEAD~2 data/deep

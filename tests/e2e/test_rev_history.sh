@@ -156,7 +156,15 @@ step "push every commit's data; a fresh clone pulls v1.2's data/ alone"
 mkdir -p "$T/remote"
 assert_exit 0 "$DV" remote add origin "$T/remote"
 git add .dv/config && git commit -q -m "remote"
+assert_exit 0 "$DV" push data
+assert_exit 1 "$DV" status -c --json
+assert_eq "all" "$(json_get "$OUT" '[p["remote"]["state"] for p in j["paths"] if p["path"] == "data"][0]')" "data on the remote"
+assert_eq "none 3200000 3200000" "$(json_get "$OUT" '" ".join(str(x) for x in [[p["remote"]["state"], p["remote"]["bytes"], p["remote"]["missing_bytes"]] for p in j["paths"] if p["path"] == "models/model.bin"][0])')" "the model, not pushed"
+assert_exit 1 "$DV" status -c
+assert_match "$OUT" '^    none +models/model.bin'
 assert_exit 0 "$DV" push --all-commits
+assert_exit 0 "$DV" status -c
+assert_match "$OUT" '^    all +models/model.bin'
 git clone -q "$T/repo" "$T/clone"
 cd "$T/clone"
 assert_exit 0 "$DV" pull --stats --rev v1.2 data
@@ -174,6 +182,28 @@ assert_exit 0 "$DV" fetch --rev origin/feature --rev v1.2
 assert_exit 0 "$DV" cat origin/feature:aux/x.bin
 cmp -s "$OUT" "$T/rec/4/aux/x.bin" || fail "feature's aux after dv fetch --rev feature"
 ok "feature's aux fetched by --rev"
+cd "$T/repo"
+
+step "a detached HEAD and a submodule change nothing"
+git -c protocol.file.allow=always submodule add -q "$T/repo" sub >/dev/null 2>&1 ||
+    fail "git submodule add"
+git commit -q -m "a submodule"
+git checkout -q --detach HEAD
+assert_exit 0 "$DV" checkout v1.2
+assert_eq "$(cat "$T/rec/2.tree")" "$(data_listing)" "v1.2 on a detached HEAD"
+assert_exit 0 "$DV" checkout HEAD
+assert_eq "$(cat "$T/rec/7.tree")" "$(data_listing)" "HEAD again"
+assert_exit 0 "$DV" ls -r HEAD
+LC_ALL=C sort "$OUT" >"$T/ls.txt"
+assert_eq "$(recorded_files 7)" "$(cat "$T/ls.txt")" "dv ls -r beside a submodule"
+git checkout -q "$MAIN"
+
+step "a shallow clone says so for a commit beyond its history"
+git clone -q --depth 1 "file://$T/repo" "$T/shallow"
+cd "$T/shallow"
+assert_exit 2 "$DV" ls "$(cat "$T/rec/1.commit")"
+assert_contains "$ERR" "shallow clone"
+assert_exit 0 "$DV" ls HEAD
 cd "$T/repo"
 
 step "bad input: each gets one message and its exit code"
