@@ -286,3 +286,8 @@ int dv_rev_each_worktree_pointer(dv_repo *repo, const char *const *filters, size
     dv_buf_release(&w.data);
     return error;
 }
+
+const git_commit *dv_rev_commit(const dv_rev *rev)
+{
+    return rev->commit;
+}

@@ -59,4 +59,7 @@ DV_NODISCARD int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *p
 DV_NODISCARD int dv_rev_each_worktree_pointer(dv_repo *repo, const char *const *filters,
                                               size_t n_filters, dv_rev_pointer_fn fn, void *ctx);
 
+/** The commit the revision resolved to, for a history walk that starts there. Lent with rev. */
+const git_commit *dv_rev_commit(const dv_rev *rev);
+
 #endif
