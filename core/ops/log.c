@@ -10,12 +10,17 @@
 #include <string.h>
 
 #define LOG_MAX_DEPTH 4096
+/* libgit2 keeps the objects it reads in a process-wide cache of up to 256 MiB, and a walk
+ * through history would fill it with every commit and tree it passes; while dv_log walks, the
+ * cache is held to this size. It still serves what is read twice close together: a parent,
+ * read when its child is compared, read again when its own turn comes. */
+#define LOG_GIT_CACHE_BYTES (256 << 10)
 /* A positive return of a comparison asked to stop at the first change: the trees differ. */
 #define LOG_DIFFERS 1
 
 /* A commit waiting to be walked. */
 typedef struct log_queued {
-    git_oid id;
+    git_commit *commit; /* read when its child was walked, kept so it is not read again */
     int64_t time;
     uint64_t seq;
     char *name; /* --follow: the data path's name at this commit; else NULL */
@@ -40,14 +45,15 @@ static void queue_swap(log_queue *q, size_t a, size_t b)
     q->items[b] = t;
 }
 
-/* Push id, taking name (owned; freed on failure too). */
-static int queue_push(log_queue *q, const git_oid *id, int64_t time, char *name)
+/* Push commit and name, both taken (and freed on failure too). */
+static int queue_push(log_queue *q, git_commit *commit, char *name)
 {
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 16, bytes;
         log_queued *items;
         if (__builtin_mul_overflow(cap, sizeof(*items), &bytes) ||
             !(items = realloc(q->items, bytes))) {
+            git_commit_free(commit);
             free(name);
             return dv_error_set(DV_ENOMEM, "out of memory");
         }
@@ -55,8 +61,8 @@ static int queue_push(log_queue *q, const git_oid *id, int64_t time, char *name)
         q->cap = cap;
     }
     size_t i = q->n++;
-    q->items[i].id = *id;
-    q->items[i].time = time;
+    q->items[i].commit = commit;
+    q->items[i].time = git_commit_time(commit);
     q->items[i].seq = q->next_seq++;
     q->items[i].name = name;
     while (i && queue_before(&q->items[i], &q->items[(i - 1) / 2])) {
@@ -86,8 +92,10 @@ static log_queued queue_pop(log_queue *q)
 
 static void queue_release(log_queue *q)
 {
-    for (size_t i = 0; i < q->n; i++)
+    for (size_t i = 0; i < q->n; i++) {
+        git_commit_free(q->items[i].commit);
         free(q->items[i].name);
+    }
     free(q->items);
 }
 
@@ -108,7 +116,8 @@ typedef struct log_walk {
     int stop_at_first; /* answer LOG_DIFFERS at the first change, call nothing */
     int shown;         /* a change of the commit has been handed to fn */
     dv_log_commit info;
-    const git_commit *commit;         /* the one info describes */
+    git_commit *commit; /* the commit info describes; its subject and short id are looked up
+                         * when it is first shown */
     char short_id[GIT_OID_HEXSZ + 1]; /* info.short_id, filled when it is first shown */
     dv_buf path;                      /* the path being compared (pointer files with ".dv") */
     dv_buf component;                 /* one name of a filter, NUL-terminated */
@@ -331,9 +340,10 @@ static int follow_source(int *found_it, dv_pointer *before, log_walk *w,
     return error;
 }
 
-/* The pointer entries old and new (either NULL) at w->path ("<data path>.dv"), whose ids
- * differ: read both, and if what they say differs, hand the change to fn. */
-static int compare_pointers(log_walk *w, const git_tree_entry *old, const git_tree_entry *new)
+/* The pointer entries older (the parent's) and newer (the commit's) at w->path ("<path>.dv"),
+ * either NULL, their ids different: read both, and if what they say differs, hand the change
+ * to fn. */
+static int compare_pointers(log_walk *w, const git_tree_entry *older, const git_tree_entry *newer)
 {
     dv_pointer before, after;
     int error = 0;
@@ -343,21 +353,21 @@ static int compare_pointers(log_walk *w, const git_tree_entry *old, const git_tr
     const char *problem = dv_pathname_check_path(w->data.ptr, NULL, NULL);
     if (problem)
         return dv_error_set(DV_ECORRUPT, "commit %s: %s: its data path %s",
-                            hex_of(new ? w->new_commit : w->old_commit), w->path.ptr, problem);
-    if (old && (error = read_pointer(&before, w, old, w->old_commit, w->path.ptr)) < 0)
+                            hex_of(newer ? w->new_commit : w->old_commit), w->path.ptr, problem);
+    if (older && (error = read_pointer(&before, w, older, w->old_commit, w->path.ptr)) < 0)
         return error;
-    if (new && (error = read_pointer(&after, w, new, w->new_commit, w->path.ptr)) < 0)
+    if (newer && (error = read_pointer(&after, w, newer, w->new_commit, w->path.ptr)) < 0)
         return error;
     mark_found(w, w->data.ptr);
-    if (old && new &&same_pointer(&before, &after))
+    if (older && newer && same_pointer(&before, &after))
         return 0;
     if (w->stop_at_first)
         return LOG_DIFFERS;
-    dv_log_change change = {old ? (new ? DV_LOG_MODIFIED : DV_LOG_DELETED) : DV_LOG_ADDED,
-                            w->data.ptr, NULL, old ? &before : NULL, new ? &after : NULL};
-    if (w->follow && !old) {
+    dv_log_change change = {older ? (newer ? DV_LOG_MODIFIED : DV_LOG_DELETED) : DV_LOG_ADDED,
+                            w->data.ptr, NULL, older ? &before : NULL, newer ? &after : NULL};
+    if (w->follow && !older) {
         int found_it = 0;
-        if ((error = follow_source(&found_it, &before, w, new, &after)) < 0)
+        if ((error = follow_source(&found_it, &before, w, newer, &after)) < 0)
             return error;
         if (found_it) {
             change.kind = DV_LOG_RENAMED;
@@ -374,29 +384,33 @@ static int compare_pointers(log_walk *w, const git_tree_entry *old, const git_tr
             memcpy(w->short_id, abbrev.ptr, abbrev.size + 1);
         git_buf_dispose(&abbrev);
         w->info.short_id = w->short_id;
+        w->info.subject = git_commit_summary(w->commit);
+        if (!w->info.subject)
+            w->info.subject = "";
     }
     w->shown = 1;
     return w->fn(w->ctx, &w->info, &change);
 }
 
-static int compare_trees(log_walk *w, const git_tree *old, const git_tree *new, unsigned depth);
+static int compare_trees(log_walk *w, const git_tree *older, const git_tree *newer, unsigned depth);
 
 /* One name of the trees being compared, present on one side or on both with different ids.
  * w->path is its path. */
-static int compare_entry(log_walk *w, const git_tree_entry *old, const git_tree_entry *new,
+static int compare_entry(log_walk *w, const git_tree_entry *older, const git_tree_entry *newer,
                          unsigned depth)
 {
-    const git_tree_entry *e = old ? old : new;
+    const git_tree_entry *e = older ? older : newer;
     const char *name = git_tree_entry_name(e);
     int error = 0;
     if (is_tree(e)) {
         const char *problem = dv_pathname_problem(name, strlen(name));
         if (problem)
             return dv_error_set(DV_ECORRUPT, "commit %s: %s/: %s",
-                                hex_of(new ? w->new_commit : w->old_commit), w->path.ptr, problem);
+                                hex_of(newer ? w->new_commit : w->old_commit), w->path.ptr,
+                                problem);
         git_tree *sub_old = NULL, *sub_new = NULL;
-        if ((error = load_tree(&sub_old, w, old, w->old_commit, w->path.ptr)) == 0 &&
-            (error = load_tree(&sub_new, w, new, w->new_commit, w->path.ptr)) == 0)
+        if ((error = load_tree(&sub_old, w, older, w->old_commit, w->path.ptr)) == 0 &&
+            (error = load_tree(&sub_new, w, newer, w->new_commit, w->path.ptr)) == 0)
             error = compare_trees(w, sub_old, sub_new, depth + 1);
         git_tree_free(sub_new);
         git_tree_free(sub_old);
@@ -404,22 +418,23 @@ static int compare_entry(log_walk *w, const git_tree_entry *old, const git_tree_
     }
     if (!has_pointer_suffix(name))
         return 0;
-    return compare_pointers(w, old, new);
+    return compare_pointers(w, older, newer);
 }
 
 /* The pointer files below two trees (either NULL: absent) at w->path, merged in git's
  * order; equal ids are skipped without a look inside. */
-static int compare_trees(log_walk *w, const git_tree *old, const git_tree *new, unsigned depth)
+static int compare_trees(log_walk *w, const git_tree *older, const git_tree *newer, unsigned depth)
 {
     size_t dir_len = w->path.len, i = 0, j = 0;
-    size_t n_old = old ? git_tree_entrycount(old) : 0, n_new = new ? git_tree_entrycount(new) : 0;
+    size_t n_old = older ? git_tree_entrycount(older) : 0,
+           n_new = newer ? git_tree_entrycount(newer) : 0;
     int error = 0;
     if (depth > LOG_MAX_DEPTH)
         return dv_error_set(DV_ECORRUPT, "commit %s: trees nested deeper than %d at %s",
                             hex_of(w->new_commit), LOG_MAX_DEPTH, w->path.ptr);
     while (!error && (i < n_old || j < n_new)) {
-        const git_tree_entry *eo = i < n_old ? git_tree_entry_byindex(old, i) : NULL;
-        const git_tree_entry *en = j < n_new ? git_tree_entry_byindex(new, j) : NULL;
+        const git_tree_entry *eo = i < n_old ? git_tree_entry_byindex(older, i) : NULL;
+        const git_tree_entry *en = j < n_new ? git_tree_entry_byindex(newer, j) : NULL;
         int c = !eo ? 1 : !en ? -1 : entry_cmp(eo, en);
         if (c < 0) {
             en = NULL;
@@ -463,13 +478,13 @@ static int same_entry(const git_tree_entry *a, const git_tree_entry *b)
  */
 static int compare_filter(log_walk *w, const char *filter)
 {
-    const git_tree *old = w->old_root, *new = w->new_root;
+    const git_tree *older = w->old_root, *newer = w->new_root;
     git_tree *own_old = NULL, *own_new = NULL;
     const char *rest = filter;
     int error = 0;
     dv_buf_truncate(&w->path, 0);
     if (!filter[0])
-        return compare_trees(w, old, new, 0);
+        return compare_trees(w, older, newer, 0);
     unsigned depth = 0;
     for (;; depth++) {
         const char *slash = strchr(rest, '/');
@@ -479,8 +494,8 @@ static int compare_filter(log_walk *w, const char *filter)
             goto done;
         if (!slash)
             break;
-        const git_tree_entry *eo = entry_named(old, w->component.ptr, 1);
-        const git_tree_entry *en = entry_named(new, w->component.ptr, 1);
+        const git_tree_entry *eo = entry_named(older, w->component.ptr, 1);
+        const git_tree_entry *en = entry_named(newer, w->component.ptr, 1);
         if ((!eo && !en) || same_entry(eo, en))
             goto done;
         if ((error = dv_buf_printf(&w->path, "%s%s", w->path.len ? "/" : "", w->component.ptr)) < 0)
@@ -493,15 +508,15 @@ static int compare_filter(log_walk *w, const char *filter)
         }
         git_tree_free(own_old);
         git_tree_free(own_new);
-        old = own_old = sub_old;
-        new = own_new = sub_new;
+        older = own_old = sub_old;
+        newer = own_new = sub_new;
         rest = slash + 1;
     }
     /* The last name: its pointer file, then the directory of that name. */
     if ((error = dv_buf_puts(&w->component, DV_POINTER_SUFFIX)) < 0)
         goto done;
-    const git_tree_entry *po = entry_named(old, w->component.ptr, 0);
-    const git_tree_entry *pn = entry_named(new, w->component.ptr, 0);
+    const git_tree_entry *po = entry_named(older, w->component.ptr, 0);
+    const git_tree_entry *pn = entry_named(newer, w->component.ptr, 0);
     if ((po || pn) && !same_entry(po, pn)) {
         dv_buf_truncate(&w->path, 0);
         if ((error = dv_buf_printf(&w->path, "%s%s", filter, DV_POINTER_SUFFIX)) < 0 ||
@@ -509,8 +524,8 @@ static int compare_filter(log_walk *w, const char *filter)
             goto done;
     }
     dv_buf_truncate(&w->component, w->component.len - strlen(DV_POINTER_SUFFIX));
-    const git_tree_entry *eo = entry_named(old, w->component.ptr, 1);
-    const git_tree_entry *en = entry_named(new, w->component.ptr, 1);
+    const git_tree_entry *eo = entry_named(older, w->component.ptr, 1);
+    const git_tree_entry *en = entry_named(newer, w->component.ptr, 1);
     if ((eo || en) && !same_entry(eo, en)) {
         dv_buf_truncate(&w->path, 0);
         if ((error = dv_buf_puts(&w->path, filter)) < 0)
@@ -631,9 +646,10 @@ static int check_paths(log_walk *w, const git_tree *root, const char *rev_name)
 }
 
 /* Queue commit unless it was queued before, with (a copy of) the name to follow there. */
-static int queue_parent(log_queue *q, dv_oidset *seen, const git_commit *commit, const char *name)
+static int queue_parent(log_queue *q, dv_oidset *seen, git_commit *commit, const char *name)
 {
     dv_oid key;
+    git_commit *kept = NULL;
     char *copy = NULL;
     memset(&key, 0, sizeof(key));
     memcpy(key.id, git_commit_id(commit)->id, GIT_OID_RAWSZ);
@@ -642,7 +658,11 @@ static int queue_parent(log_queue *q, dv_oidset *seen, const git_commit *commit,
         return added;
     if (name && !(copy = strdup(name)))
         return dv_error_set(DV_ENOMEM, "out of memory");
-    return queue_push(q, git_commit_id(commit), git_commit_time(commit), copy);
+    if (git_commit_dup(&kept, commit) < 0) {
+        free(copy);
+        return dv_repo_git_error(DV_ENOMEM, "keeping a commit to walk");
+    }
+    return queue_push(q, kept, copy);
 }
 
 /* --follow: the name the followed pointer has in parent (its root tree): the same name when it
@@ -682,18 +702,15 @@ done:
 static int walk_commit(log_walk *w, log_queue *q, dv_oidset *seen, dv_log_result *result,
                        const log_queued *at)
 {
-    git_commit *commit = NULL, **parents = NULL;
+    git_commit *commit = at->commit, **parents = NULL;
+    const git_oid *id = git_commit_id(commit);
     git_tree *root = NULL, **parent_roots = NULL;
     unsigned n_parents = 0, missing = 0;
     int error = 0;
     w->shown = 0;
-    if (git_commit_lookup(&commit, w->git, &at->id) < 0) {
-        error = git_failure(w, "cannot read commit %s", hex_of(&at->id));
-        goto done;
-    }
     result->commits_walked++;
     if (git_commit_tree(&root, commit) < 0) {
-        error = git_failure(w, "cannot read the tree of commit %s", hex_of(&at->id));
+        error = git_failure(w, "cannot read the tree of commit %s", hex_of(id));
         goto done;
     }
     n_parents = git_commit_parentcount(commit);
@@ -708,7 +725,7 @@ static int walk_commit(log_walk *w, log_queue *q, dv_oidset *seen, dv_log_result
         if (rc == GIT_ENOTFOUND) {
             /* A shallow clone's boundary (or a graft): the history ends here. */
             if (!missing && !result->n_boundaries++) {
-                result->boundary = at->id;
+                result->boundary = *id;
                 if (parent_id)
                     result->boundary_parent = *parent_id;
             }
@@ -717,7 +734,7 @@ static int walk_commit(log_walk *w, log_queue *q, dv_oidset *seen, dv_log_result
         }
         if (rc < 0 || git_commit_tree(&parent_roots[i], parents[i]) < 0) {
             error = git_failure(w, "cannot read commit %s, parent of %s",
-                                parent_id ? hex_of(parent_id) : "?", hex_of(&at->id));
+                                parent_id ? hex_of(parent_id) : "?", hex_of(id));
             goto done;
         }
     }
@@ -727,16 +744,13 @@ static int walk_commit(log_walk *w, log_queue *q, dv_oidset *seen, dv_log_result
         w->n_filters = 1;
     }
     w->new_root = root;
-    w->new_commit = &at->id;
+    w->new_commit = id;
     w->renamed = 0;
     w->commit = commit;
-    w->info.id = &at->id;
+    w->info.id = id;
     w->info.parent = n_parents && !missing ? git_commit_parent_id(commit, 0) : NULL;
     w->info.time = git_commit_time(commit);
     w->info.offset_minutes = git_commit_time_offset(commit);
-    w->info.subject = git_commit_summary(commit);
-    if (!w->info.subject)
-        w->info.subject = "";
     if (missing) {
         for (unsigned i = 0; i < n_parents && !error; i++)
             if (parents[i])
@@ -785,7 +799,6 @@ done:
     free(parent_roots);
     free(parents);
     git_tree_free(root);
-    git_commit_free(commit);
     return error;
 }
 
@@ -803,8 +816,17 @@ int dv_log(dv_log_result *result, dv_repo *repo, dv_rev *rev, const char *const 
     const char **filters = NULL;
     const char *everything = "";
     git_tree *start_root = NULL;
+    git_commit *first = NULL;
     int error = 0;
     memset(result, 0, sizeof(*result));
+    if (opts->follow && n_paths != 1)
+        return dv_error_set(DV_EUSAGE, "--follow follows one tracked data path (got %zu paths)",
+                            n_paths);
+    ssize_t cached_bytes = 0, cache_allowed = 0;
+    int restore_cache =
+        git_libgit2_opts(GIT_OPT_GET_CACHED_MEMORY, &cached_bytes, &cache_allowed) == 0 &&
+        cache_allowed > LOG_GIT_CACHE_BYTES &&
+        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)LOG_GIT_CACHE_BYTES) == 0;
     memset(&w, 0, sizeof(w));
     w.git = repo->git;
     w.paths = paths;
@@ -813,9 +835,6 @@ int dv_log(dv_log_result *result, dv_repo *repo, dv_rev *rev, const char *const 
     w.fn = fn;
     w.ctx = ctx;
     w.path = w.component = w.data = w.source = w.scan = w.name = (dv_buf)DV_BUF_INIT;
-    if (opts->follow && (n_paths != 1))
-        return dv_error_set(DV_EUSAGE, "--follow follows one tracked data path (got %zu paths)",
-                            n_paths);
     if (!(w.found = calloc(n_paths + 1, sizeof(*w.found))) ||
         !(filters = calloc(n_paths + 1, sizeof(*filters)))) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
@@ -840,12 +859,17 @@ int dv_log(dv_log_result *result, dv_repo *repo, dv_rev *rev, const char *const 
     }
     if ((error = check_paths(&w, start_root, dv_rev_name(rev))) < 0)
         goto done;
-    if ((error = queue_parent(&q, &seen, start, opts->follow ? paths[0] : NULL)) < 0)
+    if (git_commit_lookup(&first, w.git, git_commit_id(start)) < 0) {
+        error = git_failure(&w, "cannot read commit %s", hex_of(git_commit_id(start)));
+        goto done;
+    }
+    if ((error = queue_parent(&q, &seen, first, opts->follow ? paths[0] : NULL)) < 0)
         goto done;
     error = 0;
     while (q.n && (opts->max_commits < 0 || (long long)result->commits_shown < opts->max_commits)) {
         log_queued at = queue_pop(&q);
         error = walk_commit(&w, &q, &seen, result, &at);
+        git_commit_free(at.commit);
         free(at.name);
         if (error < 0)
             goto done;
@@ -858,7 +882,10 @@ int dv_log(dv_log_result *result, dv_repo *repo, dv_rev *rev, const char *const 
             break;
         }
 done:
+    if (restore_cache && git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, cache_allowed) < 0)
+        git_error_clear();
     git_tree_free(start_root);
+    git_commit_free(first);
     queue_release(&q);
     dv_oidset_release(&seen);
     free(filters);
