@@ -4,7 +4,9 @@
  * is not read). Each commit is compared with its parent by tree-entry id down the path, so
  * a commit that did not touch a pointer costs one lookup per level; only where ids differ
  * are the pointer blobs read. Memory is one tree level per depth of the two trees being
- * compared, plus the ids of the commits walked, whatever the length of the history.
+ * compared, the ids of the commits walked and one commit per branch still to walk, whatever
+ * the length of the history: while it walks, dv_log holds libgit2's process-wide object cache
+ * to 256 KiB (and gives it back its size after).
  */
 #ifndef DV_LOG_H
 #define DV_LOG_H
