@@ -842,8 +842,10 @@ int dv_log(dv_log_result *result, dv_repo *repo, dv_rev *rev, const char *const 
     }
     /* The filters walked: sorted, those at or below another one dropped, so each pointer file
      * is met once a commit. */
-    memcpy(filters, paths, n_paths * sizeof(*filters));
-    qsort(filters, n_paths, sizeof(*filters), compare_paths);
+    if (n_paths) {
+        memcpy(filters, paths, n_paths * sizeof(*filters));
+        qsort(filters, n_paths, sizeof(*filters), compare_paths);
+    }
     for (size_t i = 0; i < n_paths; i++)
         if (!w.n_filters || !is_at_or_below(filters[i], filters[w.n_filters - 1]))
             filters[w.n_filters++] = filters[i];
