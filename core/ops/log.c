@@ -697,6 +697,25 @@ done:
     return error;
 }
 
+/* 1 with the first parent named in the commit object itself, for a commit that libgit2 gives
+ * no parents: in a shallow clone, a libgit2 that knows shallow clones shows the boundary
+ * commits so, and they are not roots. */
+static int grafted_parent(git_oid *out, git_repository *git, const git_commit *commit)
+{
+    if (git_repository_is_shallow(git) != 1)
+        return 0;
+    const char *header = git_commit_raw_header(commit);
+    static const char key[] = "parent ";
+    for (const char *line = header; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= sizeof(key) - 1 + GIT_OID_HEXSZ && !strncmp(line, key, sizeof(key) - 1))
+            return git_oid_fromstrn(out, line + sizeof(key) - 1, GIT_OID_HEXSZ) == 0;
+        line = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 /* Walk one commit: compare it with its parents, hand what changed to fn, queue the parents
  * its history goes on through. */
 static int walk_commit(log_walk *w, log_queue *q, dv_oidset *seen, dv_log_result *result,
@@ -714,6 +733,14 @@ static int walk_commit(log_walk *w, log_queue *q, dv_oidset *seen, dv_log_result
         goto done;
     }
     n_parents = git_commit_parentcount(commit);
+    git_oid grafted;
+    if (!n_parents && grafted_parent(&grafted, w->git, commit)) {
+        if (!result->n_boundaries++) {
+            result->boundary = *id;
+            result->boundary_parent = grafted;
+        }
+        goto done;
+    }
     if (n_parents && (!(parents = calloc(n_parents, sizeof(*parents))) ||
                       !(parent_roots = calloc(n_parents, sizeof(*parent_roots))))) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
