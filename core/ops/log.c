@@ -685,9 +685,8 @@ static int follow_name_in(char **out, log_walk *w, const git_tree *parent_root,
         if ((error = read_pointer(&after, w, e, w->new_commit, pointer.ptr)) < 0 ||
             (error = follow_source(&found_it, &before, w, e, &after)) < 0)
             goto done;
-        if (found_it) {
+        if (found_it)
             name = w->source.ptr;
-        }
     }
     if (!(*out = strdup(name)))
         error = dv_error_set(DV_ENOMEM, "out of memory");
