@@ -59,6 +59,8 @@ const cmd_command cmd_commands[] = {
      &cmd_ls_syntax, NULL},
     {"cat", cmd_cat, CMD_NEEDS_REPO, "write one tracked file's bytes at a revision",
      &cmd_cat_syntax, NULL},
+    {"log", cmd_log, CMD_NEEDS_REPO, "show the commits where tracked data changed", &cmd_log_syntax,
+     NULL},
     {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
      &cmd_fsck_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},

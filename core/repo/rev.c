@@ -618,3 +618,8 @@ int dv_revset_each_pointer(dv_repo *repo, dv_revset *set, const char *const *fil
     dv_buf_release(&w.key);
     return error;
 }
+
+const git_commit *dv_rev_commit(const dv_rev *rev)
+{
+    return rev->commit;
+}

@@ -113,5 +113,7 @@ DV_NODISCARD int dv_revset_is_empty(const dv_revset *set);
 DV_NODISCARD int dv_revset_each_pointer(dv_repo *repo, dv_revset *set, const char *const *filters,
                                         size_t n_filters, dv_rev_pointer_fn fn, dv_rev_bad_fn bad,
                                         void *ctx);
+/** The commit the revision resolved to, for a history walk that starts there. Lent with rev. */
+const git_commit *dv_rev_commit(const dv_rev *rev);
 
 #endif

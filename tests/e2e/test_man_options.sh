@@ -21,7 +21,7 @@ check_pages() {
         local named
         named=$(grep -oE '(\\-|-)(\\-|-)[A-Za-z0-9]+((\\-|-)[A-Za-z0-9]+)*' "$page" | tr -d '\\' | sort -u)
         for o in $options; do
-            printf '%s\n' "$named" | grep -qxF -- "$o" || echo "$c $o"
+            grep -qxF -- "$o" <<<"$named" || echo "$c $o"
         done
     done
 }
