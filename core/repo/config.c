@@ -159,7 +159,7 @@ int dv_config_get_int_range(int64_t *out, dv_config *c, const char *key, int64_t
 {
     char what[96];
     snprintf(what, sizeof(what), "a number from %lld to %lld", (long long)min, (long long)max);
-    int64_t v;
+    int64_t v = 0;
     int rc = get_int64(&v, c, key, what);
     if (rc == GIT_ENOTFOUND) {
         *out = def;

@@ -295,7 +295,7 @@ ok "dv log into a closed pipe: exit 0, nothing on stderr"
 
 step "bad input"
 assert_exit 2 "$DV" log no-such-rev
-assert_contains "$ERR" "'no-such-rev' is neither a revision"
+assert_contains "$ERR" "unknown revision 'no-such-rev'"
 assert_exit 2 "$DV" log no-such-rev -- sets/train
 assert_contains "$ERR" "unknown revision 'no-such-rev'"
 assert_empty "$OUT"

@@ -203,7 +203,9 @@ git clone -q --depth 1 "file://$T/repo" "$T/shallow"
 cd "$T/shallow"
 assert_exit 2 "$DV" ls "$(cat "$T/rec/1.commit")"
 assert_contains "$ERR" "shallow clone"
-assert_exit 0 "$DV" ls HEAD
+assert_exit 0 env DV_CACHE_DIR="$T/repo/.dv/cache" "$DV" ls -r HEAD # a store shared by clones
+LC_ALL=C sort "$OUT" >"$T/ls.txt"
+assert_eq "$(recorded_files 7)" "$(cat "$T/ls.txt")" "dv ls -r in the shallow clone"
 cd "$T/repo"
 
 step "bad input: each gets one message and its exit code"
