@@ -198,50 +198,12 @@ static int load_tree(git_tree **out, log_walk *w, const git_tree_entry *e, const
 static int read_pointer(dv_pointer *out, log_walk *w, const git_tree_entry *e,
                         const git_oid *commit, const char *pointer_path)
 {
-    git_odb *odb = NULL;
-    git_blob *blob = NULL;
-    size_t size = 0;
-    git_object_t type = GIT_OBJECT_INVALID;
     int error = 0;
     memset(out, 0, sizeof(*out));
     dv_buf_truncate(&w->name, 0);
     if ((error = dv_buf_printf(&w->name, "%s:%s", hex_of(commit), pointer_path)) < 0)
         return error;
-    git_filemode_t mode = git_tree_entry_filemode(e);
-    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-        (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE))
-        return dv_error_set(DV_ECORRUPT, "%s: not a pointer file (not a regular file)",
-                            w->name.ptr);
-    if (git_repository_odb(&odb, w->git) < 0) {
-        error = dv_repo_git_error(DV_ERROR, "cannot open git's object database");
-        goto done;
-    }
-    if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0) {
-        error = dv_repo_git_error(DV_ECORRUPT, w->name.ptr);
-        goto done;
-    }
-    if (type != GIT_OBJECT_BLOB || size > DV_POINTER_MAX_BYTES) {
-        error = dv_error_set(DV_ECORRUPT,
-                             "%s: not a pointer file (%s of %zu bytes; a pointer file is a "
-                             "blob of at most %d bytes)",
-                             w->name.ptr, git_object_type2string(type), size, DV_POINTER_MAX_BYTES);
-        goto done;
-    }
-    if (git_blob_lookup(&blob, w->git, git_tree_entry_id(e)) < 0) {
-        error = dv_repo_git_error(DV_ECORRUPT, w->name.ptr);
-        goto done;
-    }
-    git_object_size_t len = git_blob_rawsize(blob);
-    if (len > DV_POINTER_MAX_BYTES) {
-        error = dv_error_set(DV_ECORRUPT, "%s: pointer file larger than %d bytes", w->name.ptr,
-                             DV_POINTER_MAX_BYTES);
-        goto done;
-    }
-    error = dv_pointer_parse(out, git_blob_rawcontent(blob), (size_t)len, w->name.ptr);
-done:
-    git_blob_free(blob);
-    git_odb_free(odb);
-    return error;
+    return dv_rev_read_pointer_entry(out, w->git, e, w->name.ptr);
 }
 
 static int same_pointer(const dv_pointer *a, const dv_pointer *b)

@@ -79,7 +79,8 @@ static int workdir_of(dv_buf *out, git_repository *git)
     return error;
 }
 
-static int stage_paths(git_repository *git, const char *const *relpaths, size_t n)
+/* git add of the work-tree paths, or with unstage git rm --cached, in one index write. */
+static int stage_paths(git_repository *git, const char *const *relpaths, size_t n, int unstage)
 {
     git_index *index = NULL;
     int error = 0;
@@ -90,9 +91,11 @@ static int stage_paths(git_repository *git, const char *const *relpaths, size_t 
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (git_index_add_bypath(index, relpaths[i]) < 0) {
+        if ((unstage ? git_index_remove_bypath(index, relpaths[i])
+                     : git_index_add_bypath(index, relpaths[i])) < 0) {
             error = dv_repo_git_error(DV_ERROR, relpaths[i]);
-            error = dv_error_wrap(error, "cannot stage in git");
+            error = dv_error_wrap(error, unstage ? "cannot remove from git's index"
+                                                 : "cannot stage in git");
             goto done;
         }
     }
@@ -157,7 +160,7 @@ int dv_repo_init(int *already, dv_buf *top, const char *start_dir, const dv_chun
         (error = dv_fs_fsync_dir(dv_dir.ptr)) < 0)
         goto done;
     const char *staged[] = {DV_DIR_NAME "/config", DV_DIR_NAME "/.gitignore"};
-    error = stage_paths(git, staged, 2);
+    error = stage_paths(git, staged, 2, 0);
 done:
     dv_buf_release(&dv_dir);
     dv_buf_release(&path);
@@ -522,7 +525,7 @@ done:
 
 int dv_repo_stage(dv_repo *repo, const char *const *relpaths, size_t n)
 {
-    return stage_paths(repo->git, relpaths, n);
+    return stage_paths(repo->git, relpaths, n, 0);
 }
 
 int dv_repo_git_tracks(dv_repo *repo, const char *relpath)
@@ -764,24 +767,5 @@ done:
 
 int dv_repo_unstage(dv_repo *repo, const char *const *relpaths, size_t n)
 {
-    git_index *index = NULL;
-    int error = 0;
-    if (git_repository_index(&index, repo->git) < 0)
-        return dv_repo_git_error(DV_ERROR, "cannot open git's index");
-    if (git_index_read(index, 0) < 0) {
-        error = dv_repo_git_error(DV_ERROR, "cannot read git's index");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (git_index_remove_bypath(index, relpaths[i]) < 0) {
-            error = dv_repo_git_error(DV_ERROR, relpaths[i]);
-            error = dv_error_wrap(error, "cannot remove from git's index");
-            goto done;
-        }
-    }
-    if (git_index_write(index) < 0)
-        error = dv_repo_git_error(DV_ERROR, "cannot write git's index");
-done:
-    git_index_free(index);
-    return error;
+    return stage_paths(repo->git, relpaths, n, 1);
 }

@@ -92,8 +92,8 @@ static int matches_any(const char *path, const char *const *filters, size_t n_fi
 
 /* Read the pointer blob id, its size checked against DV_POINTER_MAX_BYTES before its bytes are
  * read; name ("<rev>:<path>.dv") is for messages. */
-static int read_pointer_blob(dv_pointer *out, dv_buf *text, dv_rev *rev, const git_oid *id,
-                             const char *name)
+static int read_pointer_blob(dv_pointer *out, dv_buf *text, git_repository *git,
+                             const git_oid *id, const char *name)
 {
     git_odb *odb = NULL;
     git_blob *blob = NULL;
@@ -101,7 +101,7 @@ static int read_pointer_blob(dv_pointer *out, dv_buf *text, dv_rev *rev, const g
     git_object_t type = GIT_OBJECT_INVALID;
     int error = 0;
     memset(out, 0, sizeof(*out));
-    if (git_repository_odb(&odb, rev->repo->git) < 0) {
+    if (git_repository_odb(&odb, git) < 0) {
         error = dv_repo_git_error(DV_ERROR, "cannot open git's object database");
         goto done;
     }
@@ -116,7 +116,7 @@ static int read_pointer_blob(dv_pointer *out, dv_buf *text, dv_rev *rev, const g
                              name, git_object_type2string(type), size, DV_POINTER_MAX_BYTES);
         goto done;
     }
-    if (git_blob_lookup(&blob, rev->repo->git, id) < 0) {
+    if (git_blob_lookup(&blob, git, id) < 0) {
         error = dv_repo_git_error(DV_ECORRUPT, name);
         goto done;
     }
@@ -176,6 +176,23 @@ int dv_rev_check_data_paths(char **paths, size_t n)
     }
     dv_buf_release(&prefix);
     return error;
+}
+
+/* The pointer blob a tree entry names: a regular file's, read as read_pointer_blob reads. */
+static int read_pointer_entry(dv_pointer *out, dv_buf *text, git_repository *git,
+                              const git_tree_entry *e, const char *name)
+{
+    git_filemode_t mode = git_tree_entry_filemode(e);
+    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+        (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+        return dv_error_set(DV_ECORRUPT, "%s: not a pointer file (not a regular file)", name);
+    return read_pointer_blob(out, text, git, git_tree_entry_id(e), name);
+}
+
+int dv_rev_read_pointer_entry(dv_pointer *out, git_repository *git, const git_tree_entry *e,
+                              const char *name)
+{
+    return read_pointer_entry(out, NULL, git, e, name);
 }
 
 typedef struct rev_walk {
@@ -263,16 +280,11 @@ static int walk_tree(rev_walk *w, git_tree *tree, dv_buf *path, unsigned depth)
         dv_buf_truncate(&w->name, 0);
         if ((error = dv_buf_printf(&w->name, "%s:%s", w->rev->name, path->ptr)) < 0)
             break;
-        git_filemode_t mode = git_tree_entry_filemode(e);
         dv_pointer pointer;
         if (problem)
             error = dv_error_set(DV_ECORRUPT, "%s: its data path %s", w->name.ptr, problem);
-        else if (type != GIT_OBJECT_BLOB ||
-                 (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE))
-            error = dv_error_set(DV_ECORRUPT, "%s: not a pointer file (not a regular file)",
-                                 w->name.ptr);
         else
-            error = read_pointer_blob(&pointer, NULL, w->rev, git_tree_entry_id(e), w->name.ptr);
+            error = read_pointer_entry(&pointer, NULL, w->rev->repo->git, e, w->name.ptr);
         if (error < 0) {
             error = bad_pointer(w, error);
             continue;
@@ -330,13 +342,7 @@ int dv_rev_read_pointer_text(dv_pointer *out, dv_buf *text, dv_rev *rev,
                              rev->name);
         goto done;
     }
-    git_filemode_t mode = git_tree_entry_filemode(e);
-    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-        (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)) {
-        error = dv_error_set(DV_ECORRUPT, "%s: not a pointer file (not a regular file)", name.ptr);
-        goto done;
-    }
-    error = read_pointer_blob(out, text, rev, git_tree_entry_id(e), name.ptr);
+    error = read_pointer_entry(out, text, rev->repo->git, e, name.ptr);
 done:
     git_tree_entry_free(e);
     git_tree_free(tree);

@@ -63,6 +63,11 @@ DV_NODISCARD int dv_rev_each_pointer(dv_rev *rev, const char *const *filters, si
 /** Read and parse the pointer blob at pointer_relpath ("<path>.dv") of the revision.
  *  DV_ENOTFOUND when the revision has no such file; DV_ECORRUPT as above. */
 DV_NODISCARD int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *pointer_relpath);
+/** Read and parse the pointer blob a tree entry of a commit names (name, "<rev>:<path>.dv",
+ *  for messages): DV_ECORRUPT unless it is a regular file's blob of at most
+ *  DV_POINTER_MAX_BYTES (checked before it is read) that parses. */
+DV_NODISCARD int dv_rev_read_pointer_entry(dv_pointer *out, git_repository *git,
+                                           const git_tree_entry *e, const char *name);
 /** The same, with the blob's bytes as they are into text (replaced), for writing the pointer
  *  file as git would check it out. */
 DV_NODISCARD int dv_rev_read_pointer_text(dv_pointer *out, dv_buf *text, dv_rev *rev,
