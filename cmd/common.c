@@ -200,8 +200,9 @@ int cmd_take_rev(dv_rev **rev, cmd_context *ctx)
     if (error == DV_EUSAGE && ctx->n_before_dashdash < 0) {
         char why[512];
         snprintf(why, sizeof(why), "%s", dv_error_last());
-        error = dv_error_set(DV_EUSAGE, "%s; nor is '%s' a path in the work tree (put '--' "
-                                        "before paths)",
+        error = dv_error_set(DV_EUSAGE,
+                             "%s; nor is '%s' a path in the work tree (put '--' "
+                             "before paths)",
                              why, arg);
     }
     return error < 0 ? cmd_fail(error) : 0;
@@ -524,9 +525,8 @@ int cmd_restore(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n, 
     }
     if (!quiet && rev)
         printf("wrote %llu pointer file%s of %s, removed %llu\n",
-               (unsigned long long)result.pointers_written,
-               result.pointers_written == 1 ? "" : "s", dv_rev_name(rev),
-               (unsigned long long)result.pointers_removed);
+               (unsigned long long)result.pointers_written, result.pointers_written == 1 ? "" : "s",
+               dv_rev_name(rev), (unsigned long long)result.pointers_removed);
     if (!quiet)
         printf("restored %llu file%s (%s), %llu unchanged, %llu removed\n",
                (unsigned long long)result.files_restored, result.files_restored == 1 ? "" : "s",

@@ -157,8 +157,8 @@ struct cmd_context {
     void *options;              /* the struct its option table fills, zeroed first */
     char **args;                /* the arguments after the options (all, with CMD_RAW_ARGS) */
     int n_args;
-    dv_repo *repo; /* with CMD_NEEDS_REPO (for a subcommand: when its command has it) */
-    char **paths;  /* with CMD_RELPATHS: args as work-tree paths, n_args of them */
+    dv_repo *repo;         /* with CMD_NEEDS_REPO (for a subcommand: when its command has it) */
+    char **paths;          /* with CMD_RELPATHS: args as work-tree paths, n_args of them */
     int n_before_dashdash; /* arguments before "--", or -1 when there was none */
 };
 
@@ -249,8 +249,7 @@ typedef struct cmd_transfer_args {
                CMD_COMPLETE_NONE)
 #define CMD_TRANSFER_REVS                                                                          \
     CMD_TRANSFER_REV,                                                                              \
-        CMD_FLAG(cmd_transfer_args, all_branches, "all-branches", 0,                               \
-                 "the data of every branch"),                                                      \
+        CMD_FLAG(cmd_transfer_args, all_branches, "all-branches", 0, "the data of every branch"),  \
         CMD_FLAG(cmd_transfer_args, all_tags, "all-tags", 0, "the data of every tag"),             \
         CMD_FLAG(cmd_transfer_args, all_commits, "all-commits", 0,                                 \
                  "the data of every commit of the history")

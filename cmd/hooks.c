@@ -198,11 +198,12 @@ static int pushed_commits(dv_revset *set, const char *remote_name, FILE *in, int
             continue;
         char local_ref[1024], local_id[128], remote_ref[1024], remote_id[128];
         if (len >= sizeof(line) - 1 ||
-            sscanf(line, "%1023s %127s %1023s %127s", local_ref, local_id, remote_ref,
-                   remote_id) != 4 ||
+            sscanf(line, "%1023s %127s %1023s %127s", local_ref, local_id, remote_ref, remote_id) !=
+                4 ||
             !is_commit_hex(local_id) || !is_commit_hex(remote_id))
-            return dv_error_set(DV_EUSAGE, "pre-push: a line git wrote is not "
-                                           "\"<ref> <id> <ref> <id>\": %.80s",
+            return dv_error_set(DV_EUSAGE,
+                                "pre-push: a line git wrote is not "
+                                "\"<ref> <id> <ref> <id>\": %.80s",
                                 line);
         if (is_zero_hex(local_id))
             continue;

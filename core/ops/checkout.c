@@ -1067,8 +1067,9 @@ static int plan_staged_pointer(void *ctx, const char *pointer_relpath)
     checkout_root key = {data, {0}};
     if (wanted && !(p->n_roots && bsearch(&key, p->roots, p->n_roots, sizeof(key), cmp_root))) {
         const char *problem = dv_pathname_check_path(data, NULL, NULL);
-        error = problem ? dv_error_set(DV_ECORRUPT, "pointer file %s names a path dv never "
-                                                    "writes: %s",
+        error = problem ? dv_error_set(DV_ECORRUPT,
+                                       "pointer file %s names a path dv never "
+                                       "writes: %s",
                                        pointer_relpath, problem)
                         : dv_path_list_add(&p->gone, data);
     }
@@ -1089,9 +1090,9 @@ static int plan_rev(rev_plan *p, walker *w)
         error = dv_repo_each_pointer(w->repo, plan_staged_pointer, p);
     for (size_t i = 0; !error && i < p->n_filters; i++)
         if (!p->used[i])
-            error = dv_error_set(DV_EUSAGE,
-                                 "%s is not tracked by dv at revision %s, nor staged in git",
-                                 p->filters[i][0] ? p->filters[i] : ".", dv_rev_name(rev));
+            error =
+                dv_error_set(DV_EUSAGE, "%s is not tracked by dv at revision %s, nor staged in git",
+                             p->filters[i][0] ? p->filters[i] : ".", dv_rev_name(rev));
     if (!error && !(paths = calloc(p->n_roots + 1, sizeof(*paths))))
         error = dv_error_set(DV_ENOMEM, "out of memory");
     for (size_t i = 0; !error && i < p->n_roots; i++)
@@ -1136,8 +1137,9 @@ static int check_reachable(walker *w, const rev_plan *p)
     int error = dv_reach_walk(w->odb, items, p->n_roots, &ops);
     if (error == DV_ENOTFOUND) {
         const char *name = dv_rev_name(w->opts->rev);
-        error = dv_error_set(DV_ENOTFOUND, "cannot check out revision %s: %s; run dv fetch --rev "
-                                           "%s (or dv pull --rev %s)",
+        error = dv_error_set(DV_ENOTFOUND,
+                             "cannot check out revision %s: %s; run dv fetch --rev "
+                             "%s (or dv pull --rev %s)",
                              name, dv_error_last(), name, name);
     }
     free(items);

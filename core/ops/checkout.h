@@ -51,9 +51,9 @@ typedef struct dv_checkout_result {
  * that revision: every object they reach must be in the store and the work tree must
  * hold nothing unsaved where they go (else nothing is written); then they are written
  * and staged as git checkout <rev> -- <pointer files> would, a tracked path the revision
- * lacks is removed with its pointer file, and the data is restored. The caller holds the lock. DV_ECONFLICT, with
- * result->conflicts listing the paths and nothing touched, when unsaved data would be
- * lost and opts->force is not set; DV_ENOTFOUND when the store lacks content a pointer
+ * lacks is removed with its pointer file, and the data is restored. The caller holds the lock.
+ * DV_ECONFLICT, with result->conflicts listing the paths and nothing touched, when unsaved data
+ * would be lost and opts->force is not set; DV_ENOTFOUND when the store lacks content a pointer
  * names. Unreadable pointer files are listed in result->bad_pointers and skipped.
  */
 DV_NODISCARD int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *filters,

@@ -113,7 +113,8 @@ int dv_hooks_script(dv_buf *out, const char *name, const char *dv_bin)
                       "    exit 1\n"
                       "fi\n"
                       "dv_refs=$(cat)\n"
-                      "{ [ -z \"$dv_refs\" ] || printf '%%s\\n' \"$dv_refs\"; } | \"$dv_bin\" hook %s \"$@\" || exit $?\n",
+                      "{ [ -z \"$dv_refs\" ] || printf '%%s\\n' \"$dv_refs\"; } | \"$dv_bin\" hook "
+                      "%s \"$@\" || exit $?\n",
                       name);
     else
         dv_buf_printf(out,
@@ -126,7 +127,8 @@ int dv_hooks_script(dv_buf *out, const char *name, const char *dv_bin)
                       name);
     dv_buf_puts(out, "chained=\"$0" DV_HOOKS_CHAINED_SUFFIX "\"\n"
                      "if [ -f \"$chained\" ] && [ -x \"$chained\" ]; then\n");
-    dv_buf_puts(out, blocking ? "    { [ -z \"$dv_refs\" ] || printf '%s\\n' \"$dv_refs\"; } | exec \"$chained\" \"$@\"\n"
+    dv_buf_puts(out, blocking ? "    { [ -z \"$dv_refs\" ] || printf '%s\\n' \"$dv_refs\"; } | "
+                                "exec \"$chained\" \"$@\"\n"
                                 "    exit $?\n"
                               : "    exec \"$chained\" \"$@\"\n");
     dv_buf_puts(out, "fi\n"

@@ -96,17 +96,17 @@ static int one_pointer(void *ctx, const char *data_relpath, const dv_pointer *p)
     } else if (error < 0) {
         return error;
     } else {
-        out.state = !w->objects_missing                ? DV_PRESENCE_ALL
+        out.state = !w->objects_missing               ? DV_PRESENCE_ALL
                     : w->objects_missing < w->objects ? DV_PRESENCE_PARTLY
-                                                       : DV_PRESENCE_NONE;
+                                                      : DV_PRESENCE_NONE;
     }
     out.bytes = w->bytes;
     out.missing_bytes = w->missing_bytes;
     return w->fn(w->ctx, &out);
 }
 
-int dv_presence_each(dv_repo *repo, dv_remote *remote, const char *const *filters,
-                     size_t n_filters, dv_presence_fn fn, void *ctx)
+int dv_presence_each(dv_repo *repo, dv_remote *remote, const char *const *filters, size_t n_filters,
+                     dv_presence_fn fn, void *ctx)
 {
     presence_walk w = {NULL, NULL, fn, ctx, NULL, 0, 0, 0, 0};
     dv_pool *pool = NULL;

@@ -114,13 +114,14 @@ static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, 
     error = dv_revset_each_pointer(repo, revs, filters, n_filters, add_root, note_bad, &c);
     for (size_t i = 0; !error && i < n_filters; i++)
         if (!c.used[i])
-            error = dv_error_set(DV_EUSAGE,
-                                 dv_revset_is_empty(revs)
-                                     ? "%s is not tracked by dv (no pointer file for it is staged "
-                                       "in git; run dv add %s)"
-                                     : "%s is not tracked by dv at the revisions asked for%s",
-                                 filters[i][0] ? filters[i] : ".",
-                                 dv_revset_is_empty(revs) ? (filters[i][0] ? filters[i] : ".") : "");
+            error =
+                dv_error_set(DV_EUSAGE,
+                             dv_revset_is_empty(revs)
+                                 ? "%s is not tracked by dv (no pointer file for it is staged "
+                                   "in git; run dv add %s)"
+                                 : "%s is not tracked by dv at the revisions asked for%s",
+                             filters[i][0] ? filters[i] : ".",
+                             dv_revset_is_empty(revs) ? (filters[i][0] ? filters[i] : ".") : "");
     free(c.used);
     if (error < 0)
         roots_release(out);

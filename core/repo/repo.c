@@ -737,8 +737,8 @@ int dv_repo_write_pointer_text(int *written, dv_repo *repo, const char *pointer_
     int error, dirfd = -1, fd = -1, tmp_fd = -1;
     const char *leaf;
     *written = 0;
-    if ((error = dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, pointer_relpath,
-                                     wtfs_flags)) < 0)
+    if ((error =
+             dv_wtfs_open_parent(&dirfd, &leaf, repo->workdir_fd, pointer_relpath, wtfs_flags)) < 0)
         goto done;
     if ((fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
         struct stat st;

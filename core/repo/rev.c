@@ -92,8 +92,8 @@ static int matches_any(const char *path, const char *const *filters, size_t n_fi
 
 /* Read the pointer blob id, its size checked against DV_POINTER_MAX_BYTES before its bytes are
  * read; name ("<rev>:<path>.dv") is for messages. */
-static int read_pointer_blob(dv_pointer *out, dv_buf *text, git_repository *git,
-                             const git_oid *id, const char *name)
+static int read_pointer_blob(dv_pointer *out, dv_buf *text, git_repository *git, const git_oid *id,
+                             const char *name)
 {
     git_odb *odb = NULL;
     git_blob *blob = NULL;
@@ -127,8 +127,7 @@ static int read_pointer_blob(dv_pointer *out, dv_buf *text, git_repository *git,
         goto done;
     }
     error = dv_pointer_parse(out, git_blob_rawcontent(blob), (size_t)len, name);
-    if (!error && text)
-        {
+    if (!error && text) {
         dv_buf_truncate(text, 0);
         error = dv_buf_put(text, git_blob_rawcontent(blob), (size_t)len);
     }
@@ -534,7 +533,7 @@ static int walk_refs(rev_walk *w, const char *glob)
     r.prefix = prefix.ptr;
     if (!error) {
         int rc = git_reference_foreach_glob(w->rev->repo->git, glob, walk_ref, &r);
-        error = r.error       ? r.error
+        error = r.error  ? r.error
                 : rc < 0 ? dv_repo_git_error(DV_ECORRUPT, "listing the references")
                          : 0;
     }

@@ -98,9 +98,9 @@ void dv_revset_free(dv_revset *set);
 /** Add the revision spec names (as dv_rev_resolve; its errors). */
 DV_NODISCARD int dv_revset_add(dv_revset *set, const char *spec);
 /** Add the commits reachable from tip_hex (a full commit id) and not from base_hex (NULL
- *  for none) nor from the references that hide_glob names (e.g. the remote-tracking branches of one remote;
- *  NULL for none), as git rev-list <tip> ^<base> --not --glob=<hide> lists them. A base
- *  or reference this repository lacks hides nothing. */
+ *  for none) nor from the references that hide_glob names (e.g. the remote-tracking branches of one
+ * remote; NULL for none), as git rev-list <tip> ^<base> --not --glob=<hide> lists them. A base or
+ * reference this repository lacks hides nothing. */
 DV_NODISCARD int dv_revset_add_range(dv_revset *set, const char *tip_hex, const char *base_hex,
                                      const char *hide_glob);
 /** Add the references of which (DV_REVSET_*), listed when the set is walked. */

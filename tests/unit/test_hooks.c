@@ -71,8 +71,9 @@ Test(hooks, the_script_names_its_hook_and_quotes_the_fallback_path)
     cr_assert_eq(dv_hooks_script(&script, "pre-push", "/usr/bin/dv"), 0);
     /* git's lines on stdin go to dv and then to the chained hook */
     cr_assert_not_null(strstr(script.ptr, "dv_refs=$(cat)\n"));
-    cr_assert_not_null(strstr(script.ptr, "\"$dv_refs\"; } | \"$dv_bin\" hook pre-push \"$@\" || exit "
-                                          "$?\n"));
+    cr_assert_not_null(strstr(script.ptr,
+                              "\"$dv_refs\"; } | \"$dv_bin\" hook pre-push \"$@\" || exit "
+                              "$?\n"));
     cr_assert_not_null(strstr(script.ptr, "\"$dv_refs\"; } | exec \"$chained\" \"$@\"\n"));
     cr_assert_not_null(strstr(script.ptr, "--no-verify"));
     cr_assert_eq(dv_hooks_script(&script, "pre-push", "relative/dv"), DV_EUSAGE);
