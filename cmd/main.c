@@ -39,7 +39,7 @@ const cmd_command cmd_commands[] = {
     {"status", cmd_status, CMD_NEEDS_REPO | CMD_RELPATHS,
      "show which tracked paths differ from their pointer files", &cmd_status_syntax, NULL},
     {"checkout", cmd_checkout, CMD_NEEDS_REPO | CMD_TAKES_LOCK,
-     "make the work tree match the pointer files", &cmd_checkout_syntax, NULL},
+     "make the work tree match the pointer files (or a revision's)", &cmd_checkout_syntax, NULL},
     {"push", cmd_push, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
      "send the data named by the pointer files to a remote", &cmd_push_syntax, NULL},
     {"fetch", cmd_fetch, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
