@@ -423,7 +423,7 @@ int dv_pack_read_run(const dv_pack *p, uint8_t *buf, size_t len, uint64_t offset
     return 0;
 }
 
-int dv_pack_check_entry(const dv_pack *p, const dv_pack_entry *e, const uint8_t *bytes)
+int dv_pack_check_entry_header(const dv_pack *p, const dv_pack_entry *e, const uint8_t *bytes)
 {
     uint8_t expect[DV_PACK_ENTRY_HEADER_BYTES];
     dv_pack__encode_entry_header(expect, e);
@@ -431,6 +431,14 @@ int dv_pack_check_entry(const dv_pack *p, const dv_pack_entry *e, const uint8_t 
         return dv_error_set(DV_ECORRUPT,
                             "object %s: entry header in pack %s does not match its index; %s",
                             dv_oid_hex(&e->id), p->pack_path.ptr, repair_hint(p));
+    return 0;
+}
+
+int dv_pack_check_entry(const dv_pack *p, const dv_pack_entry *e, const uint8_t *bytes)
+{
+    int error = dv_pack_check_entry_header(p, e, bytes);
+    if (error < 0)
+        return error;
     uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
     if (dv_crc32c(bytes + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len) != crc)
         return dv_error_set(DV_ECORRUPT,

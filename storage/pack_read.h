@@ -70,6 +70,10 @@ DV_NODISCARD int dv_pack_read_run(const dv_pack *pack, uint8_t *buf, size_t len,
  *  header's CRC-32C. */
 DV_NODISCARD int dv_pack_check_entry(const dv_pack *pack, const dv_pack_entry *e,
                                      const uint8_t *bytes);
+/** As dv_pack_check_entry, the header alone: for a reader that checks the object's
+ *  SHA-256 itself, which the CRC-32C would only repeat. */
+DV_NODISCARD int dv_pack_check_entry_header(const dv_pack *pack, const dv_pack_entry *e,
+                                            const uint8_t *bytes);
 
 /**
  * Turn stored bytes into object bytes (decompressing when flags say zstd) and verify

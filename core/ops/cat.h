@@ -1,8 +1,9 @@
 /*
  * cat: the bytes of one tracked file (a file inside a tracked directory too) at a git
- * revision or in the work tree's pointer files, read from the store chunk by chunk, each
- * verified by the store, and handed to a writer in order. Memory is one manifest and one
- * chunk, whatever the file's size.
+ * revision or in the work tree's pointer files, read from the store chunk by chunk, every
+ * chunk's SHA-256 checked, and handed to a writer in order. Chunks are read and checked a
+ * group at a time on worker threads, a few groups ahead of the writer: memory is one
+ * manifest and those groups (a few MiB), whatever the file's size.
  */
 #ifndef DV_CAT_H
 #define DV_CAT_H
@@ -25,7 +26,8 @@ typedef int (*dv_cat_write_fn)(void *ctx, const void *data, size_t len);
  * the rest. A range past the end is cut at the end. Errors: DV_EUSAGE when path is not
  * tracked or is a directory or a symlink; DV_ENOTFOUND naming the path whose manifest or
  * chunk the store lacks (run dv fetch); DV_ECORRUPT when what the store holds disagrees
- * with the pointer or tree.
+ * with the pointer or tree, or a chunk does not hash to its id. Bytes of a group that fails
+ * are not written: what was written before an error is the file's, up to where it stopped.
  */
 DV_NODISCARD int dv_cat(dv_repo *repo, dv_rev *rev, const char *path, uint64_t offset,
                         uint64_t length, dv_cat_write_fn fn, void *ctx);

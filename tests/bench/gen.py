@@ -12,6 +12,10 @@ whose sequence Python guarantees not to change between versions.
   gen.py tree   DIR NDIRS NFILES          NDIRS x NFILES files of 1-16 KiB
   gen.py csv    OUT1 OUT2 SIZE            CSV of ~SIZE bytes and its next version:
                                           ~0.5% rows changed, 2% rows appended
+  gen.py touch  DIR ROUND                 change a tree made by `tree` in place, once per
+                                          ROUND (1-99): 1 in 100 files rewritten (others
+                                          each round) with new bytes and sizes, and 100 new
+                                          files in a new directory new-ROUND
 """
 import os
 import random
@@ -27,6 +31,7 @@ KEYS = {
     "model": "6476626d6f64656c3030303030303031",
     "edit": "64766265646974303030303030303032",
     "tree": "64766274726565303030303030303033",
+    "touch": "647662746f7563683030303030303000",  # the last byte is the round
 }
 IV = "00000000000000000000000000000000"
 
@@ -34,8 +39,8 @@ IV = "00000000000000000000000000000000"
 class Keystream:
     """AES-128-CTR keystream read from openssl, in order."""
 
-    def __init__(self, name):
-        key = KEYS[name]
+    def __init__(self, name, key=None):
+        key = key or KEYS[name]
         self.zero = open("/dev/zero", "rb")
         self.proc = subprocess.Popen(
             ["openssl", "enc", "-aes-128-ctr", "-nosalt", "-K", key, "-iv", IV],
@@ -133,6 +138,26 @@ def gen_tree(top, ndirs, nfiles):
     os.replace(tmp, top)
 
 
+def gen_touch(top, rnd):
+    if not 1 <= rnd <= 99:
+        raise ValueError("ROUND must be 1-99")
+    rng = random.Random(20240303 + rnd)
+    ks = Keystream("touch", KEYS["touch"][:-2] + "%02x" % rnd)
+    files = sorted(os.path.join(d, f) for d in sorted(os.listdir(top)) if d.startswith("d")
+                   for f in os.listdir(os.path.join(top, d)))
+    for i in range(rnd % 100, len(files), 100):
+        n = 1024 + int(rng.random() * (15 * 1024 + 1))
+        with open(os.path.join(top, files[i]), "wb") as f:
+            f.write(ks.read(n))
+    new = os.path.join(top, "new-%02d" % rnd)
+    os.mkdir(new)
+    for k in range(100):
+        n = 1024 + int(rng.random() * (15 * 1024 + 1))
+        with open(os.path.join(new, "f%05d.bin" % k), "wb") as f:
+            f.write(ks.read(n))
+    ks.close()
+
+
 CATEGORIES = ["electronics", "groceries", "apparel", "home-garden", "toys",
               "automotive", "books", "health-beauty", "sports-outdoors", "office"]
 REGIONS = ["eu-west", "eu-central", "us-east", "us-west", "ap-south", "sa-east"]
@@ -214,6 +239,8 @@ def main(argv):
         gen_tree(a[0], int(a[1]), int(a[2]))
     elif cmd == "csv":
         gen_csv(a[0], a[1], int(a[2]))
+    elif cmd == "touch":
+        gen_touch(a[0], int(a[1]))
     else:
         sys.exit(__doc__)
 

@@ -169,13 +169,20 @@ def describe(id_, meta, res):
         "s3-push-v2": "push edited model to the S3 rig after the first%s" % sz,
         "s3-pull-v1": "pull model from the S3 rig into a fresh clone%s" % sz,
         "s3-pull-v2": "pull edited model over the first%s" % sz,
+        "rev-ls": "list %s files at an old revision (`dv ls -r v1 tree`, `git ls-tree -r v1 tree`)" % files,
+        "rev-ls-long": "list %s files at an old revision with mode, size, id (`dv ls -r -l v1 tree`)" % files,
+        "rev-ls-names": "list %s file names at an old revision (`git ls-tree -r --name-only v1 tree`)" % files,
+        "rev-ls-dir": "list one level of the tree at an old revision (`dv ls v1 tree/`, `git ls-tree v1 tree/`)",
+        "rev-cat": "model file at an old revision to /dev/null (`dv cat v1:model.bin`, `cat model.bin`)%s" % sz,
+        "rev-cat-pipe": "model file at an old revision through a pipe (`… \\| cat > /dev/null`)%s" % sz,
     }.get(id_, id_)
 
 
 ORDER = ["bounds-cat", "bounds-sha256", "bounds-cp", "model-add", "model-edit", "checkout-cp",
          "checkout",
          "status-tree", "smallfiles-add", "csv-add", "csv-edit",
-         "s3-push-v1", "s3-push-v2", "s3-pull-v1", "s3-pull-v2"]
+         "s3-push-v1", "s3-push-v2", "s3-pull-v1", "s3-pull-v2",
+         "rev-ls", "rev-ls-long", "rev-ls-names", "rev-ls-dir", "rev-cat", "rev-cat-pipe"]
 TOOL_ORDER = ["dv", "git-lfs", "restic", "casync", "borg", "aws", "dv-direct", "aws-direct",
               "git", "cat", "openssl", "cp"]
 S3_STEPS = [("s3-push-v1", "push, first version"), ("s3-push-v2", "push, edited version"),
@@ -297,6 +304,18 @@ def targets_table(meta, res, reqs=()):
             put_budget(worst) if worst else 0,
             "≤ %.1f (%s B sent)" % (put_budget(worst), format(worst.get("dv_sent") or worst["bytes_in"], ","))
             if worst else "≤ bytes / 32 MiB + 10")
+    r = ratio(m("rev-ls", "dv"), m("rev-ls", "git"))
+    row("dv ls -r of 100,000 files at an old revision ≤ 3x git ls-tree -r",
+        "dv ls -r wall / git ls-tree -r wall", r, "%.3f", "<=", 3.0, "≤ 3.000")
+    w = m("rev-ls-dir", "dv")
+    row("dv ls of one level at an old revision well under a second", "dv ls v1 tree/ wall",
+        w, "%.3f s", "<=", 0.5, "≤ 0.5 s")
+    r = ratio(m("rev-cat", "dv"), m("rev-cat", "cat"))
+    row("dv cat of the 1 GiB model at an old revision ≤ 1.5x cat", "dv cat wall / cat wall",
+        r, "%.3f", "<=", 1.5, "≤ 1.500")
+    r = ratio(m("rev-cat-pipe", "dv"), m("rev-cat-pipe", "cat"))
+    row("… through a pipe ≤ 1.5x cat through a pipe", "dv cat \\| cat wall / cat \\| cat wall",
+        r, "%.3f", "<=", 1.5, "≤ 1.500")
     rss = [x["rss"] for x in res.rows
            if x["tool"] in ("dv", "dv-direct") and x["status"] == "ok" and x["rss"]]
     row("peak RSS of every dv run ≤ 150 MiB", "max over all dv runs",
@@ -310,6 +329,12 @@ def targets_table(meta, res, reqs=()):
             r = ratio(m(id_, "dv", "bytes"), m(id_, anchor, "bytes"))
             row("dv add, %s: bytes stored vs %s" % (label, anchor),
                 "dv bytes / %s bytes" % anchor, r, "%.3f", "", 0, "—", info=True)
+    r = ratio(m("rev-ls-long", "dv"), m("rev-ls", "git"))
+    row("dv ls -r -l (mode, size, id, path) vs git ls-tree -r (mode, type, id, path)",
+        "dv ls -r -l wall / git ls-tree -r wall", r, "%.3f", "", 0, "—", info=True)
+    r = ratio(m("rev-ls", "dv"), m("rev-ls-names", "git"))
+    row("dv ls -r (paths) vs git ls-tree -r --name-only", "dv ls -r wall / git --name-only wall",
+        r, "%.3f", "", 0, "—", info=True)
     for id_, label in S3_STEPS[:2]:
         r = ratio(m(id_, "aws-direct"), m(id_, "dv-direct"))
         row("dv S3 %s, straight to s3rver (no counting proxy), vs `aws s3 sync`" % label,

@@ -8,7 +8,7 @@
 #              or small (~1/32: 32 MiB model, 3,000 files, 16 MiB CSV) for quick checks
 #   --runs     repetitions of every measurement (default 3); median, min and max are reported
 #   --only     comma-separated benchmark groups, or GROUP:TOOL for one tool of a group:
-#              bounds, model, checkout, status, smallfiles, csv, s3
+#              bounds, model, checkout, status, smallfiles, csv, s3, rev
 #              tools: dv git-lfs restic casync borg git cat openssl cp aws dv-direct aws-direct
 #   --dv       dv binary (default: build/dv of this checkout); skipped when it does not work
 #   --out      write the markdown report here (default: stdout and tests/bench/results/latest.md)
@@ -55,7 +55,7 @@ case "$SCALE" in
 esac
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs must be a positive integer" >&2; exit 2; }
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --timeout must be a positive integer" >&2; exit 2; }
-GROUPS_ALL="bounds model checkout status smallfiles csv s3"
+GROUPS_ALL="bounds model checkout status smallfiles csv s3 rev"
 if [ -n "$ONLY" ]; then
   for item in ${ONLY//,/ }; do
     case " $GROUPS_ALL " in
@@ -522,6 +522,118 @@ bench_smallfiles() {
   done
 }
 
+# ---------------------------------------------------------------- reading an old revision
+# A dv repository with the tree and the model committed (tag v1), then three more commits:
+# each rewrites 1 in 100 files of the tree and adds 100 (gen.py touch), and the first of
+# them also replaces the model with the edited one. A git repository holds the same tree
+# files committed and changed the same way (then repacked), so that v1 there is a git tree
+# of the same 100,000 entries. Timed, each after reading its inputs once: the listings of v1 (dv ls
+# against git ls-tree) and dv cat of v1:model.bin (against cat of the model file), to
+# /dev/null and through a pipe. Listings take a fraction of a second, so they are
+# repeated 5x --runs times.
+REV_ROUNDS="2 3 4"
+rev_setup_dv() {  # DIR
+  git_repo "$1/ws" && cd "$1/ws" && dv init && cp -a "$TREE" tree && cp "$MODEL" model.bin &&
+    dv add tree model.bin && git commit -q -m v1 && git tag v1 || return 1
+  local round
+  for round in $REV_ROUNDS; do
+    python3 "$HERE/gen.py" touch tree "$round" || return 1
+    if [ "$round" = 2 ]; then rm -f model.bin && cp "$MODEL2" model.bin && dv add model.bin || return 1; fi
+    dv add tree && git commit -q -m "v$round" || return 1
+  done
+  git tag -l | grep -qx v1
+}
+rev_setup_git() {  # DIR
+  git_repo "$1" && cd "$1" && cp -a "$TREE" tree && git add -A && git commit -q -m v1 &&
+    git tag v1 || return 1
+  local round
+  for round in $REV_ROUNDS; do
+    python3 "$HERE/gen.py" touch tree "$round" && git add -A && git commit -q -m "v$round" || return 1
+  done
+  # packed, as a clone has it (and as dv's store is), rather than 100,000 loose objects
+  git repack -adq
+}
+
+bench_rev() {
+  local run ls_runs=$((5 * RUNS)) d="" g="" size n
+  size=$(stat -c %s "$MODEL")
+  if want rev dv; then
+    if ! have dv; then
+      for id in rev-ls rev-ls-long rev-ls-dir rev-cat rev-cat-pipe; do skip "$id" dv "$(why_not dv)"; done
+    else
+      log "rev: setting up a dv repository with $TREE_FILES files and the model at v1, three commits after"
+      local t0=$SECONDS
+      if setup_step rev-ls dv 0 -- rev_setup_dv "$RUN_DIR/rev-dv"; then
+        d=$RUN_DIR/rev-dv/ws
+        meta rev_setup_dv "$((SECONDS - t0)) s"
+      fi
+    fi
+  fi
+  if want rev git; then
+    log "rev: setting up a git repository with the same $TREE_FILES files and commits"
+    local t0=$SECONDS
+    if setup_step rev-ls git 0 -- rev_setup_git "$RUN_DIR/rev-git"; then
+      g=$RUN_DIR/rev-git
+      meta rev_setup_git "$((SECONDS - t0)) s"
+    fi
+  fi
+  # what the timed commands answer, checked once (untimed) against what was made
+  if [ -n "$d" ]; then
+    n=$(cd "$d" && "$DV" ls -r v1 tree | wc -l)
+    [ "$n" = "$TREE_FILES" ] || { log "rev: dv ls -r v1 tree listed $n files, not $TREE_FILES"; d=""; record rev-ls dv 0 "wrong listing ($n files)" "" "" "" "" ""; }
+  fi
+  if [ -n "$d" ] && [ "$(cd "$d" && "$DV" cat v1:model.bin | openssl dgst -sha256 -r | cut -d' ' -f1)" != "$(data_sha "$MODEL")" ]; then
+    log "rev: dv cat v1:model.bin differs from the model"; record rev-cat dv 0 "wrong data" "" "" "" "" ""; d=""
+  fi
+  if [ -n "$g" ]; then
+    n=$(git -C "$g" ls-tree -r v1 tree | wc -l)
+    [ "$n" = "$TREE_FILES" ] || { log "rev: git ls-tree -r v1 tree listed $n entries, not $TREE_FILES"; g=""; }
+  fi
+  for run in $(seq 1 "$ls_runs"); do
+    log "rev: listings, run $run/$ls_runs"
+    if [ -n "$g" ]; then
+      cd "$g"; warm "$g/.git"
+      measure rev-ls git "$run" - "" -- sh -c 'git ls-tree -r v1 tree > /dev/null'
+      warm "$g/.git"
+      measure rev-ls-names git "$run" - "" -- sh -c 'git ls-tree -r --name-only v1 tree > /dev/null'
+      warm "$g/.git"
+      measure rev-ls-dir git "$run" - "" -- sh -c 'git ls-tree v1 tree/ > /dev/null'
+    fi
+    if [ -n "$d" ]; then
+      cd "$d"; warm "$d/.dv" "$d/.git"
+      measure rev-ls dv "$run" - "" -- sh -c '"$1" ls -r v1 tree > /dev/null' sh "$DV"
+      warm "$d/.dv" "$d/.git"
+      measure rev-ls-long dv "$run" - "" -- sh -c '"$1" ls -r -l v1 tree > /dev/null' sh "$DV"
+      warm "$d/.dv" "$d/.git"
+      measure rev-ls-dir dv "$run" - "" -- sh -c '"$1" ls v1 tree/ > /dev/null' sh "$DV"
+    fi
+  done
+  for run in $(seq 1 "$RUNS"); do
+    log "rev: cat of the model, run $run/$RUNS"
+    cd "$RUN_DIR"
+    if want rev cat; then
+      warm "$MODEL"
+      measure rev-cat cat "$run" - "$size" -- sh -c 'cat "$1" > /dev/null' sh "$MODEL"
+    fi
+    if [ -n "$d" ]; then
+      cd "$d"; warm "$d/.dv" "$d/.git"
+      measure rev-cat dv "$run" - "$size" -- sh -c '"$1" cat v1:model.bin > /dev/null' sh "$DV"
+      cd "$RUN_DIR"
+    fi
+    if want rev cat; then
+      warm "$MODEL"
+      measure rev-cat-pipe cat "$run" - "$size" -- sh -c 'cat "$1" | cat > /dev/null' sh "$MODEL"
+    fi
+    if [ -n "$d" ]; then
+      cd "$d"; warm "$d/.dv" "$d/.git"
+      measure rev-cat-pipe dv "$run" - "$size" -- sh -c '"$1" cat v1:model.bin | cat > /dev/null' sh "$DV"
+      cd "$RUN_DIR"
+    fi
+  done
+  cd "$RUN_DIR"
+  rm -rf "$RUN_DIR/rev-dv" "$RUN_DIR/rev-git"
+}
+
 # ---------------------------------------------------------------- S3: push and pull
 # The model pair pushed to and pulled from the S3 test rig of tests/s3 (s3rver on loopback
 # behind a proxy that checks signatures and counts requests), with dv and with
@@ -768,8 +880,8 @@ bench_s3() {
 }
 
 export -f dv git_repo setup_dv setup_git-lfs setup_restic setup_casync setup_borg
-export -f s3_setup_dv s3_edit_dv s3_clone_dv
-export DV MODEL MODEL2
+export -f s3_setup_dv s3_edit_dv s3_clone_dv rev_setup_dv rev_setup_git
+export DV MODEL MODEL2 TREE HERE REV_ROUNDS
 CMD=()
 
 # ---------------------------------------------------------------- run
@@ -783,6 +895,7 @@ want status && bench_status
 want smallfiles && bench_smallfiles
 want csv && bench_versions csv "$CSV1" "$CSV2" data.csv dv restic casync borg
 want s3 && bench_s3
+want rev && bench_rev
 meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta elapsed "$((SECONDS - START)) s"
 

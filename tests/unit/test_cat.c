@@ -3,12 +3,15 @@
 #include "core/object/pointer.h"
 #include "core/ops/cat.h"
 #include "core/repo/repo.h"
+#include "storage/pack_read.h"
 #include "testrepo.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char root[256];
@@ -191,4 +194,171 @@ Test(cat, a_size_that_disagrees_with_the_manifest_is_corrupt)
     cr_assert(strstr(dv_error_last(), "liar"), "%s", dv_error_last());
     cr_assert_eq(s.total, 0);
     dv_manifest_release(&m);
+}
+
+/* A file of many chunks of different sizes, pseudo-random (stored raw) or text (stored
+ * compressed), and its bytes and chunk boundaries as they were made. */
+#define MANY_CHUNKS 300
+
+typedef struct many_file {
+    uint8_t *bytes;
+    size_t size;
+    size_t bounds[MANY_CHUNKS + 1]; /* where each chunk begins, then the end */
+    dv_oid ids[MANY_CHUNKS];
+} many_file;
+
+static int is_text_chunk(size_t i)
+{
+    return i % 3 == 0;
+}
+
+/* Track name as such a file; the chunks before seal_before go into a sealed pack, the rest
+ * stay in the pack being written. */
+static void make_many(many_file *f, const char *name, size_t seal_before)
+{
+    f->size = 0;
+    for (size_t i = 0; i < MANY_CHUNKS; i++) {
+        f->bounds[i] = f->size;
+        f->size += 1 + (i * 7919) % 6000 + (i % 7 == 0 ? 40000 : 0);
+    }
+    f->bounds[MANY_CHUNKS] = f->size;
+    f->bytes = malloc(f->size);
+    cr_assert_not_null(f->bytes);
+    dv_manifest m = DV_MANIFEST_INIT;
+    for (size_t i = 0; i < MANY_CHUNKS; i++) {
+        uint8_t *p = f->bytes + f->bounds[i];
+        size_t len = f->bounds[i + 1] - f->bounds[i];
+        if (is_text_chunk(i))
+            fill_text(p, len, i);
+        else
+            fill_random(p, len, i);
+        cr_assert_eq(dv_odb_put_hashed(&f->ids[i], odb, DV_OBJ_CHUNK, p, len, NULL), 0, "%s",
+                     dv_error_last());
+        cr_assert_eq(dv_manifest_append(&m, &f->ids[i], (uint32_t)len), 0);
+        if (i + 1 == seal_before)
+            cr_assert_eq(dv_odb_flush(odb), 0, "%s", dv_error_last());
+    }
+    dv_oid id = put_manifest(&m);
+    track(name, &id, m.size);
+    dv_manifest_release(&m);
+}
+
+typedef struct all_sink {
+    dv_buf bytes;
+} all_sink;
+
+static int collect_all(void *ctx, const void *data, size_t len)
+{
+    all_sink *s = ctx;
+    return dv_buf_put(&s->bytes, data, len);
+}
+
+/* dv_cat of [offset, offset + length) of name matches the bytes recorded for it. */
+static void check_range(const many_file *f, const char *name, uint64_t offset, uint64_t length)
+{
+    all_sink s = {DV_BUF_INIT};
+    cr_assert_eq(dv_cat(repo, NULL, name, offset, length, collect_all, &s), 0,
+                 "offset %llu length %llu: %s", (unsigned long long)offset,
+                 (unsigned long long)length, dv_error_last());
+    size_t from = offset < f->size ? (size_t)offset : f->size;
+    size_t want = length < f->size - from ? (size_t)length : f->size - from;
+    cr_assert_eq(s.bytes.len, want, "offset %llu length %llu", (unsigned long long)offset,
+                 (unsigned long long)length);
+    cr_assert(!memcmp(s.bytes.ptr, f->bytes + from, want), "offset %llu length %llu",
+              (unsigned long long)offset, (unsigned long long)length);
+    dv_buf_release(&s.bytes);
+}
+
+static void check_ranges_at_boundaries(const many_file *f, const char *name)
+{
+    /* chunk indexes around the groups the reader takes (32 chunks) and the file's ends */
+    const size_t at[] = {0, 1, 2, 31, 32, 33, 63, 64, 65, 128, 150, 255, 299, MANY_CHUNKS};
+    const uint64_t lengths[] = {1, 2, 4096, 100000, DV_CAT_TO_END};
+    check_range(f, name, 0, DV_CAT_TO_END);
+    for (size_t a = 0; a < sizeof(at) / sizeof(at[0]); a++) {
+        for (int delta = -1; delta <= 1; delta++) {
+            if (!at[a] && delta < 0)
+                continue;
+            uint64_t offset = f->bounds[at[a]] + (uint64_t)(int64_t)delta;
+            for (size_t l = 0; l < sizeof(lengths) / sizeof(lengths[0]); l++)
+                check_range(f, name, offset, lengths[l]);
+            /* to the start of a later chunk */
+            for (size_t b = a + 1; b < sizeof(at) / sizeof(at[0]); b++)
+                check_range(f, name, offset, f->bounds[at[b]] - offset);
+        }
+    }
+}
+
+Test(cat, ranges_at_chunk_boundaries_of_a_file_in_a_sealed_pack_match_its_bytes)
+{
+    many_file f;
+    make_many(&f, "many", MANY_CHUNKS);
+    check_ranges_at_boundaries(&f, "many");
+    free(f.bytes);
+}
+
+Test(cat, ranges_of_a_file_half_in_the_pack_being_written_match_its_bytes)
+{
+    many_file f;
+    make_many(&f, "half", MANY_CHUNKS / 2);
+    check_ranges_at_boundaries(&f, "half");
+    free(f.bytes);
+}
+
+/* Flip one stored byte of chunk i in its sealed pack; returns the entry's flags. */
+static uint8_t damage_chunk(const many_file *f, size_t i)
+{
+    dv_pack *pack = NULL;
+    dv_pack_entry e;
+    cr_assert(dv_odb_locate(&pack, &e, odb, &f->ids[i]), "chunk %zu is in no sealed pack", i);
+    const char *path = dv_pack_path(pack);
+    cr_assert_eq(chmod(path, 0644), 0, "%s", path);
+    int fd = open(path, O_RDWR);
+    cr_assert_geq(fd, 0, "%s", path);
+    off_t at = (off_t)(e.offset + DV_PACK_ENTRY_HEADER_BYTES + e.stored_len / 2);
+    uint8_t byte;
+    cr_assert_eq(pread(fd, &byte, 1, at), 1);
+    byte ^= 0x40;
+    cr_assert_eq(pwrite(fd, &byte, 1, at), 1);
+    close(fd);
+    return e.flags;
+}
+
+Test(cat, a_corrupt_chunk_read_ahead_of_the_writer_is_detected_and_not_written)
+{
+    many_file f;
+    make_many(&f, "bad", MANY_CHUNKS);
+    size_t bad = 250;
+    cr_assert(!is_text_chunk(bad));
+    cr_assert_eq(damage_chunk(&f, bad), DV_PACK_RAW);
+    all_sink s = {DV_BUF_INIT};
+    cr_assert_eq(dv_cat(repo, NULL, "bad", 0, DV_CAT_TO_END, collect_all, &s), DV_ECORRUPT);
+    cr_assert(strstr(dv_error_last(), "bad: chunk"), "%s", dv_error_last());
+    cr_assert(strstr(dv_error_last(), dv_oid_hex(&f.ids[bad])), "%s", dv_error_last());
+    cr_assert(strstr(dv_error_last(), "hashes to"), "%s", dv_error_last());
+    /* what was written is the file's own bytes, ending before the damaged chunk */
+    cr_assert_leq(s.bytes.len, f.bounds[bad]);
+    cr_assert(!memcmp(s.bytes.ptr, f.bytes, s.bytes.len));
+    dv_buf_release(&s.bytes);
+    /* a range that ends before the damaged chunk does not read it */
+    check_range(&f, "bad", 0, f.bounds[bad]);
+    check_range(&f, "bad", f.bounds[bad + 1], DV_CAT_TO_END);
+    free(f.bytes);
+}
+
+Test(cat, a_corrupt_compressed_chunk_fails_its_crc_check)
+{
+    many_file f;
+    make_many(&f, "badz", MANY_CHUNKS);
+    size_t bad = 99;
+    cr_assert(is_text_chunk(bad));
+    cr_assert_eq(damage_chunk(&f, bad), DV_PACK_ZSTD);
+    all_sink s = {DV_BUF_INIT};
+    cr_assert_eq(dv_cat(repo, NULL, "badz", 0, DV_CAT_TO_END, collect_all, &s), DV_ECORRUPT);
+    cr_assert(strstr(dv_error_last(), "CRC-32C"), "%s", dv_error_last());
+    cr_assert(strstr(dv_error_last(), dv_oid_hex(&f.ids[bad])), "%s", dv_error_last());
+    cr_assert_leq(s.bytes.len, f.bounds[bad]);
+    cr_assert(!memcmp(s.bytes.ptr, f.bytes, s.bytes.len));
+    dv_buf_release(&s.bytes);
+    free(f.bytes);
 }
