@@ -208,6 +208,17 @@ int cmd_take_rev(dv_rev **rev, cmd_context *ctx)
     return error < 0 ? cmd_fail(error) : 0;
 }
 
+int cmd_fail_at(int error, const dv_rev *rev)
+{
+    if (error == DV_ENOTFOUND && rev) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", dv_error_last());
+        error = dv_error_set(DV_ENOTFOUND, "%s; for revision %s: dv fetch --rev %s", why,
+                             dv_rev_name(rev), dv_rev_name(rev));
+    }
+    return cmd_fail(error);
+}
+
 void cmd_relpaths_free(char **paths, int n)
 {
     if (!paths)

@@ -170,6 +170,8 @@ struct cmd_context {
  * is none. Returns 0 or an exit code (error printed).
  */
 int cmd_take_rev(dv_rev **rev, cmd_context *ctx);
+/** cmd_fail, with a hint to fetch rev's data when the store lacks what error names. */
+int cmd_fail_at(int error, const dv_rev *rev);
 
 /** The dispatch table: dv's commands, ending with a NULL name. */
 extern const cmd_command cmd_commands[];

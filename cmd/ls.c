@@ -109,7 +109,7 @@ int cmd_ls(cmd_context *ctx)
     if (fflush(stdout) != 0 && !error)
         error = dv_error_errno("writing the listing");
     if (error < 0)
-        rc = cmd_fail(error);
+        rc = cmd_fail_at(error, rev);
 done:
     cmd_relpaths_free(paths, n_paths);
     dv_rev_free(rev);

@@ -178,6 +178,7 @@ data_bytes=$(du -sb "$T/rec/2/data" | cut -f1)
 ok "received $received bytes for a data/ of $data_bytes (the model alone is 3.1 MB)"
 assert_exit 5 "$DV" cat v1.2:model.bin
 assert_contains "$ERR" "is not in the store"
+assert_contains "$ERR" "dv fetch --rev v1.2"
 assert_exit 0 "$DV" fetch --rev origin/feature --rev v1.2
 assert_exit 0 "$DV" cat origin/feature:aux/x.bin
 cmp -s "$OUT" "$T/rec/4/aux/x.bin" || fail "feature's aux after dv fetch --rev feature"
