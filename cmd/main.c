@@ -61,6 +61,8 @@ const cmd_command cmd_commands[] = {
      &cmd_cat_syntax, NULL},
     {"log", cmd_log, CMD_NEEDS_REPO, "show the commits where tracked data changed", &cmd_log_syntax,
      NULL},
+    {"diff", cmd_diff, CMD_NEEDS_REPO, "show what changed in tracked data between revisions",
+     &cmd_diff_syntax, NULL},
     {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
      &cmd_fsck_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},

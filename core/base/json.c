@@ -215,6 +215,12 @@ void dv_json_bool(dv_json *j, int value)
         put(j, value ? "true" : "false");
 }
 
+void dv_json_null(dv_json *j)
+{
+    if (begin_value(j) == 0)
+        put(j, "null");
+}
+
 int dv_json_finish(dv_json *j)
 {
     if (dv_buf_oom(j->out) || j->error == DV_ENOMEM)

@@ -44,6 +44,7 @@ void dv_json_string(dv_json *j, const char *s);
 void dv_json_int(dv_json *j, int64_t value);
 void dv_json_uint(dv_json *j, uint64_t value);
 void dv_json_bool(dv_json *j, int value);
+void dv_json_null(dv_json *j);
 
 /** 0 when the value is complete and every call succeeded; else the first failure:
  *  DV_ENOMEM when out ran out of memory, DV_EUSAGE for a call out of place (a value

@@ -57,3 +57,22 @@ int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *i
                             dv_oid_hex(id), what);
     return dv_manifest_decode(out, raw->ptr, raw->len);
 }
+
+int dv_tree_read(dv_tree *tree, dv_odb *odb, const dv_oid *id, const char *relpath)
+{
+    dv_buf raw = DV_BUF_INIT;
+    uint8_t type = 0;
+    int error = dv_odb_read(&raw, &type, odb, id);
+    if (error == DV_ENOTFOUND)
+        error = dv_error_set(DV_ENOTFOUND, "%s/: its tree %s is not in the store (run dv fetch)",
+                             relpath, dv_oid_hex(id));
+    else if (error < 0)
+        error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));
+    else if (type != DV_OBJ_TREE)
+        error = dv_error_set(DV_ECORRUPT, "%s/: object %s is a %s, not a tree", relpath,
+                             dv_oid_hex(id), dv_object_type_name(type));
+    else if ((error = dv_tree_decode_in(tree, raw.ptr, raw.len, relpath)) < 0)
+        error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));
+    dv_buf_release(&raw);
+    return error;
+}

@@ -1,6 +1,6 @@
 /*
  * objread: objects read from the store and decoded in one step — file manifests,
- * manifest lists and their parts — for every command that reads data back.
+ * manifest lists and their parts, trees — for every command that reads data back.
  */
 #ifndef DV_OBJREAD_H
 #define DV_OBJREAD_H
@@ -28,5 +28,10 @@ DV_NODISCARD int dv_manifest_read_part(dv_manifest *m, dv_buf *raw, dv_odb *odb,
  * is a TYPE, not a file manifest") or does not decode. */
 DV_NODISCARD int dv_manifest_read(dv_manifest *out, dv_buf *raw, dv_odb *odb, const dv_oid *id,
                                   const char *what);
+
+/** Read the tree id of the directory at relpath (for messages) and decode it into tree, which
+ *  must be empty: DV_ENOTFOUND naming the path when the store lacks it (run dv fetch),
+ *  DV_ECORRUPT when it is another type or does not decode. */
+DV_NODISCARD int dv_tree_read(dv_tree *tree, dv_odb *odb, const dv_oid *id, const char *relpath);
 
 #endif

@@ -2,6 +2,7 @@
 #include "core/ops/ls.h"
 
 #include "core/base/buf.h"
+#include "core/data/objread.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
 #include "storage/pack_read.h"
@@ -37,26 +38,6 @@ static int kind_of_mode(uint8_t mode)
                                      : DV_KIND_FILE;
 }
 
-/* The tree id of the directory at relpath, decoded. */
-static int read_tree(dv_tree *tree, dv_odb *odb, const dv_oid *id, const char *relpath)
-{
-    dv_buf raw = DV_BUF_INIT;
-    uint8_t type = 0;
-    int error = dv_odb_read(&raw, &type, odb, id);
-    if (error == DV_ENOTFOUND)
-        error = dv_error_set(DV_ENOTFOUND, "%s/: its tree %s is not in the store (run dv fetch)",
-                             relpath, dv_oid_hex(id));
-    else if (error < 0)
-        error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));
-    else if (type != DV_OBJ_TREE)
-        error = dv_error_set(DV_ECORRUPT, "%s/: object %s is a %s, not a tree", relpath,
-                             dv_oid_hex(id), dv_object_type_name(type));
-    else if ((error = dv_tree_decode_in(tree, raw.ptr, raw.len, relpath)) < 0)
-        error = dv_error_wrap(error, "%s/ (tree %s)", relpath, dv_oid_hex(id));
-    dv_buf_release(&raw);
-    return error;
-}
-
 /*
  * Files must have their manifest in the store, or nothing could be read back. The manifests
  * of one directory were mostly stored together, so the pack that held the last one is asked
@@ -90,7 +71,7 @@ static int list_tree(ls_walk *w, const dv_oid *id, int recursive, unsigned depth
     if (depth > LS_MAX_DEPTH)
         return dv_error_set(DV_ECORRUPT, "%s/: trees nested deeper than %d", w->path.ptr,
                             LS_MAX_DEPTH);
-    if ((error = read_tree(&tree, w->odb, id, w->path.ptr)) < 0)
+    if ((error = dv_tree_read(&tree, w->odb, id, w->path.ptr)) < 0)
         return error;
     for (size_t i = 0; i < tree.n_entries && !error; i++) {
         const dv_tree_entry *te = &tree.entries[i];
@@ -127,7 +108,7 @@ static int descend(dv_ls_entry *out, int *found, dv_odb *odb, const dv_ls_entry 
         if (e.kind != DV_KIND_DIR)
             goto done;
         dv_tree tree = DV_TREE_INIT;
-        if ((error = read_tree(&tree, odb, &e.id, dir.ptr)) < 0)
+        if ((error = dv_tree_read(&tree, odb, &e.id, dir.ptr)) < 0)
             break;
         const dv_tree_entry *te = dv_tree_find(&tree, rest, len);
         if (te) {

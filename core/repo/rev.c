@@ -628,3 +628,39 @@ const git_commit *dv_rev_commit(const dv_rev *rev)
 {
     return rev->commit;
 }
+
+int dv_rev_resolve_range(dv_rev **a, dv_rev **b, dv_repo *repo, const char *spec)
+{
+    const char *dots = strstr(spec, "..");
+    *a = *b = NULL;
+    if (!dots)
+        return 0;
+    int three = dots[2] == '.';
+    dv_buf left = DV_BUF_INIT;
+    const char *right = dots + (three ? 3 : 2);
+    int error = dv_buf_put(&left, spec, (size_t)(dots - spec));
+    if (!error)
+        error = dv_rev_resolve(a, repo, left.len ? left.ptr : "HEAD");
+    if (!error)
+        error = dv_rev_resolve(b, repo, right[0] ? right : "HEAD");
+    if (!error && three) {
+        git_oid base;
+        git_commit *commit = NULL;
+        if (git_merge_base(&base, repo->git, git_commit_id((*a)->commit),
+                           git_commit_id((*b)->commit)) < 0 ||
+            git_commit_lookup(&commit, repo->git, &base) < 0) {
+            error = dv_error_set(DV_EUSAGE, "%s: the two sides have no common ancestor", spec);
+        } else {
+            git_commit_free((*a)->commit);
+            (*a)->commit = commit;
+        }
+    }
+    dv_buf_release(&left);
+    if (error < 0) {
+        dv_rev_free(*a);
+        dv_rev_free(*b);
+        *a = *b = NULL;
+        return error;
+    }
+    return 1;
+}

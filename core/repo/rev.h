@@ -118,6 +118,10 @@ DV_NODISCARD int dv_revset_is_empty(const dv_revset *set);
 DV_NODISCARD int dv_revset_each_pointer(dv_repo *repo, dv_revset *set, const char *const *filters,
                                         size_t n_filters, dv_rev_pointer_fn fn, dv_rev_bad_fn bad,
                                         void *ctx);
+/** "A..B" (A and B) or "A...B" (the merge base of A and B, and B), an empty side being HEAD,
+ *  as git diff takes them: 1 with both resolved, 0 when spec holds no "..", or an error of
+ *  dv_rev_resolve (DV_EUSAGE too when the sides of "..." share no ancestor). */
+DV_NODISCARD int dv_rev_resolve_range(dv_rev **a, dv_rev **b, dv_repo *repo, const char *spec);
 /** The commit the revision resolved to, for a history walk that starts there. Lent with rev. */
 const git_commit *dv_rev_commit(const dv_rev *rev);
 

@@ -1,0 +1,368 @@
+/* diff: what changed in tracked data between two sides (diff.h). */
+#include "core/ops/diff.h"
+
+#include "core/base/buf.h"
+#include "core/data/objread.h"
+#include "core/object/object.h"
+#include "core/object/pointer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DIFF_MAX_DEPTH 1024
+
+/* A tracked data path of one side and its pointer. */
+typedef struct side_pointer {
+    char *path;
+    dv_pointer ptr;
+} side_pointer;
+
+typedef struct side_list {
+    side_pointer *items;
+    size_t n, alloc;
+} side_list;
+
+/* A changed file, held until renames are paired and the list is sorted. */
+typedef struct change {
+    char *path, *old_path;
+    int status;
+    dv_diff_side old_side, new_side;
+} change;
+
+typedef struct differ {
+    dv_odb *odb;
+    const char *const *filters;
+    size_t n_filters;
+    char *used; /* per filter: it names something on a side */
+    change *changes;
+    size_t n, alloc;
+} differ;
+
+static void side_list_free(side_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].path);
+    free(l->items);
+}
+
+static int wanted(const differ *d, const char *path)
+{
+    if (!d->n_filters)
+        return 1;
+    for (size_t i = 0; i < d->n_filters; i++)
+        if (dv_rev_path_matches(path, d->filters[i]))
+            return 1;
+    return 0;
+}
+
+typedef struct collect_ctx {
+    differ *d;
+    side_list *list;
+} collect_ctx;
+
+static int collect(void *ctx, const char *data_relpath, const dv_pointer *p)
+{
+    collect_ctx *c = ctx;
+    side_list *l = c->list;
+    for (size_t i = 0; i < c->d->n_filters; i++)
+        if (dv_rev_path_matches(data_relpath, c->d->filters[i]))
+            c->d->used[i] = 1;
+    if (l->n == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 16;
+        side_pointer *items = realloc(l->items, alloc * sizeof(*items));
+        if (!items)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        l->items = items;
+        l->alloc = alloc;
+    }
+    if (!(l->items[l->n].path = strdup(data_relpath)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    l->items[l->n++].ptr = *p;
+    return 0;
+}
+
+static int cmp_side(const void *a, const void *b)
+{
+    return strcmp(((const side_pointer *)a)->path, ((const side_pointer *)b)->path);
+}
+
+static int read_side(differ *d, side_list *out, dv_repo *repo, dv_rev *rev)
+{
+    collect_ctx c = {d, out};
+    int error = rev ? dv_rev_each_pointer(rev, d->filters, d->n_filters, collect, &c)
+                    : dv_rev_each_worktree_pointer(repo, d->filters, d->n_filters, collect, &c);
+    if (!error && out->n > 1)
+        qsort(out->items, out->n, sizeof(*out->items), cmp_side);
+    return error;
+}
+
+static dv_diff_side side_of(uint8_t mode, uint64_t size, const dv_oid *id)
+{
+    dv_diff_side s = {mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK : DV_KIND_FILE, mode, size, *id};
+    return s;
+}
+
+static int add_change(differ *d, const char *path, int status, const dv_diff_side *old_side,
+                      const dv_diff_side *new_side)
+{
+    if (!wanted(d, path))
+        return 0;
+    if (d->n == d->alloc) {
+        size_t alloc = d->alloc ? d->alloc * 2 : 64;
+        change *changes = realloc(d->changes, alloc * sizeof(*changes));
+        if (!changes)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        d->changes = changes;
+        d->alloc = alloc;
+    }
+    change *c = &d->changes[d->n];
+    memset(c, 0, sizeof(*c));
+    if (!(c->path = strdup(path)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    c->status = status;
+    if (old_side)
+        c->old_side = *old_side;
+    if (new_side)
+        c->new_side = *new_side;
+    d->n++;
+    return 0;
+}
+
+/* Every file below the tree id at path, as added (new) or deleted (!new). */
+static int expand(differ *d, const dv_oid *id, const char *path, int is_new, unsigned depth)
+{
+    if (depth > DIFF_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT, "%s: directories nested more than %d deep", path,
+                            DIFF_MAX_DEPTH);
+    if (!wanted(d, path))
+        return 0;
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    int error = dv_tree_read(&tree, d->odb, id, path);
+    for (size_t i = 0; !error && i < tree.n_entries; i++) {
+        const dv_tree_entry *e = &tree.entries[i];
+        dv_buf_truncate(&child, 0);
+        if ((error = dv_buf_printf(&child, "%s/%s", path, e->name)) < 0)
+            break;
+        if (e->mode == DV_MODE_DIR) {
+            error = expand(d, &e->id, child.ptr, is_new, depth + 1);
+        } else {
+            dv_diff_side s = side_of(e->mode, e->size, &e->id);
+            error = add_change(d, child.ptr, is_new ? DV_DIFF_ADDED : DV_DIFF_DELETED,
+                               is_new ? NULL : &s, is_new ? &s : NULL);
+        }
+    }
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    return error;
+}
+
+/* One path whose two sides differ: a (may be absent, mode 0) against b. */
+static int diff_item(differ *d, const char *path, uint8_t a_mode, const dv_oid *a_id,
+                     uint64_t a_size, uint8_t b_mode, const dv_oid *b_id, uint64_t b_size,
+                     unsigned depth);
+
+static int diff_trees(differ *d, const dv_oid *a_id, const dv_oid *b_id, const char *path,
+                      unsigned depth)
+{
+    if (depth > DIFF_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT, "%s: directories nested more than %d deep", path,
+                            DIFF_MAX_DEPTH);
+    if (!wanted(d, path))
+        return 0;
+    dv_tree a = DV_TREE_INIT, b = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    int error = dv_tree_read(&a, d->odb, a_id, path);
+    if (!error)
+        error = dv_tree_read(&b, d->odb, b_id, path);
+    size_t i = 0, j = 0;
+    static const dv_oid none;
+    while (!error && (i < a.n_entries || j < b.n_entries)) {
+        const dv_tree_entry *ea = i < a.n_entries ? &a.entries[i] : NULL;
+        const dv_tree_entry *eb = j < b.n_entries ? &b.entries[j] : NULL;
+        int cmp = !ea ? 1 : !eb ? -1 : strcmp(ea->name, eb->name);
+        dv_buf_truncate(&child, 0);
+        if ((error = dv_buf_printf(&child, "%s/%s", path, cmp <= 0 ? ea->name : eb->name)) < 0)
+            break;
+        if (cmp < 0) {
+            error = diff_item(d, child.ptr, ea->mode, &ea->id, ea->size, 0, &none, 0, depth + 1);
+            i++;
+        } else if (cmp > 0) {
+            error = diff_item(d, child.ptr, 0, &none, 0, eb->mode, &eb->id, eb->size, depth + 1);
+            j++;
+        } else {
+            if (ea->mode != eb->mode || dv_oid_cmp(&ea->id, &eb->id))
+                error = diff_item(d, child.ptr, ea->mode, &ea->id, ea->size, eb->mode, &eb->id,
+                                  eb->size, depth + 1);
+            i++;
+            j++;
+        }
+    }
+    dv_buf_release(&child);
+    dv_tree_release(&a);
+    dv_tree_release(&b);
+    return error;
+}
+
+static int diff_item(differ *d, const char *path, uint8_t a_mode, const dv_oid *a_id,
+                     uint64_t a_size, uint8_t b_mode, const dv_oid *b_id, uint64_t b_size,
+                     unsigned depth)
+{
+    int a_dir = a_mode == DV_MODE_DIR, b_dir = b_mode == DV_MODE_DIR;
+    if (a_dir && b_dir)
+        return diff_trees(d, a_id, b_id, path, depth);
+    if (a_mode && !a_dir && b_mode && !b_dir) {
+        dv_diff_side sa = side_of(a_mode, a_size, a_id), sb = side_of(b_mode, b_size, b_id);
+        return add_change(d, path, DV_DIFF_MODIFIED, &sa, &sb);
+    }
+    int error = 0;
+    if (a_mode) {
+        dv_diff_side sa = side_of(a_mode, a_size, a_id);
+        error = a_dir ? expand(d, a_id, path, 0, depth)
+                      : add_change(d, path, DV_DIFF_DELETED, &sa, NULL);
+    }
+    if (!error && b_mode) {
+        dv_diff_side sb = side_of(b_mode, b_size, b_id);
+        error = b_dir ? expand(d, b_id, path, 1, depth)
+                      : add_change(d, path, DV_DIFF_ADDED, NULL, &sb);
+    }
+    return error;
+}
+
+static int cmp_change_path(const void *a, const void *b)
+{
+    return strcmp(((const change *)a)->path, ((const change *)b)->path);
+}
+
+/* Additions by content id, for pairing deletions with them. */
+static int cmp_change_id(const void *a, const void *b)
+{
+    const change *x = *(const change *const *)a, *y = *(const change *const *)b;
+    int c = dv_oid_cmp(&x->new_side.id, &y->new_side.id);
+    return c ? c : strcmp(x->path, y->path);
+}
+
+/* A deleted file whose content and mode were added elsewhere is a rename: the pair becomes
+ * one change at the new path. Each addition pairs with one deletion at most. */
+static int pair_renames(differ *d)
+{
+    size_t n_added = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n_added += d->changes[i].status == DV_DIFF_ADDED;
+    if (!n_added)
+        return 0;
+    change **added = malloc(n_added * sizeof(*added));
+    if (!added)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->changes[i].status == DV_DIFF_ADDED)
+            added[k++] = &d->changes[i];
+    qsort(added, n_added, sizeof(*added), cmp_change_id);
+    for (size_t i = 0; i < d->n; i++) {
+        change *del = &d->changes[i];
+        if (del->status != DV_DIFF_DELETED)
+            continue;
+        size_t lo = 0, hi = n_added;
+        while (lo < hi) { /* the first addition of this id */
+            size_t mid = lo + (hi - lo) / 2;
+            if (dv_oid_cmp(&added[mid]->new_side.id, &del->old_side.id) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < n_added && !dv_oid_cmp(&added[lo]->new_side.id, &del->old_side.id); lo++) {
+            change *add = added[lo];
+            if (add->status != DV_DIFF_ADDED || add->new_side.mode != del->old_side.mode)
+                continue;
+            add->status = DV_DIFF_RENAMED;
+            add->old_path = del->path;
+            add->old_side = del->old_side;
+            del->path = NULL;
+            del->status = 0; /* folded into the rename */
+            break;
+        }
+    }
+    free(added);
+    return 0;
+}
+
+static int emit_all(differ *d, dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+{
+    int error = 0;
+    size_t kept = 0; /* the deletions folded into renames go */
+    for (size_t i = 0; i < d->n; i++)
+        if (d->changes[i].status)
+            d->changes[kept++] = d->changes[i];
+    d->n = kept;
+    if (d->n > 1)
+        qsort(d->changes, d->n, sizeof(*d->changes), cmp_change_path);
+    for (size_t i = 0; i < d->n && !error; i++) {
+        const change *c = &d->changes[i];
+        if (summary) {
+            uint64_t before = c->status == DV_DIFF_ADDED ? 0 : c->old_side.size;
+            uint64_t after = c->status == DV_DIFF_DELETED ? 0 : c->new_side.size;
+            summary->added += c->status == DV_DIFF_ADDED;
+            summary->deleted += c->status == DV_DIFF_DELETED;
+            summary->modified += c->status == DV_DIFF_MODIFIED;
+            summary->renamed += c->status == DV_DIFF_RENAMED;
+            summary->old_bytes += before;
+            summary->new_bytes += after;
+            if (after > before)
+                summary->bytes_added += after - before;
+            else
+                summary->bytes_removed += before - after;
+        }
+        dv_diff_entry e = {c->path, c->old_path, c->status, c->old_side, c->new_side};
+        error = fn(ctx, &e);
+    }
+    return error;
+}
+
+int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters, size_t n_filters,
+            dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+{
+    differ d = {NULL, filters, n_filters, calloc(n_filters + 1, 1), NULL, 0, 0};
+    side_list la = {0}, lb = {0};
+    int error = 0;
+    if (summary)
+        memset(summary, 0, sizeof(*summary));
+    if (!d.used)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if ((error = dv_repo_odb(&d.odb, repo)) < 0 || (error = read_side(&d, &la, repo, a)) < 0 ||
+        (error = read_side(&d, &lb, repo, b)) < 0)
+        goto done;
+    for (size_t i = 0; i < n_filters && !error; i++)
+        if (!d.used[i])
+            error = dv_error_set(DV_EUSAGE, "%s is not tracked by dv on either side",
+                                 filters[i][0] ? filters[i] : ".");
+    static const dv_oid none;
+    size_t i = 0, j = 0;
+    while (!error && (i < la.n || j < lb.n)) {
+        const side_pointer *pa = i < la.n ? &la.items[i] : NULL;
+        const side_pointer *pb = j < lb.n ? &lb.items[j] : NULL;
+        int cmp = !pa ? 1 : !pb ? -1 : strcmp(pa->path, pb->path);
+        uint8_t ma = cmp <= 0 ? dv_pointer_mode(&pa->ptr) : 0;
+        uint8_t mb = cmp >= 0 ? dv_pointer_mode(&pb->ptr) : 0;
+        const char *path = cmp <= 0 ? pa->path : pb->path;
+        if (!(ma && mb && ma == mb && !dv_oid_cmp(&pa->ptr.oid, &pb->ptr.oid)))
+            error = diff_item(&d, path, ma, ma ? &pa->ptr.oid : &none, ma ? pa->ptr.size : 0, mb,
+                              mb ? &pb->ptr.oid : &none, mb ? pb->ptr.size : 0, 0);
+        i += cmp <= 0;
+        j += cmp >= 0;
+    }
+    if (!error)
+        error = pair_renames(&d);
+    if (!error)
+        error = emit_all(&d, fn, ctx, summary);
+done:
+    for (size_t k = 0; k < d.n; k++) {
+        free(d.changes[k].path);
+        free(d.changes[k].old_path);
+    }
+    free(d.changes);
+    free(d.used);
+    side_list_free(&la);
+    side_list_free(&lb);
+    return error;
+}

@@ -1,0 +1,62 @@
+/*
+ * diff: what changed in tracked data between two sides, each a git revision's pointer files
+ * or those staged in git: per file, added, deleted, modified (content or mode), or renamed
+ * (the same content at a new path), with sizes before and after. Both sides' trees are
+ * walked together and a subtree whose id is the same on both is not entered, so a change of
+ * one file in a huge dataset reads the trees on its path alone.
+ */
+#ifndef DV_DIFF_H
+#define DV_DIFF_H
+
+#include "core/base/error.h"
+
+#include "core/object/hash.h"
+#include "core/repo/repo.h"
+#include "core/repo/rev.h"
+
+#include <stdint.h>
+
+enum dv_diff_status {
+    DV_DIFF_ADDED = 'A',
+    DV_DIFF_DELETED = 'D',
+    DV_DIFF_MODIFIED = 'M', /* content, or the executable bit, or file ↔ symlink */
+    DV_DIFF_RENAMED = 'R',  /* the same content and mode, deleted at old_path, added at path */
+};
+
+/** One side of a file: what a tree entry or pointer says of it. */
+typedef struct dv_diff_side {
+    int kind;     /* DV_KIND_FILE or DV_KIND_SYMLINK; 0 when absent */
+    uint8_t mode; /* DV_MODE_* */
+    uint64_t size;
+    dv_oid id; /* manifest, or the chunk holding a link target */
+} dv_diff_side;
+
+typedef struct dv_diff_entry {
+    const char *path;     /* the new path; for a deletion the old one */
+    const char *old_path; /* for a rename, else NULL */
+    int status;           /* DV_DIFF_* */
+    dv_diff_side old_side, new_side;
+} dv_diff_entry;
+
+typedef struct dv_diff_summary {
+    uint64_t added, deleted, modified, renamed;
+    uint64_t bytes_added;   /* sizes of files added, and growth of those modified */
+    uint64_t bytes_removed; /* sizes of files deleted, and shrinkage of those modified */
+    uint64_t old_bytes, new_bytes; /* of the files that differ, before and after */
+} dv_diff_summary;
+
+/** Called for each changed file in path order, lent for the call; < 0 stops the diff. */
+typedef int (*dv_diff_fn)(void *ctx, const dv_diff_entry *entry);
+
+/**
+ * Compare tracked data at a (old) with b (new) under filters (work-tree paths; everything
+ * when n_filters is 0); NULL for a side means the pointer files staged in git. Files inside
+ * tracked directories are compared one by one from the store's trees; manifests and chunks
+ * are not read. A filter that names nothing on either side is DV_EUSAGE; a tree the store
+ * lacks is DV_ENOTFOUND naming its path (run dv fetch); a bad pointer is its error. The
+ * summary, when not NULL, counts what fn was given.
+ */
+DV_NODISCARD int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters,
+                         size_t n_filters, dv_diff_fn fn, void *ctx, dv_diff_summary *summary);
+
+#endif
