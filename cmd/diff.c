@@ -76,8 +76,9 @@ static void json_side(dv_json *j, const char *key, const dv_diff_side *s)
     dv_json_key(j, "kind");
     dv_json_string(j, dv_pointer_kind_name(s->kind));
     dv_json_key(j, "mode");
-    dv_json_string(j, s->mode == DV_MODE_EXEC ? "100755" : s->mode == DV_MODE_SYMLINK ? "120000"
-                                                                                       : "100644");
+    dv_json_string(j, s->mode == DV_MODE_EXEC      ? "100755"
+                      : s->mode == DV_MODE_SYMLINK ? "120000"
+                                                   : "100644");
     dv_json_key(j, "size");
     dv_json_uint(j, s->size);
     dv_json_key(j, "id");
@@ -249,8 +250,8 @@ int cmd_diff(cmd_context *ctx)
         dv_json_array_begin(&j);
         p.json = &j;
     }
-    error = dv_diff(ctx->repo, a, b, (const char *const *)paths, (size_t)n_paths, print_entry,
-                        &p, &summary);
+    error = dv_diff(ctx->repo, a, b, (const char *const *)paths, (size_t)n_paths, print_entry, &p,
+                    &summary);
     if (error < 0) {
         rc = cmd_fail_at(error, b ? b : a);
         goto done;

@@ -223,8 +223,8 @@ static int diff_item(differ *d, const char *path, uint8_t a_mode, const dv_oid *
     }
     if (!error && b_mode) {
         dv_diff_side sb = side_of(b_mode, b_size, b_id);
-        error = b_dir ? expand(d, b_id, path, 1, depth)
-                      : add_change(d, path, DV_DIFF_ADDED, NULL, &sb);
+        error =
+            b_dir ? expand(d, b_id, path, 1, depth) : add_change(d, path, DV_DIFF_ADDED, NULL, &sb);
     }
     return error;
 }

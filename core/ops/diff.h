@@ -40,8 +40,8 @@ typedef struct dv_diff_entry {
 
 typedef struct dv_diff_summary {
     uint64_t added, deleted, modified, renamed;
-    uint64_t bytes_added;   /* sizes of files added, and growth of those modified */
-    uint64_t bytes_removed; /* sizes of files deleted, and shrinkage of those modified */
+    uint64_t bytes_added;          /* sizes of files added, and growth of those modified */
+    uint64_t bytes_removed;        /* sizes of files deleted, and shrinkage of those modified */
     uint64_t old_bytes, new_bytes; /* of the files that differ, before and after */
 } dv_diff_summary;
 
