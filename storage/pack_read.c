@@ -734,3 +734,53 @@ uint64_t dv_pack_bytes(const dv_pack *p)
 {
     return p->pack_bytes;
 }
+
+void dv_pack_runs_release(dv_pack_runs *runs)
+{
+    free(runs->buf);
+    runs->buf = NULL;
+    runs->capacity = 0;
+}
+
+/* The buffer grows by half again at least: groups differ in size, and a buffer made anew
+ * for each is new memory, every page of it a fault on first touch. */
+int dv_pack_read_runs(dv_pack_runs *runs, dv_pack *const *packs, const dv_pack_entry *entries,
+                      size_t n, const uint8_t **bytes)
+{
+    size_t need = 0; /* at most one run an entry */
+    for (size_t i = 0; i < n; i++)
+        if (packs[i])
+            need += DV_PACK_RUN_BUFFER_BYTES(DV_PACK_ENTRY_HEADER_BYTES +
+                                             (size_t)entries[i].stored_len);
+    if (!need)
+        return 0;
+    if (need > runs->capacity) {
+        if (need < runs->capacity + runs->capacity / 2)
+            need = runs->capacity + runs->capacity / 2;
+        dv_pack_runs_release(runs);
+        void *p;
+        if (posix_memalign(&p, DV_PACK_READ_ALIGN, need) != 0)
+            return dv_error_set(DV_ENOMEM, "out of memory for %zu bytes of read buffer", need);
+        runs->buf = p;
+        runs->capacity = need;
+    }
+    size_t at = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        j = i + 1;
+        if (!packs[i])
+            continue;
+        uint64_t start = entries[i].offset;
+        uint64_t end = start + DV_PACK_ENTRY_HEADER_BYTES + entries[i].stored_len;
+        for (; j < n && packs[j] == packs[i] && entries[j].offset == end; j++)
+            end += DV_PACK_ENTRY_HEADER_BYTES + entries[j].stored_len;
+        size_t len = (size_t)(end - start);
+        const uint8_t *run;
+        int error = dv_pack_read_run(packs[i], runs->buf + at, len, start, &run);
+        if (error < 0)
+            return error;
+        for (size_t k = i; k < j; k++)
+            bytes[k] = run + (size_t)(entries[k].offset - start);
+        at += DV_PACK_RUN_BUFFER_BYTES(len) & ~(size_t)(DV_PACK_READ_ALIGN - 1);
+    }
+    return 0;
+}

@@ -65,6 +65,22 @@ DV_NODISCARD int dv_pack_read_at(const dv_pack *pack, void *buf, size_t len, uin
  */
 DV_NODISCARD int dv_pack_read_run(const dv_pack *pack, uint8_t *buf, size_t len, uint64_t offset,
                                   const uint8_t **out);
+/** A buffer for dv_pack_read_runs, grown as needed and kept between calls. */
+typedef struct dv_pack_runs {
+    uint8_t *buf; /* aligned to DV_PACK_READ_ALIGN */
+    size_t capacity;
+} dv_pack_runs;
+
+/**
+ * Read entries[i] of packs[i] for each i < n whose pack is not NULL (the others are left
+ * alone), neighbours of one pack that lie end to end in one dv_pack_read_run: bytes[i]
+ * points at the entry's header in runs->buf, valid until the next call. Each entry must
+ * have passed dv_pack_check_bounds. DV_ENOMEM, or the errors of dv_pack_read_run.
+ */
+DV_NODISCARD int dv_pack_read_runs(dv_pack_runs *runs, dv_pack *const *packs,
+                                   const dv_pack_entry *entries, size_t n, const uint8_t **bytes);
+void dv_pack_runs_release(dv_pack_runs *runs);
+
 /** bytes holds the entry e as read from the pack (header, then e->stored_len stored
  *  bytes): DV_ECORRUPT unless the header matches the index and the stored bytes match the
  *  header's CRC-32C. */

@@ -31,9 +31,8 @@ typedef struct cat_group {
     dv_pack *packs[CAT_GROUP_CHUNKS]; /* NULL: not in a sealed pack */
     dv_pack_entry entries[CAT_GROUP_CHUNKS];
     const uint8_t *out[CAT_GROUP_CHUNKS]; /* each chunk's bytes once the group is prepared */
-    uint8_t *runs; /* the entries as read: aligned, a dv_pack_read_run buffer a run */
-    size_t runs_capacity;
-    dv_buf bufs[CAT_GROUP_CHUNKS]; /* decompressed chunks, and chunks read by dv_odb_read */
+    dv_pack_runs runs;                    /* the entries as read */
+    dv_buf bufs[CAT_GROUP_CHUNKS];        /* decompressed chunks, and chunks read by dv_odb_read */
     dv_pool_task task;
     int submitted;
 } cat_group;
@@ -65,27 +64,6 @@ static int wrong_object(const cat_group *g, size_t i, uint8_t type, size_t len)
                         g->path, dv_oid_hex(&c->id), dv_object_type_name(type), len, c->len);
 }
 
-/* Make room for runs of total bytes in n_runs runs (each run's buffer aligned). The buffer
- * grows by half again at least: groups differ in size, and a buffer made anew for each
- * is new memory, every page of it a fault on first touch. */
-static int grow_runs(cat_group *g, size_t total, size_t n_runs)
-{
-    size_t need = total + n_runs * DV_PACK_RUN_BUFFER_BYTES(0);
-    if (need <= g->runs_capacity)
-        return 0;
-    if (need < g->runs_capacity + g->runs_capacity / 2)
-        need = g->runs_capacity + g->runs_capacity / 2;
-    free(g->runs);
-    g->runs = NULL;
-    g->runs_capacity = 0;
-    void *p;
-    if (posix_memalign(&p, DV_PACK_READ_ALIGN, need) != 0)
-        return dv_error_set(DV_ENOMEM, "out of memory for %zu bytes of read buffer", need);
-    g->runs = p;
-    g->runs_capacity = need;
-    return 0;
-}
-
 /* Chunk i, which is in no sealed pack: the general read path, which verifies it or says
  * why it cannot. */
 static int read_unpacked(cat_group *g, size_t i, uint64_t pos)
@@ -108,7 +86,6 @@ static int read_unpacked(cat_group *g, size_t i, uint64_t pos)
 static int read_group(cat_group *g, const uint8_t **entry_bytes)
 {
     int error;
-    size_t total = 0, n_runs = 0;
     uint64_t pos = g->pos;
     for (size_t i = 0; i < g->n; pos += g->chunks[i].len, i++) {
         /* Neighbouring chunks were mostly stored together: the pack of the one before is
@@ -124,30 +101,9 @@ static int read_group(cat_group *g, const uint8_t **entry_bytes)
         }
         if ((error = dv_pack_check_bounds(g->packs[i], &g->entries[i])) < 0)
             return dv_error_wrap(error, "%s: chunk %s", g->path, dv_oid_hex(&g->chunks[i].id));
-        total += DV_PACK_ENTRY_HEADER_BYTES + (size_t)g->entries[i].stored_len;
-        n_runs++; /* at most one run an entry */
     }
-    if (!n_runs)
-        return 0;
-    if ((error = grow_runs(g, total, n_runs)) < 0)
+    if ((error = dv_pack_read_runs(&g->runs, g->packs, g->entries, g->n, entry_bytes)) < 0)
         return error;
-    size_t at = 0;
-    for (size_t i = 0, j; i < g->n; i = j) {
-        j = i + 1;
-        if (!g->packs[i])
-            continue;
-        uint64_t start = g->entries[i].offset;
-        uint64_t end = start + DV_PACK_ENTRY_HEADER_BYTES + g->entries[i].stored_len;
-        for (; j < g->n && g->packs[j] == g->packs[i] && g->entries[j].offset == end; j++)
-            end += DV_PACK_ENTRY_HEADER_BYTES + g->entries[j].stored_len;
-        size_t len = (size_t)(end - start);
-        const uint8_t *run;
-        if ((error = dv_pack_read_run(g->packs[i], g->runs + at, len, start, &run)) < 0)
-            return error;
-        for (size_t k = i; k < j; k++)
-            entry_bytes[k] = run + (size_t)(g->entries[k].offset - start);
-        at += DV_PACK_RUN_BUFFER_BYTES(len) & ~(size_t)(DV_PACK_READ_ALIGN - 1);
-    }
     return 0;
 }
 
@@ -298,7 +254,7 @@ static void cat_range_release(cat_range *r)
 {
     dv_pool_free(r->pool);
     for (size_t gi = 0; gi < r->n_groups; gi++) {
-        free(r->groups[gi].runs);
+        dv_pack_runs_release(&r->groups[gi].runs);
         for (size_t i = 0; i < CAT_GROUP_CHUNKS; i++)
             dv_buf_release(&r->groups[gi].bufs[i]);
     }

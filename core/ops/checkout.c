@@ -457,8 +457,7 @@ typedef struct restore_group {
     dv_pack_entry entries[RESTORE_GROUP_CHUNKS];
     const uint8_t *bytes[RESTORE_GROUP_CHUNKS]; /* the entry as read, inside runs */
     const uint8_t *out[RESTORE_GROUP_CHUNKS];
-    uint8_t *runs; /* the entries' bytes as read: aligned, a dv_pack_read_run buffer a run */
-    size_t runs_capacity;
+    dv_pack_runs runs;                 /* the entries' bytes as read */
     dv_buf bufs[RESTORE_GROUP_CHUNKS]; /* decompressed chunks */
     dv_pool_task task;
     int submitted;
@@ -472,22 +471,6 @@ static int wrong_chunk(const dv_oid *id)
 }
 
 /* Make room for runs of total bytes in n_runs runs (each run's buffer aligned). */
-static int grow_runs(restore_group *g, size_t total, size_t n_runs)
-{
-    size_t need = total + n_runs * DV_PACK_RUN_BUFFER_BYTES(0);
-    if (need <= g->runs_capacity)
-        return 0;
-    free(g->runs);
-    g->runs = NULL;
-    g->runs_capacity = 0;
-    void *p;
-    if (posix_memalign(&p, DV_PACK_READ_ALIGN, need) != 0)
-        return dv_error_set(DV_ENOMEM, "out of memory for %zu bytes of read buffer", need);
-    g->runs = p;
-    g->runs_capacity = need;
-    return 0;
-}
-
 /* The group's chunks that the old file holds, read from it and verified; the rest
  * are read from the store. */
 static int read_old(restore_group *g)
@@ -504,7 +487,6 @@ static int read_old(restore_group *g)
 static int read_runs(restore_group *g)
 {
     int error;
-    size_t total = 0, n_runs = 0;
     for (size_t i = 0; i < g->n; i++) {
         if (g->from_old[i] ||
             !dv_odb_locate(&g->packs[i], &g->entries[i], g->odb, &g->chunks[i].id)) {
@@ -513,29 +495,8 @@ static int read_runs(restore_group *g)
         }
         if ((error = dv_pack_check_bounds(g->packs[i], &g->entries[i])) < 0)
             return error;
-        total += DV_PACK_ENTRY_HEADER_BYTES + (size_t)g->entries[i].stored_len;
-        n_runs++; /* at most one run an entry */
     }
-    if ((error = grow_runs(g, total, n_runs)) < 0)
-        return error;
-    size_t at = 0;
-    for (size_t i = 0, j; i < g->n; i = j) {
-        j = i + 1;
-        if (!g->packs[i])
-            continue;
-        uint64_t start = g->entries[i].offset;
-        uint64_t end = start + DV_PACK_ENTRY_HEADER_BYTES + g->entries[i].stored_len;
-        for (; j < g->n && g->packs[j] == g->packs[i] && g->entries[j].offset == end; j++)
-            end += DV_PACK_ENTRY_HEADER_BYTES + g->entries[j].stored_len;
-        size_t len = (size_t)(end - start);
-        const uint8_t *run;
-        if ((error = dv_pack_read_run(g->packs[i], g->runs + at, len, start, &run)) < 0)
-            return error;
-        for (size_t k = i; k < j; k++)
-            g->bytes[k] = run + (size_t)(g->entries[k].offset - start);
-        at += DV_PACK_RUN_BUFFER_BYTES(len) & ~(size_t)(DV_PACK_READ_ALIGN - 1);
-    }
-    return 0;
+    return dv_pack_read_runs(&g->runs, g->packs, g->entries, g->n, g->bytes);
 }
 
 /* The pool task of a group (one item): read, check and unpack its chunks. */
@@ -657,7 +618,7 @@ done:
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
         if (groups[gi].submitted)
             dv_pool_drain(pool, &groups[gi].task);
-        free(groups[gi].runs);
+        dv_pack_runs_release(&groups[gi].runs);
         dv_buf_release(&groups[gi].old_bytes);
         for (int i = 0; i < RESTORE_GROUP_CHUNKS; i++)
             dv_buf_release(&groups[gi].bufs[i]);
