@@ -707,9 +707,9 @@ static int read_input(dv_csv *csv, const unsigned char *data, size_t len, dv_csv
 
 int dv_csv_push(dv_csv *csv, const void *data, size_t len, dv_csv_record_fn fn, void *ctx)
 {
-    assert(!csv->finished);
     if (csv->error.code)
         return dv_error_state_restore(&csv->error);
+    assert(!csv->finished);
     if (len == 0)
         return 0;
     int error = read_input(csv, data, len, fn, ctx);

@@ -469,6 +469,22 @@ Test(csv, an_error_sticks_and_nothing_more_is_read)
     seen_release(&s);
 }
 
+Test(csv, a_failed_finish_sticks_too)
+{
+    dv_csv *csv;
+    seen s = seen_init();
+    cr_assert_eq(dv_csv_new(&csv, ',', "t.csv"), 0);
+    cr_assert_eq(dv_csv_push(csv, "a,\"open", 7, collect, &s), 0);
+    cr_assert_eq(dv_csv_finish(csv, collect, &s), DV_ECORRUPT);
+    dv_error_clear();
+    cr_assert_eq(dv_csv_push(csv, "\"\n", 2, collect, &s), DV_ECORRUPT);
+    cr_assert_str_eq(dv_error_last(), "t.csv: line 1, column 3: quoted field never closed");
+    cr_assert_eq(dv_csv_finish(csv, collect, &s), DV_ECORRUPT);
+    cr_assert_eq(s.n_records, 0);
+    dv_csv_free(csv);
+    seen_release(&s);
+}
+
 Test(csv, the_callbacks_error_stops_the_reader_and_is_returned)
 {
     dv_csv *csv;
