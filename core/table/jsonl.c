@@ -765,9 +765,9 @@ static int read_input(dv_jsonl *jsonl, const char *data, size_t len, dv_jsonl_ro
 
 int dv_jsonl_push(dv_jsonl *jsonl, const void *data, size_t len, dv_jsonl_row_fn fn, void *ctx)
 {
-    assert(!jsonl->finished);
     if (jsonl->error.code)
         return dv_error_state_restore(&jsonl->error);
+    assert(!jsonl->finished);
     int error = read_input(jsonl, data, len, fn, ctx);
     if (error < 0 && !jsonl->error.code)
         error = dv_error_state_capture(&jsonl->error, error);

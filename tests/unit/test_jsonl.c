@@ -441,6 +441,22 @@ Test(jsonl, an_error_sticks_and_nothing_more_is_read)
     seen_release(&s);
 }
 
+Test(jsonl, a_failed_finish_sticks_too)
+{
+    dv_jsonl *jsonl;
+    seen s = seen_init();
+    cr_assert_eq(dv_jsonl_new(&jsonl, "t.jsonl"), 0);
+    cr_assert_eq(dv_jsonl_push(jsonl, "{\"a\":", 5, collect, &s), 0);
+    cr_assert_eq(dv_jsonl_finish(jsonl, collect, &s), DV_ECORRUPT);
+    dv_error_clear();
+    cr_assert_eq(dv_jsonl_push(jsonl, "1}\n", 3, collect, &s), DV_ECORRUPT);
+    cr_assert_str_eq(dv_error_last(), "t.jsonl: line 1, column 6: expected a value");
+    cr_assert_eq(dv_jsonl_finish(jsonl, collect, &s), DV_ECORRUPT);
+    cr_assert_eq(s.n_rows, 0);
+    dv_jsonl_free(jsonl);
+    seen_release(&s);
+}
+
 Test(jsonl, the_callbacks_error_stops_the_reader_and_is_returned)
 {
     dv_jsonl *jsonl;
