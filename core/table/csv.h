@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A record longer than this is refused (DV_ECORRUPT): no real table has one, and it
- * bounds what a hostile file can make the reader hold. */
+/* A record longer than this, its line end counted, is refused (DV_ECORRUPT): no real
+ * table has one, and it bounds what a hostile file can make the reader hold. */
 #define DV_CSV_RECORD_MAX_BYTES (64u << 20)
 /* A record with more fields than this is refused (DV_ECORRUPT). */
 #define DV_CSV_FIELDS_MAX 65536u
@@ -27,12 +27,14 @@ typedef struct dv_csv_field {
     int quoted; /* it was written in quotes (an empty quoted field is "", not null) */
 } dv_csv_field;
 
-/** A complete record, lent to the callback for the call only. */
+/** A complete record, lent to the callback for the call only: fields point into the
+ *  pushed bytes when the record lies inside one piece and holds no "", else into the
+ *  reader's own buffer. */
 typedef struct dv_csv_record {
     const dv_csv_field *fields;
     size_t n_fields; /* >= 1: an empty line is one empty field */
     uint64_t line;   /* 1-based line of the input where the record starts */
-    uint64_t offset; /* byte offset of the input where the record starts */
+    uint64_t offset; /* byte offset of the input where the record starts (a BOM counts) */
 } dv_csv_record;
 
 /** Takes each record in order; a negative return stops the reader and is returned. */
@@ -47,11 +49,13 @@ DV_NODISCARD int dv_csv_new(dv_csv **out, char delimiter, const char *name);
 
 /**
  * Read the next len bytes of the input, calling fn for every record they complete. A
- * UTF-8 byte order mark at the very start is skipped. Errors: DV_ECORRUPT with a message
+ * UTF-8 byte order mark at the very start is skipped; outside quotes, a CR that no LF
+ * follows is data. Errors: DV_ECORRUPT with a message
  * "NAME: line L, column C: WHAT" for invalid UTF-8, a quote inside an unquoted field, a
  * character after a closing quote other than the delimiter or a line end, a record over
- * DV_CSV_RECORD_MAX_BYTES or DV_CSV_FIELDS_MAX; DV_ENOMEM; or fn's error. Columns are
- * counted in characters from 1. After an error the reader takes no more input.
+ * DV_CSV_RECORD_MAX_BYTES or DV_CSV_FIELDS_MAX; DV_ENOMEM; or fn's error. L is the line of
+ * the offending character (not of its record's start) and C its column, counted in
+ * characters from 1. After an error, every later call returns it again and reads nothing.
  */
 DV_NODISCARD int dv_csv_push(dv_csv *csv, const void *data, size_t len, dv_csv_record_fn fn,
                              void *ctx);
@@ -63,7 +67,8 @@ DV_NODISCARD int dv_csv_push(dv_csv *csv, const void *data, size_t len, dv_csv_r
  */
 DV_NODISCARD int dv_csv_finish(dv_csv *csv, dv_csv_record_fn fn, void *ctx);
 
-/** Lines read so far (for messages and counts). */
+/** Lines read so far (for messages and counts): line ends, plus one for a last line
+ *  begun without one. */
 uint64_t dv_csv_lines(const dv_csv *csv);
 
 void dv_csv_free(dv_csv *csv);
