@@ -449,6 +449,49 @@ Test(csv, a_record_over_the_size_limit_is_refused_at_its_first_byte_past_it)
     free(input);
 }
 
+Test(csv, the_size_limit_does_not_depend_on_how_the_input_is_split)
+{
+    /* a record whose last characters straddle the limit, cut in pieces around it */
+    static const char *const tails[] = {"\r\n", "\xC3\xA9\n", "\r\rb\n", "\"\"\"\n", "\"\r\n"};
+    size_t len = DV_CSV_RECORD_MAX_BYTES + 8;
+    char *input = malloc(len);
+    cr_assert_not_null(input);
+    for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+        int quoted = tails[t][0] == '"';
+        for (size_t before = 0; before < 4; before++) {
+            /* the tail begins before bytes before the limit */
+            size_t tail_len = strlen(tails[t]), at = DV_CSV_RECORD_MAX_BYTES - before;
+            memset(input, 'x', at);
+            for (size_t i = 2047; i < at; i += 2048)
+                input[i] = quoted ? '\n' : ',';
+            input[0] = quoted ? '"' : 'x';
+            memcpy(input + at, tails[t], tail_len);
+            size_t input_len = at + tail_len;
+            seen whole = seen_init();
+            dv_error_clear();
+            int error = read_cut(&whole, ',', input, input_len, NULL, 0);
+            char message[256];
+            snprintf(message, sizeof(message), "%s", error ? dv_error_last() : "");
+            for (size_t cut = DV_CSV_RECORD_MAX_BYTES - 2; cut <= DV_CSV_RECORD_MAX_BYTES + 1;
+                 cut++) {
+                size_t cuts[] = {cut - 1, 1, 1};
+                seen split = seen_init();
+                dv_error_clear();
+                cr_assert_eq(read_cut(&split, ',', input, input_len, cuts, 3), error,
+                             "tail %zu, %zu before the limit, cut at %zu", t, before, cut);
+                if (error)
+                    cr_assert_str_eq(dv_error_last(), message, "tail %zu, %zu before, cut at %zu",
+                                     t, before, cut);
+                cr_assert_eq(split.exact.len, whole.exact.len);
+                cr_assert(!memcmp(split.exact.ptr, whole.exact.ptr, whole.exact.len));
+                seen_release(&split);
+            }
+            seen_release(&whole);
+        }
+    }
+    free(input);
+}
+
 Test(csv, an_error_sticks_and_nothing_more_is_read)
 {
     dv_csv *csv;
