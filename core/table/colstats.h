@@ -25,7 +25,8 @@ enum dv_coltype {
     DV_COLTYPE_TEXT,
 };
 
-/* Distinct values are counted exactly up to this many, then estimated. */
+/* Distinct values are counted exactly up to this many, then estimated (HyperLogLog with
+ * 2^14 registers: a standard error of about 0.8%). */
 #define DV_COLSTATS_EXACT_DISTINCT 65536u
 /* How many most frequent values a summary gives. */
 #define DV_COLSTATS_TOP 5
@@ -49,7 +50,7 @@ DV_NODISCARD int dv_colstats_add(dv_colstats *stats, const char *value, size_t l
 void dv_colstats_add_null(dv_colstats *stats);
 
 typedef struct dv_colstats_value {
-    const char *ptr; /* lent: valid while the dv_colstats lives */
+    const char *ptr; /* lent: valid until the dv_colstats is next added to or freed */
     size_t len;      /* at most DV_COLSTATS_VALUE_KEEP_BYTES */
     uint64_t count;  /* for top values; an upper bound when top_estimated */
 } dv_colstats_value;
@@ -60,7 +61,8 @@ typedef struct dv_colstats_summary {
     uint64_t distinct; /* of non-null values */
     int distinct_estimated;
     int type; /* DV_COLTYPE_* */
-    /* For INTEGER and FLOAT columns (BOOLEAN as 0 and 1): over the non-null values. */
+    /* For INTEGER and FLOAT columns (BOOLEAN as 0 and 1): over the non-null values. NaN
+     * is left out of all four, infinities out of mean and stddev; 0 when nothing is left. */
     int numeric;
     double min, max, mean, stddev; /* stddev: the population standard deviation */
     /* For every other type: the least and greatest value in byte order. */
@@ -89,13 +91,20 @@ typedef struct dv_colstats_drift {
     uint64_t old_sampled, new_sampled; /* values the statistics were computed on */
 } dv_colstats_drift;
 
-/** The drift from old to new (both the same column of two versions). */
-void dv_colstats_drift_of(const dv_colstats *old_stats, const dv_colstats *new_stats,
-                          dv_colstats_drift *out);
+/**
+ * The drift from old to new (both the same column of two versions) into out. Returns 0
+ * (out->test DV_DRIFT_NONE when it is not computable) or DV_ENOMEM (for sorted copies of
+ * the samples).
+ */
+DV_NODISCARD int dv_colstats_drift_of(const dv_colstats *old_stats,
+                                      const dv_colstats *new_stats, dv_colstats_drift *out);
 
 /**
  * Parse value as a number the way the type inference does: 1 for an integer (and *out),
- * 2 for another number, 0 for anything else. For --tolerance comparisons.
+ * 2 for another number, 0 for anything else. For --tolerance comparisons. No spaces, digit
+ * separators or hex; an integer that does not fit int64 is another number; a number too
+ * long for a double's fast path (over 2^53 or beyond 10^±22) and 128 bytes or longer is
+ * not one.
  */
 int dv_colstats_parse_number(const char *value, size_t len, double *out);
 
