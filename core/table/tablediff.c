@@ -1,0 +1,1340 @@
+/* tablediff: what changed between two versions of a table (tablediff.h). */
+#include "core/table/tablediff.h"
+
+#include "core/base/buf.h"
+#include "core/base/pool.h"
+#include "core/table/cellhash.h"
+#include "core/table/csv.h"
+#include "core/table/jsonl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Returned by a record callback when the header peek has what it needs; never an error. */
+#define TABLE_STOP (-100)
+#define KEY_SEED 0x6b657973ull
+#define NULL_KEY_CELL 0x9e3779b97f4a7c15ull
+/* How many rows the pairs are sized after, from the bytes they took (see reserve_pairs). */
+#define ESTIMATE_AFTER_ROWS 4096u
+
+typedef struct pair {
+    uint64_t key, row;
+} pair;
+
+/* The smallest distinct value hashes of a column (a bottom-k sketch): two columns' sketches
+ * estimate how much their sets of values overlap, which finds a renamed column whose values
+ * are mostly the same while rows came and went. A max-heap, its largest at [0]. */
+#define SKETCH_K 256
+/* Columns with fewer distinct values than this are renamed only when all values agree:
+ * few values, such as booleans, overlap by chance. */
+#define RENAME_MIN_DISTINCT 16
+#define RENAME_MIN_OVERLAP 0.8
+
+typedef struct sketch {
+    uint64_t h[SKETCH_K];
+    size_t n;
+} sketch;
+
+typedef struct column {
+    char *name;
+    sketch *values;
+    uint64_t name_hash;
+    dv_colstats *stats;
+    uint64_t seen;     /* values and nulls added in pass 1 (JSON Lines leaves gaps) */
+    int common;        /* index among the columns on both sides, or -1 */
+    uint64_t stamp;    /* the row whose cell view below is set */
+    const char *value; /* pass 2: this row's cell, lent for the row */
+    size_t len;
+    int null;
+    uint64_t hash; /* this row's cell hash (pass 1: for key cells) */
+} column;
+
+/* A row a pass 2 looks for, by key hash (or row hash when unkeyed), per side. */
+typedef struct want {
+    uint64_t hash;
+    uint8_t used;
+    uint8_t kind[2];   /* DV_TABLE_EXAMPLE_* per side, 0: not wanted there */
+    uint32_t index[2]; /* the changed-row slot (CHANGED) or the example */
+} want;
+
+struct table_diff;
+
+typedef struct side {
+    int which; /* 0 old, 1 new */
+    const dv_table_source *src;
+    const dv_table_options *opts;
+    struct table_diff *td;
+    int pass;
+    column *cols;
+    size_t n_cols, alloc_cols;
+    uint32_t *name_map; /* open addressing: column index + 1, by name hash */
+    size_t name_map_cap;
+    int header;      /* the first record names the columns and is not data */
+    int header_done; /* pass: the header record has gone by */
+    int *key_col;    /* per key: column index, -1 when absent */
+    uint64_t rows, row_stamp;
+    uint64_t last_offset;
+    pair *pairs;
+    size_t n_pairs, alloc_pairs;
+    int reserved;
+    uint64_t empty_keys, empty_lines[3];
+    /* the header peek */
+    char **peek_names;
+    size_t n_peek;
+    int peek_header; /* the first record looks like names */
+    /* pass 2: what is kept of changed rows, slot by slot over the common columns */
+    uint64_t *cell_hash;
+    double *cell_number;
+    uint8_t *cell_state; /* 0 null or absent, 1 a value, 2 a number */
+    char **cell_text;    /* for the slots of changed examples */
+    dv_csv *csv;
+    dv_jsonl *jsonl;
+} side;
+
+typedef struct table_diff {
+    const dv_table_options *opts;
+    side sides[2];
+    size_t n_common;
+    want *wants;
+    size_t want_cap;
+    size_t n_slots;      /* changed rows whose cells are kept */
+    size_t n_text_slots; /* of those, the first ones are examples: their text too */
+    dv_table_example *examples;
+    uint64_t *example_hash; /* per example: the hash pass 2 finds its row by */
+    size_t n_examples, alloc_examples;
+    size_t *slot_example; /* per text slot: its example */
+} table_diff;
+
+static char *dup_bytes(const char *p, size_t len)
+{
+    char *s = malloc(len + 1);
+    if (s) {
+        memcpy(s, p, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+static uint64_t name_hash_of(const char *name, size_t len)
+{
+    return dv_cellhash(name, len, 0x636f6c756d6e73ull);
+}
+
+/* ---- columns ---------------------------------------------------------------------- */
+
+static int find_column(const side *s, const char *name, size_t len, uint64_t h)
+{
+    if (!s->name_map_cap)
+        return -1;
+    size_t mask = s->name_map_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t v = s->name_map[i];
+        if (!v)
+            return -1;
+        const column *c = &s->cols[v - 1];
+        if (c->name_hash == h && strlen(c->name) == len && !memcmp(c->name, name, len))
+            return (int)(v - 1);
+    }
+}
+
+static int map_insert(side *s, size_t index)
+{
+    if ((s->n_cols + 1) * 2 > s->name_map_cap) {
+        size_t cap = s->name_map_cap ? s->name_map_cap * 2 : 64;
+        uint32_t *map = calloc(cap, sizeof(*map));
+        if (!map)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        for (size_t k = 0; k < s->n_cols; k++) {
+            if (k == index)
+                continue;
+            size_t i = s->cols[k].name_hash & (cap - 1);
+            while (map[i])
+                i = (i + 1) & (cap - 1);
+            map[i] = (uint32_t)k + 1;
+        }
+        free(s->name_map);
+        s->name_map = map;
+        s->name_map_cap = cap;
+    }
+    size_t mask = s->name_map_cap - 1;
+    size_t i = s->cols[index].name_hash & mask;
+    while (s->name_map[i])
+        i = (i + 1) & mask;
+    s->name_map[i] = (uint32_t)index + 1;
+    return 0;
+}
+
+/* A new column named name; its index in *out. */
+static int add_column(int *out, side *s, const char *name, size_t len)
+{
+    if (s->n_cols >= DV_TABLE_COLUMNS_MAX)
+        return dv_error_set(DV_ECORRUPT, "%s: more than %u columns", s->src->name,
+                            DV_TABLE_COLUMNS_MAX);
+    if (s->n_cols == s->alloc_cols) {
+        size_t alloc = s->alloc_cols ? s->alloc_cols * 2 : 16;
+        column *cols = realloc(s->cols, alloc * sizeof(*cols));
+        if (!cols)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        s->cols = cols;
+        s->alloc_cols = alloc;
+    }
+    column *c = &s->cols[s->n_cols];
+    memset(c, 0, sizeof(*c));
+    c->common = -1;
+    c->name_hash = name_hash_of(name, len);
+    int error;
+    if (!(c->name = dup_bytes(name, len)) || !(c->values = calloc(1, sizeof(*c->values)))) {
+        free(c->name);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    if ((error = dv_colstats_new(&c->stats)) < 0) {
+        free(c->name);
+        free(c->values);
+        return error;
+    }
+    s->n_cols++;
+    if ((error = map_insert(s, s->n_cols - 1)) < 0)
+        return error;
+    *out = (int)s->n_cols - 1;
+    return 0;
+}
+
+/* The column named name, made when it is new (JSON Lines). */
+static int column_of(int *out, side *s, const char *name, size_t len)
+{
+    uint64_t h = name_hash_of(name, len);
+    int i = find_column(s, name, len, h);
+    if (i >= 0) {
+        *out = i;
+        return 0;
+    }
+    if (s->pass == 2)
+        return dv_error_set(DV_ECORRUPT, "%s: changed while it was read (a new member %.*s)",
+                            s->src->name, (int)(len > 64 ? 64 : len), name);
+    return add_column(out, s, name, len);
+}
+
+/* ---- pass 1: statistics and row pairs ----------------------------------------------- */
+
+static int reserve_pairs(side *s, uint64_t offset)
+{
+    if (s->n_pairs < s->alloc_pairs)
+        return 0;
+    size_t alloc = s->alloc_pairs ? s->alloc_pairs + s->alloc_pairs / 2 : ESTIMATE_AFTER_ROWS;
+    /* Once, early: the rows the whole table will have at the bytes a row took so far, so a
+     * large table is one allocation and not a chain of copies. */
+    if (!s->reserved && s->alloc_pairs && s->src->size > offset && offset) {
+        double per_row = (double)offset / (double)s->n_pairs;
+        double estimate = (double)s->src->size / per_row * 1.05 + 1024;
+        if (estimate > (double)alloc && estimate < (double)(SIZE_MAX / sizeof(pair)))
+            alloc = (size_t)estimate;
+        s->reserved = 1;
+    }
+    if (alloc > SIZE_MAX / sizeof(pair))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    pair *p = realloc(s->pairs, alloc * sizeof(*p));
+    if (!p)
+        return dv_error_set(DV_ENOMEM, "%s: out of memory for %zu rows", s->src->name, alloc);
+    s->pairs = p;
+    s->alloc_pairs = alloc;
+    return 0;
+}
+
+static void sketch_sift_down(sketch *k, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k->n && k->h[l] > k->h[m])
+            m = l;
+        if (r < k->n && k->h[r] > k->h[m])
+            m = r;
+        if (m == i)
+            return;
+        uint64_t t = k->h[i];
+        k->h[i] = k->h[m];
+        k->h[m] = t;
+        i = m;
+    }
+}
+
+static void sketch_add(sketch *k, uint64_t h)
+{
+    if (k->n == SKETCH_K && h >= k->h[0])
+        return; /* the common case: not among the smallest */
+    for (size_t i = 0; i < k->n; i++)
+        if (k->h[i] == h)
+            return;
+    if (k->n < SKETCH_K) {
+        size_t i = k->n++;
+        k->h[i] = h;
+        while (i && k->h[(i - 1) / 2] < k->h[i]) {
+            uint64_t t = k->h[i];
+            k->h[i] = k->h[(i - 1) / 2];
+            k->h[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    k->h[0] = h;
+    sketch_sift_down(k, 0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The estimated Jaccard similarity of two columns' sets of values. */
+static double sketch_overlap(const sketch *a, const sketch *b)
+{
+    uint64_t x[SKETCH_K], y[SKETCH_K];
+    memcpy(x, a->h, a->n * sizeof(*x));
+    memcpy(y, b->h, b->n * sizeof(*y));
+    qsort(x, a->n, sizeof(*x), cmp_u64);
+    qsort(y, b->n, sizeof(*y), cmp_u64);
+    size_t i = 0, j = 0, taken = 0, both = 0;
+    while (taken < SKETCH_K && (i < a->n || j < b->n)) {
+        if (j >= b->n || (i < a->n && x[i] < y[j])) {
+            i++;
+        } else if (i >= a->n || y[j] < x[i]) {
+            j++;
+        } else {
+            i++;
+            j++;
+            both++;
+        }
+        taken++;
+    }
+    return taken ? (double)both / (double)taken : 0;
+}
+
+/* One cell of the current row in pass 1. */
+static int cell_pass1(side *s, column *c, const char *value, size_t len, int null,
+                      uint64_t *row_sum)
+{
+    c->seen++;
+    c->stamp = s->row_stamp;
+    if (null) {
+        dv_colstats_add_null(c->stats);
+        c->null = 1;
+        return 0;
+    }
+    uint64_t h = dv_cellhash(value, len, 0);
+    c->null = 0;
+    c->hash = h;
+    c->len = len;
+    sketch_add(c->values, h);
+    if (c->common >= 0 || s->opts->format == DV_TABLE_JSONL)
+        *row_sum += dv_cellhash_combine(c->name_hash, h);
+    return dv_colstats_add(c->stats, value, len, h);
+}
+
+/* The key hash of the current row from its cells' hashes (pass 1) or views (pass 2);
+ * returns 0 when every key cell is empty. */
+static int key_of(const side *s, uint64_t *out)
+{
+    uint64_t h = KEY_SEED;
+    int any = 0;
+    for (size_t k = 0; k < s->opts->n_keys; k++) {
+        int i = s->key_col[k];
+        const column *c = i >= 0 ? &s->cols[i] : NULL;
+        if (!c || c->stamp != s->row_stamp || c->null || !c->len) {
+            h = dv_cellhash_combine(h, NULL_KEY_CELL);
+            continue;
+        }
+        any = 1;
+        h = dv_cellhash_combine(h, s->pass == 1 ? c->hash : dv_cellhash(c->value, c->len, 0));
+    }
+    *out = h;
+    return any;
+}
+
+static int row_end_pass1(side *s, uint64_t row_sum, uint64_t line, uint64_t offset)
+{
+    uint64_t key = row_sum;
+    if (s->opts->n_keys && !key_of(s, &key)) {
+        if (s->empty_keys < 3)
+            s->empty_lines[s->empty_keys] = line;
+        s->empty_keys++;
+        return 0;
+    }
+    int error = reserve_pairs(s, offset);
+    if (error < 0)
+        return error;
+    s->pairs[s->n_pairs].key = key;
+    s->pairs[s->n_pairs].row = row_sum;
+    s->n_pairs++;
+    return 0;
+}
+
+/* ---- pass 2: example rows and the cells of changed rows ----------------------------- */
+
+static const want *want_find(const table_diff *td, uint64_t hash)
+{
+    if (!td->want_cap)
+        return NULL;
+    size_t mask = td->want_cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const want *w = &td->wants[i];
+        if (!w->used)
+            return NULL;
+        if (w->hash == hash)
+            return w;
+    }
+}
+
+static want *want_put(table_diff *td, uint64_t hash)
+{
+    size_t mask = td->want_cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        want *w = &td->wants[i];
+        if (!w->used || w->hash == hash) {
+            w->used = 1;
+            w->hash = hash;
+            return w;
+        }
+    }
+}
+
+static int keep_text(char **out, const column *c)
+{
+    *out = NULL;
+    if (c->stamp != 0 && !c->null && !(*out = dup_bytes(c->value, c->len)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int key_text(char **out, const side *s)
+{
+    dv_buf b = DV_BUF_INIT;
+    for (size_t k = 0; k < s->opts->n_keys; k++) {
+        int i = s->key_col[k];
+        const column *c = i >= 0 ? &s->cols[i] : NULL;
+        int set = c && c->stamp == s->row_stamp && !c->null;
+        dv_buf_printf(&b, "%s%s=%.*s", k ? ", " : "", s->opts->keys[k], set ? (int)c->len : 0,
+                      set ? c->value : "");
+    }
+    if (dv_buf_oom(&b)) {
+        dv_buf_release(&b);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    *out = dv_buf_detach(&b);
+    return 0;
+}
+
+static int fill_example(side *s, dv_table_example *ex, uint64_t line)
+{
+    int error = 0;
+    if (ex->kind == DV_TABLE_EXAMPLE_DUPLICATE) {
+        uint64_t *first = s->which ? &ex->new_line : &ex->old_line;
+        if (!*first) {
+            *first = line;
+            if (s->opts->n_keys && !ex->key)
+                error = key_text(&ex->key, s);
+        } else if (ex->n_more_lines < 3) {
+            ex->more_lines[ex->n_more_lines++] = line;
+        }
+        return error;
+    }
+    uint64_t *at = s->which ? &ex->new_line : &ex->old_line;
+    if (*at) /* a row repeated: the first stands for the others */
+        return 0;
+    *at = line;
+    if (s->opts->n_keys && ex->kind != DV_TABLE_EXAMPLE_CHANGED &&
+        (error = key_text(&ex->key, s)) < 0)
+        return error;
+    if (ex->kind == DV_TABLE_EXAMPLE_CHANGED) {
+        if (!s->which && s->opts->n_keys)
+            error = key_text(&ex->key, s);
+        return error;
+    }
+    if (!(ex->cells = calloc(s->n_cols ? s->n_cols : 1, sizeof(*ex->cells))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    ex->n_cells = s->n_cols;
+    for (size_t i = 0; i < s->n_cols && !error; i++) {
+        const column *c = &s->cols[i];
+        if (c->stamp == s->row_stamp)
+            error = keep_text(&ex->cells[i], c);
+    }
+    return error;
+}
+
+static int keep_changed(side *s, size_t slot, uint64_t line)
+{
+    table_diff *td = s->td;
+    size_t n = td->n_common;
+    for (size_t i = 0; i < s->n_cols; i++) {
+        const column *c = &s->cols[i];
+        if (c->common < 0)
+            continue;
+        size_t at = slot * n + (size_t)c->common;
+        int set = c->stamp == s->row_stamp && !c->null;
+        s->cell_state[at] = 0;
+        if (!set)
+            continue;
+        s->cell_hash[at] = dv_cellhash(c->value, c->len, 0);
+        s->cell_state[at] = 1;
+        double v;
+        if (td->opts->tolerance > 0 && dv_colstats_parse_number(c->value, c->len, &v)) {
+            s->cell_number[at] = v;
+            s->cell_state[at] = 2;
+        }
+        if (slot < td->n_text_slots) {
+            int error = keep_text(&s->cell_text[at], c);
+            if (error < 0)
+                return error;
+        }
+    }
+    if (slot < td->n_text_slots)
+        return fill_example(s, &td->examples[td->slot_example[slot]], line);
+    return 0;
+}
+
+static int row_end_pass2(side *s, uint64_t line)
+{
+    uint64_t hash = 0;
+    if (s->opts->n_keys) {
+        if (!key_of(s, &hash))
+            return 0;
+    } else {
+        for (size_t i = 0; i < s->n_cols; i++) {
+            const column *c = &s->cols[i];
+            if (c->stamp == s->row_stamp && !c->null &&
+                (c->common >= 0 || s->opts->format == DV_TABLE_JSONL))
+                hash += dv_cellhash_combine(c->name_hash, dv_cellhash(c->value, c->len, 0));
+        }
+    }
+    const want *w = want_find(s->td, hash);
+    if (!w || !w->kind[s->which])
+        return 0;
+    if (w->kind[s->which] == DV_TABLE_EXAMPLE_CHANGED)
+        return keep_changed(s, w->index[s->which], line);
+    return fill_example(s, &s->td->examples[w->index[s->which]], line);
+}
+
+/* ---- reading the rows --------------------------------------------------------------- */
+
+static int is_number(const char *p, size_t len)
+{
+    double v;
+    return dv_colstats_parse_number(p, len, &v) != 0;
+}
+
+static int peek_record(side *s, const dv_csv_record *r)
+{
+    if (!(s->peek_names = calloc(r->n_fields, sizeof(*s->peek_names))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    s->peek_header = 1;
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const dv_csv_field *f = &r->fields[i];
+        if (!(s->peek_names[i] = dup_bytes(f->ptr, f->len)))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        s->n_peek = i + 1;
+        if (!f->len || is_number(f->ptr, f->len))
+            s->peek_header = 0;
+        for (size_t k = 0; k < i && s->peek_header; k++)
+            if (!strcmp(s->peek_names[k], s->peek_names[i]))
+                s->peek_header = 0;
+    }
+    return TABLE_STOP;
+}
+
+static int on_record(void *ctx, const dv_csv_record *r)
+{
+    side *s = ctx;
+    if (!s->pass)
+        return peek_record(s, r);
+    if (s->header && !s->header_done) {
+        s->header_done = 1;
+        return 0;
+    }
+    if (r->n_fields == 1 && !r->fields[0].len && !r->fields[0].quoted && s->n_cols > 1)
+        return 0; /* a blank line */
+    if (r->n_fields != s->n_cols)
+        return dv_error_set(DV_ECORRUPT, "%s: line %llu: %zu fields where %s has %zu", s->src->name,
+                            (unsigned long long)r->line, r->n_fields,
+                            s->header ? "the header" : "the first row", s->n_cols);
+    s->rows++;
+    s->row_stamp++;
+    if (s->pass == 1) {
+        uint64_t row_sum = 0;
+        for (size_t i = 0; i < r->n_fields; i++) {
+            const dv_csv_field *f = &r->fields[i];
+            int error = cell_pass1(s, &s->cols[i], f->ptr, f->len, !f->len && !f->quoted, &row_sum);
+            if (error < 0)
+                return error;
+        }
+        return row_end_pass1(s, row_sum, r->line, r->offset);
+    }
+    for (size_t i = 0; i < r->n_fields; i++) {
+        column *c = &s->cols[i];
+        c->stamp = s->row_stamp;
+        c->value = r->fields[i].ptr;
+        c->len = r->fields[i].len;
+        c->null = !c->len && !r->fields[i].quoted;
+    }
+    return row_end_pass2(s, r->line);
+}
+
+static int on_jsonl_row(void *ctx, const dv_jsonl_row *r)
+{
+    side *s = ctx;
+    s->rows++;
+    s->row_stamp++;
+    uint64_t row_sum = 0;
+    for (size_t m = 0; m < r->n_members; m++) {
+        const dv_jsonl_member *mb = &r->members[m];
+        int i, error;
+        if ((error = column_of(&i, s, mb->key, mb->key_len)) < 0)
+            return error;
+        column *c = &s->cols[i];
+        int null = mb->kind == DV_JSONL_NULL;
+        if (s->pass == 1) {
+            /* Cells a row lacks are nulls; those of the rows before this column came. */
+            while (c->seen + 1 < s->rows)
+                cell_pass1(s, c, NULL, 0, 1, &row_sum);
+            if ((error = cell_pass1(s, c, mb->value, mb->value_len, null, &row_sum)) < 0)
+                return error;
+        } else {
+            c->stamp = s->row_stamp;
+            c->value = mb->value;
+            c->len = mb->value_len;
+            c->null = null;
+        }
+    }
+    return s->pass == 1 ? row_end_pass1(s, row_sum, r->line, r->offset) : row_end_pass2(s, r->line);
+}
+
+static int on_bytes(void *ctx, const void *data, size_t len)
+{
+    side *s = ctx;
+    if (s->jsonl)
+        return dv_jsonl_push(s->jsonl, data, len, on_jsonl_row, s);
+    return dv_csv_push(s->csv, data, len, on_record, s);
+}
+
+/* One whole read of the side (pass 0 is the header peek). */
+static int read_side(side *s, int pass)
+{
+    int error;
+    s->pass = pass;
+    s->rows = 0;
+    s->header_done = 0;
+    dv_csv_free(s->csv);
+    dv_jsonl_free(s->jsonl);
+    s->csv = NULL;
+    s->jsonl = NULL;
+    if (s->opts->format == DV_TABLE_JSONL)
+        error = dv_jsonl_new(&s->jsonl, s->src->name);
+    else
+        error = dv_csv_new(&s->csv, s->opts->format == DV_TABLE_TSV ? '\t' : ',', s->src->name);
+    if (error < 0)
+        return error;
+    error = s->src->stream(s->src->ctx, on_bytes, s);
+    if (!error)
+        error = s->jsonl ? dv_jsonl_finish(s->jsonl, on_jsonl_row, s)
+                         : dv_csv_finish(s->csv, on_record, s);
+    if (error == TABLE_STOP)
+        error = 0;
+    return error;
+}
+
+/* ---- sorting and joining ------------------------------------------------------------ */
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Pairs by key, then row: in place, by their top 16 bits into buckets (the hashes are
+ * uniform), then each bucket on its own. */
+static int sort_pairs(pair *p, size_t n)
+{
+    if (n < 4096) {
+        qsort(p, n, sizeof(*p), cmp_pair);
+        return 0;
+    }
+    size_t *start = calloc(65537, sizeof(*start)), *next = malloc(65536 * sizeof(*next));
+    if (!start || !next) {
+        free(start);
+        free(next);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        start[(p[i].key >> 48) + 1]++;
+    for (size_t b = 0; b < 65536; b++)
+        start[b + 1] += start[b];
+    memcpy(next, start, 65536 * sizeof(*next));
+    for (size_t b = 0; b < 65536; b++) {
+        while (next[b] < start[b + 1]) {
+            pair x = p[next[b]];
+            size_t d = (size_t)(x.key >> 48);
+            if (d == b) {
+                next[b]++;
+                continue;
+            }
+            pair y = p[next[d]];
+            p[next[d]++] = x;
+            p[next[b]] = y;
+        }
+    }
+    for (size_t b = 0; b < 65536; b++)
+        if (start[b + 1] - start[b] > 1)
+            qsort(p + start[b], start[b + 1] - start[b], sizeof(*p), cmp_pair);
+    free(start);
+    free(next);
+    return 0;
+}
+
+static int pass1_item(void *ctx, size_t item, int worker)
+{
+    (void)worker;
+    side *s = &((table_diff *)ctx)->sides[item];
+    int error = read_side(s, 1);
+    if (!error && s->opts->n_keys && s->rows && s->empty_keys == s->rows) {
+        dv_buf names = DV_BUF_INIT;
+        for (size_t k = 0; k < s->opts->n_keys; k++)
+            dv_buf_printf(&names, "%s%s", k ? ", " : "", s->opts->keys[k]);
+        error = dv_error_set(DV_EUSAGE, "%s: no row has a value for the key %s", s->src->name,
+                             names.ptr);
+        dv_buf_release(&names);
+    }
+    /* Cells the last rows lacked are nulls (JSON Lines). */
+    for (size_t i = 0; !error && i < s->n_cols; i++)
+        while (s->cols[i].seen < s->rows) {
+            s->cols[i].seen++;
+            dv_colstats_add_null(s->cols[i].stats);
+        }
+    if (!error)
+        error = sort_pairs(s->pairs, s->n_pairs);
+    return error;
+}
+
+static int pass2_item(void *ctx, size_t item, int worker)
+{
+    (void)worker;
+    return read_side(&((table_diff *)ctx)->sides[item], 2);
+}
+
+static int run_both(table_diff *td, dv_pool_fn fn)
+{
+    dv_pool *pool = NULL;
+    dv_pool_task task;
+    int error = dv_pool_new(&pool, 2);
+    if (error < 0)
+        return error;
+    dv_pool_submit(pool, &task, fn, td, 2);
+    error = dv_pool_wait(pool, &task);
+    dv_pool_free(pool);
+    return error;
+}
+
+static int new_example(size_t *out, table_diff *td, int kind, int which)
+{
+    if (td->n_examples == td->alloc_examples) {
+        size_t alloc = td->alloc_examples ? td->alloc_examples * 2 : 16;
+        dv_table_example *ex = realloc(td->examples, alloc * sizeof(*ex));
+        if (ex)
+            td->examples = ex;
+        uint64_t *hashes = realloc(td->example_hash, alloc * sizeof(*hashes));
+        if (hashes)
+            td->example_hash = hashes;
+        if (!ex || !hashes)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        td->alloc_examples = alloc;
+    }
+    dv_table_example *ex = &td->examples[td->n_examples];
+    memset(ex, 0, sizeof(*ex));
+    ex->kind = kind;
+    ex->side = which;
+    *out = td->n_examples++;
+    return 0;
+}
+
+/* Want the row of hash on side which as an example of kind, while fewer than the limit
+ * of that kind are wanted. */
+static int want_example(table_diff *td, size_t *counted, uint64_t hash, int kind, int which,
+                        uint64_t n_rows)
+{
+    if (*counted >= td->opts->example_rows)
+        return 0;
+    size_t index;
+    int error = new_example(&index, td, kind, which);
+    if (error < 0)
+        return error;
+    td->examples[index].n_rows = n_rows;
+    td->example_hash[index] = hash;
+    (*counted)++;
+    return 0;
+}
+
+typedef struct join_counts {
+    size_t added, removed, dup[2];
+} join_counts;
+
+/* Join the sorted pairs: counts, duplicate keys, and the rows pass 2 will look for: the
+ * examples, and the changed ones into *changed (the caller frees it). */
+static int join(table_diff *td, dv_table_report *r, uint64_t **changed, size_t *n_changed)
+{
+    const side *a = &td->sides[0], *b = &td->sides[1];
+    size_t i = 0, j = 0, alloc = 0;
+    join_counts jc = {0, 0, {0, 0}};
+    int keyed = td->opts->n_keys > 0, error = 0;
+    *changed = NULL;
+    *n_changed = 0;
+    while (!error && (i < a->n_pairs || j < b->n_pairs)) {
+        uint64_t k;
+        if (i < a->n_pairs && (j >= b->n_pairs || a->pairs[i].key <= b->pairs[j].key))
+            k = a->pairs[i].key;
+        else
+            k = b->pairs[j].key;
+        size_t i0 = i, j0 = j;
+        while (i < a->n_pairs && a->pairs[i].key == k)
+            i++;
+        while (j < b->n_pairs && b->pairs[j].key == k)
+            j++;
+        size_t ka = i - i0, kb = j - j0;
+        if (!keyed) {
+            if (ka > kb) {
+                r->rows_removed += ka - kb;
+                error = want_example(td, &jc.removed, k, DV_TABLE_EXAMPLE_REMOVED, 0, 0);
+            } else if (kb > ka) {
+                r->rows_added += kb - ka;
+                error = want_example(td, &jc.added, k, DV_TABLE_EXAMPLE_ADDED, 1, 0);
+            }
+            r->rows_same += ka < kb ? ka : kb;
+            continue;
+        }
+        if (ka > 1 || kb > 1) {
+            for (int w = 0; w < 2 && !error; w++) {
+                size_t kn = w ? kb : ka;
+                if (kn < 2)
+                    continue;
+                r->dup_keys[w]++;
+                r->dup_rows[w] += kn;
+                error = want_example(td, &jc.dup[w], k, DV_TABLE_EXAMPLE_DUPLICATE, w, kn);
+            }
+            continue;
+        }
+        if (ka && kb) {
+            if (a->pairs[i0].row == b->pairs[j0].row) {
+                r->rows_same++;
+                continue;
+            }
+            r->rows_changed++;
+            if (*n_changed < td->n_slots) {
+                if (*n_changed == alloc) {
+                    alloc = alloc ? alloc * 2 : 1024;
+                    uint64_t *more = realloc(*changed, alloc * sizeof(*more));
+                    if (!more)
+                        return dv_error_set(DV_ENOMEM, "out of memory");
+                    *changed = more;
+                }
+                (*changed)[(*n_changed)++] = k;
+            }
+        } else if (ka) {
+            r->rows_removed++;
+            error = want_example(td, &jc.removed, k, DV_TABLE_EXAMPLE_REMOVED, 0, 0);
+        } else {
+            r->rows_added++;
+            error = want_example(td, &jc.added, k, DV_TABLE_EXAMPLE_ADDED, 1, 0);
+        }
+    }
+    return error;
+}
+
+/* ---- the report --------------------------------------------------------------------- */
+
+/* Mark the columns on both sides (common index), by name. */
+static void match_columns(table_diff *td)
+{
+    side *a = &td->sides[0], *b = &td->sides[1];
+    td->n_common = 0;
+    for (size_t j = 0; j < b->n_cols; j++)
+        b->cols[j].common = -1;
+    for (size_t i = 0; i < a->n_cols; i++) {
+        a->cols[i].common = -1;
+        int j = find_column(b, a->cols[i].name, strlen(a->cols[i].name), a->cols[i].name_hash);
+        if (j >= 0) {
+            a->cols[i].common = b->cols[j].common = (int)td->n_common++;
+        }
+    }
+}
+
+static int report_columns(table_diff *td, dv_table_report *r)
+{
+    side *a = &td->sides[0], *b = &td->sides[1];
+    size_t n = a->n_cols + b->n_cols;
+    if (!(r->columns = calloc(n ? n : 1, sizeof(*r->columns))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    int *added_used = calloc(b->n_cols ? b->n_cols : 1, sizeof(*added_used));
+    if (!added_used)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < a->n_cols; i++) {
+        const column *ca = &a->cols[i];
+        dv_table_column *c = &r->columns[r->n_columns++];
+        c->old_index = (int)i;
+        c->new_index = -1;
+        c->has_old = 1;
+        dv_colstats_summarize(ca->stats, &c->old_stats);
+        c->name = strdup(ca->name);
+        if (ca->common >= 0) {
+            int j = find_column(b, ca->name, strlen(ca->name), ca->name_hash);
+            c->status = DV_TABLE_COLUMN_SAME;
+            c->new_index = j;
+            c->has_new = 1;
+            added_used[j] = 1;
+            dv_colstats_summarize(b->cols[j].stats, &c->new_stats);
+            int error = dv_colstats_drift_of(ca->stats, b->cols[j].stats, &c->drift);
+            if (error < 0) {
+                free(added_used);
+                return error;
+            }
+            if (c->drift.old_sampled < DV_TABLE_DRIFT_MIN_VALUES ||
+                c->drift.new_sampled < DV_TABLE_DRIFT_MIN_VALUES)
+                c->drift.test = DV_DRIFT_NONE; /* too few values to say */
+            c->drifted = c->drift.test != DV_DRIFT_NONE && c->drift.psi > td->opts->drift_threshold;
+        } else {
+            c->status = DV_TABLE_COLUMN_REMOVED;
+        }
+    }
+    /* A removed column whose values are mostly those of an added one, of the same type:
+     * renamed. Few distinct values must agree exactly, in some row order. */
+    for (size_t k = 0; k < r->n_columns; k++) {
+        dv_table_column *c = &r->columns[k];
+        if (c->status != DV_TABLE_COLUMN_REMOVED)
+            continue;
+        for (size_t j = 0; j < b->n_cols; j++) {
+            if (added_used[j] || b->cols[j].common >= 0)
+                continue;
+            dv_colstats_summary s;
+            dv_colstats_summarize(b->cols[j].stats, &s);
+            if (s.nulls == s.count || s.type != c->old_stats.type)
+                continue;
+            int few =
+                s.distinct < RENAME_MIN_DISTINCT || c->old_stats.distinct < RENAME_MIN_DISTINCT;
+            if (few ? s.count != c->old_stats.count || s.fingerprint != c->old_stats.fingerprint
+                    : sketch_overlap(a->cols[c->old_index].values, b->cols[j].values) <
+                          RENAME_MIN_OVERLAP)
+                continue;
+            added_used[j] = 1;
+            c->status = DV_TABLE_COLUMN_RENAMED;
+            c->old_name = c->name;
+            c->name = strdup(b->cols[j].name);
+            c->new_index = (int)j;
+            c->has_new = 1;
+            c->new_stats = s;
+            break;
+        }
+    }
+    /* Reordered: the columns on both sides (renamed ones too) are in another order. */
+    int last_new = -1;
+    for (size_t k = 0; k < r->n_columns; k++) {
+        int j = r->columns[k].has_new ? r->columns[k].new_index : -1;
+        if (j < 0)
+            continue;
+        if (j < last_new)
+            r->columns_reordered = 1;
+        last_new = j;
+    }
+    for (size_t j = 0; j < b->n_cols; j++) {
+        if (added_used[j])
+            continue;
+        dv_table_column *c = &r->columns[r->n_columns++];
+        c->status = DV_TABLE_COLUMN_ADDED;
+        c->old_index = -1;
+        c->new_index = (int)j;
+        c->has_new = 1;
+        c->name = strdup(b->cols[j].name);
+        dv_colstats_summarize(b->cols[j].stats, &c->new_stats);
+    }
+    free(added_used);
+    for (size_t k = 0; k < r->n_columns; k++)
+        if (!r->columns[k].name ||
+            (r->columns[k].status == DV_TABLE_COLUMN_RENAMED && !r->columns[k].old_name))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* The report column of common index c. */
+static size_t report_column_of(const table_diff *td, const dv_table_report *r, size_t common)
+{
+    const side *a = &td->sides[0];
+    for (size_t k = 0; k < r->n_columns; k++) {
+        int i = r->columns[k].old_index;
+        if (i >= 0 && a->cols[i].common == (int)common)
+            return k;
+    }
+    return 0;
+}
+
+/* Compare the kept cells of changed rows: per column counts, the examples' changes, and
+ * the rows whose differences are all within the tolerance. */
+static int compare_changed(table_diff *td, dv_table_report *r, size_t n_slots)
+{
+    const side *a = &td->sides[0], *b = &td->sides[1];
+    size_t n = td->n_common;
+    size_t *col_of = calloc(n ? n : 1, sizeof(*col_of));
+    if (!col_of)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t c = 0; c < n; c++)
+        col_of[c] = report_column_of(td, r, c);
+    int error = 0;
+    for (size_t slot = 0; slot < n_slots && !error; slot++) {
+        int differs = 0, within = 0;
+        dv_table_example *ex =
+            slot < td->n_text_slots ? &td->examples[td->slot_example[slot]] : NULL;
+        for (size_t c = 0; c < n; c++) {
+            size_t at = slot * n + c;
+            uint8_t sa = a->cell_state[at], sb = b->cell_state[at];
+            if (!sa && !sb)
+                continue;
+            if (sa && sb && a->cell_hash[at] == b->cell_hash[at])
+                continue;
+            dv_table_column *col = &r->columns[col_of[c]];
+            if (sa == 2 && sb == 2 &&
+                fabs(a->cell_number[at] - b->cell_number[at]) <= td->opts->tolerance) {
+                col->cells_within_tolerance++;
+                within = 1;
+                continue;
+            }
+            col->cells_changed++;
+            differs = 1;
+            if (!ex)
+                continue;
+            dv_table_cell_change *more =
+                realloc(ex->changes, (ex->n_changes + 1) * sizeof(*ex->changes));
+            if (!more) {
+                error = dv_error_set(DV_ENOMEM, "out of memory");
+                break;
+            }
+            ex->changes = more;
+            dv_table_cell_change *ch = &ex->changes[ex->n_changes++];
+            ch->column = col_of[c];
+            ch->old_value = a->cell_text[at];
+            ch->new_value = b->cell_text[at];
+            a->cell_text[at] = b->cell_text[at] = NULL; /* the example owns them now */
+        }
+        if (!differs) {
+            r->rows_changed--;
+            r->rows_same++;
+            r->rows_within_tolerance += within;
+            if (ex)
+                ex->kind = 0; /* not a change after all */
+        }
+    }
+    free(col_of);
+    return error;
+}
+
+static int cmp_example(const void *x, const void *y)
+{
+    const dv_table_example *a = x, *b = y;
+    if (a->kind != b->kind)
+        return a->kind - b->kind;
+    if (a->side != b->side)
+        return a->side - b->side;
+    uint64_t la = a->old_line ? a->old_line : a->new_line;
+    uint64_t lb = b->old_line ? b->old_line : b->new_line;
+    return la < lb ? -1 : la > lb;
+}
+
+static void example_release(dv_table_example *ex)
+{
+    free(ex->key);
+    for (size_t i = 0; i < ex->n_cells; i++)
+        free(ex->cells[i]);
+    free(ex->cells);
+    for (size_t i = 0; i < ex->n_changes; i++) {
+        free(ex->changes[i].old_value);
+        free(ex->changes[i].new_value);
+    }
+    free(ex->changes);
+}
+
+/* ---- setting up --------------------------------------------------------------------- */
+
+/* Read each side's first record: the column names, or (no header) their number. */
+static int peek_columns(table_diff *td)
+{
+    int error = 0;
+    for (int w = 0; w < 2 && !error; w++)
+        error = read_side(&td->sides[w], 0);
+    if (error < 0)
+        return error;
+    side *a = &td->sides[0], *b = &td->sides[1];
+    int header =
+        !td->opts->no_header && ((a->n_peek && a->peek_header) || (b->n_peek && b->peek_header));
+    for (int w = 0; w < 2 && !error; w++) {
+        side *s = &td->sides[w];
+        s->header = header;
+        for (size_t i = 0; i < s->n_peek && !error; i++) {
+            int index;
+            dv_buf name = DV_BUF_INIT;
+            if (header)
+                error = dv_buf_puts(&name, s->peek_names[i]);
+            else
+                error = dv_buf_printf(&name, "%zu", i + 1);
+            if (!error && find_column(s, name.ptr, name.len, name_hash_of(name.ptr, name.len)) >= 0)
+                error = dv_error_set(DV_ECORRUPT, "%s: line 1: column %s is named twice",
+                                     s->src->name, name.ptr);
+            if (!error)
+                error = add_column(&index, s, name.ptr, name.len);
+            dv_buf_release(&name);
+        }
+    }
+    return error;
+}
+
+static int resolve_keys(table_diff *td)
+{
+    for (int w = 0; w < 2; w++) {
+        side *s = &td->sides[w];
+        if (!(s->key_col = malloc((td->opts->n_keys + 1) * sizeof(*s->key_col))))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        for (size_t k = 0; k < td->opts->n_keys; k++) {
+            const char *key = td->opts->keys[k];
+            int i = find_column(s, key, strlen(key), name_hash_of(key, strlen(key)));
+            if (i < 0 && td->opts->format == DV_TABLE_JSONL) {
+                int error = add_column(&i, s, key, strlen(key));
+                if (error < 0)
+                    return error;
+            }
+            if (i < 0 && s->n_cols) {
+                dv_buf names = DV_BUF_INIT;
+                for (size_t c = 0; c < s->n_cols && c < 20; c++)
+                    dv_buf_printf(&names, "%s%s", c ? ", " : "", s->cols[c].name);
+                int error =
+                    dv_error_set(DV_EUSAGE, "%s: no column %s; its columns are %s%s", s->src->name,
+                                 key, names.ptr, s->n_cols > 20 ? ", ..." : "");
+                dv_buf_release(&names);
+                return error;
+            }
+            s->key_col[k] = i;
+        }
+    }
+    return 0;
+}
+
+/* Slots for the cells of changed rows, within the memory bound, and the example ones. */
+static int plan_slots(table_diff *td)
+{
+    size_t per_row = td->n_common * (sizeof(uint64_t) + sizeof(double) + 1 + sizeof(char *));
+    td->n_slots = per_row ? DV_TABLE_CHANGED_CELLS_MAX_BYTES / per_row : 0;
+    if (td->n_slots > UINT32_MAX)
+        td->n_slots = UINT32_MAX;
+    return 0;
+}
+
+static int alloc_slots(table_diff *td, size_t n_slots)
+{
+    size_t n = n_slots * td->n_common;
+    for (int w = 0; w < 2; w++) {
+        side *s = &td->sides[w];
+        s->cell_hash = malloc((n ? n : 1) * sizeof(*s->cell_hash));
+        s->cell_number = malloc((n ? n : 1) * sizeof(*s->cell_number));
+        s->cell_state = calloc(n ? n : 1, 1);
+        s->cell_text = calloc(n ? n : 1, sizeof(*s->cell_text));
+        if (!s->cell_hash || !s->cell_number || !s->cell_state || !s->cell_text)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static void side_release(side *s, size_t n_text_cells)
+{
+    for (size_t i = 0; i < s->n_cols; i++) {
+        free(s->cols[i].name);
+        free(s->cols[i].values);
+        dv_colstats_free(s->cols[i].stats);
+    }
+    free(s->cols);
+    free(s->name_map);
+    free(s->key_col);
+    free(s->pairs);
+    for (size_t i = 0; i < s->n_peek; i++)
+        free(s->peek_names[i]);
+    free(s->peek_names);
+    free(s->cell_hash);
+    free(s->cell_number);
+    free(s->cell_state);
+    if (s->cell_text)
+        for (size_t i = 0; i < n_text_cells; i++)
+            free(s->cell_text[i]);
+    free(s->cell_text);
+    dv_csv_free(s->csv);
+    dv_jsonl_free(s->jsonl);
+}
+
+/* The statistics the report's summaries point into, kept with it. */
+typedef struct kept_stats {
+    dv_colstats **stats;
+    size_t n;
+} kept_stats;
+
+static int keep_stats(dv_table_report *r, table_diff *td)
+{
+    kept_stats *k = calloc(1, sizeof(*k));
+    size_t n = td->sides[0].n_cols + td->sides[1].n_cols;
+    if (!k || !(k->stats = calloc(n ? n : 1, sizeof(*k->stats)))) {
+        free(k);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    for (int w = 0; w < 2; w++)
+        for (size_t i = 0; i < td->sides[w].n_cols; i++) {
+            k->stats[k->n++] = td->sides[w].cols[i].stats;
+            td->sides[w].cols[i].stats = NULL;
+        }
+    r->internal__ = k;
+    return 0;
+}
+
+int dv_table_diff(dv_table_report *out, const dv_table_source *old_source,
+                  const dv_table_source *new_source, const dv_table_options *opts)
+{
+    table_diff td;
+    memset(&td, 0, sizeof(td));
+    td.opts = opts;
+    dv_table_report r = DV_TABLE_REPORT_INIT;
+    uint64_t *changed = NULL;
+    size_t n_changed = 0;
+    const dv_table_source *sources[2] = {old_source, new_source};
+    for (int w = 0; w < 2; w++) {
+        td.sides[w].which = w;
+        td.sides[w].src = sources[w];
+        td.sides[w].opts = opts;
+        td.sides[w].td = &td;
+    }
+    r.format = opts->format;
+    r.keyed = opts->n_keys > 0;
+    int error = 0;
+    if (opts->format != DV_TABLE_JSONL && (error = peek_columns(&td)) < 0)
+        goto done;
+    r.header = opts->format != DV_TABLE_JSONL && td.sides[0].header;
+    if ((error = resolve_keys(&td)) < 0)
+        goto done;
+    match_columns(&td);
+    if ((error = run_both(&td, pass1_item)) < 0)
+        goto done;
+    r.old_rows = td.sides[0].rows;
+    r.new_rows = td.sides[1].rows;
+    for (int w = 0; w < 2; w++) {
+        r.empty_keys[w] = td.sides[w].empty_keys;
+        memcpy(r.empty_key_lines[w], td.sides[w].empty_lines, sizeof(r.empty_key_lines[w]));
+    }
+    match_columns(&td); /* JSON Lines: the columns are known now */
+    if ((error = plan_slots(&td)) < 0 || (error = join(&td, &r, &changed, &n_changed)) < 0)
+        goto done;
+    for (int w = 0; w < 2; w++) { /* the pairs have done their work */
+        free(td.sides[w].pairs);
+        td.sides[w].pairs = NULL;
+        td.sides[w].n_pairs = td.sides[w].alloc_pairs = 0;
+    }
+    td.n_slots = n_changed;
+    td.n_text_slots = n_changed < opts->example_rows ? n_changed : opts->example_rows;
+    r.rows_cells_compared = n_changed;
+    if (!(td.slot_example = calloc(td.n_text_slots + 1, sizeof(*td.slot_example)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* Room for every row wanted at half load, so want_put always finds a place. */
+    td.want_cap = 64;
+    while (td.want_cap < 2 * (td.n_examples + n_changed))
+        td.want_cap *= 2;
+    if (!(td.wants = calloc(td.want_cap, sizeof(*td.wants)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < td.n_examples; i++) {
+        want *w = want_put(&td, td.example_hash[i]);
+        w->kind[td.examples[i].side] = (uint8_t)td.examples[i].kind;
+        w->index[td.examples[i].side] = (uint32_t)i;
+    }
+    for (size_t slot = 0; slot < n_changed && !error; slot++) {
+        want *w = want_put(&td, changed[slot]);
+        w->kind[0] = w->kind[1] = DV_TABLE_EXAMPLE_CHANGED;
+        w->index[0] = w->index[1] = (uint32_t)slot;
+        if (slot < td.n_text_slots)
+            error = new_example(&td.slot_example[slot], &td, DV_TABLE_EXAMPLE_CHANGED, 0);
+    }
+    if (!error)
+        error = alloc_slots(&td, n_changed);
+    if (!error && (n_changed || td.n_examples))
+        error = run_both(&td, pass2_item);
+    if (!error)
+        error = report_columns(&td, &r);
+    if (!error)
+        error = compare_changed(&td, &r, n_changed);
+    if (error < 0)
+        goto done;
+    size_t kept = 0;
+    for (size_t i = 0; i < td.n_examples; i++) {
+        if (td.examples[i].kind)
+            td.examples[kept++] = td.examples[i];
+        else
+            example_release(&td.examples[i]);
+    }
+    td.n_examples = kept;
+    if (kept > 1)
+        qsort(td.examples, kept, sizeof(*td.examples), cmp_example);
+    r.examples = td.examples;
+    r.n_examples = td.n_examples;
+    td.examples = NULL;
+    td.n_examples = 0;
+    error = keep_stats(&r, &td);
+done:
+    for (size_t i = 0; i < td.n_examples; i++)
+        example_release(&td.examples[i]);
+    free(td.examples);
+    free(td.example_hash);
+    free(td.slot_example);
+    free(td.wants);
+    free(changed);
+    for (int w = 0; w < 2; w++)
+        side_release(&td.sides[w], n_changed * td.n_common);
+    if (error < 0) {
+        dv_table_report_release(&r);
+        return error;
+    }
+    *out = r;
+    return 0;
+}
+
+void dv_table_report_release(dv_table_report *report)
+{
+    if (!report)
+        return;
+    for (size_t i = 0; i < report->n_columns; i++) {
+        free(report->columns[i].name);
+        free(report->columns[i].old_name);
+    }
+    free(report->columns);
+    for (size_t i = 0; i < report->n_examples; i++)
+        example_release(&report->examples[i]);
+    free(report->examples);
+    kept_stats *k = report->internal__;
+    if (k) {
+        for (size_t i = 0; i < k->n; i++)
+            dv_colstats_free(k->stats[i]);
+        free(k->stats);
+        free(k);
+    }
+    memset(report, 0, sizeof(*report));
+}
+
+const char *dv_table_format_name(int format)
+{
+    switch (format) {
+    case DV_TABLE_CSV:
+        return "csv";
+    case DV_TABLE_TSV:
+        return "tsv";
+    default:
+        return "jsonl";
+    }
+}
