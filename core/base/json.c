@@ -4,6 +4,7 @@
 #include "core/base/error.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 if the bytes there are not one. */
@@ -206,6 +207,17 @@ void dv_json_uint(dv_json *j, uint64_t value)
 {
     int error;
     if (begin_value(j) == 0 && (error = dv_buf_printf(j->out, "%" PRIu64, value)) < 0)
+        j->error = error;
+}
+
+void dv_json_double(dv_json *j, double value)
+{
+    int error;
+    if (!isfinite(value)) {
+        dv_json_null(j);
+        return;
+    }
+    if (begin_value(j) == 0 && (error = dv_buf_printf(j->out, "%.15g", value)) < 0)
         j->error = error;
 }
 

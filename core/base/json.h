@@ -43,6 +43,8 @@ void dv_json_key(dv_json *j, const char *key);
 void dv_json_string(dv_json *j, const char *s);
 void dv_json_int(dv_json *j, int64_t value);
 void dv_json_uint(dv_json *j, uint64_t value);
+/** A number as %.15g; NaN and infinities, which JSON lacks, as null. */
+void dv_json_double(dv_json *j, double value);
 void dv_json_bool(dv_json *j, int value);
 void dv_json_null(dv_json *j);
 

@@ -261,39 +261,30 @@ static void cat_range_release(cat_range *r)
     free(r->groups);
 }
 
-int dv_cat(dv_repo *repo, dv_rev *rev, const char *path, uint64_t offset, uint64_t length,
-           dv_cat_write_fn fn, void *ctx)
+int dv_cat_object(dv_odb *odb, const dv_oid *id, uint64_t size, const char *path, uint64_t offset,
+                  uint64_t length, dv_cat_write_fn fn, void *ctx)
 {
-    dv_ls_entry e;
     dv_manifest m = DV_MANIFEST_INIT;
     dv_manifest_list list = DV_MANIFEST_LIST_INIT;
     dv_buf raw = DV_BUF_INIT;
-    cat_range r = {NULL, path, offset, 0, fn, ctx, NULL, NULL, 0};
+    cat_range r = {odb, path, offset, 0, fn, ctx, NULL, NULL, 0};
     int error = 0;
-    if ((error = dv_ls_find(&e, repo, rev, path)) < 0 || (error = dv_repo_odb(&r.odb, repo)) < 0)
-        goto done;
-    if (e.kind != DV_KIND_FILE) {
-        error = dv_error_set(DV_EUSAGE, "%s is a %s, not a file%s", path,
-                             e.kind == DV_KIND_DIR ? "directory" : "symbolic link",
-                             e.kind == DV_KIND_DIR ? " (list it with dv ls)" : "");
-        goto done;
-    }
-    r.end = length > e.size || offset > e.size - length ? e.size : offset + length;
+    r.end = length > size || offset > size - length ? size : offset + length;
     if (r.start >= r.end)
         goto done;
-    error = dv_manifest_read_top(&m, &list, &raw, r.odb, &e.id, path);
+    error = dv_manifest_read_top(&m, &list, &raw, r.odb, id, path);
     if (error == DV_ENOTFOUND) {
         error = dv_error_set(DV_ENOTFOUND, "%s: its manifest %s is not in the store (run dv fetch)",
-                             path, dv_oid_hex(&e.id));
+                             path, dv_oid_hex(id));
         goto done;
     }
     if (error < 0)
         goto done;
     uint64_t total = list.n_parts ? list.size : m.size;
-    if (total != e.size) {
+    if (total != size) {
         error = dv_error_set(
             DV_ECORRUPT, "%s: its manifest %s holds %llu bytes, its pointer or tree says %llu",
-            path, dv_oid_hex(&e.id), (unsigned long long)total, (unsigned long long)e.size);
+            path, dv_oid_hex(id), (unsigned long long)total, (unsigned long long)size);
         goto done;
     }
     if (!list.n_parts) {
@@ -305,7 +296,7 @@ int dv_cat(dv_repo *repo, dv_rev *rev, const char *path, uint64_t offset, uint64
         uint64_t next = base + list.parts[i].size;
         if (next > r.start) {
             dv_manifest_release(&m);
-            if ((error = dv_manifest_read_part(&m, &raw, r.odb, &list, i, &e.id, path)) < 0)
+            if ((error = dv_manifest_read_part(&m, &raw, r.odb, &list, i, id, path)) < 0)
                 break;
             error = write_manifest(&r, &m, base);
         }
@@ -317,4 +308,19 @@ done:
     dv_manifest_release(&m);
     dv_manifest_list_release(&list);
     return error;
+}
+
+int dv_cat(dv_repo *repo, dv_rev *rev, const char *path, uint64_t offset, uint64_t length,
+           dv_cat_write_fn fn, void *ctx)
+{
+    dv_ls_entry e;
+    dv_odb *odb;
+    int error;
+    if ((error = dv_ls_find(&e, repo, rev, path)) < 0 || (error = dv_repo_odb(&odb, repo)) < 0)
+        return error;
+    if (e.kind != DV_KIND_FILE)
+        return dv_error_set(DV_EUSAGE, "%s is a %s, not a file%s", path,
+                            e.kind == DV_KIND_DIR ? "directory" : "symbolic link",
+                            e.kind == DV_KIND_DIR ? " (list it with dv ls)" : "");
+    return dv_cat_object(odb, &e.id, e.size, path, offset, length, fn, ctx);
 }

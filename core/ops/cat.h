@@ -12,6 +12,7 @@
 
 #include "core/repo/repo.h"
 #include "core/repo/rev.h"
+#include "storage/odb.h"
 
 #include <stdint.h>
 
@@ -31,5 +32,12 @@ typedef int (*dv_cat_write_fn)(void *ctx, const void *data, size_t len);
  */
 DV_NODISCARD int dv_cat(dv_repo *repo, dv_rev *rev, const char *path, uint64_t offset,
                         uint64_t length, dv_cat_write_fn fn, void *ctx);
+
+/**
+ * The same for the file whose manifest (or manifest list) is id and whose size is size, as
+ * a tree or pointer names it, in odb; path names it in messages. Errors as dv_cat's.
+ */
+DV_NODISCARD int dv_cat_object(dv_odb *odb, const dv_oid *id, uint64_t size, const char *path,
+                               uint64_t offset, uint64_t length, dv_cat_write_fn fn, void *ctx);
 
 #endif
