@@ -26,6 +26,7 @@ enum {
     DV_EXIT_LOCKED = 3,   /* the lock could not be taken in time */
     DV_EXIT_CONFLICT = 4, /* would overwrite unsaved data */
     DV_EXIT_FAILURE = 5,  /* corrupt store, I/O error, anything else */
+    DV_EXIT_PARTIAL = 6,  /* done, but some content could not be compared (dv diff) */
 };
 
 /** Print "dv: error: <last error>" and return the exit code for code. */

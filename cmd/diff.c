@@ -1,41 +1,72 @@
 /* dv diff: what changed in tracked data between two revisions, or a revision and git's index. */
 #include "cmd/common.h"
+#include "cmd/diff_content.h"
 
 #include "core/base/error.h"
 #include "core/base/json.h"
+#include "core/object/pointer.h"
 #include "core/ops/diff.h"
 #include "core/repo/rev.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct diff_options {
-    int name_status, stat, json, exit_code, quiet;
+    int name_status, stat, json, md, exit_code, quiet;
+    const char *key, *rows, *tolerance, *drift_threshold, *text_limit;
+    int no_header, text;
 } diff_options;
+
+/* Files of a Markdown report beyond this many are folded into <details>. */
+#define MD_FOLD_FILES 20u
+#define DEFAULT_EXAMPLE_ROWS 5
+#define DEFAULT_DRIFT_THRESHOLD 0.2
+#define DEFAULT_TEXT_LIMIT_BYTES (1u << 20)
 
 static const cmd_option diff_option_table[] = {
     CMD_FLAG(diff_options, name_status, "name-status", 0,
              "one line a file: A, D, M or R, then its path(s)"),
     CMD_FLAG(diff_options, stat, "stat", 0, "one line a file with its sizes, then a summary"),
     CMD_FLAG(diff_options, json, "json", 0, "one JSON object: the files and a summary"),
+    CMD_FLAG(diff_options, md, "md", 0, "a Markdown report, for a pull request comment"),
+    CMD_VALUE(diff_options, key, "key", 0, "<col>[,<col>...]",
+              "match table rows by these columns (default: by whole rows)", CMD_COMPLETE_NONE),
+    CMD_VALUE(diff_options, rows, "rows", 0, "<n>",
+              "example rows of each kind a table shows (default 5)", CMD_COMPLETE_NONE),
+    CMD_VALUE(diff_options, tolerance, "tolerance", 0, "<x>",
+              "numbers in tables within x of each other are equal", CMD_COMPLETE_NONE),
+    CMD_FLAG(diff_options, no_header, "no-header", 0,
+             "the first row of a CSV or TSV is data; columns are 1, 2, ..."),
+    CMD_VALUE(diff_options, drift_threshold, "drift-threshold", 0, "<psi>",
+              "flag a column whose PSI passes this (default 0.2)", CMD_COMPLETE_NONE),
+    CMD_FLAG(diff_options, text, "text", 0, "compare every modified file as text"),
+    CMD_VALUE(diff_options, text_limit, "text-limit", 0, "<bytes>",
+              "show text diffs of files up to this size (default 1048576)", CMD_COMPLETE_NONE),
     CMD_FLAG(diff_options, exit_code, "exit-code", 0, "exit 1 when there are differences"),
     CMD_FLAG(diff_options, quiet, "quiet", 'q', "print nothing; implies --exit-code"),
     CMD_OPTIONS_END,
 };
 
 const cmd_syntax cmd_diff_syntax = {
-    "usage: dv diff [--name-status | --stat | --json] [--exit-code] [-q]\n"
+    "usage: dv diff [--name-status | --stat | --json | --md] [--exit-code] [-q]\n"
+    "               [--key <col>,...] [--rows <n>] [--tolerance <x>] [--no-header]\n"
+    "               [--drift-threshold <psi>] [--text] [--text-limit <bytes>]\n"
     "               [<rev-a> [<rev-b>] | <rev-a>..<rev-b> | <rev-a>...<rev-b>] [--] [<path>...]\n"
     "\n"
     "Show what changed in tracked data, file by file, inside tracked directories too:\n"
     "added, deleted, modified or renamed (the same content at a new path), with the\n"
     "sizes before and after. Two revisions compare the first with the second; one, it\n"
     "with the pointer files staged in git; none, HEAD with them. A...B compares the\n"
-    "merge base of A and B with B. Read from git's objects and the store's trees alone:\n"
-    "a subtree the same on both sides is not entered.\n",
+    "merge base of A and B with B. A subtree the same on both sides is not entered.\n"
+    "\n"
+    "Inside a modified file: for CSV, TSV and JSON Lines, the rows added, removed and\n"
+    "changed, schema changes, per-column statistics and drift; for text, a unified\n"
+    "diff. Exit 6 when some content could not be compared (the file-level diff is\n"
+    "complete).\n",
     diff_option_table,
     sizeof(diff_options),
     0,
@@ -63,6 +94,20 @@ typedef struct diff_printer {
     dv_json *json; /* with --json */
     dv_buf quoted, quoted_old, sizes;
     int pipe_closed;
+    /* looking inside modified files */
+    int content; /* the form shows content */
+    diff_content_options content_opts;
+    dv_odb *odb;
+    const char *old_rev, *new_rev; /* NULL: HEAD, git's index */
+    int content_failed;
+    /* with --md: the files' table and the details, printed after the summary */
+    dv_buf md_files, md_details;
+    uint64_t md_n_files;
+    /* the bytes of the new versions in chunks their old versions lack, where known */
+    uint64_t entry_new_bytes;
+    int entry_new_known;
+    uint64_t new_bytes_unique, new_bytes_of_known;
+    int new_bytes_unknown;
 } diff_printer;
 
 static void json_side(dv_json *j, const char *key, const dv_diff_side *s)
@@ -86,11 +131,78 @@ static void json_side(dv_json *j, const char *key, const dv_diff_side *s)
     dv_json_object_end(j);
 }
 
+static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_content *c);
+
+static const char *status_word(const dv_diff_entry *e)
+{
+    return status_name(e->status);
+}
+
+/* One file of a Markdown report: its row in the files' table, its section when it has
+ * content to show. */
+static void md_entry(diff_printer *p, const dv_diff_entry *e, const diff_content *c)
+{
+    dv_buf *f = &p->md_files;
+    dv_buf_printf(f, "| `%s` | %s", e->path, status_word(e));
+    if (e->old_path)
+        dv_buf_printf(f, " from `%s`", e->old_path);
+    dv_buf_puts(f, " | ");
+    if (e->status == DV_DIFF_MODIFIED)
+        dv_buf_printf(f, "%s → ", cmd_human_bytes(e->old_side.size));
+    dv_buf_printf(
+        f, "%s | ",
+        cmd_human_bytes(e->status == DV_DIFF_DELETED ? e->old_side.size : e->new_side.size));
+    diff_content_md_brief(f, c);
+    dv_buf_puts(f, " |\n");
+    p->md_n_files++;
+    if (c->kind == DIFF_CONTENT_NONE || c->kind == DIFF_CONTENT_BINARY ||
+        c->kind == DIFF_CONTENT_TOO_LARGE)
+        return;
+    dv_buf_printf(&p->md_details, "#### `%s`\n\n", e->path);
+    diff_content_md(&p->md_details, c, &p->content_opts);
+}
+
 static int print_entry(void *ctx, const dv_diff_entry *e)
 {
     diff_printer *p = ctx;
+    diff_content c;
+    int error = 0;
     if (p->opts->quiet)
         return 0;
+    if ((error = diff_content_read(&c, p->content ? p->odb : NULL, p->content ? e : NULL,
+                                   p->old_rev, p->new_rev, &p->content_opts)) < 0)
+        return error;
+    p->entry_new_known = 0;
+    if (p->content && e->status != DV_DIFF_DELETED && e->new_side.kind == DV_KIND_FILE) {
+        error = dv_diff_new_bytes(&p->entry_new_bytes, p->odb, e);
+        if (error == DV_ENOMEM) {
+            diff_content_release(&c);
+            return error;
+        }
+        p->entry_new_known = !error;
+        p->new_bytes_unknown |= error < 0;
+        if (!error) {
+            p->new_bytes_unique += p->entry_new_bytes;
+            p->new_bytes_of_known += e->new_side.size;
+        }
+        error = 0;
+    }
+    if (c.kind == DIFF_CONTENT_ERROR) {
+        p->content_failed = 1;
+        fflush(stdout);
+        fprintf(stderr, "dv: error: %s\n", c.message);
+    }
+    error = print_file(p, e, &c);
+    diff_content_release(&c);
+    return error;
+}
+
+static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_content *c)
+{
+    if (p->opts->md) {
+        md_entry(p, e, c);
+        return 0;
+    }
     if (p->json) {
         dv_json *j = p->json;
         dv_json_object_begin(j);
@@ -104,6 +216,11 @@ static int print_entry(void *ctx, const dv_diff_entry *e)
         dv_json_string(j, status_name(e->status));
         json_side(j, "old", &e->old_side);
         json_side(j, "new", &e->new_side);
+        if (p->entry_new_known) {
+            dv_json_key(j, "new_bytes_unique");
+            dv_json_uint(j, p->entry_new_bytes);
+        }
+        diff_content_json(j, c, &p->content_opts);
         dv_json_object_end(j);
         return 0;
     }
@@ -128,6 +245,8 @@ static int print_entry(void *ctx, const dv_diff_entry *e)
         dv_buf_puts(&p->sizes, cmd_human_bytes(e->status == DV_DIFF_DELETED ? e->old_side.size
                                                                             : e->new_side.size));
     }
+    if (p->entry_new_known && e->status == DV_DIFF_MODIFIED)
+        dv_buf_printf(&p->sizes, ", %s new", cmd_human_bytes(p->entry_new_bytes));
     if (dv_buf_oom(&p->sizes))
         return dv_error_set(DV_ENOMEM, "out of memory");
     if (p->opts->stat)
@@ -140,10 +259,12 @@ static int print_entry(void *ctx, const dv_diff_entry *e)
                : e->status == DV_DIFF_DELETED ? "deleted:"
                                               : "modified:",
                path, p->sizes.ptr);
+    if (!p->opts->stat)
+        diff_content_print(c, &p->content_opts);
     return 0;
 }
 
-static void print_summary(const dv_diff_summary *s)
+static void print_summary(const diff_printer *p, const dv_diff_summary *s)
 {
     uint64_t files = s->added + s->deleted + s->modified + s->renamed;
     if (!files) {
@@ -155,9 +276,14 @@ static void print_summary(const dv_diff_summary *s)
            files, files == 1 ? "" : "s", s->added, s->modified, s->deleted, s->renamed);
     printf(" (+%s", cmd_human_bytes(s->bytes_added));
     printf(", -%s)\n", cmd_human_bytes(s->bytes_removed));
+    if (p->new_bytes_of_known && !p->new_bytes_unknown)
+        printf("new content: %s of %s (%.1f%% shared with the old side)\n",
+               cmd_human_bytes(p->new_bytes_unique), cmd_human_bytes(p->new_bytes_of_known),
+               100.0 * (double)(p->new_bytes_of_known - p->new_bytes_unique) /
+                   (double)p->new_bytes_of_known);
 }
 
-static void json_summary(dv_json *j, const dv_diff_summary *s)
+static void json_summary(dv_json *j, const diff_printer *p, const dv_diff_summary *s)
 {
     dv_json_key(j, "summary");
     dv_json_object_begin(j);
@@ -177,6 +303,10 @@ static void json_summary(dv_json *j, const dv_diff_summary *s)
     dv_json_uint(j, s->old_bytes);
     dv_json_key(j, "new_bytes");
     dv_json_uint(j, s->new_bytes);
+    if (p->content && !p->new_bytes_unknown) {
+        dv_json_key(j, "new_bytes_unique");
+        dv_json_uint(j, p->new_bytes_unique);
+    }
     dv_json_object_end(j);
 }
 
@@ -215,17 +345,119 @@ static int take_revs(dv_rev **a, dv_rev **b, int *used, cmd_context *ctx)
     return 0;
 }
 
+/* A number option: a finite double >= 0. */
+static int parse_number(double *out, const char *name, const char *text)
+{
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0;
+    if (!text)
+        return 0;
+    if (errno || end == text || *end || !isfinite(v) || v < 0)
+        return cmd_fail(dv_error_set(DV_EUSAGE, "--%s wants a number >= 0, not '%s'", name, text));
+    *out = v;
+    return 0;
+}
+
+static int parse_count(uint64_t *out, const char *name, const char *text)
+{
+    char *end;
+    if (!text)
+        return 0;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-')
+        return cmd_fail(dv_error_set(DV_EUSAGE, "--%s wants a whole number, not '%s'", name, text));
+    *out = v;
+    return 0;
+}
+
+/* --key a,b,c into keys (pointing into copy, which the caller frees). */
+static int parse_keys(diff_printer *p, char **copy, const char **keys, const char *text)
+{
+    if (!text)
+        return 0;
+    if (!(*copy = strdup(text)))
+        return cmd_fail(dv_error_set(DV_ENOMEM, "out of memory"));
+    size_t n = 0;
+    for (char *save = NULL, *k = strtok_r(*copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        if (n == CMD_VALUES_MAX)
+            return cmd_fail(
+                dv_error_set(DV_EUSAGE, "--key takes at most %d columns", CMD_VALUES_MAX));
+        keys[n++] = k;
+    }
+    if (!n)
+        return cmd_fail(dv_error_set(DV_EUSAGE, "--key wants column names"));
+    p->content_opts.table.keys = keys;
+    p->content_opts.table.n_keys = n;
+    return 0;
+}
+
+static int content_options(diff_printer *p, char **key_copy, const char **keys)
+{
+    const diff_options *o = p->opts;
+    uint64_t rows = DEFAULT_EXAMPLE_ROWS, limit = DEFAULT_TEXT_LIMIT_BYTES;
+    dv_table_options *t = &p->content_opts.table;
+    t->drift_threshold = DEFAULT_DRIFT_THRESHOLD;
+    t->no_header = o->no_header;
+    int rc;
+    if ((rc = parse_keys(p, key_copy, keys, o->key)) ||
+        (rc = parse_count(&rows, "rows", o->rows)) ||
+        (rc = parse_count(&limit, "text-limit", o->text_limit)) ||
+        (rc = parse_number(&t->tolerance, "tolerance", o->tolerance)) ||
+        (rc = parse_number(&t->drift_threshold, "drift-threshold", o->drift_threshold)))
+        return rc;
+    if (rows > 100000)
+        return cmd_fail(dv_error_set(DV_EUSAGE, "--rows wants at most 100000"));
+    t->example_rows = (size_t)rows;
+    p->content_opts.text_limit = limit;
+    p->content_opts.force_text = o->text;
+    p->content = !o->name_status && !o->stat && !o->quiet;
+    return 0;
+}
+
+static void print_md(diff_printer *p, const dv_rev *a, const dv_rev *b, const dv_diff_summary *s)
+{
+    uint64_t files = s->added + s->deleted + s->modified + s->renamed;
+    printf("### dv diff `%s` → `%s`\n\n", dv_rev_name(a), b ? dv_rev_name(b) : "index");
+    if (!files) {
+        printf("No differences in tracked data.\n");
+        return;
+    }
+    printf("| | files |\n|---|---:|\n| added | %" PRIu64 " |\n| modified | %" PRIu64
+           " |\n| deleted | %" PRIu64 " |\n| renamed | %" PRIu64 " |\n",
+           s->added, s->modified, s->deleted, s->renamed);
+    printf("| bytes added | %s |\n", cmd_human_bytes(s->bytes_added));
+    printf("| bytes removed | %s |\n", cmd_human_bytes(s->bytes_removed));
+    if (p->new_bytes_of_known && !p->new_bytes_unknown)
+        printf("| new bytes (chunks the old side lacks) | %s of %s |\n",
+               cmd_human_bytes(p->new_bytes_unique), cmd_human_bytes(p->new_bytes_of_known));
+    printf("\n");
+    int fold = p->md_n_files > MD_FOLD_FILES;
+    if (fold)
+        printf("<details><summary>%" PRIu64 " files</summary>\n\n", p->md_n_files);
+    printf("| path | change | size | content |\n|---|---|---:|---|\n%s\n", p->md_files.ptr);
+    if (fold)
+        printf("</details>\n\n");
+    fwrite(p->md_details.ptr, 1, p->md_details.len, stdout);
+}
+
 int cmd_diff(cmd_context *ctx)
 {
     const diff_options *opts = ctx->options;
-    diff_printer p = {opts, NULL, DV_BUF_INIT, DV_BUF_INIT, DV_BUF_INIT, 0};
+    diff_printer p;
+    memset(&p, 0, sizeof(p));
+    p.opts = opts;
+    p.quoted = p.quoted_old = p.sizes = p.md_files = p.md_details = (dv_buf)DV_BUF_INIT;
+    char *key_copy = NULL;
+    const char *keys[CMD_VALUES_MAX];
     dv_rev *a = NULL, *b = NULL;
     char **paths = NULL;
     int used = 0, n_paths = 0, rc = 0;
     dv_buf out = DV_BUF_INIT;
     dv_json j;
     dv_diff_summary summary;
-    if ((rc = take_revs(&a, &b, &used, ctx)))
+    if ((rc = content_options(&p, &key_copy, keys)) || (rc = take_revs(&a, &b, &used, ctx)))
         goto done;
     int error = a ? 0 : dv_rev_resolve(&a, ctx->repo, "HEAD");
     if (error < 0) {
@@ -235,6 +467,12 @@ int cmd_diff(cmd_context *ctx)
     n_paths = ctx->n_args - used;
     if ((rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + used)))
         goto done;
+    if (p.content && (error = dv_repo_odb(&p.odb, ctx->repo)) < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    p.old_rev = dv_rev_name(a);
+    p.new_rev = b ? dv_rev_name(b) : NULL;
     signal(SIGPIPE, SIG_IGN);
     if (opts->json) {
         dv_json_init(&j, &out);
@@ -258,7 +496,7 @@ int cmd_diff(cmd_context *ctx)
     }
     if (opts->json) {
         dv_json_array_end(&j);
-        json_summary(&j, &summary);
+        json_summary(&j, &p, &summary);
         dv_json_object_end(&j);
         if ((error = dv_json_finish(&j)) < 0) {
             rc = cmd_fail(error == DV_ENOMEM ? dv_error_set(DV_ENOMEM, "out of memory") : error);
@@ -266,15 +504,23 @@ int cmd_diff(cmd_context *ctx)
         }
         if (!opts->quiet)
             printf("%s\n", out.ptr);
+    } else if (opts->md && !opts->quiet) {
+        if (dv_buf_oom(&p.md_files) || dv_buf_oom(&p.md_details)) {
+            rc = cmd_fail(dv_error_set(DV_ENOMEM, "out of memory"));
+            goto done;
+        }
+        print_md(&p, a, b, &summary);
     } else if (!opts->quiet && !opts->name_status) {
-        print_summary(&summary);
+        print_summary(&p, &summary);
     }
     if (fflush(stdout) != 0 && errno != EPIPE) {
         rc = cmd_fail(dv_error_errno("writing the diff"));
         goto done;
     }
     uint64_t changed = summary.added + summary.deleted + summary.modified + summary.renamed;
-    rc = (opts->exit_code || opts->quiet) && changed ? DV_EXIT_NO : DV_EXIT_OK;
+    rc = p.content_failed                              ? DV_EXIT_PARTIAL
+         : (opts->exit_code || opts->quiet) && changed ? DV_EXIT_NO
+                                                       : DV_EXIT_OK;
 done:
     cmd_relpaths_free(paths, n_paths);
     dv_rev_free(a);
@@ -283,5 +529,8 @@ done:
     dv_buf_release(&p.quoted);
     dv_buf_release(&p.quoted_old);
     dv_buf_release(&p.sizes);
+    dv_buf_release(&p.md_files);
+    dv_buf_release(&p.md_details);
+    free(key_copy);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "core/base/buf.h"
 #include "core/data/objread.h"
 #include "core/object/object.h"
+#include "core/object/oidset.h"
 #include "core/object/pointer.h"
 
 #include <stdlib.h>
@@ -364,5 +365,70 @@ done:
     free(d.used);
     side_list_free(&la);
     side_list_free(&lb);
+    return error;
+}
+
+/* Each chunk of the file manifest (or manifest list) id, through fn. */
+static int each_chunk(dv_odb *odb, const dv_oid *id, const char *path,
+                      int (*fn)(void *ctx, const dv_manifest_entry *chunk), void *ctx)
+{
+    dv_manifest m = DV_MANIFEST_INIT;
+    dv_manifest_list list = DV_MANIFEST_LIST_INIT;
+    dv_buf raw = DV_BUF_INIT;
+    int error = dv_manifest_read_top(&m, &list, &raw, odb, id, path);
+    for (size_t i = 0; !error && i < m.n_chunks; i++)
+        error = fn(ctx, &m.chunks[i]);
+    for (size_t part = 0; !error && part < list.n_parts; part++) {
+        dv_manifest_release(&m);
+        if ((error = dv_manifest_read_part(&m, &raw, odb, &list, part, id, path)) < 0)
+            break;
+        for (size_t i = 0; !error && i < m.n_chunks; i++)
+            error = fn(ctx, &m.chunks[i]);
+    }
+    dv_manifest_release(&m);
+    dv_manifest_list_release(&list);
+    dv_buf_release(&raw);
+    return error;
+}
+
+typedef struct new_bytes_ctx {
+    dv_oidset old_chunks, seen;
+    uint64_t bytes;
+} new_bytes_ctx;
+
+static int add_old_chunk(void *ctx, const dv_manifest_entry *chunk)
+{
+    int added = dv_oidset_add(&((new_bytes_ctx *)ctx)->old_chunks, &chunk->id);
+    return added < 0 ? added : 0;
+}
+
+static int count_new_chunk(void *ctx, const dv_manifest_entry *chunk)
+{
+    new_bytes_ctx *c = ctx;
+    if (dv_oidset_has(&c->old_chunks, &chunk->id))
+        return 0;
+    int added = dv_oidset_add(&c->seen, &chunk->id);
+    if (added < 0)
+        return added;
+    c->bytes += added ? chunk->len : 0;
+    return 0;
+}
+
+int dv_diff_new_bytes(uint64_t *out, dv_odb *odb, const dv_diff_entry *e)
+{
+    new_bytes_ctx c = {DV_OIDSET_INIT, DV_OIDSET_INIT, 0};
+    int error = 0;
+    *out = 0;
+    if (e->new_side.kind != DV_KIND_FILE)
+        return 0;
+    if (e->old_side.kind == DV_KIND_FILE)
+        error = each_chunk(odb, &e->old_side.id, e->old_path ? e->old_path : e->path, add_old_chunk,
+                           &c);
+    if (!error)
+        error = each_chunk(odb, &e->new_side.id, e->path, count_new_chunk, &c);
+    if (!error)
+        *out = c.bytes;
+    dv_oidset_release(&c.old_chunks);
+    dv_oidset_release(&c.seen);
     return error;
 }

@@ -13,6 +13,7 @@
 #include "core/object/hash.h"
 #include "core/repo/repo.h"
 #include "core/repo/rev.h"
+#include "storage/odb.h"
 
 #include <stdint.h>
 
@@ -58,5 +59,13 @@ typedef int (*dv_diff_fn)(void *ctx, const dv_diff_entry *entry);
  */
 DV_NODISCARD int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters,
                          size_t n_filters, dv_diff_fn fn, void *ctx, dv_diff_summary *summary);
+
+/**
+ * The bytes of entry's new version held in chunks its old version lacks, each chunk
+ * counted once: what the change truly adds to the store (for an added file, its distinct
+ * chunks). 0 for a symlink or a deletion. Reads the two manifests from odb; errors as
+ * dv_manifest_read (DV_ENOTFOUND when one is not in the store).
+ */
+DV_NODISCARD int dv_diff_new_bytes(uint64_t *out, dv_odb *odb, const dv_diff_entry *entry);
 
 #endif

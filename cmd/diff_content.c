@@ -1,0 +1,697 @@
+/* diff_content: dv diff's look inside a modified file (diff_content.h). */
+#include "cmd/diff_content.h"
+
+#include "core/base/error.h"
+#include "core/object/pointer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cells longer than this are cut when shown to people. */
+#define SHOW_VALUE_BYTES 60u
+
+static const char *type_name(int type)
+{
+    static const char *names[] = {"empty", "boolean", "integer", "float", "datetime", "text"};
+    return type >= 0 && type <= DV_COLTYPE_TEXT ? names[type] : "text";
+}
+
+/* n with thousands separators, from a small ring of buffers. */
+static const char *count(uint64_t n)
+{
+    static _Thread_local char ring[8][32];
+    static _Thread_local unsigned next;
+    char digits[24], *out = ring[next++ % 8];
+    int len = snprintf(digits, sizeof(digits), "%" PRIu64, n), k = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* A cell for people: control characters escaped, long values cut at a character. */
+static void show_value(dv_buf *out, const char *v, int md)
+{
+    if (!v) {
+        dv_buf_puts(out, md ? "*null*" : "(null)");
+        return;
+    }
+    size_t len = strlen(v), cut = len;
+    if (len > SHOW_VALUE_BYTES) {
+        cut = SHOW_VALUE_BYTES;
+        while (cut && ((unsigned char)v[cut] & 0xc0) == 0x80)
+            cut--;
+    }
+    if (md)
+        dv_buf_putc(out, '`');
+    for (size_t i = 0; i < cut; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch == '\n')
+            dv_buf_puts(out, "\\n");
+        else if (ch == '\r')
+            dv_buf_puts(out, "\\r");
+        else if (ch == '\t')
+            dv_buf_puts(out, "\\t");
+        else if (ch < 0x20 || ch == 0x7f)
+            dv_buf_printf(out, "\\x%02x", ch);
+        else if (md && (ch == '`' || ch == '|'))
+            dv_buf_putc(out, ch == '|' ? '/' : '\'');
+        else
+            dv_buf_putc(out, (char)ch);
+    }
+    if (cut < len)
+        dv_buf_puts(out, "…");
+    if (md)
+        dv_buf_putc(out, '`');
+}
+
+static const char *side_label(const char *rev, int which)
+{
+    return rev ? rev : which ? "index" : "HEAD";
+}
+
+int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, const char *old_rev,
+                      const char *new_rev, const diff_content_options *opts)
+{
+    memset(c, 0, sizeof(*c));
+    c->patch = (dv_buf)DV_BUF_INIT;
+    if (!odb || !e || e->status != DV_DIFF_MODIFIED || e->old_side.kind != DV_KIND_FILE ||
+        e->new_side.kind != DV_KIND_FILE || !dv_oid_cmp(&e->old_side.id, &e->new_side.id))
+        return 0;
+    dv_buf old_name = DV_BUF_INIT, new_name = DV_BUF_INIT;
+    dv_buf_printf(&old_name, "%s (%s)", e->path, side_label(old_rev, 0));
+    dv_buf_printf(&new_name, "%s (%s)", e->path, side_label(new_rev, 1));
+    if (dv_buf_oom(&old_name) || dv_buf_oom(&new_name)) {
+        dv_buf_release(&old_name);
+        dv_buf_release(&new_name);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    dv_filediff_side a = {odb, e->old_side.id, e->old_side.size, NULL, old_name.ptr};
+    dv_filediff_side b = {odb, e->new_side.id, e->new_side.size, NULL, new_name.ptr};
+    int error = 0, format = dv_filediff_table_format(e->path);
+    if (format && !opts->force_text) {
+        dv_table_options t = opts->table;
+        t.format = format;
+        c->format = format;
+        c->kind = DIFF_CONTENT_TABLE;
+        error = dv_filediff_table(&c->table, &a, &b, &t);
+    } else {
+        int result;
+        error = dv_filediff_text(&c->patch, &result, &a, &b, e->path, e->path, opts->text_limit,
+                                 opts->force_text);
+        c->kind = result == DV_FILEDIFF_TEXT_DONE     ? DIFF_CONTENT_TEXT
+                  : result == DV_FILEDIFF_TEXT_BINARY ? DIFF_CONTENT_BINARY
+                                                      : DIFF_CONTENT_TOO_LARGE;
+    }
+    dv_buf_release(&old_name);
+    dv_buf_release(&new_name);
+    if (error == DV_ENOMEM)
+        return error;
+    if (error < 0) {
+        c->kind = DIFF_CONTENT_ERROR;
+        c->error_code = error;
+        if (!(c->message = strdup(dv_error_last())))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+void diff_content_release(diff_content *c)
+{
+    dv_table_report_release(&c->table);
+    dv_buf_release(&c->patch);
+    free(c->message);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- tables: shared wording --------------------------------------------------------- */
+
+static void keys_text(dv_buf *out, const dv_table_options *t)
+{
+    for (size_t k = 0; k < t->n_keys; k++)
+        dv_buf_printf(out, "%s%s", k ? "," : "", t->keys[k]);
+}
+
+/* "+250 added, -50 removed, ~40 changed, 9,910 same" */
+static void rows_text(dv_buf *out, const dv_table_report *r)
+{
+    dv_buf_printf(out, "%s → %s rows: +%s added, -%s removed", count(r->old_rows),
+                  count(r->new_rows), count(r->rows_added), count(r->rows_removed));
+    if (r->keyed)
+        dv_buf_printf(out, ", ~%s changed", count(r->rows_changed));
+    dv_buf_printf(out, ", %s same", count(r->rows_same));
+    if (r->rows_within_tolerance)
+        dv_buf_printf(out, " (%s within the tolerance)", count(r->rows_within_tolerance));
+}
+
+static int type_changed(const dv_table_column *c)
+{
+    return c->has_old && c->has_new && c->old_stats.type && c->new_stats.type &&
+           c->old_stats.type != c->new_stats.type;
+}
+
+/* The schema changes, or nothing: "+flag (boolean); -legacy; cost → price (renamed); ..." */
+static int schema_text(dv_buf *out, const dv_table_report *r, int md)
+{
+    const char *q = md ? "`" : "";
+    size_t start = out->len;
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_table_column *c = &r->columns[i];
+        const char *sep = out->len > start ? "; " : "";
+        if (c->status == DV_TABLE_COLUMN_ADDED)
+            dv_buf_printf(out, "%sadded %s%s%s (%s)", sep, q, c->name, q,
+                          type_name(c->new_stats.type));
+        else if (c->status == DV_TABLE_COLUMN_REMOVED)
+            dv_buf_printf(out, "%sremoved %s%s%s", sep, q, c->name, q);
+        else if (c->status == DV_TABLE_COLUMN_RENAMED)
+            dv_buf_printf(out, "%srenamed %s%s%s → %s%s%s", sep, q, c->old_name, q, q, c->name, q);
+        if (type_changed(c))
+            dv_buf_printf(out, "%s%s%s%s %s → %s", out->len > start ? "; " : "", q, c->name, q,
+                          type_name(c->old_stats.type), type_name(c->new_stats.type));
+    }
+    if (r->columns_reordered)
+        dv_buf_printf(out, "%scolumns reordered", out->len > start ? "; " : "");
+    return out->len > start;
+}
+
+static const char *column_name(const dv_table_report *r, size_t i)
+{
+    return i < r->n_columns ? r->columns[i].name : "?";
+}
+
+/* The column of a side's cell i (examples of added and removed rows). */
+static const dv_table_column *column_at(const dv_table_report *r, int which, size_t i)
+{
+    for (size_t k = 0; k < r->n_columns; k++)
+        if ((which ? r->columns[k].new_index : r->columns[k].old_index) == (int)i)
+            return &r->columns[k];
+    return NULL;
+}
+
+static void example_text(dv_buf *out, const dv_table_report *r, const dv_table_example *ex, int md)
+{
+    const char *q = md ? "`" : "";
+    switch (ex->kind) {
+    case DV_TABLE_EXAMPLE_CHANGED:
+        dv_buf_printf(out, "%s%s%s (line %" PRIu64 " → %" PRIu64 "): ", q, ex->key ? ex->key : "",
+                      q, ex->old_line, ex->new_line);
+        for (size_t i = 0; i < ex->n_changes; i++) {
+            const dv_table_cell_change *ch = &ex->changes[i];
+            dv_buf_printf(out, "%s%s ", i ? "; " : "", column_name(r, ch->column));
+            show_value(out, ch->old_value, md);
+            dv_buf_puts(out, " → ");
+            show_value(out, ch->new_value, md);
+        }
+        break;
+    case DV_TABLE_EXAMPLE_ADDED:
+    case DV_TABLE_EXAMPLE_REMOVED: {
+        int which = ex->kind == DV_TABLE_EXAMPLE_ADDED;
+        if (ex->key)
+            dv_buf_printf(out, "%s%s%s ", q, ex->key, q);
+        dv_buf_printf(out, "(line %" PRIu64 "): ", which ? ex->new_line : ex->old_line);
+        for (size_t i = 0; i < ex->n_cells; i++) {
+            const dv_table_column *c = column_at(r, which, i);
+            dv_buf_printf(out, "%s%s=", i ? ", " : "", c ? c->name : "?");
+            show_value(out, ex->cells[i], md);
+        }
+        break;
+    }
+    default: {
+        dv_buf_printf(out, "%s%s%s on %s rows of the %s version, lines %" PRIu64, q,
+                      ex->key ? ex->key : "", q, count(ex->n_rows), ex->side ? "new" : "old",
+                      ex->side ? ex->new_line : ex->old_line);
+        for (size_t i = 0; i < ex->n_more_lines; i++)
+            dv_buf_printf(out, ", %" PRIu64, ex->more_lines[i]);
+        if (ex->n_rows > ex->n_more_lines + 1)
+            dv_buf_puts(out, ", ...");
+    }
+    }
+}
+
+static const char *example_mark(int kind)
+{
+    return kind == DV_TABLE_EXAMPLE_ADDED     ? "+"
+           : kind == DV_TABLE_EXAMPLE_REMOVED ? "-"
+           : kind == DV_TABLE_EXAMPLE_CHANGED ? "~"
+                                              : "!";
+}
+
+static void drift_text(dv_buf *out, const dv_table_column *c, int md)
+{
+    const char *q = md ? "`" : "";
+    dv_buf_printf(out, "%s%s%s PSI %.3f", q, c->name, q, c->drift.psi);
+    if (c->drift.test == DV_DRIFT_PSI_NUMERIC)
+        dv_buf_printf(out, ", KS %.3f (mean %.6g → %.6g, sd %.6g → %.6g)", c->drift.ks,
+                      c->old_stats.mean, c->new_stats.mean, c->old_stats.stddev,
+                      c->new_stats.stddev);
+    else
+        dv_buf_puts(out, " over its most frequent values");
+}
+
+/* ---- for people --------------------------------------------------------------------- */
+
+static void print_line(void *ctx, const char *text)
+{
+    (void)ctx;
+    printf("    %s\n", text);
+}
+
+void diff_content_print(const diff_content *c, const diff_content_options *opts)
+{
+    dv_buf t = DV_BUF_INIT;
+    switch (c->kind) {
+    case DIFF_CONTENT_ERROR:
+        printf("    cannot compare the content: %s\n", c->message);
+        break;
+    case DIFF_CONTENT_BINARY:
+        printf("    binary content differs\n");
+        break;
+    case DIFF_CONTENT_TOO_LARGE:
+        printf("    content differs (larger than --text-limit, not shown)\n");
+        break;
+    case DIFF_CONTENT_TEXT:
+        fwrite(c->patch.ptr, 1, c->patch.len, stdout);
+        break;
+    case DIFF_CONTENT_TABLE: {
+        const dv_table_report *r = &c->table;
+        dv_buf_printf(&t, "%s", dv_table_format_name(r->format));
+        if (r->keyed) {
+            dv_buf_puts(&t, ", key ");
+            keys_text(&t, &opts->table);
+        }
+        dv_buf_puts(&t, ": ");
+        rows_text(&t, r);
+        print_line(NULL, t.ptr);
+        dv_buf_clear(&t);
+        if (schema_text(&t, r, 0))
+            printf("    columns: %s\n", t.ptr);
+        for (size_t i = 0; i < r->n_columns; i++)
+            if (r->columns[i].drifted) {
+                dv_buf_clear(&t);
+                drift_text(&t, &r->columns[i], 0);
+                printf("    drift: %s\n", t.ptr);
+            }
+        for (int w = 0; w < 2; w++) {
+            if (r->dup_keys[w])
+                printf("    duplicate keys in the %s version: %s keys on %s rows (not compared)\n",
+                       w ? "new" : "old", count(r->dup_keys[w]), count(r->dup_rows[w]));
+            if (r->empty_keys[w]) {
+                printf("    empty keys in the %s version: %s rows (not compared), line %" PRIu64,
+                       w ? "new" : "old", count(r->empty_keys[w]), r->empty_key_lines[w][0]);
+                for (int k = 1; k < 3 && (uint64_t)k < r->empty_keys[w]; k++)
+                    printf(", %" PRIu64, r->empty_key_lines[w][k]);
+                printf("%s\n", r->empty_keys[w] > 3 ? ", ..." : "");
+            }
+        }
+        if (r->rows_cells_compared < r->rows_changed)
+            printf("    cells compared on %s of the %s changed rows\n",
+                   count(r->rows_cells_compared), count(r->rows_changed));
+        for (size_t i = 0; i < r->n_examples; i++) {
+            dv_buf_clear(&t);
+            example_text(&t, r, &r->examples[i], 0);
+            printf("    %s %s\n", example_mark(r->examples[i].kind), t.ptr);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    dv_buf_release(&t);
+}
+
+/* ---- JSON --------------------------------------------------------------------------- */
+
+static void json_stats(dv_json *j, const char *key, const dv_colstats_summary *s)
+{
+    dv_json_key(j, key);
+    dv_json_object_begin(j);
+    dv_json_key(j, "type");
+    dv_json_string(j, type_name(s->type));
+    dv_json_key(j, "count");
+    dv_json_uint(j, s->count);
+    dv_json_key(j, "nulls");
+    dv_json_uint(j, s->nulls);
+    dv_json_key(j, "distinct");
+    dv_json_uint(j, s->distinct);
+    dv_json_key(j, "distinct_estimated");
+    dv_json_bool(j, s->distinct_estimated);
+    dv_buf v = DV_BUF_INIT;
+    if (s->numeric) {
+        dv_json_key(j, "min");
+        dv_json_double(j, s->min);
+        dv_json_key(j, "max");
+        dv_json_double(j, s->max);
+        dv_json_key(j, "mean");
+        dv_json_double(j, s->mean);
+        dv_json_key(j, "stddev");
+        dv_json_double(j, s->stddev);
+    } else if (s->count > s->nulls) {
+        dv_json_key(j, "min");
+        dv_buf_put(&v, s->min_text.ptr, s->min_text.len);
+        dv_json_string(j, v.ptr);
+        dv_json_key(j, "max");
+        dv_buf_clear(&v);
+        dv_buf_put(&v, s->max_text.ptr, s->max_text.len);
+        dv_json_string(j, v.ptr);
+    }
+    dv_json_key(j, "top");
+    dv_json_array_begin(j);
+    for (size_t i = 0; i < s->n_top; i++) {
+        dv_json_object_begin(j);
+        dv_json_key(j, "value");
+        dv_buf_clear(&v);
+        dv_buf_put(&v, s->top[i].ptr, s->top[i].len);
+        dv_json_string(j, v.ptr);
+        dv_json_key(j, "count");
+        dv_json_uint(j, s->top[i].count);
+        dv_json_object_end(j);
+    }
+    dv_json_array_end(j);
+    dv_json_key(j, "top_estimated");
+    dv_json_bool(j, s->top_estimated);
+    dv_json_object_end(j);
+    dv_buf_release(&v);
+}
+
+static void json_string_or_null(dv_json *j, const char *s)
+{
+    if (s)
+        dv_json_string(j, s);
+    else
+        dv_json_null(j);
+}
+
+static const char *column_status_name(int status)
+{
+    static const char *names[] = {"same", "added", "removed", "renamed"};
+    return status >= 0 && status <= DV_TABLE_COLUMN_RENAMED ? names[status] : "same";
+}
+
+static const char *example_kind_name(int kind)
+{
+    return kind == DV_TABLE_EXAMPLE_ADDED     ? "added"
+           : kind == DV_TABLE_EXAMPLE_REMOVED ? "removed"
+           : kind == DV_TABLE_EXAMPLE_CHANGED ? "changed"
+                                              : "duplicate";
+}
+
+static void json_table(dv_json *j, const dv_table_report *r, const diff_content_options *opts)
+{
+    dv_json_key(j, "format");
+    dv_json_string(j, dv_table_format_name(r->format));
+    dv_json_key(j, "key");
+    dv_json_array_begin(j);
+    for (size_t k = 0; k < opts->table.n_keys; k++)
+        dv_json_string(j, opts->table.keys[k]);
+    dv_json_array_end(j);
+    dv_json_key(j, "header");
+    dv_json_bool(j, r->header);
+    dv_json_key(j, "rows");
+    dv_json_object_begin(j);
+    const char *names[] = {
+        "old", "new", "added", "removed", "changed", "same", "within_tolerance", "cells_compared"};
+    uint64_t values[] = {r->old_rows,
+                         r->new_rows,
+                         r->rows_added,
+                         r->rows_removed,
+                         r->rows_changed,
+                         r->rows_same,
+                         r->rows_within_tolerance,
+                         r->rows_cells_compared};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        dv_json_key(j, names[i]);
+        dv_json_uint(j, values[i]);
+    }
+    dv_json_object_end(j);
+    for (int w = 0; w < 2; w++) {
+        dv_json_key(j, w ? "new_keys" : "old_keys");
+        dv_json_object_begin(j);
+        dv_json_key(j, "duplicate_keys");
+        dv_json_uint(j, r->dup_keys[w]);
+        dv_json_key(j, "duplicate_rows");
+        dv_json_uint(j, r->dup_rows[w]);
+        dv_json_key(j, "empty");
+        dv_json_uint(j, r->empty_keys[w]);
+        dv_json_key(j, "empty_lines");
+        dv_json_array_begin(j);
+        for (uint64_t k = 0; k < 3 && k < r->empty_keys[w]; k++)
+            dv_json_uint(j, r->empty_key_lines[w][k]);
+        dv_json_array_end(j);
+        dv_json_object_end(j);
+    }
+    dv_json_key(j, "columns_reordered");
+    dv_json_bool(j, r->columns_reordered);
+    dv_json_key(j, "columns");
+    dv_json_array_begin(j);
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_table_column *c = &r->columns[i];
+        dv_json_object_begin(j);
+        dv_json_key(j, "name");
+        dv_json_string(j, c->name);
+        if (c->old_name) {
+            dv_json_key(j, "old_name");
+            dv_json_string(j, c->old_name);
+        }
+        dv_json_key(j, "status");
+        dv_json_string(j, column_status_name(c->status));
+        dv_json_key(j, "type_changed");
+        dv_json_bool(j, type_changed(c));
+        dv_json_key(j, "cells_changed");
+        dv_json_uint(j, c->cells_changed);
+        dv_json_key(j, "cells_within_tolerance");
+        dv_json_uint(j, c->cells_within_tolerance);
+        if (c->has_old)
+            json_stats(j, "old", &c->old_stats);
+        if (c->has_new)
+            json_stats(j, "new", &c->new_stats);
+        if (c->status == DV_TABLE_COLUMN_SAME) {
+            dv_json_key(j, "drift");
+            if (c->drift.test == DV_DRIFT_NONE) {
+                dv_json_null(j);
+            } else {
+                dv_json_object_begin(j);
+                dv_json_key(j, "test");
+                dv_json_string(j, c->drift.test == DV_DRIFT_PSI_NUMERIC ? "psi+ks" : "psi");
+                dv_json_key(j, "psi");
+                dv_json_double(j, c->drift.psi);
+                if (c->drift.test == DV_DRIFT_PSI_NUMERIC) {
+                    dv_json_key(j, "ks");
+                    dv_json_double(j, c->drift.ks);
+                }
+                dv_json_key(j, "sampled");
+                dv_json_array_begin(j);
+                dv_json_uint(j, c->drift.old_sampled);
+                dv_json_uint(j, c->drift.new_sampled);
+                dv_json_array_end(j);
+                dv_json_key(j, "drifted");
+                dv_json_bool(j, c->drifted);
+                dv_json_object_end(j);
+            }
+        }
+        dv_json_object_end(j);
+    }
+    dv_json_array_end(j);
+    dv_json_key(j, "examples");
+    dv_json_array_begin(j);
+    for (size_t i = 0; i < r->n_examples; i++) {
+        const dv_table_example *ex = &r->examples[i];
+        dv_json_object_begin(j);
+        dv_json_key(j, "kind");
+        dv_json_string(j, example_kind_name(ex->kind));
+        dv_json_key(j, "key");
+        json_string_or_null(j, ex->key);
+        dv_json_key(j, "old_line");
+        if (ex->old_line)
+            dv_json_uint(j, ex->old_line);
+        else
+            dv_json_null(j);
+        dv_json_key(j, "new_line");
+        if (ex->new_line)
+            dv_json_uint(j, ex->new_line);
+        else
+            dv_json_null(j);
+        if (ex->kind == DV_TABLE_EXAMPLE_ADDED || ex->kind == DV_TABLE_EXAMPLE_REMOVED) {
+            dv_json_key(j, "cells");
+            dv_json_object_begin(j);
+            for (size_t k = 0; k < ex->n_cells; k++) {
+                const dv_table_column *c = column_at(r, ex->kind == DV_TABLE_EXAMPLE_ADDED, k);
+                dv_json_key(j, c ? c->name : "?");
+                json_string_or_null(j, ex->cells[k]);
+            }
+            dv_json_object_end(j);
+        } else if (ex->kind == DV_TABLE_EXAMPLE_CHANGED) {
+            dv_json_key(j, "changes");
+            dv_json_array_begin(j);
+            for (size_t k = 0; k < ex->n_changes; k++) {
+                dv_json_object_begin(j);
+                dv_json_key(j, "column");
+                dv_json_string(j, column_name(r, ex->changes[k].column));
+                dv_json_key(j, "old");
+                json_string_or_null(j, ex->changes[k].old_value);
+                dv_json_key(j, "new");
+                json_string_or_null(j, ex->changes[k].new_value);
+                dv_json_object_end(j);
+            }
+            dv_json_array_end(j);
+        } else {
+            dv_json_key(j, "side");
+            dv_json_string(j, ex->side ? "new" : "old");
+            dv_json_key(j, "rows");
+            dv_json_uint(j, ex->n_rows);
+            dv_json_key(j, "more_lines");
+            dv_json_array_begin(j);
+            for (size_t k = 0; k < ex->n_more_lines; k++)
+                dv_json_uint(j, ex->more_lines[k]);
+            dv_json_array_end(j);
+        }
+        dv_json_object_end(j);
+    }
+    dv_json_array_end(j);
+}
+
+void diff_content_json(dv_json *j, const diff_content *c, const diff_content_options *opts)
+{
+    static const char *kinds[] = {"none", "table", "text", "binary", "too_large", "error"};
+    if (c->kind == DIFF_CONTENT_NONE)
+        return;
+    dv_json_key(j, "content");
+    dv_json_object_begin(j);
+    dv_json_key(j, "kind");
+    dv_json_string(j, kinds[c->kind]);
+    switch (c->kind) {
+    case DIFF_CONTENT_ERROR:
+        dv_json_key(j, "error");
+        dv_json_string(j, c->message);
+        break;
+    case DIFF_CONTENT_TEXT:
+        dv_json_key(j, "patch");
+        dv_json_string(j, c->patch.ptr);
+        break;
+    case DIFF_CONTENT_TABLE:
+        json_table(j, &c->table, opts);
+        break;
+    default:
+        break;
+    }
+    dv_json_object_end(j);
+}
+
+/* ---- Markdown ----------------------------------------------------------------------- */
+
+void diff_content_md_brief(dv_buf *out, const diff_content *c)
+{
+    const dv_table_report *r = &c->table;
+    switch (c->kind) {
+    case DIFF_CONTENT_TABLE:
+        dv_buf_printf(out, "+%s / -%s", count(r->rows_added), count(r->rows_removed));
+        if (r->keyed)
+            dv_buf_printf(out, " / ~%s", count(r->rows_changed));
+        dv_buf_puts(out, " rows");
+        for (size_t i = 0; i < r->n_columns; i++)
+            if (r->columns[i].status != DV_TABLE_COLUMN_SAME || type_changed(&r->columns[i])) {
+                dv_buf_puts(out, ", schema changed");
+                break;
+            }
+        for (size_t i = 0; i < r->n_columns; i++)
+            if (r->columns[i].drifted) {
+                dv_buf_puts(out, ", drift");
+                break;
+            }
+        break;
+    case DIFF_CONTENT_TEXT:
+        dv_buf_puts(out, "text");
+        break;
+    case DIFF_CONTENT_ERROR:
+        dv_buf_puts(out, "⚠ not compared");
+        break;
+    default:
+        break;
+    }
+}
+
+static void md_stats_cell(dv_buf *out, const dv_colstats_summary *s)
+{
+    dv_buf_printf(out, "%s, %s nulls, %s%s distinct", type_name(s->type), count(s->nulls),
+                  s->distinct_estimated ? "~" : "", count(s->distinct));
+    if (s->numeric)
+        dv_buf_printf(out, ", %.6g…%.6g, mean %.6g, sd %.6g", s->min, s->max, s->mean, s->stddev);
+    else if (s->n_top)
+        dv_buf_printf(out, ", top `%.*s` (%s)", (int)(s->top[0].len > 40 ? 40 : s->top[0].len),
+                      s->top[0].ptr, count(s->top[0].count));
+}
+
+void diff_content_md(dv_buf *out, const diff_content *c, const diff_content_options *opts)
+{
+    switch (c->kind) {
+    case DIFF_CONTENT_ERROR:
+        dv_buf_printf(out, "> ⚠ cannot compare the content: %s\n\n", c->message);
+        return;
+    case DIFF_CONTENT_TEXT:
+        dv_buf_puts(out, "<details><summary>text diff</summary>\n\n```diff\n");
+        dv_buf_put(out, c->patch.ptr, c->patch.len);
+        dv_buf_puts(out, "```\n\n</details>\n\n");
+        return;
+    case DIFF_CONTENT_TABLE:
+        break;
+    default:
+        return;
+    }
+    const dv_table_report *r = &c->table;
+    dv_buf_printf(out, "%s table%s", dv_table_format_name(r->format), r->keyed ? ", key `" : "");
+    if (r->keyed) {
+        keys_text(out, &opts->table);
+        dv_buf_puts(out, "`");
+    }
+    dv_buf_puts(out, "\n\n| rows | old | new | added | removed | changed | same |\n");
+    dv_buf_puts(out, "|---|---:|---:|---:|---:|---:|---:|\n");
+    dv_buf_printf(out, "| | %s | %s | %s | %s | %s | %s |\n\n", count(r->old_rows),
+                  count(r->new_rows), count(r->rows_added), count(r->rows_removed),
+                  r->keyed ? count(r->rows_changed) : "–", count(r->rows_same));
+    dv_buf schema = DV_BUF_INIT;
+    if (schema_text(&schema, r, 1))
+        dv_buf_printf(out, "**Schema:** %s\n\n", schema.ptr);
+    dv_buf_release(&schema);
+    for (size_t i = 0; i < r->n_columns; i++)
+        if (r->columns[i].drifted) {
+            dv_buf_puts(out, "**Drift:** ");
+            drift_text(out, &r->columns[i], 1);
+            dv_buf_puts(out, "\n\n");
+        }
+    for (int w = 0; w < 2; w++) {
+        if (r->dup_keys[w])
+            dv_buf_printf(out,
+                          "**Duplicate keys** in the %s version: %s keys on %s rows, not "
+                          "compared\n\n",
+                          w ? "new" : "old", count(r->dup_keys[w]), count(r->dup_rows[w]));
+        if (r->empty_keys[w])
+            dv_buf_printf(out, "**Empty keys** in the %s version: %s rows, not compared\n\n",
+                          w ? "new" : "old", count(r->empty_keys[w]));
+    }
+    if (r->n_examples) {
+        dv_buf_printf(out, "<details><summary>%zu example rows</summary>\n\n", r->n_examples);
+        for (size_t i = 0; i < r->n_examples; i++) {
+            dv_buf_printf(out, "- %s ", example_kind_name(r->examples[i].kind));
+            example_text(out, r, &r->examples[i], 1);
+            dv_buf_puts(out, "\n");
+        }
+        dv_buf_puts(out, "\n</details>\n\n");
+    }
+    dv_buf_puts(out, "<details><summary>columns</summary>\n\n| column | old | new | cells "
+                     "changed |\n|---|---|---|---:|\n");
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_table_column *col = &r->columns[i];
+        dv_buf_printf(out, "| `%s` | ", col->name);
+        if (col->has_old)
+            md_stats_cell(out, &col->old_stats);
+        dv_buf_puts(out, " | ");
+        if (col->has_new)
+            md_stats_cell(out, &col->new_stats);
+        dv_buf_printf(out, " | %s |\n", count(col->cells_changed));
+    }
+    dv_buf_puts(out, "\n</details>\n\n");
+}

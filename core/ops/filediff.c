@@ -1,0 +1,138 @@
+/* filediff: what changed inside one modified file (filediff.h). */
+#include "core/ops/filediff.h"
+
+#include "core/ops/cat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DISK_READ_BYTES (1u << 20)
+#define TEXT_SNIFF_BYTES 8000u
+
+static int ends_with(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), m = strlen(suffix);
+    return n > m && !strcasecmp(path + n - m, suffix);
+}
+
+int dv_filediff_table_format(const char *path)
+{
+    if (ends_with(path, ".csv"))
+        return DV_TABLE_CSV;
+    if (ends_with(path, ".tsv") || ends_with(path, ".tab"))
+        return DV_TABLE_TSV;
+    if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson"))
+        return DV_TABLE_JSONL;
+    return 0;
+}
+
+/* The bytes [offset, offset + length) of a side, through fn. */
+static int read_range(const dv_filediff_side *s, uint64_t offset, uint64_t length,
+                      dv_cat_write_fn fn, void *ctx)
+{
+    if (!s->disk_path)
+        return dv_cat_object(s->odb, &s->id, s->size, s->name, offset, length, fn, ctx);
+    int fd = open(s->disk_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dv_error_errno("opening %s", s->name);
+    char *buf = malloc(DISK_READ_BYTES);
+    int error = buf ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
+    uint64_t pos = offset, end = length == DV_CAT_TO_END ? UINT64_MAX : offset + length;
+    while (!error && pos < end) {
+        size_t want = end - pos < DISK_READ_BYTES ? (size_t)(end - pos) : DISK_READ_BYTES;
+        ssize_t got = pread(fd, buf, want, (off_t)pos);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            error = dv_error_errno("reading %s", s->name);
+        else if (got == 0)
+            break;
+        else if ((error = fn(ctx, buf, (size_t)got)) >= 0)
+            pos += (uint64_t)got;
+    }
+    free(buf);
+    close(fd);
+    return error < 0 ? error : 0;
+}
+
+static int stream_side(void *ctx, dv_table_write_fn write, void *write_ctx)
+{
+    return read_range(ctx, 0, DV_CAT_TO_END, write, write_ctx);
+}
+
+int dv_filediff_table(dv_table_report *out, const dv_filediff_side *old_side,
+                      const dv_filediff_side *new_side, const dv_table_options *opts)
+{
+    dv_table_source a = {stream_side, (void *)old_side, old_side->name, old_side->size};
+    dv_table_source b = {stream_side, (void *)new_side, new_side->name, new_side->size};
+    return dv_table_diff(out, &a, &b, opts);
+}
+
+static int collect(void *ctx, const void *data, size_t len)
+{
+    return dv_buf_put(ctx, data, len);
+}
+
+static int looks_binary(const dv_buf *b)
+{
+    return memchr(b->ptr, '\0', b->len < TEXT_SNIFF_BYTES ? b->len : TEXT_SNIFF_BYTES) != NULL;
+}
+
+static int git_fail(const char *what)
+{
+    const git_error *e = git_error_last();
+    return dv_error_set(DV_ERROR, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int dv_filediff_text(dv_buf *out, int *result, const dv_filediff_side *old_side,
+                     const dv_filediff_side *new_side, const char *old_path, const char *new_path,
+                     uint64_t limit, int force_text)
+{
+    dv_buf a = DV_BUF_INIT, b = DV_BUF_INIT;
+    git_patch *patch = NULL;
+    git_buf text = {NULL, 0, 0};
+    int error = 0;
+    *result = DV_FILEDIFF_TEXT_BINARY;
+    if (!force_text) { /* git's test, on the first bytes alone */
+        if ((error = read_range(old_side, 0, TEXT_SNIFF_BYTES, collect, &a)) < 0 ||
+            (error = read_range(new_side, 0, TEXT_SNIFF_BYTES, collect, &b)) < 0)
+            goto done;
+        if (looks_binary(&a) || looks_binary(&b))
+            goto done;
+        dv_buf_clear(&a);
+        dv_buf_clear(&b);
+    }
+    *result = DV_FILEDIFF_TEXT_TOO_LARGE;
+    if (old_side->size > limit || new_side->size > limit)
+        goto done;
+    if ((error = read_range(old_side, 0, DV_CAT_TO_END, collect, &a)) < 0 ||
+        (error = read_range(new_side, 0, DV_CAT_TO_END, collect, &b)) < 0)
+        goto done;
+    git_diff_options opts;
+    if (git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION) < 0) {
+        error = git_fail("comparing the text");
+        goto done;
+    }
+    opts.context_lines = 3;
+    if (force_text)
+        opts.flags |= GIT_DIFF_FORCE_TEXT;
+    if (git_patch_from_buffers(&patch, a.ptr, a.len, old_path, b.ptr, b.len, new_path, &opts) < 0 ||
+        git_patch_to_buf(&text, patch) < 0) {
+        error = git_fail("comparing the text");
+        goto done;
+    }
+    *result = DV_FILEDIFF_TEXT_DONE;
+    if (text.size && dv_buf_put(out, text.ptr, text.size) < 0)
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+done:
+    git_buf_dispose(&text);
+    git_patch_free(patch);
+    dv_buf_release(&a);
+    dv_buf_release(&b);
+    return error;
+}

@@ -1,0 +1,49 @@
+/*
+ * filediff: what changed inside one modified file, read from the store (or the work
+ * tree): a table diff for CSV, TSV and JSON Lines, or a unified line diff of a text file
+ * under a size cap. Only the two files' bytes are read.
+ */
+#ifndef DV_FILEDIFF_H
+#define DV_FILEDIFF_H
+
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/object/hash.h"
+#include "core/table/tablediff.h"
+#include "storage/odb.h"
+
+#include <stdint.h>
+
+/** One version of a file: in the store (odb, id: its manifest) or on disk (disk_path). */
+typedef struct dv_filediff_side {
+    dv_odb *odb;
+    dv_oid id;
+    uint64_t size;
+    const char *disk_path; /* when set, the bytes are read from this file instead */
+    const char *name;      /* in messages: "data/x.csv (main)" */
+} dv_filediff_side;
+
+/** The table format a path's name says (.csv, .tsv/.tab, .jsonl/.ndjson, any case), or 0. */
+int dv_filediff_table_format(const char *path);
+
+/** The table diff of the two versions (dv_table_diff, streaming both from the store). */
+DV_NODISCARD int dv_filediff_table(dv_table_report *out, const dv_filediff_side *old_side,
+                                   const dv_filediff_side *new_side, const dv_table_options *opts);
+
+enum dv_filediff_text_result {
+    DV_FILEDIFF_TEXT_DONE = 0,  /* the patch is in out */
+    DV_FILEDIFF_TEXT_BINARY,    /* a side holds a NUL byte in its first 8000: not text */
+    DV_FILEDIFF_TEXT_TOO_LARGE, /* a side is larger than the limit */
+};
+
+/**
+ * A unified diff (three lines of context, git's format) of the two versions into out,
+ * through libgit2's buffer diff, when both are text (no NUL in their first 8000 bytes, or
+ * force_text) and each is at most limit bytes. *result says which. Errors: the store's,
+ * libgit2's, DV_ENOMEM.
+ */
+DV_NODISCARD int dv_filediff_text(dv_buf *out, int *result, const dv_filediff_side *old_side,
+                                  const dv_filediff_side *new_side, const char *old_path,
+                                  const char *new_path, uint64_t limit, int force_text);
+
+#endif
