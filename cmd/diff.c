@@ -133,17 +133,12 @@ static void json_side(dv_json *j, const char *key, const dv_diff_side *s)
 
 static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_content *c);
 
-static const char *status_word(const dv_diff_entry *e)
-{
-    return status_name(e->status);
-}
-
 /* One file of a Markdown report: its row in the files' table, its section when it has
  * content to show. */
 static void md_entry(diff_printer *p, const dv_diff_entry *e, const diff_content *c)
 {
     dv_buf *f = &p->md_files;
-    dv_buf_printf(f, "| `%s` | %s", e->path, status_word(e));
+    dv_buf_printf(f, "| `%s` | %s", e->path, status_name(e->status));
     if (e->old_path)
         dv_buf_printf(f, " from `%s`", e->old_path);
     dv_buf_puts(f, " | ");

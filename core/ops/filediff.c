@@ -3,15 +3,11 @@
 
 #include "core/ops/cat.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#define DISK_READ_BYTES (1u << 20)
 #define TEXT_SNIFF_BYTES 8000u
 
 static int ends_with(const char *path, const char *suffix)
@@ -35,29 +31,7 @@ int dv_filediff_table_format(const char *path)
 static int read_range(const dv_filediff_side *s, uint64_t offset, uint64_t length,
                       dv_cat_write_fn fn, void *ctx)
 {
-    if (!s->disk_path)
-        return dv_cat_object(s->odb, &s->id, s->size, s->name, offset, length, fn, ctx);
-    int fd = open(s->disk_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return dv_error_errno("opening %s", s->name);
-    char *buf = malloc(DISK_READ_BYTES);
-    int error = buf ? 0 : dv_error_set(DV_ENOMEM, "out of memory");
-    uint64_t pos = offset, end = length == DV_CAT_TO_END ? UINT64_MAX : offset + length;
-    while (!error && pos < end) {
-        size_t want = end - pos < DISK_READ_BYTES ? (size_t)(end - pos) : DISK_READ_BYTES;
-        ssize_t got = pread(fd, buf, want, (off_t)pos);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            error = dv_error_errno("reading %s", s->name);
-        else if (got == 0)
-            break;
-        else if ((error = fn(ctx, buf, (size_t)got)) >= 0)
-            pos += (uint64_t)got;
-    }
-    free(buf);
-    close(fd);
-    return error < 0 ? error : 0;
+    return dv_cat_object(s->odb, &s->id, s->size, s->name, offset, length, fn, ctx);
 }
 
 static int stream_side(void *ctx, dv_table_write_fn write, void *write_ctx)

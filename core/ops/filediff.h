@@ -1,7 +1,7 @@
 /*
- * filediff: what changed inside one modified file, read from the store (or the work
- * tree): a table diff for CSV, TSV and JSON Lines, or a unified line diff of a text file
- * under a size cap. Only the two files' bytes are read.
+ * filediff: what changed inside one modified file, read from the store: a table diff for CSV, TSV
+ * and JSON Lines, or a unified line diff of a text file under a size cap. Only the two files' bytes
+ * are read.
  */
 #ifndef DV_FILEDIFF_H
 #define DV_FILEDIFF_H
@@ -14,13 +14,12 @@
 
 #include <stdint.h>
 
-/** One version of a file: in the store (odb, id: its manifest) or on disk (disk_path). */
+/** One version of a file in the store: odb, id (its manifest), size. */
 typedef struct dv_filediff_side {
     dv_odb *odb;
     dv_oid id;
     uint64_t size;
-    const char *disk_path; /* when set, the bytes are read from this file instead */
-    const char *name;      /* in messages: "data/x.csv (main)" */
+    const char *name; /* in messages: "data/x.csv (main)" */
 } dv_filediff_side;
 
 /** The table format a path's name says (.csv, .tsv/.tab, .jsonl/.ndjson, any case), or 0. */
