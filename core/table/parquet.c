@@ -278,8 +278,9 @@ static int read_binary(reader *r, const uint8_t **ptr, size_t *len)
     if ((error = read_varint(r, &n)) < 0)
         return error;
     if (n > remaining(r)) {
+        size_t left = remaining(r);
         r->pos = start;
-        return corrupt(r, "truncated: a binary of %" PRIu64 " bytes has %zu left", n, remaining(r));
+        return corrupt(r, "truncated: a binary of %" PRIu64 " bytes has %zu left", n, left);
     }
     *ptr = r->p + r->pos;
     *len = (size_t)n;
@@ -311,9 +312,9 @@ static int read_list_header(reader *r, int *element_type, size_t *count)
         return corrupt(r, "a list of Thrift type %d", *element_type);
     }
     if (n > remaining(r)) {
+        size_t left = remaining(r);
         r->pos = start;
-        return corrupt(r, "a list of %" PRIu64 " elements has only %zu bytes left", n,
-                       remaining(r));
+        return corrupt(r, "a list of %" PRIu64 " elements has only %zu bytes left", n, left);
     }
     *count = (size_t)n;
     return 0;
@@ -433,9 +434,9 @@ static int skip(reader *r, int type, int in_collection)
             return corrupt(r, "a map of Thrift types %d and %d", key_type, value_type);
         }
         if (v > remaining(r) / 2) {
+            size_t left = remaining(r);
             r->pos = start;
-            return corrupt(r, "a map of %" PRIu64 " entries has only %zu bytes left", v,
-                           remaining(r));
+            return corrupt(r, "a map of %" PRIu64 " entries has only %zu bytes left", v, left);
         }
         if ((error = enter(r)) < 0)
             return error;
@@ -1760,7 +1761,8 @@ static int is_text(const uint8_t *p, size_t len)
     return 1;
 }
 
-/* The shortest %g text that reads back as the same value. */
+/* Whole numbers in full, others as the shortest %g text that reads back as the same
+ * value. */
 static void put_double(dv_buf *out, double v, int is_float)
 {
     char text[40];
@@ -1770,6 +1772,11 @@ static void put_double(dv_buf *out, double v, int is_float)
     }
     if (isinf(v)) {
         dv_buf_puts(out, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        /* a whole number is written whole: "10", not "1e+01" */
+        dv_buf_printf(out, "%.0f", v);
         return;
     }
     for (int precision = 1; precision <= 17; precision++) {
