@@ -1095,7 +1095,7 @@ static int read_schema(columns *out, reader *r, mark at, size_t footer_len)
             depth++;
             continue;
         }
-        if (path.len > name_bytes_max - name_bytes) {
+        if (path.len + 1 > name_bytes_max - name_bytes) {
             error =
                 inconsistent(r->name, "the column names take more than %zu bytes", name_bytes_max);
             goto done;
@@ -1529,7 +1529,8 @@ static int read_row_groups(dv_parquet_meta *out, columns *cols, reader *r, mark 
         size_t start = r->pos, n_chunks;
         if ((error = read_struct(r, row_group_field, &fields)) < 0)
             return error;
-        size_t end = r->pos;
+        /* where the row group ends, to go on from there after its columns */
+        mark end = {r->pos, r->depth};
         if (!fields.has_columns || !fields.has_num_rows || fields.num_rows < 0) {
             r->pos = start;
             return corrupt(r, "row group %zu has %s", g,
@@ -1559,8 +1560,7 @@ static int read_row_groups(dv_parquet_meta *out, columns *cols, reader *r, mark 
                                      r->name)) < 0)
                 return error;
         }
-        r->depth--;
-        r->pos = end;
+        seek(r, end);
     }
     r->depth--;
     if (rows != out->num_rows)

@@ -1379,3 +1379,29 @@ Test(parquet, a_chunk_without_metadata_leaves_its_column_without_statistics)
     dv_parquet_meta_release(&meta);
     dv_buf_release(&w.b);
 }
+
+Test(parquet, many_row_groups_do_not_count_as_nesting)
+{
+    uint8_t v[4];
+    tw w;
+    tw_two_leaves(&w, 200);
+    dv_buf_truncate(&w.b, w.b.len - 1); /* the row groups' list header, for 200 of them */
+    tw_byte(&w, 0xfc);
+    tw_varint(&w, 200);
+    for (int g = 0; g < 200; g++) {
+        le32(v, (uint32_t)g);
+        const stat_spec s = {v, v, 4, 4, NULL, NULL, 0, 0, 0, 0};
+        tw_row_group_begin(&w, 2);
+        tw_chunk(&w, DV_PARQUET_INT32, "a", 1, 1, &s);
+        tw_chunk(&w, DV_PARQUET_INT32, "b", 1, 1, &s);
+        tw_row_group_end(&w, 1);
+    }
+    tw_end(&w);
+    dv_parquet_meta meta;
+    assert_parses(&meta, &w);
+    cr_assert_eq(meta.n_row_groups, 200);
+    assert_min_max(&meta, "b", "0", "199");
+    cr_assert_eq(find_column(&meta, "a")->compressed_bytes, 200);
+    dv_parquet_meta_release(&meta);
+    dv_buf_release(&w.b);
+}
