@@ -47,9 +47,13 @@ typedef struct dv_parquet_column {
                             type over physical) */
     int has_null_count;  /* every row group gave one */
     uint64_t null_count; /* summed over row groups */
-    int has_min_max;     /* every row group gave a min and a max */
+    int has_min_max;     /* every row group with values gave a min and a max (a chunk of
+                            nulls alone needs none); never for types Parquet gives no order
+                            (int96, interval, geometries) nor when a bound is NaN */
     dv_buf min, max;     /* the least min and greatest max, plain-encoded bytes of the
-                            physical type, compared as the type orders them */
+                            physical type, compared as the type orders them (unsigned
+                            integers unsigned, decimals in byte arrays as signed big-endian,
+                            other byte arrays as unsigned bytes); empty without has_min_max */
     uint64_t compressed_bytes, uncompressed_bytes; /* summed over row groups */
 } dv_parquet_column;
 
@@ -77,16 +81,20 @@ DV_NODISCARD int dv_parquet_footer_length(uint32_t *out, const uint8_t tail[8], 
 
 /**
  * Decode the footer (the len bytes before the tail) into out, which must be
- * DV_PARQUET_META_INIT. DV_ECORRUPT "NAME: Parquet footer: WHAT" for anything that does not
- * decode or does not agree with itself (a schema whose children counts overrun it, a row
- * group with another number of columns than the schema's leaves, ...); DV_ENOMEM. On error
- * out is released.
+ * DV_PARQUET_META_INIT; out owns what it points to until dv_parquet_meta_release.
+ * DV_ECORRUPT "NAME: Parquet footer: WHAT" for anything that does not decode or does not
+ * agree with itself (a schema whose children counts overrun it, a row group with another
+ * number of columns than the schema's leaves, ...); DV_ENOMEM. On error out is released.
  */
 DV_NODISCARD int dv_parquet_meta_parse(dv_parquet_meta *out, const uint8_t *footer, size_t len,
                                        const char *name);
 
-/** Append a statistic's value (min or max of c) as text for people: numbers in decimal,
- *  strings as they are (invalid UTF-8 as hex), dates and timestamps in ISO 8601. */
+/** Append a statistic's value (min or max of c) as text for people, read by c's physical
+ *  type and type_name: numbers in decimal (doubles in the fewest digits that read back the
+ *  same), decimals scaled, "true"/"false", dates and timestamps in ISO 8601 with the
+ *  fraction of their unit (2024-03-01T12:34:56.789000), times as hh:mm:ss.fff, UUIDs in
+ *  8-4-4-4-12 hex, strings as they are when valid UTF-8 without NUL; anything else,
+ *  including bytes that do not fit the type, as "0x" and lowercase hex. 0 or DV_ENOMEM. */
 DV_NODISCARD int dv_parquet_value_format(dv_buf *out, const dv_parquet_column *c,
                                          const dv_buf *value);
 
