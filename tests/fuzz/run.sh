@@ -13,7 +13,8 @@
 #   --seconds N   fuzz each harness N seconds (default 20)
 #   --long        fuzz each harness 15 minutes
 #   name ...      only these harnesses (pointer, tree, manifest, pack_index,
-#                 pack_entry, config, s3_list, http_list, csv, jsonl); default all
+#                 pack_entry, config, s3_list, http_list, csv, jsonl,
+#                 parquet); default all
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
