@@ -17,10 +17,19 @@
 #define COUNTERS 64u
 #define COUNTER_SLOTS 256u
 #define NO_LINK 0xffu
-/* The exact set starts this small and doubles at half full; at its largest size (one slot
- * per value it can hold) it may fill up, Robin Hood ordering keeping probes short enough. */
+/*
+ * The exact set, open addressing with linear probing, never more than half full. It starts
+ * as whole hashes in SET_MIN_SLOTS slots, doubling up to SET_WIDE_MAX_SLOTS (128 KiB); past
+ * that it moves once to its last size, SET_NARROW_SLOTS of 32 bits each (512 KiB for
+ * DV_COLSTATS_EXACT_DISTINCT values): a slot keeps the hash's top 32 bits, and its place
+ * in the table 17 more (the low bits chose it), so two values are taken for one only when
+ * 32 bits agree between hashes met on one short probe — about 65536 * 1.5 / 2^32 = 2e-5
+ * for a whole set. That last table never grows again (the sketch comes next), so the bits
+ * it drops are never needed to place a hash anew.
+ */
 #define SET_MIN_SLOTS 64u
-#define SET_MAX_SLOTS DV_COLSTATS_EXACT_DISTINCT
+#define SET_WIDE_MAX_SLOTS 16384u
+#define SET_NARROW_SLOTS (2u * DV_COLSTATS_EXACT_DISTINCT)
 /* HyperLogLog: 2^14 registers of the rank of the 50 hash bits left after the index. */
 #define HLL_PRECISION 14u
 #define HLL_REGISTERS (1u << HLL_PRECISION)
@@ -43,8 +52,9 @@
 /*
  * Numbers are folded in a block at a time: the block's own mean and squared deviations (two
  * passes over values in cache), merged into the running ones by Chan, Golub and LeVeque's
- * update (Welford's, for a block of more than one value). The per-value work is a store, not
- * a division on a chain of dependent additions; the result is as accurate.
+ * update, which is Welford's for a block of many values instead of one. The per-value work
+ * is a store instead of a division on a chain of dependent additions, and the result is as
+ * accurate.
  */
 #define NUMBER_BLOCK 64u
 
@@ -78,12 +88,13 @@ struct dv_colstats {
     size_t n_block;
     double block[NUMBER_BLOCK];
 
-    /* Distinct values: the exact set of hashes (0 marks an empty slot, so a hash of 0 is
-     * kept as a flag), or once it overflows the HyperLogLog registers. */
+    /* Distinct values: the exact set, whole hashes in set or the top 32 bits of each in
+     * narrow_set (0 marks an empty slot, so a hash of 0 is kept as a flag), or once it
+     * overflows, the HyperLogLog registers. */
     uint64_t *set;
-    size_t set_mask; /* slots - 1 */
-    size_t set_len;  /* hashes in slots */
-    size_t set_room; /* set_len may grow to this before the set must grow */
+    size_t set_mask; /* slots of set - 1 */
+    uint32_t *narrow_set;
+    size_t set_len; /* hashes in slots */
     int set_has_zero;
     uint8_t *hll;
 
@@ -137,6 +148,7 @@ void dv_colstats_free(dv_colstats *stats)
         return;
     free(stats->sample);
     free(stats->set);
+    free(stats->narrow_set);
     free(stats->hll);
     free(stats);
 }
@@ -537,72 +549,76 @@ static uint64_t hll_estimate(const uint8_t *registers)
     return (uint64_t)llround(0.5 / log(2) * m * m / z);
 }
 
-static void set_update_room(dv_colstats *stats)
+/* What narrow_set keeps of hash (its top 32 bits; 0 is the empty slot, so it becomes 1). */
+static inline uint32_t narrow_key(uint64_t hash)
 {
-    size_t slots = stats->set ? stats->set_mask + 1 : 0;
-    if (slots == SET_MAX_SLOTS)
-        stats->set_room = SET_MAX_SLOTS - (size_t)stats->set_has_zero;
-    else
-        stats->set_room = slots / 2;
+    uint32_t key = (uint32_t)(hash >> 32);
+    return key ? key : 1;
 }
 
-/* Robin Hood placement from slot i, where hash (dist slots from its home) belongs: it takes
- * the place of the first entry nearer its own home, which moves on the same way. */
-static inline void set_place(uint64_t *set, size_t mask, uint64_t hash, size_t i, size_t dist)
+/* hll_add of a hash of which only narrow_key is known: the index is in it, and the rank
+ * when one of the 18 bits after the index is set; else it is at least 19, taken as 19
+ * (one hash in 2^18 moves its register by less than it should). */
+static void hll_add_narrow(uint8_t *registers, uint32_t key)
 {
-    for (;;) {
-        uint64_t entry = set[i];
-        size_t entry_dist;
-        if (!entry) {
-            set[i] = hash;
-            return;
-        }
-        entry_dist = (i - (size_t)entry) & mask;
-        if (entry_dist < dist) {
-            set[i] = hash;
-            hash = entry;
-            dist = entry_dist;
-        }
-        i = (i + 1) & mask;
-        dist++;
-    }
-}
-
-static void set_insert(uint64_t *set, size_t mask, uint64_t hash)
-{
-    size_t i = (size_t)hash & mask, dist = 0;
-    for (;;) {
-        uint64_t entry = set[i];
-        if (!entry || ((i - (size_t)entry) & mask) < dist)
-            break;
-        i = (i + 1) & mask;
-        dist++;
-    }
-    set_place(set, mask, hash, i, dist);
+    size_t index = key >> (32 - HLL_PRECISION);
+    uint32_t rest = key << HLL_PRECISION;
+    uint8_t rank = (uint8_t)(rest ? (unsigned)__builtin_clz(rest) + 1u : 32u - HLL_PRECISION + 1u);
+    if (rank > registers[index])
+        registers[index] = rank;
 }
 
 static int switch_to_hll(dv_colstats *stats, uint64_t hash)
 {
     uint8_t *registers = calloc(HLL_REGISTERS, 1);
+    assert(stats->narrow_set); /* the wide set holds far fewer than the limit */
     if (!registers)
         return dv_error_set(DV_ENOMEM, "out of memory for a distinct-value sketch");
-    for (size_t i = 0; i <= stats->set_mask; i++)
-        if (stats->set[i])
-            hll_add(registers, stats->set[i]);
+    for (size_t i = 0; i < SET_NARROW_SLOTS; i++)
+        if (stats->narrow_set[i])
+            hll_add_narrow(registers, stats->narrow_set[i]);
     if (stats->set_has_zero)
         hll_add(registers, 0);
     hll_add(registers, hash);
-    free(stats->set);
-    stats->set = NULL;
-    stats->set_len = stats->set_room = 0;
+    free(stats->narrow_set);
+    stats->narrow_set = NULL;
+    stats->set_len = 0;
     stats->hll = registers;
     return 0;
+}
+
+static void set_insert(uint64_t *set, size_t mask, uint64_t hash)
+{
+    size_t i = (size_t)hash & mask;
+    while (set[i])
+        i = (i + 1) & mask;
+    set[i] = hash;
+}
+
+static void narrow_set_insert(uint32_t *set, uint64_t hash)
+{
+    size_t i = (size_t)hash & (SET_NARROW_SLOTS - 1);
+    while (set[i])
+        i = (i + 1) & (SET_NARROW_SLOTS - 1);
+    set[i] = narrow_key(hash);
 }
 
 static int set_grow(dv_colstats *stats)
 {
     size_t old_slots = stats->set ? stats->set_mask + 1 : 0;
     size_t slots = old_slots ? old_slots * 2 : SET_MIN_SLOTS;
+    if (slots > SET_WIDE_MAX_SLOTS) {
+        uint32_t *narrow_set = calloc(SET_NARROW_SLOTS, sizeof(*narrow_set));
+        if (!narrow_set)
+            return dv_error_set(DV_ENOMEM, "out of memory for a distinct-value set");
+        for (size_t i = 0; i < old_slots; i++)
+            if (stats->set[i])
+                narrow_set_insert(narrow_set, stats->set[i]);
+        free(stats->set);
+        stats->set = NULL;
+        stats->narrow_set = narrow_set;
+        return 0;
+    }
     uint64_t *set = calloc(slots, sizeof(*set));
     if (!set)
         return dv_error_set(DV_ENOMEM, "out of memory growing a distinct-value set to %zu", slots);
@@ -612,24 +628,22 @@ static int set_grow(dv_colstats *stats)
     free(stats->set);
     stats->set = set;
     stats->set_mask = slots - 1;
-    set_update_room(stats);
     return 0;
 }
 
-/* hash is not in the set: make room for it, or switch to the sketch. */
+/* hash (not 0) is in neither set: make room for it, or switch to the sketch. */
 static int distinct_add_new(dv_colstats *stats, uint64_t hash)
 {
     int error;
     if (stats->set_len + (size_t)stats->set_has_zero == DV_COLSTATS_EXACT_DISTINCT)
         return switch_to_hll(stats, hash);
-    if (!hash) {
-        stats->set_has_zero = 1;
-        set_update_room(stats);
-        return 0;
-    }
-    if (stats->set_len >= stats->set_room && (error = set_grow(stats)) < 0)
+    if (!stats->narrow_set && (!stats->set || stats->set_len + 1 > (stats->set_mask + 1) / 2) &&
+        (error = set_grow(stats)) < 0)
         return error;
-    set_insert(stats->set, stats->set_mask, hash);
+    if (stats->narrow_set)
+        narrow_set_insert(stats->narrow_set, hash);
+    else
+        set_insert(stats->set, stats->set_mask, hash);
     stats->set_len++;
     return 0;
 }
@@ -640,26 +654,27 @@ static inline int distinct_add(dv_colstats *stats, uint64_t hash)
         hll_add(stats->hll, hash);
         return 0;
     }
-    if (!hash)
-        return stats->set_has_zero ? 0 : distinct_add_new(stats, hash);
-    if (stats->set) {
-        uint64_t *set = stats->set;
-        size_t mask = stats->set_mask, i = (size_t)hash & mask, dist = 0;
-        for (;;) {
-            uint64_t entry = set[i];
-            if (entry == hash)
-                return 0;
-            /* An entry nearer its home than hash would be means hash is absent. */
-            if (!entry || ((i - (size_t)entry) & mask) < dist)
-                break;
-            i = (i + 1) & mask;
-            dist++;
-        }
-        if (stats->set_len < stats->set_room) {
-            set_place(set, mask, hash, i, dist);
-            stats->set_len++;
+    if (!hash) {
+        if (stats->set_has_zero)
             return 0;
-        }
+        if (stats->set_len == DV_COLSTATS_EXACT_DISTINCT)
+            return switch_to_hll(stats, hash);
+        stats->set_has_zero = 1;
+        return 0;
+    }
+    if (stats->narrow_set) {
+        const uint32_t *set = stats->narrow_set;
+        uint32_t key = narrow_key(hash);
+        for (size_t i = (size_t)hash & (SET_NARROW_SLOTS - 1); set[i];
+             i = (i + 1) & (SET_NARROW_SLOTS - 1))
+            if (set[i] == key)
+                return 0;
+    } else if (stats->set) {
+        const uint64_t *set = stats->set;
+        size_t mask = stats->set_mask;
+        for (size_t i = (size_t)hash & mask; set[i]; i = (i + 1) & mask)
+            if (set[i] == hash)
+                return 0;
     }
     return distinct_add_new(stats, hash);
 }
