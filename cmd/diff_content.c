@@ -91,8 +91,8 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
         dv_buf_release(&new_name);
         return dv_error_set(DV_ENOMEM, "out of memory");
     }
-    dv_filediff_side a = {odb, e->old_side.id, e->old_side.size, old_name.ptr};
-    dv_filediff_side b = {odb, e->new_side.id, e->new_side.size, new_name.ptr};
+    dv_filediff_side a = {odb, e->old_side.id, e->old_side.size, old_name.ptr, -1, NULL};
+    dv_filediff_side b = {odb, e->new_side.id, e->new_side.size, new_name.ptr, -1, NULL};
     int error = 0, format = dv_filediff_table_format(e->path);
     if (format && !opts->force_text) {
         dv_table_options t = opts->table;

@@ -1,14 +1,18 @@
 /* filediff: what changed inside one modified file (filediff.h). */
 #include "core/ops/filediff.h"
 
+#include "core/base/wtfs.h"
 #include "core/ops/cat.h"
 
+#include <errno.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define TEXT_SNIFF_BYTES 8000u
+#define WORKTREE_READ_BYTES (1u << 20)
 
 static int ends_with(const char *path, const char *suffix)
 {
@@ -27,10 +31,43 @@ int dv_filediff_table_format(const char *path)
     return 0;
 }
 
+/* The bytes [offset, offset + length) of the work tree's file, cut at s->size. */
+static int read_worktree_range(const dv_filediff_side *s, uint64_t offset, uint64_t length,
+                               dv_cat_write_fn fn, void *ctx)
+{
+    int fd = -1, error = dv_wtfs_open_regular(&fd, s->wt_fd, s->wt_path);
+    if (error < 0)
+        return error;
+    uint64_t end = offset >= s->size           ? offset
+                   : s->size - offset > length ? offset + length
+                                               : s->size;
+    char *buf = malloc(WORKTREE_READ_BYTES);
+    if (!buf)
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+    while (!error && offset < end) {
+        size_t want = end - offset > WORKTREE_READ_BYTES ? WORKTREE_READ_BYTES : end - offset;
+        ssize_t got = pread(fd, buf, want, (off_t)offset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            error = dv_error_errno("cannot read %s", s->name);
+        else if (got == 0)
+            error = dv_error_set(
+                DV_ERROR, "%s: the file shrank while it was read; run the diff again", s->name);
+        else if ((error = fn(ctx, buf, (size_t)got)) >= 0)
+            offset += (uint64_t)got;
+    }
+    free(buf);
+    close(fd);
+    return error < 0 ? error : 0;
+}
+
 /* The bytes [offset, offset + length) of a side, through fn. */
 static int read_range(const dv_filediff_side *s, uint64_t offset, uint64_t length,
                       dv_cat_write_fn fn, void *ctx)
 {
+    if (s->wt_path)
+        return read_worktree_range(s, offset, length, fn, ctx);
     return dv_cat_object(s->odb, &s->id, s->size, s->name, offset, length, fn, ctx);
 }
 

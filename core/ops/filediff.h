@@ -1,7 +1,7 @@
 /*
- * filediff: what changed inside one modified file, read from the store: a table diff for CSV, TSV
- * and JSON Lines, or a unified line diff of a text file under a size cap. Only the two files' bytes
- * are read.
+ * filediff: what changed inside one modified file, each version read from the store or from the
+ * work tree: a table diff for CSV, TSV and JSON Lines, or a unified line diff of a text file under
+ * a size cap. Only the two files' bytes are read.
  */
 #ifndef DV_FILEDIFF_H
 #define DV_FILEDIFF_H
@@ -14,12 +14,18 @@
 
 #include <stdint.h>
 
-/** One version of a file in the store: odb, id (its manifest), size. */
+/**
+ * One version of a file: in the store (odb, id its manifest, size), or, when wt_path is not
+ * NULL, the work tree's regular file wt_path below the directory wt_fd, opened without
+ * following symlinks, of which size bytes are read (a file that shrank since is an error).
+ */
 typedef struct dv_filediff_side {
     dv_odb *odb;
     dv_oid id;
     uint64_t size;
     const char *name; /* in messages: "data/x.csv (main)" */
+    int wt_fd;
+    const char *wt_path;
 } dv_filediff_side;
 
 /** The table format a path's name says (.csv, .tsv/.tab, .jsonl/.ndjson, any case), or 0. */
