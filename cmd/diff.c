@@ -1,4 +1,5 @@
-/* dv diff: what changed in tracked data between two revisions, or a revision and git's index. */
+/* dv diff: what changed in tracked data between two revisions, or a revision and the work tree
+ * (or its pointer files). */
 #include "cmd/common.h"
 #include "cmd/diff_content.h"
 
@@ -16,7 +17,7 @@
 #include <string.h>
 
 typedef struct diff_options {
-    int name_status, stat, json, md, exit_code, quiet;
+    int name_status, stat, json, md, exit_code, quiet, cached;
     const char *key, *rows, *tolerance, *drift_threshold, *text_limit;
     int no_header, text;
 } diff_options;
@@ -46,13 +47,15 @@ static const cmd_option diff_option_table[] = {
     CMD_FLAG(diff_options, text, "text", 0, "compare every modified file as text"),
     CMD_VALUE(diff_options, text_limit, "text-limit", 0, "<bytes>",
               "show text diffs of files up to this size (default 1048576)", CMD_COMPLETE_NONE),
+    CMD_FLAG(diff_options, cached, "cached", 0,
+             "compare with the pointer files, not the work tree's data"),
     CMD_FLAG(diff_options, exit_code, "exit-code", 0, "exit 1 when there are differences"),
     CMD_FLAG(diff_options, quiet, "quiet", 'q', "print nothing; implies --exit-code"),
     CMD_OPTIONS_END,
 };
 
 const cmd_syntax cmd_diff_syntax = {
-    "usage: dv diff [--name-status | --stat | --json | --md] [--exit-code] [-q]\n"
+    "usage: dv diff [--name-status | --stat | --json | --md] [--cached] [--exit-code] [-q]\n"
     "               [--key <col>,...] [--rows <n>] [--tolerance <x>] [--no-header]\n"
     "               [--drift-threshold <psi>] [--text] [--text-limit <bytes>]\n"
     "               [<rev-a> [<rev-b>] | <rev-a>..<rev-b> | <rev-a>...<rev-b>] [--] [<path>...]\n"
@@ -60,8 +63,9 @@ const cmd_syntax cmd_diff_syntax = {
     "Show what changed in tracked data, file by file, inside tracked directories too:\n"
     "added, deleted, modified or renamed (the same content at a new path), with the\n"
     "sizes before and after. Two revisions compare the first with the second; one, it\n"
-    "with the pointer files staged in git; none, HEAD with them. A...B compares the\n"
-    "merge base of A and B with B. A subtree the same on both sides is not entered.\n"
+    "with the work tree's data; none, HEAD with the work tree's data (--cached: with\n"
+    "the pointer files instead). A...B compares the merge base of A and B with B. A\n"
+    "subtree the same on both sides is not entered.\n"
     "\n"
     "Inside a modified file: for CSV, TSV and JSON Lines, the rows added, removed and\n"
     "changed, schema changes, per-column statistics and drift; for text, a unified\n"
@@ -98,7 +102,7 @@ typedef struct diff_printer {
     int content; /* the form shows content */
     diff_content_options content_opts;
     dv_odb *odb;
-    const char *old_rev, *new_rev; /* NULL: HEAD, git's index */
+    const char *old_rev, *new_rev;
     int content_failed;
     /* with --md: the files' table and the details, printed after the summary */
     dv_buf md_files, md_details;
@@ -169,7 +173,10 @@ static int print_entry(void *ctx, const dv_diff_entry *e)
         return error;
     p->entry_new_known = 0;
     if (p->content && e->status != DV_DIFF_DELETED && e->new_side.kind == DV_KIND_FILE) {
-        error = dv_diff_new_bytes(&p->entry_new_bytes, p->odb, e);
+        /* a work-tree file not added yet has no manifest to count from */
+        error = e->new_side.in_worktree && !dv_odb_has(p->odb, &e->new_side.id)
+                    ? DV_ENOTFOUND
+                    : dv_diff_new_bytes(&p->entry_new_bytes, p->odb, e);
         if (error == DV_ENOMEM) {
             diff_content_release(&c);
             return error;
@@ -411,10 +418,10 @@ static int content_options(diff_printer *p, char **key_copy, const char **keys)
     return 0;
 }
 
-static void print_md(diff_printer *p, const dv_rev *a, const dv_rev *b, const dv_diff_summary *s)
+static void print_md(diff_printer *p, const dv_diff_summary *s)
 {
     uint64_t files = s->added + s->deleted + s->modified + s->renamed;
-    printf("### dv diff `%s` → `%s`\n\n", dv_rev_name(a), b ? dv_rev_name(b) : "index");
+    printf("### dv diff `%s` → `%s`\n\n", p->old_rev, p->new_rev);
     if (!files) {
         printf("No differences in tracked data.\n");
         return;
@@ -466,8 +473,10 @@ int cmd_diff(cmd_context *ctx)
         rc = cmd_fail(error);
         goto done;
     }
+    int worktree = !b && !opts->cached;
     p.old_rev = dv_rev_name(a);
-    p.new_rev = b ? dv_rev_name(b) : NULL;
+    p.new_rev = b ? dv_rev_name(b) : worktree ? "work tree" : "pointer files";
+    p.content_opts.worktree_fd = ctx->repo->workdir_fd;
     signal(SIGPIPE, SIG_IGN);
     if (opts->json) {
         dv_json_init(&j, &out);
@@ -479,16 +488,27 @@ int cmd_diff(cmd_context *ctx)
             dv_json_string(&j, dv_rev_name(b));
         else
             dv_json_null(&j);
+        dv_json_key(&j, "to_side");
+        dv_json_string(&j, b ? "revision" : worktree ? "worktree" : "pointers");
         dv_json_key(&j, "files");
         dv_json_array_begin(&j);
         p.json = &j;
     }
-    error = dv_diff(ctx->repo, a, b, (const char *const *)paths, (size_t)n_paths, print_entry, &p,
-                    &summary);
+    error = worktree ? dv_diff_worktree(ctx->repo, a, (const char *const *)paths, (size_t)n_paths,
+                                        print_entry, &p, &summary)
+                     : dv_diff(ctx->repo, a, b, (const char *const *)paths, (size_t)n_paths,
+                               print_entry, &p, &summary);
     if (error < 0) {
         rc = cmd_fail_at(error, b ? b : a);
         goto done;
     }
+    if (summary.not_checked_out)
+        fprintf(stderr,
+                "dv: note: %" PRIu64 " tracked path%s not checked out; compared as %s pointer "
+                "file%s say%s (run dv checkout)\n",
+                summary.not_checked_out, summary.not_checked_out == 1 ? " is" : "s are",
+                summary.not_checked_out == 1 ? "its" : "their",
+                summary.not_checked_out == 1 ? "" : "s", summary.not_checked_out == 1 ? "s" : "");
     if (opts->json) {
         dv_json_array_end(&j);
         json_summary(&j, &p, &summary);
@@ -504,7 +524,7 @@ int cmd_diff(cmd_context *ctx)
             rc = cmd_fail(dv_error_set(DV_ENOMEM, "out of memory"));
             goto done;
         }
-        print_md(&p, a, b, &summary);
+        print_md(&p, &summary);
     } else if (!opts->quiet && !opts->name_status) {
         print_summary(&p, &summary);
     }

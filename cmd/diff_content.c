@@ -70,11 +70,6 @@ static void show_value(dv_buf *out, const char *v, int md)
         dv_buf_putc(out, '`');
 }
 
-static const char *side_label(const char *rev, int which)
-{
-    return rev ? rev : which ? "index" : "HEAD";
-}
-
 int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, const char *old_rev,
                       const char *new_rev, const diff_content_options *opts)
 {
@@ -84,15 +79,17 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
         e->new_side.kind != DV_KIND_FILE || !dv_oid_cmp(&e->old_side.id, &e->new_side.id))
         return 0;
     dv_buf old_name = DV_BUF_INIT, new_name = DV_BUF_INIT;
-    dv_buf_printf(&old_name, "%s (%s)", e->path, side_label(old_rev, 0));
-    dv_buf_printf(&new_name, "%s (%s)", e->path, side_label(new_rev, 1));
+    dv_buf_printf(&old_name, "%s (%s)", e->path, old_rev);
+    dv_buf_printf(&new_name, "%s (%s)", e->path, new_rev);
     if (dv_buf_oom(&old_name) || dv_buf_oom(&new_name)) {
         dv_buf_release(&old_name);
         dv_buf_release(&new_name);
         return dv_error_set(DV_ENOMEM, "out of memory");
     }
     dv_filediff_side a = {odb, e->old_side.id, e->old_side.size, old_name.ptr, -1, NULL};
-    dv_filediff_side b = {odb, e->new_side.id, e->new_side.size, new_name.ptr, -1, NULL};
+    dv_filediff_side b = {
+        odb,          e->new_side.id,    e->new_side.size,
+        new_name.ptr, opts->worktree_fd, e->new_side.in_worktree ? e->path : NULL};
     int error = 0, format = dv_filediff_table_format(e->path);
     if (format && !opts->force_text) {
         dv_table_options t = opts->table;

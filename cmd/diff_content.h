@@ -26,6 +26,7 @@ typedef struct diff_content_options {
     dv_table_options table;
     uint64_t text_limit;
     int force_text;
+    int worktree_fd; /* the work tree, for new sides in_worktree */
 } diff_content_options;
 
 typedef struct diff_content {

@@ -2,13 +2,17 @@
 #include "core/ops/diff.h"
 
 #include "core/base/buf.h"
+#include "core/base/wtfs.h"
 #include "core/data/objread.h"
 #include "core/object/object.h"
 #include "core/object/oidset.h"
 #include "core/object/pointer.h"
+#include "core/repo/worktree.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DIFF_MAX_DEPTH 1024
 
@@ -31,12 +35,15 @@ typedef struct change {
 } change;
 
 typedef struct differ {
+    dv_repo *repo;
     dv_odb *odb;
+    dv_worktree *wt; /* the new side is the work tree's data */
     const char *const *filters;
     size_t n_filters;
     char *used; /* per filter: it names something on a side */
     change *changes;
     size_t n, alloc;
+    uint64_t not_checked_out;
 } differ;
 
 static void side_list_free(side_list *l)
@@ -99,7 +106,8 @@ static int read_side(differ *d, side_list *out, dv_repo *repo, dv_rev *rev)
 
 static dv_diff_side side_of(uint8_t mode, uint64_t size, const dv_oid *id)
 {
-    dv_diff_side s = {mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK : DV_KIND_FILE, mode, size, *id};
+    dv_diff_side s = {mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK : DV_KIND_FILE, mode, size, *id,
+                      0};
     return s;
 }
 
@@ -230,6 +238,117 @@ static int diff_item(differ *d, const char *path, uint8_t a_mode, const dv_oid *
     return error;
 }
 
+/* ---- the work tree as the new side ------------------------------------------------------ */
+
+static int diff_disk(differ *d, const char *path, uint8_t a_mode, const dv_oid *a_id,
+                     uint64_t a_size, const struct stat *st, unsigned depth);
+
+/* The directory relpath of the work tree against the tree a_id (NULL: none, all added). */
+static int diff_tree_disk(differ *d, const dv_oid *a_id, const char *relpath, unsigned depth)
+{
+    if (depth > DIFF_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT, "%s: directories nested more than %d deep", relpath,
+                            DIFF_MAX_DEPTH);
+    if (!wanted(d, relpath))
+        return 0;
+    dv_tree tree = DV_TREE_INIT;
+    dv_worktree_names names = DV_WORKTREE_NAMES_INIT;
+    dv_buf child = DV_BUF_INIT;
+    int error = a_id ? dv_tree_read(&tree, d->odb, a_id, relpath) : 0;
+    if (!error)
+        error = dv_worktree_list(&names, d->wt, relpath);
+    dv_worktree_walk walk = {0, 0};
+    const dv_tree_entry *e;
+    const char *name;
+    static const dv_oid none;
+    while (!error && dv_worktree_walk_next(&walk, &tree, &names, &e, &name)) {
+        if ((error = dv_worktree_child(&child, relpath, e ? e->name : name)) < 0)
+            break;
+        struct stat st;
+        if (name) {
+            int stat_errno = dv_worktree_name_stat(d->wt, &names, walk.name_index - 1, &st);
+            if (stat_errno == ENOENT) {
+                name = NULL; /* gone since the listing */
+            } else if (stat_errno) {
+                errno = stat_errno;
+                error = dv_error_errno("cannot stat %s", child.ptr);
+                break;
+            }
+        }
+        if (!name) {
+            if (e)
+                error = diff_item(d, child.ptr, e->mode, &e->id, e->size, 0, &none, 0, depth + 1);
+            continue;
+        }
+        error = diff_disk(d, child.ptr, e ? e->mode : 0, e ? &e->id : &none, e ? e->size : 0, &st,
+                          depth + 1);
+    }
+    dv_buf_release(&child);
+    dv_worktree_names_free(&names);
+    dv_tree_release(&tree);
+    return error;
+}
+
+/* path: a (mode a_mode, 0 when absent) against what the work tree holds there (st). */
+static int diff_disk(differ *d, const char *path, uint8_t a_mode, const dv_oid *a_id,
+                     uint64_t a_size, const struct stat *st, unsigned depth)
+{
+    static const dv_oid none;
+    if (!wanted(d, path) && !S_ISDIR(st->st_mode))
+        return 0;
+    if (S_ISDIR(st->st_mode)) {
+        if (a_mode == DV_MODE_DIR)
+            return diff_tree_disk(d, a_id, path, depth);
+        int error = a_mode ? diff_item(d, path, a_mode, a_id, a_size, 0, &none, 0, depth) : 0;
+        return error ? error : diff_tree_disk(d, NULL, path, depth);
+    }
+    dv_diff_side b = {0, 0, 0, {{0}}, 1};
+    int error;
+    if (S_ISREG(st->st_mode)) {
+        b.kind = DV_KIND_FILE;
+        b.mode = (st->st_mode & S_IXUSR) ? DV_MODE_EXEC : DV_MODE_FILE;
+        error = dv_worktree_file_id(&b.id, &b.size, d->wt, path, st);
+    } else if (S_ISLNK(st->st_mode)) {
+        b.kind = DV_KIND_SYMLINK;
+        b.mode = DV_MODE_SYMLINK;
+        error = dv_worktree_link_id(&b.id, &b.size, d->wt, path);
+    } else {
+        /* what dv add skips (a FIFO, a socket, a device) is not data */
+        return a_mode ? diff_item(d, path, a_mode, a_id, a_size, 0, &none, 0, depth) : 0;
+    }
+    if (error < 0)
+        return error;
+    if (a_mode == b.mode && !dv_oid_cmp(a_id, &b.id))
+        return 0;
+    if (a_mode && a_mode != DV_MODE_DIR) {
+        dv_diff_side a = side_of(a_mode, a_size, a_id);
+        return add_change(d, path, DV_DIFF_MODIFIED, &a, &b);
+    }
+    if (a_mode && (error = diff_item(d, path, a_mode, a_id, a_size, 0, &none, 0, depth)) < 0)
+        return error;
+    return add_change(d, path, DV_DIFF_ADDED, NULL, &b);
+}
+
+/* A tracked path of the work tree (its pointer p) against a. Data that is not in the work
+ * tree (never checked out) stands as its pointer file says. */
+static int diff_worktree_path(differ *d, const char *path, uint8_t a_mode, const dv_oid *a_id,
+                              uint64_t a_size, const dv_pointer *p)
+{
+    struct stat st;
+    int error = dv_wtfs_lstat(&st, d->repo->workdir_fd, path);
+    if (error == DV_ENOTFOUND) {
+        dv_error_clear();
+        d->not_checked_out++;
+        uint8_t mode = dv_pointer_mode(p);
+        if (a_mode == mode && !dv_oid_cmp(a_id, &p->oid))
+            return 0;
+        return diff_item(d, path, a_mode, a_id, a_size, mode, &p->oid, p->size, 0);
+    }
+    if (error < 0)
+        return error;
+    return diff_disk(d, path, a_mode, a_id, a_size, &st, 0);
+}
+
 static int cmp_change_path(const void *a, const void *b)
 {
     return strcmp(((const change *)a)->path, ((const change *)b)->path);
@@ -320,23 +439,23 @@ static int emit_all(differ *d, dv_diff_fn fn, void *ctx, dv_diff_summary *summar
     return error;
 }
 
-int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters, size_t n_filters,
-            dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+/* a against b, or against the work tree's data when d->wt is set. */
+static int diff_sides(differ *d, dv_rev *a, dv_rev *b, dv_diff_fn fn, void *ctx,
+                      dv_diff_summary *summary)
 {
-    differ d = {NULL, filters, n_filters, calloc(n_filters + 1, 1), NULL, 0, 0};
     side_list la = {0}, lb = {0};
     int error = 0;
     if (summary)
         memset(summary, 0, sizeof(*summary));
-    if (!d.used)
+    if (!d->used)
         return dv_error_set(DV_ENOMEM, "out of memory");
-    if ((error = dv_repo_odb(&d.odb, repo)) < 0 || (error = read_side(&d, &la, repo, a)) < 0 ||
-        (error = read_side(&d, &lb, repo, b)) < 0)
+    if ((error = dv_repo_odb(&d->odb, d->repo)) < 0 ||
+        (error = read_side(d, &la, d->repo, a)) < 0 || (error = read_side(d, &lb, d->repo, b)) < 0)
         goto done;
-    for (size_t i = 0; i < n_filters && !error; i++)
-        if (!d.used[i])
+    for (size_t i = 0; i < d->n_filters && !error; i++)
+        if (!d->used[i])
             error = dv_error_set(DV_EUSAGE, "%s is not tracked by dv on either side",
-                                 filters[i][0] ? filters[i] : ".");
+                                 d->filters[i][0] ? d->filters[i] : ".");
     static const dv_oid none;
     size_t i = 0, j = 0;
     while (!error && (i < la.n || j < lb.n)) {
@@ -346,25 +465,55 @@ int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters, siz
         uint8_t ma = cmp <= 0 ? dv_pointer_mode(&pa->ptr) : 0;
         uint8_t mb = cmp >= 0 ? dv_pointer_mode(&pb->ptr) : 0;
         const char *path = cmp <= 0 ? pa->path : pb->path;
-        if (!(ma && mb && ma == mb && !dv_oid_cmp(&pa->ptr.oid, &pb->ptr.oid)))
-            error = diff_item(&d, path, ma, ma ? &pa->ptr.oid : &none, ma ? pa->ptr.size : 0, mb,
-                              mb ? &pb->ptr.oid : &none, mb ? pb->ptr.size : 0, 0);
+        const dv_oid *a_id = ma ? &pa->ptr.oid : &none;
+        uint64_t a_size = ma ? pa->ptr.size : 0;
+        if (mb && d->wt)
+            error = diff_worktree_path(d, path, ma, a_id, a_size, &pb->ptr);
+        else if (!(ma && mb && ma == mb && !dv_oid_cmp(&pa->ptr.oid, &pb->ptr.oid)))
+            error = diff_item(d, path, ma, a_id, a_size, mb, mb ? &pb->ptr.oid : &none,
+                              mb ? pb->ptr.size : 0, 0);
         i += cmp <= 0;
         j += cmp >= 0;
     }
     if (!error)
-        error = pair_renames(&d);
+        error = pair_renames(d);
     if (!error)
-        error = emit_all(&d, fn, ctx, summary);
+        error = emit_all(d, fn, ctx, summary);
+    if (!error && summary)
+        summary->not_checked_out = d->not_checked_out;
 done:
-    for (size_t k = 0; k < d.n; k++) {
-        free(d.changes[k].path);
-        free(d.changes[k].old_path);
+    for (size_t k = 0; k < d->n; k++) {
+        free(d->changes[k].path);
+        free(d->changes[k].old_path);
     }
-    free(d.changes);
-    free(d.used);
+    free(d->changes);
+    free(d->used);
     side_list_free(&la);
     side_list_free(&lb);
+    return error;
+}
+
+int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters, size_t n_filters,
+            dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+{
+    differ d = {repo, NULL, NULL, filters, n_filters, calloc(n_filters + 1, 1), NULL, 0, 0, 0};
+    return diff_sides(&d, a, b, fn, ctx, summary);
+}
+
+int dv_diff_worktree(dv_repo *repo, dv_rev *a, const char *const *filters, size_t n_filters,
+                     dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+{
+    differ d = {repo, NULL, NULL, filters, n_filters, calloc(n_filters + 1, 1), NULL, 0, 0, 0};
+    dv_worktree_options wopts = {0};
+    int error = dv_worktree_open(&d.wt, repo, &wopts);
+    if (error < 0) {
+        free(d.used);
+        return error;
+    }
+    error = diff_sides(&d, a, NULL, fn, ctx, summary);
+    if (!error)
+        dv_worktree_remember(d.wt); /* what was hashed */
+    dv_worktree_free(d.wt);
     return error;
 }
 

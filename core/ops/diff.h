@@ -29,7 +29,9 @@ typedef struct dv_diff_side {
     int kind;     /* DV_KIND_FILE or DV_KIND_SYMLINK; 0 when absent */
     uint8_t mode; /* DV_MODE_* */
     uint64_t size;
-    dv_oid id; /* manifest, or the chunk holding a link target */
+    dv_oid id;       /* manifest, or the chunk holding a link target */
+    int in_worktree; /* the work tree's file: id computed, its manifest and chunks maybe not
+                        in the store */
 } dv_diff_side;
 
 typedef struct dv_diff_entry {
@@ -44,6 +46,7 @@ typedef struct dv_diff_summary {
     uint64_t bytes_added;          /* sizes of files added, and growth of those modified */
     uint64_t bytes_removed;        /* sizes of files deleted, and shrinkage of those modified */
     uint64_t old_bytes, new_bytes; /* of the files that differ, before and after */
+    uint64_t not_checked_out;      /* work-tree paths without data, taken as their pointers say */
 } dv_diff_summary;
 
 /** Called for each changed file in path order, lent for the call; < 0 stops the diff. */
@@ -59,6 +62,17 @@ typedef int (*dv_diff_fn)(void *ctx, const dv_diff_entry *entry);
  */
 DV_NODISCARD int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters,
                          size_t n_filters, dv_diff_fn fn, void *ctx, dv_diff_summary *summary);
+
+/**
+ * Compare tracked data at a with the work tree's data: the tracked paths are the pointer
+ * files staged in git, and what is below each is read from the work tree, each file's id
+ * from the stat cache or by hashing it (nothing is stored). A tracked path with no data in
+ * the work tree (not checked out) stands as its pointer says, counted in
+ * summary->not_checked_out. New sides carry in_worktree. Otherwise as dv_diff.
+ */
+DV_NODISCARD int dv_diff_worktree(dv_repo *repo, dv_rev *a, const char *const *filters,
+                                  size_t n_filters, dv_diff_fn fn, void *ctx,
+                                  dv_diff_summary *summary);
 
 /**
  * The bytes of entry's new version held in chunks its old version lacks, each chunk

@@ -362,15 +362,7 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
             error = 0;
         }
     }
-    /* Remember what was hashed, if no other command is busy with the repository. */
-    if (!repo->lock && dv_repo_lock(repo, NULL, NULL) == 0) {
-        dv_worktree_save_cache(w.wt);
-        dv_lock_release(repo->lock);
-        repo->lock = NULL;
-    } else if (repo->lock) {
-        dv_worktree_save_cache(w.wt);
-    }
-    dv_error_clear();
+    dv_worktree_remember(w.wt); /* what was hashed */
 done:
     for (size_t i = 0; i < n_pointers; i++)
         free(pointers[i]);

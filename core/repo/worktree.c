@@ -92,6 +92,19 @@ void dv_worktree_save_cache(dv_worktree *wt)
     }
 }
 
+void dv_worktree_remember(dv_worktree *wt)
+{
+    dv_repo *repo = wt->repo;
+    if (repo->lock) {
+        dv_worktree_save_cache(wt);
+    } else if (dv_repo_lock(repo, NULL, NULL) == 0) {
+        dv_worktree_save_cache(wt);
+        dv_lock_release(repo->lock);
+        repo->lock = NULL;
+    }
+    dv_error_clear();
+}
+
 int dv_worktree_save(dv_worktree *wt)
 {
     return dv_statcache_save(wt->cache, wt->cache_path.ptr);

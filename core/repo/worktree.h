@@ -125,5 +125,9 @@ DV_NODISCARD int dv_worktree_save(dv_worktree *wt);
 /** Save the stat cache as a cache: a failure (a full disk) only costs the next command a
  *  rehash, so it is dropped, and this thread's last error stays what it was. */
 void dv_worktree_save_cache(dv_worktree *wt);
+/** For a command that only reads: save the stat cache as a cache, under the repository's
+ *  lock (taken for the save when the command does not hold it), or not at all when another
+ *  command holds it. Clears this thread's last error. */
+void dv_worktree_remember(dv_worktree *wt);
 
 #endif

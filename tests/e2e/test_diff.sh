@@ -92,19 +92,70 @@ assert_exit 0 "$DV" diff --name-status "$a" "$b" -- sub
 assert_eq "$(cat "$T/want.txt")" "$(cat "$OUT")" "under sub, from data/"
 cd "$T/repo"
 
-step "one revision: against the staged pointer files; none: HEAD against them"
+step "one revision: against the work tree's data; none: HEAD against it; --cached: the pointers"
 assert_exit 0 "$DV" diff --exit-code
 assert_contains "$OUT" "no differences"
 assert_exit 1 "$DV" diff --exit-code "$(cat "$T/rec/3.commit")"
 assert_exit 1 "$DV" diff -q "$(cat "$T/rec/3.commit")"
 assert_empty "$OUT"
 gen_random data/new.bin 1234 77
-assert_exit 0 "$DV" add data
 assert_exit 1 "$DV" diff --exit-code --name-status
+assert_eq "A	data/new.bin" "$(cat "$OUT")" "an addition in the work tree, not added yet"
+assert_exit 0 "$DV" diff --cached --exit-code --name-status
+assert_empty "$OUT"
+assert_exit 0 "$DV" add data
+assert_exit 1 "$DV" diff --cached --exit-code --name-status
 assert_eq "A	data/new.bin" "$(cat "$OUT")" "a staged addition"
 assert_exit 0 "$DV" diff --json
 assert_eq "1234" "$(json_get "$OUT" 'j["files"][0]["new"]["size"]')" "its size"
-git reset -q --hard
+assert_eq "worktree" "$(json_get "$OUT" 'j["to_side"]')" "the new side is the work tree"
+assert_exit 0 "$DV" diff --cached --json
+assert_eq "pointers" "$(json_get "$OUT" 'j["to_side"]')" "the new side is the pointer files"
+
+step "the work tree's changes below a tracked directory, read from disk, nothing stored"
+store_before=$(find .dv/cache -type f | LC_ALL=C sort)
+gen_text data/a.csv 120 31
+chmod +x data/sub/d.bin
+rm "data/deep/er/e with space.txt"
+ln -s ../a.csv data/sub/link
+mkfifo data/sub/fifo
+printf '%s\t%s\n' "$(stat -c %s data/a.csv)" "$(sha_of data/a.csv)" >"$T/a.want"
+assert_exit 0 "$DV" diff --name-status
+assert_eq "$(printf 'M\tdata/a.csv\nD\tdata/deep/er/e with space.txt\nA\tdata/new.bin\nM\tdata/sub/d.bin\nA\tdata/sub/link')" \
+    "$(cat "$OUT")" "modified, deleted, added, a symlink, a mode change; the FIFO is not data"
+assert_exit 0 "$DV" diff --json -- data/a.csv data/sub
+"$PY" - "$OUT" "$T/a.want" <<'PYEOF' || fail "the work tree's sides are not what was written"
+import json, sys
+j = json.load(open(sys.argv[1]))
+size, sha = open(sys.argv[2]).read().split()
+f = {x["path"]: x for x in j["files"]}
+assert f["data/a.csv"]["new"]["size"] == int(size), f["data/a.csv"]
+assert f["data/a.csv"]["content"]["kind"] == "table", f["data/a.csv"]
+assert f["data/sub/d.bin"]["new"]["mode"] == "100755", f["data/sub/d.bin"]
+assert f["data/sub/d.bin"]["old"]["id"] == f["data/sub/d.bin"]["new"]["id"], "same content"
+assert f["data/sub/link"]["new"]["kind"] == "symlink", f["data/sub/link"]
+assert f["data/sub/link"]["new"]["size"] == len("../a.csv"), f["data/sub/link"]
+assert set(f) == {"data/a.csv", "data/sub/d.bin", "data/sub/link"}, sorted(f)
+print("ok")
+PYEOF
+ok "sizes, modes, kinds and the content of a modified table come from the work tree"
+assert_exit 0 "$DV" diff -- data/a.csv
+assert_match "$OUT" '^    csv: 100 → 120 rows'
+assert_eq "$store_before" "$(find .dv/cache -type f | LC_ALL=C sort)" "nothing was stored"
+rm data/sub/fifo data/sub/link
+chmod -x data/sub/d.bin
+"$DV" checkout -q -f data
+
+step "data never checked out stands as its pointer says, with a note"
+git commit -q -m "new.bin"
+mv data "$T/data-aside"
+assert_exit 0 "$DV" diff --exit-code --name-status
+assert_empty "$OUT"
+assert_contains "$ERR" "1 tracked path is not checked out"
+assert_exit 1 "$DV" diff --exit-code --name-status "$(cat "$T/rec/4.commit")"
+assert_eq "A	data/new.bin" "$(cat "$OUT")" "against the pointer's tree"
+mv "$T/data-aside" data
+git reset -q --hard HEAD~1
 assert_exit 0 "$DV" checkout -q -f
 
 step "A...B starts from the merge base"
