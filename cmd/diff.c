@@ -17,8 +17,8 @@
 #include <string.h>
 
 typedef struct diff_options {
-    int name_status, stat, json, md, exit_code, quiet, cached;
-    const char *key, *rows, *tolerance, *drift_threshold, *text_limit;
+    int name_status, stat, json, md, exit_code, quiet, cached, find_renames, find_copies;
+    const char *key, *rows, *tolerance, *drift_threshold, *text_limit, *rename_threshold;
     int no_header, text;
 } diff_options;
 
@@ -27,6 +27,7 @@ typedef struct diff_options {
 #define DEFAULT_EXAMPLE_ROWS 5
 #define DEFAULT_DRIFT_THRESHOLD 0.2
 #define DEFAULT_TEXT_LIMIT_BYTES (1u << 20)
+#define DEFAULT_RENAME_THRESHOLD 50
 
 static const cmd_option diff_option_table[] = {
     CMD_FLAG(diff_options, name_status, "name-status", 0,
@@ -47,6 +48,12 @@ static const cmd_option diff_option_table[] = {
     CMD_FLAG(diff_options, text, "text", 0, "compare every modified file as text"),
     CMD_VALUE(diff_options, text_limit, "text-limit", 0, "<bytes>",
               "show text diffs of files up to this size (default 1048576)", CMD_COMPLETE_NONE),
+    CMD_FLAG(diff_options, find_renames, "find-renames", 'M',
+             "a deleted and an added file sharing most chunks are a rename"),
+    CMD_VALUE(diff_options, rename_threshold, "rename-threshold", 0, "<percent>",
+              "share this much of the larger file for -M (default 50)", CMD_COMPLETE_NONE),
+    CMD_FLAG(diff_options, find_copies, "find-copies", 'C',
+             "look for copies' sources in the whole old side, not only changed files"),
     CMD_FLAG(diff_options, cached, "cached", 0,
              "compare with the pointer files, not the work tree's data"),
     CMD_FLAG(diff_options, exit_code, "exit-code", 0, "exit 1 when there are differences"),
@@ -56,13 +63,16 @@ static const cmd_option diff_option_table[] = {
 
 const cmd_syntax cmd_diff_syntax = {
     "usage: dv diff [--name-status | --stat | --json | --md] [--cached] [--exit-code] [-q]\n"
+    "               [-M] [--rename-threshold <percent>] [-C]\n"
     "               [--key <col>,...] [--rows <n>] [--tolerance <x>] [--no-header]\n"
     "               [--drift-threshold <psi>] [--text] [--text-limit <bytes>]\n"
     "               [<rev-a> [<rev-b>] | <rev-a>..<rev-b> | <rev-a>...<rev-b>] [--] [<path>...]\n"
     "\n"
     "Show what changed in tracked data, file by file, inside tracked directories too:\n"
-    "added, deleted, modified or renamed (the same content at a new path), with the\n"
-    "sizes before and after. Two revisions compare the first with the second; one, it\n"
+    "added, deleted, modified, renamed (the same content at a new path; with -M, mostly\n"
+    "the same chunks) or copied (content a changed file had; with -C, any file of the\n"
+    "old side), with the sizes before and after. Two revisions compare the first with the second; "
+    "one, it\n"
     "with the work tree's data; none, HEAD with the work tree's data (--cached: with\n"
     "the pointer files instead). A...B compares the merge base of A and B with B. A\n"
     "subtree the same on both sides is not entered.\n"
@@ -88,6 +98,8 @@ static const char *status_name(int status)
         return "deleted";
     case DV_DIFF_MODIFIED:
         return "modified";
+    case DV_DIFF_COPIED:
+        return "copied";
     default:
         return "renamed";
     }
@@ -145,8 +157,10 @@ static void md_entry(diff_printer *p, const dv_diff_entry *e, const diff_content
     dv_buf_printf(f, "| `%s` | %s", e->path, status_name(e->status));
     if (e->old_path)
         dv_buf_printf(f, " from `%s`", e->old_path);
+    if (e->old_path && e->similarity < 100)
+        dv_buf_printf(f, " (%u%% similar)", e->similarity);
     dv_buf_puts(f, " | ");
-    if (e->status == DV_DIFF_MODIFIED)
+    if (e->status == DV_DIFF_MODIFIED || (e->status == DV_DIFF_RENAMED && e->similarity < 100))
         dv_buf_printf(f, "%s → ", cmd_human_bytes(e->old_side.size));
     dv_buf_printf(
         f, "%s | ",
@@ -216,6 +230,10 @@ static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_conten
         }
         dv_json_key(j, "status");
         dv_json_string(j, status_name(e->status));
+        if (e->old_path) {
+            dv_json_key(j, "similarity");
+            dv_json_uint(j, e->similarity);
+        }
         json_side(j, "old", &e->old_side);
         json_side(j, "new", &e->new_side);
         if (p->entry_new_known) {
@@ -230,13 +248,14 @@ static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_conten
     const char *old = e->old_path ? cmd_quote_path(&p->quoted_old, e->old_path) : NULL;
     if (p->opts->name_status) {
         if (old)
-            printf("R\t%s\t%s\n", old, path);
+            printf("%c%03u\t%s\t%s\n", e->status, e->similarity, old, path);
         else
             printf("%c\t%s\n", e->status, path);
         return 0;
     }
     dv_buf_truncate(&p->sizes, 0);
-    if (e->status == DV_DIFF_MODIFIED) {
+    int changed = e->status == DV_DIFF_MODIFIED || (old && e->similarity < 100);
+    if (changed) {
         dv_buf_printf(&p->sizes, "%s", cmd_human_bytes(e->old_side.size));
         dv_buf_printf(&p->sizes, " → %s", cmd_human_bytes(e->new_side.size));
         if (e->old_side.mode != e->new_side.mode)
@@ -247,14 +266,17 @@ static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_conten
         dv_buf_puts(&p->sizes, cmd_human_bytes(e->status == DV_DIFF_DELETED ? e->old_side.size
                                                                             : e->new_side.size));
     }
-    if (p->entry_new_known && e->status == DV_DIFF_MODIFIED)
+    if (old && e->similarity < 100)
+        dv_buf_printf(&p->sizes, ", %u%% similar", e->similarity);
+    if (p->entry_new_known && changed)
         dv_buf_printf(&p->sizes, ", %s new", cmd_human_bytes(p->entry_new_bytes));
     if (dv_buf_oom(&p->sizes))
         return dv_error_set(DV_ENOMEM, "out of memory");
     if (p->opts->stat)
         printf(" %s%s%s | %s\n", old ? old : "", old ? " → " : "", path, p->sizes.ptr);
     else if (old)
-        printf("renamed:   %s → %s  (%s)\n", old, path, p->sizes.ptr);
+        printf("%-10s %s → %s  (%s)\n", e->status == DV_DIFF_COPIED ? "copied:" : "renamed:", old,
+               path, p->sizes.ptr);
     else
         printf("%-10s %s  (%s)\n",
                e->status == DV_DIFF_ADDED     ? "added:"
@@ -268,7 +290,7 @@ static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_conten
 
 static void print_summary(const diff_printer *p, const dv_diff_summary *s)
 {
-    uint64_t files = s->added + s->deleted + s->modified + s->renamed;
+    uint64_t files = s->added + s->deleted + s->modified + s->renamed + s->copied;
     if (!files) {
         printf("no differences\n");
         return;
@@ -276,6 +298,8 @@ static void print_summary(const diff_printer *p, const dv_diff_summary *s)
     printf("%" PRIu64 " file%s changed: %" PRIu64 " added, %" PRIu64 " modified, %" PRIu64
            " deleted, %" PRIu64 " renamed",
            files, files == 1 ? "" : "s", s->added, s->modified, s->deleted, s->renamed);
+    if (s->copied)
+        printf(", %" PRIu64 " copied", s->copied);
     printf(" (+%s", cmd_human_bytes(s->bytes_added));
     printf(", -%s)\n", cmd_human_bytes(s->bytes_removed));
     if (p->new_bytes_of_known && !p->new_bytes_unknown)
@@ -297,6 +321,8 @@ static void json_summary(dv_json *j, const diff_printer *p, const dv_diff_summar
     dv_json_uint(j, s->modified);
     dv_json_key(j, "renamed");
     dv_json_uint(j, s->renamed);
+    dv_json_key(j, "copied");
+    dv_json_uint(j, s->copied);
     dv_json_key(j, "bytes_added");
     dv_json_uint(j, s->bytes_added);
     dv_json_key(j, "bytes_removed");
@@ -418,17 +444,31 @@ static int content_options(diff_printer *p, char **key_copy, const char **keys)
     return 0;
 }
 
+/* -M and --rename-threshold into *out: 0 (off) or a percent from 1 to 100. */
+static int rename_threshold(unsigned *out, const diff_options *o)
+{
+    uint64_t percent = DEFAULT_RENAME_THRESHOLD;
+    int rc = parse_count(&percent, "rename-threshold", o->rename_threshold);
+    if (rc)
+        return rc;
+    if (percent < 1 || percent > 100)
+        return cmd_fail(
+            dv_error_set(DV_EUSAGE, "--rename-threshold wants a percent from 1 to 100"));
+    *out = o->find_renames || o->rename_threshold ? (unsigned)percent : 0;
+    return 0;
+}
+
 static void print_md(diff_printer *p, const dv_diff_summary *s)
 {
-    uint64_t files = s->added + s->deleted + s->modified + s->renamed;
+    uint64_t files = s->added + s->deleted + s->modified + s->renamed + s->copied;
     printf("### dv diff `%s` → `%s`\n\n", p->old_rev, p->new_rev);
     if (!files) {
         printf("No differences in tracked data.\n");
         return;
     }
     printf("| | files |\n|---|---:|\n| added | %" PRIu64 " |\n| modified | %" PRIu64
-           " |\n| deleted | %" PRIu64 " |\n| renamed | %" PRIu64 " |\n",
-           s->added, s->modified, s->deleted, s->renamed);
+           " |\n| deleted | %" PRIu64 " |\n| renamed | %" PRIu64 " |\n| copied | %" PRIu64 " |\n",
+           s->added, s->modified, s->deleted, s->renamed, s->copied);
     printf("| bytes added | %s |\n", cmd_human_bytes(s->bytes_added));
     printf("| bytes removed | %s |\n", cmd_human_bytes(s->bytes_removed));
     if (p->new_bytes_of_known && !p->new_bytes_unknown)
@@ -494,14 +534,20 @@ int cmd_diff(cmd_context *ctx)
         dv_json_array_begin(&j);
         p.json = &j;
     }
-    error = worktree ? dv_diff_worktree(ctx->repo, a, (const char *const *)paths, (size_t)n_paths,
-                                        print_entry, &p, &summary)
-                     : dv_diff(ctx->repo, a, b, (const char *const *)paths, (size_t)n_paths,
-                               print_entry, &p, &summary);
+    dv_diff_options diff_opts = {(const char *const *)paths, (size_t)n_paths, 0, opts->find_copies};
+    if ((rc = rename_threshold(&diff_opts.find_renames, opts)))
+        goto done;
+    error = worktree ? dv_diff_worktree(ctx->repo, a, &diff_opts, print_entry, &p, &summary)
+                     : dv_diff(ctx->repo, a, b, &diff_opts, print_entry, &p, &summary);
     if (error < 0) {
         rc = cmd_fail_at(error, b ? b : a);
         goto done;
     }
+    if (summary.similar_skipped)
+        fprintf(stderr,
+                "dv: note: renames by shared chunks were not looked for: the deleted "
+                "files have over %u chunks\n",
+                DV_DIFF_SIMILAR_MAX_CHUNKS);
     if (summary.not_checked_out)
         fprintf(stderr,
                 "dv: note: %" PRIu64 " tracked path%s not checked out; compared as %s pointer "
@@ -532,7 +578,8 @@ int cmd_diff(cmd_context *ctx)
         rc = cmd_fail(dv_error_errno("writing the diff"));
         goto done;
     }
-    uint64_t changed = summary.added + summary.deleted + summary.modified + summary.renamed;
+    uint64_t changed =
+        summary.added + summary.deleted + summary.modified + summary.renamed + summary.copied;
     rc = p.content_failed                              ? DV_EXIT_PARTIAL
          : (opts->exit_code || opts->quiet) && changed ? DV_EXIT_NO
                                                        : DV_EXIT_OK;

@@ -75,11 +75,13 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
 {
     memset(c, 0, sizeof(*c));
     c->patch = (dv_buf)DV_BUF_INIT;
-    if (!odb || !e || e->status != DV_DIFF_MODIFIED || e->old_side.kind != DV_KIND_FILE ||
-        e->new_side.kind != DV_KIND_FILE || !dv_oid_cmp(&e->old_side.id, &e->new_side.id))
+    if (!odb || !e || (e->status != DV_DIFF_MODIFIED && e->status != DV_DIFF_RENAMED) ||
+        e->old_side.kind != DV_KIND_FILE || e->new_side.kind != DV_KIND_FILE ||
+        !dv_oid_cmp(&e->old_side.id, &e->new_side.id))
         return 0;
     dv_buf old_name = DV_BUF_INIT, new_name = DV_BUF_INIT;
-    dv_buf_printf(&old_name, "%s (%s)", e->path, old_rev);
+    const char *old_path = e->old_path ? e->old_path : e->path;
+    dv_buf_printf(&old_name, "%s (%s)", old_path, old_rev);
     dv_buf_printf(&new_name, "%s (%s)", e->path, new_rev);
     if (dv_buf_oom(&old_name) || dv_buf_oom(&new_name)) {
         dv_buf_release(&old_name);
@@ -99,7 +101,7 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
         error = dv_filediff_table(&c->table, &a, &b, &t);
     } else {
         int result;
-        error = dv_filediff_text(&c->patch, &result, &a, &b, e->path, e->path, opts->text_limit,
+        error = dv_filediff_text(&c->patch, &result, &a, &b, old_path, e->path, opts->text_limit,
                                  opts->force_text);
         c->kind = result == DV_FILEDIFF_TEXT_DONE     ? DIFF_CONTENT_TEXT
                   : result == DV_FILEDIFF_TEXT_BINARY ? DIFF_CONTENT_BINARY

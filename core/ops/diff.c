@@ -32,6 +32,7 @@ typedef struct change {
     char *path, *old_path;
     int status;
     dv_diff_side old_side, new_side;
+    unsigned similarity;
 } change;
 
 typedef struct differ {
@@ -40,10 +41,13 @@ typedef struct differ {
     dv_worktree *wt; /* the new side is the work tree's data */
     const char *const *filters;
     size_t n_filters;
+    unsigned find_renames;
+    int find_copies;
     char *used; /* per filter: it names something on a side */
     change *changes;
     size_t n, alloc;
     uint64_t not_checked_out;
+    int similar_skipped;
 } differ;
 
 static void side_list_free(side_list *l)
@@ -106,8 +110,7 @@ static int read_side(differ *d, side_list *out, dv_repo *repo, dv_rev *rev)
 
 static dv_diff_side side_of(uint8_t mode, uint64_t size, const dv_oid *id)
 {
-    dv_diff_side s = {mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK : DV_KIND_FILE, mode, size, *id,
-                      0};
+    dv_diff_side s = {mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK : DV_KIND_FILE, mode, size, *id, 0};
     return s;
 }
 
@@ -398,6 +401,7 @@ static int pair_renames(differ *d)
             add->status = DV_DIFF_RENAMED;
             add->old_path = del->path;
             add->old_side = del->old_side;
+            add->similarity = 100;
             del->path = NULL;
             del->status = 0; /* folded into the rename */
             break;
@@ -405,6 +409,310 @@ static int pair_renames(differ *d)
     }
     free(added);
     return 0;
+}
+
+/* ---- copies ------------------------------------------------------------------------------ */
+
+/* Additions by (id, mode), for looking sources up. */
+static int cmp_addition(const void *a, const void *b)
+{
+    const change *x = *(const change *const *)a, *y = *(const change *const *)b;
+    int c = dv_oid_cmp(&x->new_side.id, &y->new_side.id);
+    return c                                      ? c
+           : x->new_side.mode != y->new_side.mode ? (x->new_side.mode < y->new_side.mode ? -1 : 1)
+                                                  : strcmp(x->path, y->path);
+}
+
+typedef struct copy_finder {
+    change **want; /* additions not paired yet, by (id, mode) */
+    size_t n_want, n_left;
+} copy_finder;
+
+/* The old side holds (mode, id) at path: the additions of that content are its copies. */
+static int copy_source(copy_finder *f, const char *path, uint8_t mode, uint64_t size,
+                       const dv_oid *id)
+{
+    size_t lo = 0, hi = f->n_want;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dv_oid_cmp(&f->want[mid]->new_side.id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < f->n_want && !dv_oid_cmp(&f->want[lo]->new_side.id, id); lo++) {
+        change *add = f->want[lo];
+        if (add->status != DV_DIFF_ADDED || add->new_side.mode != mode || add->old_path)
+            continue;
+        if (!(add->old_path = strdup(path)))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        add->status = DV_DIFF_COPIED;
+        add->old_side = side_of(mode, size, id);
+        add->similarity = 100;
+        f->n_left--;
+    }
+    return 0;
+}
+
+/* Every file of the tree id at path, as a copy source, until no addition is left. */
+static int copy_sources_below(differ *d, copy_finder *f, const dv_oid *id, const char *path,
+                              unsigned depth)
+{
+    if (depth > DIFF_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT, "%s: directories nested more than %d deep", path,
+                            DIFF_MAX_DEPTH);
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    int error = dv_tree_read(&tree, d->odb, id, path);
+    for (size_t i = 0; !error && f->n_left && i < tree.n_entries; i++) {
+        const dv_tree_entry *e = &tree.entries[i];
+        dv_buf_truncate(&child, 0);
+        if ((error = dv_buf_printf(&child, "%s/%s", path, e->name)) < 0)
+            break;
+        error = e->mode == DV_MODE_DIR ? copy_sources_below(d, f, &e->id, child.ptr, depth + 1)
+                                       : copy_source(f, child.ptr, e->mode, e->size, &e->id);
+    }
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    return error;
+}
+
+/* An addition (not of an empty file) whose content and mode a changed file had is a copy of
+ * it; with find_copies, one of content the old side holds anywhere, of the first such file
+ * in path order. */
+static int pair_copies(differ *d, const side_list *old_pointers)
+{
+    copy_finder f = {NULL, 0, 0};
+    for (size_t i = 0; i < d->n; i++)
+        f.n_want += d->changes[i].status == DV_DIFF_ADDED && d->changes[i].new_side.size;
+    if (!f.n_want)
+        return 0;
+    if (!(f.want = malloc(f.n_want * sizeof(*f.want))))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->changes[i].status == DV_DIFF_ADDED && d->changes[i].new_side.size)
+            f.want[k++] = &d->changes[i];
+    qsort(f.want, f.n_want, sizeof(*f.want), cmp_addition);
+    f.n_left = f.n_want;
+    int error = 0;
+    size_t n_changes = d->n;
+    for (size_t i = 0; !error && f.n_left && i < n_changes; i++) {
+        const change *c = &d->changes[i];
+        if (c->status != DV_DIFF_MODIFIED && c->status != DV_DIFF_DELETED &&
+            c->status != DV_DIFF_RENAMED)
+            continue;
+        if (c->old_side.kind && c->old_side.mode != DV_MODE_DIR)
+            error = copy_source(&f, c->old_path ? c->old_path : c->path, c->old_side.mode,
+                                c->old_side.size, &c->old_side.id);
+    }
+    for (size_t i = 0; !error && d->find_copies && f.n_left && i < old_pointers->n; i++) {
+        const side_pointer *sp = &old_pointers->items[i];
+        uint8_t mode = dv_pointer_mode(&sp->ptr);
+        error = mode == DV_MODE_DIR ? copy_sources_below(d, &f, &sp->ptr.oid, sp->path, 0)
+                                    : copy_source(&f, sp->path, mode, sp->ptr.size, &sp->ptr.oid);
+    }
+    free(f.want);
+    return error;
+}
+
+/* ---- renames by shared chunks ------------------------------------------------------------- */
+
+/* A chunk of a deleted file. */
+typedef struct old_chunk {
+    dv_oid id;
+    uint32_t file; /* index into the deleted files */
+    uint32_t len;
+} old_chunk;
+
+typedef struct chunk_list {
+    old_chunk *items;
+    size_t n, alloc;
+    uint32_t file;
+    int too_many;
+} chunk_list;
+
+static int cmp_old_chunk(const void *a, const void *b)
+{
+    const old_chunk *x = a, *y = b;
+    int c = dv_oid_cmp(&x->id, &y->id);
+    return c ? c : x->file < y->file ? -1 : x->file > y->file;
+}
+
+static int each_chunk(dv_odb *odb, const dv_oid *id, const char *path,
+                      int (*fn)(void *ctx, const dv_manifest_entry *chunk), void *ctx);
+
+static int collect_chunk(void *ctx, const dv_manifest_entry *chunk)
+{
+    chunk_list *l = ctx;
+    if (l->n == DV_DIFF_SIMILAR_MAX_CHUNKS) {
+        l->too_many = 1;
+        return 1; /* stop */
+    }
+    if (l->n == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 1024;
+        old_chunk *items = realloc(l->items, alloc * sizeof(*items));
+        if (!items)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        l->items = items;
+        l->alloc = alloc;
+    }
+    l->items[l->n++] = (old_chunk){chunk->id, l->file, chunk->len};
+    return 0;
+}
+
+/* The chunks of one file (sorted, each once) into l, from its manifest; 0 and nothing when
+ * the store lacks it. */
+static int file_chunks(chunk_list *l, dv_odb *odb, const change *c, int new_side)
+{
+    const dv_diff_side *side = new_side ? &c->new_side : &c->old_side;
+    size_t start = l->n;
+    if (side->kind != DV_KIND_FILE || !side->size || !dv_odb_has(odb, &side->id))
+        return 0;
+    int error = each_chunk(odb, &side->id, c->path, collect_chunk, l);
+    if (error == DV_ENOTFOUND) { /* a part of a manifest list is missing: leave it out */
+        dv_error_clear();
+        l->n = start;
+        return 0;
+    }
+    if (error < 0 || l->too_many)
+        return error < 0 ? error : 0;
+    qsort(l->items + start, l->n - start, sizeof(*l->items), cmp_old_chunk);
+    size_t kept = start;
+    for (size_t i = start; i < l->n; i++)
+        if (kept == start || dv_oid_cmp(&l->items[kept - 1].id, &l->items[i].id))
+            l->items[kept++] = l->items[i];
+    l->n = kept;
+    return 0;
+}
+
+typedef struct candidate {
+    unsigned score;
+    uint32_t added, deleted;
+} candidate;
+
+static int cmp_candidate(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->deleted != y->deleted)
+        return x->deleted < y->deleted ? -1 : 1;
+    return x->added < y->added ? -1 : x->added > y->added;
+}
+
+/* Deleted and added files left unpaired whose bytes are mostly in chunks both hold are
+ * renames, the best-scoring pairs first, each file in one pair at most. */
+static int pair_similar(differ *d)
+{
+    change **del = NULL, **add = NULL;
+    size_t n_del = 0, n_add = 0, n_cand = 0, alloc_cand = 0;
+    chunk_list old = {NULL, 0, 0, 0, 0}, mine = {NULL, 0, 0, 0, 0};
+    uint64_t *shared = NULL;
+    uint32_t *touched = NULL;
+    candidate *cand = NULL;
+    int error = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        change *c = &d->changes[i];
+        n_del += c->status == DV_DIFF_DELETED && c->old_side.kind == DV_KIND_FILE;
+        n_add += c->status == DV_DIFF_ADDED && c->new_side.kind == DV_KIND_FILE;
+    }
+    if (!n_del || !n_add || n_del > UINT32_MAX || n_add > UINT32_MAX)
+        return 0;
+    if (!(del = malloc(n_del * sizeof(*del))) || !(add = malloc(n_add * sizeof(*add))) ||
+        !(shared = calloc(n_del, sizeof(*shared))) ||
+        !(touched = malloc(n_del * sizeof(*touched)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    n_del = n_add = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        change *c = &d->changes[i];
+        if (c->status == DV_DIFF_DELETED && c->old_side.kind == DV_KIND_FILE)
+            del[n_del++] = c;
+        else if (c->status == DV_DIFF_ADDED && c->new_side.kind == DV_KIND_FILE)
+            add[n_add++] = c;
+    }
+    for (size_t j = 0; j < n_del && !error && !old.too_many; j++) {
+        old.file = (uint32_t)j;
+        error = file_chunks(&old, d->odb, del[j], 0);
+    }
+    if (error < 0)
+        goto done;
+    if (old.too_many) {
+        d->similar_skipped = 1;
+        goto done;
+    }
+    if (old.n > 1)
+        qsort(old.items, old.n, sizeof(*old.items), cmp_old_chunk);
+    for (size_t i = 0; i < n_add && !error; i++) {
+        mine.n = 0;
+        mine.too_many = 0;
+        if ((error = file_chunks(&mine, d->odb, add[i], 1)) < 0)
+            break;
+        size_t n_touched = 0;
+        for (size_t m = 0; m < mine.n; m++) {
+            size_t lo = 0, hi = old.n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (dv_oid_cmp(&old.items[mid].id, &mine.items[m].id) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (; lo < old.n && !dv_oid_cmp(&old.items[lo].id, &mine.items[m].id); lo++) {
+                uint32_t j = old.items[lo].file;
+                if (!shared[j])
+                    touched[n_touched++] = j;
+                shared[j] += mine.items[m].len;
+            }
+        }
+        for (size_t t = 0; t < n_touched; t++) {
+            uint32_t j = touched[t];
+            uint64_t larger = add[i]->new_side.size > del[j]->old_side.size ? add[i]->new_side.size
+                                                                            : del[j]->old_side.size;
+            uint64_t both = shared[j] < larger ? shared[j] : larger;
+            unsigned score = (unsigned)((double)both * 100.0 / (double)larger);
+            shared[j] = 0;
+            if (score < d->find_renames)
+                continue;
+            if (n_cand == alloc_cand) {
+                size_t alloc = alloc_cand ? alloc_cand * 2 : 64;
+                candidate *c = realloc(cand, alloc * sizeof(*c));
+                if (!c) {
+                    error = dv_error_set(DV_ENOMEM, "out of memory");
+                    goto done;
+                }
+                cand = c;
+                alloc_cand = alloc;
+            }
+            cand[n_cand++] = (candidate){score, (uint32_t)i, j};
+        }
+    }
+    if (error < 0)
+        goto done;
+    if (n_cand > 1)
+        qsort(cand, n_cand, sizeof(*cand), cmp_candidate);
+    for (size_t k = 0; k < n_cand; k++) {
+        change *a = add[cand[k].added], *r = del[cand[k].deleted];
+        if (a->status != DV_DIFF_ADDED || r->status != DV_DIFF_DELETED)
+            continue;
+        a->status = DV_DIFF_RENAMED;
+        a->old_path = r->path;
+        a->old_side = r->old_side;
+        a->similarity = cand[k].score;
+        r->path = NULL;
+        r->status = 0;
+    }
+done:
+    free(del);
+    free(add);
+    free(shared);
+    free(touched);
+    free(cand);
+    free(old.items);
+    free(mine.items);
+    return error;
 }
 
 static int emit_all(differ *d, dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
@@ -420,12 +728,14 @@ static int emit_all(differ *d, dv_diff_fn fn, void *ctx, dv_diff_summary *summar
     for (size_t i = 0; i < d->n && !error; i++) {
         const change *c = &d->changes[i];
         if (summary) {
-            uint64_t before = c->status == DV_DIFF_ADDED ? 0 : c->old_side.size;
+            uint64_t before =
+                c->status == DV_DIFF_ADDED || c->status == DV_DIFF_COPIED ? 0 : c->old_side.size;
             uint64_t after = c->status == DV_DIFF_DELETED ? 0 : c->new_side.size;
             summary->added += c->status == DV_DIFF_ADDED;
             summary->deleted += c->status == DV_DIFF_DELETED;
             summary->modified += c->status == DV_DIFF_MODIFIED;
             summary->renamed += c->status == DV_DIFF_RENAMED;
+            summary->copied += c->status == DV_DIFF_COPIED;
             summary->old_bytes += before;
             summary->new_bytes += after;
             if (after > before)
@@ -433,7 +743,8 @@ static int emit_all(differ *d, dv_diff_fn fn, void *ctx, dv_diff_summary *summar
             else
                 summary->bytes_removed += before - after;
         }
-        dv_diff_entry e = {c->path, c->old_path, c->status, c->old_side, c->new_side};
+        dv_diff_entry e = {c->path,     c->old_path, c->status,
+                           c->old_side, c->new_side, c->similarity};
         error = fn(ctx, &e);
     }
     return error;
@@ -477,10 +788,16 @@ static int diff_sides(differ *d, dv_rev *a, dv_rev *b, dv_diff_fn fn, void *ctx,
     }
     if (!error)
         error = pair_renames(d);
+    if (!error && d->find_renames)
+        error = pair_similar(d);
+    if (!error)
+        error = pair_copies(d, &la);
     if (!error)
         error = emit_all(d, fn, ctx, summary);
-    if (!error && summary)
+    if (!error && summary) {
         summary->not_checked_out = d->not_checked_out;
+        summary->similar_skipped = d->similar_skipped;
+    }
 done:
     for (size_t k = 0; k < d->n; k++) {
         free(d->changes[k].path);
@@ -493,17 +810,30 @@ done:
     return error;
 }
 
-int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const char *const *filters, size_t n_filters,
-            dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+static differ differ_of(dv_repo *repo, const dv_diff_options *opts)
 {
-    differ d = {repo, NULL, NULL, filters, n_filters, calloc(n_filters + 1, 1), NULL, 0, 0, 0};
+    differ d;
+    memset(&d, 0, sizeof(d));
+    d.repo = repo;
+    d.filters = opts->filters;
+    d.n_filters = opts->n_filters;
+    d.find_renames = opts->find_renames;
+    d.find_copies = opts->find_copies;
+    d.used = calloc(opts->n_filters + 1, 1);
+    return d;
+}
+
+int dv_diff(dv_repo *repo, dv_rev *a, dv_rev *b, const dv_diff_options *opts, dv_diff_fn fn,
+            void *ctx, dv_diff_summary *summary)
+{
+    differ d = differ_of(repo, opts);
     return diff_sides(&d, a, b, fn, ctx, summary);
 }
 
-int dv_diff_worktree(dv_repo *repo, dv_rev *a, const char *const *filters, size_t n_filters,
-                     dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
+int dv_diff_worktree(dv_repo *repo, dv_rev *a, const dv_diff_options *opts, dv_diff_fn fn,
+                     void *ctx, dv_diff_summary *summary)
 {
-    differ d = {repo, NULL, NULL, filters, n_filters, calloc(n_filters + 1, 1), NULL, 0, 0, 0};
+    differ d = differ_of(repo, opts);
     dv_worktree_options wopts = {0};
     int error = dv_worktree_open(&d.wt, repo, &wopts);
     if (error < 0) {

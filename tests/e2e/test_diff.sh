@@ -12,9 +12,11 @@ mv data/sub/c.bin data/sub/c-moved.bin
 record 4
 
 # expected OLD NEW: the name-status lines the recorded listings of commits OLD and NEW call
-# for: A, D, M by path and sha256; a deletion whose sha256 was added elsewhere is a rename.
+# for: A, D, M by path and sha256; a deletion whose sha256 was added elsewhere is a rename;
+# an addition whose sha256 (not an empty file's) a changed file had is a copy of it; with a
+# third argument -C, so is one whose sha256 any file of OLD had (the first such path).
 expected() {
-    "$PY" - "$T/rec/$1.files" "$T/rec/$2.files" <<'PYEOF'
+    "$PY" - "$T/rec/$1.files" "$T/rec/$2.files" "${3:-}" <<'PYEOF'
 import sys
 def load(p):
     return {l.split("\t")[0]: l.rstrip("\n").split("\t")[1:] for l in open(p) if l.strip()}
@@ -22,17 +24,24 @@ old, new = load(sys.argv[1]), load(sys.argv[2])
 added = {p for p in new if p not in old}
 deleted = {p for p in old if p not in new}
 out = []
-for p in sorted(old.keys() & new.keys()):
-    if old[p][1] != new[p][1]:
-        out.append("M\t" + p)
+modified = [p for p in sorted(old.keys() & new.keys()) if old[p][1] != new[p][1]]
+out += ["M\t" + p for p in modified]
 for d in sorted(deleted):
     twin = sorted(a for a in added if new[a][1] == old[d][1])
     if twin:
         added.discard(twin[0])
-        out.append("R\t%s\t%s" % (d, twin[0]))
+        out.append("R100\t%s\t%s" % (d, twin[0]))
     else:
         out.append("D\t" + d)
-out += ["A\t" + a for a in sorted(added)]
+changed = sorted(set(modified) | deleted)
+for a in sorted(added):
+    src = [p for p in changed if old[p][1] == new[a][1]]
+    if sys.argv[3] == "-C":
+        src += [p for p in sorted(old) if old[p][1] == new[a][1]]
+    if src and int(new[a][0]):
+        out.append("C100\t%s\t%s" % (src[0], a))
+    else:
+        out.append("A\t" + a)
 print("\n".join(sorted(out, key=lambda l: l.split("\t")[-1])))
 PYEOF
 }
@@ -178,5 +187,86 @@ rm -rf "$T/empty" && mkdir "$T/empty"
 assert_exit 5 env DV_CACHE_DIR="$T/empty" "$DV" diff "$(cat "$T/rec/1.commit")" HEAD
 assert_contains "$ERR" "is not in the store"
 assert_contains "$ERR" "dv fetch --rev"
+
+step "a rename with changes (-M) and a copy, in every output form"
+gen_random data/big.bin 3000000 40
+record 5
+mkdir -p data/moved
+# 100 bytes changed in the middle: at most two chunks (256 KiB each at most) differ, so the
+# two versions share at least 83% of their bytes
+"$PY" - data/big.bin data/moved/big.bin <<'PYEOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[1500000:1500100] = bytes(100)
+open(sys.argv[2], "wb").write(b)
+PYEOF
+rm data/big.bin
+cp data/sub/d.bin data/copy.bin
+gen_text data/a.csv 90 41
+rm data/sub/c-moved.bin
+gen_text data/new.txt 10 42
+record 6
+a=$(cat "$T/rec/5.commit")
+b=$(cat "$T/rec/6.commit")
+expected 5 6 >"$T/want.txt"
+assert_exit 0 "$DV" diff --name-status "$a" "$b"
+assert_eq "$(cat "$T/want.txt")" "$(cat "$OUT")" "without -M: a deletion and an addition"
+assert_contains "$OUT" "A	data/copy.bin"
+expected 5 6 -C >"$T/want.txt"
+assert_exit 0 "$DV" diff -C --name-status "$a" "$b"
+assert_eq "$(cat "$T/want.txt")" "$(cat "$OUT")" "with -C: the copy of an unchanged file"
+assert_contains "$OUT" "C100	data/sub/d.bin	data/copy.bin"
+assert_exit 0 "$DV" diff -M -C --name-status "$a" "$b"
+assert_match "$OUT" $'^R0(8[3-9]|9[0-9])\tdata/big.bin\tdata/moved/big.bin$'
+grep -v -e $'\tdata/big.bin$' -e $'\tdata/moved/big.bin$' "$T/want.txt" >"$T/want-m.txt"
+assert_eq "$(cat "$T/want-m.txt")" "$(grep -v $'\tdata/moved/big.bin$' "$OUT")" \
+    "with -M: the rest is the same"
+assert_exit 0 "$DV" diff -M -C --json "$a" "$b"
+"$PY" - "$OUT" "$T/rec/5.files" "$T/rec/6.files" <<'PYEOF' || fail "the JSON of -M does not match the record"
+import json, sys
+j = json.load(open(sys.argv[1]))
+def load(p):
+    return {l.split("\t")[0]: l.rstrip("\n").split("\t")[1:] for l in open(p) if l.strip()}
+old, new = load(sys.argv[2]), load(sys.argv[3])
+f = {x["path"]: x for x in j["files"]}
+assert sorted(f) == ["data/a.csv", "data/copy.bin", "data/moved/big.bin", "data/new.txt",
+                     "data/sub/c-moved.bin"], sorted(f)
+want = {"data/a.csv": "modified", "data/copy.bin": "copied", "data/moved/big.bin": "renamed",
+        "data/new.txt": "added", "data/sub/c-moved.bin": "deleted"}
+for p, st in want.items():
+    assert f[p]["status"] == st, (p, f[p]["status"])
+c, r = f["data/copy.bin"], f["data/moved/big.bin"]
+assert c["old_path"] == "data/sub/d.bin" and c["similarity"] == 100, c
+assert c["old"]["id"] == c["new"]["id"] and c["new"]["size"] == int(new["data/copy.bin"][0]), c
+assert r["old_path"] == "data/big.bin" and 83 <= r["similarity"] <= 99, r
+assert r["old"]["size"] == int(old["data/big.bin"][0]) == 3000000, r
+assert r["new"]["size"] == int(new["data/moved/big.bin"][0]) == 3000000, r
+assert r["old"]["id"] != r["new"]["id"], r
+assert f["data/sub/c-moved.bin"]["old"]["size"] == int(old["data/sub/c-moved.bin"][0])
+assert f["data/new.txt"]["new"]["size"] == int(new["data/new.txt"][0])
+assert "old_path" not in f["data/a.csv"] and "similarity" not in f["data/a.csv"]
+s = j["summary"]
+assert (s["added"], s["deleted"], s["modified"], s["renamed"], s["copied"]) == (1, 1, 1, 1, 1), s
+print("ok")
+PYEOF
+ok "statuses, sources, similarity and sizes match the record"
+assert_exit 0 "$DV" diff -MC --md "$a" "$b"
+assert_contains "$OUT" '| `data/copy.bin` | copied from `data/sub/d.bin` |'
+assert_match "$OUT" '^\| `data/moved/big.bin` \| renamed from `data/big.bin` \((8[3-9]|9[0-9])% similar\) \|'
+assert_contains "$OUT" '| `data/new.txt` | added |'
+assert_contains "$OUT" '| `data/sub/c-moved.bin` | deleted |'
+assert_contains "$OUT" '| `data/a.csv` | modified |'
+assert_contains "$OUT" '| copied | 1 |'
+assert_contains "$OUT" '| renamed | 1 |'
+assert_exit 0 "$DV" diff -M -C "$a" "$b"
+assert_match "$OUT" '^copied: +data/sub/d.bin → data/copy.bin  \('
+assert_match "$OUT" '^renamed: +data/big.bin → data/moved/big.bin  \(2.9 MiB → 2.9 MiB, (8[3-9]|9[0-9])% similar'
+assert_match "$OUT" '^5 files changed: 1 added, 1 modified, 1 deleted, 1 renamed, 1 copied'
+assert_exit 0 "$DV" diff -M -C --stat "$a" "$b"
+assert_contains "$OUT" ' data/sub/d.bin → data/copy.bin | '
+assert_exit 2 "$DV" diff --rename-threshold 101 "$a" "$b"
+assert_contains "$ERR" "--rename-threshold wants a percent from 1 to 100"
+assert_exit 0 "$DV" diff -C --rename-threshold 100 --name-status "$a" "$b"
+assert_eq "$(cat "$T/want.txt")" "$(cat "$OUT")" "at 100% the changed file is no rename"
 
 step "done"

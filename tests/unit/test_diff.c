@@ -123,7 +123,8 @@ Test(diff, a_subtree_equal_on_both_sides_is_never_read)
     got g = {0};
     dv_diff_summary s;
     cr_assert_eq(dv_rev_resolve(&head, repo, "HEAD"), 0);
-    cr_assert_eq(dv_diff(repo, head, NULL, NULL, 0, note, &g, &s), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, &s), 0,
+                 "%s", dv_error_last());
     cr_assert_eq(g.n, 2);
     cr_assert_str_eq(g.lines[0], "M data/f 10 12");
     cr_assert_str_eq(g.lines[1], "A data/g 0 5");
@@ -140,7 +141,8 @@ Test(diff, a_subtree_equal_on_both_sides_is_never_read)
     dv_oid t3 = make_tree(three, 2, 1);
     track_dir(&t3);
     g.n = 0;
-    cr_assert_eq(dv_diff(repo, head, NULL, NULL, 0, note, &g, NULL), DV_ENOTFOUND);
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, NULL),
+                 DV_ENOTFOUND);
     cr_assert(strstr(dv_error_last(), "data/big/"), "%s", dv_error_last());
     dv_rev_free(head);
 }
@@ -159,7 +161,8 @@ Test(diff, the_same_content_at_a_new_path_is_a_rename_and_paths_filter)
     got g = {0};
     dv_diff_summary s;
     cr_assert_eq(dv_rev_resolve(&head, repo, "HEAD"), 0);
-    cr_assert_eq(dv_diff(repo, head, NULL, NULL, 0, note, &g, &s), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, &s), 0,
+                 "%s", dv_error_last());
     cr_assert_eq(g.n, 2, "%d", g.n);
     cr_assert_str_eq(g.lines[0], "R data/f -> data/h 10 10");
     cr_assert_str_eq(g.lines[1], "D data/sub/a 40 0");
@@ -169,10 +172,52 @@ Test(diff, the_same_content_at_a_new_path_is_a_rename_and_paths_filter)
 
     const char *filters[] = {"data/sub"};
     g.n = 0;
-    cr_assert_eq(dv_diff(repo, head, NULL, filters, 1, note, &g, NULL), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){filters, 1, 0, 0}, note, &g, NULL), 0,
+                 "%s", dv_error_last());
     cr_assert_eq(g.n, 1);
     cr_assert_str_eq(g.lines[0], "D data/sub/a 40 0");
     const char *nothing[] = {"elsewhere"};
-    cr_assert_eq(dv_diff(repo, head, NULL, nothing, 1, note, &g, NULL), DV_EUSAGE);
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){nothing, 1, 0, 0}, note, &g, NULL),
+                 DV_EUSAGE);
+    dv_rev_free(head);
+}
+
+Test(diff, an_addition_of_a_changed_files_old_content_is_a_copy_and_c_searches_everything)
+{
+    /* "same" is unchanged; f changes; g gets f's old content, k gets same's, e is empty */
+    entry_spec one[] = {{"e0", DV_MODE_FILE, fake_id(7), 0},
+                        {"f", DV_MODE_FILE, fake_id(1), 10},
+                        {"same", DV_MODE_FILE, fake_id(5), 50}};
+    entry_spec two[] = {{"e0", DV_MODE_FILE, fake_id(7), 0},   {"e1", DV_MODE_FILE, fake_id(7), 0},
+                        {"f", DV_MODE_FILE, fake_id(2), 12},   {"g", DV_MODE_FILE, fake_id(1), 10},
+                        {"k", DV_MODE_EXEC, fake_id(5), 50},   {"l", DV_MODE_FILE, fake_id(5), 50},
+                        {"same", DV_MODE_FILE, fake_id(5), 50}};
+    dv_oid t1 = make_tree(one, 3, 1), t2 = make_tree(two, 7, 1);
+    track_dir(&t1);
+    sh("git commit -q -m one");
+    track_dir(&t2);
+    dv_rev *head = NULL;
+    got g = {0};
+    dv_diff_summary s;
+    cr_assert_eq(dv_rev_resolve(&head, repo, "HEAD"), 0);
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, &s), 0,
+                 "%s", dv_error_last());
+    cr_assert_eq(g.n, 5, "%d", g.n);
+    cr_assert_str_eq(g.lines[0], "A data/e1 0 0"); /* empty files are not copies */
+    cr_assert_str_eq(g.lines[1], "M data/f 10 12");
+    cr_assert_str_eq(g.lines[2], "C data/f -> data/g 10 10");
+    cr_assert_str_eq(g.lines[3], "A data/k 0 50"); /* same is unchanged: not looked at */
+    cr_assert_str_eq(g.lines[4], "A data/l 0 50");
+    cr_assert_eq(s.copied, 1);
+    cr_assert_eq(s.added, 3);
+    cr_assert_eq(s.bytes_added, 2 + 10 + 50 + 50);
+
+    g.n = 0;
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 1}, note, &g, &s), 0,
+                 "%s", dv_error_last());
+    cr_assert_eq(g.n, 5, "%d", g.n);
+    cr_assert_str_eq(g.lines[3], "A data/k 0 50"); /* the mode differs */
+    cr_assert_str_eq(g.lines[4], "C data/same -> data/l 50 50");
+    cr_assert_eq(s.copied, 2);
     dv_rev_free(head);
 }
