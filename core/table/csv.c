@@ -8,6 +8,7 @@
 #include "core/table/csv.h"
 
 #include "core/base/buf.h"
+#include "core/table/utf8.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -152,66 +153,6 @@ static inline const char *scan_quoted(const char *p, const char *end)
     return p;
 }
 
-/* Characters in [from, to): the bytes that are not UTF-8 continuation bytes. */
-static uint64_t count_chars(const char *from, const char *to)
-{
-    uint64_t continuations = 0;
-    const char *p = from;
-    for (; to - p >= 8; p += 8) {
-        uint64_t x = load_word(p);
-        continuations += (uint64_t)__builtin_popcountll(x & ~(x << 1) & HIGHS);
-    }
-    for (; p < to; p++)
-        continuations += ((unsigned char)*p & 0xC0) == 0x80;
-    return (uint64_t)(to - from) - continuations;
-}
-
-/* How long the UTF-8 character led by c is, or 0 for a byte no character starts with. */
-static size_t utf8_length(unsigned char c)
-{
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0)
-        return 2;
-    if (c < 0xF0)
-        return 3;
-    return c < 0xF5 ? 4 : 0;
-}
-
-/*
- * The length of the UTF-8 character at s (s[0] >= 0x80) when the avail bytes there hold all
- * of it and it is valid: no overlong form, no surrogate, nothing past U+10FFFF. 0 when the
- * bytes are a valid beginning of one but end too soon; -1 when they are not.
- */
-static int utf8_char(const unsigned char *s, size_t avail)
-{
-    size_t n = utf8_length(s[0]);
-    if (n == 0)
-        return -1;
-    unsigned char low = 0x80, high = 0xBF; /* the range of the second byte */
-    if (s[0] == 0xE0)
-        low = 0xA0; /* overlong below U+0800 */
-    else if (s[0] == 0xED)
-        high = 0x9F; /* U+D800..U+DFFF, the surrogates */
-    else if (s[0] == 0xF0)
-        low = 0x90; /* overlong below U+10000 */
-    else if (s[0] == 0xF4)
-        high = 0x8F; /* past U+10FFFF */
-    if (avail < 2)
-        return 0;
-    if (s[1] < low || s[1] > high)
-        return -1;
-    for (size_t i = 2; i < n; i++) {
-        if (i >= avail)
-            return 0;
-        if ((s[i] & 0xC0) != 0x80)
-            return -1;
-    }
-    return (int)n;
-}
-
 static int corrupt(dv_csv *csv, uint64_t line, uint64_t column, const char *what)
 {
     int error = dv_error_set(DV_ECORRUPT, "%s: line %llu, column %llu: %s", csv->name,
@@ -223,8 +164,8 @@ static int corrupt(dv_csv *csv, uint64_t line, uint64_t column, const char *what
 static uint64_t column_at(const dv_csv *csv, const piece *pc, const char *pos)
 {
     if (pc->line_start)
-        return 1 + count_chars(pc->line_start, pos);
-    return 1 + csv->line_chars + count_chars(pc->data, pos);
+        return 1 + dv_utf8_count(pc->line_start, pos);
+    return 1 + csv->line_chars + dv_utf8_count(pc->data, pos);
 }
 
 static int corrupt_at(dv_csv *csv, const piece *pc, const char *pos, const char *what)
@@ -400,10 +341,10 @@ static int read_piece(dv_csv *csv, const char *data, size_t len, dv_csv_record_f
 
     /* Finish what the last piece began. */
     if (csv->n_utf8_held) {
-        size_t need = utf8_length(csv->utf8_held[0]), held = csv->n_utf8_held;
+        size_t need = dv_utf8_length(csv->utf8_held[0]), held = csv->n_utf8_held;
         size_t take = need - held < len ? need - held : len;
         memcpy(csv->utf8_held + held, data, take);
-        int n = utf8_char(csv->utf8_held, held + take);
+        int n = dv_utf8_char(csv->utf8_held, held + take);
         if (n < 0)
             return corrupt(csv, csv->held_line, csv->held_column, "invalid UTF-8");
         p += take;
@@ -618,7 +559,7 @@ static int read_piece(dv_csv *csv, const char *data, size_t len, dv_csv_record_f
         continue;
 
     utf8 : {
-        int n = utf8_char((const unsigned char *)p, (size_t)(piece_end - p));
+        int n = dv_utf8_char((const unsigned char *)p, (size_t)(piece_end - p));
         if (n < 0)
             return corrupt_at(csv, &pc, p, "invalid UTF-8");
         if (n == 0) {
@@ -649,9 +590,9 @@ out_of_input:
         return error;
     if (pc.line_start) {
         csv->line_offset = csv->offset + (uint64_t)(pc.line_start - data);
-        csv->line_chars = count_chars(pc.line_start, piece_end);
+        csv->line_chars = dv_utf8_count(pc.line_start, piece_end);
     } else {
-        csv->line_chars += count_chars(data, piece_end);
+        csv->line_chars += dv_utf8_count(data, piece_end);
     }
     csv->offset += len;
     return 0;

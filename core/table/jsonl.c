@@ -9,6 +9,7 @@
 
 #include "core/base/buf.h"
 #include "core/base/text.h"
+#include "core/table/utf8.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -114,56 +115,6 @@ static inline const char *scan_string(const char *p, const char *end)
     return p;
 }
 
-/* Characters in [from, to): the bytes that are not UTF-8 continuation bytes. */
-static uint64_t count_chars(const char *from, const char *to)
-{
-    uint64_t continuations = 0;
-    const char *p = from;
-    for (; to - p >= 8; p += 8) {
-        uint64_t x = load_word(p);
-        continuations += (uint64_t)__builtin_popcountll(x & ~(x << 1) & HIGHS);
-    }
-    for (; p < to; p++)
-        continuations += ((unsigned char)*p & 0xC0) == 0x80;
-    return (uint64_t)(to - from) - continuations;
-}
-
-/*
- * The length of the valid UTF-8 character at s (s[0] >= 0x80) within avail bytes: no
- * overlong form, no surrogate, nothing past U+10FFFF; 0 if it is not one. (The same
- * check as csv.c's, which also needs to know of characters cut by the end of a piece.)
- */
-static size_t utf8_char(const unsigned char *s, size_t avail)
-{
-    size_t n;
-    unsigned char low = 0x80, high = 0xBF; /* the range of the second byte */
-    if (s[0] < 0xC2)
-        return 0;
-    if (s[0] < 0xE0) {
-        n = 2;
-    } else if (s[0] < 0xF0) {
-        n = 3;
-        if (s[0] == 0xE0)
-            low = 0xA0; /* overlong below U+0800 */
-        else if (s[0] == 0xED)
-            high = 0x9F; /* U+D800..U+DFFF, the surrogates */
-    } else if (s[0] < 0xF5) {
-        n = 4;
-        if (s[0] == 0xF0)
-            low = 0x90; /* overlong below U+10000 */
-        else if (s[0] == 0xF4)
-            high = 0x8F; /* past U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < low || s[1] > high)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 static int corrupt(dv_jsonl *jsonl, uint64_t column, const char *what)
 {
     int error = dv_error_set(DV_ECORRUPT, "%s: line %llu, column %llu: %s", jsonl->name,
@@ -173,14 +124,14 @@ static int corrupt(dv_jsonl *jsonl, uint64_t column, const char *what)
 
 static int fail_at(parser *ps, const char *pos, const char *what)
 {
-    return corrupt(ps->jsonl, 1 + count_chars(ps->start, pos), what);
+    return corrupt(ps->jsonl, 1 + dv_utf8_count(ps->start, pos), what);
 }
 
 /* What is at pos is not what the grammar wants there: say so, or that it is not UTF-8. */
 static int unexpected(parser *ps, const char *pos, const char *what)
 {
     if (pos < ps->end && (unsigned char)*pos >= 0x80 &&
-        !utf8_char((const unsigned char *)pos, (size_t)(ps->end - pos)))
+        dv_utf8_char((const unsigned char *)pos, (size_t)(ps->end - pos)) <= 0)
         return fail_at(ps, pos, "invalid UTF-8");
     return fail_at(ps, pos, what);
 }
@@ -315,11 +266,11 @@ static int parse_string(parser *ps, dv_buf *unescaped, dv_buf *as_written)
         } else if (c < 0x20) {
             return fail_at(ps, p, "control character in a string");
         } else {
-            size_t n = utf8_char((const unsigned char *)p, (size_t)(end - p));
-            if (!n)
+            int n = dv_utf8_char((const unsigned char *)p, (size_t)(end - p));
+            if (n <= 0) /* a line holds whole characters: one cut short is invalid too */
                 return fail_at(ps, p, "invalid UTF-8");
             if (unescaped)
-                dv_buf_put(unescaped, p, n);
+                dv_buf_put(unescaped, p, (size_t)n);
             p += n;
         }
     }
@@ -700,7 +651,7 @@ static int too_long(dv_jsonl *jsonl, const char *kept, size_t n_kept, const char
     /* the column of the character the first byte past the limit is in; n_kept bytes of the
      * line are in kept, and data holds more than the rest up to the limit */
     const size_t from_data = DV_JSONL_LINE_MAX_BYTES - n_kept + 1;
-    uint64_t chars = count_chars(kept, kept + n_kept) + count_chars(data, data + from_data);
+    uint64_t chars = dv_utf8_count(kept, kept + n_kept) + dv_utf8_count(data, data + from_data);
     if (jsonl->line == 1) {
         unsigned char first[3];
         for (size_t i = 0; i < 3; i++)
