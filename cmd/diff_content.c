@@ -619,7 +619,7 @@ static void md_stats_cell(dv_buf *out, const dv_colstats_summary *s)
                   s->distinct_estimated ? "~" : "", count(s->distinct));
     if (s->numeric)
         dv_buf_printf(out, ", %.6g…%.6g, mean %.6g, sd %.6g", s->min, s->max, s->mean, s->stddev);
-    else if (s->n_top)
+    else if (s->n_top && s->top[0].count > 1) /* when every value is distinct, none is "top" */
         dv_buf_printf(out, ", top `%.*s` (%s)", (int)(s->top[0].len > 40 ? 40 : s->top[0].len),
                       s->top[0].ptr, count(s->top[0].count));
 }
