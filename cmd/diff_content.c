@@ -2,6 +2,7 @@
 #include "cmd/diff_content.h"
 
 #include "core/base/error.h"
+#include "cmd/common.h"
 #include "core/object/pointer.h"
 
 #include <inttypes.h>
@@ -75,6 +76,7 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
 {
     memset(c, 0, sizeof(*c));
     c->patch = (dv_buf)DV_BUF_INIT;
+    c->parquet = (dv_pqdiff_report)DV_PQDIFF_REPORT_INIT;
     if (!odb || !e || (e->status != DV_DIFF_MODIFIED && e->status != DV_DIFF_RENAMED) ||
         e->old_side.kind != DV_KIND_FILE || e->new_side.kind != DV_KIND_FILE ||
         !dv_oid_cmp(&e->old_side.id, &e->new_side.id))
@@ -93,7 +95,12 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
         odb,          e->new_side.id,    e->new_side.size,
         new_name.ptr, opts->worktree_fd, e->new_side.in_worktree ? e->path : NULL};
     int error = 0, format = dv_filediff_table_format(e->path);
-    if (format && !opts->force_text) {
+    if (!opts->force_text && dv_filediff_is_parquet(e->path)) {
+        c->kind = DIFF_CONTENT_PARQUET;
+        if ((error = dv_filediff_parquet(&c->parquet.old_meta, &a)) >= 0 &&
+            (error = dv_filediff_parquet(&c->parquet.new_meta, &b)) >= 0)
+            error = dv_pqdiff_compare(&c->parquet);
+    } else if (format && !opts->force_text) {
         dv_table_options t = opts->table;
         t.format = format;
         c->format = format;
@@ -123,6 +130,7 @@ int diff_content_read(diff_content *c, dv_odb *odb, const dv_diff_entry *e, cons
 void diff_content_release(diff_content *c)
 {
     dv_table_report_release(&c->table);
+    dv_pqdiff_release(&c->parquet);
     dv_buf_release(&c->patch);
     free(c->message);
     memset(c, 0, sizeof(*c));
@@ -252,6 +260,270 @@ static void drift_text(dv_buf *out, const dv_table_column *c, int md)
         dv_buf_puts(out, " over its most frequent values");
 }
 
+static void json_string_or_null(dv_json *j, const char *s);
+
+/* ---- Parquet footers ------------------------------------------------------------------ */
+
+/* A column's min (or max) for people, escaped and cut as cells are; "–" without one. */
+static void pq_value(dv_buf *out, const dv_parquet_column *col, int max, int md)
+{
+    if (!col->has_min_max) {
+        dv_buf_puts(out, "–");
+        return;
+    }
+    dv_buf v = DV_BUF_INIT;
+    if (dv_parquet_value_format(&v, col, max ? &col->max : &col->min) < 0 || dv_buf_oom(&v))
+        dv_buf_puts(out, "?");
+    else
+        show_value(out, v.ptr, md);
+    dv_buf_release(&v);
+}
+
+static void pq_nulls(dv_buf *out, const dv_parquet_column *col)
+{
+    dv_buf_puts(out, col->has_null_count ? count(col->null_count) : "?");
+}
+
+/* What a column's footers say on one side: "double, 11 nulls, 0.5 … 499.5, 4.1 KiB". */
+static void pq_column_text(dv_buf *out, const dv_parquet_column *col, int md)
+{
+    dv_buf_printf(out, "%s%s, ", col->type_name,
+                  col->repetition == DV_PARQUET_REPEATED ? " (repeated)" : "");
+    pq_nulls(out, col);
+    dv_buf_puts(out, " nulls, ");
+    pq_value(out, col, 0, md);
+    dv_buf_puts(out, " … ");
+    pq_value(out, col, 1, md);
+    dv_buf_printf(out, ", %s", cmd_human_bytes(col->compressed_bytes));
+}
+
+static int pq_value_eq(const dv_parquet_column *a, const dv_parquet_column *b, int max)
+{
+    const dv_buf *x = max ? &a->max : &a->min, *y = max ? &b->max : &b->min;
+    return a->has_min_max == b->has_min_max && x->len == y->len &&
+           (!x->len || !memcmp(x->ptr, y->ptr, x->len));
+}
+
+/* What moved between a column's two footers: "nulls 11 → 16; max 499.5 → 749.5; ...". */
+static void pq_changes_text(dv_buf *out, const dv_parquet_column *a, const dv_parquet_column *b,
+                            int md)
+{
+    size_t start = out->len;
+    if (a->has_null_count != b->has_null_count || a->null_count != b->null_count) {
+        dv_buf_puts(out, "nulls ");
+        pq_nulls(out, a);
+        dv_buf_puts(out, " → ");
+        pq_nulls(out, b);
+    }
+    for (int max = 0; max < 2; max++)
+        if (!pq_value_eq(a, b, max)) {
+            dv_buf_printf(out, "%s%s ", out->len > start ? "; " : "", max ? "max" : "min");
+            pq_value(out, a, max, md);
+            dv_buf_puts(out, " → ");
+            pq_value(out, b, max, md);
+        }
+    if (a->compressed_bytes != b->compressed_bytes)
+        dv_buf_printf(out, "%s%s → %s stored", out->len > start ? "; " : "",
+                      cmd_human_bytes(a->compressed_bytes), cmd_human_bytes(b->compressed_bytes));
+}
+
+static const char *pq_repetition(int repetition)
+{
+    return repetition == DV_PARQUET_REQUIRED   ? "required"
+           : repetition == DV_PARQUET_OPTIONAL ? "optional"
+                                               : "repeated";
+}
+
+/* The schema changes, or nothing: "added flag (boolean); removed x; id int32 → int64". */
+static int pq_schema_text(dv_buf *out, const dv_pqdiff_report *r, int md)
+{
+    const char *q = md ? "`" : "";
+    size_t start = out->len;
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_pqdiff_column *c = &r->columns[i];
+        const char *sep = out->len > start ? "; " : "";
+        if (c->status == DV_PQDIFF_ADDED)
+            dv_buf_printf(out, "%sadded %s%s%s (%s)", sep, q, c->new_col->name, q,
+                          c->new_col->type_name);
+        else if (c->status == DV_PQDIFF_REMOVED)
+            dv_buf_printf(out, "%sremoved %s%s%s", sep, q, c->old_col->name, q);
+        else if (c->status == DV_PQDIFF_TYPE_CHANGED) {
+            dv_buf_printf(out, "%s%s%s%s %s → %s", sep, q, c->new_col->name, q,
+                          c->old_col->type_name, c->new_col->type_name);
+            if (c->old_col->repetition != c->new_col->repetition)
+                dv_buf_printf(out, " (%s → %s)", pq_repetition(c->old_col->repetition),
+                              pq_repetition(c->new_col->repetition));
+        }
+    }
+    if (r->reordered)
+        dv_buf_printf(out, "%scolumns reordered", out->len > start ? "; " : "");
+    return out->len > start;
+}
+
+/* "1,000 → 1,500 rows (+500), 1 → 2 row groups" */
+static void pq_rows_text(dv_buf *out, const dv_pqdiff_report *r)
+{
+    int64_t a = r->old_meta.num_rows, b = r->new_meta.num_rows;
+    dv_buf_printf(out, "%s%s → %s%s rows", a < 0 ? "-" : "",
+                  count(a < 0 ? 0 - (uint64_t)a : (uint64_t)a), b < 0 ? "-" : "",
+                  count(b < 0 ? 0 - (uint64_t)b : (uint64_t)b));
+    if (a >= 0 && b >= 0 && a != b)
+        dv_buf_printf(out, " (%s%s)", b > a ? "+" : "-",
+                      count(b > a ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b));
+    dv_buf_printf(out, ", %s → %s row groups", count(r->old_meta.n_row_groups),
+                  count(r->new_meta.n_row_groups));
+}
+
+static void parquet_print(const dv_pqdiff_report *r)
+{
+    dv_buf t = DV_BUF_INIT;
+    dv_buf_puts(&t, "parquet: ");
+    pq_rows_text(&t, r);
+    printf("    %s\n", t.ptr);
+    dv_buf_clear(&t);
+    if (pq_schema_text(&t, r, 0))
+        printf("    columns: %s\n", t.ptr);
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_pqdiff_column *c = &r->columns[i];
+        dv_buf_clear(&t);
+        if (c->status == DV_PQDIFF_ADDED)
+            pq_column_text(&t, c->new_col, 0);
+        else if (c->status == DV_PQDIFF_STATS_CHANGED || c->status == DV_PQDIFF_TYPE_CHANGED)
+            pq_changes_text(&t, c->old_col, c->new_col, 0);
+        if (t.len)
+            printf("    %s %s: %s\n", c->status == DV_PQDIFF_ADDED ? "+" : "~", c->new_col->name,
+                   t.ptr);
+    }
+    dv_buf_release(&t);
+}
+
+static void json_pq_value(dv_json *j, const char *key, const dv_parquet_column *col, int max)
+{
+    dv_json_key(j, key);
+    if (!col->has_min_max) {
+        dv_json_null(j);
+        return;
+    }
+    dv_buf v = DV_BUF_INIT;
+    if (dv_parquet_value_format(&v, col, max ? &col->max : &col->min) < 0 || dv_buf_oom(&v))
+        dv_json_null(j);
+    else
+        dv_json_string(j, v.ptr);
+    dv_buf_release(&v);
+}
+
+static void json_pq_side(dv_json *j, const char *key, const dv_parquet_column *col)
+{
+    dv_json_key(j, key);
+    if (!col) {
+        dv_json_null(j);
+        return;
+    }
+    dv_json_object_begin(j);
+    dv_json_key(j, "type");
+    dv_json_string(j, col->type_name);
+    dv_json_key(j, "repetition");
+    dv_json_string(j, pq_repetition(col->repetition));
+    dv_json_key(j, "nulls");
+    if (col->has_null_count)
+        dv_json_uint(j, col->null_count);
+    else
+        dv_json_null(j);
+    json_pq_value(j, "min", col, 0);
+    json_pq_value(j, "max", col, 1);
+    dv_json_key(j, "compressed_bytes");
+    dv_json_uint(j, col->compressed_bytes);
+    dv_json_key(j, "uncompressed_bytes");
+    dv_json_uint(j, col->uncompressed_bytes);
+    dv_json_object_end(j);
+}
+
+static void json_pq_meta(dv_json *j, const char *key, const dv_parquet_meta *m)
+{
+    dv_json_key(j, key);
+    dv_json_object_begin(j);
+    dv_json_key(j, "rows");
+    dv_json_int(j, m->num_rows);
+    dv_json_key(j, "row_groups");
+    dv_json_uint(j, m->n_row_groups);
+    dv_json_key(j, "columns");
+    dv_json_uint(j, m->n_columns);
+    dv_json_key(j, "version");
+    dv_json_int(j, m->version);
+    dv_json_key(j, "created_by");
+    json_string_or_null(j, m->created_by);
+    dv_json_object_end(j);
+}
+
+static void json_parquet(dv_json *j, const dv_pqdiff_report *r)
+{
+    static const char *status[] = {"same", "added", "removed", "type_changed", "stats_changed"};
+    json_pq_meta(j, "old", &r->old_meta);
+    json_pq_meta(j, "new", &r->new_meta);
+    dv_json_key(j, "schema_changed");
+    dv_json_bool(j, dv_pqdiff_schema_changed(r));
+    dv_json_key(j, "columns_reordered");
+    dv_json_bool(j, r->reordered);
+    dv_json_key(j, "columns");
+    dv_json_array_begin(j);
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_pqdiff_column *c = &r->columns[i];
+        dv_json_object_begin(j);
+        dv_json_key(j, "name");
+        dv_json_string(j, c->new_col ? c->new_col->name : c->old_col->name);
+        dv_json_key(j, "status");
+        dv_json_string(j, status[c->status]);
+        json_pq_side(j, "old", c->old_col);
+        json_pq_side(j, "new", c->new_col);
+        dv_json_object_end(j);
+    }
+    dv_json_array_end(j);
+}
+
+static void parquet_md_brief(dv_buf *out, const dv_pqdiff_report *r)
+{
+    int64_t a = r->old_meta.num_rows, b = r->new_meta.num_rows;
+    if (a >= 0 && b >= 0 && a != b)
+        dv_buf_printf(out, "%s%s rows", b > a ? "+" : "-",
+                      count(b > a ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b));
+    else
+        dv_buf_puts(out, "same rows");
+    if (dv_pqdiff_schema_changed(r))
+        dv_buf_puts(out, ", schema changed");
+}
+
+static void parquet_md(dv_buf *out, const dv_pqdiff_report *r)
+{
+    dv_buf_puts(out, "Parquet, from the footers\n\n| | old | new |\n|---|---:|---:|\n");
+    dv_buf_printf(out, "| rows | %s | %s |\n",
+                  count((uint64_t)(r->old_meta.num_rows < 0 ? 0 : r->old_meta.num_rows)),
+                  count((uint64_t)(r->new_meta.num_rows < 0 ? 0 : r->new_meta.num_rows)));
+    dv_buf_printf(out, "| row groups | %s | %s |\n", count(r->old_meta.n_row_groups),
+                  count(r->new_meta.n_row_groups));
+    dv_buf_printf(out, "| columns | %s | %s |\n\n", count(r->old_meta.n_columns),
+                  count(r->new_meta.n_columns));
+    dv_buf schema = DV_BUF_INIT;
+    if (pq_schema_text(&schema, r, 1))
+        dv_buf_printf(out, "**Schema:** %s\n\n", schema.ptr);
+    dv_buf_release(&schema);
+    dv_buf_puts(out,
+                "<details><summary>columns</summary>\n\n| column | old | new |\n|---|---|---|\n");
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const dv_pqdiff_column *c = &r->columns[i];
+        const char *name = c->new_col ? c->new_col->name : c->old_col->name;
+        dv_buf_puts(out, "| ");
+        show_value(out, name, 1);
+        dv_buf_puts(out, " | ");
+        if (c->old_col)
+            pq_column_text(out, c->old_col, 1);
+        dv_buf_puts(out, " | ");
+        if (c->new_col)
+            pq_column_text(out, c->new_col, 1);
+        dv_buf_puts(out, " |\n");
+    }
+    dv_buf_puts(out, "\n</details>\n\n");
+}
+
 /* ---- for people --------------------------------------------------------------------- */
 
 static void print_line(void *ctx, const char *text)
@@ -275,6 +547,9 @@ void diff_content_print(const diff_content *c, const diff_content_options *opts)
         break;
     case DIFF_CONTENT_TEXT:
         fwrite(c->patch.ptr, 1, c->patch.len, stdout);
+        break;
+    case DIFF_CONTENT_PARQUET:
+        parquet_print(&c->parquet);
         break;
     case DIFF_CONTENT_TABLE: {
         const dv_table_report *r = &c->table;
@@ -555,7 +830,8 @@ static void json_table(dv_json *j, const dv_table_report *r, const diff_content_
 
 void diff_content_json(dv_json *j, const diff_content *c, const diff_content_options *opts)
 {
-    static const char *kinds[] = {"none", "table", "text", "binary", "too_large", "error"};
+    static const char *kinds[] = {"none",      "table", "text",   "binary",
+                                  "too_large", "error", "parquet"};
     if (c->kind == DIFF_CONTENT_NONE)
         return;
     dv_json_key(j, "content");
@@ -573,6 +849,9 @@ void diff_content_json(dv_json *j, const diff_content *c, const diff_content_opt
         break;
     case DIFF_CONTENT_TABLE:
         json_table(j, &c->table, opts);
+        break;
+    case DIFF_CONTENT_PARQUET:
+        json_parquet(j, &c->parquet);
         break;
     default:
         break;
@@ -605,6 +884,9 @@ void diff_content_md_brief(dv_buf *out, const diff_content *c)
     case DIFF_CONTENT_TEXT:
         dv_buf_puts(out, "text");
         break;
+    case DIFF_CONTENT_PARQUET:
+        parquet_md_brief(out, &c->parquet);
+        break;
     case DIFF_CONTENT_ERROR:
         dv_buf_puts(out, "⚠ not compared");
         break;
@@ -634,6 +916,9 @@ void diff_content_md(dv_buf *out, const diff_content *c, const diff_content_opti
         dv_buf_puts(out, "<details><summary>text diff</summary>\n\n```diff\n");
         dv_buf_put(out, c->patch.ptr, c->patch.len);
         dv_buf_puts(out, "```\n\n</details>\n\n");
+        return;
+    case DIFF_CONTENT_PARQUET:
+        parquet_md(out, &c->parquet);
         return;
     case DIFF_CONTENT_TABLE:
         break;

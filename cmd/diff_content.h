@@ -1,6 +1,6 @@
 /*
  * diff_content: dv diff's look inside a modified file — a table's rows, columns and drift,
- * a text file's lines — read through core/ops/filediff and
+ * a Parquet file's footer, a text file's lines — read through core/ops/filediff and
  * written for people, as JSON and as Markdown.
  */
 #ifndef DV_CMD_DIFF_CONTENT_H
@@ -10,6 +10,7 @@
 #include "core/base/json.h"
 #include "core/ops/diff.h"
 #include "core/ops/filediff.h"
+#include "core/table/pqdiff.h"
 
 #include <stdio.h>
 
@@ -20,6 +21,7 @@ enum diff_content_kind {
     DIFF_CONTENT_BINARY,    /* neither a table nor text */
     DIFF_CONTENT_TOO_LARGE, /* text larger than --text-limit */
     DIFF_CONTENT_ERROR,     /* could not be compared: message says why */
+    DIFF_CONTENT_PARQUET,   /* two Parquet footers compared */
 };
 
 typedef struct diff_content_options {
@@ -33,6 +35,7 @@ typedef struct diff_content {
     int kind;
     int format; /* for TABLE and errors of tables: DV_TABLE_* */
     dv_table_report table;
+    dv_pqdiff_report parquet;
     dv_buf patch;
     char *message;  /* for ERROR */
     int error_code; /* for ERROR: the DV_E* code */

@@ -5,6 +5,7 @@
 #include "core/ops/cat.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,42 @@ static int read_range(const dv_filediff_side *s, uint64_t offset, uint64_t lengt
     if (s->wt_path)
         return read_worktree_range(s, offset, length, fn, ctx);
     return dv_cat_object(s->odb, &s->id, s->size, s->name, offset, length, fn, ctx);
+}
+
+int dv_filediff_is_parquet(const char *path)
+{
+    return ends_with(path, ".parquet") || ends_with(path, ".parq") || ends_with(path, ".pq");
+}
+
+static int collect(void *ctx, const void *data, size_t len);
+
+int dv_filediff_parquet(dv_parquet_meta *out, const dv_filediff_side *s)
+{
+    dv_buf tail = DV_BUF_INIT, footer = DV_BUF_INIT;
+    uint32_t len = 0;
+    int error;
+    if (s->size < DV_PARQUET_TAIL_BYTES)
+        return dv_error_set(DV_ECORRUPT, "%s: not a Parquet file (%" PRIu64 " bytes)", s->name,
+                            s->size);
+    if ((error = read_range(s, s->size - DV_PARQUET_TAIL_BYTES, DV_PARQUET_TAIL_BYTES, collect,
+                            &tail)) < 0)
+        goto done;
+    if (tail.len != DV_PARQUET_TAIL_BYTES) {
+        error = dv_error_set(DV_ECORRUPT, "%s: the file is shorter than its size", s->name);
+        goto done;
+    }
+    if ((error = dv_parquet_footer_length(&len, (const uint8_t *)tail.ptr, s->size, s->name)) < 0 ||
+        (error = read_range(s, s->size - DV_PARQUET_TAIL_BYTES - len, len, collect, &footer)) < 0)
+        goto done;
+    if (footer.len != len) {
+        error = dv_error_set(DV_ECORRUPT, "%s: the file is shorter than its size", s->name);
+        goto done;
+    }
+    error = dv_parquet_meta_parse(out, (const uint8_t *)footer.ptr, footer.len, s->name);
+done:
+    dv_buf_release(&tail);
+    dv_buf_release(&footer);
+    return error;
 }
 
 static int stream_side(void *ctx, dv_table_write_fn write, void *write_ctx)

@@ -1,7 +1,7 @@
 /*
  * filediff: what changed inside one modified file, each version read from the store or from the
  * work tree: a table diff for CSV, TSV and JSON Lines, or a unified line diff of a text file under
- * a size cap. Only the two files' bytes are read.
+ * a size cap, or two Parquet files' footers compared. Only the two files' bytes are read.
  */
 #ifndef DV_FILEDIFF_H
 #define DV_FILEDIFF_H
@@ -9,6 +9,7 @@
 #include "core/base/buf.h"
 #include "core/base/error.h"
 #include "core/object/hash.h"
+#include "core/table/parquet.h"
 #include "core/table/tablediff.h"
 #include "storage/odb.h"
 
@@ -30,6 +31,16 @@ typedef struct dv_filediff_side {
 
 /** The table format a path's name says (.csv, .tsv/.tab, .jsonl/.ndjson, any case), or 0. */
 int dv_filediff_table_format(const char *path);
+
+/** Whether a path's name says Parquet (.parquet, .parq, .pq, any case). */
+int dv_filediff_is_parquet(const char *path);
+
+/**
+ * The footer of one version that is a Parquet file into out (DV_PARQUET_META_INIT): its last
+ * 8 bytes, then the footer they give the length of, and nothing else. DV_ECORRUPT naming the
+ * side when it is not Parquet or its footer does not decode; the store's errors; DV_ENOMEM.
+ */
+DV_NODISCARD int dv_filediff_parquet(dv_parquet_meta *out, const dv_filediff_side *side);
 
 /** The table diff of the two versions (dv_table_diff, streaming both from the store). */
 DV_NODISCARD int dv_filediff_table(dv_table_report *out, const dv_filediff_side *old_side,
