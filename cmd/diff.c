@@ -78,9 +78,10 @@ const cmd_syntax cmd_diff_syntax = {
     "subtree the same on both sides is not entered.\n"
     "\n"
     "Inside a modified file: for CSV, TSV and JSON Lines, the rows added, removed and\n"
-    "changed, schema changes, per-column statistics and drift; for text, a unified\n"
-    "diff. Exit 6 when some content could not be compared (the file-level diff is\n"
-    "complete).\n",
+    "changed, schema changes, per-column statistics and drift; for Parquet (*.parquet),\n"
+    "rows, row groups, schema changes and column nulls, min and max from the footers;\n"
+    "for text, a unified diff. Exit 6 when some content could not be compared (the\n"
+    "file-level diff is complete).\n",
     diff_option_table,
     sizeof(diff_options),
     0,
