@@ -83,6 +83,20 @@ const char *cmd_human_bytes(uint64_t bytes)
     return out;
 }
 
+const char *cmd_mode_text(uint8_t mode)
+{
+    switch (mode) {
+    case DV_MODE_EXEC:
+        return "100755";
+    case DV_MODE_SYMLINK:
+        return "120000";
+    case DV_MODE_DIR:
+        return "040000";
+    default:
+        return "100644";
+    }
+}
+
 const char *cmd_quote_path(dv_buf *out, const char *path)
 {
     int plain = 1;

@@ -40,6 +40,9 @@ int cmd_exit_code(int code);
 
 /** 1024-based size ("1.5 GiB", "17 B") into a static per-thread ring. */
 const char *cmd_human_bytes(uint64_t bytes);
+/** A tree entry's mode (DV_MODE_*) as git's tree-entry modes: "100644", "100755", "120000",
+ *  "040000". */
+const char *cmd_mode_text(uint8_t mode);
 /** path as shown to people: as is, or C-quoted when it holds control characters or
  *  quotes (as git does). Returns out->ptr. */
 const char *cmd_quote_path(dv_buf *out, const char *path);

@@ -38,21 +38,6 @@ const cmd_syntax cmd_ls_syntax = {
     CMD_COMPLETE_TRACKED,
 };
 
-/* Git's tree-entry modes, which people know from git ls-tree. */
-static const char *cmd_ls_mode_text(uint8_t mode)
-{
-    switch (mode) {
-    case DV_MODE_EXEC:
-        return "100755";
-    case DV_MODE_SYMLINK:
-        return "120000";
-    case DV_MODE_DIR:
-        return "040000";
-    default:
-        return "100644";
-    }
-}
-
 typedef struct ls_printer {
     const ls_options *opts;
     dv_buf line, quoted;
@@ -72,7 +57,7 @@ static int print_entry(void *ctx, const dv_ls_entry *e)
         dv_json_key(&j, "kind");
         dv_json_string(&j, dv_pointer_kind_name(e->kind));
         dv_json_key(&j, "mode");
-        dv_json_string(&j, cmd_ls_mode_text(e->mode));
+        dv_json_string(&j, cmd_mode_text(e->mode));
         dv_json_key(&j, "size");
         dv_json_uint(&j, e->size);
         dv_json_key(&j, "id");
@@ -82,7 +67,7 @@ static int print_entry(void *ctx, const dv_ls_entry *e)
             return error == DV_ENOMEM ? dv_error_set(DV_ENOMEM, "out of memory") : error;
         printf("%s\n", p->line.ptr);
     } else if (p->opts->long_format) {
-        printf("%s %12" PRIu64 " %s\t%s\n", cmd_ls_mode_text(e->mode), e->size, dv_oid_hex(&e->id),
+        printf("%s %12" PRIu64 " %s\t%s\n", cmd_mode_text(e->mode), e->size, dv_oid_hex(&e->id),
                cmd_quote_path(&p->quoted, e->path));
     } else {
         printf("%s\n", cmd_quote_path(&p->quoted, e->path));

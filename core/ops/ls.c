@@ -208,6 +208,17 @@ done:
     return error;
 }
 
+int dv_ls_pointer(dv_repo *repo, const dv_pointer *p, const char *data_relpath, dv_ls_fn fn,
+                  void *ctx)
+{
+    ls_walk w = {repo, NULL, NULL, NULL, 0, NULL, 1, fn, ctx, DV_BUF_INIT, NULL};
+    int error = dv_repo_odb(&w.odb, repo);
+    if (!error)
+        error = ls_pointer(&w, data_relpath, p);
+    dv_buf_release(&w.path);
+    return error;
+}
+
 typedef struct find_walk {
     dv_odb *odb;
     const char *path;

@@ -10,6 +10,7 @@
 #include "core/base/error.h"
 
 #include "core/object/hash.h"
+#include "core/object/pointer.h"
 #include "core/repo/repo.h"
 #include "core/repo/rev.h"
 
@@ -37,6 +38,14 @@ typedef int (*dv_ls_fn)(void *ctx, const dv_ls_entry *entry);
  */
 DV_NODISCARD int dv_ls(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n_paths,
                        int recursive, dv_ls_fn fn, void *ctx);
+
+/**
+ * List every file and symlink the pointer p holds, recursively, from the store's trees, as
+ * dv_ls does for a tracked path data_relpath (the entries' paths start with it; "" for paths
+ * relative to the pointer's data). Errors as dv_ls.
+ */
+DV_NODISCARD int dv_ls_pointer(dv_repo *repo, const dv_pointer *p, const char *data_relpath,
+                               dv_ls_fn fn, void *ctx);
 
 /**
  * Find the one entry at path (a tracked data path or a path inside tracked data) at rev, or
