@@ -9,8 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The pager of this process: one at most, waited for by the atexit handler. */
-static pid_t pager_pid = -1;
+/* The pager of this process: one at most, waited for by the atexit handler (or the handler
+ * of a fatal signal). Set once, before any signal handler may read it. */
+static volatile pid_t pager_pid = -1;
 
 /* A copy of git's core.pager, or NULL when it is unset or cannot be read. */
 static char *config_pager(git_repository *git)
@@ -107,6 +108,16 @@ int cmd_pager_start(int enabled, git_repository *git)
     pager_pid = pid;
     atexit(wait_for_pager);
     return 1;
+}
+
+void cmd_pager_wait_in_signal(void)
+{
+    pid_t pid = pager_pid;
+    if (pid < 0)
+        return;
+    close(STDOUT_FILENO); /* what stdio still holds is lost, as with any fatal signal */
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
 }
 
 int cmd_pager_active(void)

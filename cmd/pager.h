@@ -17,6 +17,11 @@
  */
 int cmd_pager_start(int enabled, git_repository *git);
 
+/** For a handler of a fatal signal: end the pager's input and wait for it to quit (as git
+ *  does, so the terminal is the shell's again when dv is gone). Async-signal-safe; does
+ *  nothing without a pager. */
+void cmd_pager_wait_in_signal(void);
+
 /** Whether cmd_pager_start started a pager (so stdout goes to a terminal, through it). */
 int cmd_pager_active(void);
 

@@ -132,6 +132,14 @@ assert_eq 1 "$RC" "exit code of -q"
 on_tty "DV_PAGER=false '$DV' diff --exit-code"
 assert_eq 1 "$RC" "exit code with a pager that fails"
 
+step "dv killed while its pager runs waits for the pager before it dies"
+rm -f "$T/pager-done"
+on_tty "DV_PAGER='trap \"\" TERM; cat >/dev/null; sleep 1; echo done >$T/pager-done' '$DV' diff &
+sleep 0.3; kill -TERM \$!; wait \$!; echo \"dv ended: \$?\"; test -e '$T/pager-done' && echo 'pager done first'"
+assert_contains "$OUT" "dv ended: 143"
+assert_contains "$OUT" "pager done first"
+ok "the pager had finished when dv was gone"
+
 step "a pager that quits at once, before a long diff is written, is no error"
 "$PY" -c 'import sys; sys.stdout.write("".join("line %d\n" % i for i in range(30000)))' >data/notes.txt
 for i in $(seq 1 300); do printf '%s' "$i" >"data/f$i.bin"; done
