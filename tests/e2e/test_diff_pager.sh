@@ -102,8 +102,11 @@ assert_contains "$OUT" "$esc[33mmodified:$esc[m"
 assert_contains "$OUT" "$esc[36m@@"
 assert_contains "$OUT" "$esc[31m-two$esc[m"
 assert_contains "$OUT" "$esc[32m+2$esc[m"
-assert_exit 0 "$DV" diff --color
+assert_exit 0 "$DV" diff --color HEAD
 assert_contains "$OUT" "$esc[32madded:"
+ok "a bare --color is always, and takes no value from the next argument"
+assert_exit 0 "$DV" diff --help
+assert_contains "$OUT" "--color[=<when>]"
 assert_exit 0 "$DV" diff --name-status --color=always
 assert_contains "$OUT" "$esc[32mA$esc[m"
 for quiet in "" --color=auto --color=never --no-color "--color=always --no-color"; do
