@@ -334,7 +334,7 @@ static void option_synopsis(dv_buf *out, const cmd_option *option)
         dv_buf_puts(out, "    ");
     dv_buf_printf(out, "--%s", option->long_name);
     if (option->value_name)
-        dv_buf_printf(out, " %s", option->value_name);
+        dv_buf_printf(out, option->bare_value ? "[=%s]" : " %s", option->value_name);
 }
 
 int cmd_usage_text(dv_buf *out, const cmd_command *command)
@@ -450,6 +450,8 @@ int cmd_parse_options(int *first_arg, int *n_before_dashdash, int argc, char **a
                     goto done;
                 }
                 set_flag(dest, o);
+            } else if (!eq && o->bare_value) {
+                set_value(dest, o, o->bare_value);
             } else if (eq || i + 1 < argc) {
                 if (set_value(dest, o, eq ? eq + 1 : argv[++i]) < 0) {
                     rc = cmd_usage_error(usage_of, "option --%s given more than %d times",

@@ -84,8 +84,9 @@ typedef enum cmd_complete {
 } cmd_complete;
 
 /** One option of a command: --long_name or -short_name. A flag sets an int to 1; an option
- *  with a value_name takes a value (--name VALUE, --name=VALUE, -n VALUE) that goes to a
- *  const char *. Either lives at offset in the command's options struct. */
+ *  with a value_name takes a value (--name VALUE, --name=VALUE, -n VALUE; only --name=VALUE
+ *  when it has a bare_value) that goes to a const char *. Either lives at offset in the command's
+ * options struct. */
 typedef struct cmd_option {
     const char *long_name;
     char short_name;        /* 0 for none */
@@ -94,6 +95,9 @@ typedef struct cmd_option {
     const char *help;      /* for the usage text; a line after a '\n' is indented under the first */
     cmd_complete complete; /* what the value is, for completion */
     int repeatable;        /* the value goes to a cmd_values, once for each time it is given */
+    /* For an optional value (--name or --name=VALUE, never --name VALUE): the value of a
+     * bare --name; NULL when the value is required. */
+    const char *bare_value;
 } cmd_option;
 
 /** The values of an option that may be given more than once. */
@@ -105,19 +109,24 @@ typedef struct cmd_values {
 
 #define CMD_FLAG(type, field, long_name, short_name, help)                                         \
     {                                                                                              \
-        long_name, short_name, NULL, offsetof(type, field), help, CMD_COMPLETE_NONE, 0             \
+        long_name, short_name, NULL, offsetof(type, field), help, CMD_COMPLETE_NONE, 0, NULL       \
     }
 #define CMD_VALUE(type, field, long_name, short_name, value_name, help, complete)                  \
     {                                                                                              \
-        long_name, short_name, value_name, offsetof(type, field), help, complete, 0                \
+        long_name, short_name, value_name, offsetof(type, field), help, complete, 0, NULL          \
     }
 #define CMD_VALUES(type, field, long_name, short_name, value_name, help, complete)                 \
     {                                                                                              \
-        long_name, short_name, value_name, offsetof(type, field), help, complete, 1                \
+        long_name, short_name, value_name, offsetof(type, field), help, complete, 1, NULL          \
+    }
+/* A long option whose value is optional: a bare --long_name gives bare_value. */
+#define CMD_VALUE_OPTIONAL(type, field, long_name, value_name, bare_value, help)                   \
+    {                                                                                              \
+        long_name, 0, value_name, offsetof(type, field), help, CMD_COMPLETE_NONE, 0, bare_value    \
     }
 #define CMD_OPTIONS_END                                                                            \
     {                                                                                              \
-        NULL, 0, NULL, 0, NULL, CMD_COMPLETE_NONE, 0                                               \
+        NULL, 0, NULL, 0, NULL, CMD_COMPLETE_NONE, 0, NULL                                         \
     }
 
 /** A command's options and arguments, defined in its file beside the command. */

@@ -164,7 +164,7 @@ static void put_command_arm(dv_buf *out, const char *indent, const cmd_command *
     dv_buf_puts(out, "\" \"");
     const char *sep = "";
     for (const cmd_option *o = syntax->options; o && o->long_name; o++) {
-        if (!o->value_name)
+        if (!o->value_name || o->bare_value) /* an optional value never is the next word */
             continue;
         dv_buf_printf(out, "%s--%s=%s", sep, o->long_name, kind_name(o->complete));
         sep = " ";

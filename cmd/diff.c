@@ -2,6 +2,7 @@
  * (or its pointer files). */
 #include "cmd/common.h"
 #include "cmd/diff_content.h"
+#include "cmd/pager.h"
 
 #include "core/base/error.h"
 #include "core/base/json.h"
@@ -13,15 +14,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct diff_options {
     int name_status, stat, json, md, exit_code, quiet, cached, find_renames, find_copies;
     const char *key, *rows, *tolerance, *drift_threshold, *text_limit, *rename_threshold;
     const char *textconv;
     int no_header, text;
+    const char *color; /* --color[=<when>] */
+    int no_color, no_pager;
 } diff_options;
 
 /* Files of a Markdown report beyond this many are folded into <details>. */
@@ -63,11 +68,16 @@ static const cmd_option diff_option_table[] = {
     CMD_VALUE(diff_options, textconv, "textconv", 0, "<pointer-file>",
               "print what a pointer file holds, one line a file (for git's textconv)",
               CMD_COMPLETE_FILES),
+    CMD_VALUE_OPTIONAL(diff_options, color, "color", "<when>", "always",
+                       "colour: auto (on a terminal, the default), always or never"),
+    CMD_FLAG(diff_options, no_color, "no-color", 0, "no colour (--color=never)"),
+    CMD_FLAG(diff_options, no_pager, "no-pager", 0, "do not send the output through a pager"),
     CMD_OPTIONS_END,
 };
 
 const cmd_syntax cmd_diff_syntax = {
     "usage: dv diff [--name-status | --stat | --json | --md] [--cached] [--exit-code] [-q]\n"
+    "               [--color[=<when>] | --no-color] [--no-pager]\n"
     "               [-M] [--rename-threshold <percent>] [-C]\n"
     "               [--key <col>,...] [--rows <n>] [--tolerance <x>] [--no-header]\n"
     "               [--drift-threshold <psi>] [--text] [--text-limit <bytes>]\n"
@@ -86,7 +96,10 @@ const cmd_syntax cmd_diff_syntax = {
     "changed, schema changes, per-column statistics and drift; for Parquet (*.parquet),\n"
     "rows, row groups, schema changes and column nulls, min and max from the footers;\n"
     "for text, a unified diff. Exit 6 when some content could not be compared (the\n"
-    "file-level diff is complete).\n",
+    "file-level diff is complete).\n"
+    "\n"
+    "On a terminal the output goes through a pager (DV_PAGER, git's core.pager, PAGER,\n"
+    "else less) and is coloured (not with NO_COLOR set, nor JSON or Markdown).\n",
     diff_option_table,
     sizeof(diff_options),
     0,
@@ -108,6 +121,22 @@ static const char *status_name(int status)
         return "copied";
     default:
         return "renamed";
+    }
+}
+
+/* The status words of the human form are padded to this many columns. */
+#define STATUS_WORD_WIDTH 10
+
+/* The colour of a status, as git's: green added, red deleted, yellow for the rest. */
+static const char *status_color(int status)
+{
+    switch (status) {
+    case DV_DIFF_ADDED:
+        return DIFF_COLOR_GREEN;
+    case DV_DIFF_DELETED:
+        return DIFF_COLOR_RED;
+    default:
+        return DIFF_COLOR_YELLOW;
     }
 }
 
@@ -181,13 +210,26 @@ static void md_entry(diff_printer *p, const dv_diff_entry *e, const diff_content
     diff_content_md(&p->md_details, c, &p->content_opts);
 }
 
+/* Whether stdout is a pipe whose reader has gone (a pager that quit, head): errno of the
+ * failed write may be long gone, the pipe's state is not. */
+static int reader_gone(void)
+{
+    struct pollfd out = {STDOUT_FILENO, 0, 0};
+    return poll(&out, 1, 0) == 1 && (out.revents & POLLERR);
+}
+
 static int print_entry(void *ctx, const dv_diff_entry *e)
 {
     diff_printer *p = ctx;
     diff_content c;
     int error = 0;
-    if (p->opts->quiet)
+    if (p->opts->quiet || p->pipe_closed)
         return 0;
+    if (ferror(stdout) && reader_gone()) {
+        /* the reader (a pager, head) has gone: the counts go on, the output stops */
+        p->pipe_closed = 1;
+        return 0;
+    }
     if ((error = diff_content_read(&c, p->content ? p->odb : NULL, p->content ? e : NULL,
                                    p->old_rev, p->new_rev, &p->content_opts)) < 0)
         return error;
@@ -252,11 +294,13 @@ static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_conten
     }
     const char *path = cmd_quote_path(&p->quoted, e->path);
     const char *old = e->old_path ? cmd_quote_path(&p->quoted_old, e->old_path) : NULL;
+    int color = p->content_opts.color;
+    const char *on = color ? status_color(e->status) : "", *off = color ? DIFF_COLOR_RESET : "";
     if (p->opts->name_status) {
         if (old)
-            printf("%c%03u\t%s\t%s\n", e->status, e->similarity, old, path);
+            printf("%s%c%03u%s\t%s\t%s\n", on, e->status, e->similarity, off, old, path);
         else
-            printf("%c\t%s\n", e->status, path);
+            printf("%s%c%s\t%s\n", on, e->status, off, path);
         return 0;
     }
     dv_buf_truncate(&p->sizes, 0);
@@ -278,17 +322,18 @@ static int print_file(diff_printer *p, const dv_diff_entry *e, const diff_conten
         dv_buf_printf(&p->sizes, ", %s new", cmd_human_bytes(p->entry_new_bytes));
     if (dv_buf_oom(&p->sizes))
         return dv_error_set(DV_ENOMEM, "out of memory");
+    const char *word = e->status == DV_DIFF_COPIED    ? "copied:"
+                       : e->status == DV_DIFF_RENAMED ? "renamed:"
+                       : e->status == DV_DIFF_ADDED   ? "added:"
+                       : e->status == DV_DIFF_DELETED ? "deleted:"
+                                                      : "modified:";
+    int pad = STATUS_WORD_WIDTH - (int)strlen(word);
     if (p->opts->stat)
         printf(" %s%s%s | %s\n", old ? old : "", old ? " → " : "", path, p->sizes.ptr);
     else if (old)
-        printf("%-10s %s → %s  (%s)\n", e->status == DV_DIFF_COPIED ? "copied:" : "renamed:", old,
-               path, p->sizes.ptr);
+        printf("%s%s%s%*s %s → %s  (%s)\n", on, word, off, pad, "", old, path, p->sizes.ptr);
     else
-        printf("%-10s %s  (%s)\n",
-               e->status == DV_DIFF_ADDED     ? "added:"
-               : e->status == DV_DIFF_DELETED ? "deleted:"
-                                              : "modified:",
-               path, p->sizes.ptr);
+        printf("%s%s%s%*s %s  (%s)\n", on, word, off, pad, "", path, p->sizes.ptr);
     if (!p->opts->stat)
         diff_content_print(c, &p->content_opts);
     return 0;
@@ -464,6 +509,40 @@ static int rename_threshold(unsigned *out, const diff_options *o)
     return 0;
 }
 
+/* Whether colour is on: --color=always, or auto (the default) on a terminal or a pager dv
+ * started, with NO_COLOR unset or empty and TERM set and not "dumb" (git's test). Returns 0, 1 or
+ * -1 for a value it does not know. */
+static int color_wanted(const diff_options *o)
+{
+    const char *when = o->no_color ? "never" : o->color ? o->color : "auto";
+    if (!strcmp(when, "always"))
+        return 1;
+    if (!strcmp(when, "never"))
+        return 0;
+    if (strcmp(when, "auto"))
+        return -1;
+    const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+    if ((no_color && *no_color) || !term || !strcmp(term, "dumb"))
+        return 0;
+    return cmd_pager_active() || isatty(STDOUT_FILENO);
+}
+
+/* The pager (on a terminal, unless --no-pager or -q) and the colour. Returns 0 or an exit
+ * code (error printed). */
+static int start_output(diff_printer *p, const cmd_context *ctx)
+{
+    const diff_options *o = p->opts;
+    int color = color_wanted(o);
+    if (color < 0)
+        return cmd_fail(
+            dv_error_set(DV_EUSAGE, "--color wants auto, always or never, not '%s'", o->color));
+    cmd_pager_start(!o->no_pager && !o->quiet, ctx->repo->git);
+    /* decided again: a pager dv started is a terminal for auto */
+    color = color_wanted(o);
+    p->content_opts.color = color && !o->json && !o->md;
+    return 0;
+}
+
 static void print_md(diff_printer *p, const dv_diff_summary *s)
 {
     uint64_t files = s->added + s->deleted + s->modified + s->renamed + s->copied;
@@ -559,6 +638,8 @@ int cmd_diff(cmd_context *ctx)
         rc = cmd_fail(error);
         goto done;
     }
+    if ((rc = start_output(&p, ctx)))
+        goto done;
     int worktree = !b && !opts->cached;
     p.old_rev = dv_rev_name(a);
     p.new_rev = b ? dv_rev_name(b) : worktree ? "work tree" : "pointer files";
@@ -620,10 +701,11 @@ int cmd_diff(cmd_context *ctx)
     } else if (!opts->quiet && !opts->name_status) {
         print_summary(&p, &summary);
     }
-    if (fflush(stdout) != 0 && errno != EPIPE) {
+    if ((fflush(stdout) != 0 || ferror(stdout)) && !reader_gone()) {
         rc = cmd_fail(dv_error_errno("writing the diff"));
         goto done;
     }
+    clearerr(stdout); /* a reader that went away is not a failure to report */
     uint64_t changed =
         summary.added + summary.deleted + summary.modified + summary.renamed + summary.copied;
     rc = p.content_failed                              ? DV_EXIT_PARTIAL

@@ -526,6 +526,36 @@ static void parquet_md(dv_buf *out, const dv_pqdiff_report *r)
 
 /* ---- for people --------------------------------------------------------------------- */
 
+/* A unified diff as git colours it: the header lines of each file bold, hunk headers cyan,
+ * lines taken out red, lines put in green, context plain. */
+static void print_patch_colored(const dv_buf *patch)
+{
+    const char *line = patch->ptr, *end = patch->ptr + patch->len;
+    int in_header = 1;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        const char *color = NULL;
+        if (len >= 5 && !memcmp(line, "diff ", 5))
+            in_header = 1;
+        if (len >= 2 && !memcmp(line, "@@", 2)) {
+            in_header = 0;
+            color = DIFF_COLOR_CYAN;
+        } else if (in_header) {
+            color = DIFF_COLOR_BOLD;
+        } else if (len && line[0] == '+') {
+            color = DIFF_COLOR_GREEN;
+        } else if (len && line[0] == '-') {
+            color = DIFF_COLOR_RED;
+        }
+        if (color && len)
+            printf("%s%.*s%s\n", color, (int)len, line, DIFF_COLOR_RESET);
+        else
+            printf("%.*s\n", (int)len, line);
+        line += len + 1;
+    }
+}
+
 static void print_line(void *ctx, const char *text)
 {
     (void)ctx;
@@ -546,7 +576,10 @@ void diff_content_print(const diff_content *c, const diff_content_options *opts)
         printf("    content differs (larger than --text-limit, not shown)\n");
         break;
     case DIFF_CONTENT_TEXT:
-        fwrite(c->patch.ptr, 1, c->patch.len, stdout);
+        if (opts->color)
+            print_patch_colored(&c->patch);
+        else
+            fwrite(c->patch.ptr, 1, c->patch.len, stdout);
         break;
     case DIFF_CONTENT_PARQUET:
         parquet_print(&c->parquet);

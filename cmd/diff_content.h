@@ -29,7 +29,16 @@ typedef struct diff_content_options {
     uint64_t text_limit;
     int force_text;
     int worktree_fd; /* the work tree, for new sides in_worktree */
+    int color;       /* colour the output for people (diff_content_print) */
 } diff_content_options;
+
+/* The colours of dv diff's output for people, as git's (SGR sequences). */
+#define DIFF_COLOR_RESET "\033[m"
+#define DIFF_COLOR_BOLD "\033[1m"
+#define DIFF_COLOR_RED "\033[31m"
+#define DIFF_COLOR_GREEN "\033[32m"
+#define DIFF_COLOR_YELLOW "\033[33m"
+#define DIFF_COLOR_CYAN "\033[36m"
 
 typedef struct diff_content {
     int kind;

@@ -1,5 +1,6 @@
 /* main: global options and dispatch to one command. */
 #include "cmd/common.h"
+#include "cmd/pager.h"
 
 #include "core/base/error.h"
 #include "core/base/tempfile.h"
@@ -185,8 +186,9 @@ static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 
 static void on_fatal_signal(int sig)
 {
-    /* Only async-signal-safe calls here: unlink, write, signal, raise. */
+    /* Only async-signal-safe calls here: unlink, write, close, waitpid, signal, raise. */
     dv_tempfile_remove_all();
+    cmd_pager_wait_in_signal();
     if (sig != SIGPIPE) {
         static const char interrupted[] = "dv: interrupted; temporary files removed\n";
         static const char terminated[] = "dv: terminated; temporary files removed\n";
