@@ -2,11 +2,14 @@
  * Fuzz the Parquet footer reader (core/table/parquet.c): the input is a footer, the bytes
  * between the metadata's start and the 8-byte tail. A footer it accepts must describe
  * consistent columns whose statistics format; one it refuses must say why and leave
- * nothing behind. The input's last 8 bytes are also read as a tail.
+ * nothing behind. The input's last 8 bytes are also read as a tail. An accepted footer
+ * compared with itself (core/table/pqdiff.c) has every column the same, and compared with
+ * an empty one has every column added.
  */
 #include "core/base/buf.h"
 #include "core/base/error.h"
 #include "core/table/parquet.h"
+#include "core/table/pqdiff.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +55,34 @@ static void check_column(const dv_parquet_column *c)
     dv_buf_release(&text);
 }
 
+static void check_self_diff(const uint8_t *data, size_t size, const dv_parquet_meta *meta)
+{
+    dv_pqdiff_report same = DV_PQDIFF_REPORT_INIT, grown = DV_PQDIFF_REPORT_INIT;
+    if (dv_parquet_meta_parse(&same.old_meta, data, size, name) < 0 ||
+        dv_parquet_meta_parse(&same.new_meta, data, size, name) < 0)
+        abort(); /* it parsed once */
+    if (dv_pqdiff_compare(&same) == 0) {
+        if (same.n_columns != meta->n_columns || same.reordered || dv_pqdiff_schema_changed(&same))
+            abort();
+        for (size_t i = 0; i < same.n_columns; i++)
+            if (same.columns[i].status != DV_PQDIFF_SAME ||
+                same.columns[i].old_col != &same.old_meta.columns[i] ||
+                same.columns[i].new_col != &same.new_meta.columns[i])
+                abort();
+    }
+    if (dv_parquet_meta_parse(&grown.new_meta, data, size, name) < 0)
+        abort();
+    if (dv_pqdiff_compare(&grown) == 0) {
+        if (grown.n_columns != meta->n_columns)
+            abort();
+        for (size_t i = 0; i < grown.n_columns; i++)
+            if (grown.columns[i].status != DV_PQDIFF_ADDED || grown.columns[i].old_col)
+                abort();
+    }
+    dv_pqdiff_release(&same);
+    dv_pqdiff_release(&grown);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     dv_parquet_meta meta = DV_PARQUET_META_INIT;
@@ -78,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (size_t i = 0; i < meta.n_columns; i++)
         check_column(&meta.columns[i]);
+    check_self_diff(data, size, &meta);
     dv_parquet_meta_release(&meta);
     if (meta.columns || meta.n_columns || meta.created_by)
         abort();
