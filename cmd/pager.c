@@ -32,14 +32,31 @@ static char *config_pager(git_repository *git)
     return copy;
 }
 
-/* The pager command, or NULL for none. The caller frees it. */
+/* Whether an executable file name is in a directory of PATH. */
+static int on_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    char file[4096];
+    while (path && *path) {
+        size_t len = strcspn(path, ":");
+        if (len &&
+            snprintf(file, sizeof(file), "%.*s/%s", (int)len, path, name) < (int)sizeof(file) &&
+            access(file, X_OK) == 0)
+            return 1;
+        path += len + (path[len] == ':');
+    }
+    return 0;
+}
+
+/* The pager command, or NULL for none (also when none is configured and less is not
+ * installed: the output is written directly then). The caller frees it. */
 static char *pager_command(git_repository *git)
 {
     const char *env = getenv("DV_PAGER");
     char *command = env ? strdup(env) : config_pager(git);
     if (!env && !command && (env = getenv("PAGER")))
         command = strdup(env);
-    if (!env && !command)
+    if (!env && !command && on_path("less"))
         command = strdup("less");
     if (command && (!command[0] || !strcmp(command, "cat"))) {
         free(command);

@@ -79,6 +79,11 @@ git config core.pager ""
 on_tty "PAGER='cat >$T/paged' '$DV' diff"
 [ ! -e "$T/paged" ] || fail "an empty core.pager started a pager"
 git config --unset core.pager
+on_tty "PATH=/nonexistent '$DV' diff"
+assert_eq 0 "$RC" "exit code"
+assert_contains "$OUT" "added:"
+assert_not_contains "$ALL" "not found"
+ok "no pager configured and no less installed: the diff is written to the terminal"
 export DV_PAGER="cat >'$T/paged'"
 
 step "every form is paged on a terminal; JSON and Markdown are never coloured"
