@@ -56,6 +56,8 @@ const cmd_command cmd_commands[] = {
      "what the hooks of dv install-hooks run", &cmd_hook_syntax, NULL},
     {"remote", NULL, CMD_NEEDS_REPO, "add, list and remove remotes", &cmd_remote_syntax,
      cmd_remote_subcommands},
+    {"config", cmd_config, CMD_NEEDS_REPO, "get, set, list and unset dv's settings",
+     &cmd_config_syntax, NULL},
     {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",
      &cmd_ls_syntax, NULL},
     {"cat", cmd_cat, CMD_NEEDS_REPO, "write one tracked file's bytes at a revision",

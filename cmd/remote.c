@@ -84,22 +84,11 @@ static const cmd_syntax remote_remove_syntax = {
     NULL, NULL, 0, 1, 1, "dv remote remove needs a name", CMD_COMPLETE_REMOTES,
 };
 
-/* After a change to .dv/config whose result is error: stage the file. */
-static int stage_config(dv_repo *repo, int error)
-{
-    if (error < 0)
-        return cmd_fail(error);
-    const char *config = DV_DIR_NAME "/config";
-    if (dv_repo_stage(repo, &config, 1) < 0)
-        cmd_warn("could not stage .dv/config: %s", dv_error_last());
-    return 0;
-}
-
 static int remote_add(cmd_context *ctx)
 {
     remote_options *opts = ctx->options;
     opts->settings.url = ctx->args[1];
-    return stage_config(
+    return cmd_stage_config(
         ctx->repo, dv_remoteconf_add(ctx->repo, ctx->args[0], &opts->settings, opts->make_default));
 }
 
@@ -128,7 +117,7 @@ static int remote_list(cmd_context *ctx)
 
 static int remote_remove(cmd_context *ctx)
 {
-    return stage_config(ctx->repo, dv_remoteconf_remove(ctx->repo, ctx->args[0]));
+    return cmd_stage_config(ctx->repo, dv_remoteconf_remove(ctx->repo, ctx->args[0]));
 }
 
 /* dv remote -v, as git has it: dv remote list -v. */

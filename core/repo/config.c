@@ -304,15 +304,19 @@ static int edit_file(const char *path, file_edit_fn edit, void *ctx)
 {
     dv_buf old = DV_BUF_INIT, tmp = DV_BUF_INIT;
     git_config *cfg = NULL;
+    struct stat st;
+    mode_t mode = 0644;
     int fd = -1, error;
     if ((error = regular_or_absent(path)) < 0)
         return error;
+    if (stat(path, &st) == 0) /* kept: .dv/config.local may have been made private */
+        mode = st.st_mode & 07777;
     error = dv_fs_read_file(&old, path, DV_CONFIG_FILE_MAX_BYTES);
     if (error == DV_ENOTFOUND) {
         dv_error_clear();
         error = 0;
     }
-    if (error < 0 || (error = dv_fs_tmpfile(&fd, &tmp, path, 0644)) < 0)
+    if (error < 0 || (error = dv_fs_tmpfile(&fd, &tmp, path, mode)) < 0)
         goto done;
     error = dv_fs_write_all(fd, old.ptr, old.len, tmp.ptr);
     if (close(fd) < 0 && error == 0)
@@ -331,6 +335,12 @@ static int edit_file(const char *path, file_edit_fn edit, void *ctx)
     /* libgit2 replaced the copy by a file of its own: open that one to fsync it */
     if ((fd = open(tmp.ptr, O_RDONLY | O_CLOEXEC)) < 0) {
         error = dv_error_errno("cannot open %s", tmp.ptr);
+        goto done;
+    }
+    if (fchmod(fd, mode) < 0) {
+        error = dv_error_errno("cannot set the mode of %s", tmp.ptr);
+        close(fd);
+        fd = -1;
         goto done;
     }
     error = dv_fs_commit_tmp(fd, tmp.ptr, path, DV_FS_DURABLE);
@@ -367,6 +377,24 @@ int dv_config_set_int_in_file(const char *path, const char *key, int64_t value)
 {
     set_ctx s = {path, key, NULL, value, 1};
     return edit_file(path, set_entry, &s);
+}
+
+int dv_config_each_in_file(const char *path, dv_config_entry_fn fn, void *ctx)
+{
+    git_config *cfg = NULL;
+    each_ctx e = {fn, ctx, 0};
+    int error = regular_or_absent(path);
+    if (error < 0)
+        return error;
+    if (git_config_open_ondisk(&cfg, path) < 0)
+        return git_failure(DV_EUSAGE, path);
+    int rc = git_config_foreach(cfg, each_entry, &e);
+    if (rc == GIT_EUSER)
+        error = e.error;
+    else if (rc < 0)
+        error = git_failure(DV_EUSAGE, path);
+    git_config_free(cfg);
+    return error;
 }
 
 int dv_config_set_string_in_file(const char *path, const char *key, const char *value)

@@ -60,6 +60,9 @@ DV_NODISCARD int dv_config_get_bool(int *out, dv_config *cfg, const char *key, i
 typedef int (*dv_config_entry_fn)(void *ctx, const char *key, const char *value);
 DV_NODISCARD int dv_config_each(dv_config *cfg, dv_config_entry_fn fn, void *ctx);
 
+/** dv_config_each over the one file at path (none when it is absent), in file order. */
+DV_NODISCARD int dv_config_each_in_file(const char *path, dv_config_entry_fn fn, void *ctx);
+
 /** A string setting from the one file at path (NULL when unset there). */
 DV_NODISCARD int dv_config_get_string_in_file(char **out, const char *path, const char *key);
 

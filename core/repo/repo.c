@@ -6,6 +6,7 @@
 #include "core/base/tempfile.h"
 #include "core/base/wtfs.h"
 #include "core/object/pointer.h"
+#include "core/repo/settings.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -265,7 +266,8 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
                                          DV_CHUNK_MAX_LIMIT)) < 0 ||
         (error = dv_config_get_int_range(&max, cfg, "chunking.max", def.max, DV_CHUNK_MIN_LIMIT,
                                          DV_CHUNK_MAX_LIMIT)) < 0 ||
-        (error = dv_config_get_int_range(&level, cfg, "pack.compressionLevel", 3, 1, 22)) < 0 ||
+        (error = dv_config_get_int_range(&level, cfg, "pack.compressionLevel", 3,
+                                         DV_COMPRESSION_LEVEL_MIN, DV_COMPRESSION_LEVEL_MAX)) < 0 ||
         (error = dv_config_get_int_range(&target, cfg, "pack.targetSize",
                                          (int64_t)DV_PACK_TARGET_BYTES_DEFAULT, 0,
                                          DV_PACK_TARGET_BYTES_MAX)) < 0 ||
