@@ -403,6 +403,79 @@ int dv_config_set_string_in_file(const char *path, const char *key, const char *
     return edit_file(path, set_entry, &s);
 }
 
+typedef struct rename_ctx {
+    const char *path;
+    dv_buf old_prefix, new_prefix; /* "<section>.<subsection>." */
+    char **keys, **values;
+    size_t n;
+    int error;
+} rename_ctx;
+
+static int collect_section(const git_config_entry *entry, void *payload)
+{
+    rename_ctx *r = payload;
+    if (strncmp(entry->name, r->old_prefix.ptr, r->old_prefix.len))
+        return 0;
+    char **keys = realloc(r->keys, (r->n + 1) * sizeof(*keys));
+    if (keys)
+        r->keys = keys;
+    char **values = keys ? realloc(r->values, (r->n + 1) * sizeof(*values)) : NULL;
+    if (values)
+        r->values = values;
+    if (!keys || !values || !(r->keys[r->n] = strdup(entry->name))) {
+        r->error = dv_error_set(DV_ENOMEM, "out of memory");
+        return GIT_EUSER;
+    }
+    /* a key alone on its line is git-config's short form of true */
+    if (!(r->values[r->n] = strdup(entry->value ? entry->value : "true"))) {
+        free(r->keys[r->n]);
+        r->error = dv_error_set(DV_ENOMEM, "out of memory");
+        return GIT_EUSER;
+    }
+    r->n++;
+    return 0;
+}
+
+static int rename_entries(git_config *cfg, void *ctx)
+{
+    rename_ctx *r = ctx;
+    dv_buf key = DV_BUF_INIT;
+    int error = 0;
+    if (git_config_foreach(cfg, collect_section, r) < 0)
+        return r->error ? r->error : git_failure(DV_EUSAGE, r->path);
+    for (size_t i = 0; i < r->n && error == 0; i++) {
+        dv_buf_clear(&key);
+        if ((error = dv_buf_printf(&key, "%s%s", r->new_prefix.ptr,
+                                   r->keys[i] + r->old_prefix.len)) < 0)
+            break;
+        if (git_config_set_string(cfg, key.ptr, r->values[i]) < 0 ||
+            git_config_delete_entry(cfg, r->keys[i]) < 0)
+            error = git_failure(DV_EIO, r->path);
+    }
+    dv_buf_release(&key);
+    return error;
+}
+
+int dv_config_rename_section_in_file(const char *path, const char *old_section,
+                                     const char *new_section)
+{
+    rename_ctx r = {path, DV_BUF_INIT, DV_BUF_INIT, NULL, NULL, 0, 0};
+    int error;
+    if ((error = dv_buf_printf(&r.old_prefix, "%s.", old_section)) == 0 &&
+        (error = dv_buf_printf(&r.new_prefix, "%s.", new_section)) == 0)
+        error = edit_file(path, rename_entries, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        explicit_bzero(r.values[i], strlen(r.values[i])); /* credentials among them */
+        free(r.values[i]);
+        free(r.keys[i]);
+    }
+    free(r.keys);
+    free(r.values);
+    dv_buf_release(&r.old_prefix);
+    dv_buf_release(&r.new_prefix);
+    return error;
+}
+
 int dv_config_get_string_in_file(char **out, const char *path, const char *key)
 {
     git_config *cfg = NULL;

@@ -71,6 +71,11 @@ DV_NODISCARD int dv_config_get_string_in_file(char **out, const char *path, cons
  *  directory), its comments and other keys kept. */
 DV_NODISCARD int dv_config_set_string_in_file(const char *path, const char *key, const char *value);
 
+/** Move every key of old_section ("remote.origin": the section, a dot, the subsection as
+ *  written) to new_section in the file at path, in one atomic rewrite of the file. */
+DV_NODISCARD int dv_config_rename_section_in_file(const char *path, const char *old_section,
+                                                  const char *new_section);
+
 /** Set an integer in the committed file .dv/config (used by init). */
 DV_NODISCARD int dv_config_set_int_in_file(const char *path, const char *key, int64_t value);
 
