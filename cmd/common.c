@@ -159,6 +159,12 @@ int cmd_stage_config(dv_repo *repo, int error)
     return 0;
 }
 
+int cmd_open_repo_settings(dv_repo **out)
+{
+    int error = dv_repo_open_settings(out, ".");
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
 static void on_lock_wait(void *ctx, long holder)
 {
     (void)ctx;

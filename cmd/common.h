@@ -52,6 +52,8 @@ const char *cmd_show_path(dv_buf *out, const dv_repo *repo, const char *relpath)
 
 /** Open the repository for the current directory; on failure prints and returns the exit code. */
 int cmd_open_repo(dv_repo **out);
+/** The same, as far as the configuration (dv_repo_open_settings). */
+int cmd_open_repo_settings(dv_repo **out);
 /** After a change to the committed .dv/config that returned error: print the error and
  *  return its exit code, or stage the file (a failure to is a warning) and return 0. */
 int cmd_stage_config(dv_repo *repo, int error);
@@ -146,11 +148,13 @@ typedef struct cmd_syntax {
 
 /* What main does before it runs a command, as git's RUN_SETUP flags. */
 enum {
-    CMD_NEEDS_REPO = 1 << 0, /* open the repository of the current directory */
-    CMD_RELPATHS = 1 << 1,   /* the arguments are paths: turn them into work-tree paths */
-    CMD_TAKES_LOCK = 1 << 2, /* hold the repository lock while the command runs */
-    CMD_RAW_ARGS = 1 << 3,   /* no option parsing: the arguments are passed on as they are */
-    CMD_HIDDEN = 1 << 4,     /* not in dv --help, the completion or the man page check */
+    CMD_NEEDS_REPO = 1 << 0,    /* open the repository of the current directory */
+    CMD_RELPATHS = 1 << 1,      /* the arguments are paths: turn them into work-tree paths */
+    CMD_TAKES_LOCK = 1 << 2,    /* hold the repository lock while the command runs */
+    CMD_RAW_ARGS = 1 << 3,      /* no option parsing: the arguments are passed on as they are */
+    CMD_HIDDEN = 1 << 4,        /* not in dv --help, the completion or the man page check */
+    CMD_SETTINGS_ONLY = 1 << 5, /* with CMD_NEEDS_REPO: open it without checking the values
+                                   of its configuration (dv config, which mends them) */
 };
 
 typedef struct cmd_context cmd_context;

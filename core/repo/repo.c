@@ -220,7 +220,8 @@ static int linked_worktree_store(dv_buf *out, git_repository *git)
     return error;
 }
 
-int dv_repo_open(dv_repo **out, const char *start_dir)
+/* With settings_only, stop once the configuration is open: its values are not checked. */
+static int open_repo(dv_repo **out, const char *start_dir, int settings_only)
 {
     int error;
     int64_t v;
@@ -247,6 +248,10 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
             error = dv_error_set(DV_ENOREPO, "dv is not initialised in %s (run dv init)",
                                  repo->workdir.ptr);
         goto fail;
+    }
+    if (settings_only) {
+        *out = repo;
+        return 0;
     }
     if ((error = dv_config_get_int(&v, repo->config, "core.version", DV_FORMAT_VERSION)) < 0)
         goto fail;
@@ -315,6 +320,16 @@ fail:
     free(cache_dir);
     dv_repo_free(repo);
     return error;
+}
+
+int dv_repo_open(dv_repo **out, const char *start_dir)
+{
+    return open_repo(out, start_dir, 0);
+}
+
+int dv_repo_open_settings(dv_repo **out, const char *start_dir)
+{
+    return open_repo(out, start_dir, 1);
 }
 
 void dv_repo_free(dv_repo *repo)

@@ -109,3 +109,15 @@ assert_exit 2 "$DV" config --unset
 assert_exit 2 "$DV" config --unset transfer.timeout 5
 assert_exit 0 "$DV" config --help
 assert_contains "$OUT" "usage: dv config"
+
+step "a bad value written by hand can be read and mended with dv config"
+git config -f .dv/config core.lockTimeout forever
+assert_exit 2 "$DV" status
+assert_contains "$ERR" "core.lockTimeout in dv configuration must be"
+assert_exit 0 "$DV" config core.lockTimeout
+assert_eq forever "$(cat "$OUT")" "the bad value read back"
+assert_exit 0 "$DV" config core.lockTimeout 10
+assert_exit 0 "$DV" status
+git config -f .dv/config core.lockTimeout forever
+assert_exit 0 "$DV" config --unset core.lockTimeout
+assert_exit 0 "$DV" status
