@@ -149,6 +149,22 @@ int cmd_open_repo(dv_repo **out)
     return error < 0 ? cmd_fail(error) : 0;
 }
 
+int cmd_stage_config(dv_repo *repo, int error)
+{
+    if (error < 0)
+        return cmd_fail(error);
+    const char *config = DV_DIR_NAME "/config";
+    if (dv_repo_stage(repo, &config, 1) < 0)
+        cmd_warn("could not stage .dv/config: %s", dv_error_last());
+    return 0;
+}
+
+int cmd_open_repo_settings(dv_repo **out)
+{
+    int error = dv_repo_open_settings(out, ".");
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
 static void on_lock_wait(void *ctx, long holder)
 {
     (void)ctx;

@@ -52,6 +52,11 @@ const char *cmd_show_path(dv_buf *out, const dv_repo *repo, const char *relpath)
 
 /** Open the repository for the current directory; on failure prints and returns the exit code. */
 int cmd_open_repo(dv_repo **out);
+/** The same, as far as the configuration (dv_repo_open_settings). */
+int cmd_open_repo_settings(dv_repo **out);
+/** After a change to the committed .dv/config that returned error: print the error and
+ *  return its exit code, or stage the file (a failure to is a warning) and return 0. */
+int cmd_stage_config(dv_repo *repo, int error);
 /** Take the lock, telling the user if we have to wait. Returns 0 or an exit code. */
 int cmd_lock_repo(dv_repo *repo);
 
@@ -143,11 +148,13 @@ typedef struct cmd_syntax {
 
 /* What main does before it runs a command, as git's RUN_SETUP flags. */
 enum {
-    CMD_NEEDS_REPO = 1 << 0, /* open the repository of the current directory */
-    CMD_RELPATHS = 1 << 1,   /* the arguments are paths: turn them into work-tree paths */
-    CMD_TAKES_LOCK = 1 << 2, /* hold the repository lock while the command runs */
-    CMD_RAW_ARGS = 1 << 3,   /* no option parsing: the arguments are passed on as they are */
-    CMD_HIDDEN = 1 << 4,     /* not in dv --help, the completion or the man page check */
+    CMD_NEEDS_REPO = 1 << 0,    /* open the repository of the current directory */
+    CMD_RELPATHS = 1 << 1,      /* the arguments are paths: turn them into work-tree paths */
+    CMD_TAKES_LOCK = 1 << 2,    /* hold the repository lock while the command runs */
+    CMD_RAW_ARGS = 1 << 3,      /* no option parsing: the arguments are passed on as they are */
+    CMD_HIDDEN = 1 << 4,        /* not in dv --help, the completion or the man page check */
+    CMD_SETTINGS_ONLY = 1 << 5, /* with CMD_NEEDS_REPO: open it without checking the values
+                                   of its configuration (dv config, which mends them) */
 };
 
 typedef struct cmd_context cmd_context;
@@ -224,13 +231,14 @@ int cmd_commit(cmd_context *ctx);
 int cmd_install_hooks(cmd_context *ctx);
 int cmd_hook(cmd_context *ctx);
 int cmd_diff(cmd_context *ctx);
+int cmd_config(cmd_context *ctx);
 int cmd_help(cmd_context *ctx);
 int cmd_completion(cmd_context *ctx);
 
 extern const cmd_syntax cmd_init_syntax, cmd_add_syntax, cmd_status_syntax, cmd_checkout_syntax,
     cmd_fsck_syntax, cmd_remote_syntax, cmd_push_syntax, cmd_fetch_syntax, cmd_pull_syntax,
     cmd_completion_syntax, cmd_ls_syntax, cmd_cat_syntax, cmd_log_syntax, cmd_diff_syntax;
-extern const cmd_syntax cmd_commit_syntax;
+extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax;
 extern const cmd_syntax cmd_install_hooks_syntax, cmd_hook_syntax;
 extern const cmd_command cmd_remote_subcommands[];
 

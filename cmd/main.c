@@ -54,8 +54,10 @@ const cmd_command cmd_commands[] = {
      &cmd_install_hooks_syntax, NULL},
     {"hook", cmd_hook, CMD_RAW_ARGS | CMD_HIDDEN | CMD_NEEDS_REPO | CMD_TAKES_LOCK,
      "what the hooks of dv install-hooks run", &cmd_hook_syntax, NULL},
-    {"remote", NULL, CMD_NEEDS_REPO, "add, list and remove remotes", &cmd_remote_syntax,
-     cmd_remote_subcommands},
+    {"remote", NULL, CMD_NEEDS_REPO, "add, list, change, rename and remove remotes",
+     &cmd_remote_syntax, cmd_remote_subcommands},
+    {"config", cmd_config, CMD_NEEDS_REPO | CMD_SETTINGS_ONLY,
+     "get, set, list and unset dv's settings", &cmd_config_syntax, NULL},
     {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",
      &cmd_ls_syntax, NULL},
     {"cat", cmd_cat, CMD_NEEDS_REPO, "write one tracked file's bytes at a revision",
@@ -143,7 +145,9 @@ static int run_command(const cmd_command *command, const cmd_command *usage_of, 
             goto done;
         }
     }
-    if ((command->flags & CMD_NEEDS_REPO) && (rc = cmd_open_repo(&ctx.repo)))
+    if ((command->flags & CMD_NEEDS_REPO) &&
+        (rc = (command->flags & CMD_SETTINGS_ONLY) ? cmd_open_repo_settings(&ctx.repo)
+                                                   : cmd_open_repo(&ctx.repo)))
         goto done;
     if ((command->flags & CMD_RELPATHS) &&
         (rc = cmd_relpaths(&ctx.paths, ctx.repo, ctx.n_args, ctx.args)))

@@ -13,6 +13,8 @@ const cmd_syntax cmd_remote_syntax = {
     "                     [--profile <p>] <name> <url>\n"
     "   or: dv remote list [-v]\n"
     "   or: dv remote remove <name>\n"
+    "   or: dv remote modify <name> <key> <value>\n"
+    "   or: dv remote rename <old> <new>\n"
     "\n"
     "Remotes are kept in .dv/config, which is committed, so clones know them.\n"
     "URLs: s3://<bucket>[/<prefix>] for S3-compatible storage, a directory (a path,\n"
@@ -24,12 +26,15 @@ const cmd_syntax cmd_remote_syntax = {
     "~/.aws/credentials; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and\n"
     "AWS_SESSION_TOKEN); the AWS_PROFILE or [default] section of ~/.aws/credentials.\n"
     "AWS_ENDPOINT_URL and AWS_REGION (or AWS_DEFAULT_REGION) stand in for\n"
-    "--endpoint and --region when those are not configured.\n",
+    "--endpoint and --region when those are not configured.\n"
+    "modify sets one of url, endpoint, region, profile, path-style (true/false) or\n"
+    "default (true/false); rename moves the remote's keys, its credentials in\n"
+    ".dv/config.local and core.remote when it names it.\n",
     NULL,
     0,
     1,
     -1,
-    "dv remote needs add, list or remove",
+    "dv remote needs add, list, remove, modify or rename",
     CMD_COMPLETE_NONE,
 };
 
@@ -84,22 +89,11 @@ static const cmd_syntax remote_remove_syntax = {
     NULL, NULL, 0, 1, 1, "dv remote remove needs a name", CMD_COMPLETE_REMOTES,
 };
 
-/* After a change to .dv/config whose result is error: stage the file. */
-static int stage_config(dv_repo *repo, int error)
-{
-    if (error < 0)
-        return cmd_fail(error);
-    const char *config = DV_DIR_NAME "/config";
-    if (dv_repo_stage(repo, &config, 1) < 0)
-        cmd_warn("could not stage .dv/config: %s", dv_error_last());
-    return 0;
-}
-
 static int remote_add(cmd_context *ctx)
 {
     remote_options *opts = ctx->options;
     opts->settings.url = ctx->args[1];
-    return stage_config(
+    return cmd_stage_config(
         ctx->repo, dv_remoteconf_add(ctx->repo, ctx->args[0], &opts->settings, opts->make_default));
 }
 
@@ -128,7 +122,32 @@ static int remote_list(cmd_context *ctx)
 
 static int remote_remove(cmd_context *ctx)
 {
-    return stage_config(ctx->repo, dv_remoteconf_remove(ctx->repo, ctx->args[0]));
+    return cmd_stage_config(ctx->repo, dv_remoteconf_remove(ctx->repo, ctx->args[0]));
+}
+
+static const cmd_syntax remote_modify_syntax = {
+    NULL, NULL, 0, 3, 3, "dv remote modify needs a name, a key and a value", CMD_COMPLETE_REMOTES,
+};
+
+static const cmd_syntax remote_rename_syntax = {
+    NULL,
+    NULL,
+    0,
+    2,
+    2,
+    "dv remote rename needs the old name and the new one",
+    CMD_COMPLETE_REMOTES,
+};
+
+static int remote_modify(cmd_context *ctx)
+{
+    return cmd_stage_config(
+        ctx->repo, dv_remoteconf_modify(ctx->repo, ctx->args[0], ctx->args[1], ctx->args[2]));
+}
+
+static int remote_rename(cmd_context *ctx)
+{
+    return cmd_stage_config(ctx->repo, dv_remoteconf_rename(ctx->repo, ctx->args[0], ctx->args[1]));
 }
 
 /* dv remote -v, as git has it: dv remote list -v. */
@@ -144,5 +163,7 @@ const cmd_command cmd_remote_subcommands[] = {
     {"-v", remote_list_verbose, CMD_HIDDEN, NULL, &remote_list_syntax, NULL},
     {"remove", remote_remove, 0, "remove a remote", &remote_remove_syntax, NULL},
     {"rm", remote_remove, CMD_HIDDEN, NULL, &remote_remove_syntax, NULL},
+    {"modify", remote_modify, 0, "set one setting of a remote", &remote_modify_syntax, NULL},
+    {"rename", remote_rename, 0, "rename a remote", &remote_rename_syntax, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };

@@ -10,6 +10,7 @@
 #include "core/object/pointer.h"
 #include "core/ops/reach.h"
 #include "core/ops/status.h"
+#include "core/repo/settings.h"
 #include "remotes/remote_index.h"
 
 #include <pthread.h>
@@ -138,7 +139,7 @@ static int transfer_jobs(int *out, dv_repo *repo, const dv_transfer_options *opt
         jobs = opts->jobs;
     else
         error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
-                                        DV_TRANSFER_JOBS_DEFAULT, 1, 64);
+                                        DV_TRANSFER_JOBS_DEFAULT, 1, DV_TRANSFER_JOBS_MAX);
     *out = error < 0 ? DV_TRANSFER_JOBS_DEFAULT : (int)jobs;
     return error;
 }

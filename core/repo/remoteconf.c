@@ -4,6 +4,7 @@
 #include "core/base/buf.h"
 #include "core/base/error.h"
 #include "core/base/fs.h"
+#include "core/repo/settings.h"
 #include "remotes/remote_url.h"
 #include "remotes/url.h"
 
@@ -172,6 +173,120 @@ done:
     free(c.keys.names);
     dv_buf_release(&c.prefix);
     dv_buf_release(&path);
+    return error;
+}
+
+static int get_remote_string(char **out, dv_repo *repo, const char *name, const char *var);
+
+/* The URL of the remote called name, which must exist, into *url (malloc'd). */
+static int existing_url(char **url, dv_repo *repo, const char *name)
+{
+    dv_buf key = DV_BUF_INIT;
+    int error;
+    *url = NULL;
+    if ((error = dv_remoteconf_check_name(name)) < 0 ||
+        (error = dv_buf_printf(&key, "remote.%s.url", name)) < 0 ||
+        (error = dv_config_get_string(url, repo->config, key.ptr)) < 0)
+        goto done;
+    if (!*url)
+        error = dv_error_set(DV_EUSAGE, "there is no remote called %s (see dv remote list)", name);
+done:
+    dv_buf_release(&key);
+    return error;
+}
+
+int dv_remoteconf_modify(dv_repo *repo, const char *name, const char *var, const char *value)
+{
+    static const char *const vars[] = {"url", "endpoint", "region", "profile", "path-style"};
+    char *url = NULL;
+    const char *kind = NULL;
+    dv_buf path = DV_BUF_INIT, key = DV_BUF_INIT;
+    int error, is_default = 0, known = 0;
+    if ((error = existing_url(&url, repo, name)) < 0 || (error = config_path(&path, repo)) < 0)
+        goto done;
+    if (!strcmp(var, "default")) {
+        char *def = NULL;
+        if ((error = dv_config_parse_bool(&is_default, "default", value)) < 0 ||
+            (error = dv_config_get_string(&def, repo->config, "core.remote")) < 0)
+            goto done;
+        if (is_default)
+            error = dv_config_set_string_in_file(path.ptr, "core.remote", name);
+        else if (def && !strcmp(def, name))
+            error = dv_config_set_string_in_file(path.ptr, "core.remote", NULL);
+        free(def);
+        if (error == 0)
+            error = reload_config(repo);
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        known |= !strcmp(var, vars[i]);
+    if (!known) {
+        error = dv_error_set(DV_EUSAGE,
+                             "dv remote modify cannot set '%s' (it sets url, endpoint, region, "
+                             "profile, path-style and default)",
+                             var);
+        goto done;
+    }
+    if ((error = dv_buf_printf(&key, "remote.%s.%s", name, var)) < 0 ||
+        (error = dv_settings_check(key.ptr, value, 0)) < 0 ||
+        (error = dv_remoteconf_check_url(&kind, strcmp(var, "url") ? url : value)) < 0)
+        goto done;
+    if (strcmp(var, "url") && strcmp(kind, "s3")) {
+        error =
+            dv_error_set(DV_EUSAGE, "%s is for s3:// remotes only, and %s is %s", var, name, url);
+        goto done;
+    }
+    if ((error = dv_config_set_string_in_file(path.ptr, key.ptr, value)) < 0)
+        goto done;
+    error = reload_config(repo);
+done:
+    free(url);
+    dv_buf_release(&path);
+    dv_buf_release(&key);
+    return error;
+}
+
+int dv_remoteconf_rename(dv_repo *repo, const char *old_name, const char *new_name)
+{
+    char *url = NULL, *taken = NULL, *def = NULL;
+    dv_buf path = DV_BUF_INIT, old_section = DV_BUF_INIT, new_section = DV_BUF_INIT;
+    int error;
+    if ((error = existing_url(&url, repo, old_name)) < 0 ||
+        (error = dv_remoteconf_check_name(new_name)) < 0)
+        goto done;
+    if (!strcmp(old_name, new_name))
+        goto done;
+    if ((error = get_remote_string(&taken, repo, new_name, "url")) < 0)
+        goto done;
+    if (taken) {
+        error = dv_error_set(DV_EUSAGE, "remote %s already exists (%s)", new_name, taken);
+        goto done;
+    }
+    if ((error = dv_buf_printf(&old_section, "remote.%s", old_name)) < 0 ||
+        (error = dv_buf_printf(&new_section, "remote.%s", new_name)) < 0 ||
+        (error = dv_config_get_string(&def, repo->config, "core.remote")) < 0)
+        goto done;
+    /* .dv/config.local first: after a crash between the two rewrites the remote still has
+     * its old name in .dv/config, and running the rename again finishes it */
+    if ((error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "config.local")) < 0)
+        goto done;
+    if (dv_fs_exists(path.ptr) == 1 &&
+        (error = dv_config_rename_section_in_file(path.ptr, old_section.ptr, new_section.ptr)) < 0)
+        goto done;
+    if ((error = config_path(&path, repo)) < 0 ||
+        (error = dv_config_rename_section_in_file(path.ptr, old_section.ptr, new_section.ptr)) < 0)
+        goto done;
+    if (def && !strcmp(def, old_name) &&
+        (error = dv_config_set_string_in_file(path.ptr, "core.remote", new_name)) < 0)
+        goto done;
+    error = reload_config(repo);
+done:
+    free(url);
+    free(taken);
+    free(def);
+    dv_buf_release(&path);
+    dv_buf_release(&old_section);
+    dv_buf_release(&new_section);
     return error;
 }
 

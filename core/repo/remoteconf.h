@@ -31,6 +31,16 @@ DV_NODISCARD int dv_remoteconf_add(dv_repo *repo, const char *name,
 /** Remove a remote's section (and core.remote when it names it). */
 DV_NODISCARD int dv_remoteconf_remove(dv_repo *repo, const char *name);
 
+/** Set one setting of the existing remote name in .dv/config: url, endpoint, region,
+ *  profile or path-style (checked as dv remote add checks them; the S3 ones for s3://
+ *  remotes only), or default (a boolean: set core.remote to name, or remove it when it
+ *  names name). DV_EUSAGE names what is wrong. */
+DV_NODISCARD int dv_remoteconf_modify(dv_repo *repo, const char *name, const char *var,
+                                      const char *value);
+/** Rename a remote: its keys in .dv/config and .dv/config.local (its credentials), and
+ *  core.remote when it names it. new_name must not be a remote yet. */
+DV_NODISCARD int dv_remoteconf_rename(dv_repo *repo, const char *old_name, const char *new_name);
+
 /** Each configured remote's name and URL, in name order; *default_name (may be NULL) gets
  *  the remote used when none is named, or NULL. */
 typedef struct dv_remote_list {

@@ -6,6 +6,7 @@
 #include "core/base/tempfile.h"
 #include "core/base/wtfs.h"
 #include "core/object/pointer.h"
+#include "core/repo/settings.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -219,7 +220,8 @@ static int linked_worktree_store(dv_buf *out, git_repository *git)
     return error;
 }
 
-int dv_repo_open(dv_repo **out, const char *start_dir)
+/* With settings_only, stop once the configuration is open: its values are not checked. */
+static int open_repo(dv_repo **out, const char *start_dir, int settings_only)
 {
     int error;
     int64_t v;
@@ -247,6 +249,10 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
                                  repo->workdir.ptr);
         goto fail;
     }
+    if (settings_only) {
+        *out = repo;
+        return 0;
+    }
     if ((error = dv_config_get_int(&v, repo->config, "core.version", DV_FORMAT_VERSION)) < 0)
         goto fail;
     if (v > DV_FORMAT_VERSION) {
@@ -265,7 +271,8 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
                                          DV_CHUNK_MAX_LIMIT)) < 0 ||
         (error = dv_config_get_int_range(&max, cfg, "chunking.max", def.max, DV_CHUNK_MIN_LIMIT,
                                          DV_CHUNK_MAX_LIMIT)) < 0 ||
-        (error = dv_config_get_int_range(&level, cfg, "pack.compressionLevel", 3, 1, 22)) < 0 ||
+        (error = dv_config_get_int_range(&level, cfg, "pack.compressionLevel", 3,
+                                         DV_COMPRESSION_LEVEL_MIN, DV_COMPRESSION_LEVEL_MAX)) < 0 ||
         (error = dv_config_get_int_range(&target, cfg, "pack.targetSize",
                                          (int64_t)DV_PACK_TARGET_BYTES_DEFAULT, 0,
                                          DV_PACK_TARGET_BYTES_MAX)) < 0 ||
@@ -313,6 +320,16 @@ fail:
     free(cache_dir);
     dv_repo_free(repo);
     return error;
+}
+
+int dv_repo_open(dv_repo **out, const char *start_dir)
+{
+    return open_repo(out, start_dir, 0);
+}
+
+int dv_repo_open_settings(dv_repo **out, const char *start_dir)
+{
+    return open_repo(out, start_dir, 1);
 }
 
 void dv_repo_free(dv_repo *repo)

@@ -54,6 +54,9 @@ DV_NODISCARD int dv_repo_init(int *already, dv_buf *top, const char *start_dir,
 
 /** Open the dv repository containing start_dir. DV_ENOREPO if there is none. */
 DV_NODISCARD int dv_repo_open(dv_repo **out, const char *start_dir);
+/** Open it as far as its configuration, whose values are not checked (so that dv config
+ *  can mend a bad one): git, the work tree and the config files only, no store. */
+DV_NODISCARD int dv_repo_open_settings(dv_repo **out, const char *start_dir);
 void dv_repo_free(dv_repo *repo);
 
 /** The store (opened on first use). */

@@ -36,7 +36,7 @@ expect() {
 }
 
 step "command names"
-expect "dv <TAB>" "add|cat|checkout|commit|diff|fetch|fsck|help|init|install-hooks|log|ls|pull|push|remote|status" dv ""
+expect "dv <TAB>" "add|cat|checkout|commit|config|diff|fetch|fsck|help|init|install-hooks|log|ls|pull|push|remote|status" dv ""
 expect "dv pu<TAB>" "pull|push" dv pu
 expect "dv -C dir st<TAB>" "status" dv -C "$T" st
 expect "dv help ch<TAB>" "checkout" dv help ch
@@ -48,7 +48,7 @@ expect "dv pull --f<TAB>" "--force" dv pull --f
 expect "dv init --chunk-m<TAB>" "--chunk-max|--chunk-min" dv init --chunk-m
 expect "dv add --no<TAB>" "--no-progress" dv add --no
 expect "dv status --j<TAB>" "--json" dv status --j
-expect "dv remote <TAB>" "add|list|remove" dv remote ""
+expect "dv remote <TAB>" "add|list|modify|remove|rename" dv remote ""
 expect "dv remote add --p<TAB>" "--path-style|--profile" dv remote add --p
 expect "dv remote list --<TAB>" "--help|--verbose" dv remote list --
 

@@ -1,0 +1,28 @@
+/*
+ * settings: the keys dv reads from its configuration, with the kind and range of each
+ * value and the file it may live in, so that a value is checked before it is written
+ * (dv config) with the rules that apply when it is read.
+ */
+#ifndef DV_SETTINGS_H
+#define DV_SETTINGS_H
+
+#include "core/base/error.h"
+
+/* The ranges shared by the readers of these keys and dv config. */
+#define DV_COMPRESSION_LEVEL_MIN 1
+#define DV_COMPRESSION_LEVEL_MAX 22
+#define DV_TRANSFER_JOBS_MAX 64
+
+/** 0 when key is one dv reads; DV_EUSAGE otherwise, naming the nearest known key. */
+DV_NODISCARD int dv_settings_check_key(const char *key);
+
+/**
+ * 0 when value may be written under key into .dv/config.local (local) or the committed
+ * .dv/config (!local): the key is known, may be set in that file and by hand, and the value
+ * is one its reader accepts (numbers in range, booleans, remote names and URLs). DV_EUSAGE
+ * saying why not otherwise (a credential or cache.dir in the committed file says to use
+ * --local).
+ */
+DV_NODISCARD int dv_settings_check(const char *key, const char *value, int local);
+
+#endif
