@@ -1,5 +1,6 @@
 /* dv log: the commits where tracked data changed, newest first, with what changed by how much. */
 #include "cmd/common.h"
+#include "cmd/pager.h"
 
 #include "core/base/error.h"
 #include "core/base/json.h"
@@ -19,7 +20,7 @@
 
 typedef struct log_options {
     const char *count_text;
-    int json, follow;
+    int json, follow, no_pager;
 } log_options;
 
 static const cmd_option log_option_table[] = {
@@ -30,17 +31,19 @@ static const cmd_option log_option_table[] = {
     CMD_FLAG(log_options, json, "json", 0,
              "one JSON object a line: commit, date, subject, path,\nchange, files and bytes "
              "before and after"),
+    CMD_FLAG(log_options, no_pager, "no-pager", 0, "do not send the output through a pager"),
     CMD_OPTIONS_END,
 };
 
 const cmd_syntax cmd_log_syntax = {
-    "usage: dv log [-n <count>] [--follow] [--json] [<rev>] [--] [<path>...]\n"
+    "usage: dv log [-n <count>] [--follow] [--json] [--no-pager] [<rev>] [--] [<path>...]\n"
     "\n"
     "Show the commits where tracked data changed, newest first, from <rev> (a branch,\n"
     "tag, commit, HEAD~3, ...; default HEAD): one line per commit and data path, with\n"
     "the change in files and bytes and the commit's subject. Without paths, every\n"
     "tracked path; a path may be tracked data or a directory above it. Put '--' before\n"
-    "a path that is no longer in the work tree.\n",
+    "a path that is no longer in the work tree. On a terminal the output goes through\n"
+    "a pager, as dv diff's does.\n",
     log_option_table,
     sizeof(log_options),
     0,
@@ -305,6 +308,8 @@ int cmd_log(cmd_context *ctx)
     }
     /* A reader that goes away is an answer, not a failure: see EPIPE instead of dying. */
     signal(SIGPIPE, SIG_IGN);
+    if (cmd_pager_start(!opts->no_pager, ctx->repo->git))
+        printer.to_terminal = 1; /* each line as it is found, as on the terminal itself */
     error = dv_log(&result, ctx->repo, rev, (const char *const *)paths, (size_t)n_paths, &log_opts,
                    print_change, &printer);
     if (!printer.pipe_closed) {
