@@ -297,26 +297,19 @@ static void pq_column_text(dv_buf *out, const dv_parquet_column *col, int md)
     dv_buf_printf(out, ", %s", cmd_human_bytes(col->compressed_bytes));
 }
 
-static int pq_value_eq(const dv_parquet_column *a, const dv_parquet_column *b, int max)
-{
-    const dv_buf *x = max ? &a->max : &a->min, *y = max ? &b->max : &b->min;
-    return a->has_min_max == b->has_min_max && x->len == y->len &&
-           (!x->len || !memcmp(x->ptr, y->ptr, x->len));
-}
-
 /* What moved between a column's two footers: "nulls 11 → 16; max 499.5 → 749.5; ...". */
-static void pq_changes_text(dv_buf *out, const dv_parquet_column *a, const dv_parquet_column *b,
-                            int md)
+static void pq_changes_text(dv_buf *out, const dv_pqdiff_column *c, int md)
 {
+    const dv_parquet_column *a = c->old_col, *b = c->new_col;
     size_t start = out->len;
-    if (a->has_null_count != b->has_null_count || a->null_count != b->null_count) {
+    if (c->changes & DV_PQDIFF_NULLS) {
         dv_buf_puts(out, "nulls ");
         pq_nulls(out, a);
         dv_buf_puts(out, " → ");
         pq_nulls(out, b);
     }
     for (int max = 0; max < 2; max++)
-        if (!pq_value_eq(a, b, max)) {
+        if (c->changes & (max ? DV_PQDIFF_MAX : DV_PQDIFF_MIN)) {
             dv_buf_printf(out, "%s%s ", out->len > start ? "; " : "", max ? "max" : "min");
             pq_value(out, a, max, md);
             dv_buf_puts(out, " → ");
@@ -360,16 +353,23 @@ static int pq_schema_text(dv_buf *out, const dv_pqdiff_report *r, int md)
     return out->len > start;
 }
 
+/* "+500" or "-20": the change in rows (counts are never negative: parquet.h). */
+static void pq_rows_delta(dv_buf *out, const dv_pqdiff_report *r)
+{
+    uint64_t a = (uint64_t)r->old_meta.num_rows, b = (uint64_t)r->new_meta.num_rows;
+    dv_buf_printf(out, "%s%s", b >= a ? "+" : "-", count(b >= a ? b - a : a - b));
+}
+
 /* "1,000 → 1,500 rows (+500), 1 → 2 row groups" */
 static void pq_rows_text(dv_buf *out, const dv_pqdiff_report *r)
 {
-    int64_t a = r->old_meta.num_rows, b = r->new_meta.num_rows;
-    dv_buf_printf(out, "%s%s → %s%s rows", a < 0 ? "-" : "",
-                  count(a < 0 ? 0 - (uint64_t)a : (uint64_t)a), b < 0 ? "-" : "",
-                  count(b < 0 ? 0 - (uint64_t)b : (uint64_t)b));
-    if (a >= 0 && b >= 0 && a != b)
-        dv_buf_printf(out, " (%s%s)", b > a ? "+" : "-",
-                      count(b > a ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b));
+    dv_buf_printf(out, "%s → %s rows", count((uint64_t)r->old_meta.num_rows),
+                  count((uint64_t)r->new_meta.num_rows));
+    if (r->old_meta.num_rows != r->new_meta.num_rows) {
+        dv_buf_puts(out, " (");
+        pq_rows_delta(out, r);
+        dv_buf_puts(out, ")");
+    }
     dv_buf_printf(out, ", %s → %s row groups", count(r->old_meta.n_row_groups),
                   count(r->new_meta.n_row_groups));
 }
@@ -389,7 +389,7 @@ static void parquet_print(const dv_pqdiff_report *r)
         if (c->status == DV_PQDIFF_ADDED)
             pq_column_text(&t, c->new_col, 0);
         else if (c->status == DV_PQDIFF_STATS_CHANGED || c->status == DV_PQDIFF_TYPE_CHANGED)
-            pq_changes_text(&t, c->old_col, c->new_col, 0);
+            pq_changes_text(&t, c, 0);
         if (t.len)
             printf("    %s %s: %s\n", c->status == DV_PQDIFF_ADDED ? "+" : "~", c->new_col->name,
                    t.ptr);
@@ -482,11 +482,10 @@ static void json_parquet(dv_json *j, const dv_pqdiff_report *r)
 
 static void parquet_md_brief(dv_buf *out, const dv_pqdiff_report *r)
 {
-    int64_t a = r->old_meta.num_rows, b = r->new_meta.num_rows;
-    if (a >= 0 && b >= 0 && a != b)
-        dv_buf_printf(out, "%s%s rows", b > a ? "+" : "-",
-                      count(b > a ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b));
-    else
+    if (r->old_meta.num_rows != r->new_meta.num_rows) {
+        pq_rows_delta(out, r);
+        dv_buf_puts(out, " rows");
+    } else
         dv_buf_puts(out, "same rows");
     if (dv_pqdiff_schema_changed(r))
         dv_buf_puts(out, ", schema changed");
@@ -495,9 +494,8 @@ static void parquet_md_brief(dv_buf *out, const dv_pqdiff_report *r)
 static void parquet_md(dv_buf *out, const dv_pqdiff_report *r)
 {
     dv_buf_puts(out, "Parquet, from the footers\n\n| | old | new |\n|---|---:|---:|\n");
-    dv_buf_printf(out, "| rows | %s | %s |\n",
-                  count((uint64_t)(r->old_meta.num_rows < 0 ? 0 : r->old_meta.num_rows)),
-                  count((uint64_t)(r->new_meta.num_rows < 0 ? 0 : r->new_meta.num_rows)));
+    dv_buf_printf(out, "| rows | %s | %s |\n", count((uint64_t)r->old_meta.num_rows),
+                  count((uint64_t)r->new_meta.num_rows));
     dv_buf_printf(out, "| row groups | %s | %s |\n", count(r->old_meta.n_row_groups),
                   count(r->new_meta.n_row_groups));
     dv_buf_printf(out, "| columns | %s | %s |\n\n", count(r->old_meta.n_columns),

@@ -77,7 +77,10 @@ int dv_filediff_is_parquet(const char *path)
     return ends_with(path, ".parquet") || ends_with(path, ".parq") || ends_with(path, ".pq");
 }
 
-static int collect(void *ctx, const void *data, size_t len);
+static int collect(void *ctx, const void *data, size_t len)
+{
+    return dv_buf_put(ctx, data, len);
+}
 
 int dv_filediff_parquet(dv_parquet_meta *out, const dv_filediff_side *s)
 {
@@ -119,11 +122,6 @@ int dv_filediff_table(dv_table_report *out, const dv_filediff_side *old_side,
     dv_table_source a = {stream_side, (void *)old_side, old_side->name, old_side->size};
     dv_table_source b = {stream_side, (void *)new_side, new_side->name, new_side->size};
     return dv_table_diff(out, &a, &b, opts);
-}
-
-static int collect(void *ctx, const void *data, size_t len)
-{
-    return dv_buf_put(ctx, data, len);
 }
 
 static int looks_binary(const dv_buf *b)

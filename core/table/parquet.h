@@ -59,7 +59,7 @@ typedef struct dv_parquet_column {
 
 typedef struct dv_parquet_meta {
     int32_t version;
-    int64_t num_rows;
+    int64_t num_rows; /* never negative: the sum of the row groups' counts, checked */
     uint64_t n_row_groups;
     dv_parquet_column *columns;
     size_t n_columns;

@@ -16,22 +16,35 @@ static int named_cmp(const void *a, const void *b)
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-static int buf_eq(const dv_buf *a, const dv_buf *b)
+static int bound_eq(const dv_parquet_column *a, const dv_parquet_column *b, int max)
 {
-    return a->len == b->len && (!a->len || !memcmp(a->ptr, b->ptr, a->len));
+    const dv_buf *x = max ? &a->max : &a->min, *y = max ? &b->max : &b->min;
+    return a->has_min_max == b->has_min_max && x->len == y->len &&
+           (!x->len || !memcmp(x->ptr, y->ptr, x->len));
 }
 
-static int column_status(const dv_parquet_column *a, const dv_parquet_column *b)
+/* Which of DV_PQDIFF_NULLS ... differ between a column's two footers. */
+static int column_changes(const dv_parquet_column *a, const dv_parquet_column *b)
+{
+    int changes = 0;
+    if (a->has_null_count != b->has_null_count || a->null_count != b->null_count)
+        changes |= DV_PQDIFF_NULLS;
+    if (!bound_eq(a, b, 0))
+        changes |= DV_PQDIFF_MIN;
+    if (!bound_eq(a, b, 1))
+        changes |= DV_PQDIFF_MAX;
+    if (a->compressed_bytes != b->compressed_bytes ||
+        a->uncompressed_bytes != b->uncompressed_bytes)
+        changes |= DV_PQDIFF_SIZE;
+    return changes;
+}
+
+static int column_status(const dv_parquet_column *a, const dv_parquet_column *b, int changes)
 {
     if (strcmp(a->type_name, b->type_name) || a->physical != b->physical ||
         a->repetition != b->repetition)
         return DV_PQDIFF_TYPE_CHANGED;
-    if (a->has_null_count != b->has_null_count || a->null_count != b->null_count ||
-        a->has_min_max != b->has_min_max || !buf_eq(&a->min, &b->min) ||
-        !buf_eq(&a->max, &b->max) || a->compressed_bytes != b->compressed_bytes ||
-        a->uncompressed_bytes != b->uncompressed_bytes)
-        return DV_PQDIFF_STATS_CHANGED;
-    return DV_PQDIFF_SAME;
+    return changes ? DV_PQDIFF_STATS_CHANGED : DV_PQDIFF_SAME;
 }
 
 int dv_pqdiff_compare(dv_pqdiff_report *r)
@@ -85,11 +98,12 @@ int dv_pqdiff_compare(dv_pqdiff_report *r)
         seen = 1;
         last_old = i;
         c->old_col = &a->columns[i];
-        c->status = column_status(c->old_col, c->new_col);
+        c->changes = column_changes(c->old_col, c->new_col);
+        c->status = column_status(c->old_col, c->new_col, c->changes);
     }
     for (size_t i = 0; i < n_old; i++)
         if (!used[i])
-            r->columns[n++] = (dv_pqdiff_column){&a->columns[i], NULL, DV_PQDIFF_REMOVED};
+            r->columns[n++] = (dv_pqdiff_column){&a->columns[i], NULL, DV_PQDIFF_REMOVED, 0};
     r->n_columns = n;
     free(sorted);
     free(match);

@@ -19,10 +19,19 @@ enum dv_pqdiff_status {
     DV_PQDIFF_STATS_CHANGED /* on both sides, same type; null count, min, max or sizes differ */
 };
 
+/* What differs between a column's two footers (dv_pqdiff_column.changes). */
+enum dv_pqdiff_change {
+    DV_PQDIFF_NULLS = 1 << 0, /* the null count, or whether there is one */
+    DV_PQDIFF_MIN = 1 << 1,   /* the min, or whether there is one */
+    DV_PQDIFF_MAX = 1 << 2,
+    DV_PQDIFF_SIZE = 1 << 3, /* compressed or uncompressed bytes */
+};
+
 /** A column of either footer; old or new is NULL when the column is not on that side. */
 typedef struct dv_pqdiff_column {
     const dv_parquet_column *old_col, *new_col;
-    int status; /* DV_PQDIFF_* */
+    int status;  /* DV_PQDIFF_* */
+    int changes; /* on both sides: DV_PQDIFF_NULLS | ... (also under TYPE_CHANGED) */
 } dv_pqdiff_column;
 
 typedef struct dv_pqdiff_report {
