@@ -38,6 +38,9 @@ struct dv_odb {
     dv_pack_buffers writer_buffers; /* kept from one pack to the next */
     dv_compressor *compressor;      /* for dv_odb_put, writer thread only */
     dv_odb_stats stats;
+    dv_odb *alternate;     /* read next when this store lacks an object, or NULL */
+    dv_odb_fetch_fn fetch; /* then asked to bring it there, or NULL */
+    void *fetch_ctx;
 };
 
 static int add_pack(dv_odb *odb, const dv_oid *pack_id)
@@ -214,7 +217,7 @@ int dv_odb_locate(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oi
     pthread_mutex_lock(&odb->lock);
     int found = locate_locked(pack, entry, odb, id);
     pthread_mutex_unlock(&odb->lock);
-    return found;
+    return found || (odb->alternate && dv_odb_locate(pack, entry, odb->alternate, id));
 }
 
 /* Caller holds odb->lock. The unsealed writer that holds id (the one being filled or the
@@ -233,7 +236,37 @@ int dv_odb_has(dv_odb *odb, const dv_oid *id)
     pthread_mutex_lock(&odb->lock);
     int found = locate_locked(NULL, NULL, odb, id) || writer_with_locked(odb, id, NULL);
     pthread_mutex_unlock(&odb->lock);
-    return found;
+    return found || (odb->alternate && dv_odb_has(odb->alternate, id));
+}
+
+void dv_odb_set_alternate(dv_odb *odb, dv_odb *alternate, dv_odb_fetch_fn fetch, void *ctx)
+{
+    odb->alternate = alternate;
+    odb->fetch = alternate ? fetch : NULL;
+    odb->fetch_ctx = ctx;
+}
+
+int dv_odb_fetches(const dv_odb *odb)
+{
+    return odb->fetch != NULL;
+}
+
+int dv_odb_prefetch(dv_odb *odb, const dv_oid *ids, size_t n)
+{
+    if (!odb->fetch)
+        return 0;
+    dv_oid *missing = NULL;
+    size_t n_missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (dv_odb_has(odb, &ids[i]))
+            continue;
+        if (!missing && !(missing = malloc((n - i) * sizeof(*missing))))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        missing[n_missing++] = ids[i];
+    }
+    int error = n_missing ? odb->fetch(odb->fetch_ctx, missing, n_missing) : 0;
+    free(missing);
+    return error;
 }
 
 static pthread_key_t read_state_key;
@@ -298,6 +331,15 @@ static int read_object(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id
         where = "the pack being written";
     } else {
         pthread_mutex_unlock(&odb->lock);
+        if (!found && odb->alternate) {
+            error = read_object(out, type, odb->alternate, id, rehash);
+            if (error != DV_ENOTFOUND || !odb->fetch)
+                return error;
+            dv_error_clear();
+            if ((error = odb->fetch(odb->fetch_ctx, id, 1)) < 0)
+                return error;
+            return read_object(out, type, odb->alternate, id, rehash);
+        }
         if (!found)
             return dv_error_set(DV_ENOTFOUND, "object %s is not in the store", dv_oid_hex(id));
         /* Sealed packs are never freed while the odb lives, so pack stays valid. */

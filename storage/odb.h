@@ -67,6 +67,20 @@ DV_NODISCARD int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, 
  *  may be writing a pack then). */
 DV_NODISCARD int dv_odb_remove_stale_tmp(dv_odb *odb);
 
+/** Bring these objects, which neither store holds, into the alternate (see below). */
+typedef int (*dv_odb_fetch_fn)(void *ctx, const dv_oid *ids, size_t n);
+
+/** Make reads (has, locate, read) that miss odb look in alternate next, and a read that
+ *  misses both call fetch (when not NULL) for the object, then look in alternate again.
+ *  Writes never go to alternate. For one command's duration: alternate must outlive the
+ *  reads, and fetch must be thread-safe. NULL detaches. */
+void dv_odb_set_alternate(dv_odb *odb, dv_odb *alternate, dv_odb_fetch_fn fetch, void *ctx);
+/** Whether reads that miss fetch (a fetch function is attached). */
+int dv_odb_fetches(const dv_odb *odb);
+/** Fetch, as one batch, those of ids that neither odb nor its alternate holds (nothing
+ *  without a fetch function). */
+DV_NODISCARD int dv_odb_prefetch(dv_odb *odb, const dv_oid *ids, size_t n);
+
 /** Seal the unsealed pack, if any, making everything written durable. */
 DV_NODISCARD int dv_odb_flush(dv_odb *odb);
 
