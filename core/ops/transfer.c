@@ -726,8 +726,14 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
     if (!f->want || !f->ranges)
         return dv_error_set(DV_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        if (!dv_remote_index_find(f->remote_index, &items[i].id, &f->want[i].pack,
-                                  &f->want[i].entry))
+        int found = dv_remote_index_find(f->remote_index, &items[i].id, &f->want[i].pack,
+                                         &f->want[i].entry);
+        if (!found && !f->roots_ref)
+            return dv_error_set(DV_ENOTFOUND,
+                                "object %s is neither in the local store nor on remote %s (push "
+                                "it from a clone that has it: dv push)",
+                                dv_oid_hex(&items[i].id), f->remote->name);
+        if (!found)
             return dv_error_set(DV_ENOTFOUND,
                                 "%s %s, part of %s, is neither in the local store nor on remote "
                                 "%s (push it from a clone that has it: dv push)",
@@ -777,83 +783,156 @@ static int count_reachable(void *ctx, const dv_reach_item *item)
     return 0;
 }
 
+/* Set up a fetcher storing into odb (NULL: the repository's store). Release it even when
+ * this fails. */
+static int fetcher_init(fetcher *f, dv_repo *repo, dv_remote *remote, dv_odb *odb,
+                        const dv_transfer_options *opts, dv_transfer_result *result)
+{
+    memset(f, 0, sizeof(*f));
+    f->repo = repo;
+    f->remote = remote;
+    f->opts = opts;
+    f->result = result;
+    pthread_mutex_init(&f->lock, NULL);
+    int error = transfer_jobs(&f->jobs, repo, opts);
+    f->range_bytes = DV_FETCH_BUFFER_BYTES / (uint64_t)f->jobs;
+    if (f->range_bytes > DV_FETCH_RANGE_BYTES)
+        f->range_bytes = DV_FETCH_RANGE_BYTES;
+    if (f->range_bytes < (1u << 20))
+        f->range_bytes = 1u << 20;
+    if (error < 0)
+        return error;
+    f->dctx = calloc((size_t)f->jobs, sizeof(*f->dctx));
+    size_t n_slots = (size_t)f->jobs * DV_FETCH_HASH_GROUP;
+    f->decoded = calloc(n_slots, sizeof(*f->decoded));
+    f->range_bufs = calloc((size_t)f->jobs, sizeof(*f->range_bufs));
+    if (!f->dctx || !f->decoded || !f->range_bufs)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_slots; i++)
+        f->decoded[i] = (dv_buf)DV_BUF_INIT;
+    for (int i = 0; i < f->jobs; i++) {
+        f->range_bufs[i] = (dv_buf)DV_BUF_INIT;
+        if (!(f->dctx[i] = ZSTD_createDCtx()))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    f->odb = odb;
+    if (!odb && (error = dv_repo_odb(&f->odb, repo)) < 0)
+        return error;
+    return dv_pool_new(&f->pool, f->jobs);
+}
+
+static void release_held(fetcher *f)
+{
+    for (size_t i = 0; i < f->n_held; i++) {
+        dv_buf_release(&f->held[i].stored);
+        dv_buf_release(&f->held[i].decoded);
+    }
+    f->n_held = 0;
+}
+
+static void fetcher_release(fetcher *f)
+{
+    dv_pool_free(f->pool);
+    if (f->dctx)
+        for (int i = 0; i < f->jobs; i++)
+            ZSTD_freeDCtx(f->dctx[i]);
+    if (f->decoded)
+        for (size_t i = 0; i < (size_t)f->jobs * DV_FETCH_HASH_GROUP; i++)
+            dv_buf_release(&f->decoded[i]);
+    if (f->range_bufs)
+        for (int i = 0; i < f->jobs; i++)
+            dv_buf_release(&f->range_bufs[i]);
+    free(f->range_bufs);
+    free(f->dctx);
+    free(f->decoded);
+    free(f->want);
+    free(f->ranges);
+    release_held(f);
+    free(f->held);
+    dv_remote_index_free(f->remote_index);
+    pthread_mutex_destroy(&f->lock);
+}
+
 int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
              const char *const *filters, size_t n_filters, const dv_transfer_options *opts)
 {
     int error;
-    roots r;
+    roots r = {0};
     fetcher f;
     memset(result, 0, sizeof(*result));
-    memset(&f, 0, sizeof(f));
-    f.repo = repo;
-    f.remote = remote;
-    f.opts = opts;
-    f.result = result;
-    int jobs_error = transfer_jobs(&f.jobs, repo, opts);
-    f.range_bytes = DV_FETCH_BUFFER_BYTES / (uint64_t)f.jobs;
-    if (f.range_bytes > DV_FETCH_RANGE_BYTES)
-        f.range_bytes = DV_FETCH_RANGE_BYTES;
-    if (f.range_bytes < (1u << 20))
-        f.range_bytes = 1u << 20;
-    pthread_mutex_init(&f.lock, NULL);
-    if ((error = jobs_error) < 0 ||
+    if ((error = fetcher_init(&f, repo, remote, NULL, opts, result)) < 0 ||
         (error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
-        goto out;
+        goto done;
     f.roots_ref = &r;
-    f.dctx = calloc((size_t)f.jobs, sizeof(*f.dctx));
-    size_t n_slots = (size_t)f.jobs * DV_FETCH_HASH_GROUP;
-    f.decoded = calloc(n_slots, sizeof(*f.decoded));
-    f.range_bufs = calloc((size_t)f.jobs, sizeof(*f.range_bufs));
-    if (!f.dctx || !f.decoded || !f.range_bufs) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n_slots; i++)
-        f.decoded[i] = (dv_buf)DV_BUF_INIT;
-    for (int i = 0; i < f.jobs; i++) {
-        f.range_bufs[i] = (dv_buf)DV_BUF_INIT;
-        if (!(f.dctx[i] = ZSTD_createDCtx())) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if ((error = dv_repo_odb(&f.odb, repo)) < 0 || (error = dv_pool_new(&f.pool, f.jobs)) < 0)
-        goto done;
     dv_reach_ops walk = {fetch_missing, read_held, NULL, count_reachable, root_name, &f};
     error = dv_reach_walk(f.odb, r.items, r.n, &walk);
     if (error == 0)
         error = store_held(&f);
     /* What was fetched is verified: keep it even when the walk failed, so that a retry
      * does not fetch it again. Only chunks are stored then, which name nothing. */
-    if (f.odb) {
-        int flushed = dv_odb_flush(f.odb);
-        if (error == 0)
-            error = flushed;
-    }
+    int flushed = dv_odb_flush(f.odb);
+    if (error == 0)
+        error = flushed;
 done:
-    dv_pool_free(f.pool);
-    if (f.dctx)
-        for (int i = 0; i < f.jobs; i++)
-            ZSTD_freeDCtx(f.dctx[i]);
-    if (f.decoded)
-        for (size_t i = 0; i < (size_t)f.jobs * DV_FETCH_HASH_GROUP; i++)
-            dv_buf_release(&f.decoded[i]);
-    if (f.range_bufs)
-        for (int i = 0; i < f.jobs; i++)
-            dv_buf_release(&f.range_bufs[i]);
-    free(f.range_bufs);
-    free(f.dctx);
-    free(f.decoded);
-    free(f.want);
-    free(f.ranges);
-    for (size_t i = 0; i < f.n_held; i++) {
-        dv_buf_release(&f.held[i].stored);
-        dv_buf_release(&f.held[i].decoded);
-    }
-    free(f.held);
-    dv_remote_index_free(f.remote_index);
+    fetcher_release(&f);
     roots_release(&r);
-out:
-    pthread_mutex_destroy(&f.lock);
     return error;
+}
+
+/* ---- objects one by one, for reads (dv_fetcher) ---- */
+
+struct dv_fetcher {
+    fetcher f;
+    dv_transfer_result result;
+    dv_reach_item *items;
+    size_t alloc_items;
+};
+
+int dv_fetcher_new(dv_fetcher **out, dv_repo *repo, dv_remote *remote, dv_odb *into,
+                   const dv_transfer_options *opts)
+{
+    dv_fetcher *fr = calloc(1, sizeof(*fr));
+    *out = NULL;
+    if (!fr)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    int error = fetcher_init(&fr->f, repo, remote, into, opts, &fr->result);
+    if (error < 0) {
+        dv_fetcher_free(fr);
+        return error;
+    }
+    *out = fr;
+    return 0;
+}
+
+int dv_fetcher_get(dv_fetcher *fr, const dv_oid *ids, size_t n)
+{
+    if (n > fr->alloc_items) {
+        dv_reach_item *grown = realloc(fr->items, n * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        fr->items = grown;
+        fr->alloc_items = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        fr->items[i] = (dv_reach_item){ids[i], 0, 0};
+    int error = fetch_missing(&fr->f, fr->items, n);
+    if (error == 0)
+        error = store_held(&fr->f);
+    release_held(&fr->f);
+    return error;
+}
+
+void dv_fetcher_counts(const dv_fetcher *fr, uint64_t *objects, uint64_t *bytes)
+{
+    *objects = fr->result.objects_moved;
+    *bytes = fr->result.bytes_moved;
+}
+
+void dv_fetcher_free(dv_fetcher *fr)
+{
+    if (!fr)
+        return;
+    fetcher_release(&fr->f);
+    free(fr->items);
+    free(fr);
 }

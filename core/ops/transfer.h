@@ -65,4 +65,17 @@ DV_NODISCARD int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *
                           const char *const *filters, size_t n_filters,
                           const dv_transfer_options *opts);
 
+/** A fetcher of objects one batch at a time, for reads that find them missing (ondemand):
+ *  each batch is fetched exactly (not what its objects name) into the store into, in few
+ *  ranged reads, every object verified. The remote's indexes are loaded at the first batch
+ *  and kept. Free it even when dv_fetcher_new fails. */
+typedef struct dv_fetcher dv_fetcher;
+DV_NODISCARD int dv_fetcher_new(dv_fetcher **out, dv_repo *repo, dv_remote *remote, dv_odb *into,
+                                const dv_transfer_options *opts);
+/** Fetch ids (none of them in into): DV_ENOTFOUND naming the first one the remote lacks. */
+DV_NODISCARD int dv_fetcher_get(dv_fetcher *fetcher, const dv_oid *ids, size_t n);
+/** Objects and pack bytes fetched so far. */
+void dv_fetcher_counts(const dv_fetcher *fetcher, uint64_t *objects, uint64_t *bytes);
+void dv_fetcher_free(dv_fetcher *fetcher);
+
 #endif
