@@ -189,6 +189,18 @@ static int write_manifest(cat_range *r, const dv_manifest *m, uint64_t base)
     if (first == last)
         return 0;
     int error = 0;
+    if (dv_odb_fetches(r->odb)) {
+        /* what the store lacks comes in one batch of ranged reads, not a chunk at a time */
+        dv_oid *ids = malloc((last - first) * sizeof(*ids));
+        if (!ids)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        for (size_t i = first; i < last; i++)
+            ids[i - first] = m->chunks[i].id;
+        error = dv_odb_prefetch(r->odb, ids, last - first);
+        free(ids);
+        if (error < 0)
+            return error;
+    }
     dv_pool *pool = NULL;
     if (last - first > CAT_GROUP_CHUNKS) {
         if (!r->pool && (error = dv_pool_new(&r->pool, dv_pool_default_threads())) < 0)

@@ -48,7 +48,88 @@ typedef struct differ {
     size_t n, alloc;
     uint64_t not_checked_out;
     int similar_skipped;
+    int reads_manifests;
+    dv_oid *wants; /* objects to ask for in one batch (dv_odb_prefetch) */
+    size_t n_wants, alloc_wants;
+    dv_buf want_path;
 } differ;
+
+static int want_id(differ *d, const dv_oid *id)
+{
+    if (d->n_wants == d->alloc_wants) {
+        size_t alloc = d->alloc_wants ? d->alloc_wants * 2 : 64;
+        dv_oid *grown = realloc(d->wants, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        d->wants = grown;
+        d->alloc_wants = alloc;
+    }
+    d->wants[d->n_wants++] = *id;
+    return 0;
+}
+
+/* Put id on the batch asked for next, unless filters leave path (a child of dir) out. */
+static int want(differ *d, const dv_oid *id, const char *dir, const char *name)
+{
+    if (d->n_filters) {
+        dv_buf_truncate(&d->want_path, 0);
+        int error = dir ? dv_buf_printf(&d->want_path, "%s/%s", dir, name)
+                        : dv_buf_puts(&d->want_path, name);
+        if (error < 0)
+            return error;
+        int any = 0;
+        for (size_t i = 0; i < d->n_filters && !any; i++)
+            any = dv_rev_path_matches(d->want_path.ptr, d->filters[i]);
+        if (!any)
+            return 0;
+    }
+    return want_id(d, id);
+}
+
+/* Ask for the batch: what the store lacks comes from a remote in a few ranged reads (when
+ * one is attached, see ondemand) before the walk reads the objects one by one. */
+static int fetch_wants(differ *d)
+{
+    int error = d->n_wants ? dv_odb_prefetch(d->odb, d->wants, d->n_wants) : 0;
+    d->n_wants = 0;
+    return error;
+}
+
+/* The manifests of the changed files, in one batch (a work-tree file has none in a store). */
+static int want_manifests(differ *d)
+{
+    int error = 0;
+    for (size_t i = 0; i < d->n && !error; i++) {
+        const change *c = &d->changes[i];
+        if (c->status != DV_DIFF_ADDED && c->old_side.kind == DV_KIND_FILE)
+            error = want_id(d, &c->old_side.id);
+        if (!error && c->status != DV_DIFF_DELETED && c->new_side.kind == DV_KIND_FILE &&
+            !c->new_side.in_worktree)
+            error = want_id(d, &c->new_side.id);
+    }
+    return error < 0 ? error : fetch_wants(d);
+}
+
+/* The subtrees of a that the walk enters: those b (may be NULL) lacks under the same name
+ * and id, and with b, b's that a lacks so. */
+static int want_subtrees(differ *d, const dv_tree *a, const dv_tree *b, const char *path)
+{
+    size_t i = 0, j = 0, nb = b ? b->n_entries : 0;
+    int error = 0;
+    while (!error && (i < a->n_entries || j < nb)) {
+        const dv_tree_entry *ea = i < a->n_entries ? &a->entries[i] : NULL;
+        const dv_tree_entry *eb = j < nb ? &b->entries[j] : NULL;
+        int cmp = !ea ? 1 : !eb ? -1 : strcmp(ea->name, eb->name);
+        int same = cmp == 0 && ea->mode == eb->mode && !dv_oid_cmp(&ea->id, &eb->id);
+        if (cmp <= 0 && !same && ea->mode == DV_MODE_DIR)
+            error = want(d, &ea->id, path, ea->name);
+        if (!error && cmp >= 0 && !same && eb->mode == DV_MODE_DIR)
+            error = want(d, &eb->id, path, eb->name);
+        i += cmp <= 0;
+        j += cmp >= 0;
+    }
+    return error < 0 ? error : fetch_wants(d);
+}
 
 static void side_list_free(side_list *l)
 {
@@ -151,6 +232,8 @@ static int expand(differ *d, const dv_oid *id, const char *path, int is_new, uns
     dv_tree tree = DV_TREE_INIT;
     dv_buf child = DV_BUF_INIT;
     int error = dv_tree_read(&tree, d->odb, id, path);
+    if (!error)
+        error = want_subtrees(d, &tree, NULL, path);
     for (size_t i = 0; !error && i < tree.n_entries; i++) {
         const dv_tree_entry *e = &tree.entries[i];
         dv_buf_truncate(&child, 0);
@@ -187,6 +270,8 @@ static int diff_trees(differ *d, const dv_oid *a_id, const dv_oid *b_id, const c
     int error = dv_tree_read(&a, d->odb, a_id, path);
     if (!error)
         error = dv_tree_read(&b, d->odb, b_id, path);
+    if (!error)
+        error = want_subtrees(d, &a, &b, path);
     size_t i = 0, j = 0;
     static const dv_oid none;
     while (!error && (i < a.n_entries || j < b.n_entries)) {
@@ -258,6 +343,8 @@ static int diff_tree_disk(differ *d, const dv_oid *a_id, const char *relpath, un
     dv_worktree_names names = DV_WORKTREE_NAMES_INIT;
     dv_buf child = DV_BUF_INIT;
     int error = a_id ? dv_tree_read(&tree, d->odb, a_id, relpath) : 0;
+    if (!error)
+        error = want_subtrees(d, &tree, NULL, relpath);
     if (!error)
         error = dv_worktree_list(&names, d->wt, relpath);
     dv_worktree_walk walk = {0, 0};
@@ -633,6 +720,13 @@ static int pair_similar(differ *d)
         else if (c->status == DV_DIFF_ADDED && c->new_side.kind == DV_KIND_FILE)
             add[n_add++] = c;
     }
+    for (size_t j = 0; j < n_del && !error; j++)
+        error = want_id(d, &del[j]->old_side.id);
+    for (size_t i = 0; i < n_add && !error; i++)
+        if (!add[i]->new_side.in_worktree)
+            error = want_id(d, &add[i]->new_side.id);
+    if (!error)
+        error = fetch_wants(d);
     for (size_t j = 0; j < n_del && !error && !old.too_many; j++) {
         old.file = (uint32_t)j;
         error = file_chunks(&old, d->odb, del[j], 0);
@@ -717,12 +811,12 @@ done:
 
 static int emit_all(differ *d, dv_diff_fn fn, void *ctx, dv_diff_summary *summary)
 {
-    int error = 0;
     size_t kept = 0; /* the deletions folded into renames go */
     for (size_t i = 0; i < d->n; i++)
         if (d->changes[i].status)
             d->changes[kept++] = d->changes[i];
     d->n = kept;
+    int error = d->reads_manifests ? want_manifests(d) : 0;
     if (d->n > 1)
         qsort(d->changes, d->n, sizeof(*d->changes), cmp_change_path);
     for (size_t i = 0; i < d->n && !error; i++) {
@@ -767,6 +861,21 @@ static int diff_sides(differ *d, dv_rev *a, dv_rev *b, dv_diff_fn fn, void *ctx,
         if (!d->used[i])
             error = dv_error_set(DV_EUSAGE, "%s is not tracked by dv on either side",
                                  d->filters[i][0] ? d->filters[i] : ".");
+    for (size_t i = 0, j = 0; !error && (i < la.n || j < lb.n);) {
+        /* the trees at the top of each tracked directory that differs, in one batch */
+        const side_pointer *pa = i < la.n ? &la.items[i] : NULL;
+        const side_pointer *pb = j < lb.n ? &lb.items[j] : NULL;
+        int cmp = !pa ? 1 : !pb ? -1 : strcmp(pa->path, pb->path);
+        int same = cmp == 0 && !dv_oid_cmp(&pa->ptr.oid, &pb->ptr.oid);
+        if (cmp <= 0 && !same && pa->ptr.kind == DV_KIND_DIR)
+            error = want(d, &pa->ptr.oid, NULL, pa->path);
+        if (!error && cmp >= 0 && !same && !d->wt && pb->ptr.kind == DV_KIND_DIR)
+            error = want(d, &pb->ptr.oid, NULL, pb->path);
+        i += cmp <= 0;
+        j += cmp >= 0;
+    }
+    if (!error)
+        error = fetch_wants(d);
     static const dv_oid none;
     size_t i = 0, j = 0;
     while (!error && (i < la.n || j < lb.n)) {
@@ -805,6 +914,8 @@ done:
     }
     free(d->changes);
     free(d->used);
+    free(d->wants);
+    dv_buf_release(&d->want_path);
     side_list_free(&la);
     side_list_free(&lb);
     return error;
@@ -819,6 +930,8 @@ static differ differ_of(dv_repo *repo, const dv_diff_options *opts)
     d.n_filters = opts->n_filters;
     d.find_renames = opts->find_renames;
     d.find_copies = opts->find_copies;
+    d.reads_manifests = opts->reads_manifests;
+    d.want_path = (dv_buf)DV_BUF_INIT;
     d.used = calloc(opts->n_filters + 1, 1);
     return d;
 }

@@ -58,6 +58,9 @@ typedef struct dv_diff_options {
     /* look for the sources of copies in the whole old side, not only among changed files
      * (reads every tree of the old side when a file was added) */
     int find_copies;
+    /* the caller reads the changed files' manifests (dv_diff_new_bytes, content): when the
+     * store fetches what it lacks (ondemand), they are asked for in one batch first */
+    int reads_manifests;
 } dv_diff_options;
 
 typedef struct dv_diff_summary {

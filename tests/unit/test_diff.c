@@ -123,7 +123,7 @@ Test(diff, a_subtree_equal_on_both_sides_is_never_read)
     got g = {0};
     dv_diff_summary s;
     cr_assert_eq(dv_rev_resolve(&head, repo, "HEAD"), 0);
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, &s), 0,
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0, 0}, note, &g, &s), 0,
                  "%s", dv_error_last());
     cr_assert_eq(g.n, 2);
     cr_assert_str_eq(g.lines[0], "M data/f 10 12");
@@ -141,7 +141,7 @@ Test(diff, a_subtree_equal_on_both_sides_is_never_read)
     dv_oid t3 = make_tree(three, 2, 1);
     track_dir(&t3);
     g.n = 0;
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, NULL),
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0, 0}, note, &g, NULL),
                  DV_ENOTFOUND);
     cr_assert(strstr(dv_error_last(), "data/big/"), "%s", dv_error_last());
     dv_rev_free(head);
@@ -161,7 +161,7 @@ Test(diff, the_same_content_at_a_new_path_is_a_rename_and_paths_filter)
     got g = {0};
     dv_diff_summary s;
     cr_assert_eq(dv_rev_resolve(&head, repo, "HEAD"), 0);
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, &s), 0,
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0, 0}, note, &g, &s), 0,
                  "%s", dv_error_last());
     cr_assert_eq(g.n, 2, "%d", g.n);
     cr_assert_str_eq(g.lines[0], "R data/f -> data/h 10 10");
@@ -172,12 +172,12 @@ Test(diff, the_same_content_at_a_new_path_is_a_rename_and_paths_filter)
 
     const char *filters[] = {"data/sub"};
     g.n = 0;
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){filters, 1, 0, 0}, note, &g, NULL), 0,
-                 "%s", dv_error_last());
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){filters, 1, 0, 0, 0}, note, &g, NULL),
+                 0, "%s", dv_error_last());
     cr_assert_eq(g.n, 1);
     cr_assert_str_eq(g.lines[0], "D data/sub/a 40 0");
     const char *nothing[] = {"elsewhere"};
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){nothing, 1, 0, 0}, note, &g, NULL),
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){nothing, 1, 0, 0, 0}, note, &g, NULL),
                  DV_EUSAGE);
     dv_rev_free(head);
 }
@@ -200,7 +200,7 @@ Test(diff, an_addition_of_a_changed_files_old_content_is_a_copy_and_c_searches_e
     got g = {0};
     dv_diff_summary s;
     cr_assert_eq(dv_rev_resolve(&head, repo, "HEAD"), 0);
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0}, note, &g, &s), 0,
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 0, 0}, note, &g, &s), 0,
                  "%s", dv_error_last());
     cr_assert_eq(g.n, 5, "%d", g.n);
     cr_assert_str_eq(g.lines[0], "A data/e1 0 0"); /* empty files are not copies */
@@ -213,7 +213,7 @@ Test(diff, an_addition_of_a_changed_files_old_content_is_a_copy_and_c_searches_e
     cr_assert_eq(s.bytes_added, 2 + 10 + 50 + 50);
 
     g.n = 0;
-    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 1}, note, &g, &s), 0,
+    cr_assert_eq(dv_diff(repo, head, NULL, &(dv_diff_options){NULL, 0, 0, 1, 0}, note, &g, &s), 0,
                  "%s", dv_error_last());
     cr_assert_eq(g.n, 5, "%d", g.n);
     cr_assert_str_eq(g.lines[3], "A data/k 0 50"); /* the mode differs */
