@@ -9,6 +9,7 @@
 #include "core/object/pointer.h"
 #include "core/ops/diff.h"
 #include "core/ops/ls.h"
+#include "core/ops/ondemand.h"
 #include "core/repo/rev.h"
 
 #include <errno.h>
@@ -23,8 +24,8 @@
 typedef struct diff_options {
     int name_status, stat, json, md, exit_code, quiet, cached, find_renames, find_copies;
     const char *key, *rows, *tolerance, *drift_threshold, *text_limit, *rename_threshold;
-    const char *textconv;
-    int no_header, text;
+    const char *textconv, *remote_name;
+    int no_header, text, offline;
     const char *color; /* --color[=<when>] */
     int no_color, no_pager;
 } diff_options;
@@ -63,6 +64,11 @@ static const cmd_option diff_option_table[] = {
              "look for copies' sources in the whole old side, not only changed files"),
     CMD_FLAG(diff_options, cached, "cached", 0,
              "compare with the pointer files, not the work tree's data"),
+    CMD_VALUE(diff_options, remote_name, "remote", 'r', "<name>",
+              "fetch what the store lacks from this remote (default: core.remote)",
+              CMD_COMPLETE_REMOTES),
+    CMD_FLAG(diff_options, offline, "offline", 0,
+             "fetch nothing: compare what the local store holds"),
     CMD_FLAG(diff_options, exit_code, "exit-code", 0, "exit 1 when there are differences"),
     CMD_FLAG(diff_options, quiet, "quiet", 'q', "print nothing; implies --exit-code"),
     CMD_VALUE(diff_options, textconv, "textconv", 0, "<pointer-file>",
@@ -77,7 +83,7 @@ static const cmd_option diff_option_table[] = {
 
 const cmd_syntax cmd_diff_syntax = {
     "usage: dv diff [--name-status | --stat | --json | --md] [--cached] [--exit-code] [-q]\n"
-    "               [--color[=<when>] | --no-color] [--no-pager]\n"
+    "               [--color[=<when>] | --no-color] [--no-pager] [-r <remote> | --offline]\n"
     "               [-M] [--rename-threshold <percent>] [-C]\n"
     "               [--key <col>,...] [--rows <n>] [--tolerance <x>] [--no-header]\n"
     "               [--drift-threshold <psi>] [--text] [--text-limit <bytes>]\n"
@@ -97,6 +103,10 @@ const cmd_syntax cmd_diff_syntax = {
     "rows, row groups, schema changes and column nulls, min and max from the footers;\n"
     "for text, a unified diff. Exit 6 when some content could not be compared (the\n"
     "file-level diff is complete).\n"
+    "\n"
+    "Trees, manifests and the compared files' chunks that the local store lacks are\n"
+    "fetched from the remote (the default one, or -r), only those, into the store's\n"
+    "partial/ beside it; --offline fetches nothing.\n"
     "\n"
     "On a terminal the output goes through a pager (DV_PAGER, git's core.pager, PAGER,\n"
     "else less) and is coloured (not with NO_COLOR set, nor JSON or Markdown).\n",
@@ -624,6 +634,11 @@ int cmd_diff(cmd_context *ctx)
     dv_buf out = DV_BUF_INIT;
     dv_json j;
     dv_diff_summary summary;
+    dv_ondemand *ondemand = NULL;
+    if (opts->offline && opts->remote_name) {
+        rc = cmd_usage_error(ctx->command, "--offline and --remote do not go together");
+        goto done;
+    }
     if ((rc = content_options(&p, &key_copy, keys)) || (rc = take_revs(&a, &b, &used, ctx)))
         goto done;
     int error = a ? 0 : dv_rev_resolve(&a, ctx->repo, "HEAD");
@@ -634,7 +649,8 @@ int cmd_diff(cmd_context *ctx)
     n_paths = ctx->n_args - used;
     if ((rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + used)))
         goto done;
-    if (p.content && (error = dv_repo_odb(&p.odb, ctx->repo)) < 0) {
+    if ((p.content && (error = dv_repo_odb(&p.odb, ctx->repo)) < 0) ||
+        (error = dv_ondemand_attach(&ondemand, ctx->repo, opts->remote_name, opts->offline)) < 0) {
         rc = cmd_fail(error);
         goto done;
     }
@@ -661,7 +677,8 @@ int cmd_diff(cmd_context *ctx)
         dv_json_array_begin(&j);
         p.json = &j;
     }
-    dv_diff_options diff_opts = {(const char *const *)paths, (size_t)n_paths, 0, opts->find_copies};
+    dv_diff_options diff_opts = {(const char *const *)paths, (size_t)n_paths, 0, opts->find_copies,
+                                 p.content};
     if ((rc = rename_threshold(&diff_opts.find_renames, opts)))
         goto done;
     error = worktree ? dv_diff_worktree(ctx->repo, a, &diff_opts, print_entry, &p, &summary)
@@ -706,12 +723,19 @@ int cmd_diff(cmd_context *ctx)
         goto done;
     }
     clearerr(stdout); /* a reader that went away is not a failure to report */
+    uint64_t fetched, fetched_bytes;
+    const char *fetched_from = dv_ondemand_counts(ondemand, &fetched, &fetched_bytes);
+    if (fetched && !opts->quiet)
+        fprintf(stderr, "dv: fetched %" PRIu64 " object%s (%s) from remote %s\n", fetched,
+                fetched == 1 ? "" : "s", cmd_human_bytes(fetched_bytes), fetched_from);
     uint64_t changed =
         summary.added + summary.deleted + summary.modified + summary.renamed + summary.copied;
     rc = p.content_failed                              ? DV_EXIT_PARTIAL
          : (opts->exit_code || opts->quiet) && changed ? DV_EXIT_NO
                                                        : DV_EXIT_OK;
 done:
+    if ((error = dv_ondemand_detach(ondemand)) < 0 && !rc)
+        rc = cmd_fail(error);
     cmd_relpaths_free(paths, n_paths);
     dv_rev_free(a);
     dv_rev_free(b);
