@@ -231,12 +231,18 @@ static dv_pack_writer *writer_with_locked(dv_odb *odb, const dv_oid *id, dv_pack
     return NULL;
 }
 
-int dv_odb_has(dv_odb *odb, const dv_oid *id)
+/* Whether this store itself (not its alternate) holds id. */
+static int has_own(dv_odb *odb, const dv_oid *id)
 {
     pthread_mutex_lock(&odb->lock);
     int found = locate_locked(NULL, NULL, odb, id) || writer_with_locked(odb, id, NULL);
     pthread_mutex_unlock(&odb->lock);
-    return found || (odb->alternate && dv_odb_has(odb->alternate, id));
+    return found;
+}
+
+int dv_odb_has(dv_odb *odb, const dv_oid *id)
+{
+    return has_own(odb, id) || (odb->alternate && dv_odb_has(odb->alternate, id));
 }
 
 void dv_odb_set_alternate(dv_odb *odb, dv_odb *alternate, dv_odb_fetch_fn fetch, void *ctx)
@@ -471,7 +477,7 @@ int dv_odb_put(dv_odb *odb, const dv_oid *id, uint8_t type, const void *data, si
     uint8_t flags;
     if (len > DV_OBJECT_MAX_BYTES)
         return dv_error_set(DV_EUSAGE, "object of %zu bytes is too large to store", len);
-    if (dv_odb_has(odb, id)) {
+    if (has_own(odb, id)) { /* what only the alternate holds is stored here too */
         if (added)
             *added = 0;
         return 0;

@@ -726,3 +726,133 @@ Test(odb, objects_of_the_pack_being_sealed_stay_readable_and_all_packs_end_seale
         assert_reads_object(odb, &ids[k], k, len);
     dv_odb_free(odb);
 }
+
+/* ---- an alternate store and a fetch function ---- */
+
+/* Read id (without asking dv_odb_has first, which never fetches) and compare with object k. */
+static void assert_read_gives(dv_odb *odb, const dv_oid *id, uint64_t k)
+{
+    size_t len = small_len(k);
+    uint8_t *want = content(k, len);
+    dv_buf out = DV_BUF_INIT;
+    uint8_t type = 0;
+    cr_assert_eq(dv_odb_read(&out, &type, odb, id), 0, "read %llu: %s", (unsigned long long)k,
+                 dv_error_last());
+    cr_assert_eq(type, type_of(k));
+    cr_assert_eq(out.len, len);
+    cr_assert_eq(memcmp(out.ptr, want, len), 0, "object %llu reads back wrong",
+                 (unsigned long long)k);
+    dv_buf_release(&out);
+    free(want);
+}
+
+typedef struct fake_remote {
+    dv_odb *into;     /* where "fetched" objects go */
+    uint64_t first_k; /* the objects it can supply: k = first_k .. first_k + n_known - 1 */
+    size_t n_known;
+    size_t calls, ids_asked;
+} fake_remote;
+
+/* Put each asked-for object into the alternate, or fail on one it does not know. */
+static int fake_fetch(void *ctx, const dv_oid *ids, size_t n)
+{
+    fake_remote *r = ctx;
+    r->calls++;
+    r->ids_asked += n;
+    for (size_t i = 0; i < n; i++) {
+        int known = 0;
+        for (size_t j = 0; j < r->n_known && !known; j++) {
+            uint64_t k = r->first_k + j;
+            uint8_t *data = content(k, small_len(k));
+            dv_oid id = id_of(data, small_len(k));
+            if (!dv_oid_cmp(&id, &ids[i])) {
+                known = 1;
+                cr_assert_eq(dv_odb_put(r->into, &id, type_of(k), data, small_len(k), NULL), 0);
+            }
+            free(data);
+        }
+        if (!known)
+            return dv_error_set(DV_ENOTFOUND, "object %s is not on the fake remote",
+                                dv_oid_hex(&ids[i]));
+    }
+    return 0;
+}
+
+Test(odb, reads_that_miss_look_in_the_alternate_and_writes_stay_in_the_store)
+{
+    dv_odb *odb, *alt;
+    use_cache("alt");
+    open_odb(&alt, 0);
+    dv_oid in_alt = put_object(alt, 3, small_len(3), 1);
+    cr_assert_eq(dv_odb_flush(alt), 0);
+    dv_oid unsealed = put_object(alt, 5, small_len(5), 1);
+    use_cache("main");
+    open_odb(&odb, 0);
+    dv_oid in_main = put_object(odb, 4, small_len(4), 1);
+
+    cr_assert_eq(dv_odb_has(odb, &in_alt), 0, "no alternate yet");
+    dv_odb_set_alternate(odb, alt, NULL, NULL);
+    assert_reads_object(odb, &in_alt, 3, small_len(3));
+    assert_reads_object(odb, &unsealed, 5, small_len(5));
+    assert_reads_object(odb, &in_main, 4, small_len(4));
+    dv_pack *pack = NULL;
+    dv_pack_entry e;
+    cr_assert_eq(dv_odb_locate(&pack, &e, odb, &in_alt), 1, "a sealed object of the alternate");
+    cr_assert_eq(dv_odb_fetches(odb), 0);
+    cr_assert_eq(dv_odb_prefetch(odb, &in_main, 1), 0, "no fetch function: nothing to do");
+    /* a put of what the alternate holds still goes to the store */
+    put_object(odb, 3, small_len(3), 1);
+    dv_odb_set_alternate(odb, NULL, NULL, NULL);
+    assert_reads_object(odb, &in_alt, 3, small_len(3));
+    cr_assert_eq(dv_odb_has(odb, &unsealed), 0, "detached");
+    cr_assert_eq(dv_odb_has(alt, &in_main), 0, "the store's objects never reach the alternate");
+    dv_odb_free(odb);
+    dv_odb_free(alt);
+}
+
+Test(odb, a_read_that_misses_both_fetches_it_once_and_prefetch_asks_only_for_the_missing)
+{
+    dv_odb *odb, *alt;
+    use_cache("alt");
+    open_odb(&alt, 0);
+    use_cache("main");
+    open_odb(&odb, 0);
+    fake_remote r = {alt, 10, 6, 0, 0};
+    dv_oid ids[6];
+    for (size_t j = 0; j < 6; j++) {
+        uint8_t *data = content(10 + j, small_len(10 + j));
+        ids[j] = id_of(data, small_len(10 + j));
+        free(data);
+    }
+    put_object(odb, 10, small_len(10), 1); /* ids[0] in the store */
+    dv_odb_set_alternate(odb, alt, fake_fetch, &r);
+    cr_assert_eq(dv_odb_fetches(odb), 1);
+
+    assert_read_gives(odb, &ids[1], 11);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.ids_asked, 1);
+    assert_read_gives(odb, &ids[1], 11);
+    cr_assert_eq(r.calls, 1, "read again from the alternate, not fetched again");
+
+    cr_assert_eq(dv_odb_prefetch(odb, ids, 6), 0, "%s", dv_error_last());
+    cr_assert_eq(r.calls, 2);
+    cr_assert_eq(r.ids_asked, 1 + 4, "ids[0] and ids[1] are held: four asked for");
+    for (size_t j = 0; j < 6; j++)
+        assert_read_gives(odb, &ids[j], 10 + j);
+    cr_assert_eq(dv_odb_prefetch(odb, ids, 6), 0);
+    cr_assert_eq(r.calls, 2, "nothing missing: no call");
+    cr_assert_eq(dv_odb_has(odb, &ids[3]), 1);
+
+    /* what the fetch function cannot bring is its error; has never fetches */
+    dv_oid unknown;
+    memset(unknown.id, 0x5a, DV_OID_BYTES);
+    cr_assert_eq(dv_odb_has(odb, &unknown), 0);
+    cr_assert_eq(r.calls, 2);
+    dv_buf out = DV_BUF_INIT;
+    assert_error(dv_odb_read(&out, NULL, odb, &unknown), DV_ENOTFOUND, "fake remote");
+    cr_assert_eq(r.calls, 3);
+    dv_buf_release(&out);
+    dv_odb_set_alternate(odb, NULL, NULL, NULL);
+    dv_odb_free(odb);
+    dv_odb_free(alt);
+}
