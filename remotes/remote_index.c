@@ -25,16 +25,8 @@ struct dv_remote_index {
     size_t n, alloc;
 };
 
-typedef struct listed {
-    dv_oid id;
-    uint64_t pack_bytes, idx_bytes;
-    int has_pack, has_idx;
-} listed;
-
-typedef struct listing {
-    listed *packs;
-    size_t n, alloc;
-} listing;
+typedef dv_remote_listed listed;
+typedef dv_remote_listing listing;
 
 int dv_remote_pack_name(dv_buf *out, const dv_oid *pack_id, const char *suffix)
 {
@@ -129,22 +121,17 @@ typedef struct download_ctx {
     listed **todo;
 } download_ctx;
 
-/* Download one index, check it, and keep it in the cache. */
-static int download_one(void *ctx, size_t item, int worker)
+int dv_remote_read_index(dv_buf *out, dv_remote *remote, const dv_remote_listed *p)
 {
-    download_ctx *d = ctx;
-    const listed *p = d->todo[item];
-    dv_remote *remote = d->index->remote;
-    dv_buf name = DV_BUF_INIT, path = DV_BUF_INIT, idx = DV_BUF_INIT;
+    dv_buf name = DV_BUF_INIT, where = DV_BUF_INIT;
     int error;
-    (void)worker;
+    dv_buf_clear(out);
     if (p->idx_bytes != DV_REMOTE_SIZE_UNKNOWN && p->idx_bytes > INDEX_MAX_BYTES) {
         error = dv_error_set(DV_ECORRUPT, "pack index %s/" PACKS_PREFIX "%s.idx is too large",
-                             d->index->remote->display, dv_oid_hex(&p->id));
+                             remote->display, dv_oid_hex(&p->id));
         goto done;
     }
-    if ((error = dv_remote_pack_name(&name, &p->id, ".idx")) < 0 ||
-        (error = cached_path(&path, d->index, &p->id)) < 0)
+    if ((error = dv_remote_pack_name(&name, &p->id, ".idx")) < 0)
         goto done;
     if (p->idx_bytes == DV_REMOTE_SIZE_UNKNOWN) {
         /* the listing did not say its size: read it whole, then check it as any other */
@@ -153,25 +140,35 @@ static int download_one(void *ctx, size_t item, int worker)
                                  remote->display, name.ptr);
             goto done;
         }
-        error = remote->ops->get_all(remote, name.ptr, &idx, INDEX_MAX_BYTES);
-    } else if ((error = dv_buf_grow(&idx, (size_t)p->idx_bytes)) == 0 &&
-               (error = remote->ops->get(remote, name.ptr, 0, (size_t)p->idx_bytes, idx.ptr)) ==
+        error = remote->ops->get_all(remote, name.ptr, out, INDEX_MAX_BYTES);
+    } else if ((error = dv_buf_grow(out, (size_t)p->idx_bytes)) == 0 &&
+               (error = remote->ops->get(remote, name.ptr, 0, (size_t)p->idx_bytes, out->ptr)) ==
                    0) {
-        idx.len = (size_t)p->idx_bytes;
-        idx.ptr[idx.len] = '\0';
+        out->len = (size_t)p->idx_bytes;
+        out->ptr[out->len] = '\0';
     }
     if (error < 0)
         goto done;
-    dv_buf where = DV_BUF_INIT;
     if ((error = dv_buf_printf(&where, "%s/%s", remote->display, name.ptr)) == 0)
-        error = dv_pack_check_index((const uint8_t *)idx.ptr, idx.len, &p->id, where.ptr);
-    dv_buf_release(&where);
-    if (error < 0)
-        goto done;
-    error = dv_fs_write_atomic(path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE);
+        error = dv_pack_check_index((const uint8_t *)out->ptr, out->len, &p->id, where.ptr);
 done:
-    dv_buf_release(&idx);
     dv_buf_release(&name);
+    dv_buf_release(&where);
+    return error;
+}
+
+/* Download one index, check it, and keep it in the cache. */
+static int download_one(void *ctx, size_t item, int worker)
+{
+    download_ctx *d = ctx;
+    const listed *p = d->todo[item];
+    dv_buf path = DV_BUF_INIT, idx = DV_BUF_INIT;
+    int error;
+    (void)worker;
+    if ((error = cached_path(&path, d->index, &p->id)) == 0 &&
+        (error = dv_remote_read_index(&idx, d->index->remote, p)) == 0)
+        error = dv_fs_write_atomic(path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE);
+    dv_buf_release(&idx);
     dv_buf_release(&path);
     return error;
 }
@@ -217,6 +214,59 @@ static int prune_cache(dv_remote_index *index, listing *l)
     return error;
 }
 
+int dv_remote_list_packs(dv_remote_listing *out, dv_remote *remote)
+{
+    memset(out, 0, sizeof(*out));
+    int error = remote->ops->list(remote, PACKS_PREFIX, on_listed, out);
+    if (error < 0) {
+        dv_remote_listing_release(out);
+        return dv_error_wrap(error, "cannot list the packs of remote %s", remote->name);
+    }
+    return 0;
+}
+
+void dv_remote_listing_release(dv_remote_listing *l)
+{
+    free(l->packs);
+    memset(l, 0, sizeof(*l));
+}
+
+/* <cache>/remotes/<key>, made if needed. */
+static int cache_dir_of(dv_buf *out, dv_remote *remote, const char *cache_dir)
+{
+    dv_oid key;
+    char hex[DV_OID_HEX_CHARS + 1];
+    int error = dv_hash_buffer(&key, remote->url, strlen(remote->url));
+    if (error < 0)
+        return error;
+    dv_oid_tohex(hex, &key);
+    dv_buf_clear(out);
+    if ((error = dv_buf_printf(out, "%s/remotes/%.*s", cache_dir, CACHE_KEY_HEX_CHARS, hex)) < 0)
+        return error;
+    return dv_fs_mkdir_p(out->ptr, 0777);
+}
+
+int dv_remote_index_refresh(dv_pack **out, dv_remote *remote, const char *cache_dir,
+                            const dv_remote_listed *p)
+{
+    dv_remote_index index; /* for cached_path and open_cached */
+    dv_buf idx = DV_BUF_INIT, path = DV_BUF_INIT;
+    int error;
+    *out = NULL;
+    memset(&index, 0, sizeof(index));
+    index.remote = remote;
+    index.dir = (dv_buf)DV_BUF_INIT;
+    if ((error = cache_dir_of(&index.dir, remote, cache_dir)) == 0 &&
+        (error = dv_remote_read_index(&idx, remote, p)) == 0 &&
+        (error = cached_path(&path, &index, &p->id)) == 0 &&
+        (error = dv_fs_write_atomic(path.ptr, idx.ptr, idx.len, 0444, DV_FS_DURABLE)) == 0)
+        error = open_cached(out, &index, p);
+    dv_buf_release(&idx);
+    dv_buf_release(&path);
+    dv_buf_release(&index.dir);
+    return error;
+}
+
 int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *cache_dir,
                          dv_pool *pool)
 {
@@ -225,25 +275,15 @@ int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *c
     listed **todo = NULL;
     size_t n_todo = 0;
     dv_buf path = DV_BUF_INIT;
-    dv_oid key;
     dv_remote_index *index = calloc(1, sizeof(*index));
     if (!index)
         return dv_error_set(DV_ENOMEM, "out of memory");
     index->remote = remote;
     index->dir = (dv_buf)DV_BUF_INIT;
     pthread_mutex_init(&index->lock, NULL);
-    char hex[DV_OID_HEX_CHARS + 1];
-    if ((error = dv_hash_buffer(&key, remote->url, strlen(remote->url))) < 0)
+    if ((error = cache_dir_of(&index->dir, remote, cache_dir)) < 0 ||
+        (error = dv_remote_list_packs(&l, remote)) < 0)
         goto fail;
-    dv_oid_tohex(hex, &key);
-    if ((error = dv_buf_printf(&index->dir, "%s/remotes/%.*s", cache_dir, CACHE_KEY_HEX_CHARS,
-                               hex)) < 0 ||
-        (error = dv_fs_mkdir_p(index->dir.ptr, 0777)) < 0)
-        goto fail;
-    if ((error = remote->ops->list(remote, PACKS_PREFIX, on_listed, &l)) < 0) {
-        error = dv_error_wrap(error, "cannot list the packs of remote %s", remote->name);
-        goto fail;
-    }
     if (!(todo = calloc(l.n ? l.n : 1, sizeof(*todo)))) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
         goto fail;

@@ -18,6 +18,30 @@
 
 typedef struct dv_remote_index dv_remote_index;
 
+/** What a listing of packs/ says of one pack id: which of its two names it lists, and their
+ *  sizes (DV_REMOTE_SIZE_UNKNOWN when the remote does not say). */
+typedef struct dv_remote_listed {
+    dv_oid id;
+    uint64_t pack_bytes, idx_bytes;
+    int has_pack, has_idx;
+} dv_remote_listed;
+
+typedef struct dv_remote_listing {
+    dv_remote_listed *packs;
+    size_t n, alloc;
+} dv_remote_listing;
+
+/** List the remote's packs/ (names that are not a pack or an index are skipped). */
+DV_NODISCARD int dv_remote_list_packs(dv_remote_listing *out, dv_remote *remote);
+void dv_remote_listing_release(dv_remote_listing *listing);
+
+/** Download the index of the listed pack p into out and check it, trailer included. */
+DV_NODISCARD int dv_remote_read_index(dv_buf *out, dv_remote *remote, const dv_remote_listed *p);
+/** dv_remote_read_index, then keep the index in the cache under cache_dir in place of the
+ *  copy there, and open it (its pack is the remote's, of the listed size). */
+DV_NODISCARD int dv_remote_index_refresh(dv_pack **out, dv_remote *remote, const char *cache_dir,
+                                         const dv_remote_listed *p);
+
 /** List the remote's packs and bring their indexes into the cache under cache_dir,
  *  downloading new ones on pool. */
 DV_NODISCARD int dv_remote_index_load(dv_remote_index **out, dv_remote *remote,
