@@ -4,24 +4,41 @@
 #include "core/base/error.h"
 #include "core/object/object.h"
 #include "core/ops/fsck.h"
+#include "core/ops/transfer.h"
+#include "core/repo/remoteconf.h"
+#include "core/repo/settings.h"
+#include "remotes/remote_check.h"
 
 #include <string.h>
 
 typedef struct fsck_options {
-    int quiet;
+    int quiet, full;
+    const char *remote, *jobs;
 } fsck_options;
 
 static const cmd_option fsck_option_table[] = {
     CMD_FLAG(fsck_options, quiet, "quiet", 'q', "print only the problems"),
+    CMD_VALUE_OPTIONAL(fsck_options, remote, "remote", "<name>", "",
+                       "check a remote's packs and indexes instead (default: core.remote)"),
+    CMD_FLAG(fsck_options, full, "full", 0,
+             "with --remote: download every pack and verify every object"),
+    CMD_VALUE(fsck_options, jobs, "jobs", 'j', "<n>",
+              "with --remote: packs checked at once (default: transfer.jobs, or 4)",
+              CMD_COMPLETE_NONE),
     CMD_OPTIONS_END,
 };
 
 const cmd_syntax cmd_fsck_syntax = {
     "usage: dv fsck [-q]\n"
+    "       dv fsck --remote[=<name>] [--full] [-j <n>] [-q]\n"
     "\n"
     "Re-read every pack: check its checksum and index, decompress every object\n"
     "and verify its SHA-256, and check that every manifest's chunks and every\n"
-    "tree's entries exist. Exit status 1 if anything is wrong.\n",
+    "tree's entries exist. Exit status 1 if anything is wrong.\n"
+    "\n"
+    "With --remote, check a remote instead: download every pack index again and\n"
+    "verify it, and compare each pack's size and trailer with its index and name;\n"
+    "with --full, also download every pack and verify every object in it.\n",
     fsck_option_table,
     sizeof(fsck_options),
     0,
@@ -74,9 +91,103 @@ static void orphan(void *ctx, const char *idx_path, uint64_t objects, uint64_t l
     }
 }
 
+static void remote_problem(void *ctx, const dv_oid *pack, const dv_oid *object, int type,
+                           const char *message)
+{
+    const dv_remote *remote = ctx;
+    char pack_hex[DV_OID_HEX_CHARS + 1];
+    dv_oid_tohex(pack_hex, pack);
+    if (object)
+        printf("bad %s %s in pack %s on remote %s: %s\n",
+               type ? dv_object_type_name(type) : "object", dv_oid_hex(object), pack_hex,
+               remote->name, message);
+    else
+        printf("bad pack %s on remote %s: %s\n", pack_hex, remote->name, message);
+}
+
+typedef struct remote_progress {
+    cmd_progress bar;
+    const dv_remote *remote;
+} remote_progress;
+
+static void remote_problem_of(void *ctx, const dv_oid *pack, const dv_oid *object, int type,
+                              const char *message)
+{
+    remote_problem((void *)((remote_progress *)ctx)->remote, pack, object, type, message);
+}
+
+static void remote_planned(void *ctx, uint64_t total)
+{
+    cmd_progress_set_total(&((remote_progress *)ctx)->bar, total);
+}
+
+static void remote_read(void *ctx, uint64_t done)
+{
+    cmd_progress_update(&((remote_progress *)ctx)->bar, done);
+}
+
+/* dv fsck --remote: the remote's packs and indexes. */
+static int fsck_remote(cmd_context *ctx, const fsck_options *o)
+{
+    dv_remote *remote = NULL;
+    dv_pool *pool = NULL;
+    int64_t jobs = DV_TRANSFER_JOBS_DEFAULT;
+    int rc = 0, error;
+    if (o->jobs) {
+        char *end;
+        long n = strtol(o->jobs, &end, 10);
+        if (*end || end == o->jobs || n < 1 || n > DV_TRANSFER_JOBS_MAX)
+            return cmd_usage_error(ctx->command, "--jobs needs a number from 1 to %d, not '%s'",
+                                   DV_TRANSFER_JOBS_MAX, o->jobs);
+        jobs = n;
+    } else if ((error = dv_config_get_int_range(&jobs, ctx->repo->config, "transfer.jobs",
+                                                DV_TRANSFER_JOBS_DEFAULT, 1,
+                                                DV_TRANSFER_JOBS_MAX)) < 0) {
+        return cmd_fail(error);
+    }
+    if ((error = dv_remoteconf_open(&remote, ctx->repo, o->remote[0] ? o->remote : NULL)) < 0 ||
+        (error = dv_pool_new(&pool, (int)jobs)) < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    remote_progress progress = {{0}, remote};
+    cmd_progress_start(&progress.bar, "verifying", 0, o->quiet || !o->full);
+    dv_remote_check_options opts = {
+        o->full,     ctx->repo->cache_dir.ptr, pool,     remote_problem_of,
+        remote_read, remote_planned,           &progress};
+    dv_remote_check_result result;
+    error = dv_remote_check(&result, remote, &opts);
+    cmd_progress_end(&progress.bar);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    if (!o->quiet || result.problems)
+        printf("checked %llu pack%s on remote %s, %llu objects (%s%s): %llu problem%s%s\n",
+               (unsigned long long)result.packs, result.packs == 1 ? "" : "s", remote->name,
+               (unsigned long long)result.objects, cmd_human_bytes(result.bytes),
+               o->full ? ", every object read" : ", indexes and trailers",
+               (unsigned long long)result.problems, result.problems == 1 ? "" : "s",
+               result.leftovers ? ", and packs without an index (uploads interrupted or "
+                                  "running)"
+                                : "");
+    if (result.problems)
+        printf("to repair: dv push --repair from a clone whose store holds the objects\n");
+    rc = result.problems ? DV_EXIT_NO : DV_EXIT_OK;
+done:
+    dv_pool_free(pool);
+    dv_remote_free(remote);
+    return rc;
+}
+
 int cmd_fsck(cmd_context *ctx)
 {
-    int quiet = ((const fsck_options *)ctx->options)->quiet, rc;
+    const fsck_options *o = ctx->options;
+    int quiet = o->quiet, rc;
+    if (o->remote)
+        return fsck_remote(ctx, o);
+    if (o->full || o->jobs)
+        return cmd_usage_error(ctx->command, "--%s goes with --remote", o->full ? "full" : "jobs");
     dv_odb *odb;
     dv_fsck_result result;
     fsck_output out = {DV_BUF_INIT, 0};
