@@ -246,7 +246,7 @@ extern const cmd_command cmd_remote_subcommands[];
 typedef struct cmd_transfer_args {
     const char *remote_name; /* -r, --remote */
     const char *jobs_text;   /* -j, --jobs */
-    int quiet, stats, force;
+    int quiet, stats, force, repair;
     cmd_values revs; /* --rev */
     int all_branches, all_tags, all_commits;
     dv_revset *preset; /* revisions a caller made (the pre-push hook), instead of those options;
@@ -262,6 +262,7 @@ typedef struct cmd_transfer_args {
               what " in flight (default: transfer.jobs, or 4)", CMD_COMPLETE_NONE)
 #define CMD_TRANSFER_FORCE                                                                         \
     CMD_FLAG(cmd_transfer_args, force, "force", 'f', "overwrite unsaved changes (and say which)")
+#define CMD_TRANSFER_REPAIR(what) CMD_FLAG(cmd_transfer_args, repair, "repair", 0, what)
 #define CMD_TRANSFER_QUIET                                                                         \
     CMD_FLAG(cmd_transfer_args, quiet, "quiet", 'q', "print only warnings and errors")
 #define CMD_TRANSFER_STATS                                                                         \

@@ -2,6 +2,7 @@
 #include "cmd/common.h"
 
 #include "core/base/error.h"
+#include "core/ops/repair.h"
 #include "core/ops/transfer.h"
 
 #include <stdio.h>
@@ -9,18 +10,66 @@
 const cmd_syntax cmd_push_syntax = CMD_TRANSFER_SYNTAX(
     "usage: dv push [-r <remote>] [-j <n>] [-q] [--stats] [--rev <rev>]... [--all-branches]\n"
     "               [--all-tags] [--all-commits] [<path>...]\n"
+    "       dv push --repair [-r <remote>] [-j <n>] [-q] [--stats]\n"
     "\n"
     "Send to the remote the data that the pointer files in git's index name (all,\n"
     "or those under the paths), or those of the revisions given, and that the\n"
     "remote does not have yet. Packs are\n"
     "uploaded whole, each before its index, so an interrupted push leaves nothing\n"
-    "a reader would use.\n",
+    "a reader would use.\n"
+    "\n"
+    "With --repair, check every pack on the remote in full (dv fsck --remote --full)\n"
+    "and replace each damaged one: by the store's pack of the same id, or by new packs\n"
+    "holding good copies of what it held (from the store, or verified objects of the\n"
+    "damaged pack), uploaded before the damaged pack is removed.\n",
     CMD_TRANSFER_REMOTE, CMD_TRANSFER_JOBS("uploads"), CMD_TRANSFER_QUIET, CMD_TRANSFER_STATS,
-    CMD_TRANSFER_REVS);
+    CMD_TRANSFER_REVS,
+    CMD_TRANSFER_REPAIR("replace the remote's damaged packs with good copies (nothing else)"));
+
+static void print_note(void *ctx, const char *message)
+{
+    (void)ctx;
+    printf("%s\n", message);
+}
+
+/* dv push --repair. */
+static int push_repair(cmd_context *ctx, const cmd_transfer_args *args)
+{
+    if (ctx->n_args || args->revs.n || args->all_branches || args->all_tags || args->all_commits)
+        return cmd_usage_error(ctx->command, "--repair takes no paths or revisions");
+    dv_remote *remote = NULL;
+    int jobs, rc = cmd_transfer_open(&remote, &jobs, ctx->repo, args);
+    if (rc)
+        return rc;
+    dv_transfer_options opts = {jobs, NULL, NULL, NULL, NULL};
+    dv_repair_result result;
+    int error = dv_push_repair(&result, ctx->repo, remote, &opts, print_note, NULL);
+    cmd_transfer_stats(remote, args);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    if (!result.packs_bad) {
+        if (!args->quiet)
+            printf("remote %s: every pack verified, nothing to repair\n", remote->name);
+        goto done;
+    }
+    printf("remote %s: %llu damaged pack%s, %llu replaced (%llu object%s uploaded, %s)%s\n",
+           remote->name, (unsigned long long)result.packs_bad, result.packs_bad == 1 ? "" : "s",
+           (unsigned long long)result.packs_replaced, (unsigned long long)result.objects_uploaded,
+           result.objects_uploaded == 1 ? "" : "s", cmd_human_bytes(result.bytes_uploaded),
+           result.objects_lost ? "; the others are kept, see above" : "");
+    rc = result.objects_lost ? DV_EXIT_FAILURE : DV_EXIT_OK;
+done:
+    dv_remote_free(remote);
+    return rc;
+}
 
 int cmd_push(cmd_context *ctx)
 {
     const cmd_transfer_args *args = ctx->options;
+    if (args->repair)
+        return push_repair(ctx, args);
     dv_remote *remote = NULL;
     dv_transfer_result result;
     int error, rc = cmd_transfer_run(&result, &error, &remote, ctx, "uploading", dv_push);

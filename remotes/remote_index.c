@@ -267,8 +267,47 @@ int dv_remote_index_refresh(dv_pack **out, dv_remote *remote, const char *cache_
     return error;
 }
 
+static int skipped(const dv_oid *skip, size_t n_skip, const dv_oid *id)
+{
+    for (size_t i = 0; i < n_skip; i++)
+        if (!dv_oid_cmp(&skip[i], id))
+            return 1;
+    return 0;
+}
+
 int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *cache_dir,
                          dv_pool *pool)
+{
+    return dv_remote_index_load_except(out, remote, cache_dir, pool, NULL, 0);
+}
+
+int dv_remote_index_open_cached(dv_pack **out, dv_remote *remote, const char *cache_dir,
+                                const dv_remote_listed *p)
+{
+    dv_remote_index index; /* for cached_path and open_cached */
+    dv_buf path = DV_BUF_INIT;
+    int error;
+    *out = NULL;
+    memset(&index, 0, sizeof(index));
+    index.remote = remote;
+    index.dir = (dv_buf)DV_BUF_INIT;
+    if ((error = cache_dir_of(&index.dir, remote, cache_dir)) == 0 &&
+        (error = cached_path(&path, &index, &p->id)) == 0) {
+        int exists = dv_fs_exists(path.ptr);
+        error = exists < 0 ? exists
+                : !exists  ? dv_error_set(DV_ENOTFOUND,
+                                          "no copy of the index of pack %s is "
+                                           "cached",
+                                          dv_oid_hex(&p->id))
+                           : open_cached(out, &index, p);
+    }
+    dv_buf_release(&path);
+    dv_buf_release(&index.dir);
+    return error;
+}
+
+int dv_remote_index_load_except(dv_remote_index **out, dv_remote *remote, const char *cache_dir,
+                                dv_pool *pool, const dv_oid *skip, size_t n_skip)
 {
     int error;
     listing l = {0};
@@ -290,7 +329,7 @@ int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *c
     }
     for (size_t i = 0; i < l.n; i++) {
         listed *p = &l.packs[i];
-        if (!p->has_pack || !p->has_idx)
+        if (!p->has_pack || !p->has_idx || skipped(skip, n_skip, &p->id))
             continue; /* an upload in progress, or one that was interrupted */
         struct stat st;
         if ((error = cached_path(&path, index, &p->id)) < 0)
@@ -312,7 +351,7 @@ int dv_remote_index_load(dv_remote_index **out, dv_remote *remote, const char *c
     for (size_t i = 0; i < l.n; i++) {
         listed *p = &l.packs[i];
         dv_pack *pack;
-        if (!p->has_pack || !p->has_idx)
+        if (!p->has_pack || !p->has_idx || skipped(skip, n_skip, &p->id))
             continue;
         if ((error = open_cached(&pack, index, p)) < 0)
             goto fail;

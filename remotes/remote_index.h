@@ -37,6 +37,10 @@ void dv_remote_listing_release(dv_remote_listing *listing);
 
 /** Download the index of the listed pack p into out and check it, trailer included. */
 DV_NODISCARD int dv_remote_read_index(dv_buf *out, dv_remote *remote, const dv_remote_listed *p);
+/** Open the cached copy of the listed pack p's index (checked when it was downloaded):
+ *  DV_ENOTFOUND when there is none. */
+DV_NODISCARD int dv_remote_index_open_cached(dv_pack **out, dv_remote *remote,
+                                             const char *cache_dir, const dv_remote_listed *p);
 /** dv_remote_read_index, then keep the index in the cache under cache_dir in place of the
  *  copy there, and open it (its pack is the remote's, of the listed size). */
 DV_NODISCARD int dv_remote_index_refresh(dv_pack **out, dv_remote *remote, const char *cache_dir,
@@ -46,6 +50,11 @@ DV_NODISCARD int dv_remote_index_refresh(dv_pack **out, dv_remote *remote, const
  *  downloading new ones on pool. */
 DV_NODISCARD int dv_remote_index_load(dv_remote_index **out, dv_remote *remote,
                                       const char *cache_dir, dv_pool *pool);
+/** As dv_remote_index_load, leaving out the packs skip names (damaged ones being repaired);
+ *  their cached indexes are kept. */
+DV_NODISCARD int dv_remote_index_load_except(dv_remote_index **out, dv_remote *remote,
+                                             const char *cache_dir, dv_pool *pool,
+                                             const dv_oid *skip, size_t n_skip);
 void dv_remote_index_free(dv_remote_index *index);
 
 /** 1 with the pack (index only) and entry if the remote has id, else 0. */

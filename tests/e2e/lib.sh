@@ -301,6 +301,23 @@ with open(path, "r+b") as f:
 EOF
 }
 
+# pack_entry FILE N FIELD: a field of the N-th entry (0-based) of a pack, read from its bytes:
+# offset, type (1 chunk, 2 manifest, 3 tree), id (hex), stored (offset of its stored bytes)
+pack_entry() {
+    "$PY" - "$@" <<'PYEOF'
+import struct, sys
+path, n, field = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = open(path, "rb").read()
+off = 8
+for i in range(n + 1):
+    typ, flags, _, raw, stored = struct.unpack(">BBHII", data[off:off + 12])
+    if i == n:
+        break
+    off += 48 + stored
+print({"offset": off, "type": typ, "id": data[off + 12:off + 44].hex(), "stored": off + 48}[field])
+PYEOF
+}
+
 # store_bytes [REPO]: total bytes of the files in .dv/cache/packs.
 store_bytes() {
     local d=${1:-.}/.dv/cache/packs

@@ -9,22 +9,6 @@
 e2e_init "$@"
 
 R=$T/remote
-# entry FILE N FIELD: a field of the N-th entry (0-based) of a pack, read from its bytes:
-# offset, type (1 chunk, 2 manifest, 3 tree), id (hex), stored (offset of its stored bytes)
-entry() {
-    "$PY" - "$@" <<'PYEOF'
-import struct, sys
-path, n, field = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-data = open(path, "rb").read()
-off = 8
-for i in range(n + 1):
-    typ, flags, _, raw, stored = struct.unpack(">BBHII", data[off:off + 12])
-    if i == n:
-        break
-    off += 48 + stored
-print({"offset": off, "type": typ, "id": data[off + 12:off + 44].hex(), "stored": off + 48}[field])
-PYEOF
-}
 type_name() { case $1 in 1) echo chunk ;; 2) echo manifest ;; 3) echo tree ;; esac; }
 restore_remote() { rm -rf "$R"; cp -a "$T/remote.good" "$R"; }
 
@@ -63,10 +47,10 @@ big=$(find "$R/packs" -name '*.pack' -printf '%s %p\n' | sort -n | tail -n1 | cu
 big_id=$(basename "$big" .pack)
 
 step "a damaged stored byte: only --full finds it, naming the object and the pack"
-victim_id=$(entry "$big" 0 id)
-victim_type=$(type_name "$(entry "$big" 0 type)")
+victim_id=$(pack_entry "$big" 0 id)
+victim_type=$(type_name "$(pack_entry "$big" 0 type)")
 chmod u+w "$big"
-flip_byte "$big" "$(( $(entry "$big" 0 stored) + 10 ))"
+flip_byte "$big" "$(( $(pack_entry "$big" 0 stored) + 10 ))"
 assert_exit 0 "$DV" fsck --remote
 assert_exit 1 "$DV" fsck --remote --full
 assert_contains "$OUT" "bad $victim_type $victim_id in pack $big_id on remote origin"
@@ -76,7 +60,7 @@ restore_remote
 
 step "a damaged entry header: --full reports the entry and the trailer over the headers"
 chmod u+w "$big"
-second=$(entry "$big" 1 offset)
+second=$(pack_entry "$big" 1 offset)
 flip_byte "$big" $((second + 4)) # its raw_len
 assert_exit 1 "$DV" fsck --remote --full
 assert_contains "$OUT" "in pack $big_id on remote origin"

@@ -1,0 +1,411 @@
+/* repair: damaged packs replaced by good copies of what they hold (repair.h). */
+#include "core/ops/repair.h"
+
+#include "core/base/buf.h"
+#include "core/base/error.h"
+#include "core/base/pool.h"
+#include "core/object/object.h"
+#include "core/repo/settings.h"
+#include "remotes/remote_check.h"
+#include "remotes/remote_index.h"
+#include "storage/odb.h"
+#include "storage/pack.h"
+#include "storage/pack_read.h"
+#include "storage/pack_write.h"
+
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+typedef struct bad_pack {
+    dv_oid id;
+    int pack_level;  /* a problem not of one object (header, size, trailer, index) */
+    dv_oid *objects; /* objects that failed their checks in it */
+    size_t n_objects, alloc_objects;
+    int kept; /* something in it has no good copy: it stays */
+} bad_pack;
+
+typedef struct repairer {
+    dv_repo *repo;
+    dv_remote *remote;
+    dv_odb *odb;
+    dv_repair_result *result;
+    dv_repair_note_fn note;
+    void *note_ctx;
+    bad_pack *bad;
+    size_t n_bad, alloc_bad;
+    dv_remote_index *good; /* the remote's other packs */
+    dv_buf tmp_dir;
+    dv_pack_writer *writer;
+    dv_oid *built; /* new packs sealed in tmp_dir, to upload */
+    size_t n_built, alloc_built;
+    ZSTD_DCtx *dctx;
+    dv_buf stored, decoded;
+    int oom; /* a problem could not be recorded */
+} repairer;
+
+static void say(repairer *r, const char *fmt, ...)
+{
+    if (!r->note)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    r->note(r->note_ctx, line);
+}
+
+static bad_pack *bad_of(repairer *r, const dv_oid *id)
+{
+    for (size_t i = 0; i < r->n_bad; i++)
+        if (!dv_oid_cmp(&r->bad[i].id, id))
+            return &r->bad[i];
+    if (r->n_bad == r->alloc_bad) {
+        size_t alloc = r->alloc_bad ? r->alloc_bad * 2 : 8;
+        bad_pack *grown = realloc(r->bad, alloc * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        r->bad = grown;
+        r->alloc_bad = alloc;
+    }
+    bad_pack *b = &r->bad[r->n_bad++];
+    memset(b, 0, sizeof(*b));
+    b->id = *id;
+    return b;
+}
+
+/* The check's problems, gathered by pack (a failed allocation is noticed after the check). */
+static void on_problem(void *ctx, const dv_oid *pack, const dv_oid *object, int type,
+                       const char *message)
+{
+    repairer *r = ctx;
+    char pack_hex[DV_OID_HEX_CHARS + 1];
+    dv_oid_tohex(pack_hex, pack);
+    if (object)
+        say(r, "bad %s %s in pack %s on remote %s: %s", type ? dv_object_type_name(type) : "object",
+            dv_oid_hex(object), pack_hex, r->remote->name, message);
+    else
+        say(r, "bad pack %s on remote %s: %s", pack_hex, r->remote->name, message);
+    bad_pack *b = bad_of(r, pack);
+    if (!b) {
+        r->oom = 1;
+        return;
+    }
+    if (!object) {
+        b->pack_level = 1;
+        return;
+    }
+    if (b->n_objects == b->alloc_objects) {
+        size_t alloc = b->alloc_objects ? b->alloc_objects * 2 : 8;
+        dv_oid *grown = realloc(b->objects, alloc * sizeof(*grown));
+        if (!grown) {
+            r->oom = 1;
+            return;
+        }
+        b->objects = grown;
+        b->alloc_objects = alloc;
+    }
+    b->objects[b->n_objects++] = *object;
+}
+
+static int failed_in(const bad_pack *b, const dv_oid *id)
+{
+    for (size_t i = 0; i < b->n_objects; i++)
+        if (!dv_oid_cmp(&b->objects[i], id))
+            return 1;
+    return 0;
+}
+
+static int seal(repairer *r)
+{
+    if (!r->writer)
+        return 0;
+    dv_oid id;
+    dv_pack_writer *w = r->writer;
+    r->writer = NULL;
+    int error = dv_pack_writer_finish(&id, w, r->tmp_dir.ptr);
+    if (error < 0 || dv_oid_is_zero(&id))
+        return error;
+    if (r->n_built == r->alloc_built) {
+        size_t alloc = r->alloc_built ? r->alloc_built * 2 : 4;
+        dv_oid *grown = realloc(r->built, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        r->built = grown;
+        r->alloc_built = alloc;
+    }
+    r->built[r->n_built++] = id;
+    return 0;
+}
+
+/* Append an entry whose stored bytes are in r->stored once they decode to its id. 0 when
+ * they do not (the message is cleared: the caller looks for another copy), 1 when added. */
+static int append_checked(repairer *r, const dv_pack_entry *e, const char *where)
+{
+    int error = dv_pack_decode(&r->decoded, e, r->stored.ptr, r->stored.len, r->dctx, where);
+    if (error == DV_ENOMEM)
+        return error;
+    if (error < 0) {
+        dv_error_clear();
+        return 0;
+    }
+    if (!r->writer && (error = dv_pack_writer_new(&r->writer, r->tmp_dir.ptr)) < 0)
+        return error;
+    if ((error = dv_pack_writer_append(r->writer, &e->id, e->type, e->flags, e->raw_len,
+                                       r->stored.ptr, (uint32_t)r->stored.len)) < 0)
+        return error;
+    r->result->objects_uploaded++;
+    if (dv_pack_writer_bytes(r->writer) >= r->repo->pack_target_bytes)
+        return seal(r) < 0 ? -1 : 1;
+    return 1;
+}
+
+/* A good copy of entry e (of the damaged pack b, whose index is idx) into the new packs:
+ * from the local store, else from b itself. 1 when copied, 0 when there is none. */
+static int copy_object(repairer *r, const bad_pack *b, dv_pack *idx, const dv_pack_entry *e,
+                       int pack_listed)
+{
+    dv_pack *local;
+    dv_pack_entry le;
+    int error;
+    if (dv_odb_locate(&local, &le, r->odb, &e->id)) {
+        if ((error = dv_pack_read_stored(&r->stored, local, &le)) == 0) {
+            error = append_checked(r, &le, dv_pack_path(local));
+            if (error != 0)
+                return error;
+        } else if (error == DV_ENOMEM) {
+            return error;
+        }
+        dv_error_clear(); /* a damaged local copy: look on */
+    }
+    if (!pack_listed || failed_in(b, &e->id))
+        return 0;
+    /* the remote's copy in the damaged pack, which passed its checks there */
+    dv_buf name = DV_BUF_INIT, entry = DV_BUF_INIT;
+    uint64_t len = DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)e->stored_len;
+    if ((error = dv_remote_pack_name(&name, &b->id, ".pack")) == 0 &&
+        (error = dv_pack_check_bounds(idx, e)) == 0 &&
+        (error = dv_buf_grow(&entry, (size_t)len)) == 0 &&
+        (error = r->remote->ops->get(r->remote, name.ptr, e->offset, (size_t)len, entry.ptr)) ==
+            0 &&
+        (error = dv_pack_check_entry(idx, e, (const uint8_t *)entry.ptr)) == 0) {
+        dv_buf_clear(&r->stored);
+        error = dv_buf_put(&r->stored, entry.ptr + DV_PACK_ENTRY_HEADER_BYTES, e->stored_len);
+    }
+    if (error == 0)
+        error = append_checked(r, e, name.ptr);
+    else if (error != DV_ENOMEM) {
+        dv_error_clear();
+        error = 0;
+    }
+    dv_buf_release(&name);
+    dv_buf_release(&entry);
+    return error;
+}
+
+static dv_pack *local_pack(repairer *r, const dv_oid *id)
+{
+    for (size_t i = 0; i < dv_odb_pack_count(r->odb); i++)
+        if (!dv_oid_cmp(dv_pack_id(dv_odb_pack_at(r->odb, i)), id))
+            return dv_odb_pack_at(r->odb, i);
+    return NULL;
+}
+
+static int upload_pair(repairer *r, const char *dir, const dv_oid *id)
+{
+    dv_buf path = DV_BUF_INIT, name = DV_BUF_INIT;
+    const char *hex = dv_oid_hex(id);
+    int error;
+    if ((error = dv_buf_printf(&path, "%s/%s.pack", dir, hex)) == 0 &&
+        (error = dv_remote_pack_name(&name, id, ".pack")) == 0 &&
+        (error = r->remote->ops->put_file(r->remote, name.ptr, path.ptr)) == 0) {
+        dv_buf_clear(&path);
+        if ((error = dv_buf_printf(&path, "%s/%s.idx", dir, hex)) == 0 &&
+            (error = dv_remote_pack_name(&name, id, ".idx")) == 0)
+            error = r->remote->ops->put_file(r->remote, name.ptr, path.ptr);
+    }
+    if (error < 0 && error != DV_ENOMEM)
+        error =
+            dv_error_wrap(error, "cannot upload pack %s to %s", dv_oid_short(id), r->remote->name);
+    dv_buf_release(&path);
+    dv_buf_release(&name);
+    return error;
+}
+
+/* Plan the replacement of one damaged pack: upload the store's pack of the same id, or copy
+ * what it holds into the new packs. */
+static int replace(repairer *r, bad_pack *b, const dv_remote_listing *l)
+{
+    dv_remote_listed p = {b->id, DV_REMOTE_SIZE_UNKNOWN, DV_REMOTE_SIZE_UNKNOWN, 0, 0};
+    for (size_t i = 0; i < l->n; i++)
+        if (!dv_oid_cmp(&l->packs[i].id, &b->id))
+            p = l->packs[i];
+    dv_pack *same = local_pack(r, &b->id);
+    int error;
+    if (same && dv_pack_check_whole(same) == 0) {
+        if ((error = upload_pair(r, dv_odb_packs_dir(r->odb), &b->id)) < 0)
+            return error;
+        r->result->packs_replaced++;
+        b->kept = 1; /* it is whole now: nothing to remove */
+        say(r, "pack %s on remote %s: uploaded again from the local store", dv_oid_hex(&b->id),
+            r->remote->name);
+        return 0;
+    }
+    dv_error_clear();
+    dv_pack *idx = NULL;
+    dv_remote_listed as_listed = p;
+    if (!p.has_pack)
+        as_listed.pack_bytes = DV_REMOTE_SIZE_UNKNOWN; /* its size from the index */
+    if (!p.has_idx || (error = dv_remote_index_refresh(&idx, r->remote, r->repo->cache_dir.ptr,
+                                                       &as_listed)) < 0) {
+        dv_error_clear();
+        if ((error = dv_remote_index_open_cached(&idx, r->remote, r->repo->cache_dir.ptr,
+                                                 &as_listed)) < 0) {
+            if (error == DV_ENOMEM)
+                return error;
+            dv_error_clear();
+            b->kept = 1;
+            r->result->objects_lost++;
+            say(r,
+                "pack %s on remote %s is kept: its index cannot be read and no copy of it or "
+                "of the pack is here (run dv push --repair from a clone that has the pack)",
+                dv_oid_hex(&b->id), r->remote->name);
+            return 0;
+        }
+    }
+    dv_pack_entry e;
+    error = 0;
+    for (size_t i = 0; i < dv_pack_count(idx); i++) {
+        dv_pack_entry_at(idx, i, &e);
+        if (dv_remote_index_find(r->good, &e.id, NULL, NULL))
+            continue;
+        if ((error = copy_object(r, b, idx, &e, p.has_pack)) < 0)
+            break;
+        if (error == 0) {
+            b->kept = 1;
+            r->result->objects_lost++;
+            say(r,
+                "%s %s of pack %s on remote %s has no good copy here or on the remote: the "
+                "pack is kept (run dv push --repair from a clone that has it)",
+                dv_object_type_name(e.type), dv_oid_hex(&e.id), dv_oid_hex(&b->id),
+                r->remote->name);
+        }
+    }
+    dv_pack_free(idx);
+    return error < 0 ? error : 0;
+}
+
+int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
+                   const dv_transfer_options *opts, dv_repair_note_fn note, void *ctx)
+{
+    repairer r;
+    dv_pool *pool = NULL;
+    dv_remote_listing l = {0};
+    int error;
+    memset(result, 0, sizeof(*result));
+    if (remote->ops->read_only)
+        return dv_error_set(DV_EUSAGE,
+                            "remote %s (%s) is a read-only %s mirror; repair the remote it "
+                            "mirrors",
+                            remote->name, remote->display, remote->ops->kind);
+    memset(&r, 0, sizeof(r));
+    r.repo = repo;
+    r.remote = remote;
+    r.result = result;
+    r.note = note;
+    r.note_ctx = ctx;
+    r.tmp_dir = r.stored = r.decoded = (dv_buf)DV_BUF_INIT;
+    int64_t jobs = opts && opts->jobs > 0 ? opts->jobs : DV_TRANSFER_JOBS_DEFAULT;
+    if (!(opts && opts->jobs > 0) &&
+        (error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
+                                         DV_TRANSFER_JOBS_DEFAULT, 1, DV_TRANSFER_JOBS_MAX)) < 0)
+        goto done;
+    if ((error = dv_repo_odb(&r.odb, repo)) < 0 || (error = dv_pool_new(&pool, (int)jobs)) < 0 ||
+        (error = dv_repo_clean_tmp(repo)) < 0 || (error = dv_repo_tmp_dir(&r.tmp_dir, repo)) < 0)
+        goto done;
+    if (!(r.dctx = ZSTD_createDCtx())) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    dv_remote_check_options check = {1, repo->cache_dir.ptr, pool, on_problem, NULL, NULL, &r};
+    dv_remote_check_result checked;
+    if ((error = dv_remote_check(&checked, remote, &check)) < 0)
+        goto done;
+    if (r.oom) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    result->packs_bad = r.n_bad;
+    if (!r.n_bad)
+        goto done;
+    dv_oid *skip = malloc(r.n_bad * sizeof(*skip));
+    if (!skip) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < r.n_bad; i++)
+        skip[i] = r.bad[i].id;
+    error = dv_remote_index_load_except(&r.good, remote, repo->cache_dir.ptr, pool, skip, r.n_bad);
+    free(skip);
+    if (error < 0 || (error = dv_remote_list_packs(&l, remote)) < 0)
+        goto done;
+    for (size_t i = 0; i < r.n_bad && error == 0; i++)
+        error = replace(&r, &r.bad[i], &l);
+    if (error == 0)
+        error = seal(&r);
+    /* every new pack is up, each with its index, before a damaged one goes */
+    for (size_t i = 0; i < r.n_built && error == 0; i++) {
+        error = upload_pair(&r, r.tmp_dir.ptr, &r.built[i]);
+        dv_buf path = DV_BUF_INIT;
+        struct stat st;
+        if (error == 0 &&
+            dv_buf_printf(&path, "%s/%s.pack", r.tmp_dir.ptr, dv_oid_hex(&r.built[i])) == 0 &&
+            stat(path.ptr, &st) == 0)
+            result->bytes_uploaded += (uint64_t)st.st_size;
+        dv_buf_release(&path);
+    }
+    for (size_t i = 0; i < r.n_bad && error == 0; i++) {
+        bad_pack *b = &r.bad[i];
+        if (b->kept)
+            continue;
+        dv_buf name = DV_BUF_INIT;
+        if ((error = dv_remote_pack_name(&name, &b->id, ".idx")) == 0 &&
+            (error = remote->ops->remove(remote, name.ptr)) == 0 &&
+            (error = dv_remote_pack_name(&name, &b->id, ".pack")) == 0)
+            error = remote->ops->remove(remote, name.ptr);
+        dv_buf_release(&name);
+        if (error == 0) {
+            result->packs_replaced++;
+            say(&r, "pack %s on remote %s: replaced, and removed", dv_oid_hex(&b->id),
+                remote->name);
+        }
+    }
+done:
+    dv_pack_writer_free(r.writer);
+    dv_remote_index_free(r.good);
+    dv_remote_listing_release(&l);
+    dv_pool_free(pool);
+    ZSTD_freeDCtx(r.dctx);
+    for (size_t i = 0; i < r.n_bad; i++)
+        free(r.bad[i].objects);
+    free(r.bad);
+    free(r.built);
+    dv_buf_release(&r.stored);
+    dv_buf_release(&r.decoded);
+    if (r.tmp_dir.len) {
+        dv_error_state kept;
+        int code = dv_error_state_capture(&kept, error);
+        if (dv_repo_clean_tmp(repo) < 0) {
+            if (code < 0)
+                code = dv_error_state_restore(&kept);
+            else
+                dv_error_clear();
+        }
+    }
+    dv_buf_release(&r.tmp_dir);
+    return error;
+}
