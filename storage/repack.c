@@ -130,6 +130,7 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
             dv_pack_entry_at(p->pack, j, &e);
             if ((error = dv_oidset_add(&all, &e.id)) < 0)
                 goto done;
+            error = 0;
             kept += dv_oidset_has(opts->keep, &e.id);
         }
         p->fate = p->mtime_ns >= opts->touch_before_ns || kept == count ? PACK_STAYS
@@ -143,6 +144,7 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
                 dv_pack_entry_at(p->pack, j, &e);
                 if ((error = dv_oidset_add(&staying, &e.id)) < 0)
                     goto done;
+                error = 0;
             }
         } else {
             leaving_bytes += p->file_bytes;
