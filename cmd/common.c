@@ -174,10 +174,39 @@ static void on_lock_wait(void *ctx, long holder)
         fprintf(stderr, "dv: waiting for another dv command to finish...\n");
 }
 
-int cmd_lock_repo(dv_repo *repo)
+static void on_store_wait(void *ctx, long holder)
+{
+    const dv_repo *repo = ctx;
+    if (holder > 0)
+        fprintf(stderr, "dv: waiting for dv gc (pid %ld) to finish with the store %s...\n", holder,
+                repo->cache_dir.ptr);
+    else
+        fprintf(stderr, "dv: waiting for dv gc to finish with the store %s...\n",
+                repo->cache_dir.ptr);
+}
+
+static void on_store_wait_exclusive(void *ctx, long holder)
+{
+    const dv_repo *repo = ctx;
+    (void)holder;
+    fprintf(stderr,
+            "dv: waiting for the other dv commands using the store %s to finish (other "
+            "worktrees or clones share it)...\n",
+            repo->cache_dir.ptr);
+}
+
+int cmd_lock_repo_mode(dv_repo *repo, int store_exclusive)
 {
     int error = dv_repo_lock(repo, on_lock_wait, NULL);
+    if (!error)
+        error = dv_repo_lock_store(repo, store_exclusive,
+                                   store_exclusive ? on_store_wait_exclusive : on_store_wait, repo);
     return error < 0 ? cmd_fail(error) : 0;
+}
+
+int cmd_lock_repo(dv_repo *repo)
+{
+    return cmd_lock_repo_mode(repo, 0);
 }
 
 int cmd_relpaths(char ***out, dv_repo *repo, int argc, char **argv)

@@ -57,8 +57,11 @@ int cmd_open_repo_settings(dv_repo **out);
 /** After a change to the committed .dv/config that returned error: print the error and
  *  return its exit code, or stage the file (a failure to is a warning) and return 0. */
 int cmd_stage_config(dv_repo *repo, int error);
-/** Take the lock, telling the user if we have to wait. Returns 0 or an exit code. */
+/** Take the lock, then the store's gc lock shared, telling the user if we have to wait.
+ *  Returns 0 or an exit code. */
 int cmd_lock_repo(dv_repo *repo);
+/** The same, with the store's gc lock exclusive when store_exclusive is set (dv gc). */
+int cmd_lock_repo_mode(dv_repo *repo, int store_exclusive);
 
 /** Convert user paths to work-tree paths; returns 0 or an exit code (error printed). */
 int cmd_relpaths(char ***out, dv_repo *repo, int argc, char **argv);
@@ -148,13 +151,15 @@ typedef struct cmd_syntax {
 
 /* What main does before it runs a command, as git's RUN_SETUP flags. */
 enum {
-    CMD_NEEDS_REPO = 1 << 0,    /* open the repository of the current directory */
-    CMD_RELPATHS = 1 << 1,      /* the arguments are paths: turn them into work-tree paths */
-    CMD_TAKES_LOCK = 1 << 2,    /* hold the repository lock while the command runs */
-    CMD_RAW_ARGS = 1 << 3,      /* no option parsing: the arguments are passed on as they are */
-    CMD_HIDDEN = 1 << 4,        /* not in dv --help, the completion or the man page check */
-    CMD_SETTINGS_ONLY = 1 << 5, /* with CMD_NEEDS_REPO: open it without checking the values
-                                   of its configuration (dv config, which mends them) */
+    CMD_NEEDS_REPO = 1 << 0,      /* open the repository of the current directory */
+    CMD_RELPATHS = 1 << 1,        /* the arguments are paths: turn them into work-tree paths */
+    CMD_TAKES_LOCK = 1 << 2,      /* hold the repository lock while the command runs */
+    CMD_RAW_ARGS = 1 << 3,        /* no option parsing: the arguments are passed on as they are */
+    CMD_HIDDEN = 1 << 4,          /* not in dv --help, the completion or the man page check */
+    CMD_SETTINGS_ONLY = 1 << 5,   /* with CMD_NEEDS_REPO: open it without checking the values
+                                     of its configuration (dv config, which mends them) */
+    CMD_STORE_EXCLUSIVE = 1 << 6, /* with CMD_TAKES_LOCK: the store's gc lock exclusive, not
+                                     shared (dv gc: no other command uses the store) */
 };
 
 typedef struct cmd_context cmd_context;
@@ -221,6 +226,7 @@ int cmd_add(cmd_context *ctx);
 int cmd_status(cmd_context *ctx);
 int cmd_checkout(cmd_context *ctx);
 int cmd_fsck(cmd_context *ctx);
+int cmd_gc(cmd_context *ctx);
 int cmd_ls(cmd_context *ctx);
 int cmd_cat(cmd_context *ctx);
 int cmd_log(cmd_context *ctx);
@@ -238,7 +244,7 @@ int cmd_completion(cmd_context *ctx);
 extern const cmd_syntax cmd_init_syntax, cmd_add_syntax, cmd_status_syntax, cmd_checkout_syntax,
     cmd_fsck_syntax, cmd_remote_syntax, cmd_push_syntax, cmd_fetch_syntax, cmd_pull_syntax,
     cmd_completion_syntax, cmd_ls_syntax, cmd_cat_syntax, cmd_log_syntax, cmd_diff_syntax;
-extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax;
+extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax, cmd_gc_syntax;
 extern const cmd_syntax cmd_install_hooks_syntax, cmd_hook_syntax;
 extern const cmd_command cmd_remote_subcommands[];
 

@@ -68,6 +68,8 @@ const cmd_command cmd_commands[] = {
      &cmd_diff_syntax, NULL},
     {"fsck", cmd_fsck, CMD_NEEDS_REPO, "verify every pack and object in the store",
      &cmd_fsck_syntax, NULL},
+    {"gc", cmd_gc, CMD_NEEDS_REPO | CMD_TAKES_LOCK | CMD_STORE_EXCLUSIVE,
+     "delete from the store what no kept revision needs", &cmd_gc_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},
     {"completion", cmd_completion, CMD_RAW_ARGS | CMD_HIDDEN,
      "print the shell completion script, or what it is made from", &cmd_completion_syntax, NULL},
@@ -152,7 +154,8 @@ static int run_command(const cmd_command *command, const cmd_command *usage_of, 
     if ((command->flags & CMD_RELPATHS) &&
         (rc = cmd_relpaths(&ctx.paths, ctx.repo, ctx.n_args, ctx.args)))
         goto done;
-    if ((command->flags & CMD_TAKES_LOCK) && (rc = cmd_lock_repo(ctx.repo)))
+    if ((command->flags & CMD_TAKES_LOCK) &&
+        (rc = cmd_lock_repo_mode(ctx.repo, (command->flags & CMD_STORE_EXCLUSIVE) != 0)))
         goto done;
     rc = command->fn(&ctx);
 done:

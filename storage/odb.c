@@ -8,9 +8,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -500,7 +502,21 @@ int dv_odb_put_hashed(dv_oid *id_out, dv_odb *odb, uint8_t type, const void *dat
     return dv_odb_put(odb, id_out, type, data, len, added);
 }
 
-/* Remove the entries of dir that keep() rejects. */
+/* 1 if a live process holds an flock on the file at path (a pack writer holds one on its
+ * pack from its creation until its index is written), 0 if nobody does or it is gone. */
+static int held_by_writer(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases the lock we may have taken; the file goes after that */
+    return held;
+}
+
+/* Remove the entries of dir that keep() rejects, unless a writer holds them. Removing a
+ * file takes its flock first, so a writer that locks it a moment later sees it unlinked
+ * (pack_write starts again then). */
 static int remove_unwanted(dv_odb *odb, const char *dir_path, int (*keep)(dv_odb *, const char *))
 {
     DIR *dir = opendir(dir_path);
@@ -515,10 +531,19 @@ static int remove_unwanted(dv_odb *odb, const char *dir_path, int (*keep)(dv_odb
         dv_buf_clear(&path);
         if ((error = dv_buf_printf(&path, "%s/%s", dir_path, de->d_name)) < 0)
             break;
+        int fd = open(path.ptr, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            close(fd); /* another process is writing it */
+            continue;
+        }
         if (unlink(path.ptr) < 0 && errno != ENOENT) {
             error = dv_error_errno("cannot remove %s", path.ptr);
+            if (fd >= 0)
+                close(fd);
             break;
         }
+        if (fd >= 0)
+            close(fd);
     }
     closedir(dir);
     dv_buf_release(&path);
@@ -527,7 +552,7 @@ static int remove_unwanted(dv_odb *odb, const char *dir_path, int (*keep)(dv_odb
 
 static int keep_in_tmp(dv_odb *odb, const char *name)
 {
-    /* Only the packs this odb is writing or sealing now. */
+    /* Only the packs this odb is writing or sealing now (others are kept by their lock). */
     return (odb->writer || odb->sealing) && !strncmp(name, "pack-", 5);
 }
 
@@ -535,8 +560,19 @@ static int keep_in_packs(dv_odb *odb, const char *name)
 {
     size_t len = strlen(name);
     dv_oid id;
-    if (name[0] == '.')
-        return 0; /* an index temp file of an interrupted seal */
+    if (name[0] == '.') {
+        /* An index temp file ".<id>.idx.tmp-XXXXXX": of an interrupted seal, unless the
+         * writer of pack <id> is still there (it holds the pack's lock). */
+        if (len > DV_OID_HEX_CHARS + 1 && dv_oid_fromhex(&id, name + 1, DV_OID_HEX_CHARS) == 0) {
+            dv_buf pack = DV_BUF_INIT;
+            int held = dv_buf_printf(&pack, "%s/%.*s.pack", odb->packs_dir.ptr, DV_OID_HEX_CHARS,
+                                     name + 1) == 0 &&
+                       held_by_writer(pack.ptr);
+            dv_buf_release(&pack);
+            return held;
+        }
+        return 0;
+    }
     if (len == DV_OID_HEX_CHARS + 5 && !strcmp(name + DV_OID_HEX_CHARS, ".pack") &&
         dv_oid_fromhex(&id, name, DV_OID_HEX_CHARS) == 0) {
         /* A pack whose index was never written is not part of the store. */
@@ -556,6 +592,11 @@ int dv_odb_remove_stale_tmp(dv_odb *odb)
     if (!error)
         error = remove_unwanted(odb, odb->packs_dir.ptr, keep_in_packs);
     return error;
+}
+
+const char *dv_odb_tmp_dir(const dv_odb *odb)
+{
+    return odb->tmp_dir.ptr;
 }
 
 size_t dv_odb_broken_count(const dv_odb *odb)

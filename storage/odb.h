@@ -63,9 +63,12 @@ DV_NODISCARD int dv_odb_put_stored(dv_odb *odb, const dv_oid *id, uint8_t type, 
                                    uint8_t flags, const void *stored, uint32_t stored_len,
                                    uint32_t crc, int *added);
 /** Remove leftovers of interrupted writes: temp files in tmp/ and packs/, and packs whose
- *  index was never written. Only for a caller holding the repository lock (nobody else
- *  may be writing a pack then). */
+ *  index was never written, except those a live writer holds (a pack writer keeps a flock
+ *  on its pack until its index is written: another worktree or clone sharing the store may
+ *  be writing one now). */
 DV_NODISCARD int dv_odb_remove_stale_tmp(dv_odb *odb);
+/** <cache>/tmp, where packs are written before they are sealed. */
+const char *dv_odb_tmp_dir(const dv_odb *odb);
 
 /** Bring these objects, which neither store holds, into the alternate (see below). */
 typedef int (*dv_odb_fetch_fn)(void *ctx, const dv_oid *ids, size_t n);

@@ -4,6 +4,7 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/base/fs.h"
+#include "core/base/tempfile.h"
 #include "core/simd/crc32c.h"
 
 #include <assert.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -246,6 +248,37 @@ void dv_pack_buffers_release(dv_pack_buffers *reuse)
     }
 }
 
+/* The temp pack, with a shared flock on read_fd for as long as the writer lives (it stays
+ * on the file after the rename into packs/): the store's cleanup (dv_odb_remove_stale_tmp)
+ * removes only files nobody holds a lock on, so it tells a killed writer's leftover from a
+ * pack another process (a linked worktree, a clone sharing cache.dir) is writing now. A
+ * cleanup that took the file between its creation and our lock has unlinked it: start
+ * again with a new name. */
+static int create_locked_tmp(dv_pack_writer *w, const char *tmp_dir)
+{
+    int error;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        if ((error = dv_fs_tmpfile_in(&w->fd, &w->tmp_path, tmp_dir, "pack-", 0444)) < 0)
+            return error;
+        if ((w->read_fd = open(w->tmp_path.ptr, O_RDONLY | O_CLOEXEC)) < 0)
+            return dv_error_errno("cannot open %s", w->tmp_path.ptr);
+        struct stat st;
+        int rc;
+        while ((rc = flock(w->read_fd, LOCK_SH)) < 0 && errno == EINTR)
+            ;
+        if (rc < 0 || fstat(w->read_fd, &st) < 0)
+            return dv_error_errno("cannot lock %s", w->tmp_path.ptr);
+        if (st.st_nlink > 0)
+            return 0;
+        close(w->read_fd);
+        close(w->fd);
+        w->read_fd = w->fd = -1;
+        dv_tempfile_forget(w->tmp_path.ptr);
+    }
+    return dv_error_set(DV_EIO, "cannot create a temporary pack in %s (removed as it was made)",
+                        tmp_dir);
+}
+
 int dv_pack_writer_new_reusing(dv_pack_writer **out, const char *tmp_dir, dv_pack_buffers *reuse)
 {
     int error;
@@ -265,12 +298,8 @@ int dv_pack_writer_new_reusing(dv_pack_writer **out, const char *tmp_dir, dv_pac
         error = dv_error_set(DV_ENOMEM, "out of memory for the pack buffer");
         goto fail;
     }
-    if ((error = dv_fs_tmpfile_in(&w->fd, &w->tmp_path, tmp_dir, "pack-", 0444)) < 0)
+    if ((error = create_locked_tmp(w, tmp_dir)) < 0)
         goto fail;
-    if ((w->read_fd = open(w->tmp_path.ptr, O_RDONLY | O_CLOEXEC)) < 0) {
-        error = dv_error_errno("cannot open %s", w->tmp_path.ptr);
-        goto fail;
-    }
     if (pthread_create(&w->thread, NULL, write_thread, w) != 0) {
         error = dv_error_set(DV_ERROR, "cannot start the pack writing thread");
         goto fail;

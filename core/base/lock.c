@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
 struct dv_lock {
     int fd;
+    int shared; /* holders of a shared lock leave the pid note alone */
 };
 
 static long read_holder(int fd)
@@ -33,6 +35,10 @@ static long read_holder(int fd)
     long pid = strtol(text, &end, 10);
     if (errno || end == text || (*end && *end != '\n') || pid <= 0 || pid > INT32_MAX)
         return 0;
+    /* A holder killed outright leaves its note behind (shared holders of the store's gc
+     * lock write none): name only a process that is still there. */
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        return 0;
     return pid;
 }
 
@@ -45,6 +51,12 @@ static void sleep_ms(long ms)
 
 int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wait_fn on_wait,
                     void *ctx)
+{
+    return dv_lock_acquire_mode(out, path, 0, timeout_ms, on_wait, ctx);
+}
+
+int dv_lock_acquire_mode(dv_lock **out, const char *path, int shared, long timeout_ms,
+                         dv_lock_wait_fn on_wait, void *ctx)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ELOOP)
@@ -63,7 +75,7 @@ int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wa
     long waited = 0;
     int told = 0;
     for (;;) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
             break;
         if (errno != EWOULDBLOCK && errno != EINTR) {
             int error = dv_error_errno("cannot lock %s", path);
@@ -91,7 +103,7 @@ int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wa
     /* We hold it: record our pid for whoever waits next. */
     char text[32];
     int len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len) {
+    if (!shared && (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len)) {
         int error = dv_error_errno("cannot write lock file %s", path);
         close(fd);
         return error;
@@ -102,6 +114,7 @@ int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms, dv_lock_wa
         return dv_error_set(DV_ENOMEM, "out of memory");
     }
     lock->fd = fd;
+    lock->shared = shared;
     *out = lock;
     return 0;
 }
@@ -110,7 +123,7 @@ void dv_lock_release(dv_lock *lock)
 {
     if (!lock)
         return;
-    if (ftruncate(lock->fd, 0) < 0) {
+    if (!lock->shared && ftruncate(lock->fd, 0) < 0) {
         /* Harmless: the pid note is advisory; the flock is what counts. */
     }
     close(lock->fd);

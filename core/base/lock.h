@@ -24,6 +24,13 @@ typedef void (*dv_lock_wait_fn)(void *ctx, long holder_pid);
  */
 DV_NODISCARD int dv_lock_acquire(dv_lock **out, const char *path, long timeout_ms,
                                  dv_lock_wait_fn on_wait, void *ctx);
+/**
+ * As dv_lock_acquire, shared (any number of holders, none while an exclusive holder has it)
+ * when shared is set: the store's gc lock, which writers hold shared and dv gc exclusive. A
+ * shared holder writes no pid; while it waits, holder_pid names the exclusive holder.
+ */
+DV_NODISCARD int dv_lock_acquire_mode(dv_lock **out, const char *path, int shared, long timeout_ms,
+                                      dv_lock_wait_fn on_wait, void *ctx);
 /** Release and free; NULL is fine. */
 void dv_lock_release(dv_lock *lock);
 

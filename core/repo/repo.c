@@ -337,6 +337,7 @@ void dv_repo_free(dv_repo *repo)
     if (!repo)
         return;
     dv_odb_free(repo->odb);
+    dv_lock_release(repo->store_lock);
     dv_lock_release(repo->lock);
     dv_config_free(repo->config);
     git_repository_free(repo->git);
@@ -411,6 +412,19 @@ int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx)
     int error = dv_buf_joinpath(&path, repo->dv_dir.ptr, "lock");
     if (!error)
         error = dv_lock_acquire(&repo->lock, path.ptr, repo->lock_timeout_ms, on_wait, ctx);
+    dv_buf_release(&path);
+    return error;
+}
+
+int dv_repo_lock_store(dv_repo *repo, int exclusive, dv_lock_wait_fn on_wait, void *ctx)
+{
+    dv_buf path = DV_BUF_INIT;
+    int error = dv_fs_mkdir_p(repo->cache_dir.ptr, 0755);
+    if (!error)
+        error = dv_buf_joinpath(&path, repo->cache_dir.ptr, DV_STORE_LOCK_NAME);
+    if (!error)
+        error = dv_lock_acquire_mode(&repo->store_lock, path.ptr, !exclusive, repo->lock_timeout_ms,
+                                     on_wait, ctx);
     dv_buf_release(&path);
     return error;
 }

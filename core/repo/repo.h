@@ -33,8 +33,9 @@ typedef struct dv_repo {
     int compression_level;
     uint64_t pack_target_bytes;
     long lock_timeout_ms;
-    dv_odb *odb;   /* opened by dv_repo_odb */
-    dv_lock *lock; /* held after dv_repo_lock */
+    dv_odb *odb;         /* opened by dv_repo_odb */
+    dv_lock *lock;       /* held after dv_repo_lock */
+    dv_lock *store_lock; /* <cache>/gc.lock, held after dv_repo_lock_store */
 } dv_repo;
 
 /** Initialise libgit2 once per process. */
@@ -74,6 +75,16 @@ DV_NODISCARD int dv_repo_clean_tmp(dv_repo *repo);
 
 /** Take the repository lock for a mutating command. */
 DV_NODISCARD int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx);
+/** The name of the store's gc lock, in the cache directory. */
+#define DV_STORE_LOCK_NAME "gc.lock"
+/**
+ * Take the store's gc lock (<cache>/gc.lock, the store created if needed), after the
+ * repository lock: shared for a command that writes or reads the store while other
+ * worktrees and clones may share it, exclusive for dv gc, which deletes from it. Waits as
+ * dv_repo_lock does (core.lockTimeout); DV_ELOCKED on timeout.
+ */
+DV_NODISCARD int dv_repo_lock_store(dv_repo *repo, int exclusive, dv_lock_wait_fn on_wait,
+                                    void *ctx);
 
 /**
  * Turn a user-supplied path (relative to the current directory, or absolute) into a path

@@ -188,6 +188,12 @@ static int read_pointer_entry(dv_pointer *out, dv_buf *text, git_repository *git
     return read_pointer_blob(out, text, git, git_tree_entry_id(e), name);
 }
 
+int dv_rev_read_pointer_blob(dv_pointer *out, git_repository *git, const git_oid *id,
+                             const char *name)
+{
+    return read_pointer_blob(out, NULL, git, id, name);
+}
+
 int dv_rev_read_pointer_entry(dv_pointer *out, git_repository *git, const git_tree_entry *e,
                               const char *name)
 {
@@ -475,6 +481,40 @@ int dv_revset_add_range(dv_revset *set, const char *tip_hex, const char *base_he
     }
     set->ranges[set->n_ranges++] = r;
     return 0;
+}
+
+int dv_revset_add_commit(dv_revset *set, const git_oid *id, const char *name)
+{
+    dv_rev *rev = NULL;
+    int error = 0;
+    if (set->n == set->alloc) {
+        size_t alloc = set->alloc ? set->alloc * 2 : 4;
+        dv_rev **revs = realloc(set->revs, alloc * sizeof(*revs));
+        if (!revs)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        set->revs = revs;
+        set->alloc = alloc;
+    }
+    if (!(rev = calloc(1, sizeof(*rev))) || !(rev->name = strdup(name))) {
+        free(rev);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    rev->repo = set->repo;
+    if (git_commit_lookup(&rev->commit, set->repo->git, id) < 0) {
+        char hex[GIT_OID_HEXSZ + 1];
+        git_oid_tostr(hex, sizeof(hex), id);
+        error = dv_repo_git_error(DV_ECORRUPT, name);
+        error = dv_error_wrap(error, "%s names commit %s, which cannot be read", name, hex);
+        dv_rev_free(rev);
+        return error;
+    }
+    set->revs[set->n++] = rev;
+    return 0;
+}
+
+size_t dv_revset_count(const dv_revset *set)
+{
+    return set ? set->n : 0;
 }
 
 void dv_revset_add_refs(dv_revset *set, unsigned which)

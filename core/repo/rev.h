@@ -68,6 +68,10 @@ DV_NODISCARD int dv_rev_read_pointer(dv_pointer *out, dv_rev *rev, const char *p
  *  DV_POINTER_MAX_BYTES (checked before it is read) that parses. */
 DV_NODISCARD int dv_rev_read_pointer_entry(dv_pointer *out, git_repository *git,
                                            const git_tree_entry *e, const char *name);
+/** Read and parse the pointer blob id (a staged one, from git's index): as above, without
+ *  the tree entry's mode. */
+DV_NODISCARD int dv_rev_read_pointer_blob(dv_pointer *out, git_repository *git, const git_oid *id,
+                                          const char *name);
 /** The same, with the blob's bytes as they are into text (replaced), for writing the pointer
  *  file as git would check it out. */
 DV_NODISCARD int dv_rev_read_pointer_text(dv_pointer *out, dv_buf *text, dv_rev *rev,
@@ -103,6 +107,11 @@ DV_NODISCARD int dv_revset_add(dv_revset *set, const char *spec);
  * reference this repository lacks hides nothing. */
 DV_NODISCARD int dv_revset_add_range(dv_revset *set, const char *tip_hex, const char *base_hex,
                                      const char *hide_glob);
+/** Add the commit id, named name in messages (as "HEAD@{2}"): DV_ECORRUPT when git cannot
+ *  read it. */
+DV_NODISCARD int dv_revset_add_commit(dv_revset *set, const git_oid *id, const char *name);
+/** How many revisions were added one by one (dv_revset_add, dv_revset_add_commit). */
+size_t dv_revset_count(const dv_revset *set);
 /** Add the references of which (DV_REVSET_*), listed when the set is walked. */
 void dv_revset_add_refs(dv_revset *set, unsigned which);
 /** 1 when nothing was added (set may be NULL): the work tree's pointers are meant. */

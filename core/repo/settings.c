@@ -20,6 +20,7 @@ typedef enum setting_kind {
     SETTING_STRING,
     SETTING_REMOTE_NAME,
     SETTING_URL,
+    SETTING_EXPIRE, /* gc.reflogExpire: dv_settings_parse_expire */
 } setting_kind;
 
 enum {
@@ -51,6 +52,7 @@ static const setting settings[] = {
     {"transfer", 0, "timeout", SETTING_INT, DV_REMOTE_TIMEOUT_MIN_SECONDS,
      DV_REMOTE_TIMEOUT_MAX_SECONDS, 0},
     {"cache", 0, "dir", SETTING_STRING, 0, 0, SETTING_LOCAL_ONLY},
+    {"gc", 0, "reflogExpire", SETTING_EXPIRE, 0, 0, 0},
     {"remote", 1, "url", SETTING_URL, 0, 0, 0},
     {"remote", 1, "endpoint", SETTING_STRING, 0, 0, 0},
     {"remote", 1, "region", SETTING_STRING, 0, 0, 0},
@@ -218,8 +220,41 @@ int dv_settings_check(const char *key, const char *value, int local)
         return dv_remoteconf_check_name(value);
     case SETTING_URL:
         return dv_remoteconf_check_url(&kind, value);
+    case SETTING_EXPIRE:
+        return dv_settings_parse_expire(&number, key, value);
     case SETTING_STRING:
         break;
     }
     return 0;
+}
+
+int dv_settings_parse_expire(int64_t *days, const char *key, const char *text)
+{
+    if (!strcasecmp(text, "now")) {
+        *days = 0;
+        return 0;
+    }
+    if (!strcasecmp(text, "never") || !strcasecmp(text, "false")) {
+        *days = DV_EXPIRE_NEVER;
+        return 0;
+    }
+    char *end;
+    int64_t n = 0;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > DV_EXPIRE_DAYS_MAX)
+            break;
+        n = n * 10 + (*p - '0');
+    }
+    end = (char *)p;
+    if (p != text && n <= DV_EXPIRE_DAYS_MAX &&
+        (!*end || !strcasecmp(end, ".days") || !strcasecmp(end, ".days.ago") ||
+         !strcasecmp(end, ".day") || !strcasecmp(end, ".day.ago"))) {
+        *days = n;
+        return 0;
+    }
+    return dv_error_set(DV_EUSAGE,
+                        "%s must be now, never or a number of days 0..%d (as 90 or 90.days.ago; "
+                        "got '%s')",
+                        key, DV_EXPIRE_DAYS_MAX, text);
 }

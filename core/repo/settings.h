@@ -12,6 +12,12 @@
 #define DV_COMPRESSION_LEVEL_MIN 1
 #define DV_COMPRESSION_LEVEL_MAX 22
 #define DV_TRANSFER_JOBS_MAX 64
+/* gc.reflogExpire (and dv gc --expire-reflog): days, as git's default, or never. */
+#define DV_EXPIRE_DAYS_DEFAULT 90
+#define DV_EXPIRE_DAYS_MAX 1000000
+#define DV_EXPIRE_NEVER (-1)
+
+#include <stdint.h>
 
 /** 0 when key is one dv reads; DV_EUSAGE otherwise, naming the nearest known key. */
 DV_NODISCARD int dv_settings_check_key(const char *key);
@@ -24,5 +30,10 @@ DV_NODISCARD int dv_settings_check_key(const char *key);
  * --local).
  */
 DV_NODISCARD int dv_settings_check(const char *key, const char *value, int local);
+
+/** Parse a reflog expiry (gc.reflogExpire, --expire-reflog, named key in messages): "now"
+ *  (0 days), "never" (DV_EXPIRE_NEVER), or a number of days ("90", "90.days",
+ *  "90.days.ago"). DV_EUSAGE naming key otherwise. */
+DV_NODISCARD int dv_settings_parse_expire(int64_t *days, const char *key, const char *text);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -515,6 +516,25 @@ static void touch(const char *dir, const char *name)
     cr_assert_geq(fd, 0, "create %s: %s", path, strerror(errno));
     cr_assert_eq(write(fd, "leftover", 8), 8);
     close(fd);
+}
+
+Test(odb, remove_stale_tmp_keeps_a_file_another_writer_holds)
+{
+    dv_odb *odb;
+    open_odb(&odb, 0);
+    touch(tmp_dir, "pack-held");
+    touch(tmp_dir, "pack-killed");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/pack-held", tmp_dir);
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(flock(fd, LOCK_SH), 0, "as a pack writer holds its pack");
+    cr_assert_eq(dv_odb_remove_stale_tmp(odb), 0, "%s", dv_error_last());
+    cr_assert_eq(count_files(tmp_dir, NULL), 1, "only the held file stays");
+    close(fd);
+    cr_assert_eq(dv_odb_remove_stale_tmp(odb), 0, "%s", dv_error_last());
+    cr_assert_eq(count_files(tmp_dir, NULL), 0, "released, it is a leftover");
+    dv_odb_free(odb);
 }
 
 Test(odb, remove_stale_tmp_removes_leftovers_but_not_the_pack_being_written)
