@@ -345,7 +345,12 @@ int dv_remote_index_load_except(dv_remote_index **out, dv_remote *remote, const 
         download_ctx d = {index, todo};
         dv_pool_task task;
         dv_pool_submit(pool, &task, download_one, &d, n_todo);
-        if ((error = dv_pool_wait(pool, &task)) < 0)
+        if ((error = dv_pool_wait(pool, &task)) == DV_ECORRUPT)
+            error = dv_error_wrap(error,
+                                  "remote %s holds a damaged pack index (dv fsck --remote "
+                                  "names what is damaged; dv push --repair mends it)",
+                                  remote->name);
+        if (error < 0)
             goto fail;
     }
     for (size_t i = 0; i < l.n; i++) {

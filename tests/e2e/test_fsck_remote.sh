@@ -77,6 +77,10 @@ flip_byte "$idx" 60
 assert_exit 1 "$DV" fsck --remote
 assert_contains "$OUT" "bad pack $big_id on remote origin"
 assert_eq "$good_sum" "$(sha_of "$cache_copy")" "cached index after the check"
+git clone -q "$T/origin" "$T/fresh"
+(cd "$T/fresh" && git config -f .dv/config remote.origin.url "$R" && "$DV" fetch >/dev/null 2>"$T/fetch.err") &&
+    fail "a fetch through a damaged index succeeded"
+assert_contains "$T/fetch.err" "dv push --repair"
 restore_remote
 
 step "a pack cut short: its size against its index"
