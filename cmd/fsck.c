@@ -4,6 +4,7 @@
 #include "core/base/error.h"
 #include "core/object/object.h"
 #include "core/ops/fsck.h"
+#include "core/ops/repair.h"
 #include "core/ops/transfer.h"
 #include "core/repo/remoteconf.h"
 #include "core/repo/settings.h"
@@ -13,7 +14,7 @@
 
 typedef struct fsck_options {
     int quiet, full;
-    const char *remote, *jobs;
+    const char *remote, *jobs, *repair;
 } fsck_options;
 
 static const cmd_option fsck_option_table[] = {
@@ -22,6 +23,8 @@ static const cmd_option fsck_option_table[] = {
                        "check a remote's packs and indexes instead (default: core.remote)"),
     CMD_FLAG(fsck_options, full, "full", 0,
              "with --remote: download every pack and verify every object"),
+    CMD_VALUE_OPTIONAL(fsck_options, repair, "repair", "<remote>", "",
+                       "fetch good copies of what is damaged or missing from the remote"),
     CMD_VALUE(fsck_options, jobs, "jobs", 'j', "<n>",
               "with --remote: packs checked at once (default: transfer.jobs, or 4)",
               CMD_COMPLETE_NONE),
@@ -29,12 +32,16 @@ static const cmd_option fsck_option_table[] = {
 };
 
 const cmd_syntax cmd_fsck_syntax = {
-    "usage: dv fsck [-q]\n"
+    "usage: dv fsck [-q] [--repair[=<remote>]]\n"
     "       dv fsck --remote[=<name>] [--full] [-j <n>] [-q]\n"
     "\n"
     "Re-read every pack: check its checksum and index, decompress every object\n"
     "and verify its SHA-256, and check that every manifest's chunks and every\n"
     "tree's entries exist. Exit status 1 if anything is wrong.\n"
+    "\n"
+    "With --repair, fetch good copies of the damaged and missing objects from the\n"
+    "remote (the default one, or the one named), verified, into a new pack, then\n"
+    "retire each damaged pack once its sound objects are copied; then check again.\n"
     "\n"
     "With --remote, check a remote instead: download every pack index again and\n"
     "verify it, and compare each pack's size and trailer with its index and name;\n"
@@ -180,10 +187,61 @@ done:
     return rc;
 }
 
+static void print_note(void *ctx, const char *message)
+{
+    (void)ctx;
+    printf("%s\n", message);
+}
+
+/* dv fsck --repair: mend the store from a remote, then check it again. */
+static int fsck_repair(cmd_context *ctx, const fsck_options *o, fsck_output *out)
+{
+    dv_remote *remote = NULL;
+    int rc = cmd_lock_repo_mode(ctx->repo, 1), error;
+    if (rc)
+        return rc;
+    if ((error = dv_remoteconf_open(&remote, ctx->repo, o->repair[0] ? o->repair : NULL)) < 0)
+        return cmd_fail(error);
+    dv_fsck_repair_result r;
+    error = dv_fsck_repair(&r, ctx->repo, remote, problem, orphan, print_note, out);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    if (!r.problems) {
+        if (!o->quiet)
+            printf("the store is intact: nothing to repair\n");
+        goto done;
+    }
+    printf("repair: fetched %llu object%s (%s) from remote %s, retired %llu damaged pack%s\n",
+           (unsigned long long)r.objects_fetched, r.objects_fetched == 1 ? "" : "s",
+           cmd_human_bytes(r.bytes_fetched), remote->name, (unsigned long long)r.packs_retired,
+           r.packs_retired == 1 ? "" : "s");
+    /* the store as it is now, read afresh */
+    dv_odb *odb = NULL;
+    dv_fsck_result again;
+    if ((error = dv_odb_open(&odb, ctx->repo->cache_dir.ptr, NULL)) == 0)
+        error = dv_fsck(&again, odb, problem, orphan, NULL, out);
+    dv_odb_free(odb);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    printf("checked again: %llu problem%s\n", (unsigned long long)again.problems,
+           again.problems == 1 ? "" : "s");
+    rc = again.problems ? DV_EXIT_NO : DV_EXIT_OK;
+done:
+    dv_remote_free(remote);
+    return rc;
+}
+
 int cmd_fsck(cmd_context *ctx)
 {
     const fsck_options *o = ctx->options;
     int quiet = o->quiet, rc;
+    if (o->remote && o->repair)
+        return cmd_usage_error(ctx->command,
+                               "--repair mends the store; to mend a remote: dv push --repair");
     if (o->remote)
         return fsck_remote(ctx, o);
     if (o->full || o->jobs)
@@ -191,9 +249,14 @@ int cmd_fsck(cmd_context *ctx)
     dv_odb *odb;
     dv_fsck_result result;
     fsck_output out = {DV_BUF_INIT, 0};
+    if (o->repair) {
+        rc = fsck_repair(ctx, o, &out);
+        dv_buf_release(&out.quoted);
+        return rc;
+    }
     int error = dv_repo_odb(&odb, ctx->repo);
     if (!error)
-        error = dv_fsck(&result, odb, problem, orphan, &out);
+        error = dv_fsck(&result, odb, problem, orphan, NULL, &out);
     if (error < 0) {
         rc = cmd_fail(error);
         goto done;
@@ -209,8 +272,8 @@ int cmd_fsck(cmd_context *ctx)
         putchar('\n');
     }
     if (result.problems)
-        printf("to repair: dv add the affected paths again from a work tree that has them, "
-               "or fetch them from a remote%s\n",
+        printf("to repair: dv fsck --repair fetches good copies from the remote, or dv add "
+               "the affected paths again from a work tree that has them%s\n",
                out.missing_packs ? " (the index of a missing pack is then reported as a "
                                    "leftover, to remove)"
                                  : "");

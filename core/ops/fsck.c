@@ -13,13 +13,22 @@ typedef struct fsck_ctx {
     dv_fsck_problem_fn problem;
     void *ctx;
     dv_fsck_result *result;
+    dv_fsck_bad_fn bad;
 } fsck_ctx;
+
+static void note_missing(fsck_ctx *f, const dv_oid *id, int type)
+{
+    if (f->bad)
+        f->bad(f->ctx, NULL, id, type);
+}
 
 static void pack_problem(void *p, const dv_pack *pack, const dv_oid *object, const char *message)
 {
     fsck_ctx *f = p;
     f->result->problems++;
     f->problem(f->ctx, dv_pack_path(pack), object, 0, message);
+    if (f->bad)
+        f->bad(f->ctx, dv_pack_path(pack), object, 0);
 }
 
 static void report(fsck_ctx *f, dv_pack *pack, const dv_oid *id, int type, const char *message)
@@ -57,11 +66,13 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
         for (size_t i = 0; i < l.n_parts && !error; i++) {
             dv_pack *where;
             dv_pack_entry pe;
-            if (!dv_odb_locate(&where, &pe, odb, &l.parts[i].id) || pe.type != DV_OBJ_MANIFEST)
+            if (!dv_odb_locate(&where, &pe, odb, &l.parts[i].id) || pe.type != DV_OBJ_MANIFEST) {
+                note_missing(f, &l.parts[i].id, DV_OBJ_MANIFEST);
                 error = reportf(f, &msg, pack, e,
                                 "manifest list names part %zu, manifest %s, which is not in "
                                 "the store",
                                 i, dv_oid_hex(&l.parts[i].id));
+            }
         }
         dv_manifest_list_release(&l);
     } else if (e->type == DV_OBJ_MANIFEST) {
@@ -73,11 +84,12 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
         for (size_t i = 0; i < m.n_chunks && !error; i++) {
             dv_pack *where;
             dv_pack_entry ce;
-            if (!dv_odb_locate(&where, &ce, odb, &m.chunks[i].id))
+            if (!dv_odb_locate(&where, &ce, odb, &m.chunks[i].id)) {
+                note_missing(f, &m.chunks[i].id, DV_OBJ_CHUNK);
                 error =
                     reportf(f, &msg, pack, e, "manifest names chunk %s, which is not in the store",
                             dv_oid_hex(&m.chunks[i].id));
-            else if (ce.raw_len != m.chunks[i].len || ce.type != DV_OBJ_CHUNK)
+            } else if (ce.raw_len != m.chunks[i].len || ce.type != DV_OBJ_CHUNK)
                 error = reportf(
                     f, &msg, pack, e,
                     "manifest names chunk %s with length %u, but the store has a %s of %u bytes",
@@ -98,10 +110,12 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
             int want = te->mode == DV_MODE_DIR       ? DV_OBJ_TREE
                        : te->mode == DV_MODE_SYMLINK ? DV_OBJ_CHUNK
                                                      : DV_OBJ_MANIFEST;
-            if (!dv_odb_locate(&where, &ce, odb, &te->id) || ce.type != want)
+            if (!dv_odb_locate(&where, &ce, odb, &te->id) || ce.type != want) {
+                note_missing(f, &te->id, want);
                 error = reportf(f, &msg, pack, e,
                                 "tree entry '%s' names %s %s, which is not in the store", te->name,
                                 dv_object_type_name(want), dv_oid_hex(&te->id));
+            }
         }
         dv_tree_release(&t);
     } else if (e->type != DV_OBJ_CHUNK) {
@@ -130,7 +144,10 @@ static int check_orphan(fsck_ctx *f, dv_odb *odb, size_t i, dv_fsck_orphan_fn or
         dv_pack_entry e, elsewhere;
         dv_pack *where;
         dv_pack_entry_at(index, k, &e);
-        lost += !dv_odb_locate(&where, &elsewhere, odb, &e.id);
+        if (!dv_odb_locate(&where, &elsewhere, odb, &e.id)) {
+            lost++;
+            note_missing(f, &e.id, e.type);
+        }
     }
     dv_pack_free(index);
     if (lost)
@@ -142,11 +159,11 @@ static int check_orphan(fsck_ctx *f, dv_odb *odb, size_t i, dv_fsck_orphan_fn or
 }
 
 int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
-            dv_fsck_orphan_fn orphan, void *ctx)
+            dv_fsck_orphan_fn orphan, dv_fsck_bad_fn bad, void *ctx)
 {
     int error = 0;
     dv_buf stored = DV_BUF_INIT, raw = DV_BUF_INIT;
-    fsck_ctx f = {problem, ctx, result};
+    fsck_ctx f = {problem, ctx, result, bad};
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     memset(result, 0, sizeof(*result));
     if (!dctx)
@@ -178,6 +195,8 @@ int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
                     goto done;
                 }
                 report(&f, pack, &e.id, e.type, dv_error_last());
+                if (bad)
+                    bad(ctx, dv_pack_path(pack), &e.id, e.type);
                 continue;
             }
             if ((error = check_refs(&f, odb, pack, &e, &raw)) < 0)

@@ -24,6 +24,12 @@ typedef void (*dv_fsck_problem_fn)(void *ctx, const char *pack_path, const dv_oi
 typedef void (*dv_fsck_orphan_fn)(void *ctx, const char *idx_path, uint64_t objects, uint64_t lost,
                                   const char *message);
 
+/** What needs a good copy: with pack_path NULL, the object id is missing (named by a manifest
+ *  or tree, or listed by an index whose pack is gone and in no other pack); with both, id is
+ *  damaged in that pack; with id NULL, the pack itself (its trailer or index). May be called
+ *  more than once for one id. */
+typedef void (*dv_fsck_bad_fn)(void *ctx, const char *pack_path, const dv_oid *id, int type);
+
 typedef struct dv_fsck_result {
     uint64_t packs;
     uint64_t objects;
@@ -32,9 +38,10 @@ typedef struct dv_fsck_result {
     uint64_t leftovers; /* indexes whose pack is gone but whose objects all are elsewhere */
 } dv_fsck_result;
 
-/** Check the store, calling problem for each problem and orphan for each index whose pack
- *  is gone (both with ctx). Returns < 0 only when the check itself could not go on. */
+/** Check the store, calling problem for each problem, orphan for each index whose pack is
+ *  gone, and bad (may be NULL) for what needs a good copy (all with ctx). Returns < 0
+ *  only when the check itself could not go on. */
 DV_NODISCARD int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
-                         dv_fsck_orphan_fn orphan, void *ctx);
+                         dv_fsck_orphan_fn orphan, dv_fsck_bad_fn bad, void *ctx);
 
 #endif

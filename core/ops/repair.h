@@ -9,12 +9,21 @@
  * or the damaged pack itself when that object verified there — into new packs that go up
  * whole with their indexes; only then are the damaged pack's index and pack removed. A pack
  * with an object that has no good copy anywhere is left in place and named.
+ *
+ * fsck --repair: the store is checked (core/ops/fsck); every damaged object, every object a
+ * manifest or tree names that is missing, and every object lost with a pack whose index
+ * remains, is fetched exactly from the remote (and what a fetched tree or manifest names that
+ * the store lacks, level by level) into a store of its own, whose packs are then moved into
+ * the store. Each damaged pack is then retired: its sound objects that no other pack holds
+ * are copied, verified, into a new pack, and it is removed, index first. A pack with an
+ * object that has no good copy stays.
  */
 #ifndef DV_REPAIR_H
 #define DV_REPAIR_H
 
 #include "core/base/error.h"
 
+#include "core/ops/fsck.h"
 #include "core/ops/transfer.h"
 #include "core/repo/repo.h"
 #include "remotes/remote.h"
@@ -35,5 +44,19 @@ typedef void (*dv_repair_note_fn)(void *ctx, const char *message);
 /** Replace the remote's damaged packs (see above). The caller holds the lock. */
 DV_NODISCARD int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
                                 const dv_transfer_options *opts, dv_repair_note_fn note, void *ctx);
+
+typedef struct dv_fsck_repair_result {
+    uint64_t problems;        /* problems the check found */
+    uint64_t objects_fetched; /* good copies fetched */
+    uint64_t bytes_fetched;
+    uint64_t packs_retired; /* damaged packs removed, their sound objects kept */
+    uint64_t objects_lost;  /* damaged or missing objects the remote lacks too */
+} dv_fsck_repair_result;
+
+/** Repair the store from remote (see above). The caller holds the lock and the store's gc
+ *  lock exclusively. problem and orphan get what the check finds, as for dv_fsck. */
+DV_NODISCARD int dv_fsck_repair(dv_fsck_repair_result *result, dv_repo *repo, dv_remote *remote,
+                                dv_fsck_problem_fn problem, dv_fsck_orphan_fn orphan,
+                                dv_repair_note_fn note, void *ctx);
 
 #endif

@@ -922,6 +922,16 @@ int dv_fetcher_get(dv_fetcher *fr, const dv_oid *ids, size_t n)
     return error;
 }
 
+int dv_fetcher_remote_has(dv_fetcher *fr, const dv_oid *id)
+{
+    fetcher *f = &fr->f;
+    int error;
+    if (!f->remote_index && (error = dv_remote_index_load(&f->remote_index, f->remote,
+                                                          f->repo->cache_dir.ptr, f->pool)) < 0)
+        return error;
+    return dv_remote_index_find(f->remote_index, id, NULL, NULL);
+}
+
 void dv_fetcher_counts(const dv_fetcher *fr, uint64_t *objects, uint64_t *bytes)
 {
     *objects = fr->result.objects_moved;

@@ -74,6 +74,8 @@ DV_NODISCARD int dv_fetcher_new(dv_fetcher **out, dv_repo *repo, dv_remote *remo
                                 const dv_transfer_options *opts);
 /** Fetch ids (none of them in into): DV_ENOTFOUND naming the first one the remote lacks. */
 DV_NODISCARD int dv_fetcher_get(dv_fetcher *fetcher, const dv_oid *ids, size_t n);
+/** 1 if the remote holds id, 0 if not, < 0 when its indexes cannot be loaded. */
+DV_NODISCARD int dv_fetcher_remote_has(dv_fetcher *fetcher, const dv_oid *id);
 /** Objects and pack bytes fetched so far. */
 void dv_fetcher_counts(const dv_fetcher *fetcher, uint64_t *objects, uint64_t *bytes);
 void dv_fetcher_free(dv_fetcher *fetcher);
