@@ -204,6 +204,14 @@ int cmd_lock_repo_mode(dv_repo *repo, int store_exclusive)
     return error < 0 ? cmd_fail(error) : 0;
 }
 
+int cmd_lock_store_exclusive(dv_repo *repo)
+{
+    dv_lock_release(repo->store_lock);
+    repo->store_lock = NULL;
+    int error = dv_repo_lock_store(repo, 1, on_store_wait_exclusive, repo);
+    return error < 0 ? cmd_fail(error) : 0;
+}
+
 int cmd_lock_repo(dv_repo *repo)
 {
     return cmd_lock_repo_mode(repo, 0);

@@ -62,6 +62,12 @@ int cmd_stage_config(dv_repo *repo, int error);
 int cmd_lock_repo(dv_repo *repo);
 /** The same, with the store's gc lock exclusive when store_exclusive is set (dv gc). */
 int cmd_lock_repo_mode(dv_repo *repo, int store_exclusive);
+/** With the repository lock held and the store's gc lock shared: hold the gc lock
+ *  exclusively instead (waiting for the other writers of the store). 0 or an exit code. */
+int cmd_lock_store_exclusive(dv_repo *repo);
+/** dv fsck --repair (and dv fetch --repair) from remote_name (NULL: the default), with the
+ *  locks held, the gc lock exclusively. Returns the exit code. */
+int cmd_repair_store(dv_repo *repo, const char *remote_name, int quiet);
 
 /** Convert user paths to work-tree paths; returns 0 or an exit code (error printed). */
 int cmd_relpaths(char ***out, dv_repo *repo, int argc, char **argv);

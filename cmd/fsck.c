@@ -194,22 +194,21 @@ static void print_note(void *ctx, const char *message)
 }
 
 /* dv fsck --repair: mend the store from a remote, then check it again. */
-static int fsck_repair(cmd_context *ctx, const fsck_options *o, fsck_output *out)
+int cmd_repair_store(dv_repo *repo, const char *remote_name, int quiet)
 {
     dv_remote *remote = NULL;
-    int rc = cmd_lock_repo_mode(ctx->repo, 1), error;
-    if (rc)
-        return rc;
-    if ((error = dv_remoteconf_open(&remote, ctx->repo, o->repair[0] ? o->repair : NULL)) < 0)
+    fsck_output o = {DV_BUF_INIT, 0}, *out = &o;
+    int rc = 0, error;
+    if ((error = dv_remoteconf_open(&remote, repo, remote_name)) < 0)
         return cmd_fail(error);
     dv_fsck_repair_result r;
-    error = dv_fsck_repair(&r, ctx->repo, remote, problem, orphan, print_note, out);
+    error = dv_fsck_repair(&r, repo, remote, problem, orphan, print_note, out);
     if (error < 0) {
         rc = cmd_fail(error);
         goto done;
     }
     if (!r.problems) {
-        if (!o->quiet)
+        if (!quiet)
             printf("the store is intact: nothing to repair\n");
         goto done;
     }
@@ -220,7 +219,7 @@ static int fsck_repair(cmd_context *ctx, const fsck_options *o, fsck_output *out
     /* the store as it is now, read afresh */
     dv_odb *odb = NULL;
     dv_fsck_result again;
-    if ((error = dv_odb_open(&odb, ctx->repo->cache_dir.ptr, NULL)) == 0)
+    if ((error = dv_odb_open(&odb, repo->cache_dir.ptr, NULL)) == 0)
         error = dv_fsck(&again, odb, problem, orphan, NULL, out);
     dv_odb_free(odb);
     if (error < 0) {
@@ -232,6 +231,7 @@ static int fsck_repair(cmd_context *ctx, const fsck_options *o, fsck_output *out
     rc = again.problems ? DV_EXIT_NO : DV_EXIT_OK;
 done:
     dv_remote_free(remote);
+    dv_buf_release(&o.quoted);
     return rc;
 }
 
@@ -249,11 +249,10 @@ int cmd_fsck(cmd_context *ctx)
     dv_odb *odb;
     dv_fsck_result result;
     fsck_output out = {DV_BUF_INIT, 0};
-    if (o->repair) {
-        rc = fsck_repair(ctx, o, &out);
-        dv_buf_release(&out.quoted);
-        return rc;
-    }
+    if (o->repair)
+        return (rc = cmd_lock_repo_mode(ctx->repo, 1))
+                   ? rc
+                   : cmd_repair_store(ctx->repo, o->repair[0] ? o->repair : NULL, o->quiet);
     int error = dv_repo_odb(&odb, ctx->repo);
     if (!error)
         error = dv_fsck(&result, odb, problem, orphan, NULL, &out);

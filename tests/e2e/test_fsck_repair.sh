@@ -48,13 +48,14 @@ assert_contains "$OUT" ", $n_objects objects"
 ok "the store holds the same $n_objects objects, once each"
 recheckout
 
-step "a pack file lost, its index left: fetched back, the leftover index removed"
+step "a pack file lost, its index left: dv fetch --repair fetches it back, removes the index"
 pack=$(biggest_pack)
 idx=${pack%.pack}.idx
 rm -f "$pack"
 assert_exit 1 "$DV" fsck
 assert_contains "$OUT" "missing pack"
-assert_exit 0 "$DV" fsck --repair
+assert_exit 2 "$DV" fetch --repair data
+assert_exit 0 "$DV" fetch --repair
 assert_contains "$OUT" "checked again: 0 problems"
 [ ! -e "$idx" ] || fail "the leftover index is still there"
 assert_exit 0 "$DV" fsck
