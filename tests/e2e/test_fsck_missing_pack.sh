@@ -23,7 +23,7 @@ step "the pack holding b.bin is deleted; its index stays"
 rm "$b_pack"
 assert_exit 1 "$DV" fsck
 assert_match "$OUT" "^missing pack for index $idx_name: ([0-9]+) of the \\1 objects it lists are in no other pack$"
-assert_contains "$OUT" "to repair: dv add the affected paths again"
+assert_contains "$OUT" "to repair: dv fsck --repair fetches good copies from the remote, or dv add the affected paths again"
 assert_not_contains "$OUT" "bad pack"
 
 step "the advised repair: dv add b.bin again, with a new file (so into another pack)"
