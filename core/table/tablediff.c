@@ -643,52 +643,64 @@ static int read_side(side *s, int pass)
 
 /* ---- sorting and joining ------------------------------------------------------------ */
 
-static int cmp_pair(const void *a, const void *b)
+/* Below this many pairs a bucket is finished by insertion. */
+#define SORT_SMALL_PAIRS 32u
+
+static void insertion_sort_pairs(pair *p, size_t n)
 {
-    const pair *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->row < y->row ? -1 : x->row > y->row;
+    for (size_t i = 1; i < n; i++) {
+        pair x = p[i];
+        size_t j = i;
+        for (; j > 0 && p[j - 1].key > x.key; j--)
+            p[j] = p[j - 1];
+        p[j] = x;
+    }
 }
 
-/* Pairs by key, then row: in place, by their top 16 bits into buckets (the hashes are
- * uniform), then each bucket on its own. */
-static int sort_pairs(pair *p, size_t n)
+/*
+ * Pairs by key, in place (the join reads equal keys as a group, in any order): one byte
+ * of the key a pass, most significant first, into 256 buckets, then each bucket on its own
+ * by the next byte. The hashes are uniform, so the first pass writes 256 sequential streams
+ * (which the caches follow, where one pass into 65536 buckets missed on every move) and the
+ * next ones work on buckets that fit in the cache.
+ */
+static void radix_sort_pairs(pair *p, size_t n, unsigned shift)
 {
-    if (n < 4096) {
-        qsort(p, n, sizeof(*p), cmp_pair);
-        return 0;
-    }
-    size_t *start = calloc(65537, sizeof(*start)), *next = malloc(65536 * sizeof(*next));
-    if (!start || !next) {
-        free(start);
-        free(next);
-        return dv_error_set(DV_ENOMEM, "out of memory");
+    size_t count[256] = {0}, start[257], next[256];
+    if (n <= SORT_SMALL_PAIRS) {
+        insertion_sort_pairs(p, n);
+        return;
     }
     for (size_t i = 0; i < n; i++)
-        start[(p[i].key >> 48) + 1]++;
-    for (size_t b = 0; b < 65536; b++)
-        start[b + 1] += start[b];
-    memcpy(next, start, 65536 * sizeof(*next));
-    for (size_t b = 0; b < 65536; b++) {
+        count[(p[i].key >> shift) & 255]++;
+    start[0] = 0;
+    for (size_t b = 0; b < 256; b++) {
+        start[b + 1] = start[b] + count[b];
+        next[b] = start[b];
+    }
+    for (size_t b = 0; b < 256; b++) {
         while (next[b] < start[b + 1]) {
             pair x = p[next[b]];
-            size_t d = (size_t)(x.key >> 48);
-            if (d == b) {
-                next[b]++;
-                continue;
+            size_t d = (size_t)(x.key >> shift) & 255;
+            while (d != b) { /* follow the cycle: x goes to its bucket, what was there moves on */
+                pair y = p[next[d]];
+                p[next[d]++] = x;
+                x = y;
+                d = (size_t)(x.key >> shift) & 255;
             }
-            pair y = p[next[d]];
-            p[next[d]++] = x;
-            p[next[b]] = y;
+            p[next[b]++] = x;
         }
     }
-    for (size_t b = 0; b < 65536; b++)
-        if (start[b + 1] - start[b] > 1)
-            qsort(p + start[b], start[b + 1] - start[b], sizeof(*p), cmp_pair);
-    free(start);
-    free(next);
-    return 0;
+    if (shift == 0)
+        return;
+    for (size_t b = 0; b < 256; b++)
+        if (count[b] > 1)
+            radix_sort_pairs(p + start[b], count[b], shift - 8);
+}
+
+static void sort_pairs(pair *p, size_t n)
+{
+    radix_sort_pairs(p, n, 56);
 }
 
 static int pass1_item(void *ctx, size_t item, int worker)
@@ -711,7 +723,7 @@ static int pass1_item(void *ctx, size_t item, int worker)
             dv_colstats_add_null(s->cols[i].stats);
         }
     if (!error)
-        error = sort_pairs(s->pairs, s->n_pairs);
+        sort_pairs(s->pairs, s->n_pairs);
     return error;
 }
 
