@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -224,6 +225,23 @@ static int column_of(int *out, side *s, const char *name, size_t len)
 
 /* ---- pass 1: statistics and row pairs ----------------------------------------------- */
 
+/* Ask for the pairs of a large table in huge pages where the system gives them on request:
+ * writing them page by page was a fault every 4 KiB, a tenth of pass 1's time. A hint:
+ * nothing changes when it is not taken. */
+static void advise_huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1),
+              end = ((uintptr_t)p + len) & ~(huge - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 static int reserve_pairs(side *s, uint64_t offset)
 {
     if (s->n_pairs < s->alloc_pairs)
@@ -245,6 +263,7 @@ static int reserve_pairs(side *s, uint64_t offset)
         return dv_error_set(DV_ENOMEM, "%s: out of memory for %zu rows", s->src->name, alloc);
     s->pairs = p;
     s->alloc_pairs = alloc;
+    advise_huge_pages(p, alloc * sizeof(*p));
     return 0;
 }
 
