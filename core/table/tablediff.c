@@ -30,7 +30,8 @@ typedef struct pair {
 
 /* The smallest distinct value hashes of a column (a bottom-k sketch): two columns' sketches
  * estimate how much their sets of values overlap, which finds a renamed column whose values
- * are mostly the same while rows came and went. A max-heap, its largest at [0]. */
+ * are mostly the same while rows came and went. In increasing order, so that a hash is
+ * looked up by bisection: a column of a few hundred values meets its own on most rows. */
 #define SKETCH_K 256
 /* Columns with fewer distinct values than this are renamed only when all values agree:
  * few values, such as booleans, overlap by chance. */
@@ -267,59 +268,31 @@ static int reserve_pairs(side *s, uint64_t offset)
     return 0;
 }
 
-static void sketch_sift_down(sketch *k, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < k->n && k->h[l] > k->h[m])
-            m = l;
-        if (r < k->n && k->h[r] > k->h[m])
-            m = r;
-        if (m == i)
-            return;
-        uint64_t t = k->h[i];
-        k->h[i] = k->h[m];
-        k->h[m] = t;
-        i = m;
-    }
-}
-
 static void sketch_add(sketch *k, uint64_t h)
 {
-    if (k->n == SKETCH_K && h >= k->h[0])
+    if (k->n == SKETCH_K && h >= k->h[SKETCH_K - 1])
         return; /* the common case: not among the smallest */
-    for (size_t i = 0; i < k->n; i++)
-        if (k->h[i] == h)
-            return;
-    if (k->n < SKETCH_K) {
-        size_t i = k->n++;
-        k->h[i] = h;
-        while (i && k->h[(i - 1) / 2] < k->h[i]) {
-            uint64_t t = k->h[i];
-            k->h[i] = k->h[(i - 1) / 2];
-            k->h[(i - 1) / 2] = t;
-            i = (i - 1) / 2;
-        }
-        return;
+    size_t low = 0, high = k->n;
+    while (low < high) {
+        size_t mid = (low + high) / 2;
+        if (k->h[mid] < h)
+            low = mid + 1;
+        else
+            high = mid;
     }
-    k->h[0] = h;
-    sketch_sift_down(k, 0);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    if (low < k->n && k->h[low] == h)
+        return;
+    if (k->n == SKETCH_K)
+        k->n--; /* the largest gives way */
+    memmove(k->h + low + 1, k->h + low, (k->n - low) * sizeof(*k->h));
+    k->h[low] = h;
+    k->n++;
 }
 
 /* The estimated Jaccard similarity of two columns' sets of values. */
 static double sketch_overlap(const sketch *a, const sketch *b)
 {
-    uint64_t x[SKETCH_K], y[SKETCH_K];
-    memcpy(x, a->h, a->n * sizeof(*x));
-    memcpy(y, b->h, b->n * sizeof(*y));
-    qsort(x, a->n, sizeof(*x), cmp_u64);
-    qsort(y, b->n, sizeof(*y), cmp_u64);
+    const uint64_t *x = a->h, *y = b->h;
     size_t i = 0, j = 0, taken = 0, both = 0;
     while (taken < SKETCH_K && (i < a->n || j < b->n)) {
         if (j >= b->n || (i < a->n && x[i] < y[j])) {
