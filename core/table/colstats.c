@@ -218,8 +218,51 @@ static const double powers_of_ten[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
  * most 10^22 are both exact doubles, so one IEEE multiplication or division gives the
  * correctly rounded value. Anything else goes to strtod.
  */
+/* The values of PLAIN_NUMBER_MAX_BYTES or fewer hold at most 19 digits, which a mantissa of
+ * 64 bits takes without overflow: the general loop's count of digits is not needed. */
+#define PLAIN_NUMBER_MAX_BYTES 19u
+
+/*
+ * parse_number's fast path, for the forms most numbers in tables have: [sign]digits and
+ * [sign]digits.digits, short enough (above) that every digit goes into the mantissa. The
+ * same value as parse_number, or -1 for anything else, which parse_number then decides.
+ */
+static inline int parse_plain_number(const unsigned char *p, size_t len, double *out)
+{
+    const unsigned char *end = p + len, *digits;
+    int negative = 0;
+    uint64_t mantissa = 0;
+    size_t int_digits, frac_digits;
+    if (!len || len > PLAIN_NUMBER_MAX_BYTES)
+        return -1;
+    if (*p == '-' || *p == '+')
+        negative = *p++ == '-';
+    for (digits = p; p < end && is_digit(*p); p++)
+        mantissa = mantissa * 10 + (unsigned)(*p - '0');
+    int_digits = (size_t)(p - digits);
+    if (p == end) {
+        if (!int_digits || mantissa > (uint64_t)INT64_MAX + negative)
+            return -1;
+        *out = negative ? -(double)mantissa : (double)mantissa;
+        return 1;
+    }
+    if (*p != '.')
+        return -1;
+    for (digits = ++p; p < end && is_digit(*p); p++)
+        mantissa = mantissa * 10 + (unsigned)(*p - '0');
+    frac_digits = (size_t)(p - digits);
+    if (p != end || (!int_digits && !frac_digits) || mantissa > (1ull << 53))
+        return -1;
+    double magnitude = (double)mantissa / powers_of_ten[frac_digits];
+    *out = negative ? -magnitude : magnitude;
+    return 2;
+}
+
 static inline int parse_number(const char *value, size_t len, double *out)
 {
+    int plain = parse_plain_number((const unsigned char *)value, len, out);
+    if (plain >= 0)
+        return plain;
     const unsigned char *p = (const unsigned char *)value, *end = p + len;
     int negative = 0, overflow = 0;
     uint64_t mantissa = 0;
