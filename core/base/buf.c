@@ -42,7 +42,16 @@ int dv_buf_grow(dv_buf *buf, size_t extra)
     size_t alloc = buf->alloc ? buf->alloc : 64;
     while (alloc < want)
         alloc = alloc < SIZE_MAX / 2 ? alloc * 2 : want;
-    char *p = realloc(buf->alloc ? buf->ptr : NULL, alloc);
+    char *p;
+    if (buf->alloc && !buf->len) {
+        /* nothing to keep: a new allocation, not a realloc that copies the old one whole */
+        free(buf->ptr);
+        buf->ptr = dv_buf__empty;
+        buf->alloc = 0;
+        p = malloc(alloc);
+    } else {
+        p = realloc(buf->alloc ? buf->ptr : NULL, alloc);
+    }
     if (!p)
         return set_oom(
             buf, dv_error_set(DV_ENOMEM, "out of memory growing a buffer to %zu bytes", alloc));

@@ -23,6 +23,25 @@ static inline uint64_t dv_cellhash__read64(const unsigned char *p)
     return v;
 }
 
+static inline uint64_t dv_cellhash__read32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The len < 8 bytes at p as a little-endian number, in two or three loads that overlap
+ * instead of a loop of len steps (the same value: an overlapped byte is ORed onto itself). */
+static inline uint64_t dv_cellhash__read_short(const unsigned char *p, size_t len)
+{
+    if (len >= 4)
+        return dv_cellhash__read32(p) | dv_cellhash__read32(p + len - 4) << (8 * (len - 4));
+    if (!len)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[len / 2] << (8 * (len / 2)) |
+           (uint64_t)p[len - 1] << (8 * (len - 1));
+}
+
 /** The hash of len bytes at data under seed. */
 static inline uint64_t dv_cellhash(const void *data, size_t len, uint64_t seed)
 {
@@ -35,14 +54,13 @@ static inline uint64_t dv_cellhash(const void *data, size_t len, uint64_t seed)
         p += 16;
         len -= 16;
     }
-    uint64_t a = 0, b = 0;
+    uint64_t a = 0, b;
     if (len >= 8) {
         a = dv_cellhash__read64(p);
         len -= 8;
         p += 8;
     }
-    for (size_t i = 0; i < len; i++)
-        b |= (uint64_t)p[i] << (8 * i);
+    b = dv_cellhash__read_short(p, len);
     return dv_cellhash__mix(h ^ a ^ k1, b ^ k2 ^ ((uint64_t)len << 56));
 }
 

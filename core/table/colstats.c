@@ -11,11 +11,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* Space-saving counters for the most frequent values, and the slots of their lookup table
- * (open addressing, a quarter full at most, so a probe is one or two slots). */
+/* Space-saving counters for the most frequent values. */
 #define COUNTERS 64u
-#define COUNTER_SLOTS 256u
 #define NO_LINK 0xffu
 /*
  * The exact set, open addressing with linear probing, never more than half full. It starts
@@ -107,15 +108,15 @@ struct dv_colstats {
     char min_bytes[DV_COLSTATS_VALUE_KEEP_BYTES];
     char max_bytes[DV_COLSTATS_VALUE_KEEP_BYTES];
 
-    /* Space-saving counters, found by hash through counter_slots (counter index + 1, 0 for
-     * empty) and kept in buckets of equal count (Metwally's stream-summary): a list of
+    /* Space-saving counters, found by hash through a byte of it in counter_tag (all 64 are
+     * compared at once, and only a counter whose tag matches has its hash compared), and kept
+     * in buckets of equal count (Metwally's stream-summary): a list of
      * buckets in increasing count, each a list of its counters, so that both adding one
      * to a counter and finding a least counted one take constant time. Links are indexes,
      * NO_LINK for none. */
     size_t n_counters;
     int top_evicted;
-    uint8_t counter_slots[COUNTER_SLOTS];
-    uint8_t counter_slot_of[COUNTERS]; /* where each counter is in counter_slots */
+    uint8_t counter_tag[COUNTERS]; /* of counter_hash; only n_counters are used */
     uint8_t least_bucket;
     uint8_t free_bucket; /* a list of unused buckets, linked by bucket_next */
     uint8_t bucket_next[COUNTERS], bucket_prev[COUNTERS], bucket_first[COUNTERS];
@@ -217,8 +218,51 @@ static const double powers_of_ten[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
  * most 10^22 are both exact doubles, so one IEEE multiplication or division gives the
  * correctly rounded value. Anything else goes to strtod.
  */
+/* The values of PLAIN_NUMBER_MAX_BYTES or fewer hold at most 19 digits, which a mantissa of
+ * 64 bits takes without overflow: the general loop's count of digits is not needed. */
+#define PLAIN_NUMBER_MAX_BYTES 19u
+
+/*
+ * parse_number's fast path, for the forms most numbers in tables have: [sign]digits and
+ * [sign]digits.digits, short enough (above) that every digit goes into the mantissa. The
+ * same value as parse_number, or -1 for anything else, which parse_number then decides.
+ */
+static inline int parse_plain_number(const unsigned char *p, size_t len, double *out)
+{
+    const unsigned char *end = p + len, *digits;
+    int negative = 0;
+    uint64_t mantissa = 0;
+    size_t int_digits, frac_digits;
+    if (!len || len > PLAIN_NUMBER_MAX_BYTES)
+        return -1;
+    if (*p == '-' || *p == '+')
+        negative = *p++ == '-';
+    for (digits = p; p < end && is_digit(*p); p++)
+        mantissa = mantissa * 10 + (unsigned)(*p - '0');
+    int_digits = (size_t)(p - digits);
+    if (p == end) {
+        if (!int_digits || mantissa > (uint64_t)INT64_MAX + negative)
+            return -1;
+        *out = negative ? -(double)mantissa : (double)mantissa;
+        return 1;
+    }
+    if (*p != '.')
+        return -1;
+    for (digits = ++p; p < end && is_digit(*p); p++)
+        mantissa = mantissa * 10 + (unsigned)(*p - '0');
+    frac_digits = (size_t)(p - digits);
+    if (p != end || (!int_digits && !frac_digits) || mantissa > (1ull << 53))
+        return -1;
+    double magnitude = (double)mantissa / powers_of_ten[frac_digits];
+    *out = negative ? -magnitude : magnitude;
+    return 2;
+}
+
 static inline int parse_number(const char *value, size_t len, double *out)
 {
+    int plain = parse_plain_number((const unsigned char *)value, len, out);
+    if (plain >= 0)
+        return plain;
     const unsigned char *p = (const unsigned char *)value, *end = p + len;
     int negative = 0, overflow = 0;
     uint64_t mantissa = 0;
@@ -746,9 +790,34 @@ static inline void text_bounds_add(dv_colstats *stats, const char *value, size_t
 
 /* ---- most frequent values: space-saving ---- */
 
-static inline size_t counter_home(uint64_t hash)
+static inline uint8_t counter_tag_of(uint64_t hash)
 {
-    return (size_t)(hash >> 40) & (COUNTER_SLOTS - 1);
+    return (uint8_t)(hash >> 40);
+}
+
+/* The counter whose hash is hash, or -1. */
+static inline int counter_find(const dv_colstats *stats, uint64_t hash)
+{
+    const uint8_t tag = counter_tag_of(hash);
+    uint64_t mask = 0;
+#ifdef __SSE2__
+    const __m128i tags = _mm_set1_epi8((char)tag);
+    for (unsigned i = 0; i < COUNTERS; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(stats->counter_tag + i));
+        mask |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, tags)) << i;
+    }
+#else
+    for (unsigned i = 0; i < COUNTERS; i++)
+        mask |= (uint64_t)(stats->counter_tag[i] == tag) << i;
+#endif
+    if (stats->n_counters < COUNTERS)
+        mask &= (1ull << stats->n_counters) - 1;
+    for (; mask; mask &= mask - 1) {
+        int counter = __builtin_ctzll(mask);
+        if (stats->counter_hash[counter] == hash)
+            return counter;
+    }
+    return -1;
 }
 
 static void bucket_unlink_counter(dv_colstats *stats, uint8_t counter)
@@ -824,32 +893,6 @@ static inline void counter_increment(dv_colstats *stats, uint8_t counter)
     }
 }
 
-/* Take counter's slot out of the lookup table, moving later entries of its run back
- * (linear probing's deletion, which leaves no tombstones). */
-static void counter_slot_remove(dv_colstats *stats, uint8_t counter)
-{
-    uint8_t *slots = stats->counter_slots;
-    size_t mask = COUNTER_SLOTS - 1, hole = stats->counter_slot_of[counter], i;
-    slots[hole] = 0;
-    for (i = (hole + 1) & mask; slots[i]; i = (i + 1) & mask) {
-        size_t home = counter_home(stats->counter_hash[slots[i] - 1]);
-        if (((i - home) & mask) >= ((i - hole) & mask)) {
-            slots[hole] = slots[i];
-            stats->counter_slot_of[slots[i] - 1] = (uint8_t)hole;
-            slots[i] = 0;
-            hole = i;
-        }
-    }
-}
-
-static size_t counter_slot_free(const dv_colstats *stats, uint64_t hash)
-{
-    size_t i = counter_home(hash);
-    while (stats->counter_slots[i])
-        i = (i + 1) & (COUNTER_SLOTS - 1);
-    return i;
-}
-
 /* memcpy of a short value without a call: most cells are a few bytes, and a column of
  * distinct values copies one into a counter on every add. */
 static inline void copy_short(char *to, const char *from, size_t len)
@@ -875,13 +918,13 @@ static void counter_set_value(dv_colstats *stats, uint8_t counter, const char *v
     copy_short(stats->counter_bytes[counter], value, keep);
     stats->counter_len[counter] = (uint32_t)keep;
     stats->counter_hash[counter] = hash;
+    stats->counter_tag[counter] = counter_tag_of(hash);
 }
 
 /* A value no counter holds: a new counter while there are fewer than COUNTERS, else the
  * least counted one is given to it with its count plus one (space-saving's rule, which
  * makes every count an upper bound of the true one). */
-static void top_add_new(dv_colstats *stats, const char *value, size_t len, uint64_t hash,
-                        size_t slot)
+static void top_add_new(dv_colstats *stats, const char *value, size_t len, uint64_t hash)
 {
     uint8_t counter;
     if (stats->n_counters < COUNTERS) {
@@ -889,37 +932,24 @@ static void top_add_new(dv_colstats *stats, const char *value, size_t len, uint6
         counter = (uint8_t)stats->n_counters++;
         counter_set_value(stats, counter, value, len, hash);
         stats->counter_count[counter] = 1;
-        stats->counter_slots[slot] = (uint8_t)(counter + 1);
-        stats->counter_slot_of[counter] = (uint8_t)slot;
         if (least == NO_LINK || stats->counter_count[stats->bucket_first[least]] != 1)
             least = bucket_new_after(stats, NO_LINK);
         bucket_link_counter(stats, least, counter);
         return;
     }
     counter = stats->bucket_first[stats->least_bucket];
-    counter_slot_remove(stats, counter);
     counter_set_value(stats, counter, value, len, hash);
-    slot = counter_slot_free(stats, hash);
-    stats->counter_slots[slot] = (uint8_t)(counter + 1);
-    stats->counter_slot_of[counter] = (uint8_t)slot;
     stats->top_evicted = 1;
     counter_increment(stats, counter);
 }
 
 static inline void top_add(dv_colstats *stats, const char *value, size_t len, uint64_t hash)
 {
-    size_t i = counter_home(hash);
-    for (;;) {
-        unsigned slot = stats->counter_slots[i];
-        if (!slot)
-            break;
-        if (stats->counter_hash[slot - 1] == hash) {
-            counter_increment(stats, (uint8_t)(slot - 1));
-            return;
-        }
-        i = (i + 1) & (COUNTER_SLOTS - 1);
-    }
-    top_add_new(stats, value, len, hash, i);
+    int counter = counter_find(stats, hash);
+    if (counter >= 0)
+        counter_increment(stats, (uint8_t)counter);
+    else
+        top_add_new(stats, value, len, hash);
 }
 
 /* ---- adding values ---- */
@@ -1135,11 +1165,8 @@ static void drift_numeric(const double *old_sorted, size_t n_old, const double *
 /* A counter's count on stats's side for hash, or 0 when no counter holds it. */
 static uint64_t counted(const dv_colstats *stats, uint64_t hash)
 {
-    size_t i = counter_home(hash);
-    for (unsigned slot; (slot = stats->counter_slots[i]); i = (i + 1) & (COUNTER_SLOTS - 1))
-        if (stats->counter_hash[slot - 1] == hash)
-            return stats->counter_count[slot - 1];
-    return 0;
+    int counter = counter_find(stats, hash);
+    return counter >= 0 ? stats->counter_count[counter] : 0;
 }
 
 static void drift_categories(const dv_colstats *old_stats, const dv_colstats *new_stats,

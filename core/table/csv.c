@@ -617,6 +617,14 @@ int dv_csv_new(dv_csv **out, char delimiter, const char *name)
     return 0;
 }
 
+void dv_csv_seek(dv_csv *csv, uint64_t offset, uint64_t line)
+{
+    assert(!csv->offset && !csv->n_bom_held && !csv->in_record);
+    csv->bom_done = 1;
+    csv->offset = csv->line_offset = offset;
+    csv->line = line;
+}
+
 static int read_input(dv_csv *csv, const unsigned char *data, size_t len, dv_csv_record_fn fn,
                       void *ctx)
 {

@@ -48,6 +48,13 @@ typedef int (*dv_csv_record_fn)(void *ctx, const dv_csv_record *record);
 DV_NODISCARD int dv_csv_new(dv_csv **out, char delimiter, const char *name);
 
 /**
+ * Start the reader in the middle of an input read before: the first byte pushed is at
+ * offset, the start of line line (a record's start, as a record gave them), and no byte
+ * order mark is looked for. Only before the first push.
+ */
+void dv_csv_seek(dv_csv *csv, uint64_t offset, uint64_t line);
+
+/**
  * Read the next len bytes of the input, calling fn for every record they complete. A
  * UTF-8 byte order mark at the very start is skipped; outside quotes, a CR that no LF
  * follows is data. Errors: DV_ECORRUPT with a message

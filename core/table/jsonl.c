@@ -40,6 +40,7 @@ struct dv_jsonl {
 
     uint64_t line;        /* of the next line */
     uint64_t offset;      /* of the next byte */
+    int bom_possible;     /* the next line is the input's first: it may start with a BOM */
     uint64_t line_offset; /* where the line in line_buf starts */
     dv_buf line_buf;      /* a line begun in an earlier piece */
 
@@ -612,7 +613,7 @@ static int read_line(dv_jsonl *jsonl, const char *line, size_t len, uint64_t lin
 {
     parser ps = {jsonl, line, line + len, line};
     int error;
-    if (jsonl->line == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+    if (jsonl->bom_possible && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
         ps.start = ps.p = line + 3; /* a byte order mark, not part of the line */
         line_offset += 3;
     }
@@ -652,7 +653,7 @@ static int too_long(dv_jsonl *jsonl, const char *kept, size_t n_kept, const char
      * line are in kept, and data holds more than the rest up to the limit */
     const size_t from_data = DV_JSONL_LINE_MAX_BYTES - n_kept + 1;
     uint64_t chars = dv_utf8_count(kept, kept + n_kept) + dv_utf8_count(data, data + from_data);
-    if (jsonl->line == 1) {
+    if (jsonl->bom_possible) {
         unsigned char first[3];
         for (size_t i = 0; i < 3; i++)
             first[i] = (unsigned char)(i < n_kept ? kept[i] : data[i - n_kept]);
@@ -673,11 +674,20 @@ int dv_jsonl_new(dv_jsonl **out, const char *name)
         return dv_error_set(DV_ENOMEM, "%s: out of memory for a JSON Lines reader", name);
     }
     jsonl->line = 1;
+    jsonl->bom_possible = 1;
     jsonl->line_buf = (dv_buf)DV_BUF_INIT;
     jsonl->key_bytes = (dv_buf)DV_BUF_INIT;
     jsonl->values = (dv_buf)DV_BUF_INIT;
     *out = jsonl;
     return 0;
+}
+
+void dv_jsonl_seek(dv_jsonl *jsonl, uint64_t offset, uint64_t line)
+{
+    assert(!jsonl->offset && !jsonl->line_buf.len);
+    jsonl->offset = offset;
+    jsonl->line = line;
+    jsonl->bom_possible = 0;
 }
 
 static int read_input(dv_jsonl *jsonl, const char *data, size_t len, dv_jsonl_row_fn fn, void *ctx)
@@ -708,6 +718,7 @@ static int read_input(dv_jsonl *jsonl, const char *data, size_t len, dv_jsonl_ro
         if (error < 0)
             return error;
         jsonl->line++;
+        jsonl->bom_possible = 0;
         p = lf + 1;
     }
     jsonl->offset += len;

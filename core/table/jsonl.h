@@ -56,6 +56,13 @@ typedef int (*dv_jsonl_row_fn)(void *ctx, const dv_jsonl_row *row);
 DV_NODISCARD int dv_jsonl_new(dv_jsonl **out, const char *name);
 
 /**
+ * Start the reader in the middle of an input read before: the first byte pushed is at
+ * offset, the start of line line, and no byte order mark is looked for. Only before the
+ * first push.
+ */
+void dv_jsonl_seek(dv_jsonl *jsonl, uint64_t offset, uint64_t line);
+
+/**
  * Read the next len bytes, calling fn for every line they complete. Lines end at LF (a
  * CR before it is whitespace); blank lines (only spaces, tabs, CR) are skipped, and so is
  * a UTF-8 byte order mark at the very start. Errors: DV_ECORRUPT "NAME: line L, column C:

@@ -10,6 +10,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Returned by a record callback when the header peek has what it needs; never an error. */
 #define TABLE_STOP (-100)
@@ -18,13 +22,16 @@
 /* How many rows the pairs are sized after, from the bytes they took (see reserve_pairs). */
 #define ESTIMATE_AFTER_ROWS 4096u
 
+/* A row of pass 1: its key hash (the row hash when unkeyed), its row hash, and the byte
+ * where it starts, so that pass 2 reads only the rows it wants. */
 typedef struct pair {
-    uint64_t key, row;
+    uint64_t key, row, offset;
 } pair;
 
 /* The smallest distinct value hashes of a column (a bottom-k sketch): two columns' sketches
  * estimate how much their sets of values overlap, which finds a renamed column whose values
- * are mostly the same while rows came and went. A max-heap, its largest at [0]. */
+ * are mostly the same while rows came and went. In increasing order, so that a hash is
+ * looked up by bisection: a column of a few hundred values meets its own on most rows. */
 #define SKETCH_K 256
 /* Columns with fewer distinct values than this are renamed only when all values agree:
  * few values, such as booleans, overlap by chance. */
@@ -50,12 +57,11 @@ typedef struct column {
     uint64_t hash; /* this row's cell hash (pass 1: for key cells) */
 } column;
 
-/* A row a pass 2 looks for, by key hash (or row hash when unkeyed), per side. */
+/* A row pass 2 reads on one side: where it starts, and what for. */
 typedef struct want {
-    uint64_t hash;
-    uint8_t used;
-    uint8_t kind[2];   /* DV_TABLE_EXAMPLE_* per side, 0: not wanted there */
-    uint32_t index[2]; /* the changed-row slot (CHANGED) or the example */
+    uint64_t offset;
+    uint32_t index; /* the changed-row slot (CHANGED) or the example */
+    int kind;       /* DV_TABLE_EXAMPLE_* */
 } want;
 
 struct table_diff;
@@ -88,7 +94,13 @@ typedef struct side {
     double *cell_number;
     uint8_t *cell_state; /* 0 null or absent, 1 a value, 2 a number */
     char **cell_text;    /* for the slots of changed examples */
-    dv_csv *csv;
+    /* pass 2: the rows wanted, by offset; the bytes before the next are only counted */
+    want *wants;
+    size_t n_wants, alloc_wants, next_want;
+    uint64_t stream_offset; /* of the next byte the stream gives */
+    uint64_t counted;       /* the line ends before this offset are in lines_before */
+    uint64_t lines_before;
+    dv_csv *csv; /* pass 2: the reader of one wanted row, NULL between them */
     dv_jsonl *jsonl;
 } side;
 
@@ -96,12 +108,9 @@ typedef struct table_diff {
     const dv_table_options *opts;
     side sides[2];
     size_t n_common;
-    want *wants;
-    size_t want_cap;
     size_t n_slots;      /* changed rows whose cells are kept */
     size_t n_text_slots; /* of those, the first ones are examples: their text too */
     dv_table_example *examples;
-    uint64_t *example_hash; /* per example: the hash pass 2 finds its row by */
     size_t n_examples, alloc_examples;
     size_t *slot_example; /* per text slot: its example */
 } table_diff;
@@ -217,6 +226,23 @@ static int column_of(int *out, side *s, const char *name, size_t len)
 
 /* ---- pass 1: statistics and row pairs ----------------------------------------------- */
 
+/* Ask for the pairs of a large table in huge pages where the system gives them on request:
+ * writing them page by page was a fault every 4 KiB, a tenth of pass 1's time. A hint:
+ * nothing changes when it is not taken. */
+static void advise_huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1),
+              end = ((uintptr_t)p + len) & ~(huge - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 static int reserve_pairs(side *s, uint64_t offset)
 {
     if (s->n_pairs < s->alloc_pairs)
@@ -238,62 +264,35 @@ static int reserve_pairs(side *s, uint64_t offset)
         return dv_error_set(DV_ENOMEM, "%s: out of memory for %zu rows", s->src->name, alloc);
     s->pairs = p;
     s->alloc_pairs = alloc;
+    advise_huge_pages(p, alloc * sizeof(*p));
     return 0;
-}
-
-static void sketch_sift_down(sketch *k, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < k->n && k->h[l] > k->h[m])
-            m = l;
-        if (r < k->n && k->h[r] > k->h[m])
-            m = r;
-        if (m == i)
-            return;
-        uint64_t t = k->h[i];
-        k->h[i] = k->h[m];
-        k->h[m] = t;
-        i = m;
-    }
 }
 
 static void sketch_add(sketch *k, uint64_t h)
 {
-    if (k->n == SKETCH_K && h >= k->h[0])
+    if (k->n == SKETCH_K && h >= k->h[SKETCH_K - 1])
         return; /* the common case: not among the smallest */
-    for (size_t i = 0; i < k->n; i++)
-        if (k->h[i] == h)
-            return;
-    if (k->n < SKETCH_K) {
-        size_t i = k->n++;
-        k->h[i] = h;
-        while (i && k->h[(i - 1) / 2] < k->h[i]) {
-            uint64_t t = k->h[i];
-            k->h[i] = k->h[(i - 1) / 2];
-            k->h[(i - 1) / 2] = t;
-            i = (i - 1) / 2;
-        }
-        return;
+    size_t low = 0, high = k->n;
+    while (low < high) {
+        size_t mid = (low + high) / 2;
+        if (k->h[mid] < h)
+            low = mid + 1;
+        else
+            high = mid;
     }
-    k->h[0] = h;
-    sketch_sift_down(k, 0);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    if (low < k->n && k->h[low] == h)
+        return;
+    if (k->n == SKETCH_K)
+        k->n--; /* the largest gives way */
+    memmove(k->h + low + 1, k->h + low, (k->n - low) * sizeof(*k->h));
+    k->h[low] = h;
+    k->n++;
 }
 
 /* The estimated Jaccard similarity of two columns' sets of values. */
 static double sketch_overlap(const sketch *a, const sketch *b)
 {
-    uint64_t x[SKETCH_K], y[SKETCH_K];
-    memcpy(x, a->h, a->n * sizeof(*x));
-    memcpy(y, b->h, b->n * sizeof(*y));
-    qsort(x, a->n, sizeof(*x), cmp_u64);
-    qsort(y, b->n, sizeof(*y), cmp_u64);
+    const uint64_t *x = a->h, *y = b->h;
     size_t i = 0, j = 0, taken = 0, both = 0;
     while (taken < SKETCH_K && (i < a->n || j < b->n)) {
         if (j >= b->n || (i < a->n && x[i] < y[j])) {
@@ -331,8 +330,8 @@ static int cell_pass1(side *s, column *c, const char *value, size_t len, int nul
     return dv_colstats_add(c->stats, value, len, h);
 }
 
-/* The key hash of the current row from its cells' hashes (pass 1) or views (pass 2);
- * returns 0 when every key cell is empty. */
+/* The key hash of the current row from its cells' hashes (pass 1); returns 0 when every
+ * key cell is empty. */
 static int key_of(const side *s, uint64_t *out)
 {
     uint64_t h = KEY_SEED;
@@ -345,7 +344,7 @@ static int key_of(const side *s, uint64_t *out)
             continue;
         }
         any = 1;
-        h = dv_cellhash_combine(h, s->pass == 1 ? c->hash : dv_cellhash(c->value, c->len, 0));
+        h = dv_cellhash_combine(h, c->hash);
     }
     *out = h;
     return any;
@@ -365,38 +364,12 @@ static int row_end_pass1(side *s, uint64_t row_sum, uint64_t line, uint64_t offs
         return error;
     s->pairs[s->n_pairs].key = key;
     s->pairs[s->n_pairs].row = row_sum;
+    s->pairs[s->n_pairs].offset = offset;
     s->n_pairs++;
     return 0;
 }
 
 /* ---- pass 2: example rows and the cells of changed rows ----------------------------- */
-
-static const want *want_find(const table_diff *td, uint64_t hash)
-{
-    if (!td->want_cap)
-        return NULL;
-    size_t mask = td->want_cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        const want *w = &td->wants[i];
-        if (!w->used)
-            return NULL;
-        if (w->hash == hash)
-            return w;
-    }
-}
-
-static want *want_put(table_diff *td, uint64_t hash)
-{
-    size_t mask = td->want_cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        want *w = &td->wants[i];
-        if (!w->used || w->hash == hash) {
-            w->used = 1;
-            w->hash = hash;
-            return w;
-        }
-    }
-}
 
 static int keep_text(char **out, const column *c)
 {
@@ -492,26 +465,14 @@ static int keep_changed(side *s, size_t slot, uint64_t line)
     return 0;
 }
 
+/* The wanted row has been read: keep what it is wanted for. */
 static int row_end_pass2(side *s, uint64_t line)
 {
-    uint64_t hash = 0;
-    if (s->opts->n_keys) {
-        if (!key_of(s, &hash))
-            return 0;
-    } else {
-        for (size_t i = 0; i < s->n_cols; i++) {
-            const column *c = &s->cols[i];
-            if (c->stamp == s->row_stamp && !c->null &&
-                (c->common >= 0 || s->opts->format == DV_TABLE_JSONL))
-                hash += dv_cellhash_combine(c->name_hash, dv_cellhash(c->value, c->len, 0));
-        }
-    }
-    const want *w = want_find(s->td, hash);
-    if (!w || !w->kind[s->which])
-        return 0;
-    if (w->kind[s->which] == DV_TABLE_EXAMPLE_CHANGED)
-        return keep_changed(s, w->index[s->which], line);
-    return fill_example(s, &s->td->examples[w->index[s->which]], line);
+    const want *w = &s->wants[s->next_want];
+    int error = w->kind == DV_TABLE_EXAMPLE_CHANGED
+                    ? keep_changed(s, w->index, line)
+                    : fill_example(s, &s->td->examples[w->index], line);
+    return error < 0 ? error : TABLE_STOP;
 }
 
 /* ---- reading the rows --------------------------------------------------------------- */
@@ -541,11 +502,20 @@ static int peek_record(side *s, const dv_csv_record *r)
     return TABLE_STOP;
 }
 
+/* Pass 2 read a row where none was wanted: the version is not the one pass 1 read. */
+static int changed_while_read(const side *s, uint64_t line)
+{
+    return dv_error_set(DV_ECORRUPT, "%s: changed while it was read (line %llu)", s->src->name,
+                        (unsigned long long)line);
+}
+
 static int on_record(void *ctx, const dv_csv_record *r)
 {
     side *s = ctx;
     if (!s->pass)
         return peek_record(s, r);
+    if (s->pass == 2 && r->offset != s->wants[s->next_want].offset)
+        return changed_while_read(s, r->line);
     if (s->header && !s->header_done) {
         s->header_done = 1;
         return 0;
@@ -581,6 +551,8 @@ static int on_record(void *ctx, const dv_csv_record *r)
 static int on_jsonl_row(void *ctx, const dv_jsonl_row *r)
 {
     side *s = ctx;
+    if (s->pass == 2 && r->offset != s->wants[s->next_want].offset)
+        return changed_while_read(s, r->line);
     s->rows++;
     s->row_stamp++;
     uint64_t row_sum = 0;
@@ -607,88 +579,205 @@ static int on_jsonl_row(void *ctx, const dv_jsonl_row *r)
     return s->pass == 1 ? row_end_pass1(s, row_sum, r->line, r->offset) : row_end_pass2(s, r->line);
 }
 
-static int on_bytes(void *ctx, const void *data, size_t len)
+static int new_reader(side *s)
 {
-    side *s = ctx;
+    if (s->opts->format == DV_TABLE_JSONL)
+        return dv_jsonl_new(&s->jsonl, s->src->name);
+    return dv_csv_new(&s->csv, s->opts->format == DV_TABLE_TSV ? '\t' : ',', s->src->name);
+}
+
+static void free_reader(side *s)
+{
+    dv_csv_free(s->csv);
+    dv_jsonl_free(s->jsonl);
+    s->csv = NULL;
+    s->jsonl = NULL;
+}
+
+static int push_reader(side *s, const void *data, size_t len)
+{
     if (s->jsonl)
         return dv_jsonl_push(s->jsonl, data, len, on_jsonl_row, s);
     return dv_csv_push(s->csv, data, len, on_record, s);
 }
 
-/* One whole read of the side (pass 0 is the header peek). */
+static int finish_reader(side *s)
+{
+    return s->jsonl ? dv_jsonl_finish(s->jsonl, on_jsonl_row, s)
+                    : dv_csv_finish(s->csv, on_record, s);
+}
+
+static size_t count_line_ends(const char *p, const char *end)
+{
+    size_t n = 0;
+#ifdef __SSE2__
+    /* Each match subtracts one from its byte's counter (cmpeq gives -1), 255 blocks at most
+     * before the counters are summed. */
+    const __m128i lfs = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (end - p >= 16) {
+        __m128i counts = zero;
+        for (unsigned k = 0; k < 255 && end - p >= 16; k++, p += 16)
+            counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), lfs));
+        __m128i sums = _mm_sad_epu8(counts, zero);
+        n += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; p < end; p++)
+        n += *p == '\n';
+    return n;
+}
+
+/*
+ * Pass 2 takes the bytes of the side up to its last wanted row, and reads only those rows,
+ * each with a reader of its own started where pass 1 saw the row begin. A row begins on a
+ * line of its own, one more than the line ends before it, which are counted on the way.
+ */
+static int on_bytes_pass2(side *s, const char *data, size_t len)
+{
+    const char *end = data + len, *p = data;
+    const uint64_t end_offset = s->stream_offset + len;
+    int error;
+    for (;;) {
+        if (s->csv || s->jsonl) {
+            error = push_reader(s, p, (size_t)(end - p));
+            if (error == TABLE_STOP) {
+                free_reader(s);
+                s->next_want++;
+            } else if (error < 0) {
+                return error;
+            } else {
+                /* the row goes on in the next piece */
+                s->lines_before += count_line_ends(data + (s->counted - s->stream_offset), end);
+                s->counted = end_offset;
+                break;
+            }
+        }
+        if (s->next_want == s->n_wants)
+            return TABLE_STOP; /* the rest of the side is not needed */
+        uint64_t at = s->wants[s->next_want].offset;
+        const char *from = data + (s->counted - s->stream_offset);
+        if (at >= end_offset) {
+            s->lines_before += count_line_ends(from, end);
+            s->counted = end_offset;
+            break;
+        }
+        if (at < s->counted)
+            return changed_while_read(s, s->lines_before + 1);
+        p = data + (at - s->stream_offset);
+        s->lines_before += count_line_ends(from, p);
+        s->counted = at;
+        if ((error = new_reader(s)) < 0)
+            return error;
+        if (s->jsonl)
+            dv_jsonl_seek(s->jsonl, at, s->lines_before + 1);
+        else
+            dv_csv_seek(s->csv, at, s->lines_before + 1);
+    }
+    s->stream_offset = end_offset;
+    return 0;
+}
+
+static int on_bytes(void *ctx, const void *data, size_t len)
+{
+    side *s = ctx;
+    if (s->pass == 2)
+        return on_bytes_pass2(s, data, len);
+    return push_reader(s, data, len);
+}
+
+/* One read of the side: pass 0 is the header peek, 1 reads every row, 2 the rows wanted. */
 static int read_side(side *s, int pass)
 {
     int error;
     s->pass = pass;
     s->rows = 0;
     s->header_done = 0;
-    dv_csv_free(s->csv);
-    dv_jsonl_free(s->jsonl);
-    s->csv = NULL;
-    s->jsonl = NULL;
-    if (s->opts->format == DV_TABLE_JSONL)
-        error = dv_jsonl_new(&s->jsonl, s->src->name);
-    else
-        error = dv_csv_new(&s->csv, s->opts->format == DV_TABLE_TSV ? '\t' : ',', s->src->name);
-    if (error < 0)
+    free_reader(s);
+    if (pass == 2) {
+        if (!s->n_wants)
+            return 0;
+        s->header_done = 1; /* the readers start at rows */
+        s->next_want = 0;
+        s->stream_offset = s->counted = s->lines_before = 0;
+    } else if ((error = new_reader(s)) < 0) {
         return error;
+    }
     error = s->src->stream(s->src->ctx, on_bytes, s);
-    if (!error)
-        error = s->jsonl ? dv_jsonl_finish(s->jsonl, on_jsonl_row, s)
-                         : dv_csv_finish(s->csv, on_record, s);
+    if (!error && (s->csv || s->jsonl)) {
+        error = finish_reader(s);
+        if (pass == 2 && error == TABLE_STOP) {
+            free_reader(s);
+            s->next_want++;
+            error = 0;
+        }
+    }
     if (error == TABLE_STOP)
         error = 0;
+    if (!error && pass == 2 && s->next_want < s->n_wants)
+        error = changed_while_read(s, s->lines_before + 1);
     return error;
 }
 
 /* ---- sorting and joining ------------------------------------------------------------ */
 
-static int cmp_pair(const void *a, const void *b)
+/* Below this many pairs a bucket is finished by insertion. */
+#define SORT_SMALL_PAIRS 32u
+
+static void insertion_sort_pairs(pair *p, size_t n)
 {
-    const pair *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->row < y->row ? -1 : x->row > y->row;
+    for (size_t i = 1; i < n; i++) {
+        pair x = p[i];
+        size_t j = i;
+        for (; j > 0 && p[j - 1].key > x.key; j--)
+            p[j] = p[j - 1];
+        p[j] = x;
+    }
 }
 
-/* Pairs by key, then row: in place, by their top 16 bits into buckets (the hashes are
- * uniform), then each bucket on its own. */
-static int sort_pairs(pair *p, size_t n)
+/*
+ * Pairs by key, in place (the join reads equal keys as a group, in any order): one byte
+ * of the key a pass, most significant first, into 256 buckets, then each bucket on its own
+ * by the next byte. The hashes are uniform, so the first pass writes 256 sequential streams
+ * (which the caches follow, where one pass into 65536 buckets missed on every move) and the
+ * next ones work on buckets that fit in the cache.
+ */
+static void radix_sort_pairs(pair *p, size_t n, unsigned shift)
 {
-    if (n < 4096) {
-        qsort(p, n, sizeof(*p), cmp_pair);
-        return 0;
-    }
-    size_t *start = calloc(65537, sizeof(*start)), *next = malloc(65536 * sizeof(*next));
-    if (!start || !next) {
-        free(start);
-        free(next);
-        return dv_error_set(DV_ENOMEM, "out of memory");
+    size_t count[256] = {0}, start[257], next[256];
+    if (n <= SORT_SMALL_PAIRS) {
+        insertion_sort_pairs(p, n);
+        return;
     }
     for (size_t i = 0; i < n; i++)
-        start[(p[i].key >> 48) + 1]++;
-    for (size_t b = 0; b < 65536; b++)
-        start[b + 1] += start[b];
-    memcpy(next, start, 65536 * sizeof(*next));
-    for (size_t b = 0; b < 65536; b++) {
+        count[(p[i].key >> shift) & 255]++;
+    start[0] = 0;
+    for (size_t b = 0; b < 256; b++) {
+        start[b + 1] = start[b] + count[b];
+        next[b] = start[b];
+    }
+    for (size_t b = 0; b < 256; b++) {
         while (next[b] < start[b + 1]) {
             pair x = p[next[b]];
-            size_t d = (size_t)(x.key >> 48);
-            if (d == b) {
-                next[b]++;
-                continue;
+            size_t d = (size_t)(x.key >> shift) & 255;
+            while (d != b) { /* follow the cycle: x goes to its bucket, what was there moves on */
+                pair y = p[next[d]];
+                p[next[d]++] = x;
+                x = y;
+                d = (size_t)(x.key >> shift) & 255;
             }
-            pair y = p[next[d]];
-            p[next[d]++] = x;
-            p[next[b]] = y;
+            p[next[b]++] = x;
         }
     }
-    for (size_t b = 0; b < 65536; b++)
-        if (start[b + 1] - start[b] > 1)
-            qsort(p + start[b], start[b + 1] - start[b], sizeof(*p), cmp_pair);
-    free(start);
-    free(next);
-    return 0;
+    if (shift == 0)
+        return;
+    for (size_t b = 0; b < 256; b++)
+        if (count[b] > 1)
+            radix_sort_pairs(p + start[b], count[b], shift - 8);
+}
+
+static void sort_pairs(pair *p, size_t n)
+{
+    radix_sort_pairs(p, n, 56);
 }
 
 static int pass1_item(void *ctx, size_t item, int worker)
@@ -711,7 +800,7 @@ static int pass1_item(void *ctx, size_t item, int worker)
             dv_colstats_add_null(s->cols[i].stats);
         }
     if (!error)
-        error = sort_pairs(s->pairs, s->n_pairs);
+        sort_pairs(s->pairs, s->n_pairs);
     return error;
 }
 
@@ -734,18 +823,20 @@ static int run_both(table_diff *td, dv_pool_fn fn)
     return error;
 }
 
+static int cmp_want(const void *x, const void *y)
+{
+    const want *a = x, *b = y;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
 static int new_example(size_t *out, table_diff *td, int kind, int which)
 {
     if (td->n_examples == td->alloc_examples) {
         size_t alloc = td->alloc_examples ? td->alloc_examples * 2 : 16;
         dv_table_example *ex = realloc(td->examples, alloc * sizeof(*ex));
-        if (ex)
-            td->examples = ex;
-        uint64_t *hashes = realloc(td->example_hash, alloc * sizeof(*hashes));
-        if (hashes)
-            td->example_hash = hashes;
-        if (!ex || !hashes)
+        if (!ex)
             return dv_error_set(DV_ENOMEM, "out of memory");
+        td->examples = ex;
         td->alloc_examples = alloc;
     }
     dv_table_example *ex = &td->examples[td->n_examples];
@@ -756,36 +847,65 @@ static int new_example(size_t *out, table_diff *td, int kind, int which)
     return 0;
 }
 
-/* Want the row of hash on side which as an example of kind, while fewer than the limit
- * of that kind are wanted. */
-static int want_example(table_diff *td, size_t *counted, uint64_t hash, int kind, int which,
-                        uint64_t n_rows)
+static int add_want(side *s, uint64_t offset, int kind, size_t index)
 {
+    if (s->n_wants == s->alloc_wants) {
+        size_t alloc = s->alloc_wants ? s->alloc_wants * 2 : 64;
+        want *more = realloc(s->wants, alloc * sizeof(*more));
+        if (!more)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        s->wants = more;
+        s->alloc_wants = alloc;
+    }
+    s->wants[s->n_wants++] = (want){offset, (uint32_t)index, kind};
+    return 0;
+}
+
+/* The lines an example of a duplicate key gives: its first, and more_lines. */
+#define DUPLICATE_LINES 4u
+
+/* Want the first row of the n pairs of one key on side s (the first DUPLICATE_LINES of a
+ * duplicate key) as an example of kind, while fewer than the limit of that kind are
+ * wanted. */
+static int want_example(table_diff *td, size_t *counted, side *s, const pair *group, size_t n,
+                        int kind, uint64_t n_rows)
+{
+    uint64_t first[DUPLICATE_LINES];
+    size_t n_first = 0, most = kind == DV_TABLE_EXAMPLE_DUPLICATE ? DUPLICATE_LINES : 1;
     if (*counted >= td->opts->example_rows)
         return 0;
-    size_t index;
-    int error = new_example(&index, td, kind, which);
+    size_t index = 0;
+    int error = new_example(&index, td, kind, s->which);
     if (error < 0)
         return error;
     td->examples[index].n_rows = n_rows;
-    td->example_hash[index] = hash;
     (*counted)++;
-    return 0;
+    for (size_t i = 0; i < n; i++) { /* the least offsets, in order */
+        uint64_t offset = group[i].offset;
+        if (n_first == most && offset >= first[n_first - 1])
+            continue;
+        size_t k = n_first < most ? n_first++ : n_first - 1;
+        for (; k > 0 && first[k - 1] > offset; k--)
+            first[k] = first[k - 1];
+        first[k] = offset;
+    }
+    for (size_t k = 0; k < n_first && !error; k++)
+        error = add_want(s, first[k], kind, index);
+    return error;
 }
 
 typedef struct join_counts {
     size_t added, removed, dup[2];
 } join_counts;
 
-/* Join the sorted pairs: counts, duplicate keys, and the rows pass 2 will look for: the
- * examples, and the changed ones into *changed (the caller frees it). */
-static int join(table_diff *td, dv_table_report *r, uint64_t **changed, size_t *n_changed)
+/* Join the sorted pairs: counts, duplicate keys, and the rows pass 2 will read on each
+ * side: the examples, and the first td->n_slots changed ones (*n_changed of them). */
+static int join(table_diff *td, dv_table_report *r, size_t *n_changed)
 {
-    const side *a = &td->sides[0], *b = &td->sides[1];
-    size_t i = 0, j = 0, alloc = 0;
+    side *a = &td->sides[0], *b = &td->sides[1];
+    size_t i = 0, j = 0;
     join_counts jc = {0, 0, {0, 0}};
     int keyed = td->opts->n_keys > 0, error = 0;
-    *changed = NULL;
     *n_changed = 0;
     while (!error && (i < a->n_pairs || j < b->n_pairs)) {
         uint64_t k;
@@ -802,10 +922,12 @@ static int join(table_diff *td, dv_table_report *r, uint64_t **changed, size_t *
         if (!keyed) {
             if (ka > kb) {
                 r->rows_removed += ka - kb;
-                error = want_example(td, &jc.removed, k, DV_TABLE_EXAMPLE_REMOVED, 0, 0);
+                error = want_example(td, &jc.removed, a, a->pairs + i0, ka,
+                                     DV_TABLE_EXAMPLE_REMOVED, 0);
             } else if (kb > ka) {
                 r->rows_added += kb - ka;
-                error = want_example(td, &jc.added, k, DV_TABLE_EXAMPLE_ADDED, 1, 0);
+                error =
+                    want_example(td, &jc.added, b, b->pairs + j0, kb, DV_TABLE_EXAMPLE_ADDED, 0);
             }
             r->rows_same += ka < kb ? ka : kb;
             continue;
@@ -817,7 +939,8 @@ static int join(table_diff *td, dv_table_report *r, uint64_t **changed, size_t *
                     continue;
                 r->dup_keys[w]++;
                 r->dup_rows[w] += kn;
-                error = want_example(td, &jc.dup[w], k, DV_TABLE_EXAMPLE_DUPLICATE, w, kn);
+                error = want_example(td, &jc.dup[w], w ? b : a, w ? b->pairs + j0 : a->pairs + i0,
+                                     kn, DV_TABLE_EXAMPLE_DUPLICATE, kn);
             }
             continue;
         }
@@ -828,21 +951,17 @@ static int join(table_diff *td, dv_table_report *r, uint64_t **changed, size_t *
             }
             r->rows_changed++;
             if (*n_changed < td->n_slots) {
-                if (*n_changed == alloc) {
-                    alloc = alloc ? alloc * 2 : 1024;
-                    uint64_t *more = realloc(*changed, alloc * sizeof(*more));
-                    if (!more)
-                        return dv_error_set(DV_ENOMEM, "out of memory");
-                    *changed = more;
-                }
-                (*changed)[(*n_changed)++] = k;
+                size_t slot = (*n_changed)++;
+                if ((error = add_want(a, a->pairs[i0].offset, DV_TABLE_EXAMPLE_CHANGED, slot)) < 0)
+                    break;
+                error = add_want(b, b->pairs[j0].offset, DV_TABLE_EXAMPLE_CHANGED, slot);
             }
         } else if (ka) {
             r->rows_removed++;
-            error = want_example(td, &jc.removed, k, DV_TABLE_EXAMPLE_REMOVED, 0, 0);
+            error = want_example(td, &jc.removed, a, a->pairs + i0, 1, DV_TABLE_EXAMPLE_REMOVED, 0);
         } else {
             r->rows_added++;
-            error = want_example(td, &jc.added, k, DV_TABLE_EXAMPLE_ADDED, 1, 0);
+            error = want_example(td, &jc.added, b, b->pairs + j0, 1, DV_TABLE_EXAMPLE_ADDED, 0);
         }
     }
     return error;
@@ -1157,6 +1276,7 @@ static void side_release(side *s, size_t n_text_cells)
     free(s->name_map);
     free(s->key_col);
     free(s->pairs);
+    free(s->wants);
     for (size_t i = 0; i < s->n_peek; i++)
         free(s->peek_names[i]);
     free(s->peek_names);
@@ -1201,7 +1321,6 @@ int dv_table_diff(dv_table_report *out, const dv_table_source *old_source,
     memset(&td, 0, sizeof(td));
     td.opts = opts;
     dv_table_report r = DV_TABLE_REPORT_INIT;
-    uint64_t *changed = NULL;
     size_t n_changed = 0;
     const dv_table_source *sources[2] = {old_source, new_source};
     for (int w = 0; w < 2; w++) {
@@ -1228,12 +1347,15 @@ int dv_table_diff(dv_table_report *out, const dv_table_source *old_source,
         memcpy(r.empty_key_lines[w], td.sides[w].empty_lines, sizeof(r.empty_key_lines[w]));
     }
     match_columns(&td); /* JSON Lines: the columns are known now */
-    if ((error = plan_slots(&td)) < 0 || (error = join(&td, &r, &changed, &n_changed)) < 0)
+    if ((error = plan_slots(&td)) < 0 || (error = join(&td, &r, &n_changed)) < 0)
         goto done;
     for (int w = 0; w < 2; w++) { /* the pairs have done their work */
-        free(td.sides[w].pairs);
-        td.sides[w].pairs = NULL;
-        td.sides[w].n_pairs = td.sides[w].alloc_pairs = 0;
+        side *s = &td.sides[w];
+        free(s->pairs);
+        s->pairs = NULL;
+        s->n_pairs = s->alloc_pairs = 0;
+        if (s->n_wants > 1)
+            qsort(s->wants, s->n_wants, sizeof(*s->wants), cmp_want);
     }
     td.n_slots = n_changed;
     td.n_text_slots = n_changed < opts->example_rows ? n_changed : opts->example_rows;
@@ -1242,29 +1364,11 @@ int dv_table_diff(dv_table_report *out, const dv_table_source *old_source,
         error = dv_error_set(DV_ENOMEM, "out of memory");
         goto done;
     }
-    /* Room for every row wanted at half load, so want_put always finds a place. */
-    td.want_cap = 64;
-    while (td.want_cap < 2 * (td.n_examples + n_changed))
-        td.want_cap *= 2;
-    if (!(td.wants = calloc(td.want_cap, sizeof(*td.wants)))) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < td.n_examples; i++) {
-        want *w = want_put(&td, td.example_hash[i]);
-        w->kind[td.examples[i].side] = (uint8_t)td.examples[i].kind;
-        w->index[td.examples[i].side] = (uint32_t)i;
-    }
-    for (size_t slot = 0; slot < n_changed && !error; slot++) {
-        want *w = want_put(&td, changed[slot]);
-        w->kind[0] = w->kind[1] = DV_TABLE_EXAMPLE_CHANGED;
-        w->index[0] = w->index[1] = (uint32_t)slot;
-        if (slot < td.n_text_slots)
-            error = new_example(&td.slot_example[slot], &td, DV_TABLE_EXAMPLE_CHANGED, 0);
-    }
+    for (size_t slot = 0; slot < td.n_text_slots && !error; slot++)
+        error = new_example(&td.slot_example[slot], &td, DV_TABLE_EXAMPLE_CHANGED, 0);
     if (!error)
         error = alloc_slots(&td, n_changed);
-    if (!error && (n_changed || td.n_examples))
+    if (!error && (td.sides[0].n_wants || td.sides[1].n_wants))
         error = run_both(&td, pass2_item);
     if (!error)
         error = report_columns(&td, &r);
@@ -1291,10 +1395,7 @@ done:
     for (size_t i = 0; i < td.n_examples; i++)
         example_release(&td.examples[i]);
     free(td.examples);
-    free(td.example_hash);
     free(td.slot_example);
-    free(td.wants);
-    free(changed);
     for (int w = 0; w < 2; w++)
         side_release(&td.sides[w], n_changed * td.n_common);
     if (error < 0) {

@@ -6,10 +6,10 @@
  * and a few example rows of each kind.
  *
  * Both versions are read as streams, side by side on two threads, in two passes: the
- * first gathers statistics and one (key hash, row hash) pair a row; the pairs are sorted
- * and joined; the second pass picks out the example rows and the cells of changed rows.
- * Memory is the pairs (16 bytes a row a side) and what is kept of changed rows (bounded),
- * whatever the tables' sizes.
+ * first gathers statistics and one (key hash, row hash, offset) triple a row; these are
+ * sorted and joined; the second pass reads only the example rows and the changed rows,
+ * each from its offset. Memory is the triples (24 bytes a row a side) and what is kept of
+ * changed rows (bounded), whatever the tables' sizes.
  */
 #ifndef DV_TABLEDIFF_H
 #define DV_TABLEDIFF_H

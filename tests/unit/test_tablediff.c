@@ -227,6 +227,56 @@ Test(tablediff, duplicate_and_empty_keys_are_counted_not_paired)
     dv_table_report_release(&r);
 }
 
+/* Pass 2 reads only the rows it wants, each from where pass 1 saw it start: lines counted
+ * past quoted line ends and unwanted rows, a duplicate key's first four rows, a row that
+ * begins like a byte order mark, and a last row without a line end. */
+Test(tablediff, rows_read_again_keep_their_lines_and_cells)
+{
+    const char *a = "id,v\n1,\"x\ny\"\n2,a\n3,b\n3,b2\n3,b3\n3,b4\n3,b5\n4,\xEF\xBB\xBFz\n5,last";
+    const char *b = "id,v\n1,\"x\ny\"\n2,A\n4,\xEF\xBB\xBFZ\n5,LAST";
+    dv_table_report r = DV_TABLE_REPORT_INIT;
+    dv_table_options o = options(DV_TABLE_CSV, ID, 1);
+    cr_assert_eq(diff_text(&r, a, b, &o), 0, "%s", dv_error_last());
+    cr_assert_eq(r.rows_changed, 3);
+    cr_assert_eq(r.rows_same, 1);
+    cr_assert_eq(r.dup_rows[0], 5);
+    const dv_table_example *c2 = example(&r, DV_TABLE_EXAMPLE_CHANGED, 0),
+                           *c4 = example(&r, DV_TABLE_EXAMPLE_CHANGED, 1),
+                           *c5 = example(&r, DV_TABLE_EXAMPLE_CHANGED, 2),
+                           *d = example(&r, DV_TABLE_EXAMPLE_DUPLICATE, 0);
+    cr_assert(c2 && c4 && c5 && d);
+    cr_assert_str_eq(c2->key, "id=2");
+    cr_assert_eq(c2->old_line, 4);
+    cr_assert_eq(c2->new_line, 4);
+    cr_assert_str_eq(c2->changes[0].new_value, "A");
+    cr_assert_eq(c4->old_line, 10);
+    cr_assert_eq(c4->new_line, 5);
+    cr_assert_str_eq(c4->changes[0].old_value, "\xEF\xBB\xBFz");
+    cr_assert_str_eq(c4->changes[0].new_value, "\xEF\xBB\xBFZ");
+    cr_assert_eq(c5->old_line, 11);
+    cr_assert_eq(c5->new_line, 6);
+    cr_assert_str_eq(c5->changes[0].old_value, "last");
+    cr_assert_str_eq(c5->changes[0].new_value, "LAST");
+    cr_assert_str_eq(d->key, "id=3");
+    cr_assert_eq(d->old_line, 5);
+    cr_assert_eq(d->n_rows, 5);
+    cr_assert_eq(d->n_more_lines, 3);
+    cr_assert_eq(d->more_lines[0], 6);
+    cr_assert_eq(d->more_lines[2], 8);
+    dv_table_report_release(&r);
+
+    const char *ja = "{\"id\": 1, \"v\": \"a\"}\n\n{\"id\": 2, \"v\": \"b\"}\n";
+    const char *jb = "{\"id\": 1, \"v\": \"a\"}\n{\"id\": 2, \"v\": \"c\"}";
+    o = options(DV_TABLE_JSONL, ID, 1);
+    cr_assert_eq(diff_text(&r, ja, jb, &o), 0, "%s", dv_error_last());
+    const dv_table_example *jc = example(&r, DV_TABLE_EXAMPLE_CHANGED, 0);
+    cr_assert_not_null(jc);
+    cr_assert_eq(jc->old_line, 3);
+    cr_assert_eq(jc->new_line, 2);
+    cr_assert_str_eq(jc->changes[0].new_value, "c");
+    dv_table_report_release(&r);
+}
+
 Test(tablediff, composite_key)
 {
     const char *const keys[] = {"day", "store"};
