@@ -11,6 +11,7 @@
 #include "core/repo/repo.h"
 #include "core/repo/rev.h"
 #include "remotes/remote.h"
+#include "storage/repack.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,9 @@ int cmd_exit_code(int code);
 
 /** 1024-based size ("1.5 GiB", "17 B") into a static per-thread ring. */
 const char *cmd_human_bytes(uint64_t bytes);
+/** Print what a repack kept, freed and did to the packs (dv gc, dv drop): "kept: ...",
+ *  "freed: ...", "packs: ..." lines, each starting "would be" with dry_run. */
+void cmd_print_repack(const dv_repack_result *r, int dry_run);
 /** A tree entry's mode (DV_MODE_*) as git's tree-entry modes: "100644", "100755", "120000",
  *  "040000". */
 const char *cmd_mode_text(uint8_t mode);
