@@ -97,16 +97,28 @@ static int absent(void *ctx, const dv_reach_item *item)
     return 1;
 }
 
-/* A data path given to dv drop, or a folder holding it (the whole work tree: "" or "."). A
- * root's name may end with " (staged)"; other worktrees' names are absolute and never match. */
-static int drop_path_matches(const char *name, const char *drop_path)
+/* The length of the data path in a root's name: this worktree's roots are named by their
+ * pointer files ("<path>.dv", "<path>.dv (staged)"), the history's by their data paths. */
+static size_t data_path_len(const char *name, int from_worktree)
 {
-    size_t len = strlen(drop_path), name_len = strlen(name);
     const char *staged = " (staged)";
+    size_t len = strlen(name), suffix = strlen(DV_POINTER_SUFFIX);
+    if (!from_worktree)
+        return len;
+    if (len > strlen(staged) && !strcmp(name + len - strlen(staged), staged))
+        len -= strlen(staged);
+    if (len > suffix && !strncmp(name + len - suffix, DV_POINTER_SUFFIX, suffix))
+        len -= suffix;
+    return len;
+}
+
+/* A data path given to dv drop, or a folder holding it (the whole work tree: "" or "."). Other
+ * worktrees' names are absolute and never match. */
+static int drop_path_matches(const char *name, int from_worktree, const char *drop_path)
+{
+    size_t len = strlen(drop_path), name_len = data_path_len(name, from_worktree);
     if (name[0] == '/')
         return 0;
-    if (name_len > strlen(staged) && !strcmp(name + name_len - strlen(staged), staged))
-        name_len -= strlen(staged);
     while (len && drop_path[len - 1] == '/')
         len--;
     if (len == 0 || (len == 1 && drop_path[0] == '.'))
@@ -115,10 +127,10 @@ static int drop_path_matches(const char *name, const char *drop_path)
            (name_len == len || name[len] == '/');
 }
 
-static int matches_any(const char *name, const dv_gc_options *opts)
+static int matches_any(const char *name, int from_worktree, const dv_gc_options *opts)
 {
     for (size_t i = 0; i < opts->n_drop_paths; i++)
-        if (drop_path_matches(name, opts->drop_paths[i]))
+        if (drop_path_matches(name, from_worktree, opts->drop_paths[i]))
             return 1;
     return 0;
 }
@@ -138,13 +150,10 @@ static int drop_object(void *ctx, const dv_reach_item *item)
     return 0;
 }
 
-/* The data path of a root of this worktree, once in list. */
-static int note_dropped_path(dv_path_list *list, const char *name)
+/* The data path of a root, once in list. */
+static int note_dropped_path(dv_path_list *list, const char *name, int from_worktree)
 {
-    const char *staged = " (staged)";
-    size_t len = strlen(name);
-    if (len > strlen(staged) && !strcmp(name + len - strlen(staged), staged))
-        len -= strlen(staged);
+    size_t len = data_path_len(name, from_worktree);
     for (size_t i = 0; i < list->n; i++)
         if (strlen(list->paths[i]) == len && !strncmp(list->paths[i], name, len))
             return 0;
@@ -174,7 +183,7 @@ static int split_dropped(collector *c, size_t *n_dropped)
     for (size_t i = 0; i < opts->n_drop_paths; i++) {
         int found = 0;
         for (size_t j = 0; j < c->n; j++)
-            if (!c->from_history[j] && drop_path_matches(c->names[j], opts->drop_paths[i])) {
+            if (!c->from_history[j] && drop_path_matches(c->names[j], 1, opts->drop_paths[i])) {
                 found = 1;
                 if ((error = dv_oidset_add(&ids, &c->items[j].id)) < 0)
                     goto done;
@@ -192,10 +201,10 @@ static int split_dropped(collector *c, size_t *n_dropped)
         if (opts->drop_pushed)
             take[j] = (uint8_t)dv_remote_index_find(c->remote_index, &c->items[j].id, NULL, NULL);
         else
-            take[j] =
-                (uint8_t)(matches_any(c->names[j], opts) && dv_oidset_has(&ids, &c->items[j].id));
+            take[j] = (uint8_t)(matches_any(c->names[j], !c->from_history[j], opts) &&
+                                dv_oidset_has(&ids, &c->items[j].id));
         if (take[j] && !c->from_history[j] && opts->n_drop_paths &&
-            (error = note_dropped_path(&c->result->dropped, c->names[j])) < 0)
+            (error = note_dropped_path(&c->result->dropped, c->names[j], 1)) < 0)
             goto done;
     }
     size_t k = 0;
@@ -354,7 +363,8 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
             goto done;
         }
         for (size_t i = 0; i < c.n; i++)
-            if (c.unpushed[i] && (error = note_dropped_path(&out->unpushed, c.names[i])) < 0)
+            if (c.unpushed[i] &&
+                (error = note_dropped_path(&out->unpushed, c.names[i], !c.from_history[i])) < 0)
                 goto done;
         if (out->unpushed.n && !opts->force) {
             error = dv_error_set(DV_ECONFLICT,
