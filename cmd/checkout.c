@@ -2,6 +2,8 @@
 #include "cmd/common.h"
 
 #include "core/base/error.h"
+#include "core/ops/transfer.h"
+#include "core/repo/remoteconf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,8 @@ const cmd_syntax cmd_checkout_syntax = {
     "revision are written and staged first, as git checkout <rev> -- <pointer files>\n"
     "would, and a tracked path that revision lacks is removed. Refuses to overwrite\n"
     "changes whose content is not in the store, and writes nothing when the store\n"
-    "lacks data the revision names.\n",
+    "lacks data the revision names. Without <rev>, what the store lacks (content\n"
+    "dv drop deleted, or never fetched) is fetched from the default remote first.\n",
     checkout_option_table,
     sizeof(checkout_options),
     0,
@@ -33,6 +36,56 @@ const cmd_syntax cmd_checkout_syntax = {
     NULL,
     CMD_COMPLETE_TRACKED,
 };
+
+typedef struct missing_roots {
+    dv_odb *odb;
+    size_t n;
+} missing_roots;
+
+static int note_missing(void *ctx, const char *data_relpath, const dv_pointer *pointer)
+{
+    missing_roots *m = ctx;
+    (void)data_relpath;
+    m->n += !dv_odb_has(m->odb, &pointer->oid);
+    return 0;
+}
+
+/* Content the store lacks (dropped, or never fetched here) comes from the default remote
+ * first, when one is configured: only what is missing, level by level, as dv fetch does. A
+ * pointer that cannot be read is left to the checkout, which reports it. */
+static int fetch_missing(dv_repo *repo, const char *const *paths, size_t n, int quiet)
+{
+    missing_roots m = {NULL, 0};
+    dv_remote *remote = NULL;
+    char *name = NULL;
+    dv_transfer_result result;
+    int error;
+    memset(&result, 0, sizeof(result));
+    if (dv_repo_odb(&m.odb, repo) < 0 ||
+        dv_rev_each_worktree_pointer(repo, paths, n, note_missing, &m) < 0 || !m.n) {
+        dv_error_clear();
+        return 0;
+    }
+    if (dv_remoteconf_default(&name, repo) < 0) {
+        dv_error_clear();
+        return 0; /* the checkout says what the store lacks, and to run dv fetch */
+    }
+    free(name);
+    if ((error = dv_remoteconf_open(&remote, repo, NULL)) < 0)
+        return cmd_fail(error);
+    dv_transfer_options topts = {0, NULL, NULL, NULL, NULL};
+    error = dv_fetch(&result, repo, remote, paths, n, &topts);
+    if (error < 0) {
+        error = dv_error_wrap(error, "cannot fetch from %s what the checkout needs", remote->name);
+    } else if (!quiet && result.objects_moved) {
+        printf("fetched %llu object%s (%s) from %s\n", (unsigned long long)result.objects_moved,
+               result.objects_moved == 1 ? "" : "s", cmd_human_bytes(result.bytes_moved),
+               remote->name);
+    }
+    dv_transfer_result_free(&result);
+    dv_remote_free(remote);
+    return error < 0 ? cmd_fail(error) : 0;
+}
 
 int cmd_checkout(cmd_context *ctx)
 {
@@ -44,7 +97,10 @@ int cmd_checkout(cmd_context *ctx)
     if (rc)
         return rc;
     n_paths = ctx->n_args - (rev ? 1 : 0);
-    if (!(rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + (rev ? 1 : 0))))
+    if (!(rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + (rev ? 1 : 0))) &&
+        !(rc = rev ? 0
+                   : fetch_missing(ctx->repo, (const char *const *)paths, (size_t)n_paths,
+                                   opts->quiet)))
         rc = cmd_restore(ctx->repo, rev, (const char *const *)paths, (size_t)n_paths, opts->force,
                          opts->quiet);
     cmd_relpaths_free(paths, n_paths);

@@ -83,6 +83,21 @@ const char *cmd_human_bytes(uint64_t bytes)
     return out;
 }
 
+void cmd_print_repack(const dv_repack_result *r, int dry_run)
+{
+    const char *would = dry_run ? "would be " : "";
+    uint64_t freed = r->bytes_freed < 0 ? (uint64_t)-r->bytes_freed : (uint64_t)r->bytes_freed;
+    printf("%skept: %" PRIu64 " object%s, %" PRIu64 " bytes (%s)\n", would, r->objects_kept,
+           r->objects_kept == 1 ? "" : "s", r->bytes_kept, cmd_human_bytes(r->bytes_kept));
+    printf("%sfreed: %" PRIu64 " object%s, %" PRId64 " bytes (%s%s)\n", would, r->objects_freed,
+           r->objects_freed == 1 ? "" : "s", r->bytes_freed, r->bytes_freed < 0 ? "-" : "",
+           cmd_human_bytes(freed));
+    printf("packs%s: %" PRIu64 " unchanged, %" PRIu64 " merged, %" PRIu64 " rewritten, %" PRIu64
+           " deleted, %" PRIu64 " written\n",
+           dry_run ? " would be" : "", r->packs_kept, r->packs_merged, r->packs_rewritten,
+           r->packs_deleted, r->packs_written);
+}
+
 const char *cmd_mode_text(uint8_t mode)
 {
     switch (mode) {

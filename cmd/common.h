@@ -11,6 +11,7 @@
 #include "core/repo/repo.h"
 #include "core/repo/rev.h"
 #include "remotes/remote.h"
+#include "storage/repack.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,9 @@ int cmd_exit_code(int code);
 
 /** 1024-based size ("1.5 GiB", "17 B") into a static per-thread ring. */
 const char *cmd_human_bytes(uint64_t bytes);
+/** Print what a repack kept, freed and did to the packs (dv gc, dv drop): "kept: ...",
+ *  "freed: ...", "packs: ..." lines, each starting "would be" with dry_run. */
+void cmd_print_repack(const dv_repack_result *r, int dry_run);
 /** A tree entry's mode (DV_MODE_*) as git's tree-entry modes: "100644", "100755", "120000",
  *  "040000". */
 const char *cmd_mode_text(uint8_t mode);
@@ -233,6 +237,7 @@ int cmd_status(cmd_context *ctx);
 int cmd_checkout(cmd_context *ctx);
 int cmd_fsck(cmd_context *ctx);
 int cmd_gc(cmd_context *ctx);
+int cmd_drop(cmd_context *ctx);
 int cmd_ls(cmd_context *ctx);
 int cmd_cat(cmd_context *ctx);
 int cmd_log(cmd_context *ctx);
@@ -250,7 +255,7 @@ int cmd_completion(cmd_context *ctx);
 extern const cmd_syntax cmd_init_syntax, cmd_add_syntax, cmd_status_syntax, cmd_checkout_syntax,
     cmd_fsck_syntax, cmd_remote_syntax, cmd_push_syntax, cmd_fetch_syntax, cmd_pull_syntax,
     cmd_completion_syntax, cmd_ls_syntax, cmd_cat_syntax, cmd_log_syntax, cmd_diff_syntax;
-extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax, cmd_gc_syntax;
+extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax, cmd_gc_syntax, cmd_drop_syntax;
 extern const cmd_syntax cmd_install_hooks_syntax, cmd_hook_syntax;
 extern const cmd_command cmd_remote_subcommands[];
 

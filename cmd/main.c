@@ -70,6 +70,8 @@ const cmd_command cmd_commands[] = {
      &cmd_fsck_syntax, NULL},
     {"gc", cmd_gc, CMD_NEEDS_REPO | CMD_TAKES_LOCK | CMD_STORE_EXCLUSIVE,
      "delete from the store what no kept revision needs", &cmd_gc_syntax, NULL},
+    {"drop", cmd_drop, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK | CMD_STORE_EXCLUSIVE,
+     "delete from the store content that a remote holds", &cmd_drop_syntax, NULL},
     {"help", cmd_help, CMD_RAW_ARGS, "show help for a command", &help_syntax, NULL},
     {"completion", cmd_completion, CMD_RAW_ARGS | CMD_HIDDEN,
      "print the shell completion script, or what it is made from", &cmd_completion_syntax, NULL},

@@ -29,7 +29,9 @@ const cmd_syntax cmd_status_syntax = {
     "usage: dv status [--json] [-q] [-c [-r <remote>]] [<path>...]\n"
     "\n"
     "For each tracked path: clean, modified (with the files added, changed and\n"
-    "removed), missing from the work tree, or not in the store. With -c, also\n"
+    "removed), missing from the work tree, or not in the store; content that only\n"
+    "the default remote holds (after dv drop, by its cached indexes) is on that\n"
+    "remote only, which counts as clean. With -c, also\n"
     "whether the remote holds its content: all, partly (with the bytes missing) or\n"
     "none, from the remote's pack indexes (cached) and one listing.\n"
     "Exit status 0 when everything is clean (and with -c, all on the remote), 1 when\n"
@@ -134,6 +136,10 @@ static int print_json(const dv_status_report *r, const remote_view *v, int clean
         dv_json_string(&j, dv_status_state_name(p->state));
         dv_json_key(&j, "in_store");
         dv_json_bool(&j, p->in_store);
+        if (p->remote) {
+            dv_json_key(&j, "content_on");
+            dv_json_string(&j, p->remote);
+        }
         const dv_presence *on = v->name ? presence_of(v, p->path) : NULL;
         if (on) {
             dv_json_key(&j, "remote");
@@ -220,8 +226,16 @@ static void print_human(const dv_status_report *r, dv_repo *repo, int clean)
             }
             break;
         case DV_STATE_MISSING:
-            printf("missing:       %s  (run dv checkout%s)\n", shown.ptr,
-                   p->in_store ? "" : "; its content is not in the store either: dv pull");
+            if (!p->in_store && p->remote)
+                printf("missing:       %s  (run dv checkout, which fetches its content from %s)\n",
+                       shown.ptr, p->remote);
+            else
+                printf("missing:       %s  (run dv checkout%s)\n", shown.ptr,
+                       p->in_store ? "" : "; its content is not in the store either: dv pull");
+            break;
+        case DV_STATE_ON_REMOTE:
+            printf("on %s only:  %s  (not in the store; dv checkout fetches it when needed)\n",
+                   p->remote, shown.ptr);
             break;
         case DV_STATE_NOT_IN_STORE:
             printf("not in store:  %s  (run dv pull, or dv add %s to store it again)\n", shown.ptr,
@@ -255,7 +269,8 @@ int cmd_status(cmd_context *ctx)
     }
     int clean = 1, bad_pointers = 0;
     for (size_t i = 0; i < report.n; i++) {
-        if (report.paths[i].state != DV_STATE_CLEAN)
+        /* content dv drop left on the remote only is no difference from the pointer */
+        if (report.paths[i].state != DV_STATE_CLEAN && report.paths[i].state != DV_STATE_ON_REMOTE)
             clean = 0;
         if (report.paths[i].state == DV_STATE_BAD_POINTER ||
             report.paths[i].state == DV_STATE_ERROR)

@@ -380,6 +380,55 @@ fail:
     return error;
 }
 
+int dv_remote_index_load_cached(dv_remote_index **out, dv_remote *remote, const char *cache_dir)
+{
+    int error = 0;
+    dv_buf path = DV_BUF_INIT;
+    DIR *dir = NULL;
+    dv_remote_index *index = calloc(1, sizeof(*index));
+    *out = NULL;
+    if (!index)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    index->remote = remote;
+    index->dir = (dv_buf)DV_BUF_INIT;
+    pthread_mutex_init(&index->lock, NULL);
+    if ((error = cache_dir_of(&index->dir, remote, cache_dir)) < 0)
+        goto fail;
+    if (!(dir = opendir(index->dir.ptr))) {
+        error = dv_error_errno("cannot read %s", index->dir.ptr);
+        goto fail;
+    }
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        listed p;
+        size_t len = strlen(de->d_name);
+        memset(&p, 0, sizeof(p));
+        if (len != DV_OID_HEX_CHARS + 4 || strcmp(de->d_name + DV_OID_HEX_CHARS, ".idx") ||
+            dv_oid_fromhex(&p.id, de->d_name, DV_OID_HEX_CHARS) < 0) {
+            dv_error_clear();
+            continue; /* a temp file, or not ours */
+        }
+        p.pack_bytes = DV_REMOTE_SIZE_UNKNOWN;
+        dv_pack *pack;
+        if ((error = open_cached(&pack, index, &p)) < 0)
+            goto fail;
+        if ((error = push_pack(index, pack)) < 0) {
+            dv_pack_free(pack);
+            goto fail;
+        }
+    }
+    closedir(dir);
+    dv_buf_release(&path);
+    *out = index;
+    return 0;
+fail:
+    if (dir)
+        closedir(dir);
+    dv_buf_release(&path);
+    dv_remote_index_free(index);
+    return error;
+}
+
 void dv_remote_index_free(dv_remote_index *index)
 {
     if (!index)

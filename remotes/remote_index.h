@@ -55,6 +55,10 @@ DV_NODISCARD int dv_remote_index_load(dv_remote_index **out, dv_remote *remote,
 DV_NODISCARD int dv_remote_index_load_except(dv_remote_index **out, dv_remote *remote,
                                              const char *cache_dir, dv_pool *pool,
                                              const dv_oid *skip, size_t n_skip);
+/** What the cache under cache_dir last learned of the remote, without a request: every
+ *  cached index (each checked when it was downloaded), whatever the remote holds now. */
+DV_NODISCARD int dv_remote_index_load_cached(dv_remote_index **out, dv_remote *remote,
+                                             const char *cache_dir);
 void dv_remote_index_free(dv_remote_index *index);
 
 /** 1 with the pack (index only) and entry if the remote has id, else 0. */

@@ -17,6 +17,8 @@
 
 #define DV_PACK_TARGET_BYTES_DEFAULT (64ull * 1024 * 1024)
 #define DV_PACK_TARGET_BYTES_MAX (4ll * 1024 * 1024 * 1024)
+/* dv gc merges packs smaller than this (pack.minSize) */
+#define DV_PACK_MIN_BYTES_DEFAULT (16ull * 1024 * 1024)
 
 typedef struct dv_odb dv_odb;
 

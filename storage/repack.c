@@ -1,4 +1,5 @@
-/* repack: keep what is kept, rewrite the packs that hold anything else (repack.h). */
+/* repack: keep what is kept, rewrite the packs that hold anything else, merge small ones
+ * (repack.h). */
 #include "storage/repack.h"
 
 #include "core/base/buf.h"
@@ -7,13 +8,14 @@
 #include "storage/pack.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
-enum { PACK_STAYS, PACK_REWRITE, PACK_DROP };
+enum { PACK_STAYS, PACK_REWRITE, PACK_DROP, PACK_MERGE };
 
 typedef struct plan_pack {
     dv_pack *pack;
@@ -21,6 +23,13 @@ typedef struct plan_pack {
     uint64_t file_bytes; /* pack and index */
     int fate;
 } plan_pack;
+
+/* A pack written by this run, and the write time it takes: that of the old pack its last
+ * entry came from, so that it sits where its objects were in the order of writing. */
+typedef struct written_pack {
+    dv_oid id;
+    int64_t mtime_ns;
+} written_pack;
 
 static uint64_t index_bytes(uint64_t count)
 {
@@ -44,6 +53,12 @@ static int compare_offset(const void *a, const void *b)
 {
     const dv_pack_entry *x = a, *y = b;
     return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+static int is_kept(const dv_repack_options *opts, const dv_oid *id)
+{
+    return (!opts->keep || dv_oidset_has(opts->keep, id)) &&
+           (!opts->remove || !dv_oidset_has(opts->remove, id));
 }
 
 /* What a pack writer makes of a run of copies: the writer seals once its bytes (header and
@@ -91,27 +106,70 @@ static int copy_entry(dv_pack_writer *w, dv_pack *pack, const dv_pack_entry *e, 
                                  (uint32_t)stored->len);
 }
 
+/* Give a new pack the write time of the old pack its last object came from, durably (the
+ * order of writing, by modification time, is what push and the next repack go by). */
+static int set_write_time(dv_odb *odb, const written_pack *w, dv_buf *path)
+{
+    int error = 0;
+    dv_buf_clear(path);
+    if ((error = dv_buf_printf(path, "%s/%s.pack", dv_odb_packs_dir(odb), dv_oid_hex(&w->id))) < 0)
+        return error;
+    int fd = open(path->ptr, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dv_error_errno("cannot open %s", path->ptr);
+    struct timespec times[2] = {
+        {0, UTIME_OMIT}, {(time_t)(w->mtime_ns / 1000000000), (long)(w->mtime_ns % 1000000000)}};
+    if (futimens(fd, times) < 0)
+        error = dv_error_errno("cannot set the modification time of %s", path->ptr);
+    else if (fsync(fd) < 0)
+        error = dv_error_errno("cannot fsync %s", path->ptr);
+    if (close(fd) < 0 && error == 0)
+        error = dv_error_errno("cannot close %s", path->ptr);
+    return error;
+}
+
+/* Seal the pack being written, and place it in the order of writing. */
+static int seal_writer(dv_pack_writer **writer, written_pack **written, size_t *n_written,
+                       int64_t mtime_ns, dv_odb *odb, dv_buf *path)
+{
+    written_pack *grown = realloc(*written, (*n_written + 1) * sizeof(*grown));
+    if (!grown)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    *written = grown;
+    written_pack *w = &grown[*n_written];
+    w->mtime_ns = mtime_ns;
+    int error = dv_pack_writer_finish(&w->id, *writer, dv_odb_packs_dir(odb));
+    *writer = NULL;
+    if (error < 0)
+        return error;
+    (*n_written)++;
+    return set_write_time(odb, w, path);
+}
+
 int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
 {
     int error = 0;
     size_t n_packs = dv_odb_pack_count(odb);
     plan_pack *packs = calloc(n_packs ? n_packs : 1, sizeof(*packs));
-    dv_oidset all = DV_OIDSET_INIT, staying = DV_OIDSET_INIT, copied = DV_OIDSET_INIT;
+    dv_oidset all = DV_OIDSET_INIT, present = DV_OIDSET_INIT;
     dv_pack_entry *entries = NULL;
-    dv_oid *written = NULL;
+    written_pack *written = NULL;
     size_t n_written = 0;
     dv_buf path = DV_BUF_INIT, stored = DV_BUF_INIT, decoded = DV_BUF_INIT;
     dv_pack_writer *writer = NULL;
+    int64_t writer_mtime_ns = 0;
     ZSTD_DCtx *dctx = NULL;
     uint64_t target =
         opts->pack_target_bytes ? opts->pack_target_bytes : DV_PACK_TARGET_BYTES_DEFAULT;
-    uint64_t staying_bytes = 0, leaving_bytes = 0, n_copies = 0;
+    /* A pack at the target is never small, or every run would merge it again. */
+    uint64_t small = opts->merge_below_bytes < target ? opts->merge_below_bytes : target;
+    uint64_t staying_bytes = 0, leaving_bytes = 0;
     new_packs plan = {0, 0, 0, 0};
     memset(out, 0, sizeof(*out));
     if (!packs)
         return dv_error_set(DV_ENOMEM, "out of memory");
 
-    /* Which packs stay whole, which are rewritten, which go. */
+    /* Which packs stay whole, which are rewritten, which go, which are merged. */
     for (size_t i = 0; i < n_packs; i++) {
         plan_pack *p = &packs[i];
         struct stat st, ist;
@@ -131,32 +189,39 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
             if ((error = dv_oidset_add(&all, &e.id)) < 0)
                 goto done;
             error = 0;
-            kept += dv_oidset_has(opts->keep, &e.id);
+            kept += is_kept(opts, &e.id);
         }
-        p->fate = p->mtime_ns >= opts->touch_before_ns || kept == count ? PACK_STAYS
-                  : kept                                                ? PACK_REWRITE
-                                                                        : PACK_DROP;
+        p->fate = p->mtime_ns >= opts->touch_before_ns ? PACK_STAYS
+                  : kept == count ? (p->file_bytes < small ? PACK_MERGE : PACK_STAYS)
+                  : kept          ? PACK_REWRITE
+                                  : PACK_DROP;
+    }
+    /* In the order the packs were written: a pack names only objects of its own or of
+     * packs written before it (the store's closure order, which push relies on). */
+    qsort(packs, n_packs, sizeof(*packs), compare_mtime);
+
+    /* The packs between two that stay (a run) become new packs in the run's place. A small
+     * pack alone in its run has nothing to merge with. */
+    for (size_t i = 0; i < n_packs;) {
+        size_t end = i;
+        while (end < n_packs && packs[end].fate != PACK_STAYS)
+            end++;
+        if (end == i + 1 && packs[i].fate == PACK_MERGE)
+            packs[i].fate = PACK_STAYS;
+        i = end > i ? end : i + 1;
+    }
+    for (size_t i = 0; i < n_packs; i++) {
+        const plan_pack *p = &packs[i];
         if (p->fate == PACK_STAYS) {
             staying_bytes += p->file_bytes;
             out->packs_kept++;
-            for (size_t j = 0; j < count; j++) {
-                dv_pack_entry e;
-                dv_pack_entry_at(p->pack, j, &e);
-                if ((error = dv_oidset_add(&staying, &e.id)) < 0)
-                    goto done;
-                error = 0;
-            }
         } else {
             leaving_bytes += p->file_bytes;
-            if (p->fate == PACK_REWRITE)
-                out->packs_rewritten++;
-            else
-                out->packs_deleted++;
+            out->packs_rewritten += p->fate == PACK_REWRITE;
+            out->packs_merged += p->fate == PACK_MERGE;
+            out->packs_deleted += p->fate == PACK_DROP;
         }
     }
-    /* In the order the packs were written, so that a new pack holds what it names or comes
-     * after the pack that does (the store's closure order). */
-    qsort(packs, n_packs, sizeof(*packs), compare_mtime);
 
     if (!opts->dry_run && !(dctx = ZSTD_createDCtx())) {
         error = dv_error_set(DV_ENOMEM, "out of memory for zstd");
@@ -164,9 +229,17 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
     }
     for (size_t i = 0; i < n_packs; i++) {
         plan_pack *p = &packs[i];
-        if (p->fate != PACK_REWRITE)
-            continue;
         size_t count = dv_pack_count(p->pack), n = 0;
+        if (p->fate == PACK_STAYS) {
+            for (size_t j = 0; j < count; j++) {
+                dv_pack_entry e;
+                dv_pack_entry_at(p->pack, j, &e);
+                if ((error = dv_oidset_add(&present, &e.id)) < 0)
+                    goto done;
+                error = 0;
+            }
+            continue;
+        }
         dv_pack_entry *grown = realloc(entries, (count ? count : 1) * sizeof(*grown));
         if (!grown) {
             error = dv_error_set(DV_ENOMEM, "out of memory");
@@ -175,22 +248,22 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
         entries = grown;
         for (size_t j = 0; j < count; j++) {
             dv_pack_entry_at(p->pack, j, &entries[n]);
-            if (dv_oidset_has(opts->keep, &entries[n].id) &&
-                !dv_oidset_has(&staying, &entries[n].id))
+            if (is_kept(opts, &entries[n].id))
                 n++;
         }
         /* in file order: a pack is read front to back, and keeps its own closure order */
         qsort(entries, n, sizeof(*entries), compare_offset);
         for (size_t j = 0; j < n; j++) {
             const dv_pack_entry *e = &entries[j];
-            int added = dv_oidset_add(&copied, &e->id);
+            /* Skipped only when a pack before this one in the order holds it (one that
+             * stays, or a copy made already): what names it comes after it still. */
+            int added = dv_oidset_add(&present, &e->id);
             if (added < 0) {
                 error = added;
                 goto done;
             }
             if (!added)
-                continue; /* a copy of it is on its way already */
-            n_copies++;
+                continue;
             int seal = new_packs_add(&plan, e, target);
             if (opts->dry_run)
                 continue;
@@ -198,34 +271,18 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
                 goto done;
             if ((error = copy_entry(writer, p->pack, e, &stored, &decoded, dctx)) < 0)
                 goto done;
-            if (seal) {
-                dv_oid *w = realloc(written, (n_written + 1) * sizeof(*w));
-                if (!w) {
-                    error = dv_error_set(DV_ENOMEM, "out of memory");
-                    goto done;
-                }
-                written = w;
-                error = dv_pack_writer_finish(&written[n_written], writer, dv_odb_packs_dir(odb));
-                writer = NULL;
-                if (error < 0)
-                    goto done;
-                n_written++;
-            }
+            writer_mtime_ns = p->mtime_ns;
+            if (seal && (error = seal_writer(&writer, &written, &n_written, writer_mtime_ns, odb,
+                                             &path)) < 0)
+                goto done;
         }
-    }
-    new_packs_seal(&plan);
-    if (writer) {
-        dv_oid *w = realloc(written, (n_written + 1) * sizeof(*w));
-        if (!w) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-            goto done;
+        /* The run ends before a pack that stays: its new packs are sealed in its place. */
+        if (i + 1 == n_packs || packs[i + 1].fate == PACK_STAYS) {
+            new_packs_seal(&plan);
+            if (writer && (error = seal_writer(&writer, &written, &n_written, writer_mtime_ns, odb,
+                                               &path)) < 0)
+                goto done;
         }
-        written = w;
-        error = dv_pack_writer_finish(&written[n_written], writer, dv_odb_packs_dir(odb));
-        writer = NULL;
-        if (error < 0)
-            goto done;
-        n_written++;
     }
 
     uint64_t new_bytes = plan.file_bytes;
@@ -239,7 +296,7 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
             struct stat st;
             dv_buf_clear(&path);
             if ((error = dv_buf_printf(&path, "%s/%s.pack", dv_odb_packs_dir(odb),
-                                       dv_oid_hex(&written[i]))) < 0)
+                                       dv_oid_hex(&written[i].id))) < 0)
                 goto done;
             if (stat(path.ptr, &st) < 0) {
                 error = dv_error_errno("cannot stat %s", path.ptr);
@@ -262,7 +319,7 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
             if (p->fate == PACK_STAYS)
                 continue;
             for (size_t k = 0; k < n_written; k++)
-                rewritten_as_is |= !memcmp(written[k].id, dv_pack_id(p->pack)->id, DV_OID_BYTES);
+                rewritten_as_is |= !memcmp(written[k].id.id, dv_pack_id(p->pack)->id, DV_OID_BYTES);
             if (rewritten_as_is)
                 continue; /* the same bytes under the same name: the new pack is this one */
             if ((error = idx_path_of(&path, odb, p->pack)) < 0)
@@ -279,7 +336,7 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
         if ((error = dv_fs_fsync_dir(dv_odb_packs_dir(odb))) < 0)
             goto done;
     }
-    out->objects_kept = dv_oidset_count(&staying) + n_copies;
+    out->objects_kept = dv_oidset_count(&present);
     out->objects_freed = dv_oidset_count(&all) - out->objects_kept;
     out->bytes_kept = staying_bytes + new_bytes;
     out->bytes_freed = (int64_t)leaving_bytes - (int64_t)new_bytes;
@@ -290,8 +347,7 @@ done:
     free(entries);
     free(written);
     dv_oidset_release(&all);
-    dv_oidset_release(&staying);
-    dv_oidset_release(&copied);
+    dv_oidset_release(&present);
     dv_buf_release(&path);
     dv_buf_release(&stored);
     dv_buf_release(&decoded);

@@ -930,7 +930,7 @@ static int check_root(walker *w, const checkout_root *r)
                                 dv_rev_name(w->opts->rev), dv_rev_name(w->opts->rev));
         return dv_error_set(DV_ENOTFOUND,
                             "the content of %s (%s %s) is not in the local store "
-                            "(run dv pull, or dv add it from a work tree that has it)",
+                            "(run dv fetch first, or dv add it from a work tree that has it)",
                             r->path, dv_pointer_kind_name(r->ptr.kind), dv_oid_hex(&r->ptr.oid));
     }
     uint64_t below = 0;

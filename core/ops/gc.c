@@ -3,12 +3,15 @@
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
+#include "core/base/pool.h"
 #include "core/object/object.h"
 #include "core/object/oidset.h"
 #include "core/ops/reach.h"
 #include "core/repo/roots.h"
 #include "core/repo/settings.h"
+#include "remotes/remote_index.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +26,11 @@ typedef struct collector {
     dv_oidset *keep_ref; /* for the verbose walk */
     dv_odb *odb;
     const dv_gc_options *opts;
+    uint8_t *from_history; /* per item: read from a revision, not from a worktree */
+    int reading_history;
+    dv_oidset remove;  /* a drop: what only the dropped roots reach */
+    uint8_t *unpushed; /* per item: a drop found an object below it that the remote lacks */
+    dv_remote_index *remote_index;
 } collector;
 
 static uint8_t type_of_kind(int kind)
@@ -41,11 +49,15 @@ static int add_root(void *ctx, const char *data_relpath, const dv_pointer *point
         if (items)
             c->items = items;
         char **names = items ? realloc(c->names, alloc * sizeof(*names)) : NULL;
-        if (!names)
+        if (names)
+            c->names = names;
+        uint8_t *from = names ? realloc(c->from_history, alloc) : NULL;
+        if (!from)
             return dv_error_set(DV_ENOMEM, "out of memory");
-        c->names = names;
+        c->from_history = from;
         c->alloc = alloc;
     }
+    c->from_history[c->n] = (uint8_t)c->reading_history;
     if (!(c->names[c->n] = strdup(data_relpath)))
         return dv_error_set(DV_ENOMEM, "out of memory");
     c->items[c->n].id = pointer->oid;
@@ -82,6 +94,141 @@ static int absent(void *ctx, const dv_reach_item *item)
     collector *c = ctx;
     (void)item;
     c->result->missing++;
+    return 1;
+}
+
+/* The length of the data path in a root's name: this worktree's roots are named by their
+ * pointer files ("<path>.dv", "<path>.dv (staged)"), the history's by their data paths. */
+static size_t data_path_len(const char *name, int from_worktree)
+{
+    const char *staged = " (staged)";
+    size_t len = strlen(name), suffix = strlen(DV_POINTER_SUFFIX);
+    if (!from_worktree)
+        return len;
+    if (len > strlen(staged) && !strcmp(name + len - strlen(staged), staged))
+        len -= strlen(staged);
+    if (len > suffix && !strncmp(name + len - suffix, DV_POINTER_SUFFIX, suffix))
+        len -= suffix;
+    return len;
+}
+
+/* A data path given to dv drop, or a folder holding it (the whole work tree: "" or "."). Other
+ * worktrees' names are absolute and never match. */
+static int drop_path_matches(const char *name, int from_worktree, const char *drop_path)
+{
+    size_t len = strlen(drop_path), name_len = data_path_len(name, from_worktree);
+    if (name[0] == '/')
+        return 0;
+    while (len && drop_path[len - 1] == '/')
+        len--;
+    if (len == 0 || (len == 1 && drop_path[0] == '.'))
+        return 1;
+    return name_len >= len && !strncmp(name, drop_path, len) &&
+           (name_len == len || name[len] == '/');
+}
+
+static int matches_any(const char *name, int from_worktree, const dv_gc_options *opts)
+{
+    for (size_t i = 0; i < opts->n_drop_paths; i++)
+        if (drop_path_matches(name, from_worktree, opts->drop_paths[i]))
+            return 1;
+    return 0;
+}
+
+/* A drop's object: deleted unless a kept root reaches it, and then only when the remote
+ * lists it (its root is named otherwise). */
+static int drop_object(void *ctx, const dv_reach_item *item)
+{
+    collector *c = ctx;
+    if (dv_oidset_has(&c->keep, &item->id))
+        return 0;
+    int added = dv_oidset_add(&c->remove, &item->id);
+    if (added < 0)
+        return added;
+    if (!dv_remote_index_find(c->remote_index, &item->id, NULL, NULL))
+        c->unpushed[item->root] = 1;
+    return 0;
+}
+
+/* The data path of a root, once in list. */
+static int note_dropped_path(dv_path_list *list, const char *name, int from_worktree)
+{
+    size_t len = data_path_len(name, from_worktree);
+    for (size_t i = 0; i < list->n; i++)
+        if (strlen(list->paths[i]) == len && !strncmp(list->paths[i], name, len))
+            return 0;
+    char *path = strndup(name, len);
+    if (!path)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    int error = dv_path_list_add(list, path);
+    free(path);
+    return error;
+}
+
+/* Which roots a drop takes: at the paths given, those of this worktree and the history's
+ * with the same content; with --pushed, every root the remote lists. Sorted to the front of
+ * items, whose root fields still name them; *n_dropped of them. */
+static int split_dropped(collector *c, size_t *n_dropped)
+{
+    const dv_gc_options *opts = c->opts;
+    dv_oidset ids = DV_OIDSET_INIT;
+    uint8_t *take = calloc(c->n ? c->n : 1, 1);
+    dv_reach_item *sorted = malloc((c->n ? c->n : 1) * sizeof(*sorted));
+    int error = 0;
+    *n_dropped = 0;
+    if (!take || !sorted) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < opts->n_drop_paths; i++) {
+        int found = 0;
+        for (size_t j = 0; j < c->n; j++)
+            if (!c->from_history[j] && drop_path_matches(c->names[j], 1, opts->drop_paths[i])) {
+                found = 1;
+                if ((error = dv_oidset_add(&ids, &c->items[j].id)) < 0)
+                    goto done;
+                error = 0;
+            }
+        if (!found) {
+            error = dv_error_set(DV_EUSAGE,
+                                 "%s is not tracked data: no pointer file at or below it in "
+                                 "this worktree; nothing was deleted",
+                                 *opts->drop_paths[i] ? opts->drop_paths[i] : ".");
+            goto done;
+        }
+    }
+    for (size_t j = 0; j < c->n; j++) {
+        if (opts->drop_pushed)
+            take[j] = (uint8_t)dv_remote_index_find(c->remote_index, &c->items[j].id, NULL, NULL);
+        else
+            take[j] = (uint8_t)(matches_any(c->names[j], !c->from_history[j], opts) &&
+                                dv_oidset_has(&ids, &c->items[j].id));
+        if (take[j] && !c->from_history[j] && opts->n_drop_paths &&
+            (error = note_dropped_path(&c->result->dropped, c->names[j], 1)) < 0)
+            goto done;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < c->n; j++)
+        if (take[j])
+            sorted[k++] = c->items[j];
+    *n_dropped = k;
+    for (size_t j = 0; j < c->n; j++)
+        if (!take[j])
+            sorted[k++] = c->items[j];
+    memcpy(c->items, sorted, c->n * sizeof(*sorted));
+    c->result->dropped_roots = *n_dropped;
+done:
+    free(take);
+    free(sorted);
+    dv_oidset_release(&ids);
+    return error;
+}
+
+/* Below a dropped root, an object the store lacks has nothing to delete below it. */
+static int absent_dropped(void *ctx, const dv_reach_item *item)
+{
+    (void)ctx;
+    (void)item;
     return 1;
 }
 
@@ -125,6 +272,7 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
     c.opts = opts;
     c.seen = (dv_oidset)DV_OIDSET_INIT;
     c.keep = (dv_oidset)DV_OIDSET_INIT;
+    c.remove = (dv_oidset)DV_OIDSET_INIT;
 
     /* Packs written from here on are never touched (none should be: writers wait for the
      * store's gc lock, which the caller holds). */
@@ -136,7 +284,10 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
             ? INT64_MIN
             : (int64_t)now.tv_sec - opts->expire_days * 86400 + (opts->expire_days == 0 ? 1 : 0);
 
-    if ((error = check_own_store(repo)) < 0 || (error = dv_repo_odb(&odb, repo)) < 0)
+    int dropping = opts->n_drop_paths || opts->drop_pushed;
+    /* Merging deletes no object: a shared store may be merged. */
+    if ((!opts->repack_only && (error = check_own_store(repo)) < 0) ||
+        (error = dv_repo_odb(&odb, repo)) < 0)
         goto done;
     c.odb = odb;
     if (dv_odb_broken_count(odb) || dv_odb_orphan_index_count(odb)) {
@@ -147,6 +298,21 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
                              dv_odb_orphan_index_count(odb),
                              dv_odb_orphan_index_count(odb) == 1 ? "" : "es");
         goto done;
+    }
+    if (opts->repack_only)
+        goto repack;
+    if (dropping) {
+        dv_pool *pool = NULL;
+        assert(opts->remote);
+        /* A fresh listing of the remote, its new indexes downloaded and checked. */
+        if ((error = dv_pool_new(&pool, dv_pool_default_threads())) == 0)
+            error = dv_remote_index_load(&c.remote_index, opts->remote, repo->cache_dir.ptr, pool);
+        dv_pool_free(pool);
+        if (error < 0) {
+            error = dv_error_wrap(error, "cannot learn what %s holds; nothing was deleted",
+                                  opts->remote->name);
+            goto done;
+        }
     }
     if ((error = dv_revset_new(&set, repo)) < 0)
         goto done;
@@ -162,6 +328,7 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
 
     if ((error = dv_roots_each_worktree_pointer(repo, add_root, note_bad, &c)) < 0)
         goto done;
+    c.reading_history = 1;
     if (!dv_revset_is_empty(set) &&
         (error = dv_revset_each_pointer(repo, set, NULL, 0, add_root, note_bad, &c)) < 0)
         goto done;
@@ -175,10 +342,38 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
         goto done;
     }
 
+    size_t n_dropped = 0;
+    if (dropping && (error = split_dropped(&c, &n_dropped)) < 0)
+        goto done;
     dv_reach_ops ops = {NULL, NULL, absent, keep_object, root_name, &c};
-    if ((error = dv_reach_walk(odb, c.items, c.n, &ops)) < 0) {
+    if ((error = dv_reach_walk(odb, c.items + n_dropped, c.n - n_dropped, &ops)) < 0) {
         error = dv_error_wrap(error, "nothing was deleted");
         goto done;
+    }
+    if (dropping) {
+        /* What only the dropped roots reach: whole subgraphs below them, down to what a kept
+         * root reaches too (and so everything below that), which stays. */
+        if (!(c.unpushed = calloc(c.n ? c.n : 1, 1))) {
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+            goto done;
+        }
+        dv_reach_ops drop_ops = {NULL, NULL, absent_dropped, drop_object, root_name, &c};
+        if ((error = dv_reach_walk(odb, c.items, n_dropped, &drop_ops)) < 0) {
+            error = dv_error_wrap(error, "nothing was deleted");
+            goto done;
+        }
+        for (size_t i = 0; i < c.n; i++)
+            if (c.unpushed[i] &&
+                (error = note_dropped_path(&out->unpushed, c.names[i], !c.from_history[i])) < 0)
+                goto done;
+        if (out->unpushed.n && !opts->force) {
+            error = dv_error_set(DV_ECONFLICT,
+                                 "%zu path%s %s content that %s does not hold; nothing was "
+                                 "deleted (run dv push first, or drop with --force)",
+                                 out->unpushed.n, out->unpushed.n == 1 ? "" : "s",
+                                 out->unpushed.n == 1 ? "has" : "have", opts->remote->name);
+            goto done;
+        }
     }
 
     if (opts->dropped) {
@@ -191,9 +386,18 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
             goto done;
     }
 
+repack:
     if (!opts->dry_run && (error = dv_odb_remove_stale_tmp(odb)) < 0)
         goto done;
-    dv_repack_options repack = {&c.keep, started_ns, repo->pack_target_bytes, opts->dry_run};
+    /* dv drop deletes what only the dropped roots reach and rewrites only the packs that
+     * hold it; gc (--pushed too) keeps what the kept roots reach and merges small packs. */
+    int drop_only = opts->n_drop_paths && !opts->drop_pushed;
+    dv_repack_options repack = {opts->repack_only || drop_only ? NULL : &c.keep,
+                                started_ns,
+                                repo->pack_target_bytes,
+                                opts->dry_run,
+                                drop_only ? 0 : repo->pack_min_bytes,
+                                drop_only ? &c.remove : NULL};
     error = dv_repack(&out->repack, odb, &repack);
 done:
     for (size_t i = 0; i < c.n; i++)
@@ -202,6 +406,10 @@ done:
     free(c.items);
     dv_oidset_release(&c.seen);
     dv_oidset_release(&c.keep);
+    dv_oidset_release(&c.remove);
+    free(c.from_history);
+    free(c.unpushed);
+    dv_remote_index_free(c.remote_index);
     dv_revset_free(set);
     dv_revset_free(all);
     return error;
@@ -210,4 +418,6 @@ done:
 void dv_gc_result_free(dv_gc_result *result)
 {
     dv_path_list_free(&result->bad);
+    dv_path_list_free(&result->dropped);
+    dv_path_list_free(&result->unpushed);
 }

@@ -7,8 +7,10 @@
 #include "core/base/wtfs.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
+#include "core/repo/remoteconf.h"
 #include "core/repo/rev.h"
 #include "core/repo/worktree.h"
+#include "remotes/remote_index.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,8 @@ const char *dv_status_state_name(int state)
         return "missing";
     case DV_STATE_NOT_IN_STORE:
         return "not-in-store";
+    case DV_STATE_ON_REMOTE:
+        return "on-remote";
     case DV_STATE_ERROR:
         return "error";
     default:
@@ -283,6 +287,7 @@ static int status_one(status_walk *w, dv_status_path *sp)
     if (error < 0)
         goto done;
     sp->in_store = dv_odb_has(w->odb, &p.oid);
+    sp->id = p.oid;
     struct stat st;
     error = dv_wtfs_lstat(&st, w->repo->workdir_fd, sp->path);
     if (error == DV_ENOTFOUND) {
@@ -315,6 +320,41 @@ static int status_one(status_walk *w, dv_status_path *sp)
     else
         sp->state = sp->in_store ? DV_STATE_CLEAN : DV_STATE_NOT_IN_STORE;
 done:
+    return error;
+}
+
+/* Content the store lacks that the default remote holds, by its cached indexes (dv drop
+ * left it there): a remote the push checked keeps everything below an object it lists.
+ * Nothing here is an error of the status: without a remote or a cache, nothing is said. */
+static int find_on_remote(dv_status_report *out, dv_repo *repo)
+{
+    dv_remote *remote = NULL;
+    dv_remote_index *index = NULL;
+    char *name = NULL;
+    int error = 0, wanted = 0;
+    for (size_t i = 0; i < out->n; i++)
+        wanted |= !out->paths[i].in_store && out->paths[i].state != DV_STATE_BAD_POINTER &&
+                  out->paths[i].state != DV_STATE_ERROR;
+    if (!wanted || dv_remoteconf_default(&name, repo) < 0 ||
+        dv_remoteconf_open(&remote, repo, name) < 0 ||
+        dv_remote_index_load_cached(&index, remote, repo->cache_dir.ptr) < 0)
+        goto done;
+    for (size_t i = 0; i < out->n && !error; i++) {
+        dv_status_path *sp = &out->paths[i];
+        if (sp->in_store || sp->state == DV_STATE_BAD_POINTER || sp->state == DV_STATE_ERROR ||
+            !dv_remote_index_find(index, &sp->id, NULL, NULL))
+            continue;
+        if (!(sp->remote = strdup(remote->name)))
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+        else if (sp->state == DV_STATE_NOT_IN_STORE)
+            sp->state = DV_STATE_ON_REMOTE;
+    }
+done:
+    if (error == 0)
+        dv_error_clear();
+    dv_remote_index_free(index);
+    dv_remote_free(remote);
+    free(name);
     return error;
 }
 
@@ -363,6 +403,7 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
         }
     }
     dv_worktree_remember(w.wt); /* what was hashed */
+    error = find_on_remote(out, repo);
 done:
     for (size_t i = 0; i < n_pointers; i++)
         free(pointers[i]);
@@ -380,6 +421,7 @@ void dv_status_report_free(dv_status_report *r)
         free(p->path);
         free(p->pointer);
         free(p->message);
+        free(p->remote);
         for (size_t j = 0; j < p->n_changes; j++)
             free(p->changes[j].path);
         free(p->changes);

@@ -17,6 +17,8 @@ enum dv_path_state {
     DV_STATE_NOT_IN_STORE, /* the content the pointer names is not in the store */
     DV_STATE_BAD_POINTER,  /* the pointer file cannot be read */
     DV_STATE_ERROR,        /* the path could not be compared (message says why) */
+    DV_STATE_ON_REMOTE,    /* the work tree matches the pointer, whose content is not in the
+                              store but on the default remote (dv drop): remote names it */
 };
 
 enum dv_change {
@@ -35,6 +37,8 @@ typedef struct dv_status_path {
     char *pointer; /* the pointer file */
     int state;
     int in_store;  /* the store has the pointer's content */
+    dv_oid id;     /* the pointer's content id (when it was read) */
+    char *remote;  /* not in_store: the default remote, when its cached indexes list it */
     char *message; /* for DV_STATE_BAD_POINTER and DV_STATE_ERROR */
     dv_status_change *changes;
     size_t n_changes, alloc_changes;
@@ -45,7 +49,7 @@ typedef struct dv_status_report {
     size_t n, alloc;
 } dv_status_report;
 
-/** "clean", "modified", "missing", "not-in-store", "bad-pointer", "error". */
+/** "clean", "modified", "missing", "not-in-store", "bad-pointer", "error", "on-remote". */
 const char *dv_status_state_name(int state);
 /** "added", "modified", "removed". */
 const char *dv_status_change_name(int change);
@@ -55,7 +59,9 @@ const char *dv_status_change_name(int change);
  * A filter that names no tracked path is DV_EUSAGE. A path that fails on its own (its
  * pointer file cannot be read, or it cannot be compared) is reported in its entry
  * (DV_STATE_BAD_POINTER, DV_STATE_ERROR, with the message) and the others go on; only
- * running out of memory fails the whole status.
+ * running out of memory fails the whole status. Content not in the store is looked up in
+ * the default remote's cached indexes (no request is made; a remote that cannot be opened
+ * or has no cache is passed over): a path that is clean but for it is DV_STATE_ON_REMOTE.
  */
 DV_NODISCARD int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters,
                            size_t n_filters);

@@ -262,7 +262,7 @@ static int open_repo(dv_repo **out, const char *start_dir, int settings_only)
         goto fail;
     }
     dv_chunk_params def = dv_chunk_params_default();
-    int64_t min, avg, max, level, target, timeout_s;
+    int64_t min, avg, max, level, target, min_pack, timeout_s;
     int from_env;
     dv_config *cfg = repo->config;
     if ((error = dv_config_get_int_range(&min, cfg, "chunking.min", def.min, DV_CHUNK_MIN_LIMIT,
@@ -275,6 +275,9 @@ static int open_repo(dv_repo **out, const char *start_dir, int settings_only)
                                          DV_COMPRESSION_LEVEL_MIN, DV_COMPRESSION_LEVEL_MAX)) < 0 ||
         (error = dv_config_get_int_range(&target, cfg, "pack.targetSize",
                                          (int64_t)DV_PACK_TARGET_BYTES_DEFAULT, 0,
+                                         DV_PACK_TARGET_BYTES_MAX)) < 0 ||
+        (error = dv_config_get_int_range(&min_pack, cfg, "pack.minSize",
+                                         (int64_t)DV_PACK_MIN_BYTES_DEFAULT, 0,
                                          DV_PACK_TARGET_BYTES_MAX)) < 0 ||
         (error = dv_config_get_int_range(&timeout_s, cfg, "core.lockTimeout",
                                          DV_LOCK_TIMEOUT_MS_DEFAULT / 1000, 0,
@@ -292,6 +295,7 @@ static int open_repo(dv_repo **out, const char *start_dir, int settings_only)
     repo->compression_level = (int)level;
     /* a pack goes to a remote in one request; S3 takes at most 5 GiB per PUT */
     repo->pack_target_bytes = target < (1 << 20) ? (1 << 20) : (uint64_t)target;
+    repo->pack_min_bytes = (uint64_t)min_pack;
     repo->lock_timeout_ms = (long)(timeout_s * 1000);
     /* Where the store lives decides where dv writes and deletes: never taken from the
      * committed .dv/config, which anyone who can push to the repository controls. */

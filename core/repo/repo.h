@@ -32,6 +32,7 @@ typedef struct dv_repo {
     dv_chunk_params chunk_params;
     int compression_level;
     uint64_t pack_target_bytes;
+    uint64_t pack_min_bytes; /* pack.minSize: dv gc merges smaller packs */
     long lock_timeout_ms;
     dv_odb *odb;         /* opened by dv_repo_odb */
     dv_lock *lock;       /* held after dv_repo_lock */

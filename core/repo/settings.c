@@ -48,6 +48,7 @@ static const setting settings[] = {
     {"pack", 0, "compressionLevel", SETTING_INT, DV_COMPRESSION_LEVEL_MIN, DV_COMPRESSION_LEVEL_MAX,
      0},
     {"pack", 0, "targetSize", SETTING_INT, 0, DV_PACK_TARGET_BYTES_MAX, 0},
+    {"pack", 0, "minSize", SETTING_INT, 0, DV_PACK_TARGET_BYTES_MAX, 0},
     {"transfer", 0, "jobs", SETTING_INT, 1, DV_TRANSFER_JOBS_MAX, 0},
     {"transfer", 0, "timeout", SETTING_INT, DV_REMOTE_TIMEOUT_MIN_SECONDS,
      DV_REMOTE_TIMEOUT_MAX_SECONDS, 0},

@@ -7,6 +7,7 @@
 #   - the kept version restores byte for byte (digest recorded when it was made);
 #   - dv gc run again succeeds, frees what the first run would have freed, and leaves no
 #     temp file.
+# Then the same for dv gc --repack-only merging 24 small packs.
 # 3 kills by default, 30 with DV_KILL_LONG=1; seed DV_KILL_SEED (default 1), replay one
 # kill with DV_KILL_ITER=<k>. See kill_loop.sh.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,3 +69,50 @@ for k in $(kill_iterations); do
     kill_assert_no_temps "$R"
 done
 kill_summary "dv gc"
+
+# The merge of small packs, killed: 24 adds of 600 KiB (one pack each) merged by
+# dv gc --repack-only. After a kill: dv fsck is clean, every file restores byte for byte,
+# and the next run keeps the same objects and ends with the packs an unkilled run leaves.
+step "dv gc --repack-only: 24 small packs"
+M=$T/merge-pristine
+new_repo "$M"
+git commit -qm init
+for i in $(seq 1 24); do
+    gen_random "f$i.bin" $((600 << 10)) $((500 + i))
+    printf 'f%s.bin %s\n' "$i" "$(sha_of "f$i.bin")" >>"$T/merge-shas"
+    "$DV" add "f$i.bin" >/dev/null || fail "dv add f$i.bin"
+done
+git commit -qm files
+rm -f f*.bin
+merge_copy() {
+    cd "$T"
+    rm -rf "$T/m"
+    cp -a "$M" "$T/m"
+    cd "$T/m"
+}
+check_merged() {
+    assert_exit 0 "$DV" fsck
+    while read -r f sha; do
+        assert_eq "$sha" "$("$DV" cat "HEAD:$f" | sha256sum | cut -d' ' -f1)" "$f" >/dev/null
+    done <"$T/merge-shas"
+    ok "every file restores byte for byte"
+}
+merge_copy
+assert_exit 0 "$DV" gc --repack-only -n
+kept_line=$(sed -n 's/^would be kept: \([0-9]* objects\).*/\1/p' "$OUT")
+kill_measure "$DV" gc --repack-only
+packs_after=$(pack_count)
+check_merged
+KILL_MISSED=0
+for k in $(kill_iterations); do
+    merge_copy
+    kill_run "dv gc --repack-only" "$k" "$DV" gc --repack-only
+    kill_note_leftovers "$T/m"
+    check_merged
+    assert_exit 0 "$DV" gc --repack-only
+    assert_contains "$OUT" "kept: $kept_line"
+    assert_eq "$packs_after" "$(pack_count)" "packs once the merge ran again"
+    check_merged
+    kill_assert_no_temps "$T/m"
+done
+kill_summary "dv gc --repack-only"

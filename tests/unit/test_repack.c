@@ -100,7 +100,7 @@ Test(repack, keeps_the_kept_objects_and_counts_what_goes_to_the_byte)
     dv_odb *odb;
     dv_repack_result dry, real;
     cr_assert_eq(dv_odb_open(&odb, cache_dir, NULL), 0, "%s", dv_error_last());
-    dv_repack_options opts = {&keep, now_ns(10), 0, 1};
+    dv_repack_options opts = {&keep, now_ns(10), 0, 1, 0, NULL};
     cr_assert_eq(dv_repack(&dry, odb, &opts), 0, "%s", dv_error_last());
     cr_assert_eq(count_packs(), 2, "a dry run changes nothing");
     opts.dry_run = 0;
@@ -142,7 +142,7 @@ Test(repack, deletes_a_pack_of_nothing_kept_and_leaves_newer_packs)
     dv_odb *odb;
     dv_repack_result r;
     cr_assert_eq(dv_odb_open(&odb, cache_dir, NULL), 0, "%s", dv_error_last());
-    dv_repack_options opts = {&keep, now_ns(-3600), 0, 0};
+    dv_repack_options opts = {&keep, now_ns(-3600), 0, 0, 0, NULL};
     cr_assert_eq(dv_repack(&r, odb, &opts), 0, "%s", dv_error_last());
     cr_assert_eq(r.objects_freed, 0, "packs newer than the start are not touched");
     cr_assert_eq(r.packs_kept, 2);
