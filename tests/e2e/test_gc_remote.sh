@@ -89,6 +89,10 @@ gen_random k2.bin $((1 << 20)) 3
 assert_exit 0 "$DV" add gone.bin k2.bin
 git add -A && git commit -qm gone
 assert_exit 0 "$DV" push
+gen_random gone2.bin $((1 << 20)) 4
+assert_exit 0 "$DV" add gone2.bin
+git add -A && git commit -qm gone2
+assert_exit 0 "$DV" push
 git push -q origin gone
 k2_sha=$(sha_of k2.bin) keep_sha=$(sha_of keep.bin)
 git checkout -q main
@@ -100,7 +104,7 @@ assert_exit 0 "$DV" push
 git push -q origin HEAD:main
 git branch -D gone >/dev/null && git push -q origin :gone
 before=$(remote_files | grep -c '\.pack$')
-assert_eq 2 "$before" "packs on the remote"
+assert_eq 3 "$before" "packs on the remote"
 
 step "default gc.pruneExpire (14 days): nothing young goes"
 listing >"$T/l0"
@@ -115,6 +119,7 @@ step "--dry-run: names what would go, changes nothing, writes no lock"
 listing >"$T/l0"
 assert_exit 0 "$DV" gc --remote --dry-run --expire-reflog now
 assert_contains "$OUT" "would rewrite pack"
+assert_contains "$OUT" "would delete pack"
 assert_contains "$OUT" "would be freed:"
 listing >"$T/l1"
 diff "$T/l0" "$T/l1" >/dev/null || fail "dry run changed the remote: $(diff "$T/l0" "$T/l1")"
@@ -148,7 +153,7 @@ cd "$T/a"
 step "gc.pruneExpire now: the deleted branch's data goes, the shared pack is rewritten"
 assert_exit 0 "$DV" config --local gc.pruneExpire now
 assert_exit 0 "$DV" gc --remote --expire-reflog now
-assert_match "$OUT" "(rewrote|deleted) pack"
+assert_contains "$OUT" "deleted pack"
 assert_eq "" "$(ls "$REMOTE/locks")" "locks left"
 assert_exit 0 "$DV" fsck --remote --full
 assert_contains "$OUT" "0 problems"
@@ -160,7 +165,8 @@ assert_exit 0 "$DV" pull
 assert_eq "$keep_sha" "$(sha_of keep.bin)" "tag v1 in a fresh clone"
 cd "$T/a"
 assert_exit 0 "$DV" config --local --unset gc.pruneExpire
-ok "the deleted branch's packs are gone: $(remote_files | grep -c '\.pack$') pack(s) left"
+assert_eq 2 "$(remote_files | grep -c '\.pack$')" "packs left (main's, and the rewritten one)"
+assert_eq 2 "$(remote_files | grep -c '\.idx$')" "indexes left"
 
 # race SEED: make old unreachable data on the remote (a branch pushed then deleted, every
 # remote file 30 days old), then a pusher clone P adds the same bytes plus new ones under
