@@ -43,7 +43,7 @@ expect "dv help ch<TAB>" "checkout" dv help ch
 expect "dv --v<TAB>" "--version" dv --v
 
 step "a command's long options"
-expect "dv push --<TAB>" "--all-branches|--all-commits|--all-tags|--help|--jobs|--quiet|--remote|--rev|--stats" dv push --
+expect "dv push --<TAB>" "--all-branches|--all-commits|--all-tags|--help|--jobs|--quiet|--remote|--repair|--rev|--stats" dv push --
 expect "dv pull --f<TAB>" "--force" dv pull --f
 expect "dv init --chunk-m<TAB>" "--chunk-max|--chunk-min" dv init --chunk-m
 expect "dv add --no<TAB>" "--no-progress" dv add --no
