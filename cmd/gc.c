@@ -3,16 +3,19 @@
 
 #include "core/base/error.h"
 #include "core/ops/gc.h"
+#include "core/ops/gc_remote.h"
+#include "core/repo/remoteconf.h"
 #include "core/repo/settings.h"
+#include "remotes/remote_lock.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct gc_options {
-    int workspace, all_branches, all_tags, all_commits, dry_run, verbose, repack_only, pushed;
+    int workspace, all_branches, all_tags, all_commits, dry_run, verbose, repack_only;
     cmd_values revs;
-    const char *expire, *remote_name;
+    const char *expire, *remote, *pushed;
 } gc_options;
 
 static const cmd_option gc_option_table[] = {
@@ -32,12 +35,12 @@ static const cmd_option gc_option_table[] = {
     CMD_FLAG(gc_options, repack_only, "repack-only", 0,
              "only merge small packs (pack.minSize) into packs of\npack.targetSize; "
              "delete no object, read no roots"),
-    CMD_FLAG(gc_options, pushed, "pushed", 0,
-             "also drop from the store every root's content that the\nremote holds "
-             "(checked against its pack indexes)"),
-    CMD_VALUE(gc_options, remote_name, "remote", 'r', "<name>",
-              "the remote for --pushed (default: core.remote, or the only one)",
-              CMD_COMPLETE_REMOTES),
+    CMD_VALUE_OPTIONAL(gc_options, pushed, "pushed", "<remote>", "",
+                       "also drop from the store every root's content that the\nremote "
+                       "(default: core.remote) holds, checked against its pack indexes"),
+    CMD_VALUE_OPTIONAL(gc_options, remote, "remote", "<name>", "",
+                       "delete from a remote instead (default: core.remote): packs\nolder "
+                       "than gc.pruneExpire that hold nothing kept"),
     CMD_FLAG(gc_options, dry_run, "dry-run", 'n', "say what would be deleted, delete nothing"),
     CMD_FLAG(gc_options, verbose, "verbose", 'v',
              "also list the roots read, and the pointers of the history whose\ndata goes"),
@@ -46,7 +49,8 @@ static const cmd_option gc_option_table[] = {
 
 const cmd_syntax cmd_gc_syntax = {
     "usage: dv gc [--workspace] [--all-branches] [--all-tags] [--all-commits] [--rev <rev>]...\n"
-    "             [--expire-reflog <when>] [--pushed [-r <remote>]] [-n] [-v]\n"
+    "             [--expire-reflog <when>] [--pushed[=<remote>]] [--remote[=<name>]] [-n]\n"
+    "             [-v]\n"
     "   or: dv gc --repack-only [-n]\n"
     "\n"
     "Delete from the local store every object that no kept revision needs. Always\n"
@@ -58,7 +62,12 @@ const cmd_syntax cmd_gc_syntax = {
     "pack.minSize are merged; nothing is deleted when a root cannot be read.\n"
     "With --pushed, the content of every root that the remote holds goes too\n"
     "(dv drop for all of it). --repack-only merges small packs and deletes\n"
-    "nothing.\n",
+    "nothing.\n"
+    "\n"
+    "With --remote, delete from a remote instead: the same roots, plus everything in\n"
+    "packs younger than gc.pruneExpire (14 days) and all they name. A lock object\n"
+    "locks/<id> keeps two gcs apart; pushes go on meanwhile. Rewritten packs are\n"
+    "uploaded from the local store before the old ones go.\n",
     gc_option_table,
     sizeof(gc_options),
     0,
@@ -73,6 +82,101 @@ static int print_dropped(void *ctx, const char *data_relpath, const dv_pointer *
     printf("would drop %s%s (%s %s)\n", cmd_quote_path(quoted, data_relpath), DV_POINTER_SUFFIX,
            dv_pointer_kind_name(pointer->kind), dv_oid_hex(&pointer->oid));
     return 0;
+}
+
+static const char *fate_name(int fate, int dry_run)
+{
+    switch (fate) {
+    case DV_GC_REMOTE_DELETE:
+        return dry_run ? "would delete" : "deleted";
+    case DV_GC_REMOTE_REWRITE:
+        return dry_run ? "would rewrite" : "rewrote";
+    default:
+        return dry_run ? "would delete" : "deleted";
+    }
+}
+
+typedef struct remote_printer {
+    const dv_remote *remote;
+    int dry_run;
+} remote_printer;
+
+static void print_pack(void *ctx, const dv_oid *pack, int fate, uint64_t objects_freed,
+                       uint64_t objects_missing, uint64_t file_bytes)
+{
+    const remote_printer *p = ctx;
+    if (fate == DV_GC_REMOTE_SHORT) {
+        cmd_warn("pack %s on remote %s is kept whole: %" PRIu64 " object%s it should keep %s not "
+                 "in the local store (run dv fetch --all-branches --all-tags, then dv gc "
+                 "--remote again)",
+                 dv_oid_hex(pack), p->remote->name, objects_missing,
+                 objects_missing == 1 ? "" : "s", objects_missing == 1 ? "is" : "are");
+        return;
+    }
+    if (fate == DV_GC_REMOTE_ORPHAN) {
+        printf("%s pack %s (no index, %" PRIu64 " bytes)\n", fate_name(fate, p->dry_run),
+               dv_oid_hex(pack), file_bytes);
+        return;
+    }
+    printf("%s pack %s (%" PRIu64 " object%s freed, %" PRIu64 " bytes)\n",
+           fate_name(fate, p->dry_run), dv_oid_hex(pack), objects_freed,
+           objects_freed == 1 ? "" : "s", file_bytes);
+}
+
+static int gc_remote(cmd_context *ctx, const gc_options *o, const dv_gc_options *gc)
+{
+    dv_gc_remote_options opts;
+    dv_gc_remote_result result;
+    dv_remote *remote = NULL;
+    int rc = 0, error;
+    memset(&opts, 0, sizeof(opts));
+    memset(&result, 0, sizeof(result));
+    opts.gc = *gc;
+    opts.gc.dropped = NULL;
+    if ((error = dv_gc_remote_prune_expire(&opts.prune_expire, ctx->repo)) < 0 ||
+        (error = dv_remoteconf_open(&remote, ctx->repo, o->remote[0] ? o->remote : NULL)) < 0)
+        return cmd_fail(error);
+    remote_printer printer = {remote, o->dry_run};
+    opts.pack = print_pack;
+    opts.ctx = &printer;
+    error = dv_gc_remote(&result, ctx->repo, remote, &opts);
+    for (size_t i = 0; i < result.bad.n; i++)
+        fprintf(stderr, "dv: error: %s\n", result.bad.paths[i]);
+    if (error < 0) {
+        rc = cmd_fail(error);
+        goto done;
+    }
+    if (result.missing)
+        cmd_warn("%" PRIu64 " tree%s or manifest%s reachable from the roots %s neither in the "
+                 "store nor on remote %s; nothing below %s was looked for",
+                 result.missing, result.missing == 1 ? "" : "s", result.missing == 1 ? "" : "s",
+                 result.missing == 1 ? "is" : "are", remote->name,
+                 result.missing == 1 ? "it" : "them");
+    const char *would = o->dry_run ? "would be " : "";
+    if (o->verbose)
+        printf("roots: %" PRIu64 " pointer%s, %zu worktree%s, %zu commit%s of HEADs, stashes "
+               "and reflogs, %" PRIu64 " pack%s younger than gc.pruneExpire; %" PRIu64
+               " object%s read from the remote\n",
+               result.roots, result.roots == 1 ? "" : "s", result.worktrees,
+               result.worktrees == 1 ? "" : "s", result.history_commits,
+               result.history_commits == 1 ? "" : "s", result.packs_young,
+               result.packs_young == 1 ? "" : "s", result.objects_read,
+               result.objects_read == 1 ? "" : "s");
+    printf("remote %s: %skept: %" PRIu64 " object%s\n", remote->name, would, result.objects_kept,
+           result.objects_kept == 1 ? "" : "s");
+    printf("remote %s: %sfreed: %" PRIu64 " object%s, %" PRIu64 " bytes (%s) in packs removed, "
+           "%" PRIu64 " bytes (%s) uploaded\n",
+           remote->name, would, result.objects_freed, result.objects_freed == 1 ? "" : "s",
+           result.bytes_freed, cmd_human_bytes(result.bytes_freed), result.bytes_uploaded,
+           cmd_human_bytes(result.bytes_uploaded));
+    printf("remote %s: packs%s: %" PRIu64 " unchanged, %" PRIu64 " rewritten, %" PRIu64
+           " deleted, %" PRIu64 " written\n",
+           remote->name, o->dry_run ? " would be" : "", result.packs_kept, result.packs_rewritten,
+           result.packs_deleted + result.packs_orphan, result.packs_written);
+done:
+    dv_gc_remote_result_free(&result);
+    dv_remote_free(remote);
+    return rc;
 }
 
 int cmd_gc(cmd_context *ctx)
@@ -114,6 +218,8 @@ int cmd_gc(cmd_context *ctx)
         }
         free(configured);
     }
+    if (o->remote)
+        return gc_remote(ctx, o, &opts);
     if (o->verbose && o->dry_run) {
         opts.dropped = print_dropped;
         opts.ctx = &quoted;
@@ -121,14 +227,12 @@ int cmd_gc(cmd_context *ctx)
     if (o->repack_only && (o->pushed || o->workspace || o->all_branches || o->all_tags ||
                            o->all_commits || o->revs.n || o->expire || o->verbose))
         return cmd_usage_error(ctx->command, "--repack-only reads no roots and takes only -n");
-    if (o->remote_name && !o->pushed)
-        return cmd_usage_error(ctx->command, "-r names the remote of --pushed");
     opts.repack_only = o->repack_only;
     if (o->pushed) {
         cmd_transfer_args args;
         int jobs;
         memset(&args, 0, sizeof(args));
-        args.remote_name = o->remote_name;
+        args.remote_name = o->pushed[0] ? o->pushed : NULL;
         if ((rc = cmd_transfer_open(&remote, &jobs, ctx->repo, &args)))
             goto done;
         opts.drop_pushed = 1;

@@ -83,6 +83,13 @@ int cmd_push(cmd_context *ctx)
         rc = cmd_fail(error);
         goto done;
     }
+    if (result.objects_at_risk)
+        cmd_warn("%llu object%s this push relies on %s not in the local store, and remote %s "
+                 "holds %s only in packs a dv gc --remote running there may delete (run dv "
+                 "fetch, then dv push again once the gc ends)",
+                 (unsigned long long)result.objects_at_risk, result.objects_at_risk == 1 ? "" : "s",
+                 result.objects_at_risk == 1 ? "is" : "are", remote->name,
+                 result.objects_at_risk == 1 ? "it" : "them");
     if (args->quiet)
         goto done;
     if (result.packs_moved)

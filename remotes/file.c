@@ -82,7 +82,7 @@ static int file_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn f
                          (error = dv_buf_putc(&name, '/')) < 0)) ||
             (error = dv_buf_puts(&name, de->d_name)) < 0)
             break;
-        if ((error = fn(ctx, name.ptr, (uint64_t)st.st_size)) != 0)
+        if ((error = fn(ctx, name.ptr, (uint64_t)st.st_size, (int64_t)st.st_mtime)) != 0)
             break;
     }
     if (!de && errno && !error)

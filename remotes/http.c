@@ -113,7 +113,8 @@ int dv_http__parse_listing(const char *html, size_t len, dv_remote_entry_fn fn, 
             error = found;
             goto done;
         }
-        if (found && (error = fn(ctx, name.ptr, DV_REMOTE_SIZE_UNKNOWN)) != 0)
+        if (found &&
+            (error = fn(ctx, name.ptr, DV_REMOTE_SIZE_UNKNOWN, DV_REMOTE_TIME_UNKNOWN)) != 0)
             goto done;
     }
 
@@ -155,7 +156,7 @@ typedef struct list_state {
     dv_buf full;
 } list_state;
 
-static int list_entry(void *ctx, const char *name, uint64_t size)
+static int list_entry(void *ctx, const char *name, uint64_t size, int64_t modified)
 {
     list_state *state = ctx;
     int error;
@@ -164,7 +165,7 @@ static int list_entry(void *ctx, const char *name, uint64_t size)
         return error;
     if (strncmp(state->full.ptr, state->prefix, strlen(state->prefix)) != 0)
         return 0;
-    return state->fn(state->ctx, state->full.ptr, size);
+    return state->fn(state->ctx, state->full.ptr, size, modified);
 }
 
 static int http_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx)

@@ -22,10 +22,14 @@ struct dv_buf;
 /** The size list reports for an object whose size the remote does not say (HTTP listings). */
 #define DV_REMOTE_SIZE_UNKNOWN UINT64_MAX
 
+/** The time list reports for an object whose last modification the remote does not say. */
+#define DV_REMOTE_TIME_UNKNOWN INT64_MIN
+
 /** Called by list for each object under the prefix: its name (relative to the remote's
- *  root) and size in bytes (or DV_REMOTE_SIZE_UNKNOWN). A non-zero return stops the listing
- *  and is returned. */
-typedef int (*dv_remote_entry_fn)(void *ctx, const char *name, uint64_t size);
+ *  root), size in bytes (or DV_REMOTE_SIZE_UNKNOWN) and the time it was last written, in
+ *  seconds since the epoch by the remote's clock (a file's mtime, S3's LastModified; or
+ *  DV_REMOTE_TIME_UNKNOWN). A non-zero return stops the listing and is returned. */
+typedef int (*dv_remote_entry_fn)(void *ctx, const char *name, uint64_t size, int64_t modified);
 
 /** Counters a remote keeps of the requests it made (for --stats and benchmarks). */
 typedef struct dv_remote_stats {

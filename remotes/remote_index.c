@@ -22,6 +22,7 @@ struct dv_remote_index {
     dv_buf dir; /* <cache>/remotes/<key> */
     pthread_mutex_t lock;
     dv_pack **packs;
+    int64_t *modified; /* per pack, as dv_remote_listed's */
     size_t n, alloc;
 };
 
@@ -42,7 +43,7 @@ static listed *listing_find(listing *l, const dv_oid *id)
     return NULL;
 }
 
-static int on_listed(void *ctx, const char *name, uint64_t size)
+static int on_listed(void *ctx, const char *name, uint64_t size, int64_t modified)
 {
     listing *l = ctx;
     const char *base = name + strlen(PACKS_PREFIX);
@@ -68,7 +69,12 @@ static int on_listed(void *ctx, const char *name, uint64_t size)
         p = &l->packs[l->n++];
         memset(p, 0, sizeof(*p));
         p->id = id;
+        p->modified = modified;
     }
+    if (modified == DV_REMOTE_TIME_UNKNOWN || p->modified == DV_REMOTE_TIME_UNKNOWN)
+        p->modified = DV_REMOTE_TIME_UNKNOWN;
+    else if (modified > p->modified)
+        p->modified = modified;
     if (is_pack) {
         p->has_pack = 1;
         p->pack_bytes = size;
@@ -85,7 +91,7 @@ static int cached_path(dv_buf *out, const dv_remote_index *index, const dv_oid *
     return dv_buf_printf(out, "%s/%s.idx", index->dir.ptr, dv_oid_hex(id));
 }
 
-static int push_pack(dv_remote_index *index, dv_pack *pack)
+static int push_pack(dv_remote_index *index, dv_pack *pack, int64_t modified)
 {
     if (index->n == index->alloc) {
         size_t alloc = index->alloc ? index->alloc * 2 : 64;
@@ -93,8 +99,13 @@ static int push_pack(dv_remote_index *index, dv_pack *pack)
         if (!grown)
             return dv_error_set(DV_ENOMEM, "out of memory");
         index->packs = grown;
+        int64_t *times = realloc(index->modified, alloc * sizeof(*times));
+        if (!times)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        index->modified = times;
         index->alloc = alloc;
     }
+    index->modified[index->n] = modified;
     index->packs[index->n++] = pack;
     return 0;
 }
@@ -360,7 +371,7 @@ int dv_remote_index_load_except(dv_remote_index **out, dv_remote *remote, const 
             continue;
         if ((error = open_cached(&pack, index, p)) < 0)
             goto fail;
-        if ((error = push_pack(index, pack)) < 0) {
+        if ((error = push_pack(index, pack, p->modified)) < 0) {
             dv_pack_free(pack);
             goto fail;
         }
@@ -436,6 +447,7 @@ void dv_remote_index_free(dv_remote_index *index)
     for (size_t i = 0; i < index->n; i++)
         dv_pack_free(index->packs[i]);
     free(index->packs);
+    free(index->modified);
     dv_buf_release(&index->dir);
     pthread_mutex_destroy(&index->lock);
     free(index);
@@ -461,6 +473,26 @@ size_t dv_remote_index_pack_count(const dv_remote_index *index)
     return index->n;
 }
 
+dv_pack *dv_remote_index_pack_at(const dv_remote_index *index, size_t i, int64_t *modified)
+{
+    if (modified)
+        *modified = index->modified[i];
+    return index->packs[i];
+}
+
+int dv_remote_index_find_since(dv_remote_index *index, const dv_oid *id, int64_t since)
+{
+    pthread_mutex_lock(&index->lock);
+    int found = 0;
+    dv_pack_entry entry;
+    for (size_t i = index->n; i > 0 && !found; i--)
+        if ((index->modified[i - 1] == DV_REMOTE_TIME_UNKNOWN || index->modified[i - 1] >= since) &&
+            dv_pack_find(index->packs[i - 1], id, &entry))
+            found = 1;
+    pthread_mutex_unlock(&index->lock);
+    return found;
+}
+
 int dv_remote_index_add(dv_remote_index *index, const char *idx_path, const dv_oid *pack_id,
                         uint64_t pack_bytes)
 {
@@ -477,7 +509,7 @@ int dv_remote_index_add(dv_remote_index *index, const char *idx_path, const dv_o
         (error = open_cached(&pack, index, &p)) < 0)
         goto done;
     pthread_mutex_lock(&index->lock);
-    error = push_pack(index, pack);
+    error = push_pack(index, pack, INT64_MAX);
     pthread_mutex_unlock(&index->lock);
     if (error < 0)
         dv_pack_free(pack);

@@ -24,6 +24,8 @@ typedef struct dv_remote_listed {
     dv_oid id;
     uint64_t pack_bytes, idx_bytes;
     int has_pack, has_idx;
+    int64_t modified; /* the later of the two names' times (DV_REMOTE_TIME_UNKNOWN when the
+                         listing does not say) */
 } dv_remote_listed;
 
 typedef struct dv_remote_listing {
@@ -65,6 +67,14 @@ void dv_remote_index_free(dv_remote_index *index);
 DV_NODISCARD int dv_remote_index_find(dv_remote_index *index, const dv_oid *id, dv_pack **pack,
                                       dv_pack_entry *entry);
 size_t dv_remote_index_pack_count(const dv_remote_index *index);
+/** The index of the i-th pack (lent, valid as long as index) and the time its listing said
+ *  it was written (DV_REMOTE_TIME_UNKNOWN when it did not say; INT64_MAX for a pack this
+ *  command uploaded). */
+dv_pack *dv_remote_index_pack_at(const dv_remote_index *index, size_t i, int64_t *modified);
+/** As dv_remote_index_find, counting only packs whose time is unknown or at or after since:
+ *  those that dv gc --remote leaves alone when its cutoff is since (see docs/formats.md). */
+DV_NODISCARD int dv_remote_index_find_since(dv_remote_index *index, const dv_oid *id,
+                                            int64_t since);
 
 /** Record a pack this command has just uploaded (its index is copied into the cache). */
 DV_NODISCARD int dv_remote_index_add(dv_remote_index *index, const char *idx_path,

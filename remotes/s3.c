@@ -195,12 +195,12 @@ typedef struct list_state {
     size_t root_len;
 } list_state;
 
-static int list_entry(void *ctx, const char *key, uint64_t size)
+static int list_entry(void *ctx, const char *key, uint64_t size, int64_t modified)
 {
     list_state *state = ctx;
     if (strncmp(key, state->root, state->root_len) != 0 || !key[state->root_len])
         return 0;
-    return state->fn(state->ctx, key + state->root_len, size);
+    return state->fn(state->ctx, key + state->root_len, size, modified);
 }
 
 static int s3_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx)

@@ -50,6 +50,9 @@ void dv_s3_credentials_release(dv_s3_credentials *creds);
  *  size (a non-zero return stops the parse and is returned), set *truncated from
  *  <IsTruncated>, and *next_token to a malloc'd copy of <NextContinuationToken> (NULL when
  *  absent). Returns 0, fn's value, DV_ECORRUPT for a malformed response or DV_ENOMEM. */
+/** S3's LastModified ("2024-05-01T12:34:56.000Z") in seconds since the epoch, or
+ *  DV_REMOTE_TIME_UNKNOWN when text is not one. */
+int64_t dv_s3__parse_time(const char *text, size_t len);
 DV_NODISCARD int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx,
                                    int *truncated, char **next_token);
 /** Ask for at most max_keys objects per list request (0: the server's default); for tests. */

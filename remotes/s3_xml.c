@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 static int put_utf8(dv_buf *out, uint32_t cp)
 {
@@ -143,6 +144,48 @@ static int xml_element(const char *p, const char *end, const char *tag, const ch
     return 0;
 }
 
+static int digits(const char *s, size_t n, int *out)
+{
+    *out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        *out = *out * 10 + (s[i] - '0');
+    }
+    return 0;
+}
+
+int64_t dv_s3__parse_time(const char *text, size_t len)
+{
+    /* "2024-05-01T12:34:56.789Z" (ISO 8601 in UTC, the fraction optional) */
+    struct tm tm;
+    int year, mon, day, hour, min, sec;
+    memset(&tm, 0, sizeof(tm));
+    if (len < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+        text[16] != ':' || text[len - 1] != 'Z' || digits(text, 4, &year) < 0 ||
+        digits(text + 5, 2, &mon) < 0 || digits(text + 8, 2, &day) < 0 ||
+        digits(text + 11, 2, &hour) < 0 || digits(text + 14, 2, &min) < 0 ||
+        digits(text + 17, 2, &sec) < 0)
+        return DV_REMOTE_TIME_UNKNOWN;
+    if (len > 20) {
+        int ignored;
+        if (text[19] != '.' || len < 22 || len > 20 + 10 ||
+            digits(text + 20, len - 21, &ignored) < 0)
+            return DV_REMOTE_TIME_UNKNOWN;
+    }
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
+        sec > 60)
+        return DV_REMOTE_TIME_UNKNOWN;
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    return t == (time_t)-1 ? DV_REMOTE_TIME_UNKNOWN : (int64_t)t;
+}
+
 int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *ctx, int *truncated,
                       char **next_token)
 {
@@ -182,7 +225,15 @@ int dv_s3__parse_list(const char *xml, size_t len, dv_remote_entry_fn fn, void *
             error = dv_error_set(DV_ECORRUPT, "an entry with an empty Key or a bad Size");
             goto done;
         }
-        if ((error = fn(ctx, key.ptr, size)) != 0)
+        /* LastModified: a time the listing does not say (or says badly) is unknown, which
+         * makes the object young to dv gc --remote, so it is never deleted for its age */
+        const char *time_text;
+        size_t time_len;
+        int64_t modified = DV_REMOTE_TIME_UNKNOWN;
+        if (xml_element(contents, contents_end, "LastModified", &time_text, &time_len, &ignored) ==
+            1)
+            modified = dv_s3__parse_time(time_text, time_len);
+        if ((error = fn(ctx, key.ptr, size, modified)) != 0)
             goto done;
     }
     if (found < 0) {

@@ -247,7 +247,8 @@ static int upload_pair(repairer *r, const char *dir, const dv_oid *id)
  * what it holds into the new packs. */
 static int replace(repairer *r, bad_pack *b, const dv_remote_listing *l)
 {
-    dv_remote_listed p = {b->id, DV_REMOTE_SIZE_UNKNOWN, DV_REMOTE_SIZE_UNKNOWN, 0, 0};
+    dv_remote_listed p = {b->id, DV_REMOTE_SIZE_UNKNOWN, DV_REMOTE_SIZE_UNKNOWN, 0,
+                          0,     DV_REMOTE_TIME_UNKNOWN};
     for (size_t i = 0; i < l->n; i++)
         if (!dv_oid_cmp(&l->packs[i].id, &b->id))
             p = l->packs[i];

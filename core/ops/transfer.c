@@ -8,15 +8,18 @@
 #include "core/object/object.h"
 #include "core/object/oidset.h"
 #include "core/object/pointer.h"
+#include "core/ops/gc_remote.h"
 #include "core/ops/reach.h"
 #include "core/ops/status.h"
 #include "core/repo/settings.h"
 #include "remotes/remote_index.h"
+#include "remotes/remote_lock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -173,6 +176,12 @@ typedef struct pusher {
     size_t n_uploads, alloc_uploads;
     pthread_mutex_t progress_lock;
     uint64_t progress_bytes;
+    /* A remote copy counts only in a pack written at or after since (a gc --remote may
+     * delete older ones: see recheck), and for a root, at or after root_since. */
+    int64_t since, root_since;
+    dv_oidset roots;   /* the pointers' ids */
+    dv_oid *elsewhere; /* objects the store lacks that the push relies on the remote for */
+    size_t n_elsewhere, alloc_elsewhere;
 } pusher;
 
 typedef struct local_pack {
@@ -192,7 +201,27 @@ static int note_needed(void *ctx, const dv_reach_item *item)
 static int on_remote(void *ctx, const dv_reach_item *item)
 {
     pusher *p = ctx;
-    return dv_remote_index_find(p->remote_index, &item->id, NULL, NULL);
+    if (!dv_remote_index_find(p->remote_index, &item->id, NULL, NULL))
+        return 0;
+    if (p->n_elsewhere == p->alloc_elsewhere) {
+        size_t alloc = p->alloc_elsewhere ? p->alloc_elsewhere * 2 : 64;
+        dv_oid *grown = realloc(p->elsewhere, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        p->elsewhere = grown;
+        p->alloc_elsewhere = alloc;
+    }
+    p->elsewhere[p->n_elsewhere++] = item->id;
+    return 1;
+}
+
+/* Whether the remote holds id in a pack recent enough to rely on (see pusher). */
+static int on_remote_recent(pusher *p, const dv_oid *id)
+{
+    int64_t since = p->since;
+    if (p->root_since > since && dv_oidset_has(&p->roots, id))
+        since = p->root_since;
+    return dv_remote_index_find_since(p->remote_index, id, since);
 }
 
 static int add_upload(pusher *p, const dv_oid *pack_id, dv_pack *local, const char *pack_path,
@@ -315,7 +344,7 @@ static int plan_push(pusher *p)
         for (size_t j = 0; j < count; j++) {
             dv_pack_entry_at(pack, j, &e);
             if (dv_oidset_has(&p->needed, &e.id) && !dv_oidset_has(&p->sending, &e.id) &&
-                !dv_remote_index_find(p->remote_index, &e.id, NULL, NULL)) {
+                !on_remote_recent(p, &e.id)) {
                 n_send++;
                 names_objects |= e.type != DV_OBJ_CHUNK;
             }
@@ -333,7 +362,7 @@ static int plan_push(pusher *p)
         for (size_t j = 0; j < count && error == 0; j++) {
             dv_pack_entry_at(pack, j, &e);
             if (!dv_oidset_has(&p->needed, &e.id) || dv_oidset_has(&p->sending, &e.id) ||
-                dv_remote_index_find(p->remote_index, &e.id, NULL, NULL))
+                on_remote_recent(p, &e.id))
                 continue;
             if ((error = dv_oidset_add(&p->sending, &e.id)) < 0)
                 break;
@@ -411,6 +440,62 @@ done:
     return error;
 }
 
+/* Upload p->uploads[first..]: the packs in parallel, each with its index unless it names
+ * objects; those indexes after all the rest, in order. */
+static int upload_from(pusher *p, dv_pool *pool, size_t first, uint64_t *total)
+{
+    int error = 0;
+    for (size_t i = first; i < p->n_uploads; i++)
+        *total += p->uploads[i].pack_bytes;
+    if (p->n_uploads == first)
+        return 0;
+    dv_pool_task task;
+    p->uploads += first;
+    dv_pool_submit(pool, &task, upload_one, p, p->n_uploads - first);
+    error = dv_pool_wait(pool, &task);
+    p->uploads -= first;
+    if (error < 0)
+        return error;
+    for (size_t i = first; i < p->n_uploads; i++)
+        if (p->uploads[i].names_objects && (error = commit_upload(p, &p->uploads[i])) < 0)
+            return dv_error_wrap(error, "cannot upload pack %s to %s",
+                                 dv_oid_short(&p->uploads[i].pack_id), p->remote->name);
+    return 0;
+}
+
+/* After the uploads: a dv gc --remote from another clone may be running (its lock is on the
+ * remote) or may have run since this push listed the remote. It deletes only packs written
+ * before its cutoff, and only what the revisions it sees and the packs younger than its
+ * cutoff do not keep; this push's commit may be one it does not see. So list the remote
+ * again, and send once more whatever the push relied on that is not in a pack at or after
+ * the cutoff of every live lock (or no longer there at all). What the store lacks cannot be
+ * sent: it is counted in objects_at_risk. */
+static int recheck(pusher *p, dv_repo *repo, dv_pool *pool, uint64_t *total)
+{
+    dv_remote_lock *locks = NULL;
+    size_t n_locks = 0;
+    int error;
+    if ((error = dv_remote_locks_live(&locks, &n_locks, p->remote, (int64_t)time(NULL))) < 0)
+        return error;
+    for (size_t i = 0; i < n_locks; i++) {
+        int64_t cutoff = dv_remote_lock_cutoff(&locks[i]);
+        if (cutoff > p->since)
+            p->since = cutoff;
+    }
+    dv_remote_locks_free(locks, n_locks);
+    dv_remote_index_free(p->remote_index);
+    p->remote_index = NULL;
+    if ((error = dv_remote_index_load(&p->remote_index, p->remote, repo->cache_dir.ptr, pool)) < 0)
+        return error;
+    size_t first = p->n_uploads;
+    if ((error = plan_push(p)) < 0 || (error = upload_from(p, pool, first, total)) < 0)
+        return error;
+    for (size_t i = 0; i < p->n_elsewhere; i++)
+        if (!on_remote_recent(p, &p->elsewhere[i]))
+            p->result->objects_at_risk++;
+    return 0;
+}
+
 int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
             const char *const *filters, size_t n_filters, const dv_transfer_options *opts)
 {
@@ -431,10 +516,24 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     p.result = result;
     p.tmp_dir = (dv_buf)DV_BUF_INIT;
     p.decoded = (dv_buf)DV_BUF_INIT;
+    p.roots = (dv_oidset)DV_OIDSET_INIT;
+    p.since = p.root_since = INT64_MIN;
     pthread_mutex_init(&p.progress_lock, NULL);
     if ((error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
         goto out;
     p.roots_ref = &r;
+    /* A root of this push is relied on only in a pack younger than half gc.pruneExpire, so
+     * that a dv gc --remote that does not see this commit yet keeps what it names for at
+     * least that long (docs/formats.md, "Remote gc"). */
+    int64_t prune_expire;
+    if ((error = dv_gc_remote_prune_expire(&prune_expire, repo)) < 0)
+        goto done;
+    if (prune_expire != DV_REMOTE_PRUNE_NEVER)
+        p.root_since = (int64_t)time(NULL) - prune_expire / 2;
+    for (size_t i = 0; i < r.n; i++)
+        if ((error = dv_oidset_add(&p.roots, &r.items[i].id)) < 0)
+            goto done;
+    error = 0;
     if ((error = dv_repo_odb(&p.odb, repo)) < 0 || (error = dv_repo_clean_tmp(repo)) < 0 ||
         (error = dv_repo_tmp_dir(&p.tmp_dir, repo)) < 0)
         goto done;
@@ -458,18 +557,12 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
         total += p.uploads[i].pack_bytes;
     if (opts && opts->planned)
         opts->planned(opts->progress_ctx, total);
-    if (p.n_uploads) {
-        dv_pool_task task;
-        dv_pool_submit(pool, &task, upload_one, &p, p.n_uploads);
-        if ((error = dv_pool_wait(pool, &task)) < 0)
-            goto done;
-        for (size_t i = 0; i < p.n_uploads; i++)
-            if (p.uploads[i].names_objects && (error = commit_upload(&p, &p.uploads[i])) < 0) {
-                error = dv_error_wrap(error, "cannot upload pack %s to %s",
-                                      dv_oid_short(&p.uploads[i].pack_id), remote->name);
-                goto done;
-            }
-    }
+    total = 0;
+    /* A push that sends nothing relies only on roots in recent packs (root_since), whose
+     * closure any gc keeps; one that sends something checks again. */
+    if ((error = upload_from(&p, pool, 0, &total)) < 0 ||
+        (p.n_uploads && (error = recheck(&p, repo, pool, &total)) < 0))
+        goto done;
     result->objects_moved = dv_oidset_count(&p.sending);
     result->packs_moved = p.n_uploads;
     result->bytes_moved = total;
@@ -486,6 +579,8 @@ done:
     dv_remote_index_free(p.remote_index);
     dv_oidset_release(&p.needed);
     dv_oidset_release(&p.sending);
+    dv_oidset_release(&p.roots);
+    free(p.elsewhere);
     if (p.tmp_dir.len) {
         /* What stays behind the next command removes: this failure is not the push's, and
          * the push's own error keeps its message. */

@@ -48,6 +48,9 @@ typedef struct dv_transfer_result {
     uint64_t packs_moved;       /* packs uploaded (push) */
     uint64_t bytes_moved;       /* pack bytes sent or received */
     dv_path_list bad_pointers;  /* pointer files that could not be read (skipped) */
+    uint64_t objects_at_risk;   /* push: objects it relies on that the store lacks and the
+                                   remote holds only where a running dv gc --remote may
+                                   delete them (or no longer holds) */
 } dv_transfer_result;
 
 void dv_transfer_result_free(dv_transfer_result *result);

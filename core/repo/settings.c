@@ -20,7 +20,7 @@ typedef enum setting_kind {
     SETTING_STRING,
     SETTING_REMOTE_NAME,
     SETTING_URL,
-    SETTING_EXPIRE, /* gc.reflogExpire: dv_settings_parse_expire */
+    SETTING_EXPIRE, /* gc.reflogExpire, gc.pruneExpire: dv_settings_parse_expire */
 } setting_kind;
 
 enum {
@@ -54,6 +54,7 @@ static const setting settings[] = {
      DV_REMOTE_TIMEOUT_MAX_SECONDS, 0},
     {"cache", 0, "dir", SETTING_STRING, 0, 0, SETTING_LOCAL_ONLY},
     {"gc", 0, "reflogExpire", SETTING_EXPIRE, 0, 0, 0},
+    {"gc", 0, "pruneExpire", SETTING_EXPIRE, 0, 0, 0},
     {"remote", 1, "url", SETTING_URL, 0, 0, 0},
     {"remote", 1, "endpoint", SETTING_STRING, 0, 0, 0},
     {"remote", 1, "region", SETTING_STRING, 0, 0, 0},

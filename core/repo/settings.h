@@ -16,6 +16,8 @@
 #define DV_EXPIRE_DAYS_DEFAULT 90
 #define DV_EXPIRE_DAYS_MAX 1000000
 #define DV_EXPIRE_NEVER (-1)
+/* gc.pruneExpire: dv gc --remote deletes nothing from remote packs younger than this. */
+#define DV_PRUNE_EXPIRE_DAYS_DEFAULT 14
 
 #include <stdint.h>
 

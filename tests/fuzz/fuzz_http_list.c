@@ -21,11 +21,11 @@ typedef struct seen {
     size_t stop_after; /* 0: never stop */
 } seen;
 
-static int on_entry(void *ctx, const char *name, uint64_t size)
+static int on_entry(void *ctx, const char *name, uint64_t size, int64_t modified)
 {
     seen *s = ctx;
     size_t len = strlen(name);
-    if (size != DV_REMOTE_SIZE_UNKNOWN)
+    if (size != DV_REMOTE_SIZE_UNKNOWN || modified != DV_REMOTE_TIME_UNKNOWN)
         abort();
     if (len < DV_OID_HEX_CHARS)
         abort();

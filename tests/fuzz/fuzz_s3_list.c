@@ -20,10 +20,11 @@ typedef struct seen {
     size_t stop_after; /* 0: never stop */
 } seen;
 
-static int on_entry(void *ctx, const char *key, uint64_t size)
+static int on_entry(void *ctx, const char *key, uint64_t size, int64_t modified)
 {
     seen *s = ctx;
     (void)size;
+    (void)modified;
     if (!key || !key[0])
         abort();
     s->n++;

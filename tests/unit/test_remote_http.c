@@ -158,11 +158,13 @@ Test(remote_http, open_hides_the_password_and_refuses_writes)
 
 /* ---- a remote that lists without sizes, as an HTTP mirror does ---- */
 
-static int sizeless_list_entry(void *ctx, const char *name, uint64_t size)
+static int sizeless_list_entry(void *ctx, const char *name, uint64_t size, int64_t modified)
 {
     void **pair = ctx;
     (void)size;
-    return ((dv_remote_entry_fn)pair[0])(pair[1], name, DV_REMOTE_SIZE_UNKNOWN);
+    (void)modified;
+    return ((dv_remote_entry_fn)pair[0])(pair[1], name, DV_REMOTE_SIZE_UNKNOWN,
+                                         DV_REMOTE_TIME_UNKNOWN);
 }
 
 static int sizeless_list(dv_remote *remote, const char *prefix, dv_remote_entry_fn fn, void *ctx)

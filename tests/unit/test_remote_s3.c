@@ -53,13 +53,15 @@ typedef struct entries {
     size_t n;
     char *names[MAX_ENTRIES];
     uint64_t sizes[MAX_ENTRIES];
+    int64_t times[MAX_ENTRIES];
     int stop_after; /* return 42 after this many entries when > 0 */
 } entries;
 
-static int collect(void *ctx, const char *name, uint64_t size)
+static int collect(void *ctx, const char *name, uint64_t size, int64_t modified)
 {
     entries *e = ctx;
     cr_assert_lt(e->n, MAX_ENTRIES);
+    e->times[e->n] = modified;
     e->names[e->n] = strdup(name);
     cr_assert_not_null(e->names[e->n]);
     e->sizes[e->n] = size;
@@ -125,7 +127,30 @@ Test(s3_parse, keys_sizes_and_entities)
     cr_assert_eq(e.sizes[1], 0);
     cr_assert_str_eq(e.names[2], "p/max");
     cr_assert_eq(e.sizes[2], DV_REMOTE_SIZE_MAX);
+    cr_assert_eq(e.times[0], 1704067200, "LastModified is read");
+    cr_assert_eq(e.times[1], DV_REMOTE_TIME_UNKNOWN, "no LastModified: unknown");
     entries_release(&e);
+}
+
+Test(s3_parse, last_modified_times)
+{
+    const char *good[] = {"2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00Z",
+                          "2024-01-01T00:00:00.123456Z"};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(dv_s3__parse_time(good[i], strlen(good[i])), 1704067200, "%s", good[i]);
+    const char *s = "2025-03-04T05:06:07.000Z";
+    cr_assert_eq(dv_s3__parse_time(s, strlen(s)), 1741064767);
+    const char *bad[] = {"",
+                         "2024-01-01",
+                         "2024-01-01T00:00:00.000",
+                         "2024-13-01T00:00:00Z",
+                         "2024-01-01 00:00:00Z",
+                         "20x4-01-01T00:00:00Z",
+                         "2024-01-01T00:00:00.Z",
+                         "1969-12-31T23:59:59Z"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(dv_s3__parse_time(bad[i], strlen(bad[i])), DV_REMOTE_TIME_UNKNOWN, "%s",
+                     bad[i]);
 }
 
 Test(s3_parse, truncated_listing_gives_the_continuation_token)

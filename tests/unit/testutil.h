@@ -81,8 +81,9 @@ typedef struct testutil_listed {
 } testutil_listed;
 
 /** A dv_remote_entry_fn that fills a testutil_listed. */
-static inline int testutil_listed_add(void *ctx, const char *name, uint64_t size)
+static inline int testutil_listed_add(void *ctx, const char *name, uint64_t size, int64_t modified)
 {
+    (void)modified;
     testutil_listed *s = ctx;
     cr_assert_lt(s->n, 16);
     snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
