@@ -423,7 +423,7 @@ int dv_remote_index_load_cached(dv_remote_index **out, dv_remote *remote, const 
         dv_pack *pack;
         if ((error = open_cached(&pack, index, &p)) < 0)
             goto fail;
-        if ((error = push_pack(index, pack)) < 0) {
+        if ((error = push_pack(index, pack, DV_REMOTE_TIME_UNKNOWN)) < 0) {
             dv_pack_free(pack);
             goto fail;
         }
