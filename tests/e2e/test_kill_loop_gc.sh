@@ -8,11 +8,15 @@
 #   - dv gc run again succeeds, frees what the first run would have freed, and leaves no
 #     temp file.
 # Then the same for dv gc --repack-only merging 24 small packs.
-# 3 kills by default, 30 with DV_KILL_LONG=1; seed DV_KILL_SEED (default 1), replay one
+# 10 kills by default, 50 with DV_KILL_LONG=1; seed DV_KILL_SEED (default 1), replay one
 # kill with DV_KILL_ITER=<k>. See kill_loop.sh.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 e2e_init "$@"
+# gc deletes: 10 kills a command by default, 50 in the long mode (DV_KILL_COUNT still wins)
+if [ -z "${DV_KILL_COUNT:-}" ]; then
+    if [ "${DV_KILL_LONG:-0}" != 0 ]; then DV_KILL_COUNT=50; else DV_KILL_COUNT=10; fi
+fi
 . "$HERE/kill_loop.sh"
 
 step "two versions, the old one on a branch, in packs of 1 MiB"
