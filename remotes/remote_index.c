@@ -35,6 +35,26 @@ int dv_remote_pack_name(dv_buf *out, const dv_oid *pack_id, const char *suffix)
     return dv_buf_printf(out, PACKS_PREFIX "%s%s", dv_oid_hex(pack_id), suffix);
 }
 
+int dv_remote_put_pack(dv_remote *remote, const char *dir, const dv_oid *id, uint64_t *bytes)
+{
+    dv_buf path = DV_BUF_INIT, name = DV_BUF_INIT;
+    static const char *const suffixes[] = {".pack", ".idx"};
+    int error = 0;
+    for (int k = 0; k < 2 && error == 0; k++) {
+        struct stat st;
+        dv_buf_clear(&path);
+        if ((error = dv_buf_printf(&path, "%s/%s%s", dir, dv_oid_hex(id), suffixes[k])) < 0 ||
+            (error = dv_remote_pack_name(&name, id, suffixes[k])) < 0)
+            break;
+        if (bytes && stat(path.ptr, &st) == 0)
+            *bytes += (uint64_t)st.st_size;
+        error = remote->ops->put_file(remote, name.ptr, path.ptr);
+    }
+    dv_buf_release(&path);
+    dv_buf_release(&name);
+    return error;
+}
+
 static listed *listing_find(listing *l, const dv_oid *id)
 {
     for (size_t i = l->n; i > 0; i--) /* a pack's two names are usually listed together */

@@ -80,6 +80,11 @@ DV_NODISCARD int dv_remote_index_find_since(dv_remote_index *index, const dv_oid
 DV_NODISCARD int dv_remote_index_add(dv_remote_index *index, const char *idx_path,
                                      const dv_oid *pack_id, uint64_t pack_bytes);
 
+/** Upload dir/<id>.pack, then dir/<id>.idx (the commit point), adding their sizes to *bytes
+ *  (may be NULL). */
+DV_NODISCARD int dv_remote_put_pack(dv_remote *remote, const char *dir, const dv_oid *id,
+                                    uint64_t *bytes);
+
 /** Remote object names of a pack and of its index ("packs/<hex>.pack", ".idx"). */
 DV_NODISCARD int dv_remote_pack_name(dv_buf *out, const dv_oid *pack_id, const char *suffix);
 

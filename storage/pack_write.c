@@ -605,3 +605,54 @@ void dv_pack_writer_free(dv_pack_writer *w)
     free(w->slots);
     free(w);
 }
+
+int dv_pack_series_seal(dv_pack_series *s)
+{
+    if (!s->writer)
+        return 0;
+    dv_oid id;
+    dv_pack_writer *w = s->writer;
+    s->writer = NULL;
+    int error = dv_pack_writer_finish(&id, w, s->dir);
+    if (error < 0 || dv_oid_is_zero(&id))
+        return error;
+    if (s->n == s->alloc) {
+        size_t alloc = s->alloc ? s->alloc * 2 : 4;
+        dv_oid *grown = realloc(s->ids, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        s->ids = grown;
+        s->alloc = alloc;
+    }
+    s->ids[s->n++] = id;
+    return 0;
+}
+
+int dv_pack_series_append(dv_pack_series *s, const dv_oid *id, uint8_t type, uint8_t flags,
+                          uint32_t raw_len, const void *stored, uint32_t stored_len)
+{
+    int error;
+    if (!s->writer && (error = dv_pack_writer_new(&s->writer, s->dir)) < 0)
+        return error;
+    if ((error = dv_pack_writer_append(s->writer, id, type, flags, raw_len, stored, stored_len)) <
+        0)
+        return error;
+    return dv_pack_writer_bytes(s->writer) >= s->target_bytes ? dv_pack_series_seal(s) : 0;
+}
+
+int dv_pack_series_has(const dv_pack_series *s, const dv_oid *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!dv_oid_cmp(&s->ids[i], id))
+            return 1;
+    return 0;
+}
+
+void dv_pack_series_release(dv_pack_series *s)
+{
+    dv_pack_writer_free(s->writer);
+    free(s->ids);
+    s->writer = NULL;
+    s->ids = NULL;
+    s->n = s->alloc = 0;
+}

@@ -80,4 +80,29 @@ DV_NODISCARD int dv_pack_writer_finish_wait(dv_oid *pack_id, dv_pack_writer *w);
 /** Abandon an unsealed pack (removes the temp file). NULL is fine. */
 void dv_pack_writer_free(dv_pack_writer *w);
 
+/** Packs written one after another in dir, each sealed there (with its index) once it
+ *  reaches target_bytes: the ids of those sealed, in order. Start with DV_PACK_SERIES_INIT
+ *  and dir and target_bytes set. */
+typedef struct dv_pack_series {
+    const char *dir;
+    uint64_t target_bytes;
+    dv_pack_writer *writer;
+    dv_oid *ids;
+    size_t n, alloc;
+} dv_pack_series;
+#define DV_PACK_SERIES_INIT                                                                        \
+    {                                                                                              \
+        NULL, 0, NULL, NULL, 0, 0                                                                  \
+    }
+/** Append an entry as dv_pack_writer_append does, sealing the pack once it is large enough. */
+DV_NODISCARD int dv_pack_series_append(dv_pack_series *s, const dv_oid *id, uint8_t type,
+                                       uint8_t flags, uint32_t raw_len, const void *stored,
+                                       uint32_t stored_len);
+/** Seal the pack being written, if any. */
+DV_NODISCARD int dv_pack_series_seal(dv_pack_series *s);
+/** Whether id names a pack the series sealed. */
+int dv_pack_series_has(const dv_pack_series *s, const dv_oid *id);
+/** Free the list; a pack not sealed is abandoned. */
+void dv_pack_series_release(dv_pack_series *s);
+
 #endif

@@ -338,9 +338,7 @@ static int plan(plan_pack *packs, size_t n, const dv_oidset *keep, dv_oidset *st
 
 typedef struct builder {
     dv_buf tmp_dir;
-    dv_pack_writer *writer;
-    dv_oid *built;
-    size_t n_built, alloc_built;
+    dv_pack_series built; /* new packs in tmp_dir */
     uint64_t target;
     dv_buf stored, decoded;
     ZSTD_DCtx *dctx;
@@ -361,28 +359,6 @@ static void plan_seal(builder *b)
     b->plan_packs++;
     b->plan_file_bytes += b->plan_bytes + DV_PACK_TRAILER_BYTES + index_bytes(b->plan_count);
     b->plan_bytes = b->plan_count = 0;
-}
-
-static int seal(builder *b)
-{
-    if (!b->writer)
-        return 0;
-    dv_oid id;
-    dv_pack_writer *w = b->writer;
-    b->writer = NULL;
-    int error = dv_pack_writer_finish(&id, w, b->tmp_dir.ptr);
-    if (error < 0 || dv_oid_is_zero(&id))
-        return error;
-    if (b->n_built == b->alloc_built) {
-        size_t alloc = b->alloc_built ? b->alloc_built * 2 : 4;
-        dv_oid *grown = realloc(b->built, alloc * sizeof(*grown));
-        if (!grown)
-            return dv_error_set(DV_ENOMEM, "out of memory");
-        b->built = grown;
-        b->alloc_built = alloc;
-    }
-    b->built[b->n_built++] = id;
-    return 0;
 }
 
 /* Copy the kept object e (of a remote pack) from the store, once its bytes prove to be it. */
@@ -409,45 +385,23 @@ static int build_copy(builder *b, dv_odb *odb, const dv_pack_entry *remote_entry
                    ? error
                    : dv_error_wrap(error, "pack %s is damaged; nothing was deleted (run dv fsck)",
                                    dv_pack_path(local));
-    if (!b->writer && (error = dv_pack_writer_new(&b->writer, b->tmp_dir.ptr)) < 0)
-        return error;
-    if ((error = dv_pack_writer_append(b->writer, &e.id, e.type, e.flags, e.raw_len, b->stored.ptr,
-                                       (uint32_t)b->stored.len)) < 0)
-        return error;
-    return dv_pack_writer_bytes(b->writer) >= b->target ? seal(b) : 0;
+    return dv_pack_series_append(&b->built, &e.id, e.type, e.flags, e.raw_len, b->stored.ptr,
+                                 (uint32_t)b->stored.len);
 }
 
 /* Upload a built pack whole, then its index: the index is its commit point. */
 static int upload_built(builder *b, dv_remote *remote, const dv_oid *id, uint64_t *bytes)
 {
-    dv_buf path = DV_BUF_INIT, name = DV_BUF_INIT;
-    const char *suffixes[] = {".pack", ".idx"};
-    int error = 0;
-    for (int k = 0; k < 2 && error == 0; k++) {
-        struct stat st;
-        dv_buf_clear(&path);
-        if ((error = dv_buf_printf(&path, "%s/%s%s", b->tmp_dir.ptr, dv_oid_hex(id), suffixes[k])) <
-                0 ||
-            (error = dv_remote_pack_name(&name, id, suffixes[k])) < 0)
-            break;
-        if (stat(path.ptr, &st) == 0)
-            *bytes += (uint64_t)st.st_size;
-        error = remote->ops->put_file(remote, name.ptr, path.ptr);
-    }
+    int error = dv_remote_put_pack(remote, b->tmp_dir.ptr, id, bytes);
     if (error < 0 && error != DV_ENOMEM)
         error = dv_error_wrap(error, "cannot upload pack %s to %s; nothing was deleted",
                               dv_oid_short(id), remote->name);
-    dv_buf_release(&path);
-    dv_buf_release(&name);
     return error;
 }
 
 static int is_built(const builder *b, const dv_oid *id)
 {
-    for (size_t i = 0; i < b->n_built; i++)
-        if (!dv_oid_cmp(&b->built[i], id))
-            return 1;
-    return 0;
+    return dv_pack_series_has(&b->built, id);
 }
 
 static int remove_pack(dv_remote *remote, const dv_oid *id, int has_idx)
@@ -496,6 +450,8 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
     w.remote = remote;
     b.tmp_dir = b.stored = b.decoded = (dv_buf)DV_BUF_INIT;
     b.target = repo->pack_target_bytes ? repo->pack_target_bytes : DV_PACK_TARGET_BYTES_DEFAULT;
+    b.built = (dv_pack_series)DV_PACK_SERIES_INIT;
+    b.built.target_bytes = b.target;
 
     if (remote->ops->read_only)
         return dv_error_set(DV_EUSAGE,
@@ -514,6 +470,7 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
     if ((error = dv_repo_odb(&w.odb, repo)) < 0 || (error = dv_pool_new(&pool, jobs)) < 0 ||
         (error = dv_repo_clean_tmp(repo)) < 0 || (error = dv_repo_tmp_dir(&b.tmp_dir, repo)) < 0)
         goto done;
+    b.built.dir = b.tmp_dir.ptr;
     if (!(w.dctx = ZSTD_createDCtx()) || !(b.dctx = ZSTD_createDCtx())) {
         error = dv_error_set(DV_ENOMEM, "out of memory for zstd");
         goto done;
@@ -631,14 +588,14 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
         }
     }
     plan_seal(&b);
-    if (!dry_run && (error = seal(&b)) < 0)
+    if (!dry_run && (error = dv_pack_series_seal(&b.built)) < 0)
         goto done;
-    out->packs_written = dry_run ? b.plan_packs : b.n_built;
+    out->packs_written = dry_run ? b.plan_packs : b.built.n;
     if (dry_run) {
         out->bytes_uploaded = b.plan_file_bytes;
     } else {
-        for (size_t i = 0; i < b.n_built; i++)
-            if ((error = upload_built(&b, remote, &b.built[i], &out->bytes_uploaded)) < 0)
+        for (size_t i = 0; i < b.built.n; i++)
+            if ((error = upload_built(&b, remote, &b.built.ids[i], &out->bytes_uploaded)) < 0)
                 goto done;
     }
 
@@ -752,9 +709,8 @@ done:
         if (released < 0)
             error = code < 0 ? dv_error_state_restore(&kept) : released;
     }
-    dv_pack_writer_free(b.writer);
+    dv_pack_series_release(&b.built);
     ZSTD_freeDCtx(b.dctx);
-    free(b.built);
     dv_buf_release(&b.stored);
     dv_buf_release(&b.decoded);
     if (b.tmp_dir.len) {

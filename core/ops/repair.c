@@ -43,9 +43,7 @@ typedef struct repairer {
     size_t n_bad, alloc_bad;
     dv_remote_index *good; /* the remote's other packs */
     dv_buf tmp_dir;
-    dv_pack_writer *writer;
-    dv_oid *built; /* new packs sealed in tmp_dir, to upload */
-    size_t n_built, alloc_built;
+    dv_pack_series built; /* new packs sealed in tmp_dir, to upload */
     ZSTD_DCtx *dctx;
     dv_buf stored, decoded;
     int oom; /* a problem could not be recorded */
@@ -127,28 +125,6 @@ static int failed_in(const bad_pack *b, const dv_oid *id)
     return 0;
 }
 
-static int seal(repairer *r)
-{
-    if (!r->writer)
-        return 0;
-    dv_oid id;
-    dv_pack_writer *w = r->writer;
-    r->writer = NULL;
-    int error = dv_pack_writer_finish(&id, w, r->tmp_dir.ptr);
-    if (error < 0 || dv_oid_is_zero(&id))
-        return error;
-    if (r->n_built == r->alloc_built) {
-        size_t alloc = r->alloc_built ? r->alloc_built * 2 : 4;
-        dv_oid *grown = realloc(r->built, alloc * sizeof(*grown));
-        if (!grown)
-            return dv_error_set(DV_ENOMEM, "out of memory");
-        r->built = grown;
-        r->alloc_built = alloc;
-    }
-    r->built[r->n_built++] = id;
-    return 0;
-}
-
 /* Append an entry whose stored bytes are in r->stored once they decode to its id. 0 when
  * they do not (the message is cleared: the caller looks for another copy), 1 when added. */
 static int append_checked(repairer *r, const dv_pack_entry *e, const char *where)
@@ -160,14 +136,10 @@ static int append_checked(repairer *r, const dv_pack_entry *e, const char *where
         dv_error_clear();
         return 0;
     }
-    if (!r->writer && (error = dv_pack_writer_new(&r->writer, r->tmp_dir.ptr)) < 0)
-        return error;
-    if ((error = dv_pack_writer_append(r->writer, &e->id, e->type, e->flags, e->raw_len,
+    if ((error = dv_pack_series_append(&r->built, &e->id, e->type, e->flags, e->raw_len,
                                        r->stored.ptr, (uint32_t)r->stored.len)) < 0)
         return error;
     r->result->objects_uploaded++;
-    if (dv_pack_writer_bytes(r->writer) >= r->repo->pack_target_bytes)
-        return seal(r) < 0 ? -1 : 1;
     return 1;
 }
 
@@ -224,22 +196,10 @@ static dv_pack *local_pack(repairer *r, const dv_oid *id)
 
 static int upload_pair(repairer *r, const char *dir, const dv_oid *id)
 {
-    dv_buf path = DV_BUF_INIT, name = DV_BUF_INIT;
-    const char *hex = dv_oid_hex(id);
-    int error;
-    if ((error = dv_buf_printf(&path, "%s/%s.pack", dir, hex)) == 0 &&
-        (error = dv_remote_pack_name(&name, id, ".pack")) == 0 &&
-        (error = r->remote->ops->put_file(r->remote, name.ptr, path.ptr)) == 0) {
-        dv_buf_clear(&path);
-        if ((error = dv_buf_printf(&path, "%s/%s.idx", dir, hex)) == 0 &&
-            (error = dv_remote_pack_name(&name, id, ".idx")) == 0)
-            error = r->remote->ops->put_file(r->remote, name.ptr, path.ptr);
-    }
+    int error = dv_remote_put_pack(r->remote, dir, id, NULL);
     if (error < 0 && error != DV_ENOMEM)
         error =
             dv_error_wrap(error, "cannot upload pack %s to %s", dv_oid_short(id), r->remote->name);
-    dv_buf_release(&path);
-    dv_buf_release(&name);
     return error;
 }
 
@@ -327,6 +287,7 @@ int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
     r.note = note;
     r.note_ctx = ctx;
     r.tmp_dir = r.stored = r.decoded = (dv_buf)DV_BUF_INIT;
+    r.built = (dv_pack_series)DV_PACK_SERIES_INIT;
     int64_t jobs = opts && opts->jobs > 0 ? opts->jobs : DV_TRANSFER_JOBS_DEFAULT;
     if (!(opts && opts->jobs > 0) &&
         (error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
@@ -335,6 +296,8 @@ int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
     if ((error = dv_repo_odb(&r.odb, repo)) < 0 || (error = dv_pool_new(&pool, (int)jobs)) < 0 ||
         (error = dv_repo_clean_tmp(repo)) < 0 || (error = dv_repo_tmp_dir(&r.tmp_dir, repo)) < 0)
         goto done;
+    r.built.dir = r.tmp_dir.ptr;
+    r.built.target_bytes = repo->pack_target_bytes;
     if (!(r.dctx = ZSTD_createDCtx())) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
         goto done;
@@ -364,18 +327,14 @@ int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
     for (size_t i = 0; i < r.n_bad && error == 0; i++)
         error = replace(&r, &r.bad[i], &l);
     if (error == 0)
-        error = seal(&r);
+        error = dv_pack_series_seal(&r.built);
     /* every new pack is up, each with its index, before a damaged one goes */
-    for (size_t i = 0; i < r.n_built && error == 0; i++) {
-        error = upload_pair(&r, r.tmp_dir.ptr, &r.built[i]);
-        dv_buf path = DV_BUF_INIT;
-        struct stat st;
-        if (error == 0 &&
-            dv_buf_printf(&path, "%s/%s.pack", r.tmp_dir.ptr, dv_oid_hex(&r.built[i])) == 0 &&
-            stat(path.ptr, &st) == 0)
-            result->bytes_uploaded += (uint64_t)st.st_size;
-        dv_buf_release(&path);
-    }
+    for (size_t i = 0; i < r.built.n && error == 0; i++)
+        if ((error = dv_remote_put_pack(remote, r.tmp_dir.ptr, &r.built.ids[i],
+                                        &result->bytes_uploaded)) < 0 &&
+            error != DV_ENOMEM)
+            error = dv_error_wrap(error, "cannot upload pack %s to %s",
+                                  dv_oid_short(&r.built.ids[i]), remote->name);
     for (size_t i = 0; i < r.n_bad && error == 0; i++) {
         bad_pack *b = &r.bad[i];
         if (b->kept)
@@ -393,7 +352,7 @@ int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
         }
     }
 done:
-    dv_pack_writer_free(r.writer);
+    dv_pack_series_release(&r.built);
     dv_remote_index_free(r.good);
     dv_remote_listing_release(&l);
     dv_pool_free(pool);
@@ -401,7 +360,6 @@ done:
     for (size_t i = 0; i < r.n_bad; i++)
         free(r.bad[i].objects);
     free(r.bad);
-    free(r.built);
     dv_buf_release(&r.stored);
     dv_buf_release(&r.decoded);
     if (r.tmp_dir.len) {

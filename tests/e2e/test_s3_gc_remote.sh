@@ -8,26 +8,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 e2e_init "$@"
 
-if [ -z "${DV_TEST_S3_ENDPOINT:-}" ]; then
-    echo "SKIP: no S3 test rig (run through ctest, or: tests/s3/rig.sh start DIR; . DIR/env)"
-    exit 0
-fi
-
-PREFIX="e2e-gc-$$-$RANDOM"
-remote_url="s3://$DV_TEST_S3_BUCKET/$PREFIX"
-remote_add_opts=(--endpoint "$DV_TEST_S3_ENDPOINT" --path-style --region us-east-1)
-EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-s3() { # s3 METHOD KEY [FILE]
-    local method=$1 key=$2 body=${3:-} sha=$EMPTY_SHA
-    local args=(-sS --fail --aws-sigv4 "aws:amz:us-east-1:s3"
-        --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X "$method")
-    if [ -n "$body" ]; then
-        sha=$(sha_of "$body")
-        args+=(--data-binary "@$body" -H "Content-Type: application/octet-stream")
-    fi
-    curl "${args[@]}" -H "x-amz-content-sha256: $sha" "$DV_TEST_S3_ENDPOINT/$DV_TEST_S3_BUCKET/$key"
-}
-remote_ls() { # every key under the prefix with its size
+. "$HERE/s3_lib.sh"
+remote_ls_sizes() { # every key under the prefix with its size
     s3 GET "?list-type=2&prefix=$PREFIX%2F" |
         grep -oE "<Key>[^<]*</Key>|<Size>[^<]*</Size>" | sed -e 's/<[^>]*>//g' | paste - - | sort
 }
@@ -48,13 +30,13 @@ assert_exit 0 "$DV" add gone.bin
 git add -A && git commit -qm gone
 assert_exit 0 "$DV" push
 git checkout -q main && git branch -D gone >/dev/null
-assert_eq 4 "$(remote_ls | grep -c packs/)" "pack files on the remote"
+assert_eq 4 "$(remote_ls_sizes | grep -c packs/)" "pack files on the remote"
 
 step "default gc.pruneExpire: packs just pushed are young, nothing goes"
-remote_ls >"$T/l0"
+remote_ls_sizes >"$T/l0"
 assert_exit 0 "$DV" gc --remote --expire-reflog now
 assert_contains "$OUT" "0 deleted"
-remote_ls >"$T/l1"
+remote_ls_sizes >"$T/l1"
 diff "$T/l0" "$T/l1" >/dev/null || fail "the remote changed: $(diff "$T/l0" "$T/l1")"
 ok "remote listing identical"
 
@@ -63,7 +45,7 @@ assert_exit 0 "$DV" config --local gc.pruneExpire now
 sleep 2 # times are whole seconds: a pack of the same second as the cutoff is young
 assert_exit 0 "$DV" gc --remote --dry-run --expire-reflog now
 assert_contains "$OUT" "would delete pack"
-remote_ls >"$T/l1"
+remote_ls_sizes >"$T/l1"
 diff "$T/l0" "$T/l1" >/dev/null || fail "the dry run changed the remote"
 ok "remote listing identical"
 
@@ -77,8 +59,8 @@ s3 DELETE "$PREFIX/locks/00112233445566778899aabbccddeeff" >/dev/null
 step "gc --remote: the branch's pack goes, the kept data pulls into a fresh clone"
 assert_exit 0 "$DV" gc --remote --expire-reflog now
 assert_contains "$OUT" "deleted pack"
-assert_eq 2 "$(remote_ls | grep -c packs/)" "pack files left"
-assert_eq 0 "$(remote_ls | grep -c locks/)" "locks left"
+assert_eq 2 "$(remote_ls_sizes | grep -c packs/)" "pack files left"
+assert_eq 0 "$(remote_ls_sizes | grep -c locks/)" "locks left"
 assert_exit 0 "$DV" fsck --remote --full
 assert_contains "$OUT" "0 problems"
 git clone -q "$T/git.git" "$T/c" && cd "$T/c"

@@ -1593,3 +1593,51 @@ Test(pack, check_index_refuses_ids_out_of_order)
     free(idx);
     free_samples(s, N_SMALL);
 }
+
+/* ---- a series of packs ---- */
+
+Test(pack, a_series_seals_each_pack_at_its_target_and_lists_them_in_order)
+{
+    dv_pack_series s = DV_PACK_SERIES_INIT;
+    s.dir = packs_dir;
+    s.target_bytes = 150 * 1024; /* two 64 KiB objects and a bit: three a pack at most */
+    sample samples[7];
+    for (int i = 0; i < 7; i++) {
+        sample_make(&samples[i], 900 + (uint64_t)i, 64 * 1024, 0, DV_OBJ_CHUNK);
+        cr_assert_eq(dv_pack_series_append(&s, &samples[i].id, samples[i].type, samples[i].flags,
+                                           (uint32_t)samples[i].len, samples[i].stored,
+                                           (uint32_t)samples[i].stored_len),
+                     0, "%s", dv_error_last());
+    }
+    cr_assert_eq(s.n, 2, "sealed at 3 objects (over 150 KiB) twice: %zu packs", s.n);
+    cr_assert_eq(dv_pack_series_seal(&s), 0, "%s", dv_error_last());
+    cr_assert_eq(s.n, 3, "the last object in a pack of its own");
+    size_t where[7] = {0, 0, 0, 1, 1, 1, 2}; /* which pack holds each sample */
+    for (int i = 0; i < 7; i++) {
+        dv_pack *p = NULL;
+        cr_assert_eq(dv_pack_open(&p, packs_dir, &s.ids[where[i]]), 0, "%s", dv_error_last());
+        cr_assert_eq(dv_pack_find(p, &samples[i].id, NULL), 1, "sample %d in pack %zu", i,
+                     where[i]);
+        dv_pack_free(p);
+        cr_assert_eq(dv_pack_series_has(&s, &s.ids[where[i]]), 1);
+    }
+    cr_assert_eq(dv_pack_series_has(&s, &samples[0].id), 0, "an object id is no pack of it");
+    cr_assert_eq(dv_pack_series_seal(&s), 0, "nothing being written: nothing to seal");
+    cr_assert_eq(s.n, 3);
+    /* an unsealed pack is abandoned on release: no new file appears */
+    cr_assert_eq(dv_pack_series_append(&s, &samples[0].id, samples[0].type, samples[0].flags,
+                                       (uint32_t)samples[0].len, samples[0].stored,
+                                       (uint32_t)samples[0].stored_len),
+                 0);
+    dv_pack_series_release(&s);
+    DIR *d = opendir(packs_dir);
+    cr_assert_not_null(d);
+    size_t files = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        files += de->d_name[0] != '.';
+    closedir(d);
+    cr_assert_eq(files, 6, "three packs and their indexes, nothing of the abandoned one (%zu)",
+                 files);
+    for (int i = 0; i < 7; i++)
+        sample_free(&samples[i]);
+}
