@@ -713,16 +713,8 @@ done:
     ZSTD_freeDCtx(b.dctx);
     dv_buf_release(&b.stored);
     dv_buf_release(&b.decoded);
-    if (b.tmp_dir.len) {
-        dv_error_state kept;
-        int code = dv_error_state_capture(&kept, error);
-        if (dv_repo_clean_tmp(repo) < 0) {
-            if (code < 0)
-                code = dv_error_state_restore(&kept);
-            else
-                dv_error_clear();
-        }
-    }
+    if (b.tmp_dir.len)
+        dv_repo_clean_tmp_after(repo, error);
     dv_buf_release(&b.tmp_dir);
     free(entries);
     free(packs);

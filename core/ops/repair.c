@@ -362,16 +362,8 @@ done:
     free(r.bad);
     dv_buf_release(&r.stored);
     dv_buf_release(&r.decoded);
-    if (r.tmp_dir.len) {
-        dv_error_state kept;
-        int code = dv_error_state_capture(&kept, error);
-        if (dv_repo_clean_tmp(repo) < 0) {
-            if (code < 0)
-                code = dv_error_state_restore(&kept);
-            else
-                dv_error_clear();
-        }
-    }
+    if (r.tmp_dir.len)
+        dv_repo_clean_tmp_after(repo, error);
     dv_buf_release(&r.tmp_dir);
     return error;
 }

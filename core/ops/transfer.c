@@ -581,18 +581,8 @@ done:
     dv_oidset_release(&p.sending);
     dv_oidset_release(&p.roots);
     free(p.elsewhere);
-    if (p.tmp_dir.len) {
-        /* What stays behind the next command removes: this failure is not the push's, and
-         * the push's own error keeps its message. */
-        dv_error_state kept;
-        int code = dv_error_state_capture(&kept, error);
-        if (dv_repo_clean_tmp(repo) < 0) {
-            if (code < 0)
-                code = dv_error_state_restore(&kept);
-            else
-                dv_error_clear();
-        }
-    }
+    if (p.tmp_dir.len)
+        dv_repo_clean_tmp_after(repo, error);
     dv_buf_release(&p.tmp_dir);
     roots_release(&r);
 out:

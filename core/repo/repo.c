@@ -410,6 +410,16 @@ int dv_repo_clean_tmp(dv_repo *repo)
     return error;
 }
 
+void dv_repo_clean_tmp_after(dv_repo *repo, int error)
+{
+    dv_error_state kept;
+    int code = dv_error_state_capture(&kept, error);
+    /* the command's own error, if any, comes back; else the cleaning's is dropped */
+    if (dv_repo_clean_tmp(repo) < 0 && dv_error_state_restore(&kept) == 0)
+        dv_error_clear();
+    (void)code;
+}
+
 int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx)
 {
     dv_buf path = DV_BUF_INIT;

@@ -74,6 +74,9 @@ DV_NODISCARD int dv_repo_tmp_fd(int *fd, dv_repo *repo);
 /** Remove what interrupted commands left in .dv/tmp. Only with the lock held. */
 DV_NODISCARD int dv_repo_clean_tmp(dv_repo *repo);
 
+/** dv_repo_clean_tmp at the end of a command whose result is error: a failure to clean is
+ *  not the command's (the next command cleans .dv/tmp), and error keeps its message. */
+void dv_repo_clean_tmp_after(dv_repo *repo, int error);
 /** Take the repository lock for a mutating command. */
 DV_NODISCARD int dv_repo_lock(dv_repo *repo, dv_lock_wait_fn on_wait, void *ctx);
 /** The name of the store's gc lock, in the cache directory. */
