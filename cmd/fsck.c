@@ -138,22 +138,19 @@ static int fsck_remote(cmd_context *ctx, const fsck_options *o)
 {
     dv_remote *remote = NULL;
     dv_pool *pool = NULL;
-    int64_t jobs = DV_TRANSFER_JOBS_DEFAULT;
-    int rc = 0, error;
+    int jobs = 0, rc = 0, error;
     if (o->jobs) {
         char *end;
         long n = strtol(o->jobs, &end, 10);
         if (*end || end == o->jobs || n < 1 || n > DV_TRANSFER_JOBS_MAX)
             return cmd_usage_error(ctx->command, "--jobs needs a number from 1 to %d, not '%s'",
                                    DV_TRANSFER_JOBS_MAX, o->jobs);
-        jobs = n;
-    } else if ((error = dv_config_get_int_range(&jobs, ctx->repo->config, "transfer.jobs",
-                                                DV_TRANSFER_JOBS_DEFAULT, 1,
-                                                DV_TRANSFER_JOBS_MAX)) < 0) {
-        return cmd_fail(error);
+        jobs = (int)n;
     }
+    if ((error = dv_transfer_jobs(&jobs, ctx->repo, jobs)) < 0)
+        return cmd_fail(error);
     if ((error = dv_remoteconf_open(&remote, ctx->repo, o->remote[0] ? o->remote : NULL)) < 0 ||
-        (error = dv_pool_new(&pool, (int)jobs)) < 0) {
+        (error = dv_pool_new(&pool, jobs)) < 0) {
         rc = cmd_fail(error);
         goto done;
     }

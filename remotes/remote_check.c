@@ -4,6 +4,7 @@
 #include "core/base/buf.h"
 #include "core/base/bytes.h"
 #include "core/base/error.h"
+#include "core/object/object.h"
 #include "remotes/remote_index.h"
 #include "storage/pack.h"
 #include "storage/pack_read.h"
@@ -180,6 +181,19 @@ static int check_pack(void *ctx, size_t item, int worker)
     }
     for (size_t i = 0; i < n; i++) {
         dv_pack_entry_at(pack, i, &entries[i]);
+        /* from the remote: entry_end must not wrap, nor a read be larger than an entry can
+         * be (whether it lies inside the pack is the size check below) */
+        uint64_t e_end;
+        if (entries[i].offset < DV_PACK_HEADER_BYTES ||
+            __builtin_add_overflow(entries[i].offset,
+                                   DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)entries[i].stored_len,
+                                   &e_end) ||
+            e_end > UINT64_MAX - DV_PACK_TRAILER_BYTES ||
+            entries[i].stored_len > DV_OBJECT_MAX_BYTES + 1024) {
+            report(c, &p->id, &entries[i].id, entries[i].type,
+                   "its index gives this object an offset or length no pack can hold");
+            goto done;
+        }
         if (entry_end(&entries[i]) > end)
             end = entry_end(&entries[i]);
     }

@@ -27,6 +27,13 @@
 #define TREE_ENTRY_MIN_BYTES (2 + 1 + DV_OID_BYTES + 8)
 #define TREE_NAME_MAX_BYTES 65535
 
+uint8_t dv_object_type_of_mode(uint8_t mode)
+{
+    return mode == DV_MODE_DIR       ? DV_OBJ_TREE
+           : mode == DV_MODE_SYMLINK ? DV_OBJ_CHUNK
+                                     : DV_OBJ_MANIFEST;
+}
+
 const char *dv_object_type_name(int type)
 {
     switch (type) {
@@ -217,10 +224,11 @@ int dv_manifest_list_encode(dv_buf *out, const dv_manifest_list *l)
 {
     size_t start = out->len;
     int error = 0;
-    if (l->n_parts < 2 || l->n_parts > (DV_OBJECT_MAX_BYTES - LIST_HEADER_BYTES) / LIST_RECORD_BYTES)
-        return dv_error_set(DV_EUSAGE, "manifest list: %zu parts; expected 2 to %u", l->n_parts,
-                            (unsigned)((DV_OBJECT_MAX_BYTES - LIST_HEADER_BYTES) /
-                                       LIST_RECORD_BYTES));
+    if (l->n_parts < 2 ||
+        l->n_parts > (DV_OBJECT_MAX_BYTES - LIST_HEADER_BYTES) / LIST_RECORD_BYTES)
+        return dv_error_set(
+            DV_EUSAGE, "manifest list: %zu parts; expected 2 to %u", l->n_parts,
+            (unsigned)((DV_OBJECT_MAX_BYTES - LIST_HEADER_BYTES) / LIST_RECORD_BYTES));
     if ((error = dv_buf_grow(out, LIST_HEADER_BYTES + l->n_parts * LIST_RECORD_BYTES)) < 0 ||
         (error = dv_buf_put(out, LIST_MAGIC, 4)) < 0 ||
         (error = dv_buf_put_be64(out, l->size)) < 0 ||
@@ -309,8 +317,7 @@ int dv_manifest_list_check_part(const dv_manifest_list *l, size_t i, const dv_ma
                             dv_oid_hex(list_id), i, (unsigned long long)m->size,
                             (unsigned long long)l->parts[i].size);
     if (last ? m->n_chunks > DV_MANIFEST_PART_CHUNKS : m->n_chunks != DV_MANIFEST_PART_CHUNKS)
-        return dv_error_set(DV_ECORRUPT,
-                            "manifest list %s: part %zu has %zu chunks; expected %s%u",
+        return dv_error_set(DV_ECORRUPT, "manifest list %s: part %zu has %zu chunks; expected %s%u",
                             dv_oid_hex(list_id), i, m->n_chunks, last ? "at most " : "",
                             DV_MANIFEST_PART_CHUNKS);
     return 0;

@@ -144,4 +144,8 @@ DV_NODISCARD int dv_tree_decode_in(dv_tree *out, const void *data, size_t len, c
 const dv_tree_entry *dv_tree_find(const dv_tree *t, const char *name, size_t name_len);
 void dv_tree_release(dv_tree *t);
 
+/** The type of object a tree entry of mode names: a tree, a chunk (a link's target), or a
+ *  manifest. */
+uint8_t dv_object_type_of_mode(uint8_t mode);
+
 #endif

@@ -107,9 +107,7 @@ static int check_refs(fsck_ctx *f, dv_odb *odb, dv_pack *pack, const dv_pack_ent
             const dv_tree_entry *te = &t.entries[i];
             dv_pack *where;
             dv_pack_entry ce;
-            int want = te->mode == DV_MODE_DIR       ? DV_OBJ_TREE
-                       : te->mode == DV_MODE_SYMLINK ? DV_OBJ_CHUNK
-                                                     : DV_OBJ_MANIFEST;
+            int want = dv_object_type_of_mode(te->mode);
             if (!dv_odb_locate(&where, &ce, odb, &te->id) || ce.type != want) {
                 note_missing(f, &te->id, want);
                 error = reportf(f, &msg, pack, e,

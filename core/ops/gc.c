@@ -33,13 +33,6 @@ typedef struct collector {
     dv_remote_index *remote_index;
 } collector;
 
-static uint8_t type_of_kind(int kind)
-{
-    return kind == DV_KIND_DIR       ? DV_OBJ_TREE
-           : kind == DV_KIND_SYMLINK ? DV_OBJ_CHUNK
-                                     : DV_OBJ_MANIFEST;
-}
-
 static int add_root(void *ctx, const char *data_relpath, const dv_pointer *pointer)
 {
     collector *c = ctx;
@@ -61,7 +54,7 @@ static int add_root(void *ctx, const char *data_relpath, const dv_pointer *point
     if (!(c->names[c->n] = strdup(data_relpath)))
         return dv_error_set(DV_ENOMEM, "out of memory");
     c->items[c->n].id = pointer->oid;
-    c->items[c->n].type = type_of_kind(pointer->kind);
+    c->items[c->n].type = dv_object_type_of_mode(dv_pointer_mode(pointer));
     c->items[c->n].root = (uint32_t)c->n;
     c->n++;
     c->result->roots++;

@@ -114,13 +114,6 @@ static int read_object(walker *w, const dv_reach_item *item, uint8_t *type)
     return error;
 }
 
-static uint8_t type_of_mode(uint8_t mode)
-{
-    return mode == DV_MODE_DIR       ? DV_OBJ_TREE
-           : mode == DV_MODE_SYMLINK ? DV_OBJ_CHUNK
-                                     : DV_OBJ_MANIFEST;
-}
-
 /* Read every queued tree and manifest and keep what it names, until nothing is left. A tree
  * or manifest on neither side is counted and passed over: what it names is not known here,
  * and no copy of it is lost by anything deleted (there is none on the remote). */
@@ -166,20 +159,13 @@ static int walk_run(walker *w)
                 return dv_error_wrap(error, "tree %s of %s", dv_oid_hex(&item.id),
                                      root_of(w, item.root));
             for (size_t i = 0; i < w->tree.n_entries && error >= 0; i++)
-                error = walk_add(w, &w->tree.entries[i].id, type_of_mode(w->tree.entries[i].mode),
-                                 item.root);
+                error = walk_add(w, &w->tree.entries[i].id,
+                                 dv_object_type_of_mode(w->tree.entries[i].mode), item.root);
         }
         if (error < 0)
             return error;
     }
     return 0;
-}
-
-static uint8_t type_of_kind(int kind)
-{
-    return kind == DV_KIND_DIR       ? DV_OBJ_TREE
-           : kind == DV_KIND_SYMLINK ? DV_OBJ_CHUNK
-                                     : DV_OBJ_MANIFEST;
 }
 
 static int add_root(void *ctx, const char *data_relpath, const dv_pointer *pointer)
@@ -197,7 +183,8 @@ static int add_root(void *ctx, const char *data_relpath, const dv_pointer *point
         return dv_error_set(DV_ENOMEM, "out of memory");
     w->n_names++;
     w->result->roots++;
-    return walk_add(w, &pointer->oid, type_of_kind(pointer->kind), (uint32_t)(w->n_names - 1));
+    return walk_add(w, &pointer->oid, dv_object_type_of_mode(dv_pointer_mode(pointer)),
+                    (uint32_t)(w->n_names - 1));
 }
 
 static int note_bad(void *ctx, const char *message)
@@ -458,15 +445,9 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
                             "remote %s (%s) is a read-only %s mirror; run dv gc --remote on the "
                             "remote it mirrors",
                             remote->name, remote->display, remote->ops->kind);
-    int jobs = opts->jobs;
-    if (jobs <= 0) {
-        int64_t configured;
-        if ((error = dv_config_get_int_range(&configured, repo->config, "transfer.jobs",
-                                             DV_TRANSFER_JOBS_DEFAULT, 1, DV_TRANSFER_JOBS_MAX)) <
-            0)
-            return error;
-        jobs = (int)configured;
-    }
+    int jobs;
+    if ((error = dv_transfer_jobs(&jobs, repo, opts->jobs)) < 0)
+        return error;
     if ((error = dv_repo_odb(&w.odb, repo)) < 0 || (error = dv_pool_new(&pool, jobs)) < 0 ||
         (error = dv_repo_clean_tmp(repo)) < 0 || (error = dv_repo_tmp_dir(&b.tmp_dir, repo)) < 0)
         goto done;

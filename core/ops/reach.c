@@ -40,18 +40,6 @@ static int reach(level *next, dv_oidset *seen, const dv_oid *id, uint8_t type, u
     return level_push(next, id, type, root);
 }
 
-static uint8_t type_of_mode(uint8_t mode)
-{
-    switch (mode) {
-    case DV_MODE_DIR:
-        return DV_OBJ_TREE;
-    case DV_MODE_SYMLINK:
-        return DV_OBJ_CHUNK;
-    default:
-        return DV_OBJ_MANIFEST;
-    }
-}
-
 static int missing_error(const dv_reach_ops *ops, const dv_reach_item *item)
 {
     return dv_error_set(DV_ENOTFOUND,
@@ -101,7 +89,8 @@ static int expand(level *next, dv_oidset *seen, dv_odb *odb, const dv_reach_ops 
         return dv_error_wrap(error, "tree %s in %s", dv_oid_hex(&item->id),
                              ops->root_name ? ops->root_name(ops->ctx, item->root) : "the data");
     for (size_t i = 0; i < t->n_entries && error >= 0; i++)
-        error = reach(next, seen, &t->entries[i].id, type_of_mode(t->entries[i].mode), item->root);
+        error = reach(next, seen, &t->entries[i].id, dv_object_type_of_mode(t->entries[i].mode),
+                      item->root);
     return error < 0 ? error : 0;
 }
 

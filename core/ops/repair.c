@@ -288,12 +288,10 @@ int dv_push_repair(dv_repair_result *result, dv_repo *repo, dv_remote *remote,
     r.note_ctx = ctx;
     r.tmp_dir = r.stored = r.decoded = (dv_buf)DV_BUF_INIT;
     r.built = (dv_pack_series)DV_PACK_SERIES_INIT;
-    int64_t jobs = opts && opts->jobs > 0 ? opts->jobs : DV_TRANSFER_JOBS_DEFAULT;
-    if (!(opts && opts->jobs > 0) &&
-        (error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
-                                         DV_TRANSFER_JOBS_DEFAULT, 1, DV_TRANSFER_JOBS_MAX)) < 0)
+    int jobs;
+    if ((error = dv_transfer_jobs(&jobs, repo, opts ? opts->jobs : 0)) < 0)
         goto done;
-    if ((error = dv_repo_odb(&r.odb, repo)) < 0 || (error = dv_pool_new(&pool, (int)jobs)) < 0 ||
+    if ((error = dv_repo_odb(&r.odb, repo)) < 0 || (error = dv_pool_new(&pool, jobs)) < 0 ||
         (error = dv_repo_clean_tmp(repo)) < 0 || (error = dv_repo_tmp_dir(&r.tmp_dir, repo)) < 0)
         goto done;
     r.built.dir = r.tmp_dir.ptr;

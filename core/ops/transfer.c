@@ -47,13 +47,6 @@ static const char *root_name(void *ctx, uint32_t root)
     return r->paths[root];
 }
 
-static uint8_t type_of_kind(int kind)
-{
-    return kind == DV_KIND_DIR       ? DV_OBJ_TREE
-           : kind == DV_KIND_SYMLINK ? DV_OBJ_CHUNK
-                                     : DV_OBJ_MANIFEST;
-}
-
 void dv_transfer_result_free(dv_transfer_result *result)
 {
     dv_path_list_free(&result->bad_pointers);
@@ -91,7 +84,7 @@ static int add_root(void *ctx, const char *data_relpath, const dv_pointer *ptr)
     strcpy(r->paths[r->n_paths], data_relpath);
     strcat(r->paths[r->n_paths], DV_POINTER_SUFFIX);
     r->items[r->n].id = ptr->oid;
-    r->items[r->n].type = type_of_kind(ptr->kind);
+    r->items[r->n].type = dv_object_type_of_mode(dv_pointer_mode(ptr));
     r->items[r->n].root = (uint32_t)r->n_paths++;
     r->n++;
     return 0;
@@ -132,19 +125,22 @@ static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, 
     return error;
 }
 
-/* Requests in flight: -j, else transfer.jobs (1..64, refused outside). *out is usable
- * (the default) even on failure, for the cleanup paths. */
-static int transfer_jobs(int *out, dv_repo *repo, const dv_transfer_options *opts)
+int dv_transfer_jobs(int *out, dv_repo *repo, int requested)
 {
     int64_t jobs = DV_TRANSFER_JOBS_DEFAULT;
     int error = 0;
-    if (opts && opts->jobs > 0)
-        jobs = opts->jobs;
+    if (requested > 0)
+        jobs = requested;
     else
         error = dv_config_get_int_range(&jobs, repo->config, "transfer.jobs",
                                         DV_TRANSFER_JOBS_DEFAULT, 1, DV_TRANSFER_JOBS_MAX);
     *out = error < 0 ? DV_TRANSFER_JOBS_DEFAULT : (int)jobs;
     return error;
+}
+
+static int transfer_jobs(int *out, dv_repo *repo, const dv_transfer_options *opts)
+{
+    return dv_transfer_jobs(out, repo, opts ? opts->jobs : 0);
 }
 
 /* ---- push ---- */

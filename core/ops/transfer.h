@@ -55,6 +55,10 @@ typedef struct dv_transfer_result {
 
 void dv_transfer_result_free(dv_transfer_result *result);
 
+/** Requests in flight: requested when > 0, else transfer.jobs (1..64, refused outside), else
+ *  DV_TRANSFER_JOBS_DEFAULT. *out is usable (the default) even on failure. */
+DV_NODISCARD int dv_transfer_jobs(int *out, dv_repo *repo, int requested);
+
 /** Send what the remote lacks of the data named by the pointer files (all, or those under
  *  the work-tree paths in filters). Unreadable pointer files are listed in
  *  result->bad_pointers and skipped (so are they by dv_fetch); free the result. */
