@@ -99,6 +99,8 @@ static int fetch_wants(differ *d)
 static int want_manifests(differ *d)
 {
     int error = 0;
+    if (!dv_odb_fetches(d->odb))
+        return 0;
     for (size_t i = 0; i < d->n && !error; i++) {
         const change *c = &d->changes[i];
         if (c->status != DV_DIFF_ADDED && c->old_side.kind == DV_KIND_FILE)
@@ -116,6 +118,8 @@ static int want_subtrees(differ *d, const dv_tree *a, const dv_tree *b, const ch
 {
     size_t i = 0, j = 0, nb = b ? b->n_entries : 0;
     int error = 0;
+    if (!dv_odb_fetches(d->odb))
+        return 0; /* everything is read from the store as it is */
     while (!error && (i < a->n_entries || j < nb)) {
         const dv_tree_entry *ea = i < a->n_entries ? &a->entries[i] : NULL;
         const dv_tree_entry *eb = j < nb ? &b->entries[j] : NULL;
@@ -720,9 +724,10 @@ static int pair_similar(differ *d)
         else if (c->status == DV_DIFF_ADDED && c->new_side.kind == DV_KIND_FILE)
             add[n_add++] = c;
     }
-    for (size_t j = 0; j < n_del && !error; j++)
+    int fetches = dv_odb_fetches(d->odb);
+    for (size_t j = 0; fetches && j < n_del && !error; j++)
         error = want_id(d, &del[j]->old_side.id);
-    for (size_t i = 0; i < n_add && !error; i++)
+    for (size_t i = 0; fetches && i < n_add && !error; i++)
         if (!add[i]->new_side.in_worktree)
             error = want_id(d, &add[i]->new_side.id);
     if (!error)
@@ -861,7 +866,8 @@ static int diff_sides(differ *d, dv_rev *a, dv_rev *b, dv_diff_fn fn, void *ctx,
         if (!d->used[i])
             error = dv_error_set(DV_EUSAGE, "%s is not tracked by dv on either side",
                                  d->filters[i][0] ? d->filters[i] : ".");
-    for (size_t i = 0, j = 0; !error && (i < la.n || j < lb.n);) {
+    int fetches = dv_odb_fetches(d->odb);
+    for (size_t i = 0, j = 0; fetches && !error && (i < la.n || j < lb.n);) {
         /* the trees at the top of each tracked directory that differs, in one batch */
         const side_pointer *pa = i < la.n ? &la.items[i] : NULL;
         const side_pointer *pb = j < lb.n ? &lb.items[j] : NULL;
