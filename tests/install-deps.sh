@@ -4,7 +4,7 @@
 # missing.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev libcurl4-openssl-dev)
+packages=(build-essential cmake pkg-config git libgit2-dev libzstd-dev libssl-dev libcurl4-openssl-dev libarchive-dev)
 want_test=0 want_fuzz=0
 for arg in "$@"; do
     case "$arg" in
