@@ -6,6 +6,8 @@
 #include "core/base/fs.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +201,24 @@ done:
     return error;
 }
 
+static void this_host(char *host, size_t size)
+{
+    if (gethostname(host, size) < 0)
+        snprintf(host, size, "?");
+    host[size - 1] = '\0';
+    host[strcspn(host, "\r\n")] = '\0';
+}
+
+int dv_remote_lock_died_here(const dv_remote_lock *lock)
+{
+    char host[256];
+    this_host(host, sizeof(host));
+    if (strcmp(lock->host, host) || lock->pid <= 0 || lock->pid > INT_MAX ||
+        lock->pid == (int64_t)getpid())
+        return 0;
+    return kill((pid_t)lock->pid, 0) < 0 && errno == ESRCH;
+}
+
 int dv_remote_lock_take(dv_remote_lock *out, dv_remote *remote, const char *tmp_dir,
                         int64_t prune_expire)
 {
@@ -213,10 +233,7 @@ int dv_remote_lock_take(dv_remote_lock *out, dv_remote *remote, const char *tmp_
         return dv_error_errno("cannot draw a random lock name");
     for (size_t i = 0; i < sizeof(random); i++)
         snprintf(hex + 2 * i, 3, "%02x", random[i]);
-    if (gethostname(host, sizeof(host)) < 0)
-        snprintf(host, sizeof(host), "?");
-    host[sizeof(host) - 1] = '\0';
-    host[strcspn(host, "\r\n")] = '\0';
+    this_host(host, sizeof(host));
     if ((error = dv_buf_printf(&name, DV_REMOTE_LOCKS_PREFIX "%s", hex)) < 0 ||
         (error = dv_buf_printf(&path, "%s/gc-lock-%s", tmp_dir, hex)) < 0 ||
         (error = dv_buf_printf(&body, "dv-gc-lock: 1\nhost: %s\npid: %ld\ntime: %lld\n", host,
@@ -244,9 +261,15 @@ int dv_remote_lock_take(dv_remote_lock *out, dv_remote *remote, const char *tmp_
         if (!strcmp(live[i].name, name.ptr)) {
             *out = live[i];
             memset(&live[i], 0, sizeof(live[i]));
-        } else if (!other) {
-            other = &live[i];
+            continue;
         }
+        if (dv_remote_lock_died_here(&live[i])) {
+            if (remote->ops->remove(remote, live[i].name) == 0)
+                continue;     /* its gc is over: nothing it did goes on */
+            dv_error_clear(); /* then it counts as live */
+        }
+        if (!other)
+            other = &live[i];
     }
     if (other) {
         struct tm tm;

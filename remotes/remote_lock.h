@@ -4,6 +4,8 @@
  * expiry) and removes when it ends. A lock is live while its listed time is younger than
  * DV_REMOTE_LOCK_LIVE_SECONDS: a second gc refuses then; a push never waits for it, it reads
  * the cutoff below which the gc may delete packs and makes sure it relies on none of those.
+ * A lock whose host is this one and whose pid runs no process here is one of a gc that died
+ * (killed, or its remote went away half-way): the next gc removes it and goes on.
  */
 #ifndef DV_REMOTE_LOCK_H
 #define DV_REMOTE_LOCK_H
@@ -29,6 +31,9 @@ typedef struct dv_remote_lock {
     int64_t modified;     /* the listing's time (the body's time when the listing has none) */
     int64_t prune_expire; /* seconds; DV_REMOTE_PRUNE_NEVER */
 } dv_remote_lock;
+
+/** 1 when lock names this host and a pid that runs no process here (not this process). */
+int dv_remote_lock_died_here(const dv_remote_lock *lock);
 
 /** The packs a live lock's gc may delete are those written before this time (by the
  *  remote's clock): its listed time minus its prune expiry (INT64_MIN for never). */

@@ -464,11 +464,13 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
         size_t n_live = 0;
         if ((error = dv_remote_locks_live(&live, &n_live, remote, (int64_t)time(NULL))) < 0)
             goto done;
-        if (n_live)
-            error = dv_error_set(DV_ELOCKED,
-                                 "remote %s is locked by another dv gc --remote (%s, on host %s, "
-                                 "pid %lld); try again once it ends",
-                                 remote->name, live[0].name, live[0].host, (long long)live[0].pid);
+        for (size_t i = 0; i < n_live && error == 0; i++)
+            if (!dv_remote_lock_died_here(&live[i]))
+                error =
+                    dv_error_set(DV_ELOCKED,
+                                 "remote %s is locked by another dv gc --remote (%s, on host "
+                                 "%s, pid %lld); try again once it ends",
+                                 remote->name, live[i].name, live[i].host, (long long)live[i].pid);
         dv_remote_locks_free(live, n_live);
         if (error < 0)
             goto done;

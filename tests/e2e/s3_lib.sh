@@ -30,3 +30,10 @@ remote_ls() {
 remote_get() { s3 GET "$PREFIX/$1" >"$2"; }
 remote_put() { s3 PUT "$PREFIX/$2" "$1" >/dev/null; }
 remote_rm() { s3 DELETE "$PREFIX/$1" >/dev/null; }
+# s3_fault KEY=VALUE...: a fault for this test's prefix in the rig's proxy (tests/s3/count-proxy.js,
+# /__dv_faults): status=503|drop|hold, count, op, skip, and for hold mark=<file> go=<file>.
+s3_fault() {
+    local args=(-sS --fail -G -X POST --data-urlencode "prefix=$PREFIX") kv
+    for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+    curl "${args[@]}" "$DV_TEST_S3_ENDPOINT/__dv_faults" >/dev/null
+}

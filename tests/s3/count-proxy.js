@@ -18,10 +18,13 @@
 //   GET /__dv_health              200 once s3rver answers
 //   GET /__dv_counts[?prefix=p]   the counts as JSON
 //   POST /__dv_counts/reset       zero the counts
-//   POST /__dv_faults?prefix=p&status=503&code=SlowDown&count=2
-//                                 answer the next <count> valid requests under prefix p with
-//                                 that error instead of forwarding them (status=drop: close
-//                                 the connection without an answer)
+//   POST /__dv_faults?prefix=p&status=503&code=SlowDown&count=2[&op=delete][&skip=1]
+//                                 answer the next <count> valid requests under prefix p (of
+//                                 operation op only: list, get, head, put, delete; after
+//                                 letting <skip> of them through) with that error instead of
+//                                 forwarding them (status=drop: close the connection without
+//                                 an answer; status=hold&mark=<file>&go=<file>: create mark,
+//                                 then forward the request once go exists)
 //
 // usage: node count-proxy.js <upstream port> <spool dir> <state file>
 // The credentials it accepts come from RIG_ACCESS_KEY_ID and RIG_SECRET_ACCESS_KEY
@@ -439,12 +442,20 @@ function handleOwn(req, res) {
     const prefix = query.get('prefix');
     const status = query.get('status') || '503';
     const count = Number(query.get('count') || '1');
-    if (!prefix || !(status === 'drop' || /^[1-5]\d\d$/.test(status)) || !(count >= 0)) {
-      reply(400, { error: 'need prefix, status (an HTTP status or drop) and count' });
+    const skip = Number(query.get('skip') || '0');
+    const op = query.get('op') || null;
+    const mark = query.get('mark') || null;
+    const go = query.get('go') || null;
+    const ops = ['list', 'get', 'head', 'put', 'delete'];
+    if (!prefix || !(status === 'drop' || status === 'hold' || /^[1-5]\d\d$/.test(status)) ||
+        !(count >= 0) || !(skip >= 0) || (op !== null && !ops.includes(op)) ||
+        (status === 'hold' && (!mark || !go))) {
+      reply(400, { error: 'need prefix, status (an HTTP status, drop, or hold with mark and go), ' +
+                         'count, and optionally op and skip' });
       return;
     }
-    faults.set(prefix, { status, code: query.get('code') || 'InternalError', count });
-    reply(200, { prefix, status, count });
+    faults.set(prefix, { status, code: query.get('code') || 'InternalError', count, skip, op, mark, go });
+    reply(200, { prefix, status, count, skip, op });
   } else if (rawPath === '/__dv_health' && req.method === 'GET') {
     const probe = http.request({ host: '127.0.0.1', port: upstreamPort, method: 'GET', path: '/' });
     probe.on('response', upRes => {
@@ -497,17 +508,35 @@ function handle(req, res) {
     return;
   }
   const fault = info.prefix !== null ? faults.get(info.prefix) : undefined;
-  if (fault && fault.count > 0) {
-    fault.count -= 1;
-    eachCounts(info.prefix, c => (c.faults += 1));
-    if (fault.status === 'drop') {
-      req.socket.destroy();
+  if (fault && fault.count > 0 && (fault.op === null || fault.op === info.op)) {
+    if (fault.skip > 0) {
+      fault.skip -= 1;
     } else {
-      req.resume();
-      sendError(req, res, new RigError(Number(fault.status), fault.code, 'Injected by the dv test rig'));
+      fault.count -= 1;
+      eachCounts(info.prefix, c => (c.faults += 1));
+      if (fault.status === 'hold') {
+        req.pause();
+        fs.writeFileSync(fault.mark, '');
+        const poll = setInterval(() => {
+          if (fs.existsSync(fault.go)) {
+            clearInterval(poll);
+            proceed(req, res, info, payloadHash);
+          }
+        }, 20);
+      } else if (fault.status === 'drop') {
+        req.socket.destroy();
+      } else {
+        req.resume();
+        sendError(req, res, new RigError(Number(fault.status), fault.code, 'Injected by the dv test rig'));
+      }
+      return;
     }
-    return;
   }
+  proceed(req, res, info, payloadHash);
+}
+
+// Forward a request whose signature passed and that no fault stopped.
+function proceed(req, res, info, payloadHash) {
   if (req.method === 'PUT' && payloadHash !== 'UNSIGNED-PAYLOAD') {
     spoolAndForward(req, res, payloadHash, info.prefix);
   } else {
