@@ -26,9 +26,9 @@ const cmd_syntax cmd_checkout_syntax = {
     "With <rev> (a branch, tag, commit, HEAD~3, ...), the pointer files of that\n"
     "revision are written and staged first, as git checkout <rev> -- <pointer files>\n"
     "would, and a tracked path that revision lacks is removed. Refuses to overwrite\n"
-    "changes whose content is not in the store, and writes nothing when the store\n"
-    "lacks data the revision names. Without <rev>, what the store lacks (content\n"
-    "dv drop deleted, or never fetched) is fetched from the default remote first.\n",
+    "changes whose content is not in the store. What the store lacks of the data\n"
+    "to restore (content dv drop deleted, or never fetched) is fetched from the\n"
+    "default remote first; without one, nothing is written when the store lacks it.\n",
     checkout_option_table,
     sizeof(checkout_options),
     0,
@@ -51,18 +51,23 @@ static int note_missing(void *ctx, const char *data_relpath, const dv_pointer *p
 }
 
 /* Content the store lacks (dropped, or never fetched here) comes from the default remote
- * first, when one is configured: only what is missing, level by level, as dv fetch does. A
- * pointer that cannot be read is left to the checkout, which reports it. */
-static int fetch_missing(dv_repo *repo, const char *const *paths, size_t n, int quiet)
+ * first, when one is configured: only what is missing, level by level, as dv fetch does; of
+ * the work tree's pointer files, or of rev's (spelled spec) when one is given. A pointer
+ * that cannot be read is left to the checkout, which reports it. */
+static int fetch_missing(dv_repo *repo, dv_rev *rev, const char *spec, const char *const *paths,
+                         size_t n, int quiet)
 {
     missing_roots m = {NULL, 0};
     dv_remote *remote = NULL;
+    dv_revset *revs = NULL;
     char *name = NULL;
     dv_transfer_result result;
     int error;
     memset(&result, 0, sizeof(result));
     if (dv_repo_odb(&m.odb, repo) < 0 ||
-        dv_rev_each_worktree_pointer(repo, paths, n, note_missing, &m) < 0 || !m.n) {
+        (rev ? dv_rev_each_pointer(rev, paths, n, note_missing, &m)
+             : dv_rev_each_worktree_pointer(repo, paths, n, note_missing, &m)) < 0 ||
+        !m.n) {
         dv_error_clear();
         return 0;
     }
@@ -74,7 +79,15 @@ static int fetch_missing(dv_repo *repo, const char *const *paths, size_t n, int 
     if ((error = dv_remoteconf_open(&remote, repo, NULL)) < 0)
         return cmd_fail(error);
     dv_transfer_options topts = {0, NULL, NULL, NULL, NULL};
+    if (rev &&
+        ((error = dv_revset_new(&revs, repo)) < 0 || (error = dv_revset_add(revs, spec)) < 0)) {
+        dv_revset_free(revs);
+        dv_remote_free(remote);
+        return cmd_fail(error);
+    }
+    topts.revs = revs;
     error = dv_fetch(&result, repo, remote, paths, n, &topts);
+    dv_revset_free(revs);
     if (error < 0) {
         error = dv_error_wrap(error, "cannot fetch from %s what the checkout needs", remote->name);
     } else if (!quiet && result.objects_moved) {
@@ -98,9 +111,8 @@ int cmd_checkout(cmd_context *ctx)
         return rc;
     n_paths = ctx->n_args - (rev ? 1 : 0);
     if (!(rc = cmd_relpaths(&paths, ctx->repo, n_paths, ctx->args + (rev ? 1 : 0))) &&
-        !(rc = rev ? 0
-                   : fetch_missing(ctx->repo, (const char *const *)paths, (size_t)n_paths,
-                                   opts->quiet)))
+        !(rc = fetch_missing(ctx->repo, rev, rev ? ctx->args[0] : NULL, (const char *const *)paths,
+                             (size_t)n_paths, opts->quiet)))
         rc = cmd_restore(ctx->repo, rev, (const char *const *)paths, (size_t)n_paths, opts->force,
                          opts->quiet);
     cmd_relpaths_free(paths, n_paths);

@@ -20,6 +20,7 @@
 #include "core/data/objread.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
+#include "core/ops/presence.h"
 #include "core/ops/reach.h"
 #include "core/ops/status.h"
 #include "core/repo/worktree.h"
@@ -65,7 +66,10 @@ typedef struct walker {
     dv_pool *pool;
     tree_count *counts; /* open addressing, cap a power of two */
     size_t n_counts, cap_counts;
-    uint64_t entries; /* entries the pointers expand to */
+    uint64_t entries;              /* entries the pointers expand to */
+    dv_remote_index *remote_index; /* the default remote's cached indexes, once looked for */
+    char *remote_name;
+    int remote_looked;
 } walker;
 
 int dv_path_list_add(dv_path_list *list, const char *path)
@@ -212,6 +216,21 @@ static int count_tree(uint64_t *out, walker *w, const dv_oid *id, const char *re
 
 /* ---- the two walks ---- */
 
+/* Is the content id of a work-tree file safe to overwrite: in the store, or, by its cached
+ * indexes, on the default remote (content dv drop deleted here, which the file still
+ * matches)? */
+static int saved(walker *w, const dv_oid *id)
+{
+    if (dv_odb_has(w->odb, id))
+        return 1;
+    if (!w->remote_looked) {
+        w->remote_looked = 1;
+        if (dv_presence_cached(&w->remote_index, &w->remote_name, w->repo) < 0)
+            dv_error_clear();
+    }
+    return w->remote_index && dv_remote_index_find(w->remote_index, id, NULL, NULL);
+}
+
 /* Unsaved data at relpath. The walk that checks lists it (a conflict, or with force
  * what is overwritten); found only by the walk that writes, it changed meanwhile. */
 static int unsaved(walker *w, const char *relpath)
@@ -252,12 +271,12 @@ static int check_removable(walker *w, int dirfd, const char *name, const char *r
     if (S_ISREG(st->st_mode)) {
         if ((error = dv_worktree_file_id(&id, &size, w->wt, relpath, st)) < 0)
             return error;
-        return dv_odb_has(w->odb, &id) ? 0 : unsaved(w, relpath);
+        return saved(w, &id) ? 0 : unsaved(w, relpath);
     }
     if (S_ISLNK(st->st_mode)) {
         if ((error = dv_worktree_link_id(&id, &size, w->wt, relpath)) < 0)
             return error;
-        return dv_odb_has(w->odb, &id) ? 0 : unsaved(w, relpath);
+        return saved(w, &id) ? 0 : unsaved(w, relpath);
     }
     if (!S_ISDIR(st->st_mode))
         return unsaved(w, relpath);
@@ -384,14 +403,14 @@ static int walk_item(walker *w, int dirfd, const char *name, const char *relpath
                 w->result->files_restored++;
                 return 0;
             }
-            int saved = dv_odb_has(w->odb, &current);
-            if (!saved && (error = unsaved(w, relpath)) < 0)
+            int in_store = dv_odb_has(w->odb, &current);
+            if (!in_store && !saved(w, &current) && (error = unsaved(w, relpath)) < 0)
                 return error;
             if (!w->applying) {
                 w->bytes_to_write += size;
                 return 0;
             }
-            return restore_file(w, dirfd, name, relpath, id, mode, saved ? &current : NULL, &st);
+            return restore_file(w, dirfd, name, relpath, id, mode, in_store ? &current : NULL, &st);
         }
         if (mode == DV_MODE_SYMLINK && S_ISLNK(st.st_mode)) {
             if ((error = dv_worktree_link_id(&current, &current_size, w->wt, relpath)) < 0)
@@ -400,7 +419,7 @@ static int walk_item(walker *w, int dirfd, const char *name, const char *relpath
                 w->result->unchanged += w->applying;
                 return 0;
             }
-            if (!dv_odb_has(w->odb, &current) && (error = unsaved(w, relpath)) < 0)
+            if (!saved(w, &current) && (error = unsaved(w, relpath)) < 0)
                 return error;
             return w->applying ? restore_link(w, dirfd, name, relpath, id) : 0;
         }
@@ -1275,6 +1294,8 @@ done:
         free(w.restored[i].relpath);
     free(w.restored);
     free(w.counts);
+    dv_remote_index_free(w.remote_index);
+    free(w.remote_name);
     dv_pool_free(w.pool);
     dv_worktree_free(w.wt);
     if (w.tmp_fd >= 0)

@@ -5,9 +5,11 @@
 #include "core/base/pool.h"
 #include "core/object/object.h"
 #include "core/ops/reach.h"
+#include "core/repo/remoteconf.h"
 #include "core/repo/rev.h"
 #include "remotes/remote_index.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *dv_presence_state_name(int state)
@@ -120,4 +122,21 @@ done:
     dv_remote_index_free(w.index);
     dv_pool_free(pool);
     return error;
+}
+
+int dv_presence_cached(dv_remote_index **index, char **name, dv_repo *repo)
+{
+    dv_remote *remote = NULL;
+    *index = NULL;
+    *name = NULL;
+    if (dv_remoteconf_default(name, repo) < 0 || dv_remoteconf_open(&remote, repo, *name) < 0 ||
+        dv_remote_index_load_cached(index, remote, repo->cache_dir.ptr) < 0) {
+        dv_error_clear(); /* nothing known: nothing is said to be there */
+        dv_remote_index_free(*index);
+        *index = NULL;
+        free(*name);
+        *name = NULL;
+    }
+    dv_remote_free(remote);
+    return 0;
 }

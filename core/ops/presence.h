@@ -10,6 +10,7 @@
 
 #include "core/repo/repo.h"
 #include "remotes/remote.h"
+#include "remotes/remote_index.h"
 
 #include <stdint.h>
 
@@ -40,5 +41,14 @@ typedef int (*dv_presence_fn)(void *ctx, const dv_presence *presence);
  */
 DV_NODISCARD int dv_presence_each(dv_repo *repo, dv_remote *remote, const char *const *filters,
                                   size_t n_filters, dv_presence_fn fn, void *ctx);
+
+/**
+ * What the default remote held when this clone last listed it, without a request: its
+ * cached indexes in *index and its name in *name (free both). Both NULL, and 0 returned,
+ * when no remote is the default or nothing is cached: then nothing is known to be there.
+ * A remote the push checked holds everything below an object it lists (dv drop relies on
+ * it).
+ */
+DV_NODISCARD int dv_presence_cached(dv_remote_index **index, char **name, dv_repo *repo);
 
 #endif

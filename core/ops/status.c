@@ -7,6 +7,7 @@
 #include "core/base/wtfs.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
+#include "core/ops/presence.h"
 #include "core/repo/remoteconf.h"
 #include "core/repo/rev.h"
 #include "core/repo/worktree.h"
@@ -328,32 +329,26 @@ done:
  * Nothing here is an error of the status: without a remote or a cache, nothing is said. */
 static int find_on_remote(dv_status_report *out, dv_repo *repo)
 {
-    dv_remote *remote = NULL;
     dv_remote_index *index = NULL;
     char *name = NULL;
     int error = 0, wanted = 0;
     for (size_t i = 0; i < out->n; i++)
         wanted |= !out->paths[i].in_store && out->paths[i].state != DV_STATE_BAD_POINTER &&
                   out->paths[i].state != DV_STATE_ERROR;
-    if (!wanted || dv_remoteconf_default(&name, repo) < 0 ||
-        dv_remoteconf_open(&remote, repo, name) < 0 ||
-        dv_remote_index_load_cached(&index, remote, repo->cache_dir.ptr) < 0)
+    if (!wanted || (error = dv_presence_cached(&index, &name, repo)) < 0 || !index)
         goto done;
     for (size_t i = 0; i < out->n && !error; i++) {
         dv_status_path *sp = &out->paths[i];
         if (sp->in_store || sp->state == DV_STATE_BAD_POINTER || sp->state == DV_STATE_ERROR ||
             !dv_remote_index_find(index, &sp->id, NULL, NULL))
             continue;
-        if (!(sp->remote = strdup(remote->name)))
+        if (!(sp->remote = strdup(name)))
             error = dv_error_set(DV_ENOMEM, "out of memory");
         else if (sp->state == DV_STATE_NOT_IN_STORE)
             sp->state = DV_STATE_ON_REMOTE;
     }
 done:
-    if (error == 0)
-        dv_error_clear();
     dv_remote_index_free(index);
-    dv_remote_free(remote);
     free(name);
     return error;
 }

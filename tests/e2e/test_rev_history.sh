@@ -226,10 +226,20 @@ assert_exit 5 "$DV" checkout broken
 assert_contains "$ERR" "broken:bad.dv"
 assert_eq "$(cat "$T/rec/7.tree")" "$(data_listing)" "nothing written for a bad pointer"
 rm -rf "$T/empty-store" && mkdir "$T/empty-store"
+mv "$T/remote" "$T/remote.away"
 assert_exit 5 env DV_CACHE_DIR="$T/empty-store" "$DV" checkout v1.2
-assert_contains "$ERR" "dv fetch --rev v1.2"
+assert_contains "$ERR" "origin"
 assert_eq "$(cat "$T/rec/7.tree")" "$(data_listing)" "nothing written when the store lacks the data"
 git diff --cached --quiet HEAD -- '*.dv' || fail "pointer files changed although nothing could be restored"
 ok "pointer files untouched"
+git config --file .dv/config --remove-section remote.origin
+assert_exit 5 env DV_CACHE_DIR="$T/empty-store" "$DV" checkout v1.2
+assert_contains "$ERR" "dv fetch --rev v1.2"
+assert_eq "$(cat "$T/rec/7.tree")" "$(data_listing)" "nothing written without a remote"
+git checkout -q -- .dv/config
+mv "$T/remote.away" "$T/remote"
+assert_exit 0 env DV_CACHE_DIR="$T/empty-store" "$DV" checkout v1.2
+assert_contains "$OUT" "fetched "
+assert_eq "$(cat "$T/rec/2.tree")" "$(data_listing)" "v1.2 restored from the remote into an empty store"
 
 step "done"
