@@ -3,6 +3,7 @@
 
 #include "core/base/error.h"
 #include "core/object/object.h"
+#include "core/object/oidset.h"
 #include "core/ops/fsck.h"
 #include "core/ops/repair.h"
 #include "core/ops/transfer.h"
@@ -76,7 +77,28 @@ static void problem(void *ctx, const char *pack_path, const dv_oid *object, int 
 typedef struct fsck_output {
     dv_buf quoted;
     uint64_t missing_packs; /* indexes whose pack held objects now lost */
+    dv_oidset bad;          /* the objects damaged or missing */
+    int error;              /* of adding to bad */
+    uint64_t paths;         /* affected paths printed */
 } fsck_output;
+
+static void note_bad(void *ctx, const char *pack_path, const dv_oid *id, int type)
+{
+    fsck_output *o = ctx;
+    (void)pack_path;
+    (void)type;
+    if (id && !o->error && dv_oidset_add(&o->bad, id) < 0)
+        o->error = DV_ENOMEM;
+}
+
+static int print_path(void *ctx, const char *path, const dv_oid *id, int type)
+{
+    fsck_output *o = ctx;
+    o->paths++;
+    printf("affected: %s (needs %s %s)\n", cmd_quote_path(&o->quoted, path),
+           dv_object_type_name(type), dv_oid_short(id));
+    return 0;
+}
 
 static void orphan(void *ctx, const char *idx_path, uint64_t objects, uint64_t lost,
                    const char *message)
@@ -194,7 +216,7 @@ static void print_note(void *ctx, const char *message)
 int cmd_repair_store(dv_repo *repo, const char *remote_name, int quiet)
 {
     dv_remote *remote = NULL;
-    fsck_output o = {DV_BUF_INIT, 0}, *out = &o;
+    fsck_output o = {DV_BUF_INIT, 0, DV_OIDSET_INIT, 0, 0}, *out = &o;
     int rc = 0, error;
     if ((error = dv_remoteconf_open(&remote, repo, remote_name)) < 0)
         return cmd_fail(error);
@@ -245,14 +267,18 @@ int cmd_fsck(cmd_context *ctx)
         return cmd_usage_error(ctx->command, "--%s goes with --remote", o->full ? "full" : "jobs");
     dv_odb *odb;
     dv_fsck_result result;
-    fsck_output out = {DV_BUF_INIT, 0};
+    fsck_output out = {DV_BUF_INIT, 0, DV_OIDSET_INIT, 0, 0};
     if (o->repair)
         return (rc = cmd_lock_repo_mode(ctx->repo, 1))
                    ? rc
                    : cmd_repair_store(ctx->repo, o->repair[0] ? o->repair : NULL, o->quiet);
     int error = dv_repo_odb(&odb, ctx->repo);
     if (!error)
-        error = dv_fsck(&result, odb, problem, orphan, NULL, &out);
+        error = dv_fsck(&result, odb, problem, orphan, note_bad, &out);
+    if (!error && out.error)
+        error = dv_error_set(out.error, "out of memory");
+    if (!error && result.problems)
+        error = dv_fsck_paths(ctx->repo, odb, &out.bad, print_path, &out);
     if (error < 0) {
         rc = cmd_fail(error);
         goto done;
@@ -275,6 +301,7 @@ int cmd_fsck(cmd_context *ctx)
                                  : "");
     rc = result.problems ? DV_EXIT_NO : DV_EXIT_OK;
 done:
+    dv_oidset_release(&out.bad);
     dv_buf_release(&out.quoted);
     return rc;
 }

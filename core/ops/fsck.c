@@ -2,7 +2,12 @@
 #include "core/ops/fsck.h"
 
 #include "core/base/error.h"
+#include "core/data/objread.h"
 #include "core/object/object.h"
+#include "core/object/pointer.h"
+#include "core/ops/checkout.h"
+#include "core/repo/rev.h"
+#include "core/repo/worktree.h"
 #include "storage/pack.h"
 
 #include <stdarg.h>
@@ -205,5 +210,141 @@ done:
     ZSTD_freeDCtx(dctx);
     dv_buf_release(&stored);
     dv_buf_release(&raw);
+    return error;
+}
+
+/* ---- the paths that need what is bad ---- */
+
+typedef struct path_walk {
+    dv_odb *odb;
+    const dv_oidset *bad;
+    dv_oidset clean; /* trees and manifests known to need nothing bad */
+    dv_fsck_path_fn fn;
+    void *ctx;
+    dv_buf raw;
+    uint64_t found; /* paths reported */
+} path_walk;
+
+static int report_path(path_walk *pw, const char *path, const dv_oid *id, int type)
+{
+    pw->found++;
+    return pw->fn(pw->ctx, path, id, type);
+}
+
+/* The first bad chunk of plain manifest m, or NULL. */
+static const dv_oid *bad_chunk(const path_walk *pw, const dv_manifest *m)
+{
+    for (size_t i = 0; i < m->n_chunks; i++)
+        if (dv_oidset_has(pw->bad, &m->chunks[i].id))
+            return &m->chunks[i].id;
+    return NULL;
+}
+
+/* The file at path whose manifest (or manifest list) is id. */
+static int walk_file(path_walk *pw, const dv_oid *id, const char *path)
+{
+    if (dv_oidset_has(pw->bad, id))
+        return report_path(pw, path, id, DV_OBJ_MANIFEST);
+    if (dv_oidset_has(&pw->clean, id))
+        return 0;
+    dv_manifest m = DV_MANIFEST_INIT, part = DV_MANIFEST_INIT;
+    dv_manifest_list list = DV_MANIFEST_LIST_INIT;
+    const dv_oid *hit = NULL;
+    int type = DV_OBJ_CHUNK, error = dv_manifest_read_top(&m, &list, &pw->raw, pw->odb, id, path);
+    if (error < 0) {
+        dv_error_clear(); /* unreadable but not bad: nothing to say here */
+        error = 0;
+        goto done;
+    }
+    hit = bad_chunk(pw, &m);
+    for (size_t i = 0; !hit && i < list.n_parts; i++) {
+        if (dv_oidset_has(pw->bad, &list.parts[i].id)) {
+            hit = &list.parts[i].id;
+            type = DV_OBJ_MANIFEST;
+            break;
+        }
+        dv_manifest_release(&part);
+        part = (dv_manifest)DV_MANIFEST_INIT;
+        if (dv_manifest_read_part(&part, &pw->raw, pw->odb, &list, i, id, path) < 0) {
+            dv_error_clear();
+            continue;
+        }
+        hit = bad_chunk(pw, &part);
+    }
+    if (hit) {
+        dv_oid found = *hit;
+        error = report_path(pw, path, &found, type);
+    } else {
+        error = dv_oidset_add(&pw->clean, id) < 0 ? DV_ENOMEM : 0;
+    }
+done:
+    dv_manifest_release(&m);
+    dv_manifest_release(&part);
+    dv_manifest_list_release(&list);
+    return error < 0 ? error : 0;
+}
+
+static int walk_dir(path_walk *pw, const dv_oid *id, const char *path, unsigned depth)
+{
+    if (dv_oidset_has(pw->bad, id))
+        return report_path(pw, path, id, DV_OBJ_TREE);
+    if (dv_oidset_has(&pw->clean, id) || depth > DV_CHECKOUT_MAX_DEPTH)
+        return 0;
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    uint64_t before = pw->found;
+    int error = dv_tree_read(&tree, pw->odb, id, path);
+    if (error < 0) {
+        dv_error_clear();
+        return 0;
+    }
+    for (size_t i = 0; !error && i < tree.n_entries; i++) {
+        const dv_tree_entry *e = &tree.entries[i];
+        if ((error = dv_worktree_child(&child, path, e->name)) < 0)
+            break;
+        if (e->mode == DV_MODE_DIR)
+            error = walk_dir(pw, &e->id, child.ptr, depth + 1);
+        else if (e->mode == DV_MODE_SYMLINK)
+            error = dv_oidset_has(pw->bad, &e->id)
+                        ? report_path(pw, child.ptr, &e->id, DV_OBJ_CHUNK)
+                        : 0;
+        else
+            error = walk_file(pw, &e->id, child.ptr);
+    }
+    if (!error && pw->found == before && dv_oidset_add(&pw->clean, id) < 0)
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    return error;
+}
+
+static int walk_pointer(void *ctx, const char *data_relpath, const dv_pointer *pointer)
+{
+    path_walk *pw = ctx;
+    if (pointer->kind == DV_KIND_DIR)
+        return walk_dir(pw, &pointer->oid, data_relpath, 0);
+    if (pointer->kind == DV_KIND_SYMLINK)
+        return dv_oidset_has(pw->bad, &pointer->oid)
+                   ? report_path(pw, data_relpath, &pointer->oid, DV_OBJ_CHUNK)
+                   : 0;
+    return walk_file(pw, &pointer->oid, data_relpath);
+}
+
+/* A pointer file that cannot be read names no object: it is not fsck's to report. */
+static int skip_bad_pointer(void *ctx, const char *message)
+{
+    (void)ctx;
+    (void)message;
+    return 0;
+}
+
+int dv_fsck_paths(dv_repo *repo, dv_odb *odb, const dv_oidset *bad, dv_fsck_path_fn fn, void *ctx)
+{
+    path_walk pw = {odb, bad, DV_OIDSET_INIT, fn, ctx, DV_BUF_INIT, 0};
+    int error = dv_oidset_count(bad) ? dv_revset_each_pointer(repo, NULL, NULL, 0, walk_pointer,
+                                                              skip_bad_pointer, &pw)
+                                     : 0;
+    dv_oidset_release(&pw.clean);
+    dv_buf_release(&pw.raw);
     return error;
 }

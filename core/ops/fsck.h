@@ -8,6 +8,8 @@
 #include "core/base/error.h"
 
 #include "core/object/hash.h"
+#include "core/object/oidset.h"
+#include "core/repo/repo.h"
 #include "storage/odb.h"
 
 #include <stdint.h>
@@ -43,5 +45,16 @@ typedef struct dv_fsck_result {
  *  only when the check itself could not go on. */
 DV_NODISCARD int dv_fsck(dv_fsck_result *result, dv_odb *odb, dv_fsck_problem_fn problem,
                          dv_fsck_orphan_fn orphan, dv_fsck_bad_fn bad, void *ctx);
+
+/** A path of the work tree's data (relative to its top) whose content needs id, an object
+ *  of the bad set, of type (DV_OBJ_*). A negative return stops the walk. */
+typedef int (*dv_fsck_path_fn)(void *ctx, const char *path, const dv_oid *id, int type);
+
+/** The paths that need what fsck found bad: for each pointer file staged in git, walk its
+ *  trees and manifests in the store and call fn once for each file, symlink or directory
+ *  whose content needs an object of bad (the first one met; a directory only when its tree
+ *  is bad). What the store cannot read and is not in bad is passed over. */
+DV_NODISCARD int dv_fsck_paths(dv_repo *repo, dv_odb *odb, const dv_oidset *bad, dv_fsck_path_fn fn,
+                               void *ctx);
 
 #endif

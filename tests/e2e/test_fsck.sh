@@ -63,6 +63,25 @@ ok "fsck names object $(printf '%s' "$ids" | head -n1)"
 assert_exit 1 "$DV" fsck -q
 assert_contains "$ALL" "$packid"
 
+step "a byte flipped inside data/r.bin's stored bytes: fsck names that path, and only it"
+cp "$T/pack.orig" "$pack"
+# r.bin is random, so its chunks are stored raw: find 64 of its bytes in the pack
+off=$("$PY" - data/r.bin "$pack" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+pack = open(sys.argv[2], "rb").read()
+at = pack.find(data[200000:200064])
+assert at > 0, "r.bin's bytes are not stored raw"
+print(at + 10)
+EOF
+) || fail "cannot find data/r.bin's bytes in the pack"
+flip_byte "$pack" "$off"
+assert_exit 1 "$DV" fsck
+assert_contains "$OUT" "affected: data/r.bin (needs chunk "
+assert_eq 1 "$(grep -c '^affected: ' "$OUT")" "affected paths"
+cp "$T/pack.orig" "$pack"
+flip_byte "$pack" $((psize / 2))
+
 step "dv checkout with a damaged object refuses to write wrong bytes (exit 5)"
 rsha=$(sha_of data/r.bin); tsha=$(sha_of data/t.csv)
 rm -rf model.bin data
