@@ -265,6 +265,10 @@ int cmd_gc(cmd_context *ctx)
         printf("%sdropped: %" PRIu64 " root%s that %s holds\n", o->dry_run ? "would be " : "",
                result.dropped_roots, result.dropped_roots == 1 ? "" : "s", remote->name);
     cmd_print_repack(r, o->dry_run);
+    if (result.partial_bytes)
+        printf("%s: %" PRIu64 " bytes (%s) that dv diff fetched for itself\n",
+               o->dry_run ? "would be cleared" : "cleared", result.partial_bytes,
+               cmd_human_bytes(result.partial_bytes));
 done:
     dv_remote_free(remote);
     dv_gc_result_free(&result);

@@ -12,9 +12,13 @@
 #include "remotes/remote_index.h"
 
 #include <assert.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct collector {
     dv_reach_item *items;
@@ -253,6 +257,57 @@ static int check_own_store(dv_repo *repo)
     return error;
 }
 
+/* Remove the files in dir and, below it, in its directories (depth levels), then dir itself,
+ * adding their bytes to *bytes; with dry_run, only count. A directory that is not empty at
+ * the end (something deeper, or written meanwhile) stays. */
+static int clear_dir(uint64_t *bytes, const char *dir, int depth, int dry_run)
+{
+    DIR *d = opendir(dir);
+    dv_buf path = DV_BUF_INIT;
+    int error = 0;
+    if (!d)
+        return errno == ENOENT ? 0 : dv_error_errno("cannot open %s", dir);
+    for (struct dirent *e; !error && (errno = 0, e = readdir(d));) {
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        dv_buf_clear(&path);
+        if ((error = dv_buf_printf(&path, "%s/%s", dir, e->d_name)) < 0)
+            break;
+        if (lstat(path.ptr, &st) < 0) {
+            if (errno != ENOENT)
+                error = dv_error_errno("cannot stat %s", path.ptr);
+        } else if (S_ISDIR(st.st_mode)) {
+            if (depth > 0)
+                error = clear_dir(bytes, path.ptr, depth - 1, dry_run);
+        } else {
+            *bytes += (uint64_t)st.st_size;
+            if (!dry_run && unlink(path.ptr) < 0 && errno != ENOENT)
+                error = dv_error_errno("cannot remove %s", path.ptr);
+        }
+    }
+    if (!error && errno)
+        error = dv_error_errno("cannot read %s", dir);
+    closedir(d);
+    if (!error && !dry_run && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+        error = dv_error_errno("cannot remove %s", dir);
+    dv_buf_release(&path);
+    return error;
+}
+
+/* Remove <cache>/partial, the objects dv diff fetched for itself (a cache the store never
+ * needs: deleting it is always safe), counting its bytes into *bytes. */
+static int clear_partial(uint64_t *bytes, dv_repo *repo, int dry_run)
+{
+    dv_buf dir = DV_BUF_INIT;
+    int error = dv_buf_printf(&dir, "%s/partial", repo->cache_dir.ptr);
+    *bytes = 0;
+    if (!error)
+        error = clear_dir(bytes, dir.ptr, 2, dry_run);
+    dv_buf_release(&dir);
+    return error;
+}
+
 int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
 {
     collector c;
@@ -392,6 +447,8 @@ repack:
                                 drop_only ? 0 : repo->pack_min_bytes,
                                 drop_only ? &c.remove : NULL};
     error = dv_repack(&out->repack, odb, &repack);
+    if (!error && !opts->repack_only && !drop_only)
+        error = clear_partial(&out->partial_bytes, repo, opts->dry_run);
 done:
     for (size_t i = 0; i < c.n; i++)
         free(c.names[i]);

@@ -56,6 +56,7 @@ typedef struct dv_gc_result {
     dv_path_list dropped;   /* their paths in this worktree (drop_paths), once each */
     dv_path_list unpushed;  /* roots with objects to delete that remote lacks: the drop was
                                refused (DV_ECONFLICT), or with force, done */
+    uint64_t partial_bytes; /* of <cache>/partial (what dv diff fetched), removed by a gc */
 } dv_gc_result;
 
 /**

@@ -103,6 +103,19 @@ step "the whole diff with sizes of new content works offline now for what it fet
 assert_exit 0 "$DV" diff v1 v2
 assert_contains "$OUT" "4 files changed: 1 added, 2 modified, 1 deleted"
 
+step "dv gc clears what dv diff fetched for itself; the diff then works online only"
+partial=$(find .dv/cache/partial -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+[ "$partial" -gt 0 ] || fail "nothing in .dv/cache/partial after the diffs"
+assert_exit 0 "$DV" gc -n
+assert_contains "$OUT" "would be cleared: $partial bytes"
+[ -n "$(find .dv/cache/partial -type f)" ] || fail "the dry run cleared the diff's objects"
+assert_exit 0 "$DV" gc
+assert_contains "$OUT" "cleared: $partial bytes"
+[ ! -e .dv/cache/partial ] || fail ".dv/cache/partial is still there: $(find .dv/cache/partial)"
+assert_exit 5 "$DV" diff --offline --name-status v1 v2
+assert_exit 0 "$DV" diff v1 v2
+assert_contains "$OUT" "4 files changed: 1 added, 2 modified, 1 deleted"
+
 step "dv pull afterwards restores v2 exactly"
 assert_exit 0 "$DV" pull
 assert_exit 0 "$DV" status
