@@ -251,7 +251,7 @@ int cmd_gc(cmd_context *ctx)
     }
     if (result.missing)
         cmd_warn("%" PRIu64 " object%s reachable from the roots %s not in the store (never fetched "
-                 "here); nothing below %s was looked for",
+                 "here, or dropped); nothing below %s was looked for",
                  result.missing, result.missing == 1 ? "" : "s", result.missing == 1 ? "is" : "are",
                  result.missing == 1 ? "it" : "them");
     const dv_repack_result *r = &result.repack;
