@@ -15,6 +15,8 @@
 #
 # usage: tests/bench/gc.sh [DV] [COMMITS] [MODEL_MIB] [TREE_DIRS] [TREE_FILES] [WORKDIR]
 #        (defaults: build/dv 200 256 100 1000, the size)
+# GC_BENCH_PHASE=setup makes the history and stops (it takes long; run it when nothing is
+# timed); GC_BENCH_PHASE=time then times the gcs over it (once: both delete). Default: both.
 set -euo pipefail
 DV=$(realpath "${1:-build/dv}")
 COMMITS=${2:-200}
@@ -32,7 +34,14 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
 export RESTIC_PASSWORD=bench RESTIC_REPOSITORY=$WORK/restic RESTIC_CACHE_DIR=$WORK/restic-cache
 
-rm -rf "$WORK/repo" "$WORK/restic" "$WORK/restic-cache"
+PHASE=${GC_BENCH_PHASE:-all}
+case "$PHASE" in setup | time | all) ;; *) echo "gc.sh: GC_BENCH_PHASE is setup, time or all" >&2; exit 2 ;; esac
+if [ "$PHASE" = time ]; then
+  [ -f "$WORK/setup.done" ] || { echo "gc.sh: no history made by GC_BENCH_PHASE=setup in $WORK" >&2; exit 2; }
+  main_sha=$(cat "$WORK/setup.done")
+  cd "$WORK/repo"
+else
+rm -rf "$WORK/repo" "$WORK/restic" "$WORK/restic-cache" "$WORK/setup.done"
 mkdir -p "$WORK/repo"
 cd "$WORK/repo"
 git init -q -b main
@@ -78,6 +87,10 @@ done
 [ -n "${main_sha:-}" ] || main_sha=$(sha256sum <model.bin | cut -d' ' -f1)
 git checkout -q main
 git branch -qD gone
+echo "$main_sha" >"$WORK/setup.done"
+[ "$PHASE" = setup ] && { log "history made in $WORK; now GC_BENCH_PHASE=time"; exit 0; }
+fi
+rm -f "$WORK/setup.done"
 store_before=$(du -sb .dv/cache/packs | cut -f1)
 restic_before=$(du -sb "$RESTIC_REPOSITORY" | cut -f1)
 
