@@ -120,6 +120,62 @@ static int is_pointer_path(const char *path)
     return strncmp(path, DV_DIR_NAME "/", strlen(DV_DIR_NAME) + 1) != 0;
 }
 
+/* The pointer files in wt's work tree that git's index does not hold (written by dv add, not
+ * staged yet, or unstaged since): git's untracked files, found as git status finds them
+ * (ignored directories are not entered). */
+static int untracked_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_fn fn,
+                              dv_rev_bad_fn bad, void *ctx)
+{
+    git_status_options opts;
+    git_status_list *list = NULL;
+    dv_buf name = DV_BUF_INIT, file = DV_BUF_INIT;
+    int error = 0;
+    char *spec[] = {"*" DV_POINTER_SUFFIX};
+    if (git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION) < 0)
+        return dv_repo_git_error(DV_ERROR, "cannot list the untracked files of the work tree");
+    opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+    opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+                 GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+    opts.pathspec.strings = spec;
+    opts.pathspec.count = 1;
+    if (git_status_list_new(&list, wt->git, &opts) < 0)
+        return dv_repo_git_error(DV_ERROR, "cannot list the untracked files of the work tree");
+    size_t n = git_status_list_entrycount(list);
+    for (size_t i = 0; i < n && !error; i++) {
+        const git_status_entry *e = git_status_byindex(list, i);
+        const char *path = e->index_to_workdir ? e->index_to_workdir->new_file.path : NULL;
+        if (!(e->status & GIT_STATUS_WT_NEW) || !path || !is_pointer_path(path))
+            continue;
+        dv_pointer pointer;
+        dv_buf_clear(&name);
+        dv_buf_clear(&file);
+        if ((error = dv_buf_printf(&name, "%s%s%s (untracked)", wt->own ? "" : wt->top,
+                                   wt->own ? "" : "/", path)) < 0)
+            break;
+        if (wt->own) {
+            error = dv_repo_read_pointer(&pointer, repo, path);
+        } else if ((error = dv_buf_joinpath(&file, wt->top, path)) == 0) {
+            error = dv_pointer_read(&pointer, file.ptr);
+        }
+        if (error == DV_ENOTFOUND) { /* removed since the listing */
+            error = 0;
+            dv_error_clear();
+        } else if (error == DV_ECORRUPT && bad) {
+            dv_buf why = DV_BUF_INIT;
+            error = dv_buf_printf(&why, "%s: %s", name.ptr, dv_error_last());
+            if (!error)
+                error = bad(ctx, why.ptr);
+            dv_buf_release(&why);
+        } else if (!error) {
+            error = fn(ctx, name.ptr, &pointer);
+        }
+    }
+    git_status_list_free(list);
+    dv_buf_release(&name);
+    dv_buf_release(&file);
+    return error;
+}
+
 static int worktree_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_fn fn,
                              dv_rev_bad_fn bad, void *ctx)
 {
@@ -178,6 +234,8 @@ static int worktree_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_f
             error = fn(ctx, name.ptr, &pointer);
         }
     }
+    if (!error)
+        error = untracked_pointers(repo, wt, fn, bad, ctx);
 done:
     git_index_free(index);
     dv_buf_release(&name);

@@ -71,7 +71,7 @@ tagged_sha=$(sha_of tagged.bin)
 assert_exit 0 "$DV" add tagged.bin
 git commit -qm tagged
 git tag -a v1 -m v1
-git rm -q --cached tagged.bin.dv
+git rm -q --cached tagged.bin.dv && rm tagged.bin.dv # only the tag names it now
 git commit -qm "untrack tagged.bin"
 
 step "a commit made on a branch that is then deleted (kept by the reflog)"
