@@ -120,6 +120,34 @@ static int is_pointer_path(const char *path)
     return strncmp(path, DV_DIR_NAME "/", strlen(DV_DIR_NAME) + 1) != 0;
 }
 
+/* The pointer file at path (relative to wt's top) in wt's work tree, named name in messages:
+ * to fn, or when it does not parse, to bad (without bad, the error); absent, nothing. */
+static int work_tree_pointer(dv_repo *repo, const worktree *wt, const char *path, const char *name,
+                             dv_rev_pointer_fn fn, dv_rev_bad_fn bad, void *ctx)
+{
+    dv_pointer pointer;
+    dv_buf file = DV_BUF_INIT;
+    int error;
+    if (wt->own)
+        error = dv_repo_read_pointer(&pointer, repo, path);
+    else if ((error = dv_buf_joinpath(&file, wt->top, path)) == 0)
+        error = dv_pointer_read(&pointer, file.ptr);
+    dv_buf_release(&file);
+    if (error == DV_ENOTFOUND) { /* none there, or removed since the listing */
+        dv_error_clear();
+        return 0;
+    }
+    if (error == DV_ECORRUPT && bad) {
+        dv_buf why = DV_BUF_INIT;
+        error = dv_buf_printf(&why, "%s: %s", name, dv_error_last());
+        if (!error)
+            error = bad(ctx, why.ptr);
+        dv_buf_release(&why);
+        return error;
+    }
+    return error < 0 ? error : fn(ctx, name, &pointer);
+}
+
 /* The pointer files in wt's work tree that git's index does not hold (written by dv add, not
  * staged yet, or unstaged since): git's untracked files, found as git status finds them
  * (ignored directories are not entered). */
@@ -128,7 +156,7 @@ static int untracked_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_
 {
     git_status_options opts;
     git_status_list *list = NULL;
-    dv_buf name = DV_BUF_INIT, file = DV_BUF_INIT;
+    dv_buf name = DV_BUF_INIT;
     int error = 0;
     char *spec[] = {"*" DV_POINTER_SUFFIX};
     if (git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION) < 0)
@@ -146,33 +174,14 @@ static int untracked_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_
         const char *path = e->index_to_workdir ? e->index_to_workdir->new_file.path : NULL;
         if (!(e->status & GIT_STATUS_WT_NEW) || !path || !is_pointer_path(path))
             continue;
-        dv_pointer pointer;
         dv_buf_clear(&name);
-        dv_buf_clear(&file);
         if ((error = dv_buf_printf(&name, "%s%s%s (untracked)", wt->own ? "" : wt->top,
                                    wt->own ? "" : "/", path)) < 0)
             break;
-        if (wt->own) {
-            error = dv_repo_read_pointer(&pointer, repo, path);
-        } else if ((error = dv_buf_joinpath(&file, wt->top, path)) == 0) {
-            error = dv_pointer_read(&pointer, file.ptr);
-        }
-        if (error == DV_ENOTFOUND) { /* removed since the listing */
-            error = 0;
-            dv_error_clear();
-        } else if (error == DV_ECORRUPT && bad) {
-            dv_buf why = DV_BUF_INIT;
-            error = dv_buf_printf(&why, "%s: %s", name.ptr, dv_error_last());
-            if (!error)
-                error = bad(ctx, why.ptr);
-            dv_buf_release(&why);
-        } else if (!error) {
-            error = fn(ctx, name.ptr, &pointer);
-        }
+        error = work_tree_pointer(repo, wt, path, name.ptr, fn, bad, ctx);
     }
     git_status_list_free(list);
     dv_buf_release(&name);
-    dv_buf_release(&file);
     return error;
 }
 
@@ -180,7 +189,7 @@ static int worktree_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_f
                              dv_rev_bad_fn bad, void *ctx)
 {
     git_index *index = NULL;
-    dv_buf name = DV_BUF_INIT, file = DV_BUF_INIT;
+    dv_buf name = DV_BUF_INIT;
     int error = 0;
     if (git_repository_index(&index, wt->git) < 0)
         return dv_repo_git_error(DV_ECORRUPT, "cannot read git's index");
@@ -211,35 +220,13 @@ static int worktree_pointers(dv_repo *repo, const worktree *wt, dv_rev_pointer_f
         if ((error = dv_buf_printf(&name, "%s%s%s", wt->own ? "" : wt->top, wt->own ? "" : "/",
                                    e->path)) < 0)
             break;
-        if (wt->own) {
-            error = dv_repo_read_pointer(&pointer, repo, e->path);
-        } else {
-            dv_buf_clear(&file);
-            if ((error = dv_buf_joinpath(&file, wt->top, e->path)) < 0)
-                break;
-            error = dv_pointer_read(&pointer, file.ptr);
-        }
-        if (error == DV_ENOTFOUND) {
-            error = 0;
-            dv_error_clear();
-            continue;
-        }
-        if (error == DV_ECORRUPT && bad) {
-            dv_buf why = DV_BUF_INIT;
-            error = dv_buf_printf(&why, "%s: %s", name.ptr, dv_error_last());
-            if (!error)
-                error = bad(ctx, why.ptr);
-            dv_buf_release(&why);
-        } else if (!error) {
-            error = fn(ctx, name.ptr, &pointer);
-        }
+        error = work_tree_pointer(repo, wt, e->path, name.ptr, fn, bad, ctx);
     }
     if (!error)
         error = untracked_pointers(repo, wt, fn, bad, ctx);
 done:
     git_index_free(index);
     dv_buf_release(&name);
-    dv_buf_release(&file);
     return error;
 }
 
