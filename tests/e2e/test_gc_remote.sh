@@ -8,7 +8,8 @@
 # byte. Then pushes from another clone that rely on old unreachable packs, racing a gc in
 # three orders (push before gc; push while gc is about to delete; gc between the push's
 # listing and its uploads), lose nothing: a third clone pulls the pushed data byte for byte.
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
 e2e_init "$@"
 
 REMOTE=$T/remote
@@ -69,7 +70,6 @@ int rename(const char *from, const char *to)
 CEOF
 cc -shared -fPIC -o "$T/shim.so" "$T/shim.c" -ldl || fail "cannot build the shim"
 SHIM=$T/shim.so
-wait_for() { local i; for i in $(seq 1 1500); do [ -e "$1" ] && return 0; sleep 0.02; done; fail "timed out waiting for $1"; }
 
 step "author: main keeps keep.bin and k2.bin; branch gone adds gone.bin and k2.bin in one push"
 git init -q --bare "$T/git.git"
@@ -168,71 +168,23 @@ assert_exit 0 "$DV" config --local --unset gc.pruneExpire
 assert_eq 2 "$(remote_files | grep -c '\.pack$')" "packs left (main's, and the rewritten one)"
 assert_eq 2 "$(remote_files | grep -c '\.idx$')" "indexes left"
 
-# race SEED: make old unreachable data on the remote (a branch pushed then deleted, every
-# remote file 30 days old), then a pusher clone P adds the same bytes plus new ones under
-# race<SEED>/ on its own branch, whose commit the gc clone does not see until the end.
-prepare_race() {
-    cd "$T/a"
-    git checkout -q -b "old$1"
-    gen_random "old$1.bin" $((1 << 20)) "$1"
-    assert_exit 0 "$DV" add "old$1.bin"
-    git add -A && git commit -qm "old$1"
-    assert_exit 0 "$DV" push
-    git checkout -q - && git branch -D "old$1" >/dev/null
-    "$DV" checkout >/dev/null 2>&1 || true
-    backdate
-    rm -rf "$T/p$1" && git clone -q "$T/git.git" "$T/p$1" && cd "$T/p$1"
-    git config user.email p@example.com && git config user.name p
-    git checkout -qb "race$1"
-    mkdir "race$1"
-    gen_random "race$1/old.bin" $((1 << 20)) "$1"
-    gen_random "race$1/new.bin" 300000 "$((1000 + $1))"
-    assert_exit 0 "$DV" add "race$1"
-    git add -A && git commit -qm "race$1"
-    race_list=$(cd "race$1" && sha256sum old.bin new.bin)
-}
-check_race() {
-    cd "$T/p$1" && git push -q origin "race$1"
-    rm -rf "$T/v$1" && git clone -q -b "race$1" "$T/git.git" "$T/v$1" && cd "$T/v$1"
-    assert_exit 0 "$DV" pull
-    assert_eq "$race_list" "$(cd "race$1" && sha256sum old.bin new.bin)" "race$1 in a third clone"
-    assert_exit 0 "$DV" fsck --remote
-    cd "$T/a"
+. "$HERE/gc_race_lib.sh"
+race_age() { backdate; } # 30 days old: the default gc.pruneExpire (14 days) takes it
+race_hold() {
+    local func=unlink
+    [ "$1" = upload ] && func=rename # a put to a directory remote ends with a rename
+    HOLD=(env SHIM_FUNC=$func SHIM_MATCH="$REMOTE/packs/" SHIM_MODE=wait SHIM_MARK="$T/mark"
+        SHIM_GO="$T/go" LD_PRELOAD=$SHIM)
 }
 
 step "race 1: the push ends before the gc starts (its young pack keeps what it names)"
-prepare_race 11
+race_prepare 11
 assert_exit 0 "$DV" push
 cd "$T/a" && assert_exit 0 "$DV" gc --remote --expire-reflog now
-check_race 11
+race_check 11
 
 step "race 2: the push runs while the gc is about to delete (the push sees the lock)"
-prepare_race 12
-cd "$T/a"
-rm -f "$T/mark" "$T/go"
-SHIM_FUNC=unlink SHIM_MATCH="$REMOTE/packs/" SHIM_MODE=wait SHIM_MARK="$T/mark" SHIM_GO="$T/go" \
-    LD_PRELOAD=$SHIM "$DV" gc --remote --expire-reflog now >"$T/gc.out" 2>&1 &
-gc_pid=$!
-track_bg $gc_pid
-wait_for "$T/mark"
-cd "$T/p12" && assert_exit 0 "$DV" push
-touch "$T/go"
-wait $gc_pid || fail "gc failed: $(cat "$T/gc.out")"
-grep -q "deleted pack" "$T/gc.out" || fail "the gc deleted nothing: $(cat "$T/gc.out")"
-ok "the gc deleted the old pack while the push ran"
-check_race 12
+race_push_during_gc 12
 
 step "race 3: the gc runs whole between the push's listing and its uploads"
-prepare_race 13
-rm -f "$T/mark" "$T/go"
-SHIM_FUNC=rename SHIM_MATCH="$REMOTE/packs/" SHIM_MODE=wait SHIM_MARK="$T/mark" SHIM_GO="$T/go" \
-    LD_PRELOAD=$SHIM "$DV" push >"$T/push.out" 2>&1 &
-push_pid=$!
-track_bg $push_pid
-wait_for "$T/mark"
-cd "$T/a" && assert_exit 0 "$DV" gc --remote --expire-reflog now
-assert_contains "$OUT" "deleted pack"
-touch "$T/go"
-wait $push_pid || fail "push failed: $(cat "$T/push.out")"
-check_race 13
-
+race_gc_during_push 13
