@@ -194,6 +194,23 @@ static void remove_series(dv_pack_series *s)
     dv_buf_release(&path);
 }
 
+/* Register the packs the series sealed since *registered as temp files, so that an
+ * interrupted create leaves none of them in .dv/tmp. */
+static int register_sealed(const dv_pack_series *s, size_t *registered)
+{
+    dv_buf path = DV_BUF_INIT;
+    int error = 0;
+    for (; *registered < s->n && !error; (*registered)++)
+        for (int k = 0; k < 2 && !error; k++) {
+            dv_buf_clear(&path);
+            if ((error = dv_buf_printf(&path, "%s/%s.%s", s->dir, dv_oid_hex(&s->ids[*registered]),
+                                       k ? "idx" : "pack")) == 0)
+                error = dv_tempfile_register(path.ptr);
+        }
+    dv_buf_release(&path);
+    return error;
+}
+
 /* Copy the wanted entries of the store's packs, in the order of writing and each pack's
  * entries in file order (so every new pack names only what it or one before it holds),
  * into the series: stored bytes as they are, CRC-32C and SHA-256 checked. */
@@ -206,6 +223,7 @@ static int copy_wanted(dv_pack_series *series, dv_odb *odb, const dv_oidset *wan
     dv_oidset copied = DV_OIDSET_INIT;
     dv_buf stored = DV_BUF_INIT, decoded = DV_BUF_INIT;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    size_t registered = 0;
     int error = 0;
     if (!packs || !dctx) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
@@ -247,15 +265,20 @@ static int copy_wanted(dv_pack_series *series, dv_odb *odb, const dv_oidset *wan
                 continue;
             if ((error = dv_pack_read_stored(&stored, pack, e)) < 0 ||
                 (error = dv_pack_decode(&decoded, e, stored.ptr, stored.len, dctx,
-                                        dv_pack_path(pack))) < 0 ||
-                (error = dv_pack_series_append(series, &e->id, e->type, e->flags, e->raw_len,
-                                               stored.ptr, (uint32_t)stored.len)) < 0) {
+                                        dv_pack_path(pack))) < 0) {
                 error = dv_error_wrap(error, "cannot copy object %s into the bundle (run dv fsck)",
                                       dv_oid_short(&e->id));
                 goto done;
             }
+            if ((error = dv_pack_series_append(series, &e->id, e->type, e->flags, e->raw_len,
+                                               stored.ptr, (uint32_t)stored.len)) < 0 ||
+                (error = register_sealed(series, &registered)) < 0)
+                goto done;
         }
     }
+    if ((error = dv_pack_series_seal(series)) < 0 ||
+        (error = register_sealed(series, &registered)) < 0)
+        goto done;
     *n_copied = dv_oidset_count(&copied);
     if (*n_copied != dv_oidset_count(wanted))
         error = dv_error_set(DV_ENOTFOUND,
@@ -420,8 +443,7 @@ int dv_bundle_create(dv_bundle_summary *out, dv_repo *repo, const char *path,
         goto done;
     series.dir = tmp_dir.ptr;
     series.target_bytes = repo->pack_target_bytes;
-    if ((error = copy_wanted(&series, odb, &wanted, &out->objects)) < 0 ||
-        (error = dv_pack_series_seal(&series)) < 0)
+    if ((error = copy_wanted(&series, odb, &wanted, &out->objects)) < 0)
         goto done;
     out->packs = series.n;
     error = write_bundle(out, path, &h, &series);

@@ -63,6 +63,8 @@ assert_contains "$ERR" "nosuchpath"
 [ ! -e "$T/none.dvbundle" ] || fail "a refused create left a file"
 ls "$T"/.*.tmp-* 2>/dev/null && fail "a temp file was left beside the bundles"
 ok "refusals write nothing"
+[ -z "$(ls -A .dv/tmp 2>/dev/null)" ] || fail "dv bundle create left files in .dv/tmp: $(ls -A .dv/tmp)"
+ok "the packs built for the bundles are gone from .dv/tmp"
 full=$(stat -c %s "$T/v1.dvbundle")
 incr=$(stat -c %s "$T/v2.dvbundle")
 [ "$incr" -lt "$full" ] || fail "incremental bundle ($incr bytes) not smaller than the full one ($full)"
