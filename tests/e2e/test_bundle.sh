@@ -108,6 +108,13 @@ assert_exit 0 "$DV" checkout v1
 assert_tree_matches data "$T/v1.data.list"
 assert_file_sha model.bin "$v1_model" "model.bin at v1"
 assert_exit 0 "$DV" fsck
+assert_exit 5 "$DV" bundle create "$T/v2-from-clone.dvbundle" --rev v2
+assert_contains "$ERR" "dv fetch"
+[ ! -e "$T/v2-from-clone.dvbundle" ] || fail "a create that lacked data wrote a bundle"
+ok "a store without v2's data writes no bundle of v2"
+assert_exit 0 "$DV" bundle create "$T/v1-again.dvbundle" --rev v1
+assert_exit 0 "$DV" bundle list --json "$T/v1-again.dvbundle"
+assert_eq "$v1_objects" "$(json_get "$OUT" "j['objects']")" "objects of v1 bundled again from the clone"
 step "unbundling twice is harmless"
 after=$(store_files .)
 assert_exit 0 "$DV" bundle unbundle "$T/v1.dvbundle"
@@ -128,6 +135,8 @@ assert_exit 0 "$DV" fetch -r "$T/all.dvbundle" --rev v1
 assert_exit 0 "$DV" checkout v1
 assert_tree_matches data "$T/v1.data.list"
 assert_file_sha model.bin "$v1_model" "model.bin at v1 through fetch -r"
+assert_exit 5 "$DV" fetch -r ./nosuch.dvbundle --rev v1
+assert_contains "$ERR" "nosuch.dvbundle"
 assert_exit_ge 2 "$DV" push -r "$T/all.dvbundle"
 assert_contains "$ERR" "read-only"
 git clone -q "$T/origin" "$T/puller"
