@@ -268,8 +268,11 @@ static int take_string(char **out, reader *r, size_t len, const char *what)
     if (memchr(p, 0, len))
         return dv_error_set(DV_ECORRUPT, "bundle %s is damaged: a %s holds a NUL byte", r->where,
                             what);
-    if (!(*out = strndup((const char *)p, len)))
+    /* copied by length: the bytes are not NUL-terminated where they lie */
+    if (!(*out = malloc(len + 1)))
         return dv_error_set(DV_ENOMEM, "out of memory");
+    memcpy(*out, p, len);
+    (*out)[len] = '\0';
     return 0;
 }
 
