@@ -194,3 +194,25 @@ assert_exit 0 "$DV" bundle unbundle "$T/v2.dvbundle"
 assert_exit 0 "$DV" checkout v2
 assert_tree_matches data "$T/v2.data.list"
 assert_file_sha model.bin "$v2_model" "model.bin at v2"
+
+step "dv bundle unbundle killed at four moments: the store stays whole, a rerun completes it"
+git clone -q "$T/origin" "$T/killed"
+cd "$T/killed"
+assert_exit 0 "$DV" init
+git clone -q "$T/origin" "$T/timing"
+start=$(date +%s%N)
+(cd "$T/timing" && "$DV" bundle unbundle -q "$T/all.dvbundle") || fail "unbundle in $T/timing failed"
+took_ns=$(($(date +%s%N) - start))
+for k in 1 2 3 4; do
+    "$DV" bundle unbundle -q "$T/all.dvbundle" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$("$PY" -c "print($took_ns * $k / 5 / 1e9)")"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    assert_exit 0 "$DV" fsck
+done
+assert_exit 0 "$DV" bundle unbundle "$T/all.dvbundle"
+[ ! -e .dv/cache/unbundle ] || fail "the rerun left .dv/cache/unbundle"
+assert_exit 0 "$DV" checkout v2
+assert_tree_matches data "$T/v2.data.list"
+assert_file_sha model.bin "$v2_model" "model.bin at v2 after the killed unbundles"
