@@ -584,8 +584,9 @@ static int check_packs(dv_bundle_summary *out, dv_odb *staged, const dv_bundle *
                                         b->path);
         dv_buf_release(&index);
         if (error < 0) {
-            error = dv_error_wrap(DV_ECORRUPT, "bundle %s is damaged: the index of pack %s",
-                                  b->path, dv_oid_short(dv_pack_id(pack)));
+            if (error == DV_ECORRUPT)
+                error = dv_error_wrap(error, "bundle %s is damaged: the index of pack %s", b->path,
+                                      dv_oid_short(dv_pack_id(pack)));
             goto done;
         }
         if ((error = dv_pack_verify(pack, DV_PACK_VERIFY_CRC, note_problem, &p)) < 0)
@@ -600,8 +601,10 @@ static int check_packs(dv_bundle_summary *out, dv_odb *staged, const dv_bundle *
             if ((error = dv_pack_read_stored(&stored, pack, &e)) < 0 ||
                 (error = dv_pack_decode(&decoded, &e, stored.ptr, stored.len, dctx,
                                         dv_pack_path(pack))) < 0) {
-                error = dv_error_wrap(DV_ECORRUPT, "bundle %s is damaged: object %s of pack %s",
-                                      b->path, dv_oid_short(&e.id), dv_oid_short(dv_pack_id(pack)));
+                if (error == DV_ECORRUPT)
+                    error =
+                        dv_error_wrap(error, "bundle %s is damaged: object %s of pack %s", b->path,
+                                      dv_oid_short(&e.id), dv_oid_short(dv_pack_id(pack)));
                 goto done;
             }
             out->objects++;

@@ -177,6 +177,15 @@ flip_byte "$T/trailer.dvbundle" $((size - 1))
 check_refused "$T/trailer.dvbundle" "checksum"
 head -c $((size - 1000)) "$T/v2.dvbundle" >"$T/short.dvbundle"
 check_refused "$T/short.dvbundle" "truncated"
+# The header damaged and the checksum made to match: the parser still refuses it.
+cp "$T/v2.dvbundle" "$T/length.dvbundle"
+flip_byte "$T/length.dvbundle" 13
+fix_trailer "$T/length.dvbundle"
+check_refused "$T/length.dvbundle" "does not fit"
+cp "$T/v2.dvbundle" "$T/table.dvbundle"
+flip_byte "$T/table.dvbundle" $((off - 10))
+fix_trailer "$T/table.dvbundle"
+check_refused "$T/table.dvbundle" "where it should"
 # The whole-file checksum made to match: the object's own hash still catches the flip.
 cp "$T/pack.dvbundle" "$T/rehashed.dvbundle"
 fix_trailer "$T/rehashed.dvbundle"
