@@ -195,7 +195,7 @@ int dv_bundle_parse_fixed(uint32_t *header_len, const uint8_t *data, size_t len,
         (uint64_t)DV_BUNDLE_FIXED_BYTES + n + DV_BUNDLE_TRAILER_BYTES > file_bytes)
         return dv_error_set(DV_ECORRUPT,
                             "bundle %s is damaged or truncated: its header of %u bytes does not "
-                            "fit in its %llu bytes",
+                            "fit in its %llu bytes (copy it again)",
                             where, n, (unsigned long long)file_bytes);
     *header_len = n;
     return 0;
@@ -429,7 +429,7 @@ static int parse_files(dv_bundle_header *h, reader *r, uint64_t file_bytes)
             error = dv_error_set(DV_ECORRUPT,
                                  "bundle %s is damaged or truncated: file %zu of its table (pack "
                                  "%s) at offset %llu, %llu bytes, does not lie where it should "
-                                 "within the bundle's %llu bytes",
+                                 "within the bundle's %llu bytes (copy it again)",
                                  r->where, i + 1, id, (unsigned long long)f->offset,
                                  (unsigned long long)f->length, (unsigned long long)file_bytes);
             goto done;

@@ -163,6 +163,7 @@ check_refused() { # check_refused FILE TEXT: verify and unbundle fail naming FIL
     assert_contains "$ERR" "$2"
     assert_exit 5 "$DV" bundle unbundle "$1"
     assert_contains "$ERR" "$2"
+    note "$(head -n1 "$ERR")"
     assert_eq "$before" "$(store_files .)" "store after refusing $(basename "$1")"
     [ ! -e .dv/cache/unbundle ] || fail "unbundle left .dv/cache/unbundle"
 }
