@@ -258,6 +258,8 @@ extern const cmd_syntax cmd_init_syntax, cmd_add_syntax, cmd_status_syntax, cmd_
 extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax, cmd_gc_syntax, cmd_drop_syntax;
 extern const cmd_syntax cmd_install_hooks_syntax, cmd_hook_syntax;
 extern const cmd_command cmd_remote_subcommands[];
+extern const cmd_syntax cmd_bundle_syntax;
+extern const cmd_command cmd_bundle_subcommands[];
 
 /* Push, fetch and pull share their options and their report. */
 typedef struct cmd_transfer_args {

@@ -56,6 +56,8 @@ const cmd_command cmd_commands[] = {
      "what the hooks of dv install-hooks run", &cmd_hook_syntax, NULL},
     {"remote", NULL, CMD_NEEDS_REPO, "add, list, change, rename and remove remotes",
      &cmd_remote_syntax, cmd_remote_subcommands},
+    {"bundle", NULL, CMD_NEEDS_REPO, "carry revisions' data in one file, and take it in",
+     &cmd_bundle_syntax, cmd_bundle_subcommands},
     {"config", cmd_config, CMD_NEEDS_REPO | CMD_SETTINGS_ONLY,
      "get, set, list and unset dv's settings", &cmd_config_syntax, NULL},
     {"ls", cmd_ls, CMD_NEEDS_REPO, "list the files inside tracked data at a revision",

@@ -1,6 +1,7 @@
 /* remote_url: a URL and its settings to an open remote of the right backend. */
 #include "remotes/remote_url.h"
 
+#include "remotes/bundle.h"
 #include "remotes/file.h"
 #include "remotes/http.h"
 #include "remotes/s3.h"
@@ -8,6 +9,7 @@
 
 #include "core/base/buf.h"
 #include "core/base/error.h"
+#include "storage/bundle.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +63,20 @@ static int open_dir(dv_remote **out, const dv_url *url, const dv_remote_url_opti
     else
         error = dv_buf_joinpath(&dir, opts->base_dir, path);
     char *resolved = error == 0 ? realpath(dir.ptr, NULL) : NULL;
-    if (error == 0)
+    if (error == 0 && dv_remote_url_is_bundle(dir.ptr))
+        error = dv_remote_bundle_open(out, dir.ptr);
+    else if (error == 0)
         error = dv_remote_file_open(out, resolved ? resolved : dir.ptr);
     free(resolved);
     dv_buf_release(&dir);
     return error;
+}
+
+int dv_remote_url_is_bundle(const char *path)
+{
+    size_t len = strlen(path), suffix = strlen(DV_BUNDLE_SUFFIX);
+    return (len > suffix && !strcmp(path + len - suffix, DV_BUNDLE_SUFFIX)) ||
+           dv_bundle_is_bundle(path) == 1;
 }
 
 int dv_remote_url_open(dv_remote **out, const char *url, const dv_remote_url_options *opts)

@@ -5,6 +5,7 @@
 #include "core/base/error.h"
 #include "core/base/fs.h"
 #include "core/repo/settings.h"
+#include "remotes/bundle.h"
 #include "remotes/remote_url.h"
 #include "remotes/url.h"
 
@@ -480,8 +481,16 @@ int dv_remoteconf_open(dv_remote **out, dv_repo *repo, const char *name)
             return error;
         name = chosen;
     }
-    if ((error = dv_remoteconf_check_name(name)) < 0 ||
+    /* A bundle file named where a remote is taken (-r ./data.dvbundle), unless a configured
+     * remote has that name: opened as it is, relative to the current directory. */
+    if (dv_remoteconf_check_name(name) == 0 &&
         (error = get_remote_string(&url, repo, name, "url")) < 0)
+        goto done;
+    if (!url && dv_remote_url_is_bundle(name)) {
+        error = dv_remote_bundle_open(out, name);
+        goto done;
+    }
+    if ((error = dv_remoteconf_check_name(name)) < 0)
         goto done;
     if (!url) {
         error = dv_error_set(DV_EUSAGE,

@@ -36,7 +36,7 @@ expect() {
 }
 
 step "command names"
-expect "dv <TAB>" "add|cat|checkout|commit|config|diff|drop|fetch|fsck|gc|help|init|install-hooks|log|ls|pull|push|remote|status" dv ""
+expect "dv <TAB>" "add|bundle|cat|checkout|commit|config|diff|drop|fetch|fsck|gc|help|init|install-hooks|log|ls|pull|push|remote|status" dv ""
 expect "dv pu<TAB>" "pull|push" dv pu
 expect "dv -C dir st<TAB>" "status" dv -C "$T" st
 expect "dv help ch<TAB>" "checkout" dv help ch
@@ -51,6 +51,8 @@ expect "dv status --j<TAB>" "--json" dv status --j
 expect "dv remote <TAB>" "add|list|modify|remove|rename" dv remote ""
 expect "dv remote add --p<TAB>" "--path-style|--profile" dv remote add --p
 expect "dv remote list --<TAB>" "--help|--verbose" dv remote list --
+expect "dv bundle <TAB>" "create|list|unbundle|verify" dv bundle ""
+expect "dv bundle create --<TAB>" "--all-branches|--all-tags|--help|--quiet|--rev|--since" dv bundle create --
 
 step "remote names come from the repository's remotes"
 new_repo "$T/repo"

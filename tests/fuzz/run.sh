@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz dv's decoders of bytes that others wrote (pointer files, trees, manifests, pack
-# indexes and entries, .dv/config, S3 and HTTP listings) with libFuzzer, ASan and UBSan.
+# indexes and entries, .dv/config, S3 and HTTP listings, bundle headers) with libFuzzer,
+# ASan and UBSan.
 # Part of CI in its short form. Builds the harnesses (tests/fuzz/fuzz_<name>.c) in
 # build-fuzz with clang, installing clang if it is missing; then, for each harness:
 #   1. replays every input in tests/fuzz/regressions/<name>/ (inputs that once crashed);
@@ -14,7 +15,7 @@
 #   --long        fuzz each harness 15 minutes
 #   name ...      only these harnesses (pointer, tree, manifest, pack_index,
 #                 pack_entry, config, s3_list, http_list, csv, jsonl,
-#                 parquet); default all
+#                 parquet, bundle); default all
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
     --long) seconds=900; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
     esac
