@@ -405,6 +405,17 @@ static void option_synopsis(dv_buf *out, const cmd_option *option)
         dv_buf_printf(out, option->bare_value ? "[=%s]" : " %s", option->value_name);
 }
 
+/* Whether an option of the same long name is in one of the first n tables (subcommands
+ * that share an option, such as -q, list it once). */
+static int listed_before(const cmd_option *const *tables, size_t n, const cmd_option *option)
+{
+    for (size_t t = 0; t < n; t++)
+        for (const cmd_option *o = tables[t]; o->long_name; o++)
+            if (!strcmp(o->long_name, option->long_name))
+                return 1;
+    return 0;
+}
+
 int cmd_usage_text(dv_buf *out, const cmd_command *command)
 {
     const cmd_option *tables[CMD_MAX_OPTION_TABLES];
@@ -422,6 +433,8 @@ int cmd_usage_text(dv_buf *out, const cmd_command *command)
         dv_buf_putc(out, '\n');
     for (size_t t = 0; t < n_tables; t++)
         for (const cmd_option *o = tables[t]; o->long_name; o++) {
+            if (listed_before(tables, t, o))
+                continue;
             option_synopsis(&left, o);
             dv_buf_printf(out, "  %-*s  ", (int)width, left.ptr);
             for (const char *h = o->help; *h; h++) {
