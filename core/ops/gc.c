@@ -394,7 +394,7 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
     if (dropping && (error = split_dropped(&c, &n_dropped)) < 0)
         goto done;
     dv_reach_ops ops = {NULL, NULL, absent, keep_object, root_name, &c};
-    if ((error = dv_reach_walk(odb, c.items + n_dropped, c.n - n_dropped, &ops)) < 0) {
+    if ((error = dv_reach_walk(odb, c.n ? c.items + n_dropped : NULL, c.n - n_dropped, &ops)) < 0) {
         error = dv_error_wrap(error, "nothing was deleted");
         goto done;
     }
