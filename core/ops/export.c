@@ -30,6 +30,8 @@
 #define EXPORT_MAX_ENTRIES 100000000ull
 /* libarchive hands its output over in blocks of this size (the last one not padded). */
 #define EXPORT_BLOCK_BYTES (256 * 1024)
+/* An output file's write-back is started each time this much more was written. */
+#define EXPORT_WRITEBACK_BYTES (8u << 20)
 /* zstd's workers: never 0, whose output differs from that of one or more workers (which
  * agree with each other), so the bytes do not depend on the machine's cores. */
 #define EXPORT_ZSTD_MAX_THREADS 8
@@ -122,7 +124,9 @@ typedef struct export_out {
     int fd;
     const char *name; /* for messages */
     int pipe_closed;
-    int error; /* set by the write callback, with dv's message */
+    int error;                 /* set by the write callback, with dv's message */
+    int writeback;             /* a file fsynced at the end: start writing it out as it grows */
+    uint64_t written, flushed; /* bytes written, and those whose write-back was started */
 } export_out;
 
 static la_ssize_t out_write(struct archive *a, void *ctx, const void *data, size_t len)
@@ -144,6 +148,14 @@ static la_ssize_t out_write(struct archive *a, void *ctx, const void *data, size
         }
         p += n;
         left -= (size_t)n;
+    }
+    o->written += len;
+    /* The fsync at the end then waits for the last few MiB, not for the whole archive: the
+     * disk writes while the archive is made (as checkout does for restored files). */
+    if (o->writeback && o->written - o->flushed >= EXPORT_WRITEBACK_BYTES) {
+        (void)sync_file_range(o->fd, (off_t)o->flushed, (off_t)(o->written - o->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+        o->flushed = o->written;
     }
     return (la_ssize_t)len;
 }
@@ -493,7 +505,7 @@ int dv_export_fd(dv_export_result *result, dv_repo *repo, dv_rev *rev, const cha
                  const dv_export_options *opts, int fd, const char *out_name, int *pipe_closed)
 {
     export_plan plan;
-    export_out out = {fd, out_name, 0, 0};
+    export_out out = {fd, out_name, 0, 0, 0, 0, 0};
     int error = export_prepare(&plan, repo, rev, path, opts);
     if (!error)
         error = export_run(result, &plan, path, opts, &out);
@@ -533,7 +545,7 @@ int dv_export_file(dv_export_result *result, dv_repo *repo, dv_rev *rev, const c
         return error;
     if ((error = dv_fs_tmpfile(&fd, &tmp, out_path, 0666)) < 0)
         goto done;
-    export_out out = {fd, out_path, 0, 0};
+    export_out out = {fd, out_path, 0, 0, 1, 0, 0};
     if ((error = export_run(result, &plan, path, opts, &out)) < 0) {
         close(fd);
         dv_fs_tmp_discard(tmp.ptr);
