@@ -391,6 +391,115 @@ static int export_tree(export_walk *w, const dv_oid *id, unsigned depth)
     return error;
 }
 
+/*
+ * The entries below a tree, counted before anything is written, each distinct tree decoded
+ * once (a table of counts by tree id, open addressing): a few trees that name each other
+ * many times are measured without being expanded, and refused before an archive of
+ * billions of entries is begun. Counts saturate at EXPORT_MAX_ENTRIES + 1.
+ */
+typedef struct tree_count {
+    dv_oid id;
+    uint64_t entries; /* UINT64_MAX: an empty slot */
+} tree_count;
+
+typedef struct count_table {
+    tree_count *slots;
+    size_t n, cap; /* cap is 0 or a power of two */
+} count_table;
+
+static size_t count_slot(const count_table *t, const dv_oid *id)
+{
+    size_t s = 0;
+    memcpy(&s, id->id, sizeof(s)); /* ids are uniformly random */
+    return s & (t->cap - 1);
+}
+
+static const tree_count *count_find(const count_table *t, const dv_oid *id)
+{
+    for (size_t s = t->cap ? count_slot(t, id) : 0; t->cap; s = (s + 1) & (t->cap - 1)) {
+        if (t->slots[s].entries == UINT64_MAX)
+            return NULL;
+        if (!dv_oid_cmp(&t->slots[s].id, id))
+            return &t->slots[s];
+    }
+    return NULL;
+}
+
+static int count_add(count_table *t, const dv_oid *id, uint64_t entries)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        count_table bigger = {NULL, 0, t->cap ? t->cap * 2 : 64};
+        if (!(bigger.slots = malloc(bigger.cap * sizeof(*bigger.slots))))
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        for (size_t i = 0; i < bigger.cap; i++)
+            bigger.slots[i].entries = UINT64_MAX;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].entries != UINT64_MAX &&
+                count_add(&bigger, &t->slots[i].id, t->slots[i].entries) < 0)
+                return DV_ENOMEM; /* cannot happen: bigger has room for them all */
+        free(t->slots);
+        *t = bigger;
+    }
+    size_t s = count_slot(t, id);
+    while (t->slots[s].entries != UINT64_MAX)
+        s = (s + 1) & (t->cap - 1);
+    t->slots[s].id = *id;
+    t->slots[s].entries = entries;
+    t->n++;
+    return 0;
+}
+
+static int count_tree(uint64_t *out, count_table *t, dv_odb *odb, const dv_oid *id,
+                      const char *relpath, unsigned depth)
+{
+    const tree_count *known = count_find(t, id);
+    if (known) {
+        *out = known->entries;
+        return 0;
+    }
+    if (depth > EXPORT_MAX_DEPTH)
+        return dv_error_set(DV_ECORRUPT, "%s/: trees nested deeper than %d", relpath,
+                            EXPORT_MAX_DEPTH);
+    dv_tree tree = DV_TREE_INIT;
+    dv_buf child = DV_BUF_INIT;
+    uint64_t total = 0;
+    int error = dv_tree_read(&tree, odb, id, relpath);
+    for (size_t i = 0; !error && i < tree.n_entries && total <= EXPORT_MAX_ENTRIES; i++) {
+        uint64_t below = 0;
+        const dv_tree_entry *te = &tree.entries[i];
+        if (te->mode == DV_MODE_DIR) {
+            dv_buf_truncate(&child, 0);
+            if (dv_buf_printf(&child, "%s/%s", relpath, te->name) < 0)
+                error = dv_error_set(DV_ENOMEM, "out of memory");
+            else
+                error = count_tree(&below, t, odb, &te->id, child.ptr, depth + 1);
+        }
+        total += 1 + below; /* each at most EXPORT_MAX_ENTRIES + 1: no overflow */
+    }
+    if (total > EXPORT_MAX_ENTRIES)
+        total = EXPORT_MAX_ENTRIES + 1;
+    if (!error)
+        error = count_add(t, id, total);
+    if (!error)
+        *out = total;
+    dv_buf_release(&child);
+    dv_tree_release(&tree);
+    return error;
+}
+
+static int check_size(dv_odb *odb, const dv_ls_entry *top, const char *path)
+{
+    count_table t = {NULL, 0, 0};
+    uint64_t entries = 0;
+    int error = top->kind == DV_KIND_DIR ? count_tree(&entries, &t, odb, &top->id, path, 0) : 0;
+    if (!error && entries > EXPORT_MAX_ENTRIES)
+        error = dv_error_set(DV_ECORRUPT,
+                             "%s: more than %llu entries below it; dv refuses to export it", path,
+                             (unsigned long long)EXPORT_MAX_ENTRIES);
+    free(t.slots);
+    return error;
+}
+
 /* The directories of the prefix, each an entry, then the exported path's own name. */
 static int export_top(export_walk *w, const char *path, const dv_ls_entry *top,
                       const dv_export_options *opts)
@@ -459,7 +568,8 @@ static int export_prepare(export_plan *plan, dv_repo *repo, dv_rev *rev, const c
     if (!path[0])
         return dv_error_set(DV_EUSAGE, "name one tracked path to export (dv ls lists them)");
     if ((error = dv_ls_find(&plan->top, repo, rev, path)) < 0 ||
-        (error = dv_repo_odb(&plan->odb, repo)) < 0)
+        (error = dv_repo_odb(&plan->odb, repo)) < 0 ||
+        (error = check_size(plan->odb, &plan->top, path)) < 0)
         return error;
     if (opts->reproducible)
         plan->mtime = 0;
