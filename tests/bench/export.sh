@@ -5,9 +5,10 @@
 # TREE_FILES files of 1-16 KiB), the data set of gen.sh, are added and committed; then, RUNS
 # times, interleaved, each of these is timed with /usr/bin/time (wall, CPU, peak RSS):
 #   tar --zstd -cf OUT model.bin              (tar piping to a zstd process, level 3)
+#   tar --zstd -cf OUT model.bin && sync OUT  (the same, made durable as dv makes its file)
 #   dv export HEAD model.bin -o OUT.tar.zst   (from the store; the file fsynced, renamed)
 #   dv export HEAD model.bin -o - > OUT       (the same bytes to standard output, no fsync)
-# and the same three for tree. Before each command: sync, and the inputs read once (the
+# and the same four for tree. Before each command: sync, and the inputs read once (the
 # files for tar, the store's packs for dv), so both start from a warm page cache. Once,
 # before the timings, every archive dv writes is extracted and checked against the SHA-256
 # of the files taken before dv saw them. Medians and the ratio dv / tar go to WORKDIR/export.md.
@@ -30,7 +31,7 @@ log() { echo "export.sh: $*" >&2; }
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
 REPO=$WORK/repo OUTDIR=$WORK/out
-STAMP="model=$MODEL_MIB tree=${TREE_DIRS}x$TREE_FILES dv=$(sha256sum <"$DV" | cut -c1-16)"
+STAMP="model=$MODEL_MIB tree=${TREE_DIRS}x$TREE_FILES"
 
 # digest DIR: sha256 of "sha256  path" lines of every file below DIR (as gen.sh's MANIFEST).
 digest() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1); }
@@ -75,8 +76,8 @@ warm() {
   rm -f "$WORK/prime.tmp"
   sync
   case "$1" in
-  tar-model) cat model.bin >/dev/null ;;
-  tar-tree) tar -cf /dev/null tree ;;
+  tar-model*) cat model.bin >/dev/null ;;
+  tar-tree*) tar -cf /dev/null tree ;;
   dv-*) cat .dv/cache/packs/* >/dev/null ;;
   esac
 }
@@ -98,6 +99,7 @@ for run in $(seq 1 "$RUNS"); do
   for what in model.bin tree; do
     key=${what%.bin}
     timed "tar-$key" tar --zstd -cf "$OUTDIR/tar.tar.zst" "$what"
+    timed "tar-$key-sync" sh -c 'tar --zstd -cf "$1" "$2" && sync "$1"' _ "$OUTDIR/tar.tar.zst" "$what"
     timed "dv-$key" "$DV" export HEAD "$what" -o "$OUTDIR/dv.tar.zst"
     timed "dv-$key-stdout" sh -c '"$1" export HEAD "$2" -o - --format tar.zst >"$3"' _ "$DV" "$what" "$OUTDIR/dv.tar.zst"
   done
@@ -116,7 +118,8 @@ print("| data | command | wall s | CPU s | peak RSS | / tar |")
 print("|---|---|---:|---:|---:|---:|")
 for key, what in [("model", "1 GiB model"), ("tree", "100,000-file tree")]:
     tar = med(f"tar-{key}", 0)
-    for name, cmd in [(f"tar-{key}", "`tar --zstd -cf`"), (f"dv-{key}", "`dv export -o file.tar.zst`"),
+    for name, cmd in [(f"tar-{key}", "`tar --zstd -cf`"), (f"tar-{key}-sync", "`tar --zstd -cf` + `sync file`"),
+                      (f"dv-{key}", "`dv export -o file.tar.zst`"),
                       (f"dv-{key}-stdout", "`dv export -o - --format tar.zst > file`")]:
         r = rows(name)
         walls = [x[0] for x in r]
