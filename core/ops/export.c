@@ -10,6 +10,7 @@
 #include "core/object/pointer.h"
 #include "core/ops/cat.h"
 #include "core/ops/ls.h"
+#include "core/table/utf8.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -236,6 +237,49 @@ fail:
     return error;
 }
 
+/* ---- names: libarchive writes them through the thread's locale ---- */
+
+/*
+ * libarchive converts names to UTF-8 (pax path records) and marks zip names as UTF-8
+ * through the thread's locale: C.UTF-8 for the export, whatever the user's, so the bytes do
+ * not depend on it. zip's writer marks every name that is not ASCII as UTF-8 when the
+ * locale's charset is, so a name that is not UTF-8 is written in the C locale, unmarked.
+ */
+typedef struct export_locale {
+    locale_t utf8, c, before;
+} export_locale;
+
+static void locale_enter(export_locale *l)
+{
+    l->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    l->c = newlocale(LC_CTYPE_MASK, "C", (locale_t)0);
+    l->before = l->utf8 ? uselocale(l->utf8) : (locale_t)0;
+}
+
+static void locale_leave(export_locale *l)
+{
+    if (l->utf8) {
+        uselocale(l->before);
+        freelocale(l->utf8);
+    }
+    if (l->c)
+        freelocale(l->c);
+}
+
+static int is_utf8(const char *name)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    size_t left = strlen(name);
+    while (left) {
+        int n = 1;
+        if (*p >= 0x80 && (n = dv_utf8_char(p, left)) <= 0)
+            return 0;
+        p += n;
+        left -= (size_t)n;
+    }
+    return 1;
+}
+
 /* ---- the walk: one entry at a time, in tree order ---- */
 
 typedef struct export_walk {
@@ -249,6 +293,8 @@ typedef struct export_walk {
     uint64_t n_entries;
     uint64_t written; /* bytes of the current file handed to the archive */
     dv_export_result *result;
+    int zip;
+    export_locale *locale;
 } export_walk;
 
 static int write_header(export_walk *w, unsigned type, unsigned perm, uint64_t size,
@@ -273,8 +319,14 @@ static int write_header(export_walk *w, unsigned type, unsigned perm, uint64_t s
         archive_entry_set_size(e, (la_int64_t)size);
     if (link_target)
         archive_entry_copy_symlink(e, link_target);
+    int plain = w->zip && w->locale->utf8 && w->locale->c && !is_utf8(w->name.ptr);
+    if (plain)
+        uselocale(w->locale->c);
     /* ARCHIVE_WARN: written, with a name that is not UTF-8 kept as its bytes */
-    if (archive_write_header(w->a, e) < ARCHIVE_WARN)
+    int r = archive_write_header(w->a, e);
+    if (plain)
+        uselocale(w->locale->utf8);
+    if (r < ARCHIVE_WARN)
         return archive_fail(w->a, w->out, w->relpath.ptr);
     return 0;
 }
@@ -532,26 +584,6 @@ static int export_top(export_walk *w, const char *path, const dv_ls_entry *top,
     return 0;
 }
 
-/* libarchive converts names to UTF-8 (pax path records, zip's UTF-8 flag) through the
- * thread's locale: C.UTF-8 whatever the user's, so the bytes do not depend on it. */
-typedef struct export_locale {
-    locale_t utf8, before;
-} export_locale;
-
-static void locale_enter(export_locale *l)
-{
-    l->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    l->before = l->utf8 ? uselocale(l->utf8) : (locale_t)0;
-}
-
-static void locale_leave(export_locale *l)
-{
-    if (l->utf8) {
-        uselocale(l->before);
-        freelocale(l->utf8);
-    }
-}
-
 typedef struct export_plan {
     dv_ls_entry top;
     dv_odb *odb;
@@ -583,12 +615,23 @@ static int export_prepare(export_plan *plan, dv_repo *repo, dv_rev *rev, const c
 static int export_run(dv_export_result *result, const export_plan *plan, const char *path,
                       const dv_export_options *opts, export_out *out)
 {
-    export_walk w = {plan->odb,   NULL,        NULL, out, plan->mtime,
-                     DV_BUF_INIT, DV_BUF_INIT, 0,    0,   result};
+    export_walk w = {plan->odb,
+                     NULL,
+                     NULL,
+                     out,
+                     plan->mtime,
+                     DV_BUF_INIT,
+                     DV_BUF_INIT,
+                     0,
+                     0,
+                     result,
+                     opts->format == DV_EXPORT_ZIP,
+                     NULL};
     export_locale loc;
     int error = 0;
     memset(result, 0, sizeof(*result));
     locale_enter(&loc);
+    w.locale = &loc;
     if ((error = archive_start(&w.a, out, opts)) < 0)
         goto done;
     if (!(w.entry = archive_entry_new())) {
