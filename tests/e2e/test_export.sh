@@ -196,6 +196,12 @@ assert_exit 0 "$DV" export v1 data -f -o "$T/exists.tar"
 cmp -s "$T/exists.tar" "$T/v1.tar" || fail "--force did not replace the file with the archive"
 ok "--force replaced it with the archive"
 
+step "a write that fails half-way (past ulimit -f): exit 5 naming the file, no output"
+assert_exit 5 bash -c 'ulimit -f 1024 && exec "$@"' _ "$DV" export v1 data -o "$T/e.tar"
+assert_contains "$ERR" "cannot write $T/e.tar"
+assert_contains "$ERR" "File too large"
+no_output "$T/e.tar"
+
 step "content missing from the store: exit 5, run dv fetch, no output"
 mv .dv/cache "$T/cache.away"
 assert_exit 5 "$DV" export v1 data -o "$T/e.tar"
