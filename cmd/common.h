@@ -240,6 +240,7 @@ int cmd_gc(cmd_context *ctx);
 int cmd_drop(cmd_context *ctx);
 int cmd_ls(cmd_context *ctx);
 int cmd_cat(cmd_context *ctx);
+int cmd_export(cmd_context *ctx);
 int cmd_log(cmd_context *ctx);
 int cmd_push(cmd_context *ctx);
 int cmd_fetch(cmd_context *ctx);
@@ -256,7 +257,7 @@ extern const cmd_syntax cmd_init_syntax, cmd_add_syntax, cmd_status_syntax, cmd_
     cmd_fsck_syntax, cmd_remote_syntax, cmd_push_syntax, cmd_fetch_syntax, cmd_pull_syntax,
     cmd_completion_syntax, cmd_ls_syntax, cmd_cat_syntax, cmd_log_syntax, cmd_diff_syntax;
 extern const cmd_syntax cmd_commit_syntax, cmd_config_syntax, cmd_gc_syntax, cmd_drop_syntax;
-extern const cmd_syntax cmd_install_hooks_syntax, cmd_hook_syntax;
+extern const cmd_syntax cmd_install_hooks_syntax, cmd_hook_syntax, cmd_export_syntax;
 extern const cmd_command cmd_remote_subcommands[];
 extern const cmd_syntax cmd_bundle_syntax;
 extern const cmd_command cmd_bundle_subcommands[];

@@ -64,6 +64,8 @@ const cmd_command cmd_commands[] = {
      &cmd_ls_syntax, NULL},
     {"cat", cmd_cat, CMD_NEEDS_REPO, "write one tracked file's bytes at a revision",
      &cmd_cat_syntax, NULL},
+    {"export", cmd_export, CMD_NEEDS_REPO,
+     "write tracked data at a revision as a tar or zip archive", &cmd_export_syntax, NULL},
     {"log", cmd_log, CMD_NEEDS_REPO, "show the commits where tracked data changed", &cmd_log_syntax,
      NULL},
     {"diff", cmd_diff, CMD_NEEDS_REPO, "show what changed in tracked data between revisions",

@@ -15,6 +15,8 @@ for arg in "$@"; do
 done
 if [ "$want_test" = 1 ]; then
     packages+=(libcriterion-dev openssl util-linux python3 curl)
+    # tests/e2e/test_export.sh extracts with the system's tools and fakes the clock.
+    packages+=(tar libarchive-tools unzip zstd xz-utils gzip faketime)
     # tests/e2e/test_remote_http.sh serves its HTTP mirror with nginx (run by the test, from
     # its own config and temp dir; the system service is not needed).
     packages+=(nginx)
