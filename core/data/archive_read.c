@@ -9,10 +9,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* libarchive reads its input in blocks of this size (file or pipe). */
 #define DV_ARCHIVE_BLOCK_BYTES (1u << 20)
@@ -741,30 +744,90 @@ static void reader_init(reader *r, const char *name, dv_ingest *ing, dv_odb *odb
     r->target = (dv_buf)DV_BUF_INIT;
 }
 
-int dv_archive_read_fd(dv_archive_result *result, int fd, const char *name, dv_ingest *ing,
-                       dv_odb *odb)
+/* A pipe read through libarchive's callbacks: the bytes read before, then the rest. */
+typedef struct stream_source {
+    const uint8_t *prefix;
+    size_t prefix_len;
+    int fd;
+    uint8_t *buf;
+} stream_source;
+
+static la_ssize_t read_stream(struct archive *a, void *ctx, const void **out)
+{
+    stream_source *s = ctx;
+    if (s->prefix_len) {
+        *out = s->prefix;
+        la_ssize_t n = (la_ssize_t)s->prefix_len;
+        s->prefix_len = 0;
+        return n;
+    }
+    for (;;) {
+        ssize_t n = read(s->fd, s->buf, DV_ARCHIVE_BLOCK_BYTES);
+        if (n >= 0) {
+            *out = s->buf;
+            return n;
+        }
+        if (errno != EINTR) {
+            archive_set_error(a, errno, "cannot read: %s", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+int dv_archive_is_zip(const void *start, size_t len)
+{
+    const uint8_t *p = start;
+    return len >= 4 && p[0] == 'P' && p[1] == 'K' &&
+           ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6) || (p[2] == 7 && p[3] == 8));
+}
+
+/*
+ * Read the archive from fd, or from data when fd < 0. Names are bytes to dv, as to the
+ * kernel: libarchive gives them in the locale's character set, converting those an archive
+ * records as UTF-8 (pax, zip), which fails for any name beyond ASCII in the C locale. So
+ * this thread reads in C.UTF-8 (where the system has it), whatever the process's locale.
+ */
+static int read_archive(dv_archive_result *result, int fd, stream_source *stream, const void *data,
+                        size_t len, const char *name, dv_ingest *ing, dv_odb *odb)
 {
     reader r;
     reader_init(&r, name, ing, odb);
+    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t before = utf8 ? uselocale(utf8) : (locale_t)0;
     int error = make_archive(&r);
-    if (!error && archive_read_open_fd(r.a, fd, DV_ARCHIVE_BLOCK_BYTES) != ARCHIVE_OK)
+    if (!error && (stream    ? archive_read_open(r.a, stream, NULL, read_stream, NULL)
+                   : fd >= 0 ? archive_read_open_fd(r.a, fd, DV_ARCHIVE_BLOCK_BYTES)
+                             : archive_read_open_memory(r.a, data, len)) != ARCHIVE_OK)
         error = archive_failed(&r, "cannot open it");
     if (!error)
         error = read_all(result, &r);
     reader_release(&r);
+    if (utf8) {
+        uselocale(before);
+        freelocale(utf8);
+    }
+    return error;
+}
+
+int dv_archive_read_fd(dv_archive_result *result, int fd, const char *name, dv_ingest *ing,
+                       dv_odb *odb)
+{
+    return read_archive(result, fd, NULL, NULL, 0, name, ing, odb);
+}
+
+int dv_archive_read_stream(dv_archive_result *result, const void *prefix, size_t prefix_len, int fd,
+                           const char *name, dv_ingest *ing, dv_odb *odb)
+{
+    stream_source s = {prefix, prefix_len, fd, malloc(DV_ARCHIVE_BLOCK_BYTES)};
+    if (!s.buf)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    int error = read_archive(result, -1, &s, NULL, 0, name, ing, odb);
+    free(s.buf);
     return error;
 }
 
 int dv_archive_read_memory(dv_archive_result *result, const void *data, size_t len,
                            const char *name, dv_ingest *ing, dv_odb *odb)
 {
-    reader r;
-    reader_init(&r, name, ing, odb);
-    int error = make_archive(&r);
-    if (!error && archive_read_open_memory(r.a, data, len) != ARCHIVE_OK)
-        error = archive_failed(&r, "cannot open it");
-    if (!error)
-        error = read_all(result, &r);
-    reader_release(&r);
-    return error;
+    return read_archive(result, -1, NULL, data, len, name, ing, odb);
 }

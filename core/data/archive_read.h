@@ -48,6 +48,19 @@ typedef struct dv_archive_result {
 DV_NODISCARD int dv_archive_read_fd(dv_archive_result *result, int fd, const char *name,
                                     dv_ingest *ing, dv_odb *odb);
 
+/** The same for a stream that cannot seek (a pipe), of which the first prefix_len bytes
+ *  were read already (to tell its format): they are read first. A zip archive read so has
+ *  only its local headers, which lack the entries' types and modes: see
+ *  dv_archive_is_zip. */
+DV_NODISCARD int dv_archive_read_stream(dv_archive_result *result, const void *prefix,
+                                        size_t prefix_len, int fd, const char *name, dv_ingest *ing,
+                                        dv_odb *odb);
+
+/** Bytes that tell a zip archive from its start. */
+#define DV_ARCHIVE_MAGIC_BYTES 4
+/** 1 when the first bytes of an archive (len of them) are those of a zip archive. */
+DV_NODISCARD int dv_archive_is_zip(const void *start, size_t len);
+
 /** The same for an archive held in memory (data stays the caller's). */
 DV_NODISCARD int dv_archive_read_memory(dv_archive_result *result, const void *data, size_t len,
                                         const char *name, dv_ingest *ing, dv_odb *odb);

@@ -225,6 +225,58 @@ static void staging_remove(staging *s)
 
 /* ---- the import ---- */
 
+/*
+ * The archive at fd into a tree. A pipe is read as it comes, but for a zip archive: its
+ * entries' types and modes (symlinks, exec bits) are only in the central directory at its
+ * end, so it is first copied whole into the staging directory and read from there.
+ */
+static int read_archive(dv_archive_result *ar, staging *s, int fd, const char *name, dv_ingest *ing,
+                        dv_odb *stage_odb)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) >= 0)
+        return dv_archive_read_fd(ar, fd, name, ing, stage_odb);
+    uint8_t start[DV_ARCHIVE_MAGIC_BYTES];
+    size_t got = 0;
+    int error = dv_fs_read_full(fd, start, sizeof(start), &got, name);
+    if (error < 0)
+        return error;
+    if (!dv_archive_is_zip(start, got))
+        return dv_archive_read_stream(ar, start, got, fd, name, ing, stage_odb);
+    dv_buf path = DV_BUF_INIT;
+    int copy = -1;
+    uint8_t *buf = malloc(1u << 20);
+    if (!buf) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((error = dv_buf_printf(&path, "%s/archive.zip", s->dir.ptr)) < 0)
+        goto done;
+    copy = open(path.ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (copy < 0) {
+        error = dv_error_errno("cannot create %s", path.ptr);
+        goto done;
+    }
+    if ((error = dv_fs_write_all(copy, start, got, path.ptr)) < 0)
+        goto done;
+    for (;;) {
+        size_t n = 0;
+        if ((error = dv_fs_read_full(fd, buf, 1u << 20, &n, name)) < 0 ||
+            (error = dv_fs_write_all(copy, buf, n, path.ptr)) < 0 || n < (1u << 20))
+            break;
+    }
+    if (error == 0 && lseek(copy, 0, SEEK_SET) < 0)
+        error = dv_error_errno("cannot read %s", path.ptr);
+    if (error == 0)
+        error = dv_archive_read_fd(ar, copy, name, ing, stage_odb);
+done:
+    if (copy >= 0)
+        close(copy);
+    free(buf);
+    dv_buf_release(&path);
+    return error;
+}
+
 static int write_pointer(int *written, dv_repo *repo, const char *dest, const dv_archive_result *ar)
 {
     dv_pointer p = {0};
@@ -282,7 +334,7 @@ int dv_import(dv_import_result *result, dv_repo *repo, int fd, const char *name,
     if ((error = dv_pool_new(&pool, dv_pool_default_threads())) < 0 ||
         (error = dv_ingest_new(&ing, stage_odb, &repo->chunk_params, pool)) < 0)
         goto done;
-    if ((error = dv_archive_read_fd(&ar, fd, name, ing, stage_odb)) < 0 ||
+    if ((error = read_archive(&ar, &s, fd, name, ing, stage_odb)) < 0 ||
         (error = dv_odb_flush(stage_odb)) < 0)
         goto done;
     dv_odb_stats st;
