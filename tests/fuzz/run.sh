@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz dv's decoders of bytes that others wrote (pointer files, trees, manifests, pack
-# indexes and entries, .dv/config, S3 and HTTP listings) with libFuzzer, ASan and UBSan.
+# indexes and entries, .dv/config, S3 and HTTP listings, archives) with libFuzzer, ASan and UBSan.
 # Part of CI in its short form. Builds the harnesses (tests/fuzz/fuzz_<name>.c) in
 # build-fuzz with clang, installing clang if it is missing; then, for each harness:
 #   1. replays every input in tests/fuzz/regressions/<name>/ (inputs that once crashed);
@@ -14,7 +14,7 @@
 #   --long        fuzz each harness 15 minutes
 #   name ...      only these harnesses (pointer, tree, manifest, pack_index,
 #                 pack_entry, config, s3_list, http_list, csv, jsonl,
-#                 parquet); default all
+#                 parquet, import); default all
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -51,6 +51,7 @@ export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1"
 max_len_of() {
     case "$1" in
     pack_index) echo 16384 ;;
+    import) echo 65536 ;; # a tar written by Python is padded to 10 KiB
     *) echo 4096 ;;
     esac
 }
