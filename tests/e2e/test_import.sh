@@ -187,3 +187,21 @@ assert_exit 2 "$DV" import "$A/pax.tar" x.dv
 assert_exit 2 "$DV" import "$A/pax.tar" keep.txt
 assert_state_is "$T/state" "usage errors"
 assert_exit 0 "$DV" fsck
+
+step "a staging store a killed import left is removed by the next import, a live one is not"
+mkdir -p .dv/cache/import/killed1/packs .dv/cache/import/young1/packs
+printf 'x' >.dv/cache/import/killed1/packs/leftover.pack
+touch -d '2 hours ago' .dv/cache/import/killed1
+assert_exit 0 "$DV" import "$T/unordered.tar" after-kill
+[ ! -e .dv/cache/import/killed1 ] || fail "the killed import's staging store is still there"
+ok "killed1 removed"
+[ -d .dv/cache/import/young1 ] || fail "a staging store younger than a minute was removed"
+ok "young1 kept (its importer may still be starting)"
+mkdir -p .dv/cache/import/held1
+touch -d '2 hours ago' .dv/cache/import/held1
+flock .dv/cache/import/held1 sleep 30 &
+track_bg $!
+sleep 0.5
+assert_exit 0 "$DV" import "$T/unordered.tar" after-held
+[ -d .dv/cache/import/held1 ] || fail "a staging store whose lock is held was removed"
+ok "held1 kept (its lock is held)"
