@@ -47,6 +47,8 @@ const cmd_command cmd_commands[] = {
      "bring the data named by the pointer files into the store", &cmd_fetch_syntax, NULL},
     {"pull", cmd_pull, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK, "fetch, then check out",
      &cmd_pull_syntax, NULL},
+    {"import", cmd_import, CMD_NEEDS_REPO | CMD_TAKES_LOCK,
+     "store an archive's contents as a tracked directory", &cmd_import_syntax, NULL},
     {"commit", cmd_commit, CMD_NEEDS_REPO | CMD_RELPATHS | CMD_TAKES_LOCK,
      "add the data that changed, then make a git commit", &cmd_commit_syntax, NULL},
     {"install-hooks", cmd_install_hooks, CMD_NEEDS_REPO | CMD_TAKES_LOCK,

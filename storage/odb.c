@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -618,6 +619,54 @@ const char *dv_odb_orphan_index_at(const dv_odb *odb, size_t i, dv_oid *pack_id)
 {
     *pack_id = odb->orphans[i].pack_id;
     return odb->orphans[i].idx_path;
+}
+
+/* Move one pack and then its index from staging's packs directory into odb's, holding the
+ * pack's flock meanwhile. */
+static int adopt_pack(dv_odb *odb, dv_odb *staging, const dv_oid *id)
+{
+    dv_buf from = DV_BUF_INIT, to = DV_BUF_INIT;
+    const char *hex = dv_oid_hex(id);
+    int error = 0, fd = -1;
+    static const char *const suffixes[] = {".pack", ".idx"};
+    for (size_t k = 0; k < 2 && error == 0; k++) {
+        dv_buf_clear(&from);
+        dv_buf_clear(&to);
+        if ((error = dv_buf_printf(&from, "%s/%s%s", staging->packs_dir.ptr, hex, suffixes[k])) <
+                0 ||
+            (error = dv_buf_printf(&to, "%s/%s%s", odb->packs_dir.ptr, hex, suffixes[k])) < 0)
+            break;
+        if (k == 0) {
+            fd = open(from.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                error = dv_error_errno("cannot lock %s", from.ptr);
+                break;
+            }
+        }
+        if (rename(from.ptr, to.ptr) < 0)
+            error = dv_error_errno("cannot move %s to %s", from.ptr, to.ptr);
+    }
+    if (error == 0)
+        error = dv_fs_fsync_dir(odb->packs_dir.ptr);
+    if (fd >= 0)
+        close(fd); /* after the index is in place: the pack is part of the store now */
+    dv_buf_release(&from);
+    dv_buf_release(&to);
+    return error;
+}
+
+int dv_odb_adopt_packs(dv_odb *odb, dv_odb *staging)
+{
+    int error = 0;
+    for (size_t i = 0; i < staging->n_packs && error == 0; i++) {
+        const dv_oid *id = dv_pack_id(staging->packs[i]);
+        if ((error = adopt_pack(odb, staging, id)) < 0)
+            break;
+        pthread_mutex_lock(&odb->lock);
+        error = add_pack(odb, id);
+        pthread_mutex_unlock(&odb->lock);
+    }
+    return error;
 }
 
 int dv_odb_flush(dv_odb *odb)

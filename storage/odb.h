@@ -86,6 +86,15 @@ int dv_odb_fetches(const dv_odb *odb);
  *  without a fetch function). */
 DV_NODISCARD int dv_odb_prefetch(dv_odb *odb, const dv_oid *ids, size_t n);
 
+/**
+ * Move the sealed packs of staging (a store of its own in the same file system, flushed) into
+ * odb: for each, the pack file, then its index (the commit point), then a sync of odb's packs
+ * directory. Each pack is held by an flock while it moves, so a cleanup of leftovers by another
+ * process sharing the store never takes it for a pack whose index was never written. The packs
+ * are then read through odb. On failure, packs moved whole stay in odb, the rest in staging.
+ */
+DV_NODISCARD int dv_odb_adopt_packs(dv_odb *odb, dv_odb *staging);
+
 /** Seal the unsealed pack, if any, making everything written durable. */
 DV_NODISCARD int dv_odb_flush(dv_odb *odb);
 

@@ -81,6 +81,7 @@ typedef struct batch {
     dv_chunker tail;  /* the worker's chunker after the last byte read */
     dv_pool_task read_task;
     int reading; /* read_task queued and not yet waited for */
+    int filled;  /* the calling thread read it from the stream: read_task only chunks it */
     chunk_job *jobs;
     size_t n_jobs, alloc_jobs;
     dv_pool_task task;
@@ -98,7 +99,9 @@ struct dv_ingest {
     int fd;         /* the file being read, and its name for messages */
     uint64_t base;  /* where reading started in it */
     const char *path;
-    int seekable;                /* read with pread at each batch's offset, so workers can read */
+    int seekable;              /* read with pread at each batch's offset, so workers can read */
+    dv_ingest_read_fn read_fn; /* or read through this from a stream, in the calling thread */
+    void *read_ctx;
     dv_compressor **compressors; /* one per pool worker, then one for the calling thread */
     int n_compressors;
     batch batches[DV_INGEST_BATCHES];
@@ -274,15 +277,33 @@ static int run_item(void *ctx, size_t item, int worker)
     return process_group(b->ing, b, item, worker);
 }
 
+/* Read b's bytes from the stream (in the calling thread: the stream is read in order). */
+static int fill_from_stream(dv_ingest *ing, batch *b)
+{
+    b->got = 0;
+    int error = ing->read_fn(ing->read_ctx, b->data + ing->reserve, DV_INGEST_BATCH_BYTES, &b->got);
+    if (error == 0 && b->got > DV_INGEST_BATCH_BYTES)
+        error =
+            dv_error_set(DV_ERROR, "%s: the reader returned more bytes than asked for", ing->path);
+    return error;
+}
+
 /* Read b's bytes and chunk them as if a chunk started at the first. Runs on a worker
  * (or on the calling thread when the file cannot be read at an offset). */
 static int read_batch(dv_ingest *ing, batch *b)
 {
     int error;
     uint8_t *p = b->data + ing->reserve;
-    error = ing->seekable
+    if (b->filled)
+        error = 0;
+    else if (ing->read_fn)
+        error = fill_from_stream(ing, b);
+    else
+        error =
+            ing->seekable
                 ? dv_fs_pread_full(ing->fd, p, DV_INGEST_BATCH_BYTES, b->offset, &b->got, ing->path)
                 : dv_fs_read_full(ing->fd, p, DV_INGEST_BATCH_BYTES, &b->got, ing->path);
+    b->filled = 0;
     if (error < 0)
         return error;
     if (ing->prev) {
@@ -597,8 +618,9 @@ static void wait_reads(dv_ingest *ing)
         wait_read(ing, &ing->batches[i]);
 }
 
-int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path,
-                 const dv_manifest *previous)
+/* The read loop of dv_ingest_fd and dv_ingest_stream: ing->fd or ing->read_fn is set. */
+static int ingest_run(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, uint64_t stream_expected,
+                      const char *path, const dv_manifest *previous)
 {
     int error = 0;
     dv_chunker chain; /* the true chain of chunks, at the end of the previous batch */
@@ -611,14 +633,21 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
     dv_manifest_list_release(&ing->parts);
     ing->commit_error = 0;
     ing->commit_state.code = 0;
-    ing->fd = fd;
     ing->path = path;
     dv_chunker_init(&chain, &ing->params);
-    off_t base = lseek(fd, 0, SEEK_CUR);
+    off_t base = 0;
+    uint64_t expected = stream_expected;
+    ing->seekable = 0;
+    if (!ing->read_fn) {
+        base = lseek(ing->fd, 0, SEEK_CUR);
+        ing->seekable = base >= 0 && fstat(ing->fd, &st) == 0 && S_ISREG(st.st_mode);
+        /* The size now, to read ahead no further; reading goes on to the end whatever it is. */
+        expected = ing->seekable && st.st_size > base ? (uint64_t)(st.st_size - base) : 0;
+        posix_fadvise(ing->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
     ing->base = base > 0 ? (uint64_t)base : 0;
-    ing->seekable = base >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    /* The size now, to read ahead no further; reading goes on to the end whatever it is. */
-    uint64_t expected = ing->seekable && st.st_size > base ? (uint64_t)(st.st_size - base) : 0;
+    for (int i = 0; i < DV_INGEST_BATCHES; i++)
+        ing->batches[i].filled = 0;
     int read_ahead = ing->pool && expected > DV_INGEST_BATCH_BYTES;
     uint64_t queued = 0; /* batches whose read went to the workers */
     if (previous && read_ahead) {
@@ -629,13 +658,19 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
             ing->prev = NULL;
         }
     }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     for (uint64_t k = 0;; k++) {
         batch *b = &ing->batches[k % DV_INGEST_BATCHES];
         if ((error = committer_error(ing)) < 0)
             goto done;
-        if (queued <= k && !b->reading)
+        if (queued <= k && !b->reading) {
             queued = k + 1; /* this one is read here, below */
+            if (ing->read_fn) {
+                /* before the read-ahead: a stream gives its bytes in order */
+                if ((error = wait_committer(ing, b)) < 0 || (error = fill_from_stream(ing, b)) < 0)
+                    goto done;
+                b->filled = 1;
+            }
+        }
         for (; read_ahead && queued <= k + DV_INGEST_READ_AHEAD &&
                queued * DV_INGEST_BATCH_BYTES < expected;
              queued++) {
@@ -643,6 +678,12 @@ int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, co
             if (!batch_is_free(ing, r))
                 break; /* the committer is behind; read this one later */
             r->offset = (uint64_t)base + queued * DV_INGEST_BATCH_BYTES;
+            if (ing->read_fn) {
+                /* A stream is read here, in order; the workers chunk what was read. */
+                if ((error = fill_from_stream(ing, r)) < 0)
+                    goto done;
+                r->filled = 1;
+            }
             dv_pool_submit(ing->pool, &r->read_task, run_read, r, 1);
             r->reading = 1;
         }
@@ -741,6 +782,27 @@ done:
     /* No read is with the workers any more. */
     dv_prevchunks_free(ing->prev);
     ing->prev = NULL;
+    return error;
+}
+
+int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd, const char *path,
+                 const dv_manifest *previous)
+{
+    ing->fd = fd;
+    ing->read_fn = NULL;
+    ing->read_ctx = NULL;
+    return ingest_run(manifest_id, size, ing, 0, path, previous);
+}
+
+int dv_ingest_stream(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, dv_ingest_read_fn read,
+                     void *ctx, uint64_t expected, const char *path)
+{
+    ing->fd = -1;
+    ing->read_fn = read;
+    ing->read_ctx = ctx;
+    int error = ingest_run(manifest_id, size, ing, expected, path, NULL);
+    ing->read_fn = NULL;
+    ing->read_ctx = NULL;
     return error;
 }
 

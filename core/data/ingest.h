@@ -58,6 +58,21 @@ void dv_ingest_set_progress(dv_ingest *ing, dv_ingest_progress_fn fn, void *ctx)
 DV_NODISCARD int dv_ingest_fd(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, int fd,
                               const char *path, const dv_manifest *previous);
 
+/** Where dv_ingest_stream gets its bytes: fill buf with len bytes, or fewer only when the
+ *  stream ends (then *got says how many). Returns 0 or a negative error with a message.
+ *  Called from the calling thread of dv_ingest_stream only, in stream order. */
+typedef int (*dv_ingest_read_fn)(void *ctx, void *buf, size_t len, size_t *got);
+
+/**
+ * As dv_ingest_fd, but the bytes come from read (a stream that cannot be read at an offset:
+ * an archive's entry). expected is how many bytes the stream says it holds (0 when it does
+ * not know): only how far to read ahead, never trusted for the result. The calling thread
+ * reads; the pool's workers chunk, hash and compress what it read, as for a file.
+ */
+DV_NODISCARD int dv_ingest_stream(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing,
+                                  dv_ingest_read_fn read, void *ctx, uint64_t expected,
+                                  const char *path);
+
 /** Store a small buffer (e.g. a symlink target) as a single chunk object. */
 DV_NODISCARD int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);
 

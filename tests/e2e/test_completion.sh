@@ -36,7 +36,7 @@ expect() {
 }
 
 step "command names"
-expect "dv <TAB>" "add|bundle|cat|checkout|commit|config|diff|drop|export|fetch|fsck|gc|help|init|install-hooks|log|ls|pull|push|remote|status" dv ""
+expect "dv <TAB>" "add|bundle|cat|checkout|commit|config|diff|drop|export|fetch|fsck|gc|help|import|init|install-hooks|log|ls|pull|push|remote|status" dv ""
 expect "dv pu<TAB>" "pull|push" dv pu
 expect "dv -C dir st<TAB>" "status" dv -C "$T" st
 expect "dv help ch<TAB>" "checkout" dv help ch

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz dv's decoders of bytes that others wrote (pointer files, trees, manifests, pack
-# indexes and entries, .dv/config, S3 and HTTP listings, bundle headers) with libFuzzer,
-# ASan and UBSan.
+# indexes and entries, .dv/config, S3 and HTTP listings, bundle headers, archives) with
+# libFuzzer, ASan and UBSan.
 # Part of CI in its short form. Builds the harnesses (tests/fuzz/fuzz_<name>.c) in
 # build-fuzz with clang, installing clang if it is missing; then, for each harness:
 #   1. replays every input in tests/fuzz/regressions/<name>/ (inputs that once crashed);
@@ -15,7 +15,7 @@
 #   --long        fuzz each harness 15 minutes
 #   name ...      only these harnesses (pointer, tree, manifest, pack_index,
 #                 pack_entry, config, s3_list, http_list, csv, jsonl,
-#                 parquet, bundle); default all
+#                 parquet, bundle, import); default all
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -52,6 +52,7 @@ export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1"
 max_len_of() {
     case "$1" in
     pack_index) echo 16384 ;;
+    import) echo 65536 ;; # a tar written by Python is padded to 10 KiB
     *) echo 4096 ;;
     esac
 }

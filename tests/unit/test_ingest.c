@@ -852,3 +852,109 @@ Test(ingest, the_previous_versions_chunks_save_scanning_and_change_nothing)
     free(data);
     free(old);
 }
+
+/* ---- a stream (an archive's entry) ---- */
+
+typedef struct memory_stream {
+    const uint8_t *data;
+    size_t len, pos;
+    size_t step; /* the most bytes one call copies at a time, as a decompressor gives them */
+    size_t calls;
+} memory_stream;
+
+static int read_memory(void *ctx, void *buf, size_t len, size_t *got)
+{
+    memory_stream *m = ctx;
+    m->calls++;
+    size_t done = 0;
+    while (done < len && m->pos < m->len) {
+        size_t n = m->len - m->pos < m->step ? m->len - m->pos : m->step;
+        if (n > len - done)
+            n = len - done;
+        memcpy((uint8_t *)buf + done, m->data + m->pos, n);
+        m->pos += n;
+        done += n;
+    }
+    *got = done;
+    return 0;
+}
+
+static int read_failing(void *ctx, void *buf, size_t len, size_t *got)
+{
+    memory_stream *m = ctx;
+    if (m->pos >= m->len / 2)
+        return dv_error_set(DV_ECORRUPT, "entry is truncated");
+    return read_memory(ctx, buf, len, got);
+}
+
+Test(ingest, a_stream_gives_the_manifest_of_the_same_bytes_in_a_file)
+{
+    const size_t lens[] = {0, 1, 70000, BATCH_BYTES, 5 * BATCH_BYTES + 12345};
+    dv_chunk_params params = dv_chunk_params_default();
+    dv_pool *pool = NULL;
+    cr_assert_eq(dv_pool_new(&pool, 2), 0);
+    char path[128];
+    path_in_root(path, sizeof(path), "file");
+    for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+        size_t len = lens[t];
+        uint8_t *data = random_bytes(len, 99 + t);
+        write_file(path, data, len);
+        dv_oid from_file;
+        ingest_path(&from_file, NULL, NULL, pool, &params, path);
+        /* the size a stream declares only bounds the read-ahead: right, none, or wrong */
+        const uint64_t declared[] = {len, 0, len / 3, (uint64_t)len * 4 + 1};
+        for (size_t d = 0; d < 4; d++) {
+            dv_odb *odb;
+            char name[32];
+            snprintf(name, sizeof(name), "stream-%zu-%zu", t, d);
+            open_odb(&odb, name);
+            dv_ingest *ing = NULL;
+            cr_assert_eq(dv_ingest_new(&ing, odb, &params, d == 1 ? NULL : pool), 0);
+            memory_stream m = {data, len, 0, 10000 + 777 * d, 0};
+            dv_oid id;
+            uint64_t size = 0;
+            cr_assert_eq(dv_ingest_stream(&id, &size, ing, read_memory, &m, declared[d], "entry"),
+                         0, "%s", dv_error_last());
+            cr_assert_eq(size, len);
+            cr_assert_eq(dv_oid_cmp(&id, &from_file), 0, "len %zu declared %llu", len,
+                         (unsigned long long)declared[d]);
+            cr_assert_eq(dv_odb_flush(odb), 0);
+            dv_manifest man = DV_MANIFEST_INIT;
+            load_manifest(&man, odb, &id);
+            assert_manifest_gives(odb, &man, data, len, &params);
+            dv_manifest_release(&man);
+            dv_ingest_free(ing);
+            dv_odb_free(odb);
+        }
+        free(data);
+    }
+    dv_pool_free(pool);
+}
+
+Test(ingest, a_failing_stream_fails_and_the_ingester_stays_usable)
+{
+    const size_t len = 6 * BATCH_BYTES;
+    dv_chunk_params params = dv_chunk_params_default();
+    dv_pool *pool = NULL;
+    cr_assert_eq(dv_pool_new(&pool, 2), 0);
+    uint8_t *data = random_bytes(len, 5);
+    dv_ingest *ing = NULL;
+    cr_assert_eq(dv_ingest_new(&ing, NULL, &params, pool), 0);
+    memory_stream m = {data, len, 0, 65536, 0};
+    dv_oid id, again, expected;
+    uint64_t size;
+    cr_assert_eq(dv_ingest_stream(&id, &size, ing, read_failing, &m, len, "entry"), DV_ECORRUPT);
+    cr_assert(strstr(dv_error_last(), "entry") && strstr(dv_error_last(), "truncated"), "%s",
+              dv_error_last());
+    /* the same ingester then gives what a fresh one gives */
+    memory_stream m2 = {data, len, 0, 65536, 0};
+    cr_assert_eq(dv_ingest_stream(&again, &size, ing, read_memory, &m2, len, "entry"), 0);
+    dv_ingest_free(ing);
+    cr_assert_eq(dv_ingest_new(&ing, NULL, &params, NULL), 0);
+    memory_stream m3 = {data, len, 0, 65536, 0};
+    cr_assert_eq(dv_ingest_stream(&expected, &size, ing, read_memory, &m3, 0, "entry"), 0);
+    cr_assert_eq(dv_oid_cmp(&again, &expected), 0);
+    dv_ingest_free(ing);
+    dv_pool_free(pool);
+    free(data);
+}

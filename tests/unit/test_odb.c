@@ -876,3 +876,48 @@ Test(odb, a_read_that_misses_both_fetches_it_once_and_prefetch_asks_only_for_the
     dv_odb_free(odb);
     dv_odb_free(alt);
 }
+
+Test(odb, adopted_packs_become_the_stores_and_leave_the_staging_store)
+{
+    /* a staging store with the store as its alternate: what the store has is not stored
+     * again, the rest fills several sealed packs, which then move over whole */
+    dv_odb *odb, *staging;
+    use_cache("main");
+    open_odb(&odb, 0);
+    dv_oid old = put_object(odb, 1, 5000, 1);
+    cr_assert_eq(dv_odb_flush(odb), 0);
+    char main_packs[128];
+    snprintf(main_packs, sizeof(main_packs), "%s", packs_dir);
+    cr_assert_eq(count_files(main_packs, ".idx"), 1);
+
+    use_cache("staging");
+    open_odb(&staging, 64 * 1024);
+    dv_odb_set_alternate(staging, odb, NULL, NULL);
+    cr_assert_eq(dv_odb_has(staging, &old), 1);
+    dv_oid ids[40];
+    for (uint64_t k = 0; k < 40; k++)
+        ids[k] = put_object(staging, 100 + k, 10000, 1);
+    cr_assert_eq(dv_odb_flush(staging), 0);
+    size_t staged = count_files(packs_dir, ".idx");
+    cr_assert_geq(staged, 2, "the small target seals several packs");
+    for (uint64_t k = 0; k < 40; k++)
+        cr_assert_eq(dv_odb_has(odb, &ids[k]), 0, "in the store before the adoption");
+
+    cr_assert_eq(dv_odb_adopt_packs(odb, staging), 0, "%s", dv_error_last());
+    cr_assert_eq(count_files(packs_dir, ".pack"), 0, "packs left in the staging store");
+    cr_assert_eq(count_files(packs_dir, ".idx"), 0);
+    cr_assert_eq(count_files(main_packs, ".idx"), staged + 1);
+    cr_assert_eq(count_files(main_packs, ".pack"), staged + 1);
+    for (uint64_t k = 0; k < 40; k++)
+        assert_reads_object(odb, &ids[k], 100 + k, 10000);
+    dv_odb_free(staging);
+    dv_odb_free(odb);
+
+    /* and a store opened afresh finds them */
+    use_cache("main");
+    open_odb(&odb, 0);
+    for (uint64_t k = 0; k < 40; k++)
+        assert_reads_object(odb, &ids[k], 100 + k, 10000);
+    assert_reads_object(odb, &old, 1, 5000);
+    dv_odb_free(odb);
+}
