@@ -268,6 +268,34 @@ void dv_pack_entry_at(const dv_pack *p, size_t i, dv_pack_entry *out)
     out->flags = rec[17];
 }
 
+static int compare_offset(const void *a, const void *b)
+{
+    const dv_pack_entry *x = a, *y = b;
+    return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+int dv_pack_entries_in_order(dv_pack_entry **entries, size_t *cap, size_t *n, const dv_pack *pack,
+                             dv_pack_want_fn want, void *ctx)
+{
+    size_t count = dv_pack_count(pack);
+    *n = 0;
+    if (count > *cap || !*entries) {
+        size_t want_cap = count ? count : 1;
+        dv_pack_entry *grown = realloc(*entries, want_cap * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        *entries = grown;
+        *cap = want_cap;
+    }
+    for (size_t j = 0; j < count; j++) {
+        dv_pack_entry_at(pack, j, &(*entries)[*n]);
+        if (!want || want(ctx, &(*entries)[*n].id))
+            (*n)++;
+    }
+    qsort(*entries, *n, sizeof(**entries), compare_offset);
+    return 0;
+}
+
 int dv_pack_find(const dv_pack *p, const dv_oid *id, dv_pack_entry *out)
 {
     uint8_t first = id->id[0];

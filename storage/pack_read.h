@@ -39,6 +39,14 @@ const char *dv_pack_path(const dv_pack *pack);
 size_t dv_pack_count(const dv_pack *pack);
 /** Entry i in id order. */
 void dv_pack_entry_at(const dv_pack *pack, size_t i, dv_pack_entry *out);
+/** Called for each entry of a pack: 1 to take it. */
+typedef int (*dv_pack_want_fn)(void *ctx, const dv_oid *id);
+/** The entries of pack that want takes (all when want is NULL) in the order they lie in the
+ *  pack file, so that copying them reads the pack front to back and keeps its order (each
+ *  object after what it names), into *entries, grown with realloc as needed (*cap entries
+ *  allocated; start both at 0 and free *entries once), and their number in *n. DV_ENOMEM. */
+DV_NODISCARD int dv_pack_entries_in_order(dv_pack_entry **entries, size_t *cap, size_t *n,
+                                          const dv_pack *pack, dv_pack_want_fn want, void *ctx);
 /** 1 and the entry if the index holds id, else 0. */
 DV_NODISCARD int dv_pack_find(const dv_pack *pack, const dv_oid *id, dv_pack_entry *out);
 /** Read an entry's stored bytes, check its header against the index and the stored bytes

@@ -49,16 +49,15 @@ static int compare_mtime(const void *a, const void *b)
     return (x->mtime_ns > y->mtime_ns) - (x->mtime_ns < y->mtime_ns);
 }
 
-static int compare_offset(const void *a, const void *b)
-{
-    const dv_pack_entry *x = a, *y = b;
-    return (x->offset > y->offset) - (x->offset < y->offset);
-}
-
 static int is_kept(const dv_repack_options *opts, const dv_oid *id)
 {
     return (!opts->keep || dv_oidset_has(opts->keep, id)) &&
            (!opts->remove || !dv_oidset_has(opts->remove, id));
+}
+
+static int want_kept(void *ctx, const dv_oid *id)
+{
+    return is_kept(ctx, id);
 }
 
 /* What a pack writer makes of a run of copies: the writer seals once its bytes (header and
@@ -153,6 +152,7 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
     plan_pack *packs = calloc(n_packs ? n_packs : 1, sizeof(*packs));
     dv_oidset all = DV_OIDSET_INIT, present = DV_OIDSET_INIT;
     dv_pack_entry *entries = NULL;
+    size_t entries_cap = 0;
     written_pack *written = NULL;
     size_t n_written = 0;
     dv_buf path = DV_BUF_INIT, stored = DV_BUF_INIT, decoded = DV_BUF_INIT;
@@ -240,19 +240,10 @@ int dv_repack(dv_repack_result *out, dv_odb *odb, const dv_repack_options *opts)
             }
             continue;
         }
-        dv_pack_entry *grown = realloc(entries, (count ? count : 1) * sizeof(*grown));
-        if (!grown) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-            goto done;
-        }
-        entries = grown;
-        for (size_t j = 0; j < count; j++) {
-            dv_pack_entry_at(p->pack, j, &entries[n]);
-            if (is_kept(opts, &entries[n].id))
-                n++;
-        }
         /* in file order: a pack is read front to back, and keeps its own closure order */
-        qsort(entries, n, sizeof(*entries), compare_offset);
+        if ((error = dv_pack_entries_in_order(&entries, &entries_cap, &n, p->pack, want_kept,
+                                              (void *)opts)) < 0)
+            goto done;
         for (size_t j = 0; j < n; j++) {
             const dv_pack_entry *e = &entries[j];
             /* Skipped only when a pack before this one in the order holds it (one that

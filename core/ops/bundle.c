@@ -174,10 +174,9 @@ static int compare_mtime(const void *a, const void *b)
     return (x->mtime_ns > y->mtime_ns) - (x->mtime_ns < y->mtime_ns);
 }
 
-static int compare_offset(const void *a, const void *b)
+static int want_id(void *ctx, const dv_oid *id)
 {
-    const dv_pack_entry *x = a, *y = b;
-    return (x->offset > y->offset) - (x->offset < y->offset);
+    return dv_oidset_has(ctx, id);
 }
 
 static void remove_series(dv_pack_series *s)
@@ -220,6 +219,7 @@ static int copy_wanted(dv_pack_series *series, dv_odb *odb, const dv_oidset *wan
     size_t n_packs = dv_odb_pack_count(odb);
     store_pack *packs = calloc(n_packs + 1, sizeof(*packs));
     dv_pack_entry *entries = NULL;
+    size_t entries_cap = 0;
     dv_oidset copied = DV_OIDSET_INIT;
     dv_buf stored = DV_BUF_INIT, decoded = DV_BUF_INIT;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
@@ -241,19 +241,10 @@ static int copy_wanted(dv_pack_series *series, dv_odb *odb, const dv_oidset *wan
     qsort(packs, n_packs, sizeof(*packs), compare_mtime);
     for (size_t i = 0; i < n_packs; i++) {
         dv_pack *pack = packs[i].pack;
-        size_t count = dv_pack_count(pack), n = 0;
-        dv_pack_entry *grown = realloc(entries, (count ? count : 1) * sizeof(*grown));
-        if (!grown) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
+        size_t n = 0;
+        if ((error = dv_pack_entries_in_order(&entries, &entries_cap, &n, pack, want_id,
+                                              (void *)wanted)) < 0)
             goto done;
-        }
-        entries = grown;
-        for (size_t j = 0; j < count; j++) {
-            dv_pack_entry_at(pack, j, &entries[n]);
-            if (dv_oidset_has(wanted, &entries[n].id))
-                n++;
-        }
-        qsort(entries, n, sizeof(*entries), compare_offset);
         for (size_t j = 0; j < n; j++) {
             const dv_pack_entry *e = &entries[j];
             int added = dv_oidset_add(&copied, &e->id);

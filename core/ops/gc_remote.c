@@ -244,10 +244,15 @@ static int compare_modified(const void *a, const void *b)
     return (x->modified > y->modified) - (x->modified < y->modified);
 }
 
-static int compare_offset(const void *a, const void *b)
+/* What a rewritten pack's copy holds: kept, and in no pack that stays. */
+typedef struct kept_moving {
+    const dv_oidset *keep, *staying;
+} kept_moving;
+
+static int want_moving(void *ctx, const dv_oid *id)
 {
-    const dv_pack_entry *x = a, *y = b;
-    return (x->offset > y->offset) - (x->offset < y->offset);
+    const kept_moving *km = ctx;
+    return dv_oidset_has(km->keep, id) && !dv_oidset_has(km->staying, id);
 }
 
 static uint64_t listed_bytes(const dv_remote_listing *l, const dv_oid *id)
@@ -423,6 +428,7 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
     plan_pack *packs = NULL;
     dv_oidset staying = DV_OIDSET_INIT, copied = DV_OIDSET_INIT;
     dv_pack_entry *entries = NULL;
+    size_t entries_cap = 0;
     int error = 0, dry_run = opts->gc.dry_run;
     size_t n_packs = 0;
     memset(out, 0, sizeof(*out));
@@ -547,19 +553,11 @@ int dv_gc_remote(dv_gc_remote_result *out, dv_repo *repo, dv_remote *remote,
         plan_pack *p = &packs[i];
         if (p->fate != DV_GC_REMOTE_REWRITE)
             continue;
-        size_t count = dv_pack_count(p->pack), n = 0;
-        dv_pack_entry *grown = realloc(entries, (count ? count : 1) * sizeof(*grown));
-        if (!grown) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
+        size_t n = 0;
+        kept_moving km = {&w.keep, &staying};
+        if ((error = dv_pack_entries_in_order(&entries, &entries_cap, &n, p->pack, want_moving,
+                                              &km)) < 0)
             goto done;
-        }
-        entries = grown;
-        for (size_t j = 0; j < count; j++) {
-            dv_pack_entry_at(p->pack, j, &entries[n]);
-            if (dv_oidset_has(&w.keep, &entries[n].id) && !dv_oidset_has(&staying, &entries[n].id))
-                n++;
-        }
-        qsort(entries, n, sizeof(*entries), compare_offset);
         for (size_t j = 0; j < n; j++) {
             int added = dv_oidset_add(&copied, &entries[j].id);
             if (added < 0) {
