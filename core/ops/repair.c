@@ -547,33 +547,6 @@ static int fetch_good_copies(mender *m, dv_fsck_repair_result *result, dv_remote
     return error;
 }
 
-/* Move the staging store's packs into the store: each pack, then its index, then a sync of
- * the directory (a pack without its index is not part of the store until then). */
-static int install_packs(dv_odb *staging, const char *packs_dir)
-{
-    dv_buf from = DV_BUF_INIT, to = DV_BUF_INIT;
-    int error = 0;
-    for (size_t i = 0; i < dv_odb_pack_count(staging) && error == 0; i++) {
-        const char *hex = dv_oid_hex(dv_pack_id(dv_odb_pack_at(staging, i)));
-        static const char *const suffixes[] = {".pack", ".idx"};
-        for (size_t k = 0; k < 2 && error == 0; k++) {
-            dv_buf_clear(&from);
-            dv_buf_clear(&to);
-            if ((error = dv_buf_printf(&from, "%s/%s%s", dv_odb_packs_dir(staging), hex,
-                                       suffixes[k])) < 0 ||
-                (error = dv_buf_printf(&to, "%s/%s%s", packs_dir, hex, suffixes[k])) < 0)
-                break;
-            if (rename(from.ptr, to.ptr) < 0)
-                error = dv_error_errno("cannot move %s to %s", from.ptr, to.ptr);
-        }
-    }
-    if (error == 0)
-        error = dv_fs_fsync_dir(packs_dir);
-    dv_buf_release(&from);
-    dv_buf_release(&to);
-    return error;
-}
-
 static int failed_here(const damaged_pack *d, const dv_oid *id)
 {
     for (size_t i = 0; i < d->n_objects; i++)
@@ -739,7 +712,7 @@ int dv_fsck_repair(dv_fsck_repair_result *result, dv_repo *repo, dv_remote *remo
     dv_fetcher_counts(fetcher, &result->objects_fetched, &result->bytes_fetched);
     dv_odb_free(staging);
     if ((error = dv_odb_open(&staging, dir.ptr, NULL)) < 0 ||
-        (error = install_packs(staging, dv_odb_packs_dir(odb))) < 0)
+        (error = dv_odb_adopt_packs(odb, staging)) < 0)
         goto done;
     if (!(dctx = ZSTD_createDCtx())) {
         error = dv_error_set(DV_ENOMEM, "out of memory");
