@@ -11,7 +11,11 @@
 //     place and would list it half-written, where S3 shows an object only once its PUT
 //     completed;
 //   - never answers "Expect: 100-continue" (as some servers and proxies do not), and records
-//     the longest time a client that sent it waited before sending its body anyway;
+//     the longest time a client that sent it waited before sending its body anyway; with
+//     RIG_CONTINUE=1 it answers it as S3 does, after the latency below;
+//   - with RIG_LATENCY_MS=<ms>, holds back the first byte of every answer (its status line)
+//     that long after the request was received whole, as a region far away would: with it,
+//     the number of requests and how many are in flight weigh as they do against S3;
 //   - forwards everything else unchanged (the Host header included) and streams bodies.
 //
 // Its own endpoints (never forwarded, never counted):
@@ -27,7 +31,7 @@
 //                                 then forward the request once go exists)
 //
 // usage: node count-proxy.js <upstream port> <spool dir> <state file>
-// The credentials it accepts come from RIG_ACCESS_KEY_ID and RIG_SECRET_ACCESS_KEY
+// It listens on RIG_LISTEN_ADDRESS (default 127.0.0.1). The credentials it accepts come from RIG_ACCESS_KEY_ID and RIG_SECRET_ACCESS_KEY
 // (default S3RVER / S3RVER, s3rver's built-in account).
 'use strict';
 
@@ -46,6 +50,13 @@ const credentials = new Map([
   [process.env.RIG_ACCESS_KEY_ID || 'S3RVER', process.env.RIG_SECRET_ACCESS_KEY || 'S3RVER'],
 ]);
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const LATENCY_MS = Number(process.env.RIG_LATENCY_MS || 0);
+const ANSWER_CONTINUE = process.env.RIG_CONTINUE === '1';
+const LISTEN_ADDRESS = process.env.RIG_LISTEN_ADDRESS || '127.0.0.1';
+if (!(LATENCY_MS >= 0 && LATENCY_MS <= 60000)) {
+  console.error(`RIG_LATENCY_MS must be 0-60000, not ${process.env.RIG_LATENCY_MS}`);
+  process.exit(2);
+}
 fs.mkdirSync(spoolDir, { recursive: true });
 
 const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -308,7 +319,9 @@ function whenNoPut(run) {
   else listsWaiting.push(run);
 }
 
-function forward(req, res, bodyFile, prefix) {
+// body: null (stream the request's own), a spooled file's path, or a Buffer held in memory.
+function forward(req, res, body, prefix) {
+  const bodyFile = typeof body === 'string' ? body : null;
   const headers = { ...req.headers };
   delete headers['expect'];
   const upstream = http.request({
@@ -377,31 +390,51 @@ function forward(req, res, bodyFile, prefix) {
       res.destroy();
     }
   });
-  if (bodyFile) {
+  if (Buffer.isBuffer(body)) {
+    upstream.end(body);
+  } else if (bodyFile) {
     fs.createReadStream(bodyFile).pipe(upstream);
   } else {
     req.pipe(upstream);
   }
 }
 
-// A PUT with a body hash is spooled to disk first, so that a body that does not match its
-// hash is refused before s3rver stores any of it (as S3 does).
+// A PUT with a body hash is held back until it is whole, so that a body that does not match
+// its hash is refused before s3rver stores any of it (as S3 does): in memory while the PUTs
+// held come to at most MEMORY_BYTES, else spooled to disk.
+const MEMORY_BYTES = 512 * 1024 * 1024;
+let memoryHeld = 0;
 function spoolAndForward(req, res, payloadHash, prefix) {
-  const file = path.join(spoolDir, `put-${process.pid}-${crypto.randomBytes(8).toString('hex')}`);
-  const out = fs.createWriteStream(file);
+  const declared = Number(req.headers['content-length']);
+  const inMemory = Number.isSafeInteger(declared) && declared >= 0 && memoryHeld + declared <= MEMORY_BYTES;
+  const file = inMemory ? null : path.join(spoolDir, `put-${process.pid}-${crypto.randomBytes(8).toString('hex')}`);
+  const out = inMemory ? null : fs.createWriteStream(file);
+  const chunks = [];
+  let held = 0;
+  if (inMemory) memoryHeld += declared;
+  let released = false;
+  const release = () => {
+    if (inMemory && !released) {
+      released = true;
+      memoryHeld -= declared;
+    }
+  };
   const hash = crypto.createHash('sha256');
   req.on('data', chunk => {
     hash.update(chunk);
     eachCounts(prefix, c => (c.bytes_in += chunk.length));
+    if (inMemory) {
+      held += chunk.length;
+      if (held <= declared) chunks.push(chunk);
+    }
   });
-  req.pipe(out);
+  if (out) req.pipe(out);
   const fail = err => {
-    fs.rm(file, { force: true }, () => {});
+    release();
+    if (file) fs.rm(file, { force: true }, () => {});
     if (!res.headersSent) sendError(req, res, err);
   };
-  req.on('aborted', () => fail(new RigError(400, 'IncompleteBody', 'The request body was cut short')));
-  out.on('error', err => fail(new RigError(500, 'InternalError', `spooling the body: ${err.message}`)));
-  out.on('finish', () => {
+  const whole = () => {
     if (req.aborted) return;
     const actual = hash.digest('hex');
     if (actual !== payloadHash) {
@@ -415,8 +448,26 @@ function spoolAndForward(req, res, payloadHash, prefix) {
       );
       return;
     }
-    forward(req, res, file, prefix);
-  });
+    if (inMemory) {
+      if (held !== declared) {
+        fail(new RigError(400, 'IncompleteBody', 'The body is not as long as its Content-Length'));
+        return;
+      }
+      const body = Buffer.concat(chunks, held);
+      chunks.length = 0;
+      res.on('close', release);
+      forward(req, res, body, prefix);
+    } else {
+      forward(req, res, file, prefix);
+    }
+  };
+  req.on('aborted', () => fail(new RigError(400, 'IncompleteBody', 'The request body was cut short')));
+  if (out) {
+    out.on('error', err => fail(new RigError(500, 'InternalError', `spooling the body: ${err.message}`)));
+    out.on('finish', whole);
+  } else {
+    req.on('end', whole);
+  }
 }
 
 function handleOwn(req, res) {
@@ -469,10 +520,38 @@ function handleOwn(req, res) {
   }
 }
 
+// The answer (status line, headers and body) goes out LATENCY_MS after it was ready.
+function delayAnswer(res) {
+  if (LATENCY_MS === 0) return;
+  let queue = [];
+  const hold = (original, held) =>
+    function (...args) {
+      if (queue === null) return original.apply(res, args);
+      queue.push([original, args]);
+      if (queue.length === 1) {
+        setTimeout(() => {
+          const q = queue;
+          queue = null;
+          for (const [fn, a] of q) fn.apply(res, a);
+        }, LATENCY_MS);
+      }
+      return held;
+    };
+  res.writeHead = hold(res.writeHead, res);
+  res.write = hold(res.write, true);
+  res.end = hold(res.end, res);
+}
+
 function handle(req, res) {
   if (req.url.startsWith('/__dv_')) {
     handleOwn(req, res);
     return;
+  }
+  delayAnswer(res);
+  if (ANSWER_CONTINUE && /100-continue/i.test(req.headers['expect'] || '')) {
+    setTimeout(() => {
+      if (!res.headersSent && !res.writableEnded) res.writeContinue();
+    }, LATENCY_MS);
   }
   let info;
   try {
@@ -551,7 +630,7 @@ const server = http.createServer(handle);
 server.on('checkContinue', handle);
 
 server.keepAliveTimeout = 30000;
-server.listen(0, '127.0.0.1', () => {
+server.listen(0, LISTEN_ADDRESS, () => {
   const tmp = `${stateFile}.tmp`;
   fs.writeFileSync(tmp, `${process.pid} ${server.address().port}\n`);
   fs.renameSync(tmp, stateFile);
