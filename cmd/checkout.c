@@ -78,7 +78,7 @@ static int fetch_missing(dv_repo *repo, dv_rev *rev, const char *spec, const cha
     free(name);
     if ((error = dv_remoteconf_open(&remote, repo, NULL)) < 0)
         return cmd_fail(error);
-    dv_transfer_options topts = {0, NULL, NULL, NULL, NULL};
+    dv_transfer_options topts = {0};
     if (rev &&
         ((error = dv_revset_new(&revs, repo)) < 0 || (error = dv_revset_add(revs, spec)) < 0)) {
         dv_revset_free(revs);

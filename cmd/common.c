@@ -606,20 +606,28 @@ void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args)
 int cmd_restore(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n, int force,
                 int quiet)
 {
-    int rc = 0;
     dv_checkout_result result;
-    dv_buf shown = DV_BUF_INIT;
     cmd_progress progress;
     cmd_progress_start(&progress, "restoring", 0, quiet);
     dv_checkout_options copts = {force, cmd_progress_update, &progress, cmd_progress_set_total,
                                  rev};
     int error = dv_checkout(&result, repo, paths, n, &copts);
     cmd_progress_end(&progress);
-    cmd_warn_bad_pointers(&result.bad_pointers);
+    int rc = cmd_restore_report(repo, rev, &result, error, quiet);
+    dv_checkout_result_free(&result);
+    return rc;
+}
+
+int cmd_restore_report(dv_repo *repo, const dv_rev *rev, const dv_checkout_result *result,
+                       int error, int quiet)
+{
+    int rc = 0;
+    dv_buf shown = DV_BUF_INIT;
+    cmd_warn_bad_pointers(&result->bad_pointers);
     if (error == DV_ECONFLICT) {
         fprintf(stderr, "dv: these paths have changes that are not in the store:\n");
-        for (size_t i = 0; i < result.conflicts.n; i++) {
-            cmd_show_path(&shown, repo, result.conflicts.paths[i]);
+        for (size_t i = 0; i < result->conflicts.n; i++) {
+            cmd_show_path(&shown, repo, result->conflicts.paths[i]);
             fprintf(stderr, "    %s\n", shown.ptr);
         }
     }
@@ -627,24 +635,24 @@ int cmd_restore(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n, 
         rc = cmd_fail(error);
         goto done;
     }
-    for (size_t i = 0; i < result.overwritten.n; i++) {
-        cmd_show_path(&shown, repo, result.overwritten.paths[i]);
+    for (size_t i = 0; i < result->overwritten.n; i++) {
+        cmd_show_path(&shown, repo, result->overwritten.paths[i]);
         cmd_warn("overwrote unsaved changes in %s", shown.ptr);
     }
     if (!quiet && rev)
         printf("wrote %llu pointer file%s of %s, removed %llu\n",
-               (unsigned long long)result.pointers_written, result.pointers_written == 1 ? "" : "s",
-               dv_rev_name(rev), (unsigned long long)result.pointers_removed);
+               (unsigned long long)result->pointers_written,
+               result->pointers_written == 1 ? "" : "s", dv_rev_name(rev),
+               (unsigned long long)result->pointers_removed);
     if (!quiet)
         printf("restored %llu file%s (%s), %llu unchanged, %llu removed\n",
-               (unsigned long long)result.files_restored, result.files_restored == 1 ? "" : "s",
-               cmd_human_bytes(result.bytes_restored), (unsigned long long)result.unchanged,
-               (unsigned long long)result.removed);
-    if (result.bad_pointers.n)
+               (unsigned long long)result->files_restored, result->files_restored == 1 ? "" : "s",
+               cmd_human_bytes(result->bytes_restored), (unsigned long long)result->unchanged,
+               (unsigned long long)result->removed);
+    if (result->bad_pointers.n)
         rc = DV_EXIT_FAILURE;
 done:
     dv_buf_release(&shown);
-    dv_checkout_result_free(&result);
     return rc;
 }
 
@@ -672,8 +680,11 @@ int cmd_transfer_run(dv_transfer_result *result, int *error, dv_remote **remote,
     }
     cmd_progress progress;
     cmd_progress_start(&progress, label, 0, args->quiet);
-    dv_transfer_options topts = {jobs, cmd_progress_update, &progress, cmd_progress_set_total,
-                                 args->preset ? args->preset : revs};
+    dv_transfer_options topts = {.jobs = jobs,
+                                 .progress = cmd_progress_update,
+                                 .progress_ctx = &progress,
+                                 .planned = cmd_progress_set_total,
+                                 .revs = args->preset ? args->preset : revs};
     *error = transfer(result, ctx->repo, *remote, (const char *const *)ctx->paths,
                       (size_t)ctx->n_args, &topts);
     cmd_progress_end(&progress);
@@ -717,22 +728,26 @@ int cmd_transfer_fetch(cmd_context *ctx, int warn_bad, size_t *n_bad)
     *n_bad = result.bad_pointers.n;
     if (warn_bad)
         cmd_warn_bad_pointers(&result.bad_pointers);
-    if (error < 0) {
-        rc = cmd_fail(error);
-        goto done;
-    }
-    if (!args->quiet) {
-        if (result.objects_moved)
-            printf("fetched %llu object%s (%s) from %s\n", (unsigned long long)result.objects_moved,
-                   result.objects_moved == 1 ? "" : "s", cmd_human_bytes(result.bytes_moved),
-                   remote->name);
-        else
-            printf("the store already has all %llu object%s\n",
-                   (unsigned long long)result.objects_reachable,
-                   result.objects_reachable == 1 ? "" : "s");
-    }
-done:
+    rc = cmd_fetch_report(&result, remote, error, args->quiet);
     dv_transfer_result_free(&result);
     dv_remote_free(remote);
     return rc;
+}
+
+int cmd_fetch_report(const dv_transfer_result *result, const dv_remote *remote, int error,
+                     int quiet)
+{
+    if (error < 0)
+        return cmd_fail(error);
+    if (quiet)
+        return 0;
+    if (result->objects_moved)
+        printf("fetched %llu object%s (%s) from %s\n", (unsigned long long)result->objects_moved,
+               result->objects_moved == 1 ? "" : "s", cmd_human_bytes(result->bytes_moved),
+               remote->name);
+    else
+        printf("the store already has all %llu object%s\n",
+               (unsigned long long)result->objects_reachable,
+               result->objects_reachable == 1 ? "" : "s");
+    return 0;
 }

@@ -331,6 +331,13 @@ void cmd_transfer_stats(const dv_remote *remote, const cmd_transfer_args *args);
  *  Returns an exit code. */
 int cmd_restore(dv_repo *repo, dv_rev *rev, const char *const *paths, size_t n, int force,
                 int quiet);
+/** Report a checkout that returned error: conflicts, overwritten paths, then what it
+ *  wrote (unless quiet). Returns an exit code. */
+int cmd_restore_report(dv_repo *repo, const dv_rev *rev, const dv_checkout_result *result,
+                       int error, int quiet);
+/** Report a fetch that returned error: what it brought (unless quiet). Returns an exit code. */
+int cmd_fetch_report(const dv_transfer_result *result, const dv_remote *remote, int error,
+                     int quiet);
 
 /** Warn about each pointer file that could not be read and was skipped. */
 void cmd_warn_bad_pointers(const dv_path_list *bad);

@@ -2,17 +2,52 @@
 #include "cmd/common.h"
 
 #include "core/base/error.h"
+#include "core/ops/pull.h"
 
 const cmd_syntax cmd_pull_syntax = CMD_TRANSFER_SYNTAX(
     "usage: dv pull [-r <remote>] [-j <n>] [-f] [-q] [--stats] [--rev <rev>] [<path>...]\n"
     "\n"
-    "dv fetch, then dv checkout: download what the store lacks of the data the\n"
+    "dv fetch and dv checkout: download what the store lacks of the data the\n"
     "pointer files name (all, or those under the paths) and restore it in the work\n"
-    "tree. With --rev, the data of that revision, whose pointer files are written as\n"
-    "dv checkout <rev> writes them. Refuses to overwrite changes whose content is\n"
+    "tree, each file as soon as its chunks have arrived. With --rev, the data of that\n"
+    "revision, whose pointer files are written as dv checkout <rev> writes them,\n"
+    "once all of it is in the store. Refuses to overwrite changes whose content is\n"
     "not in the store.\n",
     CMD_TRANSFER_REMOTE, CMD_TRANSFER_JOBS("requests"), CMD_TRANSFER_FORCE, CMD_TRANSFER_QUIET,
     CMD_TRANSFER_STATS, CMD_TRANSFER_REV);
+
+/* The pointer files staged in git: the fetch and the restore at once (core/ops/pull). */
+static int pull_staged(cmd_context *ctx)
+{
+    const cmd_transfer_args *args = ctx->options;
+    dv_remote *remote = NULL;
+    int jobs, rc = cmd_transfer_open(&remote, &jobs, ctx->repo, args);
+    if (rc) {
+        dv_remote_free(remote);
+        return rc;
+    }
+    dv_transfer_result fetched;
+    dv_checkout_result restored;
+    cmd_progress progress;
+    cmd_progress_start(&progress, "downloading", 0, args->quiet);
+    dv_transfer_options topts = {.jobs = jobs,
+                                 .progress = cmd_progress_update,
+                                 .progress_ctx = &progress,
+                                 .planned = cmd_progress_set_total};
+    dv_checkout_options copts = {.force = args->force};
+    int restore_error;
+    int error = dv_pull(&fetched, &restored, &restore_error, ctx->repo, remote,
+                        (const char *const *)ctx->paths, (size_t)ctx->n_args, &topts, &copts);
+    cmd_progress_end(&progress);
+    cmd_transfer_stats(remote, args);
+    rc = cmd_fetch_report(&fetched, remote, error, args->quiet);
+    if (!rc)
+        rc = cmd_restore_report(ctx->repo, NULL, &restored, restore_error, args->quiet);
+    dv_transfer_result_free(&fetched);
+    dv_checkout_result_free(&restored);
+    dv_remote_free(remote);
+    return rc;
+}
 
 int cmd_pull(cmd_context *ctx)
 {
@@ -22,7 +57,9 @@ int cmd_pull(cmd_context *ctx)
     if (args->revs.n > 1)
         return cmd_usage_error(ctx->command, "dv pull checks out one revision: give --rev once "
                                              "(dv fetch takes many)");
-    int error = args->revs.n ? dv_rev_resolve(&rev, ctx->repo, args->revs.v[0]) : 0;
+    if (!args->revs.n)
+        return pull_staged(ctx);
+    int error = dv_rev_resolve(&rev, ctx->repo, args->revs.v[0]);
     if (error < 0)
         return cmd_fail(error);
     int rc = cmd_transfer_fetch(ctx, 0, &n_bad);

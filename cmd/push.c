@@ -41,7 +41,7 @@ static int push_repair(cmd_context *ctx, const cmd_transfer_args *args)
     int jobs, rc = cmd_transfer_open(&remote, &jobs, ctx->repo, args);
     if (rc)
         return rc;
-    dv_transfer_options opts = {jobs, NULL, NULL, NULL, NULL};
+    dv_transfer_options opts = {.jobs = jobs};
     dv_repair_result result;
     int error = dv_push_repair(&result, ctx->repo, remote, &opts, print_note, NULL);
     cmd_transfer_stats(remote, args);

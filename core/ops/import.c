@@ -10,6 +10,7 @@
 #include "core/data/ingest.h"
 #include "core/object/pointer.h"
 #include "core/ops/status.h"
+#include "core/repo/staging.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -145,84 +146,6 @@ done:
     return error;
 }
 
-/* ---- the staging store ---- */
-
-/* Remove the staging stores under base that no importer holds (killed ones' leftovers). */
-static void sweep_staging(const char *base)
-{
-    int base_fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (base_fd < 0)
-        return;
-    DIR *dir = fdopendir(base_fd);
-    if (!dir) {
-        close(base_fd);
-        return;
-    }
-    struct dirent *de;
-    time_t now = time(NULL);
-    while ((de = readdir(dir))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        int fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0)
-            continue;
-        if (fstat(fd, &st) == 0 && now - st.st_mtime >= DV_IMPORT_STALE_SECONDS &&
-            flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-            dv_wtfs_remove_tree(dirfd(dir), de->d_name, de->d_name) < 0)
-            dv_error_clear(); /* the next import tries again */
-        close(fd);
-    }
-    closedir(dir);
-}
-
-typedef struct staging {
-    dv_buf base; /* <cache>/import */
-    dv_buf dir;  /* <cache>/import/<random> */
-    int lock_fd; /* the directory, flocked while the import runs */
-} staging;
-
-static int staging_make(staging *s, dv_repo *repo)
-{
-    int error;
-    if ((error = dv_buf_joinpath(&s->base, repo->cache_dir.ptr, DV_IMPORT_STAGING_DIR)) < 0 ||
-        (error = dv_fs_mkdir_p(s->base.ptr, 0755)) < 0)
-        return error;
-    sweep_staging(s->base.ptr);
-    if ((error = dv_buf_printf(&s->dir, "%s/XXXXXX", s->base.ptr)) < 0)
-        return error;
-    if (!mkdtemp(s->dir.ptr)) {
-        error = dv_error_errno("cannot create a directory in %s", s->base.ptr);
-        dv_buf_clear(&s->dir);
-        return error;
-    }
-    s->lock_fd = open(s->dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) < 0)
-        return dv_error_errno("cannot lock %s", s->dir.ptr);
-    return 0;
-}
-
-static void staging_remove(staging *s)
-{
-    if (s->dir.len) {
-        const char *name = strrchr(s->dir.ptr, '/') + 1;
-        int base_fd = open(s->base.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        dv_error_state kept;
-        int code = dv_error_state_capture(&kept, dv_error_last_code());
-        if (base_fd >= 0 && dv_wtfs_remove_tree(base_fd, name, s->dir.ptr) < 0) {
-            /* left for the sweep of a later import; the command's own message stays */
-        }
-        if (!code || dv_error_state_restore(&kept) == 0)
-            dv_error_clear();
-        if (base_fd >= 0)
-            close(base_fd);
-    }
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
-    dv_buf_release(&s->base);
-    dv_buf_release(&s->dir);
-}
-
 /* ---- the import ---- */
 
 /*
@@ -230,7 +153,7 @@ static void staging_remove(staging *s)
  * entries' types and modes (symlinks, exec bits) are only in the central directory at its
  * end, so it is first copied whole into the staging directory and read from there.
  */
-static int read_archive(dv_archive_result *ar, staging *s, int fd, const char *name, dv_ingest *ing,
+static int read_archive(dv_archive_result *ar, dv_staging *s, int fd, const char *name, dv_ingest *ing,
                         dv_odb *stage_odb)
 {
     struct stat st;
@@ -317,13 +240,13 @@ int dv_import(dv_import_result *result, dv_repo *repo, int fd, const char *name,
     dv_odb *odb = NULL, *stage_odb = NULL;
     dv_pool *pool = NULL;
     dv_ingest *ing = NULL;
-    staging s = {DV_BUF_INIT, DV_BUF_INIT, -1};
+    dv_staging s = DV_STAGING_INIT;
     dv_archive_result ar;
     memset(result, 0, sizeof(*result));
 
     if ((error = dv_import_check_dest(repo, dest, opts && opts->force)) < 0 ||
         (error = dv_repo_odb(&odb, repo)) < 0 || (error = dv_odb_remove_stale_tmp(odb)) < 0 ||
-        (error = dv_repo_clean_tmp(repo)) < 0 || (error = staging_make(&s, repo)) < 0)
+        (error = dv_repo_clean_tmp(repo)) < 0 || (error = dv_staging_make(&s, repo, DV_IMPORT_STAGING_DIR)) < 0)
         goto done;
     /* Everything the archive brings goes to a store of its own; what the store has already
      * is found there and not stored again. */
@@ -354,6 +277,6 @@ done:
     dv_ingest_free(ing);
     dv_pool_free(pool);
     dv_odb_free(stage_odb);
-    staging_remove(&s);
+    dv_staging_remove(&s);
     return error;
 }

@@ -17,9 +17,6 @@
 /* Where imports build their packs: <cache>/import/<random>/ (a store of its own, moved
  * into the store's packs/ when the archive passed). */
 #define DV_IMPORT_STAGING_DIR "import"
-/* A staging store nobody holds (its importer was killed) is removed by the next import
- * once it is this old. */
-#define DV_IMPORT_STALE_SECONDS 60
 
 typedef struct dv_import_options {
     int force; /* replace what stands at the destination, even unsaved changes */

@@ -125,8 +125,10 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
             /* fetch stores what it gets, or holds trees and manifests for read */
             if ((error = ops->fetch(ops->ctx, missing.items, missing.n)) < 0)
                 goto done;
+            int later = error == 1;
+            error = 0;
             /* chunks are not read below, so check here that they arrived */
-            for (size_t i = 0; i < missing.n; i++)
+            for (size_t i = 0; i < missing.n && !later; i++)
                 if (missing.items[i].type == DV_OBJ_CHUNK &&
                     !dv_odb_has(odb, &missing.items[i].id)) {
                     error = missing_error(ops, &missing.items[i]);

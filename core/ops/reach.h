@@ -23,7 +23,9 @@ typedef struct dv_reach_item {
 } dv_reach_item;
 
 typedef struct dv_reach_ops {
-    /** Make these objects, which the store lacks, present. NULL: a missing object is an
+    /** Make these objects, which the store lacks, present: 0; or 1 when it takes the chunks
+     *  among them to bring after the walk (chunks name nothing, so the walk need not wait
+     *  for them), whose arrival is then not checked here. NULL: a missing object is an
      *  error (DV_ENOTFOUND). */
     int (*fetch)(void *ctx, const dv_reach_item *items, size_t n);
     /** Bytes of a tree or manifest that fetch holds aside instead of storing (so that the

@@ -626,6 +626,8 @@ typedef struct fetcher {
     uint64_t progress_bytes;
     held *held;
     size_t n_held, alloc_held;
+    dv_reach_item *later; /* dv_fetch: the chunks the walk found missing, fetched at its end */
+    size_t n_later, alloc_later;
 } fetcher;
 
 static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint32_t crc,
@@ -777,6 +779,8 @@ static int fetch_range(void *ctx, size_t item, int worker)
                                  worker)) < 0)
             goto done;
     }
+    if (f->opts && f->opts->arrived)
+        f->opts->arrived(f->opts->pipe_ctx);
     if (f->opts && f->opts->progress) {
         pthread_mutex_lock(&f->lock);
         f->progress_bytes += rg->len;
@@ -856,6 +860,70 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
     return dv_pool_wait(f->pool, &task);
 }
 
+/* One level of the walk of dv_fetch: its trees and manifests are fetched now, its chunks
+ * kept for the end (fetch_later). */
+static int fetch_level(void *ctx, const dv_reach_item *items, size_t n)
+{
+    fetcher *f = ctx;
+    dv_reach_item *now = malloc(n * sizeof(*now));
+    size_t n_now = 0;
+    if (!now)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].type != DV_OBJ_CHUNK) {
+            now[n_now++] = items[i];
+            continue;
+        }
+        if (f->n_later == f->alloc_later) {
+            size_t alloc = f->alloc_later ? f->alloc_later * 2 : 1024;
+            dv_reach_item *grown = realloc(f->later, alloc * sizeof(*grown));
+            if (!grown) {
+                free(now);
+                return dv_error_set(DV_ENOMEM, "out of memory");
+            }
+            f->later = grown;
+            f->alloc_later = alloc;
+        }
+        f->later[f->n_later++] = items[i];
+    }
+    int error = n_now ? fetch_missing(f, now, n_now) : 0;
+    free(now);
+    return error < 0 ? error : 1; /* the chunks come in fetch_later */
+}
+
+/* The trees and manifests held, copied into the store a restore reads them from. */
+static int copy_held(fetcher *f, dv_odb *into)
+{
+    for (size_t i = 0; i < f->n_held; i++) {
+        const held *h = &f->held[i];
+        int error = dv_odb_put_stored(into, &h->entry.id, h->entry.type, h->entry.raw_len,
+                                      h->entry.flags, h->stored.ptr, (uint32_t)h->stored.len,
+                                      h->crc, NULL);
+        if (error < 0)
+            return error;
+    }
+    return dv_odb_flush(into);
+}
+
+/* After the walk: the chunks it found missing, in one batch (neighbours merged into ranges
+ * across every level), once a restore beside the fetch has what it needs to start. */
+static int fetch_later(fetcher *f)
+{
+    int error = 0;
+    if (f->opts && f->opts->held_copy && (error = copy_held(f, f->opts->held_copy)) < 0)
+        return error;
+    if (f->opts && f->opts->ready)
+        f->opts->ready(f->opts->pipe_ctx);
+    if (f->n_later && (error = fetch_missing(f, f->later, f->n_later)) < 0)
+        return error;
+    for (size_t i = 0; i < f->n_later; i++)
+        if (!dv_odb_has(f->odb, &f->later[i].id))
+            return dv_error_set(DV_ENOTFOUND, "chunk %s of %s did not arrive from %s",
+                                dv_oid_hex(&f->later[i].id), f->roots_ref->paths[f->later[i].root],
+                                f->remote->name);
+    return 0;
+}
+
 static int count_reachable(void *ctx, const dv_reach_item *item)
 {
     fetcher *f = ctx;
@@ -928,6 +996,7 @@ static void fetcher_release(fetcher *f)
     free(f->decoded);
     free(f->want);
     free(f->ranges);
+    free(f->later);
     release_held(f);
     free(f->held);
     dv_remote_index_free(f->remote_index);
@@ -945,8 +1014,10 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
         (error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
         goto done;
     f.roots_ref = &r;
-    dv_reach_ops walk = {fetch_missing, read_held, NULL, count_reachable, root_name, &f};
+    dv_reach_ops walk = {fetch_level, read_held, NULL, count_reachable, root_name, &f};
     error = dv_reach_walk(f.odb, r.items, r.n, &walk);
+    if (error == 0)
+        error = fetch_later(&f);
     if (error == 0)
         error = store_held(&f);
     /* What was fetched is verified: keep it even when the walk failed, so that a retry

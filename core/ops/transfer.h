@@ -8,9 +8,11 @@
  * reader never sees a pack that is not whole.
  *
  * fetch: the objects reachable from the pointer files that the store lacks are found
- * in the remote's pack indexes, level by level; neighbouring entries of one remote
+ * in the remote's pack indexes, level by level (trees and manifests; the chunks they
+ * name are gathered and fetched last, all at once); neighbouring entries of one remote
  * pack are read with one ranged request; every object's CRC-32C and SHA-256 are
- * checked before it is written into a local pack.
+ * checked before it is written into a local pack. Trees and manifests are stored after
+ * the chunks, so the store never holds one without what it names.
  */
 #ifndef DV_TRANSFER_H
 #define DV_TRANSFER_H
@@ -40,6 +42,14 @@ typedef struct dv_transfer_options {
     void (*planned)(void *progress_ctx, uint64_t bytes_to_move); /* may be NULL */
     dv_revset *revs; /* the revisions whose pointers name the data; NULL or empty: the work
                         tree's (the pointer files staged in git) */
+    /* dv_fetch, for a restore that runs beside it (core/ops/pull): once every tree and
+     * manifest has arrived, and before any chunk is fetched, they are also written to
+     * held_copy (when not NULL; flushed) and ready is called; arrived after each ranged
+     * read's chunks are stored. Both are called from the fetching threads. May be NULL. */
+    dv_odb *held_copy;
+    void (*ready)(void *pipe_ctx);
+    void (*arrived)(void *pipe_ctx);
+    void *pipe_ctx;
 } dv_transfer_options;
 
 typedef struct dv_transfer_result {
