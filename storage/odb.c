@@ -316,7 +316,8 @@ static struct read_state *read_state_get(void)
     return s;
 }
 
-static int read_object(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id, int rehash)
+static int read_object(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id, int rehash,
+                       int may_fetch)
 {
     int error;
     struct read_state *s = read_state_get();
@@ -341,13 +342,14 @@ static int read_object(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id
     } else {
         pthread_mutex_unlock(&odb->lock);
         if (!found && odb->alternate) {
-            error = read_object(out, type, odb->alternate, id, rehash);
-            if (error != DV_ENOTFOUND || !odb->fetch)
+            error = read_object(out, type, odb->alternate, id, rehash, 0);
+            if (error != DV_ENOTFOUND || !odb->fetch || !may_fetch)
                 return error;
             dv_error_clear();
             if ((error = odb->fetch(odb->fetch_ctx, id, 1)) < 0)
                 return error;
-            return read_object(out, type, odb->alternate, id, rehash);
+            /* fetched into the alternate, or (a fetch running beside the read) into odb */
+            return read_object(out, type, odb, id, rehash, 0);
         }
         if (!found)
             return dv_error_set(DV_ENOTFOUND, "object %s is not in the store", dv_oid_hex(id));
@@ -371,12 +373,12 @@ static int read_object(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id
 
 int dv_odb_read(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id)
 {
-    return read_object(out, type, odb, id, 1);
+    return read_object(out, type, odb, id, 1, 1);
 }
 
 int dv_odb_read_crc_checked(dv_buf *out, uint8_t *type, dv_odb *odb, const dv_oid *id)
 {
-    return read_object(out, type, odb, id, 0);
+    return read_object(out, type, odb, id, 0, 1);
 }
 
 int dv_odb_unpack(dv_buf *out, const dv_pack_entry *e, const void *stored, size_t stored_len,

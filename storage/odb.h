@@ -76,7 +76,8 @@ const char *dv_odb_tmp_dir(const dv_odb *odb);
 typedef int (*dv_odb_fetch_fn)(void *ctx, const dv_oid *ids, size_t n);
 
 /** Make reads (has, locate, read) that miss odb look in alternate next, and a read that
- *  misses both call fetch (when not NULL) for the object, then look in alternate again.
+ *  misses both call fetch (when not NULL) for the object, then look in odb and alternate
+ *  again (fetch may bring it into either: a fetch running beside the reads stores into odb).
  *  Writes never go to alternate. For one command's duration: alternate must outlive the
  *  reads, and fetch must be thread-safe. NULL detaches. */
 void dv_odb_set_alternate(dv_odb *odb, dv_odb *alternate, dv_odb_fetch_fn fetch, void *ctx);
