@@ -627,6 +627,7 @@ typedef struct fetcher {
     held *held;
     size_t n_held, alloc_held;
     dv_reach_item *later; /* dv_fetch: the chunks the walk found missing, fetched at its end */
+    int gather_gaps;      /* ranges read across gaps of chunks, which are stored too */
     size_t n_later, alloc_later;
 } fetcher;
 
@@ -701,8 +702,8 @@ static uint64_t entry_end(const dv_pack_entry *e)
 
 /* Check the entries want[first .. first+n) of a range read into buf (header, CRC-32C,
  * decoding), hash them side by side, and store them (chunks) or hold them (the rest). */
-static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t first, size_t n,
-                       int worker)
+static int store_group(fetcher *f, const range *rg, const uint8_t *buf, const wanted *want,
+                       size_t n, int worker)
 {
     const uint8_t *data[DV_FETCH_HASH_GROUP];
     size_t lens[DV_FETCH_HASH_GROUP];
@@ -711,7 +712,7 @@ static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t f
     const char *where = dv_pack_path(rg->pack);
     int error;
     for (size_t k = 0; k < n; k++) {
-        const dv_pack_entry *e = &f->want[first + k].entry;
+        const dv_pack_entry *e = &want[k].entry;
         const uint8_t *bytes = buf + (e->offset - rg->offset);
         const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
         if ((error = dv_pack_check_entry(rg->pack, e, bytes)) < 0)
@@ -730,15 +731,15 @@ static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t f
     if ((error = dv_hash_many(ids, data, lens, n)) < 0)
         return error;
     for (size_t k = 0; k < n; k++)
-        if (dv_oid_cmp(&ids[k], &f->want[first + k].entry.id))
+        if (dv_oid_cmp(&ids[k], &want[k].entry.id))
             return dv_error_set(DV_ECORRUPT,
                                 "object %s in %s is corrupt: its content hashes to %s (push it "
                                 "again from a clone that has it)",
-                                dv_oid_hex(&f->want[first + k].entry.id), where,
+                                dv_oid_hex(&want[k].entry.id), where,
                                 dv_oid_hex(&ids[k]));
     pthread_mutex_lock(&f->lock);
     for (size_t k = 0; k < n && error == 0; k++) {
-        const dv_pack_entry *e = &f->want[first + k].entry;
+        const dv_pack_entry *e = &want[k].entry;
         const uint8_t *bytes = buf + (e->offset - rg->offset);
         const uint8_t *stored = bytes + DV_PACK_ENTRY_HEADER_BYTES;
         uint32_t crc = dv_get_be32(bytes + DV_PACK_ENTRY_CRC_OFFSET);
@@ -754,6 +755,43 @@ static int store_group(fetcher *f, const range *rg, const uint8_t *buf, size_t f
         }
     }
     pthread_mutex_unlock(&f->lock);
+    return error;
+}
+
+/*
+ * The chunks that lie between the wanted entries of a range read at a level of trees and
+ * manifests (their files' chunks, where each file's manifest follows its chunks), stored
+ * now, verified as every fetched object is, when the store lacks them: the walk's last
+ * batch then needs no request for them. An entry is taken only when its header names an
+ * id that the pack's index puts at exactly that offset, whole inside the gap; the first
+ * one that is not ends the gap's walk (those bytes are not used).
+ */
+static int store_gaps(fetcher *f, const range *rg, const uint8_t *buf, int worker)
+{
+    wanted found[DV_FETCH_HASH_GROUP];
+    size_t n = 0;
+    int error = 0;
+    for (size_t i = rg->first; i + 1 < rg->first + rg->n && !error; i++) {
+        uint64_t pos = entry_end(&f->want[i].entry), stop = f->want[i + 1].entry.offset;
+        while (pos + DV_PACK_ENTRY_HEADER_BYTES <= stop && !error) {
+            dv_oid id;
+            dv_pack_entry e;
+            memcpy(id.id, buf + (pos - rg->offset) + 12, DV_OID_BYTES);
+            if (!dv_pack_find(rg->pack, &id, &e) || e.offset != pos || entry_end(&e) > stop)
+                break;
+            pos = entry_end(&e);
+            if (e.type != DV_OBJ_CHUNK || dv_odb_has(f->odb, &e.id))
+                continue;
+            found[n].pack = rg->pack;
+            found[n].entry = e;
+            if (++n == DV_FETCH_HASH_GROUP) {
+                error = store_group(f, rg, buf, found, n, worker);
+                n = 0;
+            }
+        }
+    }
+    if (!error && n)
+        error = store_group(f, rg, buf, found, n, worker);
     return error;
 }
 
@@ -775,10 +813,12 @@ static int fetch_range(void *ctx, size_t item, int worker)
         goto done;
     for (size_t i = rg->first; i < rg->first + rg->n; i += DV_FETCH_HASH_GROUP) {
         size_t n = rg->first + rg->n - i;
-        if ((error = store_group(f, rg, buf, i, n < DV_FETCH_HASH_GROUP ? n : DV_FETCH_HASH_GROUP,
-                                 worker)) < 0)
+        if ((error = store_group(f, rg, buf, &f->want[i],
+                                 n < DV_FETCH_HASH_GROUP ? n : DV_FETCH_HASH_GROUP, worker)) < 0)
             goto done;
     }
+    if (f->gather_gaps && (error = store_gaps(f, rg, buf, worker)) < 0)
+        goto done;
     if (f->opts && f->opts->arrived)
         f->opts->arrived(f->opts->pipe_ctx);
     if (f->opts && f->opts->progress) {
@@ -833,10 +873,12 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
         const dv_pack_entry *e = &f->want[i].entry;
         range *last = n_ranges ? &f->ranges[n_ranges - 1] : NULL;
         /* A gap is read across when it is small, and never larger than what the range
-         * wants so far: at most half of what comes is bytes nobody asked for. */
+         * wants so far: at most half of what comes is bytes nobody asked for. Between
+         * trees and manifests, the gaps hold their files' chunks, which come next: read
+         * across any small gap (store_gaps keeps them). */
         uint64_t gap = last ? e->offset - (last->offset + last->len) : 0;
         if (last && last->pack == f->want[i].pack && e->offset >= last->offset + last->len &&
-            gap <= DV_FETCH_GAP_BYTES && gap <= last_wanted &&
+            gap <= DV_FETCH_GAP_BYTES && (f->gather_gaps || gap <= last_wanted) &&
             entry_end(e) - last->offset <= f->range_bytes) {
             total += entry_end(e) - (last->offset + last->len);
             last->len = entry_end(e) - last->offset;
@@ -886,7 +928,9 @@ static int fetch_level(void *ctx, const dv_reach_item *items, size_t n)
         }
         f->later[f->n_later++] = items[i];
     }
+    f->gather_gaps = 1;
     int error = n_now ? fetch_missing(f, now, n_now) : 0;
+    f->gather_gaps = 0;
     free(now);
     return error < 0 ? error : 1; /* the chunks come in fetch_later */
 }
@@ -914,9 +958,13 @@ static int fetch_later(fetcher *f)
         return error;
     if (f->opts && f->opts->ready)
         f->opts->ready(f->opts->pipe_ctx);
-    if (f->n_later && (error = fetch_missing(f, f->later, f->n_later)) < 0)
-        return error;
+    size_t n = 0; /* those the gaps of the levels did not bring */
     for (size_t i = 0; i < f->n_later; i++)
+        if (!dv_odb_has(f->odb, &f->later[i].id))
+            f->later[n++] = f->later[i];
+    if (n && (error = fetch_missing(f, f->later, n)) < 0)
+        return error;
+    for (size_t i = 0; i < n; i++)
         if (!dv_odb_has(f->odb, &f->later[i].id))
             return dv_error_set(DV_ENOTFOUND, "chunk %s of %s did not arrive from %s",
                                 dv_oid_hex(&f->later[i].id), f->roots_ref->paths[f->later[i].root],

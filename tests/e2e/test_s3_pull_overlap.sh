@@ -84,3 +84,28 @@ assert_file_sha data/a.bin "$asha" "a.bin"
 assert_file_sha data/b.bin "$bsha" "b.bin"
 assert_exit 0 "$DV" fsck
 ok "the second pull restored both"
+
+step "a tree of 400 small files comes in a handful of requests"
+# Each file's manifest follows its chunk in the pack: the reads of the manifests take the
+# chunks between them along (kept, verified), so nothing is left for a read per file.
+new_repo "$T/small"
+mkdir -p tree/a tree/b
+for i in $(seq 1 200); do
+    gen_random "tree/a/f$i" $((1000 + i * 37)) $((100 + i))
+    gen_random "tree/b/f$i" $((2000 + i * 53)) $((500 + i))
+done
+snapshot tree "$T/small.list" >/dev/null
+assert_exit 0 "$DV" remote add --default "${remote_add_opts[@]}" origin "$remote_url-small"
+assert_exit 0 "$DV" add tree
+git commit -q -m tree
+assert_exit 0 "$DV" push
+git clone -q "$T/small" "$T/small-clone"
+cd "$T/small-clone"
+assert_exit 0 "$DV" pull --stats
+gets=$(sed -n 's/.*requests.* get=\([0-9]*\).*/\1/p' "$ERR")
+note "$(grep requests "$ERR")"
+# the index, the tree level, the manifests (with the chunks between them): 3 or a few more
+[ -n "$gets" ] && [ "$gets" -le 8 ] || fail "the pull of 400 small files made $gets GETs"
+assert_tree_matches tree "$T/small.list"
+assert_exit 0 "$DV" fsck
+ok "$gets GETs for 400 files, every byte right"
