@@ -628,6 +628,7 @@ typedef struct fetcher {
     size_t n_held, alloc_held;
     dv_reach_item *later; /* dv_fetch: the chunks the walk found missing, fetched at its end */
     int gather_gaps;      /* ranges read across gaps of chunks, which are stored too */
+    int walked_roots;     /* the walk's first level (the pointer files' targets) is done */
     size_t n_later, alloc_later;
 } fetcher;
 
@@ -903,10 +904,18 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
 }
 
 /* One level of the walk of dv_fetch: its trees and manifests are fetched now, its chunks
- * kept for the end (fetch_later). */
+ * kept for the end (fetch_later); but for the first level's, the pointer files' own (a
+ * symlink's target), which a checkout needs before it starts. */
 static int fetch_level(void *ctx, const dv_reach_item *items, size_t n)
 {
     fetcher *f = ctx;
+    if (!f->walked_roots) {
+        f->walked_roots = 1;
+        f->gather_gaps = 1;
+        int error = fetch_missing(f, items, n);
+        f->gather_gaps = 0;
+        return error;
+    }
     dv_reach_item *now = malloc(n * sizeof(*now));
     size_t n_now = 0;
     if (!now)
