@@ -202,13 +202,29 @@ void dv_odb_free(dv_odb *odb)
     free(odb);
 }
 
-/* Caller holds odb->lock. Newest packs first: recent objects are looked up most. */
+/* The pack of this thread's last hit: objects written together are read together (a
+ * file's manifest, then its chunks, then the next file's), so it is asked first. */
+static _Thread_local struct {
+    const dv_odb *odb;
+    size_t pack;
+} last_hit;
+
+/* Caller holds odb->lock. The pack of the last hit, then the newest packs first: recent
+ * objects are looked up most. */
 static int locate_locked(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id)
 {
+    size_t hint = last_hit.odb == odb && last_hit.pack < odb->n_packs ? last_hit.pack : SIZE_MAX;
+    if (hint != SIZE_MAX && dv_pack_find(odb->packs[hint], id, entry)) {
+        if (pack)
+            *pack = odb->packs[hint];
+        return 1;
+    }
     for (size_t i = odb->n_packs; i-- > 0;) {
-        if (dv_pack_find(odb->packs[i], id, entry)) {
+        if (i != hint && dv_pack_find(odb->packs[i], id, entry)) {
             if (pack)
                 *pack = odb->packs[i];
+            last_hit.odb = odb;
+            last_hit.pack = i;
             return 1;
         }
     }

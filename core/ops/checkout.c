@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ typedef struct walker {
     dv_remote_index *remote_index; /* the default remote's cached indexes, once looked for */
     char *remote_name;
     int remote_looked;
+    pthread_mutex_t progress_lock; /* opts->progress is called by one thread at a time */
 } walker;
 
 int dv_path_list_add(dv_path_list *list, const char *path)
@@ -317,6 +319,8 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
                         const struct stat *old_st);
 static int restore_link(walker *w, int dirfd, const char *name, const char *relpath,
                         const dv_oid *id);
+static int restore_new_dir(walker *w, int dirfd, const char *name, const char *relpath,
+                           const dv_oid *tree_id, int *done);
 static int walk_item(walker *w, int dirfd, const char *name, const char *relpath, uint8_t mode,
                      const dv_oid *id, uint64_t size, unsigned depth);
 
@@ -431,6 +435,11 @@ static int walk_item(walker *w, int dirfd, const char *name, const char *relpath
     }
     switch (mode) {
     case DV_MODE_DIR:
+        if (w->applying) {
+            int done = 0;
+            if ((error = restore_new_dir(w, dirfd, name, relpath, id, &done)) < 0 || done)
+                return error;
+        }
         if (w->applying && mkdirat(dirfd, name, 0777 & ~w->umask_bits) < 0 && errno != EEXIST)
             return dv_error_errno("cannot create directory %s", relpath);
         return walk_dir(w, dirfd, name, relpath, id, 0, depth);
@@ -630,8 +639,11 @@ static int restore_content(int fd, walker *p, const dv_manifest *m, const char *
             sync_file_range(fd, (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
             flushed = written;
         }
-        if (p->opts->progress)
+        if (p->opts->progress) {
+            pthread_mutex_lock(&p->progress_lock);
             p->opts->progress(p->opts->progress_ctx, bytes);
+            pthread_mutex_unlock(&p->progress_lock);
+        }
     }
 done:
     for (int gi = 0; gi < RESTORE_GROUPS; gi++) {
@@ -786,14 +798,14 @@ static void close_old(old_file *old)
  * chunk list in memory at a time). */
 static int restore_parts(int fd, walker *w, dv_manifest *m, const dv_manifest_list *list,
                          const dv_oid *list_id, dv_buf *raw, const char *tmp_path,
-                         const old_file *old, int replacing)
+                         const old_file *old, int replacing, dv_pool *pool)
 {
     int error = 0;
     if (!list->n_parts)
-        return restore_content(fd, w, m, tmp_path, w->pool, old, replacing);
+        return restore_content(fd, w, m, tmp_path, pool, old, replacing);
     for (size_t i = 0; i < list->n_parts && !error; i++)
         if (!(error = dv_manifest_read_part(m, raw, w->odb, list, i, list_id, tmp_path)))
-            error = restore_content(fd, w, m, tmp_path, w->pool, old, replacing);
+            error = restore_content(fd, w, m, tmp_path, pool, old, replacing);
     return error;
 }
 
@@ -823,7 +835,8 @@ static int restore_file(walker *w, int dirfd, const char *name, const char *relp
     int replacing =
         fstatat(dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(now_st.st_mode);
     if ((error = open_old(&old, w, dirfd, name, relpath, old_id, old_st)) < 0 ||
-        (error = restore_parts(fd, w, &m, &list, id, &raw, tmp.ptr, &old, replacing)) < 0 ||
+        (error = restore_parts(fd, w, &m, &list, id, &raw, tmp.ptr, &old, replacing, w->pool)) <
+            0 ||
         (fchmod(fd, bits) < 0 && (error = dv_error_errno("cannot chmod %s", tmp.ptr)) < 0) ||
         (fstat(fd, &st) < 0 && (error = dv_error_errno("cannot stat %s", tmp.ptr)) < 0)) {
         close(fd);
@@ -907,6 +920,293 @@ done:
     dv_buf_release(&target);
     dv_buf_release(&tmp);
     dv_buf_release(&full);
+    return error;
+}
+
+/* ---- a directory that does not exist yet ---- */
+
+/*
+ * A directory the work tree lacks holds nothing of the user's, so it is built whole in
+ * a directory of its own in .dv/tmp, which nobody else writes in: each file is created
+ * there under its own name (O_CREAT | O_EXCL | O_NOFOLLOW), written and closed, without
+ * a temp file and a rename per file; then the directory is renamed into place, where it
+ * appears complete. An interrupted checkout leaves it in .dv/tmp (removed by the next
+ * command), never a half-written file in the work tree. The entries of its top level
+ * that has more than one are shared out among the pool's workers (a subdirectory, or a
+ * file, an item), so both cores create files, each in directories of its own.
+ */
+
+/* What one thread restored inside a new directory: its stat-cache entries and counts. */
+typedef struct new_files {
+    restored *files;
+    int64_t *started_ns;
+    size_t n, alloc;
+    uint64_t files_restored, bytes_restored;
+    dv_buf raw; /* scratch: the manifest being read */
+} new_files;
+
+typedef struct new_dir {
+    walker *w;
+    const dv_tree *tree;
+    int dirfd;             /* the directory being built (its top level, for the pool's items) */
+    const char *relpath;   /* its work-tree path */
+    new_files *per_thread; /* one per pool worker, then one for the calling thread */
+    dv_pool *pool;         /* for the content of a big file; NULL on a worker */
+} new_dir;
+
+static int new_files_add(new_files *nf, const char *relpath, const dv_oid *id,
+                         const struct stat *st, int64_t started_ns)
+{
+    if (nf->n == nf->alloc) {
+        size_t n = nf->alloc ? nf->alloc * 2 : 256;
+        restored *files = realloc(nf->files, n * sizeof(*files));
+        if (!files)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        nf->files = files;
+        int64_t *started = realloc(nf->started_ns, n * sizeof(*started));
+        if (!started)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        nf->started_ns = started;
+        nf->alloc = n;
+    }
+    if (!(nf->files[nf->n].relpath = strdup(relpath)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    nf->files[nf->n].id = *id;
+    nf->files[nf->n].st = *st;
+    nf->started_ns[nf->n] = started_ns;
+    nf->n++;
+    return 0;
+}
+
+static void new_files_release(new_files *nf)
+{
+    for (size_t i = 0; i < nf->n; i++)
+        free(nf->files[i].relpath);
+    free(nf->files);
+    free(nf->started_ns);
+    dv_buf_release(&nf->raw);
+    memset(nf, 0, sizeof(*nf));
+}
+
+/* Create name in dirfd (a directory of this checkout's own) holding the content id. */
+static int new_file(new_files *nf, walker *w, int dirfd, const char *name, const char *relpath,
+                    const dv_oid *id, uint8_t mode, dv_pool *pool)
+{
+    int error, fd = -1;
+    dv_manifest m = DV_MANIFEST_INIT;
+    dv_manifest_list list = DV_MANIFEST_LIST_INIT;
+    struct stat st;
+    if ((error = dv_manifest_read_top(&m, &list, &nf->raw, w->odb, id, relpath)) < 0)
+        goto done;
+    /* the umask is applied to these bits again, which changes nothing */
+    mode_t bits = (mode == DV_MODE_EXEC ? 0777 : 0666) & ~w->umask_bits;
+    int64_t started_ns = dv_fs_now_ns();
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, bits);
+    if (fd < 0) {
+        error = dv_error_errno("cannot create %s", relpath);
+        goto done;
+    }
+    if ((error = restore_parts(fd, w, &m, &list, id, &nf->raw, relpath, &(old_file){-1, NULL}, 0,
+                               pool)) < 0)
+        goto done;
+    if (fstat(fd, &st) < 0) {
+        error = dv_error_errno("cannot stat %s", relpath);
+        goto done;
+    }
+    int closed = close(fd);
+    fd = -1;
+    if (closed < 0) {
+        error = dv_error_errno("cannot write %s", relpath);
+        goto done;
+    }
+    if ((error = new_files_add(nf, relpath, id, &st, started_ns)) < 0)
+        goto done;
+    nf->files_restored++;
+    nf->bytes_restored += list.n_parts ? list.size : m.size;
+done:
+    if (fd >= 0)
+        close(fd);
+    dv_manifest_release(&m);
+    dv_manifest_list_release(&list);
+    if (error < 0)
+        error = dv_error_wrap(error, "cannot restore %s", relpath);
+    return error;
+}
+
+static int new_link(new_files *nf, walker *w, int dirfd, const char *name, const char *relpath,
+                    const dv_oid *id)
+{
+    dv_buf target = DV_BUF_INIT;
+    int error = dv_odb_read(&target, NULL, w->odb, id);
+    if (!error && memchr(target.ptr, '\0', target.len))
+        error = dv_error_set(DV_ECORRUPT, "symlink target for %s contains a NUL byte", relpath);
+    if (!error && symlinkat(target.ptr, dirfd, name) < 0)
+        error = dv_error_errno("cannot create symlink %s", relpath);
+    if (!error)
+        nf->files_restored++;
+    dv_buf_release(&target);
+    return error;
+}
+
+static int new_dir_fill(new_dir *nd, int dirfd, const char *relpath, const dv_oid *tree_id,
+                        new_files *nf, dv_pool *pool);
+
+/* The entry e of a directory being built (dirfd, relpath): made, and filled if it is one. */
+static int new_entry(walker *w, int dirfd, const char *relpath, const dv_tree_entry *e,
+                     new_files *nf, dv_pool *pool, new_dir *nd)
+{
+    dv_buf child = DV_BUF_INIT;
+    int error, fd = -1;
+    if ((error = dv_worktree_child(&child, relpath, e->name)) < 0)
+        goto done;
+    switch (e->mode) {
+    case DV_MODE_DIR:
+        if (mkdirat(dirfd, e->name, 0777 & ~w->umask_bits) < 0) {
+            error = dv_error_errno("cannot create directory %s", child.ptr);
+            goto done;
+        }
+        if ((error = open_child_dir(&fd, dirfd, e->name, child.ptr)) < 0)
+            goto done;
+        error = new_dir_fill(nd, fd, child.ptr, &e->id, nf, pool);
+        break;
+    case DV_MODE_SYMLINK:
+        error = new_link(nf, w, dirfd, e->name, child.ptr, &e->id);
+        break;
+    default:
+        error = new_file(nf, w, dirfd, e->name, child.ptr, &e->id, e->mode, pool);
+        break;
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    dv_buf_release(&child);
+    return error;
+}
+
+/* The pool task: one entry of the level that is shared out. */
+static int new_dir_item(void *ctx, size_t item, int worker)
+{
+    new_dir *nd = ctx;
+    return new_entry(nd->w, nd->dirfd, nd->relpath, &nd->tree->entries[item],
+                     &nd->per_thread[worker], NULL, nd);
+}
+
+/* Fill dirfd (work-tree path relpath, empty, made by this checkout) with the tree. The
+ * first level with more than one entry goes to the pool when pool is set. */
+static int new_dir_fill(new_dir *nd, int dirfd, const char *relpath, const dv_oid *tree_id,
+                        new_files *nf, dv_pool *pool)
+{
+    walker *w = nd->w;
+    dv_tree tree = DV_TREE_INIT;
+    int error = read_tree(&tree, w, tree_id, relpath);
+    if (!error && pool && tree.n_entries > 1) {
+        nd->tree = &tree;
+        nd->dirfd = dirfd;
+        nd->relpath = relpath;
+        dv_pool_task task;
+        dv_pool_submit(pool, &task, new_dir_item, nd, tree.n_entries);
+        error = dv_pool_wait(pool, &task);
+    } else {
+        for (size_t i = 0; !error && i < tree.n_entries; i++)
+            error = new_entry(w, dirfd, relpath, &tree.entries[i], nf, pool, nd);
+    }
+    dv_tree_release(&tree);
+    return error;
+}
+
+/* Make a directory with a random name in .dv/tmp; its name goes to name_out. */
+static int make_temp_dir(dv_buf *name_out, walker *w)
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint64_t t = (uint64_t)dv_fs_now_ns() ^ ((uint64_t)getpid() << 40) ^ (uint64_t)attempt;
+        dv_buf_clear(name_out);
+        int error = dv_buf_puts(name_out, "restore-dir-");
+        for (int i = 0; i < 10 && !error; i++, t /= sizeof(digits) - 1)
+            error = dv_buf_putc(name_out, digits[t % (sizeof(digits) - 1)]);
+        if (error < 0)
+            return error;
+        if (mkdirat(w->tmp_fd, name_out->ptr, 0777 & ~w->umask_bits) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return dv_error_errno("cannot create a directory in %s", w->tmp_dir.ptr);
+    }
+    return dv_error_set(DV_EIO, "cannot create a directory in %s: too many exist", w->tmp_dir.ptr);
+}
+
+/*
+ * Restore the tree id as the directory name in dirfd, which does not exist, by building
+ * it in .dv/tmp and renaming it into place. *done is 0 when that cannot be done here
+ * (.dv/tmp is on another file system): the caller makes the directory and walks it.
+ */
+static int restore_new_dir(walker *w, int dirfd, const char *name, const char *relpath,
+                           const dv_oid *tree_id, int *done)
+{
+    struct stat st;
+    *done = 0;
+    if (fstat(dirfd, &st) < 0 || st.st_dev != w->tmp_dev)
+        return 0;
+    int error, fd = -1, made = 0;
+    int n_threads = dv_pool_threads(w->pool);
+    dv_buf tmp = DV_BUF_INIT;
+    new_dir nd = {w, NULL, -1, NULL, NULL, w->pool};
+    if (!(nd.per_thread = calloc((size_t)n_threads + 1, sizeof(*nd.per_thread)))) {
+        error = dv_error_set(DV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i <= n_threads; i++)
+        nd.per_thread[i].raw = (dv_buf)DV_BUF_INIT;
+    if ((error = make_temp_dir(&tmp, w)) < 0)
+        goto done;
+    made = 1;
+    if ((error = open_child_dir(&fd, w->tmp_fd, tmp.ptr, relpath)) < 0 ||
+        (error = new_dir_fill(&nd, fd, relpath, tree_id, &nd.per_thread[n_threads], w->pool)) < 0)
+        goto done;
+    /*
+     * A directory renamed over a name replaces only an empty directory (over a file, a
+     * symlink or a directory that holds anything, rename fails), so nothing that
+     * appeared there meanwhile is lost.
+     */
+    if (renameat(w->tmp_fd, tmp.ptr, dirfd, name) < 0) {
+        error = errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR || errno == EISDIR
+                    ? dv_error_set(DV_ECONFLICT,
+                                   "%s appeared while dv checkout ran; nothing was written "
+                                   "there (run dv checkout again)",
+                                   relpath)
+                    : dv_error_errno("cannot rename a new directory to %s", relpath);
+        goto done;
+    }
+    made = 0;
+    *done = 1;
+    /* The files keep their inodes and times through the rename of their directory. */
+    dv_statcache *cache = dv_worktree_statcache(w->wt);
+    for (int t = 0; t <= n_threads && !error; t++) {
+        new_files *nf = &nd.per_thread[t];
+        w->result->files_restored += nf->files_restored;
+        w->result->bytes_restored += nf->bytes_restored;
+        for (size_t i = 0; i < nf->n && !error; i++) {
+            restored *r = &nf->files[i];
+            if ((error = dv_statcache_update(cache, r->relpath, &r->st, &r->id,
+                                             nf->started_ns[i])) < 0 ||
+                (error = note_restored(w, r->relpath, &r->id, &r->st)) < 0)
+                break;
+        }
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    if (made) { /* failed: what was built goes, and the first error stays the one reported */
+        dv_error_state kept;
+        int code = dv_error_state_capture(&kept, error);
+        int removed = dv_wtfs_remove_tree(w->tmp_fd, tmp.ptr, tmp.ptr);
+        error = dv_error_state_restore(&kept);
+        (void)code;
+        (void)removed; /* left for the next command's cleaning of .dv/tmp */
+    }
+    for (int i = 0; nd.per_thread && i <= n_threads; i++)
+        new_files_release(&nd.per_thread[i]);
+    free(nd.per_thread);
+    dv_buf_release(&tmp);
     return error;
 }
 
@@ -1222,6 +1522,7 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     w.tmp_fd = -1;
     w.umask_bits = umask(022);
     umask(w.umask_bits);
+    pthread_mutex_init(&w.progress_lock, NULL);
     if (!w.opts->rev &&
         (error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
@@ -1301,5 +1602,6 @@ done:
     if (w.tmp_fd >= 0)
         close(w.tmp_fd);
     dv_buf_release(&w.tmp_dir);
+    pthread_mutex_destroy(&w.progress_lock);
     return error;
 }

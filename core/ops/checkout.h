@@ -2,7 +2,8 @@
  * checkout: make the work tree match the pointer files. Plans every change
  * first; refuses (DV_ECONFLICT) when a change would lose data whose content is
  * not in the store, unless forced; then writes each file to a temp file in its
- * directory and renames it into place.
+ * directory and renames it into place. A directory the work tree lacks is built whole
+ * in .dv/tmp, its files written by the pool's workers, and renamed into place.
  */
 #ifndef DV_CHECKOUT_H
 #define DV_CHECKOUT_H
@@ -19,7 +20,9 @@
 
 typedef struct dv_checkout_options {
     int force;
-    dv_ingest_progress_fn progress; /* bytes restored so far, as files are written */
+    /* Bytes restored so far, as files are written: called by one thread at a time, not
+     * always the caller's (the workers that fill a new directory call it too). */
+    dv_ingest_progress_fn progress;
     void *progress_ctx;
     /* Called once the plan is made, with the bytes it will write (may be NULL). */
     void (*planned)(void *progress_ctx, uint64_t bytes_to_write);

@@ -401,7 +401,11 @@ int dv_repo_clean_tmp(dv_repo *repo)
     while (d && !error && (de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno == EISDIR) /* a directory an interrupted dv checkout was building */
+            error = dv_wtfs_remove_tree(dirfd(d), de->d_name, de->d_name);
+        else
             error = dv_error_errno("cannot remove %s/%s", dir.ptr, de->d_name);
     }
     if (d)
