@@ -27,7 +27,8 @@ struct dv_odb {
     pthread_mutex_t io;   /* guards the writer's bytes; taken after lock, never before */
     dv_pack **packs;
     size_t n_packs, alloc_packs;
-    char **broken; /* messages about packs that could not be opened */
+    size_t last_hit; /* the pack of the last object found: neighbours tend to share one */
+    char **broken;   /* messages about packs that could not be opened */
     size_t n_broken;
     struct orphan_index {
         dv_oid pack_id;
@@ -202,13 +203,22 @@ void dv_odb_free(dv_odb *odb)
     free(odb);
 }
 
-/* Caller holds odb->lock. Newest packs first: recent objects are looked up most. */
+/* Caller holds odb->lock. The pack of the last hit first (the files of one directory were
+ * written together, so a walk of a tree finds them in one pack), then the newest packs
+ * first: recent objects are looked up most. */
 static int locate_locked(dv_pack **pack, dv_pack_entry *entry, dv_odb *odb, const dv_oid *id)
 {
+    size_t hint = odb->last_hit < odb->n_packs ? odb->last_hit : odb->n_packs;
+    if (hint < odb->n_packs && dv_pack_find(odb->packs[hint], id, entry)) {
+        if (pack)
+            *pack = odb->packs[hint];
+        return 1;
+    }
     for (size_t i = odb->n_packs; i-- > 0;) {
-        if (dv_pack_find(odb->packs[i], id, entry)) {
+        if (i != hint && dv_pack_find(odb->packs[i], id, entry)) {
             if (pack)
                 *pack = odb->packs[i];
+            odb->last_hit = i;
             return 1;
         }
     }

@@ -1641,3 +1641,35 @@ Test(pack, a_series_seals_each_pack_at_its_target_and_lists_them_in_order)
     for (int i = 0; i < 7; i++)
         sample_free(&samples[i]);
 }
+
+Test(pack, lookups_give_the_same_answers_once_the_filter_of_ids_is_built)
+{
+    /* 3000 objects, then enough lookups (present and absent ids) for the filter to be
+     * built part way through: every object is found before and after, at its offset, and
+     * no absent id is. */
+    enum { N = 3000, ROUNDS = 3 };
+    sample *s = calloc(N, sizeof(*s));
+    cr_assert_not_null(s);
+    for (size_t i = 0; i < N; i++)
+        sample_make(&s[i], 900000 + i, 64, 0, DV_OBJ_CHUNK);
+    dv_oid pack_id = write_pack(s, N);
+    dv_pack *pack = NULL;
+    cr_assert_eq(dv_pack_open(&pack, packs_dir, &pack_id), 0, "%s", dv_error_last());
+    dv_pack_entry first[N];
+    for (int round = 0; round < ROUNDS; round++) {
+        for (size_t i = 0; i < N; i++) {
+            dv_pack_entry e;
+            cr_assert_eq(dv_pack_find(pack, &s[i].id, &e), 1, "round %d: object %zu", round, i);
+            if (round == 0)
+                first[i] = e;
+            cr_assert_eq(e.offset, first[i].offset);
+            dv_oid absent = s[i].id;
+            absent.id[31] ^= 0x5a;
+            absent.id[20] ^= (uint8_t)round;
+            assert_not_found(pack, &absent);
+        }
+    }
+    dv_pack_free(pack);
+    free_samples(s, N);
+    free(s);
+}
