@@ -62,6 +62,7 @@ median() { sort -n | sed -n "$((($1 + 1) / 2))p"; }
 uptime_load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 LOAD_START=$(uptime_load)
+COMMIT=$(git -C "$HERE" rev-parse --short HEAD)
 ADD_GIT=() ADD_DV=() STATUS_GIT=() STATUS_DV=()
 for ((run = 1; run <= ADD_RUNS; run++)); do
   rm -rf "$WORK/git" "$WORK/dv"
@@ -135,7 +136,7 @@ read -r d2 d2min d2max <<<"$(hf 'dv diff HEAD~1 -- tree')"
 read -r l1 l1min l1max <<<"$(hf 'dv ls -r HEAD tree')"
 read -r g1 g1min g1max <<<"$(hf 'git ls-tree -r HEAD tree')"
 {
-  echo "$NTOTAL files ($NDIRS directories), $BYTES bytes; commit $(git -C "$HERE" rev-parse --short HEAD)," \
+  echo "$NTOTAL files ($NDIRS directories), $BYTES bytes; commit $COMMIT," \
     "$(date -u '+%Y-%m-%d %H:%M UTC'); load average at start $LOAD_START, at end $LOAD_END"
   echo
   echo "| what | git | dv | ratio (dv / git) | target | |"
