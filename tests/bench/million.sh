@@ -16,6 +16,9 @@
 # Page cache warm: the tree is read once before the adds, and every timed command
 # follows a sync. The markdown tables go to WORKDIR/million.md.
 #
+# Each run first removes the previous run's repositories: about three million files (git's
+# loose objects and both work trees' links), which takes minutes on its own.
+#
 # usage: tests/bench/million.sh [DV] [WORKDIR]   (DV default build/dv)
 # environment: ADD_RUNS (default 1), STATUS_RUNS (default 3), NDIRS, NFILES (default 1000)
 set -euo pipefail
@@ -47,7 +50,7 @@ if [ ! -d "$WORK/data" ] || [ "$(cat "$WORK/data.stamp" 2>/dev/null)" != "$STAMP
   python3 "$HERE/gen.py" million "$WORK/data" "$NDIRS" "$NFILES"
   echo "$STAMP" >"$WORK/data.stamp"
 fi
-BYTES=$(find "$WORK/data" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+BYTES=$(find "$WORK/data" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')
 
 # seconds and peak KiB of one command run in directory $1 ("s kib"); its output to $WORK/out.txt
 timed() {
