@@ -70,7 +70,9 @@ static int print_entry(void *ctx, const dv_ls_entry *e)
         printf("%s %12" PRIu64 " %s\t%s\n", cmd_mode_text(e->mode), e->size, dv_oid_hex(&e->id),
                cmd_quote_path(&p->quoted, e->path));
     } else {
-        printf("%s\n", cmd_quote_path(&p->quoted, e->path));
+        /* a million of these in a listing of a large tree: no format to parse */
+        fputs(cmd_quote_path(&p->quoted, e->path), stdout);
+        putchar('\n');
     }
     return 0;
 }

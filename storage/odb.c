@@ -27,7 +27,7 @@ struct dv_odb {
     pthread_mutex_t io;   /* guards the writer's bytes; taken after lock, never before */
     dv_pack **packs;
     size_t n_packs, alloc_packs;
-    char **broken; /* messages about packs that could not be opened */
+    char **broken;   /* messages about packs that could not be opened */
     size_t n_broken;
     struct orphan_index {
         dv_oid pack_id;

@@ -49,6 +49,9 @@ DV_NODISCARD int dv_pack_entries_in_order(dv_pack_entry **entries, size_t *cap, 
                                           const dv_pack *pack, dv_pack_want_fn want, void *ctx);
 /** 1 and the entry if the index holds id, else 0. */
 DV_NODISCARD int dv_pack_find(const dv_pack *pack, const dv_oid *id, dv_pack_entry *out);
+/** Start loading the part of the index where id would be, for a dv_pack_find of it soon:
+ *  a walk that knows the next ids overlaps their cache misses. Only a hint. */
+void dv_pack_prefetch(const dv_pack *pack, const dv_oid *id);
 /** Read an entry's stored bytes, check its header against the index and the stored bytes
  *  against the header's CRC-32C. */
 DV_NODISCARD int dv_pack_read_stored(dv_buf *out, dv_pack *pack, const dv_pack_entry *e);

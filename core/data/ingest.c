@@ -806,6 +806,78 @@ int dv_ingest_stream(dv_oid *manifest_id, uint64_t *size, dv_ingest *ing, dv_ing
     return error;
 }
 
+size_t dv_ingest_small_max_bytes(const dv_ingest *ing)
+{
+    return ing->params.min;
+}
+
+int dv_ingest_small_prepare(dv_ingest *ing, dv_ingest_small *s, int worker)
+{
+    int error;
+    assert(s->len <= ing->params.min);
+    s->present = 1;
+    s->flags = DV_PACK_RAW;
+    if (!s->len)
+        return 0; /* no chunk: the manifest of an empty file lists none */
+    if ((error = dv_hash_buffer(&s->chunk_id, s->data, s->len)) < 0)
+        return error;
+    if (!ing->odb || (s->present = dv_odb_has(ing->odb, &s->chunk_id)))
+        return 0;
+    dv_compressor *c = NULL;
+    const void *stored;
+    size_t stored_len;
+    if ((error = compressor_for(&c, ing, worker)) < 0 ||
+        (error = dv_compressor_run(c, s->data, s->len, &stored, &stored_len, &s->flags)) < 0)
+        return error;
+    s->crc = dv_crc32c(stored, stored_len);
+    dv_buf_clear(&s->stored);
+    if (s->flags == DV_PACK_ZSTD && (error = dv_buf_put(&s->stored, stored, stored_len)) < 0)
+        return error;
+    return 0;
+}
+
+int dv_ingest_small_commit(dv_oid *manifest_id, dv_ingest *ing, dv_ingest_small *s)
+{
+    int error, added = 0;
+    dv_manifest_clear(&ing->manifest);
+    if (s->len) {
+        if (ing->odb && !s->present) {
+            const void *stored = s->flags == DV_PACK_ZSTD ? (const void *)s->stored.ptr : s->data;
+            uint32_t stored_len =
+                s->flags == DV_PACK_ZSTD ? (uint32_t)s->stored.len : (uint32_t)s->len;
+            if ((error = dv_odb_put_stored(ing->odb, &s->chunk_id, DV_OBJ_CHUNK, (uint32_t)s->len,
+                                           s->flags, stored, stored_len, s->crc, &added)) < 0)
+                return error;
+        }
+        if ((error = dv_manifest_append(&ing->manifest, &s->chunk_id, (uint32_t)s->len)) < 0)
+            return error;
+        ing->stats.chunks++;
+        if (added) {
+            ing->stats.chunks_new++;
+            ing->stats.bytes_new += s->len;
+        } else {
+            ing->stats.bytes_reused += s->len;
+        }
+    }
+    dv_buf_clear(&ing->scratch);
+    if ((error = dv_manifest_encode(&ing->scratch, &ing->manifest)) < 0 ||
+        (error = dv_hash_buffer(manifest_id, ing->scratch.ptr, ing->scratch.len)) < 0 ||
+        (ing->odb && (error = dv_odb_put(ing->odb, manifest_id, DV_OBJ_MANIFEST, ing->scratch.ptr,
+                                         ing->scratch.len, NULL)) < 0))
+        return error;
+    ing->stats.files++;
+    ing->stats.bytes_read += s->len;
+    ing->stats.bytes_scanned += s->len;
+    if (ing->progress)
+        ing->progress(ing->progress_ctx, s->len);
+    return 0;
+}
+
+void dv_ingest_small_release(dv_ingest_small *s)
+{
+    dv_buf_release(&s->stored);
+}
+
 int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len)
 {
     int error, added = 0;

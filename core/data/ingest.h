@@ -73,6 +73,40 @@ DV_NODISCARD int dv_ingest_stream(dv_oid *manifest_id, uint64_t *size, dv_ingest
                                   dv_ingest_read_fn read, void *ctx, uint64_t expected,
                                   const char *path);
 
+/*
+ * A file small enough to be one chunk (dv_ingest_small_max_bytes or fewer), for callers
+ * that read many such files themselves: its chunk is hashed (and, when the store lacks it,
+ * compressed) on any thread by dv_ingest_small_prepare, several files at once, then stored
+ * with its manifest by dv_ingest_small_commit on the calling thread, in the caller's order.
+ * The manifest id is the one dv_ingest_fd gives for the same bytes.
+ */
+typedef struct dv_ingest_small {
+    const uint8_t *data; /* lent by the caller until dv_ingest_small_commit returns */
+    size_t len;
+    /* private */
+    dv_oid chunk_id;
+    int present;
+    uint8_t flags;
+    uint32_t crc;
+    dv_buf stored;
+} dv_ingest_small;
+#define DV_INGEST_SMALL_INIT                                                                       \
+    {                                                                                              \
+        NULL, 0, {{0}}, 0, 0, 0, DV_BUF_INIT                                                       \
+    }
+
+/** The largest file that dv_ingest_small takes: the chunker's minimum, below which it never
+ *  cuts. */
+DV_NODISCARD size_t dv_ingest_small_max_bytes(const dv_ingest *ing);
+/** Hash s's bytes and compress them if the store lacks them. Safe on the pool's worker
+ *  `worker` (or -1: the calling thread) while other workers prepare other files. */
+DV_NODISCARD int dv_ingest_small_prepare(dv_ingest *ing, dv_ingest_small *s, int worker);
+/** Store a prepared s (its chunk, then its manifest, whose id goes to manifest_id) and count
+ *  it in the stats and the progress. Calling thread only. */
+DV_NODISCARD int dv_ingest_small_commit(dv_oid *manifest_id, dv_ingest *ing, dv_ingest_small *s);
+/** Free what s holds besides its lent bytes; s can be prepared again. */
+void dv_ingest_small_release(dv_ingest_small *s);
+
 /** Store a small buffer (e.g. a symlink target) as a single chunk object. */
 DV_NODISCARD int dv_ingest_blob(dv_oid *id, dv_ingest *ing, const void *data, size_t len);
 

@@ -63,6 +63,9 @@ static int emit(ls_walk *w, const dv_ls_entry *e)
 }
 
 /* The entries of the tree id at w->path: one level, or all files below when recursive. */
+/* Entries whose presence in the store is looked up ahead of their turn. */
+#define LS_PREFETCH_AHEAD 8
+
 static int list_tree(ls_walk *w, const dv_oid *id, int recursive, unsigned depth)
 {
     dv_tree tree = DV_TREE_INIT;
@@ -75,8 +78,12 @@ static int list_tree(ls_walk *w, const dv_oid *id, int recursive, unsigned depth
         return error;
     for (size_t i = 0; i < tree.n_entries && !error; i++) {
         const dv_tree_entry *te = &tree.entries[i];
+        /* check_present's lookups, some entries ahead: one cache miss each otherwise */
+        if (w->hint && i + LS_PREFETCH_AHEAD < tree.n_entries)
+            dv_pack_prefetch(w->hint, &tree.entries[i + LS_PREFETCH_AHEAD].id);
         dv_buf_truncate(&w->path, dir_len);
-        if ((error = dv_buf_printf(&w->path, "/%s", te->name)) < 0)
+        if ((error = dv_buf_putc(&w->path, '/')) < 0 ||
+            (error = dv_buf_puts(&w->path, te->name)) < 0)
             break;
         dv_ls_entry e = {w->path.ptr, kind_of_mode(te->mode), te->mode, te->size, te->id};
         if (te->mode == DV_MODE_DIR && recursive)

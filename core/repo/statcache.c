@@ -551,13 +551,6 @@ done:
 }
 
 /* Append the record at r to *p. */
-static void put_record(uint8_t **p, const uint8_t *r)
-{
-    size_t bytes = RECORD_BYTES(dv_get_be32(r));
-    memcpy(*p, r, bytes);
-    *p += bytes;
-}
-
 /* Fill in the checksum at the end of data (total bytes, header and records in place) and
  * write it to path. */
 static int write_index_file(dv_statcache *c, uint8_t *data, size_t total, const char *path)
@@ -574,45 +567,56 @@ static int write_index_file(dv_statcache *c, uint8_t *data, size_t total, const 
     return 0;
 }
 
-int dv_statcache_save(dv_statcache *c, const char *path)
-{
-    uint8_t *data = NULL;
-    int error = 0;
-    assert(c && path);
-    if (!c->dirty)
-        goto done;
+/* The file being written by dv_statcache_save: records gather in a fixed buffer that is
+ * hashed and written each time it fills, so saving costs no copy of the whole index. */
+#define STATCACHE_WRITE_BUFFER_BYTES ((size_t)1 << 20)
 
-    size_t total = STATCACHE_HEADER_BYTES + c->body_bytes + STATCACHE_TRAILER_BYTES;
-    if (c->n_owned == 0 && c->file_data &&
-        c->body_bytes == c->file_body_end - STATCACHE_HEADER_BYTES) {
-        /* The same paths as loaded, changed in place at most: the loaded bytes are the file. */
-        error = write_index_file(c, c->file_data, total, path);
-        goto done;
-    }
-    if (total > DV_STATCACHE_MAX_FILE_BYTES) {
-        error =
-            dv_error_set(DV_ERROR, "cannot write %s: %zu entries are too many for the stat cache",
-                         path, c->n_entries);
-        goto done;
-    }
-    if (!(data = alloc_big(total, 0))) {
+typedef struct index_writer {
+    int fd;
+    dv_buf tmp_path;
+    dv_hasher *hasher;
+    uint8_t *buf;
+    size_t len;
+} index_writer;
+
+static int writer_flush(index_writer *w)
+{
+    int error;
+    if ((error = dv_hasher_update(w->hasher, w->buf, w->len)) < 0 ||
+        (error = dv_fs_write_all(w->fd, w->buf, w->len, w->tmp_path.ptr)) < 0)
+        return error;
+    w->len = 0;
+    return 0;
+}
+
+static int writer_put(index_writer *w, const uint8_t *record)
+{
+    size_t bytes = RECORD_BYTES(dv_get_be32(record));
+    int error;
+    if (w->len + bytes > STATCACHE_WRITE_BUFFER_BYTES && (error = writer_flush(w)) < 0)
+        return error;
+    memcpy(w->buf + w->len, record, bytes);
+    w->len += bytes;
+    return 0;
+}
+
+/* Write the loaded records (sorted, skipping removed ones) merged with the sorted new ones,
+ * the header before them and the checksum after, to a temp file renamed over path. */
+static int write_merged(dv_statcache *c, const char *path)
+{
+    index_writer w = {-1, DV_BUF_INIT, NULL, NULL, 0};
+    int error;
+    if (!(w.buf = malloc(STATCACHE_WRITE_BUFFER_BYTES))) {
         error = dv_error_set(DV_ENOMEM, "out of memory writing %s", path);
         goto done;
     }
-    /* Sorted in place, so saving again sorts nothing; often inserted in order already. */
-    compact_owned(c);
-    for (size_t k = 1; k < c->owned_len; k++) {
-        if (record_cmp(c->owned[k - 1], c->owned[k]) > 0) {
-            qsort(c->owned, c->owned_len, sizeof(*c->owned), record_ptr_cmp);
-            break;
-        }
-    }
-
-    memcpy(data, STATCACHE_MAGIC, STATCACHE_MAGIC_BYTES);
-    dv_put_be32(data + 4, DV_STATCACHE_VERSION);
-    dv_put_be32(data + 8, (uint32_t)c->n_entries);
-    uint8_t *p = data + STATCACHE_HEADER_BYTES;
-    /* Merge the loaded records (sorted, skipping removed ones) with the sorted new ones. */
+    if ((error = dv_hasher_new(&w.hasher)) < 0 ||
+        (error = dv_fs_tmpfile(&w.fd, &w.tmp_path, path, STATCACHE_FILE_MODE)) < 0)
+        goto done;
+    memcpy(w.buf, STATCACHE_MAGIC, STATCACHE_MAGIC_BYTES);
+    dv_put_be32(w.buf + 4, DV_STATCACHE_VERSION);
+    dv_put_be32(w.buf + 8, (uint32_t)c->n_entries);
+    w.len = STATCACHE_HEADER_BYTES;
     size_t next_owned = 0;
     size_t pos = c->file_data ? STATCACHE_HEADER_BYTES : 0;
     while (pos < c->file_body_end) {
@@ -622,17 +626,60 @@ int dv_statcache_save(dv_statcache *c, const char *path)
         if (raw_len & RECORD_REMOVED)
             continue;
         while (next_owned < c->owned_len && record_cmp(c->owned[next_owned], record) < 0)
-            put_record(&p, c->owned[next_owned++]);
-        put_record(&p, record);
+            if ((error = writer_put(&w, c->owned[next_owned++])) < 0)
+                goto done;
+        if ((error = writer_put(&w, record)) < 0)
+            goto done;
     }
     while (next_owned < c->owned_len)
-        put_record(&p, c->owned[next_owned++]);
-    assert((size_t)(p - data) == total - STATCACHE_TRAILER_BYTES);
-    error = write_index_file(c, data, total, path);
-
+        if ((error = writer_put(&w, c->owned[next_owned++])) < 0)
+            goto done;
+    dv_oid sum;
+    if ((error = writer_flush(&w)) < 0 || (error = dv_hasher_final(&sum, w.hasher)) < 0 ||
+        (error = dv_fs_write_all(w.fd, sum.id, DV_OID_BYTES, w.tmp_path.ptr)) < 0)
+        goto done;
+    error = dv_fs_commit_tmp(w.fd, w.tmp_path.ptr, path, 0);
+    w.fd = -1; /* closed, and on failure removed, by dv_fs_commit_tmp */
 done:
-    free(data);
+    if (w.fd >= 0) {
+        close(w.fd);
+        dv_fs_tmp_discard(w.tmp_path.ptr);
+    }
+    dv_hasher_free(w.hasher);
+    free(w.buf);
+    dv_buf_release(&w.tmp_path);
     return error;
+}
+
+int dv_statcache_save(dv_statcache *c, const char *path)
+{
+    int error = 0;
+    assert(c && path);
+    if (!c->dirty)
+        return 0;
+
+    size_t total = STATCACHE_HEADER_BYTES + c->body_bytes + STATCACHE_TRAILER_BYTES;
+    if (c->n_owned == 0 && c->file_data &&
+        c->body_bytes == c->file_body_end - STATCACHE_HEADER_BYTES) {
+        /* The same paths as loaded, changed in place at most: the loaded bytes are the file. */
+        return write_index_file(c, c->file_data, total, path);
+    }
+    if (total > DV_STATCACHE_MAX_FILE_BYTES)
+        return dv_error_set(DV_ERROR,
+                            "cannot write %s: %zu entries are too many for the stat cache", path,
+                            c->n_entries);
+    /* Sorted in place, so saving again sorts nothing; often inserted in order already. */
+    compact_owned(c);
+    for (size_t k = 1; k < c->owned_len; k++) {
+        if (record_cmp(c->owned[k - 1], c->owned[k]) > 0) {
+            qsort(c->owned, c->owned_len, sizeof(*c->owned), record_ptr_cmp);
+            break;
+        }
+    }
+    if ((error = write_merged(c, path)) < 0)
+        return dv_error_wrap(error, "cannot save the stat cache");
+    c->dirty = 0;
+    return 0;
 }
 
 size_t dv_statcache_count(const dv_statcache *c)

@@ -10,6 +10,8 @@ whose sequence Python guarantees not to change between versions.
   gen.py edit   IN OUT NWRITES            NWRITES x 32 KiB overwrites at pseudo-random
                                           offsets + a 4 KiB insertion in the middle
   gen.py tree   DIR NDIRS NFILES          NDIRS x NFILES files of 1-16 KiB
+  gen.py million DIR [NDIRS [NFILES]]     NDIRS x NFILES files of 0-8 KiB, empty ones
+                                          included (default 1,000 x 1,000: ~4 GiB)
   gen.py csv    OUT1 OUT2 SIZE            CSV of ~SIZE bytes and its next version:
                                           ~0.5% rows changed, 2% rows appended
   gen.py touch  DIR ROUND                 change a tree made by `tree` in place, once per
@@ -32,6 +34,7 @@ KEYS = {
     "edit": "64766265646974303030303030303032",
     "tree": "64766274726565303030303030303033",
     "touch": "647662746f7563683030303030303000",  # the last byte is the round
+    "million": "6476626d696c6c696f6e303030303034",
 }
 IV = "00000000000000000000000000000000"
 
@@ -138,6 +141,30 @@ def gen_tree(top, ndirs, nfiles):
     os.replace(tmp, top)
 
 
+def gen_million(top, ndirs=1000, nfiles=1000):
+    """Many small files, as a dataset of images or text shards is: sizes uniform in
+    0-8 KiB, both ends included. Written a directory at a time, so memory stays one
+    directory's bytes."""
+    rng = random.Random(20240505)
+    ks = Keystream("million")
+    tmp = top + ".tmp"
+    if os.path.exists(tmp):
+        subprocess.run(["rm", "-rf", tmp], check=True)
+    os.makedirs(tmp)
+    for d in range(ndirs):
+        dpath = os.path.join(tmp, "d%03d" % d)
+        os.mkdir(dpath)
+        sizes = [int(rng.random() * (8 * 1024 + 1)) for _ in range(nfiles)]
+        chunk = ks.read(sum(sizes))
+        p = 0
+        for k, n in enumerate(sizes):
+            with open(os.path.join(dpath, "f%04d.bin" % k), "wb") as f:
+                f.write(chunk[p:p + n])
+            p += n
+    ks.close()
+    os.replace(tmp, top)
+
+
 def gen_touch(top, rnd):
     if not 1 <= rnd <= 99:
         raise ValueError("ROUND must be 1-99")
@@ -239,6 +266,8 @@ def main(argv):
         gen_tree(a[0], int(a[1]), int(a[2]))
     elif cmd == "csv":
         gen_csv(a[0], a[1], int(a[2]))
+    elif cmd == "million":
+        gen_million(a[0], *(int(x) for x in a[1:3]))
     elif cmd == "touch":
         gen_touch(a[0], int(a[1]))
     else:

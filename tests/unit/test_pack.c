@@ -1641,3 +1641,74 @@ Test(pack, a_series_seals_each_pack_at_its_target_and_lists_them_in_order)
     for (int i = 0; i < 7; i++)
         sample_free(&samples[i]);
 }
+
+Test(pack, lookups_give_the_same_answers_once_the_filter_of_ids_is_built)
+{
+    /* 3000 objects, then enough lookups (present and absent ids) for the filter to be
+     * built part way through: every object is found before and after, at its offset, and
+     * no absent id is. */
+    enum { N = 3000, ROUNDS = 3 };
+    sample *s = calloc(N, sizeof(*s));
+    cr_assert_not_null(s);
+    for (size_t i = 0; i < N; i++)
+        sample_make(&s[i], 900000 + i, 64, 0, DV_OBJ_CHUNK);
+    dv_oid pack_id = write_pack(s, N);
+    dv_pack *pack = NULL;
+    cr_assert_eq(dv_pack_open(&pack, packs_dir, &pack_id), 0, "%s", dv_error_last());
+    dv_pack_entry first[N];
+    for (int round = 0; round < ROUNDS; round++) {
+        for (size_t i = 0; i < N; i++) {
+            dv_pack_entry e;
+            cr_assert_eq(dv_pack_find(pack, &s[i].id, &e), 1, "round %d: object %zu", round, i);
+            if (round == 0)
+                first[i] = e;
+            cr_assert_eq(e.offset, first[i].offset);
+            dv_oid absent = s[i].id;
+            absent.id[31] ^= 0x5a;
+            absent.id[20] ^= (uint8_t)round;
+            assert_not_found(pack, &absent);
+        }
+    }
+    dv_pack_free(pack);
+    free_samples(s, N);
+    free(s);
+}
+
+Test(pack, lookups_find_every_id_of_a_bucket_whose_ids_are_far_from_uniform)
+{
+    /* A lookup's first steps guess positions from the ids' values; an index whose ids
+     * are bunched (written with chosen ids, not hashes) must still answer exactly. */
+    enum { N = 600 };
+    sample *s = calloc(N, sizeof(*s));
+    cr_assert_not_null(s);
+    for (size_t i = 0; i < N; i++) {
+        sample_make(&s[i], 700000 + i, 32, 0, DV_OBJ_CHUNK);
+        memset(s[i].id.id, 0, DV_OID_BYTES);
+        s[i].id.id[0] = 0x42;
+        /* most ids at the bottom of the bucket, a few near its top */
+        if (i % 100 == 99)
+            memset(s[i].id.id + 1, 0xff, 6);
+        s[i].id.id[7] = (uint8_t)(i >> 8);
+        s[i].id.id[8] = (uint8_t)i;
+        s[i].id.id[31] = (uint8_t)(i * 7);
+    }
+    qsort(s, N, sizeof(*s), compare_oids);
+    dv_oid pack_id = write_pack(s, N);
+    dv_pack *pack = NULL;
+    cr_assert_eq(dv_pack_open(&pack, packs_dir, &pack_id), 0, "%s", dv_error_last());
+    for (size_t i = 0; i < N; i++) {
+        dv_pack_entry e;
+        dv_pack_prefetch(pack, &s[(i + 8) % N].id);
+        cr_assert_eq(dv_pack_find(pack, &s[i].id, &e), 1, "object %zu", i);
+        cr_assert_eq(memcmp(e.id.id, s[i].id.id, DV_OID_BYTES), 0);
+        dv_oid absent = s[i].id;
+        absent.id[31] ^= 0x01;
+        assert_not_found(pack, &absent);
+        absent = s[i].id;
+        absent.id[5] ^= 0x10;
+        assert_not_found(pack, &absent);
+    }
+    dv_pack_free(pack);
+    free_samples(s, N);
+    free(s);
+}

@@ -161,3 +161,69 @@ Test(worktree, hashing_never_reads_through_a_directory_that_became_a_symlink)
     dv_worktree_free(wt);
     testutil_remove_tree(outside);
 }
+
+static void no_hook(void *ctx, const char *relpath)
+{
+    (void)ctx;
+    (void)relpath;
+}
+
+static void scan_tree(dv_oid *id, uint64_t *files, size_t *cached,
+                      const dv_worktree_options *opts, const char *relpath)
+{
+    char path[512];
+    struct stat st;
+    dv_worktree *wt;
+    dv_worktree_item item;
+    snprintf(path, sizeof(path), "%s/%s", root, relpath);
+    cr_assert_eq(lstat(path, &st), 0);
+    cr_assert_eq(dv_worktree_open(&wt, repo, opts), 0, "%s", dv_error_last());
+    cr_assert_eq(dv_worktree_scan(&item, wt, relpath, &st), 0, "%s", dv_error_last());
+    *cached = dv_statcache_count(dv_worktree_statcache(wt));
+    *id = item.id;
+    *files = item.files;
+    dv_worktree_free(wt);
+}
+
+Test(worktree, small_files_read_by_the_workers_get_the_ids_the_usual_path_gives)
+{
+    /* Sizes around the chunker's minimum, empty files, more files than two windows hold,
+     * an executable, a symlink and a subdirectory among them. */
+    size_t min = repo->chunk_params.min;
+    size_t sizes[] = {0, 1, 100, min - 1, min, min + 1, 3 * min};
+    size_t n_sizes = sizeof(sizes) / sizeof(sizes[0]);
+    uint8_t *data = malloc(3 * min + 1);
+    cr_assert(data);
+    for (size_t k = 0; k < 3 * min + 1; k++)
+        data[k] = (uint8_t)(k * 2654435761u >> 13);
+    char rel[64], path[512];
+    snprintf(path, sizeof(path), "%s/d", root);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/d/sub", root);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    for (int i = 0; i < 300; i++) {
+        snprintf(rel, sizeof(rel), "d/f%03d", i);
+        data[0] = (uint8_t)i;
+        write_file(rel, data, sizes[i % n_sizes]);
+    }
+    write_file("d/sub/inner", data, 10);
+    snprintf(path, sizeof(path), "%s/d/f007", root);
+    cr_assert_eq(chmod(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/d/link", root);
+    cr_assert_eq(symlink("f001", path), 0);
+
+    dv_oid workers, usual, again;
+    uint64_t files;
+    size_t cached;
+    dv_worktree_options opts = {.store = 1};
+    scan_tree(&workers, &files, &cached, &opts, "d");
+    cr_assert_eq(files, 302);
+    cr_assert_eq(cached, 301, "every regular file is in the stat cache, not %zu", cached);
+    dv_worktree_options hooked = {.store = 1, .after_read = no_hook}; /* the usual path only */
+    scan_tree(&usual, &files, &cached, &hooked, "d");
+    cr_assert_eq(dv_oid_cmp(&workers, &usual), 0);
+    dv_worktree_options hash_only = {0};
+    scan_tree(&again, &files, &cached, &hash_only, "d");
+    cr_assert_eq(dv_oid_cmp(&workers, &again), 0);
+    free(data);
+}
