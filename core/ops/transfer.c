@@ -626,11 +626,44 @@ typedef struct fetcher {
     uint64_t progress_bytes;
     held *held;
     size_t n_held, alloc_held;
+    size_t *held_slots; /* held indexed by id (index_held) */
+    size_t n_held_slots;
     dv_reach_item *later; /* dv_fetch: the chunks the walk found missing, fetched at its end */
     int gather_gaps;      /* ranges read across gaps of chunks, which are stored too */
     int walked_roots;     /* the walk's first level (the pointer files' targets) is done */
     size_t n_later, alloc_later;
 } fetcher;
+
+/* The slot of held[i] in the open-addressed table of held ids (held_slots, a power of two,
+ * each slot 0 or an index + 1): the first free one from the id's hash. */
+static size_t held_slot(const fetcher *f, const dv_oid *id)
+{
+    uint64_t h;
+    memcpy(&h, id->id, sizeof(h)); /* ids are SHA-256: their bytes are already spread */
+    size_t mask = f->n_held_slots - 1, slot = (size_t)h & mask;
+    while (f->held_slots[slot] &&
+           memcmp(f->held[f->held_slots[slot] - 1].entry.id.id, id->id, DV_OID_BYTES))
+        slot = (slot + 1) & mask;
+    return slot;
+}
+
+/* Index held[i] by its id, growing the table to keep it at most half full. */
+static int index_held(fetcher *f, size_t i)
+{
+    if ((i + 1) * 2 > f->n_held_slots) {
+        size_t n = f->n_held_slots ? f->n_held_slots * 2 : 1024;
+        size_t *slots = calloc(n, sizeof(*slots));
+        if (!slots)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        free(f->held_slots);
+        f->held_slots = slots;
+        f->n_held_slots = n;
+        for (size_t k = 0; k < i; k++)
+            f->held_slots[held_slot(f, &f->held[k].entry.id)] = k + 1;
+    }
+    f->held_slots[held_slot(f, &f->held[i].entry.id)] = i + 1;
+    return 0;
+}
 
 static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint32_t crc,
                 const uint8_t *decoded, size_t decoded_len)
@@ -651,22 +684,24 @@ static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint3
     int error = dv_buf_put(&h->stored, stored, e->stored_len);
     if (error == 0)
         error = dv_buf_put(&h->decoded, decoded, decoded_len);
+    if (error == 0)
+        error = index_held(f, f->n_held - 1);
     return error;
 }
 
 static int read_held(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type)
 {
     fetcher *f = ctx;
-    for (size_t i = f->n_held; i > 0; i--) { /* the level just fetched is at the end */
-        const held *h = &f->held[i - 1];
-        if (memcmp(h->entry.id.id, item->id.id, DV_OID_BYTES))
-            continue;
-        dv_buf_clear(out);
-        *type = h->entry.type;
-        int error = dv_buf_put(out, h->decoded.ptr, h->decoded.len);
-        return error < 0 ? error : 1;
-    }
-    return 0;
+    if (!f->n_held)
+        return 0;
+    size_t i = f->held_slots[held_slot(f, &item->id)];
+    if (!i)
+        return 0;
+    const held *h = &f->held[i - 1];
+    dv_buf_clear(out);
+    *type = h->entry.type;
+    int error = dv_buf_put(out, h->decoded.ptr, h->decoded.len);
+    return error < 0 ? error : 1;
 }
 
 /* Store the held trees and manifests, deepest level first, once all they name is stored. */
@@ -1034,6 +1069,8 @@ static void release_held(fetcher *f)
         dv_buf_release(&f->held[i].decoded);
     }
     f->n_held = 0;
+    if (f->held_slots)
+        memset(f->held_slots, 0, f->n_held_slots * sizeof(*f->held_slots));
 }
 
 static void fetcher_release(fetcher *f)
@@ -1056,6 +1093,7 @@ static void fetcher_release(fetcher *f)
     free(f->later);
     release_held(f);
     free(f->held);
+    free(f->held_slots);
     dv_remote_index_free(f->remote_index);
     pthread_mutex_destroy(&f->lock);
 }
