@@ -180,15 +180,23 @@ static int new_node(node **out, reader *r, node *parent, const char *name, size_
     return 0;
 }
 
+/* What a node holds; the node itself is the caller's (the root is part of the reader, the
+ * others are freed by free_node). */
+static void release_node(node *n);
+
 static void free_node(node *n)
+{
+    release_node(n);
+    free(n);
+}
+
+static void release_node(node *n)
 {
     for (size_t i = 0; i < n->n_children; i++)
         free_node(n->children[i]);
     free(n->children);
     free(n->name);
     free(n->target);
-    if (n->parent) /* the root is part of the reader */
-        free(n);
 }
 
 static const char *kind_name(uint8_t mode)
@@ -724,7 +732,7 @@ static void reader_release(reader *r)
 {
     if (r->a)
         archive_read_free(r->a);
-    free_node(&r->root);
+    release_node(&r->root);
     free(r->slots);
     free(r->links);
     free(r->stack);
