@@ -13,7 +13,7 @@ logs=$build/logs
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(test_roundtrip_large test_checkout_reuse
     test_checkout_statcache test_add_new_version test_dedup test_remote_file
-    test_remote_http test_crash_safety test_s3_remote)
+    test_remote_http test_crash_safety test_s3_remote test_s3_pull_overlap)
 
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDV_TESTS=OFF \
     -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \

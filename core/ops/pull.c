@@ -23,6 +23,8 @@ typedef struct pull {
     int finished;           /* dv_fetch returned */
     int fetch_error;
     dv_error_state fetch_state;
+    pthread_t fetcher; /* the fetch's own thread: it never waits in wait_for */
+    int fetcher_known;
 } pull;
 
 static void on_ready(void *ctx)
@@ -45,6 +47,10 @@ static void on_arrived(void *ctx)
 static void *fetch_thread(void *ctx)
 {
     pull *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    p->fetcher = pthread_self();
+    p->fetcher_known = 1;
+    pthread_mutex_unlock(&p->lock);
     int error = dv_fetch(p->fetched, p->repo, p->remote, p->filters, p->n_filters, &p->topts);
     pthread_mutex_lock(&p->lock);
     p->fetch_error = error < 0 ? dv_error_state_capture(&p->fetch_state, error) : 0;
@@ -61,7 +67,14 @@ static int wait_for(void *ctx, const dv_oid *ids, size_t n)
     pull *p = ctx;
     int error = 0;
     pthread_mutex_lock(&p->lock);
+    /* The fetch reads only what it holds or the store has: a miss there is not waited for
+     * (nothing else would store it). */
+    int own = p->fetcher_known && pthread_equal(p->fetcher, pthread_self());
     for (size_t i = 0; i < n; i++) {
+        if (own && !dv_odb_has(p->store, &ids[i])) {
+            error = dv_error_set(DV_ENOTFOUND, "object %s is not in the store", dv_oid_hex(&ids[i]));
+            break;
+        }
         while (!dv_odb_has(p->store, &ids[i]) && !p->finished)
             pthread_cond_wait(&p->changed, &p->lock);
         if (!dv_odb_has(p->store, &ids[i])) {
@@ -105,6 +118,11 @@ int dv_pull(dv_transfer_result *fetched, dv_checkout_result *restored, int *rest
     p.topts.ready = on_ready;
     p.topts.arrived = on_arrived;
     p.topts.pipe_ctx = &p;
+    /* Attached before the fetch starts, so that no thread reads the store's alternate while
+     * it is set: the staging store is empty until the fetch is ready, and writes never go
+     * to an alternate. */
+    dv_odb_set_alternate(p.store, held, wait_for, &p);
+    attached = 1;
     if ((error = pthread_create(&thread, NULL, fetch_thread, &p)) != 0) {
         error = dv_error_set(DV_EIO, "cannot start a thread: %s", strerror(error));
         goto done;
@@ -115,11 +133,8 @@ int dv_pull(dv_transfer_result *fetched, dv_checkout_result *restored, int *rest
         pthread_cond_wait(&p.changed, &p.lock);
     int go = p.ready;
     pthread_mutex_unlock(&p.lock);
-    if (go) {
-        dv_odb_set_alternate(p.store, held, wait_for, &p);
-        attached = 1;
+    if (go)
         *restore_error = dv_checkout(restored, repo, filters, n_filters, copts);
-    }
 done:
     if (started)
         pthread_join(thread, NULL);
