@@ -18,6 +18,7 @@
 #include "core/base/wtfs.h"
 #include "core/data/chunkmap.h"
 #include "core/data/objread.h"
+#include "core/data/subpath.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
 #include "core/ops/presence.h"
@@ -71,6 +72,8 @@ typedef struct walker {
     dv_remote_index *remote_index; /* the default remote's cached indexes, once looked for */
     char *remote_name;
     int remote_looked;
+    dv_odb *partial; /* <cache>/partial, once a path inside a directory needed it */
+    int partial_looked;
     pthread_mutex_t progress_lock; /* opts->progress is called by one thread at a time */
 } walker;
 
@@ -1211,8 +1214,10 @@ done:
 }
 
 typedef struct checkout_root {
-    char *path; /* the data path: the pointer path without ".dv" */
-    dv_pointer ptr;
+    char *path; /* the data path: the pointer path without ".dv"; or a path inside it */
+    dv_pointer ptr; /* a path inside: what its tree entry names (kind, id, size) */
+    int part;       /* a path inside a tracked directory: its pointer is not written, and the
+                       directories above it are made when missing */
 } checkout_root;
 
 /* One walk over every pointer's data. */
@@ -1221,9 +1226,21 @@ static int walk_roots(walker *w, const checkout_root *roots, size_t n)
     int error = 0;
     for (size_t i = 0; i < n && !error; i++) {
         int dirfd = -1;
-        const char *leaf;
-        if ((error = dv_wtfs_open_parent(&dirfd, &leaf, w->repo->workdir_fd, roots[i].path, 0)) <
-            0) {
+        const char *leaf, *slash = strrchr(roots[i].path, '/');
+        int flags = roots[i].part && w->applying ? DV_WTFS_CREATE : 0;
+        error = dv_wtfs_open_parent(&dirfd, &leaf, w->repo->workdir_fd, roots[i].path, flags);
+        if (error == DV_ENOTFOUND && roots[i].part && !w->applying && slash) {
+            /* the directories above are made by the walk that writes */
+            dv_error_clear();
+            error = walk_item(w, -1, slash + 1, roots[i].path, dv_pointer_mode(&roots[i].ptr),
+                              &roots[i].ptr.oid, roots[i].ptr.size, 0);
+            continue;
+        }
+        if (error < 0 && roots[i].part) {
+            error = dv_error_wrap(error, "cannot restore %s", roots[i].path);
+            break;
+        }
+        if (error < 0) {
             error = dv_error_wrap(DV_ECORRUPT, "cannot restore %s", roots[i].path);
             break;
         }
@@ -1266,28 +1283,106 @@ static int check_root(walker *w, const checkout_root *r)
     return 0;
 }
 
-/* Read the staged pointers; one that cannot be read is listed and skipped. */
-static int read_roots(walker *w, checkout_root *roots, size_t *n_roots, char **pointers,
-                      size_t n_pointers)
+/* Find the object at path, inside the directory ptr (the pointer at data_relpath) names,
+ * through trees in the store or, for those a fetch of the path brought, <cache>/partial. */
+static int find_part(checkout_root *out, walker *w, const char *path, const char *data_relpath,
+                     const dv_pointer *ptr)
 {
+    dv_subpath sp;
     int error = 0;
-    for (size_t i = 0; i < n_pointers; i++) {
-        checkout_root *r = &roots[*n_roots];
-        error = dv_repo_read_pointer(&r->ptr, w->repo, pointers[i]);
-        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
-            if ((error = dv_path_list_add(&w->result->bad_pointers, dv_error_last())) < 0)
-                return error;
-            continue;
-        }
-        if (error < 0)
-            return error;
-        if (!(r->path = strndup(pointers[i], strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX))))
-            return dv_error_set(DV_ENOMEM, "out of memory");
-        (*n_roots)++;
-        if ((error = check_root(w, r)) < 0)
+    if (ptr->kind != DV_KIND_DIR)
+        return dv_error_set(DV_EUSAGE, "%s is not tracked by dv: %s is a %s, not a directory",
+                            path, data_relpath, dv_pointer_kind_name(ptr->kind));
+    if (!w->partial_looked) {
+        w->partial_looked = 1;
+        if ((error = dv_repo_partial_odb(&w->partial, w->repo, 0)) < 0)
             return error;
     }
+    dv_subpath_start(&sp, path, data_relpath, &ptr->oid);
+    if ((error = dv_subpath_resolve(&sp, w->odb, w->partial)) < 0)
+        return error;
+    memset(out, 0, sizeof(*out));
+    if (!(out->path = strdup(path)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    out->part = 1;
+    out->ptr.version = DV_POINTER_VERSION;
+    out->ptr.kind = sp.mode == DV_MODE_DIR       ? DV_KIND_DIR
+                    : sp.mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK
+                                                 : DV_KIND_FILE;
+    out->ptr.exec = sp.mode == DV_MODE_EXEC;
+    out->ptr.oid = sp.id;
+    out->ptr.size = sp.size;
     return 0;
+}
+
+/* Room for n more roots. */
+static int grow_roots(checkout_root **roots, size_t *alloc, size_t n_roots, size_t n)
+{
+    if (n_roots + n <= *alloc)
+        return 0;
+    size_t want = (n_roots + n) * 2;
+    checkout_root *grown = realloc(*roots, want * sizeof(*grown));
+    if (!grown)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    *roots = grown;
+    *alloc = want;
+    return 0;
+}
+
+/* The roots a pointer gives under the filters: itself, or the paths asked for inside it. */
+static int add_roots(walker *w, checkout_root **roots, size_t *n_roots, size_t *alloc,
+                     const char *data_relpath, const dv_pointer *ptr, const char *const *filters,
+                     size_t n_filters)
+{
+    size_t *parts = calloc(n_filters + 1, sizeof(*parts)), n_parts = 0;
+    int error = 0;
+    if (!parts)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    int select = dv_rev_path_select(parts, &n_parts, data_relpath, filters, n_filters);
+    error = grow_roots(roots, alloc, *n_roots, select == DV_SELECT_PARTS ? n_parts : 1);
+    if (!error && select == DV_SELECT_WHOLE) {
+        checkout_root *r = &(*roots)[*n_roots];
+        memset(r, 0, sizeof(*r));
+        r->ptr = *ptr;
+        if (!(r->path = strdup(data_relpath)))
+            error = dv_error_set(DV_ENOMEM, "out of memory");
+        else
+            (*n_roots)++;
+    }
+    for (size_t i = 0; !error && select == DV_SELECT_PARTS && i < n_parts; i++)
+        if ((error = find_part(&(*roots)[*n_roots], w, filters[parts[i]], data_relpath, ptr)) == 0)
+            (*n_roots)++;
+    free(parts);
+    return error;
+}
+
+/* Read the staged pointers; one that cannot be read is listed and skipped. */
+static int read_roots(walker *w, checkout_root **roots, size_t *n_roots, char **pointers,
+                      size_t n_pointers, const char *const *filters, size_t n_filters)
+{
+    int error = 0;
+    size_t alloc = 0;
+    dv_buf data = DV_BUF_INIT;
+    for (size_t i = 0; i < n_pointers && !error; i++) {
+        dv_pointer ptr;
+        error = dv_repo_read_pointer(&ptr, w->repo, pointers[i]);
+        if (error == DV_ECORRUPT || error == DV_ENOTFOUND) {
+            error = dv_path_list_add(&w->result->bad_pointers, dv_error_last());
+            continue;
+        }
+        size_t first = *n_roots;
+        dv_buf_truncate(&data, 0);
+        if (error < 0 ||
+            (error = dv_buf_put(&data, pointers[i],
+                                strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX))) < 0 ||
+            (error = add_roots(w, roots, n_roots, &alloc, data.ptr, &ptr, filters, n_filters)) <
+                0)
+            break;
+        for (size_t k = first; k < *n_roots && !error; k++)
+            error = check_root(w, &(*roots)[k]);
+    }
+    dv_buf_release(&data);
+    return error;
 }
 
 /* ---- the pointer files of a revision ---- */
@@ -1301,6 +1396,7 @@ typedef struct rev_plan {
     const char *const *filters;
     size_t n_filters;
     char *used; /* per filter: it names something at the revision or staged */
+    walker *w;
 } rev_plan;
 
 static void note_filters(rev_plan *p, const char *data_relpath)
@@ -1314,18 +1410,8 @@ static int plan_rev_pointer(void *ctx, const char *data_relpath, const dv_pointe
 {
     rev_plan *p = ctx;
     note_filters(p, data_relpath);
-    if (p->n_roots == p->alloc_roots) {
-        size_t alloc = p->alloc_roots ? p->alloc_roots * 2 : 16;
-        checkout_root *roots = realloc(p->roots, alloc * sizeof(*roots));
-        if (!roots)
-            return dv_error_set(DV_ENOMEM, "out of memory");
-        p->roots = roots;
-        p->alloc_roots = alloc;
-    }
-    if (!(p->roots[p->n_roots].path = strdup(data_relpath)))
-        return dv_error_set(DV_ENOMEM, "out of memory");
-    p->roots[p->n_roots++].ptr = *ptr;
-    return 0;
+    return add_roots(p->w, &p->roots, &p->n_roots, &p->alloc_roots, data_relpath, ptr,
+                     p->filters, p->n_filters);
 }
 
 static int cmp_root(const void *a, const void *b)
@@ -1341,10 +1427,14 @@ static int plan_staged_pointer(void *ctx, const char *pointer_relpath)
     int error = 0, wanted = !p->n_filters;
     if (!data)
         return dv_error_set(DV_ENOMEM, "out of memory");
-    for (size_t i = 0; i < p->n_filters; i++)
-        if (dv_rev_path_matches(data, p->filters[i]))
+    /* A staged pointer the revision lacks goes when asked for whole; a path inside it is
+     * only ever restored (and refused when the revision lacks the pointer). */
+    for (size_t i = 0; i < p->n_filters; i++) {
+        size_t part, n_part;
+        if (dv_rev_path_select(&part, &n_part, data, &p->filters[i], 1) == DV_SELECT_WHOLE)
             wanted = p->used[i] = 1;
-    checkout_root key = {data, {0}};
+    }
+    checkout_root key = {data, {0}, 0};
     if (wanted && !(p->n_roots && bsearch(&key, p->roots, p->n_roots, sizeof(key), cmp_root))) {
         const char *problem = dv_pathname_check_path(data, NULL, NULL);
         error = problem ? dv_error_set(DV_ECORRUPT,
@@ -1361,6 +1451,7 @@ static int plan_staged_pointer(void *ctx, const char *pointer_relpath)
  * every object they reach present; the staged ones it lacks. */
 static int plan_rev(rev_plan *p, walker *w)
 {
+    p->w = w;
     dv_rev *rev = w->opts->rev;
     char **paths = NULL;
     int error = dv_rev_each_pointer(rev, p->filters, p->n_filters, plan_rev_pointer, p);
@@ -1463,6 +1554,8 @@ static int write_rev_pointers(walker *w, const rev_plan *p)
     for (size_t i = 0; i < p->n_roots && !error; i++) {
         dv_pointer check;
         int written = 0, changed = 0;
+        if (p->roots[i].part)
+            continue; /* a path inside: its directory's pointer stays as it is */
         dv_buf_truncate(&path, 0);
         if ((error = dv_buf_printf(&path, "%s%s", p->roots[i].path, DV_POINTER_SUFFIX)) < 0 ||
             (error = dv_rev_read_pointer_text(&check, &text, w->opts->rev, path.ptr)) < 0 ||
@@ -1524,7 +1617,8 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     umask(w.umask_bits);
     pthread_mutex_init(&w.progress_lock, NULL);
     if (!w.opts->rev &&
-        (error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
+        (error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters, 1)) <
+            0)
         return error;
     dv_worktree_options wopts = {0};
     struct stat tmp_st;
@@ -1550,11 +1644,8 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
         roots = plan.roots; /* lent: freed with the plan */
         n_roots = plan.n_roots;
     } else {
-        if (!(roots = calloc(n_pointers ? n_pointers : 1, sizeof(*roots)))) {
-            error = dv_error_set(DV_ENOMEM, "out of memory");
-            goto done;
-        }
-        if ((error = read_roots(&w, roots, &n_roots, pointers, n_pointers)) < 0)
+        if ((error = read_roots(&w, &roots, &n_roots, pointers, n_pointers, filters, n_filters)) <
+            0)
             goto done;
     }
     if ((error = walk_gone(&w, &plan.gone)) < 0 || (error = walk_roots(&w, roots, n_roots)) < 0)
@@ -1596,6 +1687,7 @@ done:
     free(w.restored);
     free(w.counts);
     dv_remote_index_free(w.remote_index);
+    dv_odb_free(w.partial);
     free(w.remote_name);
     dv_pool_free(w.pool);
     dv_worktree_free(w.wt);

@@ -35,6 +35,9 @@ typedef struct collector {
     dv_oidset remove;  /* a drop: what only the dropped roots reach */
     uint8_t *unpushed; /* per item: a drop found an object below it that the remote lacks */
     dv_remote_index *remote_index;
+    dv_odb *partial;     /* <cache>/partial, when there is one */
+    dv_oidset passed;    /* trees the store lacks, looked below in partial */
+    uint64_t kept_through; /* objects kept that only the walk through partial reached */
 } collector;
 
 static int add_root(void *ctx, const char *data_relpath, const dv_pointer *pointer)
@@ -84,14 +87,60 @@ static int keep_object(void *ctx, const dv_reach_item *item)
     return added < 0 ? added : 0;
 }
 
-/* An object the store lacks: data never fetched into this clone (a partial pull). Nothing
- * below it is known, and nothing below it is looked for. */
+/* An object the store lacks: data never fetched into this clone (or fetched in part, which
+ * the walk through partial finds). Nothing below it is known, and nothing below it is
+ * looked for. */
 static int absent(void *ctx, const dv_reach_item *item)
 {
     collector *c = ctx;
     (void)item;
     c->result->missing++;
     return 1;
+}
+
+static int read_passed(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type)
+{
+    collector *c = ctx;
+    if (!c->passed.n || !dv_oidset_has(&c->passed, &item->id))
+        return 0;
+    int error = dv_odb_read(out, type, c->partial, &item->id);
+    return error < 0 ? error : 1;
+}
+
+/* The walk through partial: below a tree the store lacks and <cache>/partial holds (the trees
+ * down to a path pulled alone, dv pull tree/a/x), what the store holds is kept. */
+static int absent_partial(void *ctx, const dv_reach_item *item)
+{
+    collector *c = ctx;
+    if (item->type != DV_OBJ_TREE || !dv_odb_has(c->partial, &item->id))
+        return 1;
+    int added = dv_oidset_add(&c->passed, &item->id);
+    return added < 0 ? added : 2;
+}
+
+static int keep_through(void *ctx, const dv_reach_item *item)
+{
+    collector *c = ctx;
+    int added = dv_oidset_add(&c->keep, &item->id);
+    c->kept_through += added > 0;
+    return added < 0 ? added : 0;
+}
+
+/* The roots whose data the store holds in part: walked again through partial, where the
+ * trees down to their paths are; what only they reach is kept too, and partial with it. */
+static int keep_parts(collector *c, dv_odb *odb, const dv_reach_item *roots, size_t n)
+{
+    dv_reach_item *lacking = malloc((n ? n : 1) * sizeof(*lacking));
+    size_t n_lacking = 0;
+    if (!lacking)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (roots[i].type == DV_OBJ_TREE && !dv_odb_has(odb, &roots[i].id))
+            lacking[n_lacking++] = roots[i];
+    dv_reach_ops ops = {NULL, read_passed, absent_partial, keep_through, root_name, c};
+    int error = n_lacking ? dv_reach_walk(odb, lacking, n_lacking, &ops) : 0;
+    free(lacking);
+    return error;
 }
 
 /* The length of the data path in a root's name: this worktree's roots are named by their
@@ -321,6 +370,7 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
     c.seen = (dv_oidset)DV_OIDSET_INIT;
     c.keep = (dv_oidset)DV_OIDSET_INIT;
     c.remove = (dv_oidset)DV_OIDSET_INIT;
+    c.passed = (dv_oidset)DV_OIDSET_INIT;
 
     /* Packs written from here on are never touched (none should be: writers wait for the
      * store's gc lock, which the caller holds). */
@@ -394,7 +444,10 @@ int dv_gc(dv_gc_result *out, dv_repo *repo, const dv_gc_options *opts)
     if (dropping && (error = split_dropped(&c, &n_dropped)) < 0)
         goto done;
     dv_reach_ops ops = {NULL, NULL, absent, keep_object, root_name, &c};
-    if ((error = dv_reach_walk(odb, c.n ? c.items + n_dropped : NULL, c.n - n_dropped, &ops)) < 0) {
+    if ((error = dv_reach_walk(odb, c.n ? c.items + n_dropped : NULL, c.n - n_dropped, &ops)) < 0 ||
+        (error = dv_repo_partial_odb(&c.partial, repo, 0)) < 0 ||
+        (c.partial && out->missing &&
+         (error = keep_parts(&c, odb, c.items + n_dropped, c.n - n_dropped)) < 0)) {
         error = dv_error_wrap(error, "nothing was deleted");
         goto done;
     }
@@ -447,7 +500,8 @@ repack:
                                 drop_only ? 0 : repo->pack_min_bytes,
                                 drop_only ? &c.remove : NULL};
     error = dv_repack(&out->repack, odb, &repack);
-    if (!error && !opts->repack_only && !drop_only)
+    /* partial is kept while the store holds a kept revision's data in part, found through it */
+    if (!error && !opts->repack_only && !drop_only && !c.kept_through)
         error = clear_partial(&out->partial_bytes, repo, opts->dry_run);
 done:
     for (size_t i = 0; i < c.n; i++)
@@ -460,6 +514,8 @@ done:
     free(c.from_history);
     free(c.unpushed);
     dv_remote_index_free(c.remote_index);
+    dv_odb_free(c.partial);
+    dv_oidset_release(&c.passed);
     dv_revset_free(set);
     dv_revset_free(all);
     return error;

@@ -63,7 +63,6 @@ done:
 int dv_ondemand_attach(dv_ondemand **out, dv_repo *repo, const char *remote_name, int offline)
 {
     dv_ondemand *od = calloc(1, sizeof(*od));
-    dv_buf dir = DV_BUF_INIT;
     int error;
     *out = NULL;
     if (!od)
@@ -85,23 +84,14 @@ int dv_ondemand_attach(dv_ondemand **out, dv_repo *repo, const char *remote_name
         if ((error = dv_remoteconf_open(&od->remote, repo, remote_name)) < 0)
             goto fail;
     }
-    if ((error = dv_buf_printf(&dir, "%s/partial", repo->cache_dir.ptr)) < 0)
-        goto fail;
-    int exists = dv_fs_exists(dir.ptr);
-    if (exists < 0) {
-        error = exists;
-        goto fail;
-    }
-    if ((exists || od->remote_name) && (error = dv_odb_open(&od->partial, dir.ptr, NULL)) < 0)
+    if ((error = dv_repo_partial_odb(&od->partial, repo, od->remote_name != NULL)) < 0)
         goto fail;
     if (od->partial)
         dv_odb_set_alternate(od->local, od->partial, od->remote_name ? fetch_into_partial : NULL,
                              od);
-    dv_buf_release(&dir);
     *out = od;
     return 0;
 fail:
-    dv_buf_release(&dir);
     if (dv_ondemand_detach(od) < 0)
         dv_error_clear(); /* nothing was fetched: the first error is the one to tell */
     return error;

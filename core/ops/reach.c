@@ -98,7 +98,7 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
 {
     int error = 0;
     level cur = {0}, next = {0}, missing = {0};
-    dv_oidset seen = DV_OIDSET_INIT, elsewhere = DV_OIDSET_INIT;
+    dv_oidset seen = DV_OIDSET_INIT, elsewhere = DV_OIDSET_INIT, through = DV_OIDSET_INIT;
     dv_buf data = DV_BUF_INIT;
     dv_manifest m = DV_MANIFEST_INIT;
     dv_tree t = DV_TREE_INIT;
@@ -114,13 +114,20 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
                 goto done;
         if (missing.n && !ops->fetch) {
             for (size_t i = 0; i < missing.n; i++) {
-                if (!ops->absent || ops->absent(ops->ctx, &missing.items[i]) != 1) {
+                int known = ops->absent ? ops->absent(ops->ctx, &missing.items[i]) : 0;
+                if (known < 0) {
+                    error = known;
+                    goto done;
+                }
+                if (known != 1 && (known != 2 || missing.items[i].type == DV_OBJ_CHUNK)) {
                     error = missing_error(ops, &missing.items[i]);
                     goto done;
                 }
-                if ((error = dv_oidset_add(&elsewhere, &missing.items[i].id)) < 0)
+                if ((error = dv_oidset_add(known == 1 ? &elsewhere : &through,
+                                           &missing.items[i].id)) < 0)
                     goto done;
             }
+            error = 0;
         } else if (missing.n) {
             /* fetch stores what it gets, or holds trees and manifests for read */
             if ((error = ops->fetch(ops->ctx, missing.items, missing.n)) < 0)
@@ -140,7 +147,8 @@ int dv_reach_walk(dv_odb *odb, const dv_reach_item *roots, size_t n_roots, const
             const dv_reach_item *item = &cur.items[i];
             if (elsewhere.n && dv_oidset_has(&elsewhere, &item->id))
                 continue;
-            if (ops->visit && (error = ops->visit(ops->ctx, item)) < 0)
+            int passed = through.n && dv_oidset_has(&through, &item->id);
+            if (ops->visit && !passed && (error = ops->visit(ops->ctx, item)) < 0)
                 goto done;
             if (item->type != DV_OBJ_CHUNK &&
                 (error = expand(&next, &seen, odb, ops, item, &data, &m, &t)) < 0)
@@ -156,6 +164,7 @@ done:
     free(missing.items);
     dv_oidset_release(&seen);
     dv_oidset_release(&elsewhere);
+    dv_oidset_release(&through);
     dv_buf_release(&data);
     dv_manifest_release(&m);
     dv_tree_release(&t);

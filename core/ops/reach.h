@@ -34,7 +34,9 @@ typedef struct dv_reach_ops {
     int (*read)(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type);
     /** Without fetch: for an object the store lacks, 1 if it is known to be whole
      *  elsewhere, with all it names (on the remote a push goes to), so the walk neither
-     *  visits it nor looks below it; 0 makes it an error. May be NULL. */
+     *  visits it nor looks below it; 2 if read gives its bytes (a tree or manifest kept
+     *  without what it names), so the walk looks below it without visiting it; 0 makes it
+     *  an error. May be NULL. */
     int (*absent)(void *ctx, const dv_reach_item *item);
     /** Called once for every reachable object, once it is present. May be NULL. */
     int (*visit)(void *ctx, const dv_reach_item *item);

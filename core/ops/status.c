@@ -59,6 +59,8 @@ struct match_ctx {
     size_t n, alloc;
     char **all; /* every pointer's data path, for the checks of check_pointer_paths */
     size_t n_all, alloc_all;
+    int parts;       /* a filter inside a pointer's data selects it */
+    char **inside;   /* per filter: the data path of a pointer it lies inside, or NULL */
 };
 
 static int under(const char *path, const char *dir)
@@ -91,6 +93,11 @@ static int match_one(void *p, const char *pointer)
             under(pointer, f)) {
             keep = 1;
             m->used[i] = 1;
+        } else if (!strncmp(pointer, f, len) && f[len] == '/' && f[len + 1]) {
+            keep |= m->parts;
+            m->used[i] |= m->parts;
+            if (!m->inside[i] && !(m->inside[i] = strndup(pointer, len)))
+                return dv_error_set(DV_ENOMEM, "out of memory");
         }
     }
     if (!keep)
@@ -109,16 +116,28 @@ static int match_one(void *p, const char *pointer)
 }
 
 int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
-                              size_t n_filters)
+                              size_t n_filters, int parts)
 {
-    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0, NULL, 0, 0};
+    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0, NULL, 0, 0, parts, NULL};
     int error = 0;
-    if (!(m.used = calloc(n_filters + 1, sizeof(*m.used))))
+    m.used = calloc(n_filters + 1, sizeof(*m.used));
+    m.inside = calloc(n_filters + 1, sizeof(*m.inside));
+    if (!m.used || !m.inside) {
+        free(m.used);
+        free(m.inside);
         return dv_error_set(DV_ENOMEM, "out of memory");
+    }
     if ((error = dv_repo_each_pointer(repo, match_one, &m)) < 0 ||
         (error = dv_rev_check_data_paths(m.all, m.n_all)) < 0)
         goto done;
     for (size_t i = 0; i < n_filters; i++) {
+        if (!m.used[i] && m.inside[i]) {
+            error = dv_error_set(DV_EUSAGE,
+                                 "%s lies inside %s, which dv tracks as one directory: give "
+                                 "%s instead",
+                                 filters[i], m.inside[i], m.inside[i]);
+            goto done;
+        }
         if (!m.used[i]) {
             error =
                 dv_error_set(DV_EUSAGE,
@@ -130,6 +149,9 @@ int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const c
     }
 done:
     free(m.used);
+    for (size_t i = 0; i < n_filters; i++)
+        free(m.inside[i]);
+    free(m.inside);
     for (size_t i = 0; i < m.n_all; i++)
         free(m.all[i]);
     free(m.all);
@@ -360,7 +382,7 @@ int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, 
     size_t n_pointers = 0;
     status_walk w = {repo, NULL, NULL, NULL};
     memset(out, 0, sizeof(*out));
-    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
+    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters, 0)) < 0)
         return error;
     dv_worktree_options wopts = {0};
     if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 ||

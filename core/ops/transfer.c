@@ -5,6 +5,7 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/base/pool.h"
+#include "core/data/subpath.h"
 #include "core/object/object.h"
 #include "core/object/oidset.h"
 #include "core/object/pointer.h"
@@ -25,10 +26,19 @@
 
 /* ---- shared: the roots named by pointer files ---- */
 
+/* A path inside a tracked directory that a fetch asked for: its object is a root once the
+ * trees down to it are read. */
+typedef struct root_part {
+    dv_subpath s;
+    uint32_t root;
+} root_part;
+
 typedef struct roots {
     dv_reach_item *items;
     char **paths; /* pointer paths, for messages (items[i].root indexes them) */
     size_t n, n_paths;
+    root_part *parts; /* fetch: paths inside directories, roots once found */
+    size_t n_parts, alloc_parts;
 } roots;
 
 static void roots_release(roots *r)
@@ -37,6 +47,7 @@ static void roots_release(roots *r)
         free(r->paths[i]);
     free(r->paths);
     free(r->items);
+    free(r->parts);
     memset(r, 0, sizeof(*r));
 }
 
@@ -59,16 +70,45 @@ typedef struct root_collector {
     size_t n_filters;
     char *used; /* per filter: it matched a pointer */
     dv_path_list *bad;
+    size_t *parts; /* when not NULL, paths inside a directory are roots of their own */
 } root_collector;
+
+/* The paths inside the directory ptr names that the filters ask for, to be found. */
+static int add_parts(root_collector *c, const char *data_relpath, const dv_pointer *ptr,
+                     size_t n_parts)
+{
+    roots *r = c->out;
+    if (ptr->kind != DV_KIND_DIR)
+        return dv_error_set(DV_EUSAGE, "%s is not tracked by dv: %s is a %s, not a directory",
+                            c->filters[c->parts[0]], data_relpath, dv_pointer_kind_name(ptr->kind));
+    if (r->n_parts + n_parts > r->alloc_parts) {
+        size_t alloc = (r->n_parts + n_parts) * 2;
+        root_part *grown = realloc(r->parts, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        r->parts = grown;
+        r->alloc_parts = alloc;
+    }
+    for (size_t i = 0; i < n_parts; i++) {
+        root_part *part = &r->parts[r->n_parts++];
+        dv_subpath_start(&part->s, c->filters[c->parts[i]], data_relpath, &ptr->oid);
+        part->root = (uint32_t)r->n_paths;
+    }
+    return 0;
+}
 
 static int add_root(void *ctx, const char *data_relpath, const dv_pointer *ptr)
 {
     root_collector *c = ctx;
     roots *r = c->out;
+    size_t n_parts = 0;
     for (size_t i = 0; i < c->n_filters; i++)
         if (dv_rev_path_matches(data_relpath, c->filters[i]))
             c->used[i] = 1;
-    if (r->n == c->alloc) {
+    int select = c->parts ? dv_rev_path_select(c->parts, &n_parts, data_relpath, c->filters,
+                                               c->n_filters)
+                          : DV_SELECT_WHOLE;
+    if (r->n_paths == c->alloc || r->n == c->alloc) {
         size_t alloc = c->alloc ? c->alloc * 2 : 16;
         dv_reach_item *items = realloc(r->items, alloc * sizeof(*items));
         if (items)
@@ -83,6 +123,11 @@ static int add_root(void *ctx, const char *data_relpath, const dv_pointer *ptr)
         return dv_error_set(DV_ENOMEM, "out of memory");
     strcpy(r->paths[r->n_paths], data_relpath);
     strcat(r->paths[r->n_paths], DV_POINTER_SUFFIX);
+    if (select == DV_SELECT_PARTS) {
+        int error = add_parts(c, data_relpath, ptr, n_parts);
+        r->n_paths++;
+        return error;
+    }
     r->items[r->n].id = ptr->oid;
     r->items[r->n].type = dv_object_type_of_mode(dv_pointer_mode(ptr));
     r->items[r->n].root = (uint32_t)r->n_paths++;
@@ -98,16 +143,23 @@ static int note_bad(void *ctx, const char *message)
 
 /* The roots of the pointer files, of the work tree or of the revisions asked for; one that
  * cannot be read is listed in bad and skipped, so one damaged pointer does not keep the
- * others' data from moving. A filter that matches no pointer is refused, naming it. */
+ * others' data from moving. A filter that matches no pointer is refused, naming it. With
+ * parts, a filter naming a path inside a tracked directory selects that path alone
+ * (out->parts, to be found); else the whole directory. */
 static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, size_t n_filters,
-                         const dv_transfer_options *opts, dv_path_list *bad)
+                         const dv_transfer_options *opts, dv_path_list *bad, int parts)
 {
     dv_revset *revs = opts ? opts->revs : NULL;
-    root_collector c = {out, 0, filters, n_filters, calloc(n_filters + 1, 1), bad};
+    root_collector c = {out,        0,   filters,
+                        n_filters,  calloc(n_filters + 1, 1),
+                        bad,        parts ? calloc(n_filters + 1, sizeof(size_t)) : NULL};
     int error = 0;
     memset(out, 0, sizeof(*out));
-    if (!c.used)
+    if (!c.used || (parts && !c.parts)) {
+        free(c.used);
+        free(c.parts);
         return dv_error_set(DV_ENOMEM, "out of memory");
+    }
     error = dv_revset_each_pointer(repo, revs, filters, n_filters, add_root, note_bad, &c);
     for (size_t i = 0; !error && i < n_filters; i++)
         if (!c.used[i])
@@ -120,6 +172,7 @@ static int collect_roots(roots *out, dv_repo *repo, const char *const *filters, 
                              filters[i][0] ? filters[i] : ".",
                              dv_revset_is_empty(revs) ? (filters[i][0] ? filters[i] : ".") : "");
     free(c.used);
+    free(c.parts);
     if (error < 0)
         roots_release(out);
     return error;
@@ -515,7 +568,7 @@ int dv_push(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     p.roots = (dv_oidset)DV_OIDSET_INIT;
     p.since = p.root_since = INT64_MIN;
     pthread_mutex_init(&p.progress_lock, NULL);
-    if ((error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
+    if ((error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers, 0)) < 0)
         goto out;
     p.roots_ref = &r;
     /* A root of this push is relied on only in a pack younger than half gc.pruneExpire, so
@@ -603,6 +656,7 @@ typedef struct range {
 typedef struct held {
     dv_pack_entry entry;
     uint32_t crc;
+    int reached; /* the walk passed it (else it only led to a path inside a directory) */
     dv_buf stored, decoded;
 } held;
 
@@ -628,6 +682,8 @@ typedef struct fetcher {
     size_t n_held, alloc_held;
     size_t *held_slots; /* held indexed by id (index_held) */
     size_t n_held_slots;
+    size_t n_path_held; /* held[0 .. n_path_held): the trees down to the paths asked for */
+    dv_odb *partial;    /* <cache>/partial, where the trees down to such paths are kept */
     dv_reach_item *later; /* dv_fetch: the chunks the walk found missing, fetched at its end */
     int gather_gaps;      /* ranges read across gaps of chunks, which are stored too */
     int walked_roots;     /* the walk's first level (the pointer files' targets) is done */
@@ -679,6 +735,7 @@ static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint3
     held *h = &f->held[f->n_held++];
     h->entry = *e;
     h->crc = crc;
+    h->reached = 0;
     h->stored = (dv_buf)DV_BUF_INIT;
     h->decoded = (dv_buf)DV_BUF_INIT;
     int error = dv_buf_put(&h->stored, stored, e->stored_len);
@@ -689,28 +746,64 @@ static int hold(fetcher *f, const dv_pack_entry *e, const uint8_t *stored, uint3
     return error;
 }
 
+/* The held object id, or NULL. */
+static held *find_held(const fetcher *f, const dv_oid *id)
+{
+    if (!f->n_held)
+        return NULL;
+    size_t i = f->held_slots[held_slot(f, id)];
+    return i ? &f->held[i - 1] : NULL;
+}
+
 static int read_held(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type)
 {
     fetcher *f = ctx;
-    if (!f->n_held)
+    const held *h = find_held(f, &item->id);
+    if (!h)
         return 0;
-    size_t i = f->held_slots[held_slot(f, &item->id)];
-    if (!i)
-        return 0;
-    const held *h = &f->held[i - 1];
     dv_buf_clear(out);
     *type = h->entry.type;
     int error = dv_buf_put(out, h->decoded.ptr, h->decoded.len);
     return error < 0 ? error : 1;
 }
 
+/* The trees that only led down to the paths asked for go to <cache>/partial, which holds
+ * trees and manifests without what they name (core/ops/ondemand): a checkout finds the
+ * paths through them, and dv gc the objects below them that the store holds. */
+static int store_path_trees(fetcher *f)
+{
+    int error = 0, wrote = 0;
+    for (size_t i = 0; i < f->n_path_held && !error; i++) {
+        const held *h = &f->held[i];
+        if (h->reached)
+            continue;
+        if (!f->partial && (error = dv_repo_partial_odb(&f->partial, f->repo, 1)) < 0)
+            break;
+        wrote = 1;
+        error = dv_odb_put_stored(f->partial, &h->entry.id, h->entry.type, h->entry.raw_len,
+                                  h->entry.flags, h->stored.ptr, (uint32_t)h->stored.len, h->crc,
+                                  NULL);
+        f->result->objects_moved++;
+        f->result->bytes_moved += DV_PACK_ENTRY_HEADER_BYTES + (uint64_t)h->stored.len;
+    }
+    if (wrote) {
+        int flushed = dv_odb_flush(f->partial);
+        if (!error)
+            error = flushed;
+    }
+    return error;
+}
+
 /* Store the held trees and manifests, deepest level first, once all they name is stored. */
 static int store_held(fetcher *f)
 {
-    for (size_t i = f->n_held; i > 0; i--) {
+    int error = store_path_trees(f);
+    for (size_t i = f->n_held; i > 0 && !error; i--) {
         const held *h = &f->held[i - 1];
         int added = 0;
-        int error =
+        if (i <= f->n_path_held && !h->reached)
+            continue;
+        error =
             dv_odb_put_stored(f->odb, &h->entry.id, h->entry.type, h->entry.raw_len, h->entry.flags,
                               h->stored.ptr, (uint32_t)h->stored.len, h->crc, &added);
         if (error < 0)
@@ -944,19 +1037,16 @@ static int fetch_missing(void *ctx, const dv_reach_item *items, size_t n)
 static int fetch_level(void *ctx, const dv_reach_item *items, size_t n)
 {
     fetcher *f = ctx;
-    if (!f->walked_roots) {
-        f->walked_roots = 1;
-        f->gather_gaps = 1;
-        int error = fetch_missing(f, items, n);
-        f->gather_gaps = 0;
-        return error;
-    }
+    int first = !f->walked_roots;
     dv_reach_item *now = malloc(n * sizeof(*now));
     size_t n_now = 0;
+    f->walked_roots = 1;
     if (!now)
         return dv_error_set(DV_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        if (items[i].type != DV_OBJ_CHUNK) {
+        if (items[i].type != DV_OBJ_CHUNK && find_held(f, &items[i].id))
+            continue; /* a tree on the way to a path asked for */
+        if (items[i].type != DV_OBJ_CHUNK || first) {
             now[n_now++] = items[i];
             continue;
         }
@@ -976,7 +1066,81 @@ static int fetch_level(void *ctx, const dv_reach_item *items, size_t n)
     int error = n_now ? fetch_missing(f, now, n_now) : 0;
     f->gather_gaps = 0;
     free(now);
-    return error < 0 ? error : 1; /* the chunks come in fetch_later */
+    return error < 0 || first ? error : 1; /* the chunks come in fetch_later */
+}
+
+/* Find the objects at the paths asked for inside tracked directories (r->parts), one level
+ * of trees at a time: those the store lacks are fetched together and held (what they lead
+ * to is the walk's). Each becomes a root of the walk. */
+static int resolve_parts(fetcher *f, roots *r)
+{
+    dv_reach_item *missing = calloc(r->n_parts + 1, sizeof(*missing));
+    dv_reach_item *items = realloc(r->items, (r->n + r->n_parts + 1) * sizeof(*items));
+    dv_buf data = DV_BUF_INIT;
+    int error = dv_repo_partial_odb(&f->partial, f->repo, 0);
+    if (items)
+        r->items = items;
+    if (error < 0) {
+        free(missing);
+        return error;
+    }
+    if (!missing || !items) {
+        free(missing);
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    }
+    for (;;) {
+        size_t n = 0, pending = 0;
+        for (size_t i = 0; i < r->n_parts; i++) {
+            const root_part *part = &r->parts[i];
+            int seen = 0;
+            if (dv_subpath_found(&part->s))
+                continue;
+            pending++;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = !dv_oid_cmp(&missing[k].id, &part->s.id);
+            if (seen || find_held(f, &part->s.id) || dv_odb_has(f->odb, &part->s.id) ||
+                (f->partial && dv_odb_has(f->partial, &part->s.id)))
+                continue; /* at hand */
+            missing[n].id = part->s.id;
+            missing[n].type = DV_OBJ_TREE;
+            missing[n++].root = part->root;
+        }
+        if (!pending || (n && (error = fetch_missing(f, missing, n)) < 0))
+            break;
+        for (size_t i = 0; i < r->n_parts && !error; i++) {
+            root_part *part = &r->parts[i];
+            dv_tree t = DV_TREE_INIT;
+            dv_reach_item item = {part->s.id, DV_OBJ_TREE, part->root};
+            uint8_t type = DV_OBJ_TREE;
+            if (dv_subpath_found(&part->s))
+                continue;
+            error = read_held(f, &item, &data, &type);
+            if (error == 0)
+                error = f->partial && !dv_odb_has(f->odb, &item.id)
+                            ? dv_odb_read(&data, &type, f->partial, &item.id)
+                            : dv_odb_read(&data, &type, f->odb, &item.id);
+            if (error == 0 && type != DV_OBJ_TREE)
+                error = dv_error_set(DV_ECORRUPT, "object %s in %s is a %s where a tree was "
+                                     "expected", dv_oid_hex(&item.id), r->paths[part->root],
+                                     dv_object_type_name(type));
+            if (error >= 0)
+                error = dv_tree_decode(&t, data.ptr, data.len);
+            if (error >= 0)
+                error = dv_subpath_step(&part->s, &t);
+            dv_tree_release(&t);
+        }
+        if (error < 0)
+            break;
+    }
+    for (size_t i = 0; !error && i < r->n_parts; i++) {
+        r->items[r->n].id = r->parts[i].s.id;
+        r->items[r->n].type = dv_object_type_of_mode(r->parts[i].s.mode);
+        r->items[r->n++].root = r->parts[i].root;
+    }
+    f->n_path_held = f->n_held;
+    free(missing);
+    dv_buf_release(&data);
+    return error;
 }
 
 /* The trees and manifests held, copied into the store a restore reads them from. */
@@ -1019,8 +1183,12 @@ static int fetch_later(fetcher *f)
 static int count_reachable(void *ctx, const dv_reach_item *item)
 {
     fetcher *f = ctx;
-    (void)item;
     f->result->objects_reachable++;
+    if (f->n_path_held && item->type == DV_OBJ_TREE) {
+        held *h = find_held(f, &item->id);
+        if (h && h < f->held + f->n_path_held)
+            h->reached = 1; /* the walk needs it whole: it is stored */
+    }
     return 0;
 }
 
@@ -1095,6 +1263,7 @@ static void fetcher_release(fetcher *f)
     free(f->held);
     free(f->held_slots);
     dv_remote_index_free(f->remote_index);
+    dv_odb_free(f->partial);
     pthread_mutex_destroy(&f->lock);
 }
 
@@ -1106,11 +1275,13 @@ int dv_fetch(dv_transfer_result *result, dv_repo *repo, dv_remote *remote,
     fetcher f;
     memset(result, 0, sizeof(*result));
     if ((error = fetcher_init(&f, repo, remote, NULL, opts, result)) < 0 ||
-        (error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers)) < 0)
+        (error = collect_roots(&r, repo, filters, n_filters, opts, &result->bad_pointers, 1)) < 0)
         goto done;
     f.roots_ref = &r;
     dv_reach_ops walk = {fetch_level, read_held, NULL, count_reachable, root_name, &f};
-    error = dv_reach_walk(f.odb, r.items, r.n, &walk);
+    error = r.n_parts ? resolve_parts(&f, &r) : 0;
+    if (error == 0)
+        error = dv_reach_walk(f.odb, r.items, r.n, &walk);
     if (error == 0)
         error = fetch_later(&f);
     if (error == 0)

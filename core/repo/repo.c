@@ -365,6 +365,20 @@ int dv_repo_odb(dv_odb **out, dv_repo *repo)
     return 0;
 }
 
+int dv_repo_partial_odb(dv_odb **out, dv_repo *repo, int create)
+{
+    dv_buf dir = DV_BUF_INIT;
+    *out = NULL;
+    int error = dv_buf_joinpath(&dir, repo->cache_dir.ptr, "partial");
+    int exists = error < 0 || create ? 1 : dv_fs_exists(dir.ptr);
+    if (exists < 0)
+        error = exists;
+    if (!error && exists)
+        error = dv_odb_open(out, dir.ptr, NULL);
+    dv_buf_release(&dir);
+    return error;
+}
+
 int dv_repo_tmp_dir(dv_buf *out, dv_repo *repo)
 {
     int error = dv_buf_joinpath(out, repo->dv_dir.ptr, "tmp");

@@ -64,6 +64,11 @@ void dv_repo_free(dv_repo *repo);
 /** The store (opened on first use). */
 DV_NODISCARD int dv_repo_odb(dv_odb **out, dv_repo *repo);
 
+/** Open <cache>/partial, the store of trees and manifests kept without what they name (the
+ *  objects dv diff fetches for itself, the trees down to a path pulled alone): *out is NULL
+ *  when it does not exist and create is 0. Free it with dv_odb_free. */
+DV_NODISCARD int dv_repo_partial_odb(dv_odb **out, dv_repo *repo, int create);
+
 /** <workdir>/.dv/tmp (created if missing): where restored files are written before
  *  they are renamed into place, so an interrupted command leaves nothing in the
  *  work tree. */

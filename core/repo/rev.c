@@ -80,6 +80,47 @@ int dv_rev_path_matches(const char *data_relpath, const char *filter)
     return is_at_or_below(data_relpath, filter) || is_at_or_below(filter, data_relpath);
 }
 
+/* 1 if filter names a path strictly inside data_relpath's data. */
+static int is_inside(const char *filter, const char *data_relpath)
+{
+    size_t len = strlen(data_relpath);
+    return len && !strncmp(filter, data_relpath, len) && filter[len] == '/' && filter[len + 1];
+}
+
+int dv_rev_path_select(size_t *parts, size_t *n_parts, const char *data_relpath,
+                       const char *const *filters, size_t n_filters)
+{
+    size_t n = 0;
+    *n_parts = 0;
+    if (!n_filters)
+        return DV_SELECT_WHOLE;
+    for (size_t i = 0; i < n_filters; i++) {
+        if (dv_rev_path_matches(data_relpath, filters[i]) && !is_inside(filters[i], data_relpath))
+            return DV_SELECT_WHOLE;
+        if (!is_inside(filters[i], data_relpath))
+            continue;
+        /* a part at or below one kept is left out; kept ones at or below it make way */
+        int covered = 0;
+        for (size_t k = 0; k < n && !covered; k++)
+            covered = is_at_or_below(filters[i], filters[parts[k]]);
+        if (covered)
+            continue;
+        size_t kept = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!is_at_or_below(filters[parts[k]], filters[i]))
+                parts[kept++] = parts[k];
+        n = kept;
+        size_t at = n++; /* in path order */
+        while (at > 0 && strcmp(filters[parts[at - 1]], filters[i]) > 0) {
+            parts[at] = parts[at - 1];
+            at--;
+        }
+        parts[at] = i;
+    }
+    *n_parts = n;
+    return n ? DV_SELECT_PARTS : DV_SELECT_NONE;
+}
+
 static int matches_any(const char *path, const char *const *filters, size_t n_filters)
 {
     if (!n_filters)

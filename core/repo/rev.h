@@ -42,6 +42,21 @@ typedef int (*dv_rev_bad_fn)(void *ctx, const char *message);
  *  inside its data. */
 DV_NODISCARD int dv_rev_path_matches(const char *data_relpath, const char *filter);
 
+enum {
+    DV_SELECT_NONE = 0,  /* no filter names it */
+    DV_SELECT_WHOLE = 1, /* a filter names it, its pointer file or a directory above it */
+    DV_SELECT_PARTS = 2, /* only paths inside its data are named */
+};
+
+/**
+ * How filters select the data of the pointer at data_relpath (no filters: whole). For
+ * DV_SELECT_PARTS, parts (room for n_filters) gets the indexes of the filters that name
+ * paths inside it, sorted by path, none inside another (nor repeated), and *n_parts their
+ * count; each path inside is filters[parts[i]] + strlen(data_relpath) + 1.
+ */
+int dv_rev_path_select(size_t *parts, size_t *n_parts, const char *data_relpath,
+                       const char *const *filters, size_t n_filters);
+
 /**
  * Refuse data paths dv must never write: a name that is a form of .git or .dv (a restored
  * .git directory runs its config's commands), and a data path inside another pointer's
