@@ -290,3 +290,67 @@ Test(reach, objects_whole_elsewhere_are_neither_visited_nor_descended)
     dv_odb_free(full);
     dv_odb_free(part);
 }
+
+/* sub/ is absent from the store but readable elsewhere (a tree kept without what it names):
+ * the walk reads it there and goes on below it, without visiting it. */
+typedef struct through_ctx {
+    const fixture *fx;
+    dv_odb *aside;
+    int visits, reads;
+    dv_oidset visited;
+} through_ctx;
+
+static int sub_is_aside(void *ctx, const dv_reach_item *item)
+{
+    through_ctx *c = ctx;
+    return memcmp(item->id.id, c->fx->sub.id, DV_OID_BYTES) ? 0 : 2;
+}
+
+static int read_aside(void *ctx, const dv_reach_item *item, dv_buf *out, uint8_t *type)
+{
+    through_ctx *c = ctx;
+    if (memcmp(item->id.id, c->fx->sub.id, DV_OID_BYTES))
+        return 0;
+    c->reads++;
+    cr_assert_eq(dv_odb_read(out, type, c->aside, &item->id), 0, "%s", dv_error_last());
+    return 1;
+}
+
+static int visit_through(void *ctx, const dv_reach_item *item)
+{
+    through_ctx *c = ctx;
+    cr_assert_neq(memcmp(item->id.id, c->fx->sub.id, DV_OID_BYTES), 0, "sub/ is not visited");
+    cr_assert_eq(dv_oidset_add(&c->visited, &item->id), 1, "visited once");
+    c->visits++;
+    return 0;
+}
+
+Test(reach, a_tree_read_elsewhere_is_walked_below_but_not_visited)
+{
+    dv_odb *full = open_odb("full"), *part = open_odb("part");
+    fixture fx;
+    make_fixture(&fx, full);
+    /* part lacks sub/ only: b and its chunks are there (a path inside, pulled alone) */
+    dv_oid have[8] = {fx.root,        fx.a,          fx.link,       fx.a_chunks[0],
+                      fx.a_chunks[1], fx.a_chunks[2], fx.b,         fx.b_chunks[0]};
+    for (int i = 0; i < 8; i++) {
+        dv_buf data = DV_BUF_INIT;
+        uint8_t type;
+        cr_assert_eq(dv_odb_read(&data, &type, full, &have[i]), 0);
+        cr_assert_eq(dv_odb_put(part, &have[i], type, data.ptr, data.len, NULL), 0);
+        dv_buf_release(&data);
+    }
+    through_ctx c = {&fx, full, 0, 0, DV_OIDSET_INIT};
+    dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
+    dv_reach_ops ops = {.read = read_aside, .absent = sub_is_aside, .visit = visit_through,
+                        .root_name = name_root, .ctx = &c};
+    cr_assert_eq(dv_reach_walk(part, roots, 1, &ops), 0, "%s", dv_error_last());
+    cr_assert_eq(c.reads, 1, "sub/ read once, from aside");
+    /* root, a, link, a's 3 chunks, and below sub/: b and its own chunk */
+    cr_assert_eq(c.visits, 8);
+    cr_assert(dv_oidset_has(&c.visited, &fx.b), "b, below the tree read aside, is visited");
+    cr_assert(dv_oidset_has(&c.visited, &fx.b_chunks[0]));
+    dv_oidset_release(&c.visited);
+    dv_odb_free(full);
+    dv_odb_free(part);
+}

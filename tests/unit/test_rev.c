@@ -290,3 +290,28 @@ Test(rev, a_bad_pointer_in_a_revision_set_is_reported_and_passed_over)
                  DV_ECORRUPT);
     dv_revset_free(set);
 }
+
+Test(rev, a_path_inside_a_pointer_selects_it_in_parts)
+{
+    size_t parts[8], n = 99;
+    const char *whole[] = {"data/x", "data"};
+    cr_assert_eq(dv_rev_path_select(parts, &n, "data", whole, 2), DV_SELECT_WHOLE);
+    const char *pointer_file[] = {"data.dv"};
+    cr_assert_eq(dv_rev_path_select(parts, &n, "data", pointer_file, 1), DV_SELECT_WHOLE);
+    const char *above[] = {"top"};
+    cr_assert_eq(dv_rev_path_select(parts, &n, "top/data", above, 1), DV_SELECT_WHOLE);
+    cr_assert_eq(dv_rev_path_select(parts, &n, "data", NULL, 0), DV_SELECT_WHOLE);
+    const char *other[] = {"data2/x", "dat"};
+    cr_assert_eq(dv_rev_path_select(parts, &n, "data", other, 2), DV_SELECT_NONE);
+    cr_assert_eq(n, 0);
+    /* sorted by path; a part inside another, or repeated, is left out whichever comes first */
+    const char *f[] = {"data/b/c", "data/a", "data/b", "data/a/x", "data/b-1/y", "data/a"};
+    cr_assert_eq(dv_rev_path_select(parts, &n, "data", f, 6), DV_SELECT_PARTS);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(f[parts[0]], "data/a");
+    cr_assert_str_eq(f[parts[1]], "data/b");
+    cr_assert_str_eq(f[parts[2]], "data/b-1/y");
+    cr_assert_eq(parts[0], 1, "the first of the repeated data/a");
+    const char *trailing[] = {"data/"};
+    cr_assert_eq(dv_rev_path_select(parts, &n, "data", trailing, 1), DV_SELECT_WHOLE);
+}
