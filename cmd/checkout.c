@@ -28,7 +28,9 @@ const cmd_syntax cmd_checkout_syntax = {
     "would, and a tracked path that revision lacks is removed. Refuses to overwrite\n"
     "changes whose content is not in the store. What the store lacks of the data\n"
     "to restore (content dv drop deleted, or never fetched) is fetched from the\n"
-    "default remote first; without one, nothing is written when the store lacks it.\n",
+    "default remote first; without one, nothing is written when the store lacks it.\n"
+    "A path inside a tracked directory restores that path alone (its directory's\n"
+    "pointer file is left as it is).\n",
     checkout_option_table,
     sizeof(checkout_options),
     0,

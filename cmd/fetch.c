@@ -12,7 +12,8 @@ const cmd_syntax cmd_fetch_syntax = CMD_TRANSFER_SYNTAX(
     "name (all, or those under the paths), or those of the revisions given, and\n"
     "that the store lacks. Only the byte\n"
     "ranges holding missing objects are read; every object is verified by its\n"
-    "SHA-256 before it is stored. The work tree is not touched (see dv pull).\n"
+    "SHA-256 before it is stored. A path inside a tracked directory fetches that\n"
+    "path's data alone. The work tree is not touched (see dv pull).\n"
     "\n"
     "With --repair, do what dv fsck --repair does: check the store, fetch good\n"
     "copies of what is damaged or missing, and retire the damaged packs.\n",

@@ -11,8 +11,9 @@ const cmd_syntax cmd_pull_syntax = CMD_TRANSFER_SYNTAX(
     "pointer files name (all, or those under the paths) and restore it in the work\n"
     "tree, each file as soon as its chunks have arrived. With --rev, the data of that\n"
     "revision, whose pointer files are written as dv checkout <rev> writes them,\n"
-    "once all of it is in the store. Refuses to overwrite changes whose content is\n"
-    "not in the store.\n",
+    "once all of it is in the store. A path inside a tracked directory pulls that\n"
+    "path alone (dv pull tree/d042/big.bin): the trees down to it, then its data.\n"
+    "Refuses to overwrite changes whose content is not in the store.\n",
     CMD_TRANSFER_REMOTE, CMD_TRANSFER_JOBS("requests"), CMD_TRANSFER_FORCE, CMD_TRANSFER_QUIET,
     CMD_TRANSFER_STATS, CMD_TRANSFER_REV);
 
