@@ -1290,6 +1290,9 @@ static int find_part(checkout_root *out, walker *w, const char *path, const char
 {
     dv_subpath sp;
     int error = 0;
+    const char *problem = dv_pathname_check_path(path, NULL, NULL);
+    if (problem)
+        return dv_error_set(DV_EUSAGE, "dv never writes %s: %s", path, problem);
     if (ptr->kind != DV_KIND_DIR)
         return dv_error_set(DV_EUSAGE, "%s is not tracked by dv: %s is a %s, not a directory",
                             path, data_relpath, dv_pointer_kind_name(ptr->kind));

@@ -80,6 +80,14 @@ assert_exit 2 "$DV" pull tree/missing/x
 assert_eq "$before" "$(tree_digest tree)" "the work tree after the refused pulls"
 assert_exit 2 "$DV" status tree/a/big
 assert_contains "$ERR" "give tree instead"
+# a symbolic link where a directory above the path belongs is never written through
+mkdir "$T/outside"
+ln -s "$T/outside" tree/b
+assert_exit_ge 1 "$DV" pull tree/b/y
+assert_contains "$ERR" "tree/b"
+[ -z "$(ls -A "$T/outside")" ] || fail "the pull wrote through the symbolic link tree/b"
+rm tree/b
+ok "nothing written through tree/b -> \$T/outside"
 
 step "an unsaved change to the path is refused; --force replaces it"
 printf 'mine\n' >>tree/a/big

@@ -104,6 +104,18 @@ static void make_fixture(fixture *fx, dv_odb *odb)
     dv_tree_release(&root);
 }
 
+/* Copy ids from one store into another. */
+static void copy_objects(dv_odb *to, dv_odb *from, const dv_oid *ids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        dv_buf data = DV_BUF_INIT;
+        uint8_t type;
+        cr_assert_eq(dv_odb_read(&data, &type, from, &ids[i]), 0);
+        cr_assert_eq(dv_odb_put(to, &ids[i], type, data.ptr, data.len, NULL), 0);
+        dv_buf_release(&data);
+    }
+}
+
 typedef struct walk_log {
     dv_oidset visited;
     int visits;
@@ -269,13 +281,7 @@ Test(reach, objects_whole_elsewhere_are_neither_visited_nor_descended)
     make_fixture(&fx, full);
     /* part has everything but sub/ and what only sub/ names (b and its own chunk) */
     dv_oid have[6] = {fx.root, fx.a, fx.link, fx.a_chunks[0], fx.a_chunks[1], fx.a_chunks[2]};
-    for (int i = 0; i < 6; i++) {
-        dv_buf data = DV_BUF_INIT;
-        uint8_t type;
-        cr_assert_eq(dv_odb_read(&data, &type, full, &have[i]), 0);
-        cr_assert_eq(dv_odb_put(part, &have[i], type, data.ptr, data.len, NULL), 0);
-        dv_buf_release(&data);
-    }
+    copy_objects(part, full, have, 6);
     elsewhere_ctx c = {&fx, 0, 0};
     dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
     dv_reach_ops plain = {.visit = count_visit, .root_name = name_root, .ctx = &c};
@@ -333,13 +339,7 @@ Test(reach, a_tree_read_elsewhere_is_walked_below_but_not_visited)
     /* part lacks sub/ only: b and its chunks are there (a path inside, pulled alone) */
     dv_oid have[8] = {fx.root,        fx.a,          fx.link,       fx.a_chunks[0],
                       fx.a_chunks[1], fx.a_chunks[2], fx.b,         fx.b_chunks[0]};
-    for (int i = 0; i < 8; i++) {
-        dv_buf data = DV_BUF_INIT;
-        uint8_t type;
-        cr_assert_eq(dv_odb_read(&data, &type, full, &have[i]), 0);
-        cr_assert_eq(dv_odb_put(part, &have[i], type, data.ptr, data.len, NULL), 0);
-        dv_buf_release(&data);
-    }
+    copy_objects(part, full, have, 8);
     through_ctx c = {&fx, full, 0, 0, DV_OIDSET_INIT};
     dv_reach_item roots[1] = {{fx.root, DV_OBJ_TREE, 0}};
     dv_reach_ops ops = {.read = read_aside, .absent = sub_is_aside, .visit = visit_through,
