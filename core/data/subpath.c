@@ -2,6 +2,7 @@
 #include "core/data/subpath.h"
 
 #include "core/base/buf.h"
+#include "core/base/pathname.h"
 #include "core/data/objread.h"
 
 #include <string.h>
@@ -75,4 +76,29 @@ int dv_subpath_resolve(dv_subpath *s, dv_odb *odb, dv_odb *other)
     }
     dv_buf_release(&dir);
     return error;
+}
+
+int dv_subpath_pointer(dv_pointer *out, const char *path, const char *data_relpath,
+                       const dv_pointer *dir, dv_odb *odb, dv_odb *other)
+{
+    const char *problem = dv_pathname_check_path(path, NULL, NULL);
+    if (problem)
+        return dv_error_set(DV_EUSAGE, "dv never writes %s: %s", path, problem);
+    if (dir->kind != DV_KIND_DIR)
+        return dv_error_set(DV_EUSAGE, "%s is not tracked by dv: %s is a %s, not a directory",
+                            path, data_relpath, dv_pointer_kind_name(dir->kind));
+    dv_subpath s;
+    dv_subpath_start(&s, path, data_relpath, &dir->oid);
+    int error = dv_subpath_resolve(&s, odb, other);
+    if (error < 0)
+        return error;
+    memset(out, 0, sizeof(*out));
+    out->version = DV_POINTER_VERSION;
+    out->kind = s.mode == DV_MODE_DIR       ? DV_KIND_DIR
+                : s.mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK
+                                            : DV_KIND_FILE;
+    out->exec = s.mode == DV_MODE_EXEC;
+    out->oid = s.id;
+    out->size = s.size;
+    return 0;
 }

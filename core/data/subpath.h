@@ -9,6 +9,7 @@
 #include "core/base/error.h"
 
 #include "core/object/object.h"
+#include "core/object/pointer.h"
 #include "storage/odb.h"
 
 #include <stdint.h>
@@ -37,5 +38,11 @@ DV_NODISCARD int dv_subpath_step(dv_subpath *s, const dv_tree *t);
 /** Step until found, reading each tree from odb, or else from other (may be NULL):
  *  DV_ENOTFOUND naming the directory whose tree neither holds. */
 DV_NODISCARD int dv_subpath_resolve(dv_subpath *s, dv_odb *odb, dv_odb *other);
+
+/** The pointer path, inside the directory dir (the pointer at data_relpath) names, would have
+ *  (kind, oid, size, exec), found as dv_subpath_resolve finds it; DV_EUSAGE when dir is not a
+ *  directory or path is one dv never writes. */
+DV_NODISCARD int dv_subpath_pointer(dv_pointer *out, const char *path, const char *data_relpath,
+                                    const dv_pointer *dir, dv_odb *odb, dv_odb *other);
 
 #endif

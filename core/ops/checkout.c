@@ -1288,33 +1288,18 @@ static int check_root(walker *w, const checkout_root *r)
 static int find_part(checkout_root *out, walker *w, const char *path, const char *data_relpath,
                      const dv_pointer *ptr)
 {
-    dv_subpath sp;
     int error = 0;
-    const char *problem = dv_pathname_check_path(path, NULL, NULL);
-    if (problem)
-        return dv_error_set(DV_EUSAGE, "dv never writes %s: %s", path, problem);
-    if (ptr->kind != DV_KIND_DIR)
-        return dv_error_set(DV_EUSAGE, "%s is not tracked by dv: %s is a %s, not a directory",
-                            path, data_relpath, dv_pointer_kind_name(ptr->kind));
     if (!w->partial_looked) {
         w->partial_looked = 1;
         if ((error = dv_repo_partial_odb(&w->partial, w->repo, 0)) < 0)
             return error;
     }
-    dv_subpath_start(&sp, path, data_relpath, &ptr->oid);
-    if ((error = dv_subpath_resolve(&sp, w->odb, w->partial)) < 0)
-        return error;
     memset(out, 0, sizeof(*out));
+    if ((error = dv_subpath_pointer(&out->ptr, path, data_relpath, ptr, w->odb, w->partial)) < 0)
+        return error;
     if (!(out->path = strdup(path)))
         return dv_error_set(DV_ENOMEM, "out of memory");
     out->part = 1;
-    out->ptr.version = DV_POINTER_VERSION;
-    out->ptr.kind = sp.mode == DV_MODE_DIR       ? DV_KIND_DIR
-                    : sp.mode == DV_MODE_SYMLINK ? DV_KIND_SYMLINK
-                                                 : DV_KIND_FILE;
-    out->ptr.exec = sp.mode == DV_MODE_EXEC;
-    out->ptr.oid = sp.id;
-    out->ptr.size = sp.size;
     return 0;
 }
 
@@ -1620,8 +1605,7 @@ int dv_checkout(dv_checkout_result *result, dv_repo *repo, const char *const *fi
     umask(w.umask_bits);
     pthread_mutex_init(&w.progress_lock, NULL);
     if (!w.opts->rev &&
-        (error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters, 1)) <
-            0)
+        (error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0)
         return error;
     dv_worktree_options wopts = {0};
     struct stat tmp_st;

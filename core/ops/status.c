@@ -5,6 +5,7 @@
 #include "core/base/fs.h"
 #include "core/base/pathname.h"
 #include "core/base/wtfs.h"
+#include "core/data/subpath.h"
 #include "core/object/object.h"
 #include "core/object/pointer.h"
 #include "core/ops/presence.h"
@@ -59,8 +60,6 @@ struct match_ctx {
     size_t n, alloc;
     char **all; /* every pointer's data path, for the checks of check_pointer_paths */
     size_t n_all, alloc_all;
-    int parts;       /* a filter inside a pointer's data selects it */
-    char **inside;   /* per filter: the data path of a pointer it lies inside, or NULL */
 };
 
 static int under(const char *path, const char *dir)
@@ -94,10 +93,8 @@ static int match_one(void *p, const char *pointer)
             keep = 1;
             m->used[i] = 1;
         } else if (!strncmp(pointer, f, len) && f[len] == '/' && f[len + 1]) {
-            keep |= m->parts;
-            m->used[i] |= m->parts;
-            if (!m->inside[i] && !(m->inside[i] = strndup(pointer, len)))
-                return dv_error_set(DV_ENOMEM, "out of memory");
+            keep = 1; /* a path inside its data */
+            m->used[i] = 1;
         }
     }
     if (!keep)
@@ -116,28 +113,16 @@ static int match_one(void *p, const char *pointer)
 }
 
 int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const char *const *filters,
-                              size_t n_filters, int parts)
+                              size_t n_filters)
 {
-    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0, NULL, 0, 0, parts, NULL};
+    struct match_ctx m = {filters, n_filters, NULL, NULL, 0, 0, NULL, 0, 0};
     int error = 0;
-    m.used = calloc(n_filters + 1, sizeof(*m.used));
-    m.inside = calloc(n_filters + 1, sizeof(*m.inside));
-    if (!m.used || !m.inside) {
-        free(m.used);
-        free(m.inside);
+    if (!(m.used = calloc(n_filters + 1, sizeof(*m.used))))
         return dv_error_set(DV_ENOMEM, "out of memory");
-    }
     if ((error = dv_repo_each_pointer(repo, match_one, &m)) < 0 ||
         (error = dv_rev_check_data_paths(m.all, m.n_all)) < 0)
         goto done;
     for (size_t i = 0; i < n_filters; i++) {
-        if (!m.used[i] && m.inside[i]) {
-            error = dv_error_set(DV_EUSAGE,
-                                 "%s lies inside %s, which dv tracks as one directory: give "
-                                 "%s instead",
-                                 filters[i], m.inside[i], m.inside[i]);
-            goto done;
-        }
         if (!m.used[i]) {
             error =
                 dv_error_set(DV_EUSAGE,
@@ -149,9 +134,6 @@ int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo, const c
     }
 done:
     free(m.used);
-    for (size_t i = 0; i < n_filters; i++)
-        free(m.inside[i]);
-    free(m.inside);
     for (size_t i = 0; i < m.n_all; i++)
         free(m.all[i]);
     free(m.all);
@@ -171,6 +153,8 @@ typedef struct status_walk {
     dv_worktree *wt;
     dv_odb *odb;
     dv_status_path *current;
+    dv_odb *partial; /* <cache>/partial, once a path inside a directory needed it */
+    int partial_looked;
 } status_walk;
 
 static int add_change(dv_status_path *p, const char *path, int is_dir, int change)
@@ -309,6 +293,23 @@ static int status_one(status_walk *w, dv_status_path *sp)
     }
     if (error < 0)
         goto done;
+    size_t data_len = strlen(sp->pointer) - strlen(DV_POINTER_SUFFIX);
+    if (sp->path[data_len]) {
+        /* a path inside the directory: compared with what its tree entry names */
+        dv_pointer dir = p;
+        char *data = strndup(sp->pointer, data_len);
+        if (!data)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        if (!w->partial_looked) {
+            w->partial_looked = 1;
+            error = dv_repo_partial_odb(&w->partial, w->repo, 0);
+        }
+        if (!error)
+            error = dv_subpath_pointer(&p, sp->path, data, &dir, w->odb, w->partial);
+        free(data);
+        if (error < 0)
+            goto done;
+    }
     sp->in_store = dv_odb_has(w->odb, &p.oid);
     sp->id = p.oid;
     struct stat st;
@@ -375,49 +376,72 @@ done:
     return error;
 }
 
+/* The status of path (the pointer's data path, or a path inside its directory), added to
+ * out. */
+static int status_add(dv_status_report *out, status_walk *w, const char *pointer,
+                      const char *path)
+{
+    if (out->n == out->alloc) {
+        size_t alloc = out->alloc ? out->alloc * 2 : 16;
+        dv_status_path *grown = realloc(out->paths, alloc * sizeof(*grown));
+        if (!grown)
+            return dv_error_set(DV_ENOMEM, "out of memory");
+        memset(grown + out->alloc, 0, (alloc - out->alloc) * sizeof(*grown));
+        out->paths = grown;
+        out->alloc = alloc;
+    }
+    dv_status_path *sp = &out->paths[out->n++];
+    if (!(sp->pointer = strdup(pointer)) || !(sp->path = strdup(path)))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    int error = status_one(w, sp);
+    int inside = strlen(path) + strlen(DV_POINTER_SUFFIX) > strlen(pointer);
+    if (error == DV_ENOMEM || error >= 0 || (error == DV_EUSAGE && inside))
+        return error; /* a path inside that its directory does not hold: the caller's error */
+    /* One path that cannot be compared must not hide the status of the others. */
+    for (size_t j = 0; j < sp->n_changes; j++)
+        free(sp->changes[j].path);
+    sp->n_changes = 0;
+    sp->state = DV_STATE_ERROR;
+    sp->in_store = 0;
+    error = dv_error_wrap(error, "cannot compare %s with its pointer file", sp->path);
+    if (!(sp->message = strdup(dv_error_last())))
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    return 0;
+}
+
 int dv_status(dv_status_report *out, dv_repo *repo, const char *const *filters, size_t n_filters)
 {
     int error;
     char **pointers = NULL;
     size_t n_pointers = 0;
-    status_walk w = {repo, NULL, NULL, NULL};
+    status_walk w = {repo, NULL, NULL, NULL, NULL, 0};
+    size_t *parts = calloc(n_filters + 1, sizeof(*parts));
     memset(out, 0, sizeof(*out));
-    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters, 0)) < 0)
+    if (!parts)
+        return dv_error_set(DV_ENOMEM, "out of memory");
+    if ((error = dv_status__match_pointers(&pointers, &n_pointers, repo, filters, n_filters)) < 0) {
+        free(parts);
         return error;
+    }
     dv_worktree_options wopts = {0};
     if ((error = dv_worktree_open(&w.wt, repo, &wopts)) < 0 ||
         (error = dv_repo_odb(&w.odb, repo)) < 0)
         goto done;
-    if (!(out->paths = calloc(n_pointers ? n_pointers : 1, sizeof(*out->paths)))) {
-        error = dv_error_set(DV_ENOMEM, "out of memory");
-        goto done;
-    }
-    out->alloc = n_pointers;
     for (size_t i = 0; i < n_pointers; i++) {
-        dv_status_path *sp = &out->paths[out->n++];
-        sp->pointer = pointers[i];
-        pointers[i] = NULL;
-        sp->path = strndup(sp->pointer, strlen(sp->pointer) - strlen(DV_POINTER_SUFFIX));
-        if (!sp->path) {
+        /* one path for the pointer, or one for each path asked for inside its directory */
+        size_t n_parts = 0;
+        char *data = strndup(pointers[i], strlen(pointers[i]) - strlen(DV_POINTER_SUFFIX));
+        if (!data) {
             error = dv_error_set(DV_ENOMEM, "out of memory");
             goto done;
         }
-        if ((error = status_one(&w, sp)) < 0) {
-            if (error == DV_ENOMEM)
-                goto done;
-            /* One path that cannot be compared must not hide the status of the others. */
-            for (size_t j = 0; j < sp->n_changes; j++)
-                free(sp->changes[j].path);
-            sp->n_changes = 0;
-            sp->state = DV_STATE_ERROR;
-            sp->in_store = 0;
-            error = dv_error_wrap(error, "cannot compare %s with its pointer file", sp->path);
-            if (!(sp->message = strdup(dv_error_last()))) {
-                error = dv_error_set(DV_ENOMEM, "out of memory");
-                goto done;
-            }
-            error = 0;
-        }
+        if (dv_rev_path_select(parts, &n_parts, data, filters, n_filters) != DV_SELECT_PARTS)
+            n_parts = 0;
+        for (size_t k = 0; k < (n_parts ? n_parts : 1) && !error; k++)
+            error = status_add(out, &w, pointers[i], n_parts ? filters[parts[k]] : data);
+        free(data);
+        if (error < 0)
+            goto done;
     }
     dv_worktree_remember(w.wt); /* what was hashed */
     error = find_on_remote(out, repo);
@@ -425,6 +449,8 @@ done:
     for (size_t i = 0; i < n_pointers; i++)
         free(pointers[i]);
     free(pointers);
+    free(parts);
+    dv_odb_free(w.partial);
     dv_worktree_free(w.wt);
     if (error < 0)
         dv_status_report_free(out);

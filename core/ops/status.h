@@ -67,13 +67,11 @@ DV_NODISCARD int dv_status(dv_status_report *out, dv_repo *repo, const char *con
                            size_t n_filters);
 void dv_status_report_free(dv_status_report *report);
 
-/** Collect the pointer files that match filters (all if n_filters is 0), in index order.
- *  With parts, a filter naming a path inside a pointer's data selects that pointer (the
- *  caller picks the path out, dv_rev_path_select); without, it is refused, naming the
- *  pointer's path to give instead. Shared by status and checkout. Free each string and the
+/** Collect the pointer files that match filters (all if n_filters is 0), in index order; a
+ *  filter naming a path inside a pointer's data selects that pointer (the caller picks the
+ *  path out, dv_rev_path_select). Shared by status and checkout. Free each string and the
  *  array. */
 DV_NODISCARD int dv_status__match_pointers(char ***out, size_t *n_out, dv_repo *repo,
-                                           const char *const *filters, size_t n_filters,
-                                           int parts);
+                                           const char *const *filters, size_t n_filters);
 
 #endif

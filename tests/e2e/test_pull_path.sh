@@ -78,8 +78,8 @@ assert_exit 2 "$DV" pull tree/a/big/q
 assert_contains "$ERR" "tree/a/big is a file"
 assert_exit 2 "$DV" pull tree/missing/x
 assert_eq "$before" "$(tree_digest tree)" "the work tree after the refused pulls"
-assert_exit 2 "$DV" status tree/a/big
-assert_contains "$ERR" "give tree instead"
+assert_exit 2 "$DV" status tree/a/nope
+assert_contains "$ERR" "tree/a holds no nope"
 # a symbolic link where a directory above the path belongs is never written through
 mkdir "$T/outside"
 ln -s "$T/outside" tree/b
@@ -89,9 +89,14 @@ assert_contains "$ERR" "tree/b"
 rm tree/b
 ok "nothing written through tree/b -> \$T/outside"
 
-step "an unsaved change to the path is refused; --force replaces it"
+step "dv status of paths inside; an unsaved change to one is refused; --force replaces it"
+assert_exit 0 "$DV" status tree/a/big tree/a/deep/z
+assert_contains "$OUT" "2 tracked paths, all clean"
 printf 'mine\n' >>tree/a/big
 mine=$(sha_of tree/a/big)
+assert_exit 1 "$DV" status tree/a/big tree/a/deep/z
+assert_contains "$OUT" "modified:      tree/a/big"
+assert_not_contains "$OUT" "tree/a/deep/z"
 rm tree/a/deep/z
 assert_exit 4 "$DV" pull tree/a/big
 assert_file_sha tree/a/big "$mine" "the changed tree/a/big, kept"
