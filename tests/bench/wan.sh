@@ -13,7 +13,8 @@
 #   tree     (once, with --tree) the 100,000-file tree and a 10 MiB file in it pushed, pulled
 #            into a fresh clone; in another whose index cache is warm, dv pull of that one
 #            file: its requests (a failure is recorded, not fatal)
-# For every timed command: wall seconds, CPU and peak RSS of the client (/usr/bin/time), the
+# Before every timed command 2 GiB are written and deleted (recycled pages). For every
+# timed command: wall seconds, CPU and peak RSS of the client (/usr/bin/time), the
 # rig's request counts and body bytes, the rig's CPU seconds, and the bytes tc sent each way.
 # The bound of a transfer is bytes x 8 / RATE; the report (WORKDIR/wan.md) puts each wall
 # time beside it. Every pulled file is checked against the SHA-256 of the data set.
@@ -94,6 +95,10 @@ ROWS=$WORK/rows.tsv
 timed() {
   local name=$1 tool=$2 run=$3 prefix=$4 t0 up0 down0 wall cpu rss json
   shift 5
+  # 2 GiB written and deleted first, so that what the command writes lands in pages the VM
+  # has used before, whichever the tool ("Recycled memory" in docs/benchmarks.md)
+  head -c $((2 << 30)) /dev/zero >"$WORK/prime.tmp"
+  rm -f "$WORK/prime.tmp"
   sync
   rig reset-counts "$RIG"
   t0=$(rig_ticks) up0=$(tc_sent "$HOST_IF") down0=$(tc_sent "$NS_IF" "$NS")
