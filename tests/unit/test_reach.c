@@ -32,11 +32,7 @@ TestSuite(reach, .init = make_dirs, .fini = remove_dirs, .timeout = 60);
 
 static dv_odb *open_odb(const char *name)
 {
-    char dir[128];
-    snprintf(dir, sizeof(dir), "%s/%s", root_dir, name);
-    dv_odb *odb;
-    cr_assert_eq(dv_odb_open(&odb, dir, NULL), 0, "%s", dv_error_last());
-    return odb;
+    return testutil_open_odb(root_dir, name);
 }
 
 static dv_oid put(dv_odb *odb, uint8_t type, const void *data, size_t len)

@@ -1,9 +1,12 @@
 /*
  * testutil: helpers shared by the unit tests: a scratch directory removed after
- * the suite, and deterministic pseudo-random bytes.
+ * the suite, a store in it, and deterministic pseudo-random bytes.
  */
 #ifndef DV_TESTUTIL_H
 #define DV_TESTUTIL_H
+
+#include "core/base/error.h"
+#include "storage/odb.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -27,6 +30,16 @@ static inline void testutil_make_root(char *root, size_t size, const char *name)
 {
     snprintf(root, size, "/var/tmp/dv-test-%s-XXXXXX", name);
     cr_assert_not_null(mkdtemp(root));
+}
+
+/** Open (making it) the store root/name. */
+static inline dv_odb *testutil_open_odb(const char *root, const char *name)
+{
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/%s", root, name);
+    dv_odb *odb;
+    cr_assert_eq(dv_odb_open(&odb, dir, NULL), 0, "%s", dv_error_last());
+    return odb;
 }
 
 static inline void testutil_remove_tree(const char *root)
