@@ -49,32 +49,36 @@ int dv_subpath_step(dv_subpath *s, const dv_tree *t)
     return 0;
 }
 
-int dv_subpath_resolve(dv_subpath *s, dv_odb *odb, dv_odb *other)
+int dv_subpath_step_in(dv_subpath *s, dv_odb *odb, dv_odb *other)
 {
     dv_buf dir = DV_BUF_INIT;
-    int error = 0;
-    while (!error && !dv_subpath_found(s)) {
-        dv_tree t = DV_TREE_INIT;
-        dv_buf_truncate(&dir, 0);
-        if ((error = dv_buf_put(&dir, s->path, (size_t)(s->rest - s->path - 1))) < 0)
-            break;
+    dv_tree t = DV_TREE_INIT;
+    int error = dv_buf_put(&dir, s->path, (size_t)(s->rest - s->path - 1));
+    if (!error)
         error = dv_tree_read(&t, odb, &s->id, dir.ptr);
-        if (error == DV_ENOTFOUND && other) {
-            dv_tree_release(&t);
-            t = (dv_tree)DV_TREE_INIT;
-            dv_error_clear();
-            error = dv_tree_read(&t, other, &s->id, dir.ptr);
-        }
-        if (error == DV_ENOTFOUND)
-            error = dv_error_set(DV_ENOTFOUND,
-                                 "the tree of %s (%s), on the way to %s, is not in the local "
-                                 "store; run dv fetch %s (or dv pull %s)",
-                                 dir.ptr, dv_oid_hex(&s->id), s->path, s->path, s->path);
-        if (!error)
-            error = dv_subpath_step(s, &t);
+    if (error == DV_ENOTFOUND && other) {
         dv_tree_release(&t);
+        t = (dv_tree)DV_TREE_INIT;
+        dv_error_clear();
+        error = dv_tree_read(&t, other, &s->id, dir.ptr);
     }
+    if (error == DV_ENOTFOUND)
+        error = dv_error_set(DV_ENOTFOUND,
+                             "the tree of %s (%s), on the way to %s, is not in the local "
+                             "store; run dv fetch %s (or dv pull %s)",
+                             dir.ptr, dv_oid_hex(&s->id), s->path, s->path, s->path);
+    if (!error)
+        error = dv_subpath_step(s, &t);
+    dv_tree_release(&t);
     dv_buf_release(&dir);
+    return error;
+}
+
+int dv_subpath_resolve(dv_subpath *s, dv_odb *odb, dv_odb *other)
+{
+    int error = 0;
+    while (!error && !dv_subpath_found(s))
+        error = dv_subpath_step_in(s, odb, other);
     return error;
 }
 

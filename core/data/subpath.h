@@ -35,8 +35,11 @@ int dv_subpath_found(const dv_subpath *s);
  *  directory. */
 DV_NODISCARD int dv_subpath_step(dv_subpath *s, const dv_tree *t);
 
-/** Step until found, reading each tree from odb, or else from other (may be NULL):
+/** One step down, the tree s->id read from odb, or else from other (may be NULL):
  *  DV_ENOTFOUND naming the directory whose tree neither holds. */
+DV_NODISCARD int dv_subpath_step_in(dv_subpath *s, dv_odb *odb, dv_odb *other);
+
+/** Step until found, as dv_subpath_step_in steps. */
 DV_NODISCARD int dv_subpath_resolve(dv_subpath *s, dv_odb *odb, dv_odb *other);
 
 /** The pointer path, inside the directory dir (the pointer at data_relpath) names, would have

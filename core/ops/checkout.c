@@ -1417,11 +1417,9 @@ static int plan_staged_pointer(void *ctx, const char *pointer_relpath)
         return dv_error_set(DV_ENOMEM, "out of memory");
     /* A staged pointer the revision lacks goes when asked for whole; a path inside it is
      * only ever restored (and refused when the revision lacks the pointer). */
-    for (size_t i = 0; i < p->n_filters; i++) {
-        size_t part, n_part;
-        if (dv_rev_path_select(&part, &n_part, data, &p->filters[i], 1) == DV_SELECT_WHOLE)
+    for (size_t i = 0; i < p->n_filters; i++)
+        if (dv_rev_path_matches(data, p->filters[i]) && !dv_rev_path_inside(p->filters[i], data))
             wanted = p->used[i] = 1;
-    }
     checkout_root key = {data, {0}, 0};
     if (wanted && !(p->n_roots && bsearch(&key, p->roots, p->n_roots, sizeof(key), cmp_root))) {
         const char *problem = dv_pathname_check_path(data, NULL, NULL);

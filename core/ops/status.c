@@ -92,7 +92,7 @@ static int match_one(void *p, const char *pointer)
             under(pointer, f)) {
             keep = 1;
             m->used[i] = 1;
-        } else if (!strncmp(pointer, f, len) && f[len] == '/' && f[len + 1]) {
+        } else if (dv_rev_path_inside(f, m->all[m->n_all - 1])) {
             keep = 1; /* a path inside its data */
             m->used[i] = 1;
         }

@@ -108,7 +108,7 @@ static int add_root(void *ctx, const char *data_relpath, const dv_pointer *ptr)
     int select = c->parts ? dv_rev_path_select(c->parts, &n_parts, data_relpath, c->filters,
                                                c->n_filters)
                           : DV_SELECT_WHOLE;
-    if (r->n_paths == c->alloc || r->n == c->alloc) {
+    if (r->n_paths == c->alloc) { /* n <= n_paths */
         size_t alloc = c->alloc ? c->alloc * 2 : 16;
         dv_reach_item *items = realloc(r->items, alloc * sizeof(*items));
         if (items)
@@ -1076,7 +1076,6 @@ static int resolve_parts(fetcher *f, roots *r)
 {
     dv_reach_item *missing = calloc(r->n_parts + 1, sizeof(*missing));
     dv_reach_item *items = realloc(r->items, (r->n + r->n_parts + 1) * sizeof(*items));
-    dv_buf data = DV_BUF_INIT;
     int error = dv_repo_partial_odb(&f->partial, f->repo, 0);
     if (items)
         r->items = items;
@@ -1109,23 +1108,21 @@ static int resolve_parts(fetcher *f, roots *r)
             break;
         for (size_t i = 0; i < r->n_parts && !error; i++) {
             root_part *part = &r->parts[i];
-            dv_tree t = DV_TREE_INIT;
-            dv_reach_item item = {part->s.id, DV_OBJ_TREE, part->root};
-            uint8_t type = DV_OBJ_TREE;
+            const held *h = find_held(f, &part->s.id);
             if (dv_subpath_found(&part->s))
                 continue;
-            error = read_held(f, &item, &data, &type);
-            if (error == 0)
-                error = f->partial && !dv_odb_has(f->odb, &item.id)
-                            ? dv_odb_read(&data, &type, f->partial, &item.id)
-                            : dv_odb_read(&data, &type, f->odb, &item.id);
-            if (error == 0 && type != DV_OBJ_TREE)
-                error = dv_error_set(DV_ECORRUPT, "object %s in %s is a %s where a tree was "
-                                     "expected", dv_oid_hex(&item.id), r->paths[part->root],
-                                     dv_object_type_name(type));
-            if (error >= 0)
-                error = dv_tree_decode(&t, data.ptr, data.len);
-            if (error >= 0)
+            if (!h) { /* in the store, or partial */
+                error = dv_subpath_step_in(&part->s, f->odb, f->partial);
+                continue;
+            }
+            dv_tree t = DV_TREE_INIT;
+            error = h->entry.type != DV_OBJ_TREE
+                        ? dv_error_set(DV_ECORRUPT,
+                                       "object %s in %s is a %s where a tree was expected",
+                                       dv_oid_hex(&h->entry.id), r->paths[part->root],
+                                       dv_object_type_name(h->entry.type))
+                        : dv_tree_decode(&t, h->decoded.ptr, h->decoded.len);
+            if (!error)
                 error = dv_subpath_step(&part->s, &t);
             dv_tree_release(&t);
         }
@@ -1139,7 +1136,6 @@ static int resolve_parts(fetcher *f, roots *r)
     }
     f->n_path_held = f->n_held;
     free(missing);
-    dv_buf_release(&data);
     return error;
 }
 

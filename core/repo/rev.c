@@ -80,8 +80,7 @@ int dv_rev_path_matches(const char *data_relpath, const char *filter)
     return is_at_or_below(data_relpath, filter) || is_at_or_below(filter, data_relpath);
 }
 
-/* 1 if filter names a path strictly inside data_relpath's data. */
-static int is_inside(const char *filter, const char *data_relpath)
+int dv_rev_path_inside(const char *filter, const char *data_relpath)
 {
     size_t len = strlen(data_relpath);
     return len && !strncmp(filter, data_relpath, len) && filter[len] == '/' && filter[len + 1];
@@ -95,9 +94,9 @@ int dv_rev_path_select(size_t *parts, size_t *n_parts, const char *data_relpath,
     if (!n_filters)
         return DV_SELECT_WHOLE;
     for (size_t i = 0; i < n_filters; i++) {
-        if (dv_rev_path_matches(data_relpath, filters[i]) && !is_inside(filters[i], data_relpath))
+        if (dv_rev_path_matches(data_relpath, filters[i]) && !dv_rev_path_inside(filters[i], data_relpath))
             return DV_SELECT_WHOLE;
-        if (!is_inside(filters[i], data_relpath))
+        if (!dv_rev_path_inside(filters[i], data_relpath))
             continue;
         /* a part at or below one kept is left out; kept ones at or below it make way */
         int covered = 0;

@@ -42,6 +42,9 @@ typedef int (*dv_rev_bad_fn)(void *ctx, const char *message);
  *  inside its data. */
 DV_NODISCARD int dv_rev_path_matches(const char *data_relpath, const char *filter);
 
+/** 1 if filter names a path strictly inside data_relpath's data ("data/x" inside "data"). */
+DV_NODISCARD int dv_rev_path_inside(const char *filter, const char *data_relpath);
+
 enum {
     DV_SELECT_NONE = 0,  /* no filter names it */
     DV_SELECT_WHOLE = 1, /* a filter names it, its pointer file or a directory above it */

@@ -635,16 +635,20 @@ static int scan_entry(dv_tree *tree, dv_worktree_item *item, dv_worktree *wt, co
     return error < 0 ? error : scan_add(tree, item, name, &sub);
 }
 
-/* Stat names[i]: 0 with *st, 1 when it is gone (not part of this version), or an error. */
-static int entry_stat(struct stat *st, dv_worktree *wt, dv_worktree_names *names, size_t i,
-                      const char *child)
+/* Stat names[i] of the directory relpath, its path put in child: 0 with *st, 1 when it is
+ * gone (not part of this version), or an error. */
+static int entry_stat(struct stat *st, dv_buf *child, dv_worktree *wt, dv_worktree_names *names,
+                      size_t i, const char *relpath)
 {
+    int error = dv_worktree_child(child, relpath, names->names[i]);
+    if (error < 0)
+        return error;
     int stat_errno = dv_worktree_name_stat(wt, names, i, st);
     if (stat_errno == ENOENT)
         return 1; /* removed while we scan: it is simply not part of this version */
     if (stat_errno) {
         errno = stat_errno;
-        return dv_error_errno("cannot stat %s", child);
+        return dv_error_errno("cannot stat %s", child->ptr);
     }
     return 0;
 }
@@ -687,8 +691,7 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
             continue;
         struct stat st;
         dv_oid id;
-        if ((error = dv_worktree_child(&child, relpath, name)) < 0 ||
-            (error = entry_stat(&st, wt, &names, i, child.ptr)) < 0)
+        if ((error = entry_stat(&st, &child, wt, &names, i, relpath)) < 0)
             goto done;
         if (error == 1) {
             error = 0;
@@ -730,8 +733,7 @@ static int scan_dir(dv_worktree_item *item, dv_worktree *wt, const char *relpath
         if (use_small ? !later[i] : dv_worktree_skip_name(name))
             continue;
         struct stat st;
-        if ((error = dv_worktree_child(&child, relpath, name)) < 0 ||
-            (error = entry_stat(&st, wt, &names, i, child.ptr)) < 0)
+        if ((error = entry_stat(&st, &child, wt, &names, i, relpath)) < 0)
             goto done;
         if (error == 1) {
             error = 0;
